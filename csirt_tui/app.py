@@ -1,0 +1,63 @@
+"""The Textual application: joins the core (store, profile) to the screens."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+from textual.app import App
+from textual.binding import Binding
+
+from .errors import DomainError
+from .resources import assets_dir
+from .store import Store, resolve_store_dir
+
+
+class CsirtDeskApp(App):
+    """csirt-desk: the incident desk."""
+
+    CSS_PATH = str(assets_dir() / "desk.tcss")
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "終了", priority=True),
+    ]
+
+    def __init__(self, store: Store, *, operator: str, clock: Callable[[], datetime] | None = None,
+                 backups: bool = True) -> None:
+        super().__init__()
+        self.store = store
+        self.operator = operator
+        self.clock = clock or store.now
+        self.backups = backups
+        profile = store.profile
+        poc = profile.poc
+        self.title = f"csirt-desk — {profile.name}"
+        ext = f" 内線{poc['extension']}" if poc.get("extension") else ""
+        self.sub_title = f"PoC {poc.get('hours_label', '')}{ext}  操作者: {operator}"
+
+    def on_mount(self) -> None:
+        from screens.dashboard import DashboardScreen
+
+        self.push_screen(DashboardScreen())
+        if self.backups:
+            self.run_worker(lambda: self.store.backup("open"), thread=True, exit_on_error=False)
+
+    def now(self) -> datetime:
+        return self.clock()
+
+
+def run_app(*, store_dir: str | None, profile: str | None, operator: str) -> int:
+    try:
+        store = Store.open(resolve_store_dir(store_dir), profile=profile)
+    except DomainError as err:
+        print(f"csirt-desk: {err}", file=sys.stderr)
+        return 1
+    app = CsirtDeskApp(store, operator=operator)
+    app.run()
+    if app.backups:
+        try:
+            store.backup("close")
+        except DomainError as err:  # the session's work is already saved
+            print(f"csirt-desk: バックアップできませんでした: {err}", file=sys.stderr)
+    return app.return_code or 0

@@ -1,0 +1,281 @@
+"""Command line: ``csirt-desk [--store DIR] [--profile ID] [--operator NAME] <command>``.
+
+With no command the full-screen desk (Textual) starts. Every other command
+is scriptable (alerts, cron, tests) and never imports Textual.
+
+Exit status: 0 success, 1 a domain error (one line on stderr), 2 usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from .errors import DomainError
+
+ENV_OPERATOR = "CSIRT_DESK_OPERATOR"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # usage errors: exit 2, one line
+        self.print_usage(sys.stderr)
+        self.exit(2, f"csirt-desk: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="csirt-desk", description="自治体CSIRT インシデント受付・対応デスク")
+    p.add_argument("--store", metavar="DIR", help="ストアのフォルダ (既定: $CSIRT_DESK_STORE またはユーザーデータフォルダ)")
+    p.add_argument("--profile", metavar="ID", help="組織プロファイル (新しいストアの作成時に記憶されます)")
+    p.add_argument("--operator", metavar="NAME", help=f"操作者名 (既定: ${ENV_OPERATOR} またはログイン名)")
+    p.add_argument("--version", action="version", version=_version())
+    sub = p.add_subparsers(dest="command", metavar="<command>", parser_class=_Parser)
+
+    s = sub.add_parser("profiles", help="組織プロファイルの一覧")
+    s.add_argument("--json", action="store_true")
+
+    s = sub.add_parser("demo", help="デモ用のインシデントをストアに作る")
+    s.add_argument("--incidents", type=int, metavar="N", help="N 件の大きなストアを作る (ベンチマーク用)")
+    s.add_argument("--entries", type=int, default=20, metavar="M", help="1 件あたりの記録数 (--incidents と共に)")
+    s.add_argument("--seed", type=int, default=7)
+
+    s = sub.add_parser("intake", help="受付を記録する (JSON)")
+    s.add_argument("--json", required=True, metavar="FILE", help="JSON ファイル、または - で標準入力")
+
+    s = sub.add_parser("list", help="インシデントの一覧")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--all", action="store_true", help="収束・非インシデントも含める")
+
+    s = sub.add_parser("show", help="インシデントと記録のすべて")
+    s.add_argument("id")
+    s.add_argument("--json", action="store_true")
+
+    s = sub.add_parser("log", help="記録にメモを追加する")
+    s.add_argument("id")
+    s.add_argument("text")
+    s.add_argument("--at", metavar="TIME", help="出来事の時刻 (例: 14:30, 今朝9時)")
+
+    sub.add_parser("verify", help="全ファイルとハッシュチェーンを検査する")
+    sub.add_parser("backup", help="バックアップを作る")
+    s = sub.add_parser("restore", help="バックアップから復元する (現在のファイルは退避)")
+    s.add_argument("name", nargs="?", help="バックアップ名 (既定: 最新)")
+    s.add_argument("--list", action="store_true", help="バックアップの一覧")
+    sub.add_parser("reindex", help="一覧用の索引を記録から作り直す")
+    return p
+
+
+def _version() -> str:
+    from . import __version__
+
+    return f"csirt-desk {__version__}"
+
+
+def operator_name(args) -> str:
+    if args.operator:
+        return args.operator
+    env = os.environ.get(ENV_OPERATOR)
+    if env:
+        return env
+    try:
+        return getpass.getuser()
+    except Exception:  # pragma: no cover - no login name
+        return "operator"
+
+
+def _store(args, *, create: bool = True):
+    from .store import Store, resolve_store_dir
+
+    return Store.open(resolve_store_dir(args.store), profile=args.profile, create=create)
+
+
+def _print_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
+
+
+def _plain(text: str) -> str:
+    """Text for a terminal line: control characters (ESC, OSC …) made visible, not obeyed."""
+    from .textsafe import printable
+
+    return printable(text)
+
+
+def _one_line(text: str) -> str:
+    from .textsafe import one_line
+
+    return one_line(" / ".join(part.strip() for part in text.splitlines() if part.strip()))
+
+
+# ------------------------------------------------------------------ commands
+def cmd_profiles(args) -> int:
+    from .profiles import list_profiles, load_profile
+
+    infos = list_profiles()
+    if args.json:
+        _print_json([{"id": i.id, "name": i.name, "default": i.default, "path": str(i.path),
+                      "shared_from": load_profile(i.id).shared_from} for i in infos])
+        return 0
+    for i in infos:
+        mark = "*" if i.default else " "
+        prof = load_profile(i.id)
+        shared = ", ".join(f"{k}←{v}" for k, v in prof.shared_from.items())
+        print(f"{mark} {i.id:<10} {i.name}" + (f"  (共有: {shared})" if shared else ""))
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from .demo import build_demo, build_large
+
+    store = _store(args)
+    if args.incidents:
+        n = build_large(store, incidents=args.incidents, entries=args.entries, seed=args.seed)
+        print(f"{n} 件のインシデントを作成しました ({store.root})")
+    else:
+        ids = build_demo(store, operator=operator_name(args))
+        print(f"デモ: {len(ids)} 件のインシデントを作成しました ({store.root})")
+    return 0
+
+
+def cmd_intake(args) -> int:
+    from .intake import build_intake
+
+    try:
+        if args.json == "-":
+            raw = json.load(sys.stdin)
+        else:
+            with open(args.json, encoding="utf-8-sig") as fh:
+                raw = json.load(fh)
+    except FileNotFoundError:
+        raise DomainError(f"{args.json}: ファイルがありません") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise DomainError(f"{args.json}: JSON として読めません: {err}") from None
+    store = _store(args)
+    intake = build_intake(store.profile, raw, store.now())
+    inc = store.create_incident(intake, operator=operator_name(args))
+    print(inc.id)
+    return 0
+
+
+def cmd_list(args) -> int:
+    store = _store(args)
+    rows = store.list_incidents()
+    if not args.all:
+        rows = [r for r in rows if r.get("status") == "open"]
+    if args.json:
+        _print_json(rows)
+        return 0
+    from .views import incident_row_cells
+
+    prof = store.profile
+    for r in rows:
+        print("  ".join(_plain(c) for c in incident_row_cells(prof, r, store.now())))
+    return 0
+
+
+def cmd_show(args) -> int:
+    store = _store(args, create=False)
+    inc = store.incident(args.id)
+    if args.json:
+        from dataclasses import asdict
+
+        doc = {k: v for k, v in asdict(inc).items() if k != "entries"}
+        doc["timeline"] = [e.to_dict() for e in inc.entries]
+        _print_json(doc)
+        return 0
+    from .views import incident_text_lines
+
+    for line in incident_text_lines(store.profile, inc):
+        print(_plain(line))
+    return 0
+
+
+def cmd_log(args) -> int:
+    store = _store(args, create=False)
+    occurred = None
+    if args.at:
+        from .timeparse import TimeParseError, parse_time, to_iso
+
+        try:
+            occurred = to_iso(parse_time(args.at, store.now()))
+        except TimeParseError as err:
+            raise DomainError(f"--at: {err}") from None
+    entry = store.append(args.id, "note", args.text, operator=operator_name(args), occurred_at=occurred)
+    print(entry.id)
+    return 0
+
+
+def cmd_verify(args) -> int:
+    store = _store(args, create=False)
+    report = store.verify()
+    if report.ok:
+        print(f"OK: {report.files} ファイル, {report.incidents} 件, {report.entries} 記録")
+        return 0
+    for problem in report.problems:
+        print(_plain(problem), file=sys.stderr)
+    print(f"NG: {len(report.problems)} 件の問題 (最初: {_plain(report.problems[0])})", file=sys.stderr)
+    return 1
+
+
+def cmd_backup(args) -> int:
+    store = _store(args, create=False)
+    print(store.backup("manual"))
+    return 0
+
+
+def cmd_restore(args) -> int:
+    from .store import Store, list_backup_dirs, resolve_store_dir
+
+    root = resolve_store_dir(args.store)
+    if args.list:
+        for p in list_backup_dirs(root):
+            print(p.name)
+        return 0
+    src = Store.restore(root, args.name)
+    print(f"{src.name} から復元しました (元のファイルは backups/ に退避)")
+    return 0
+
+
+def cmd_reindex(args) -> int:
+    n = _store(args, create=False).reindex()
+    print(f"{n} 件の索引を作り直しました")
+    return 0
+
+
+def cmd_tui(args) -> int:
+    from .app import run_app
+
+    return run_app(store_dir=args.store, profile=args.profile, operator=operator_name(args))
+
+
+COMMANDS = {
+    "profiles": cmd_profiles, "demo": cmd_demo, "intake": cmd_intake, "list": cmd_list,
+    "show": cmd_show, "log": cmd_log, "verify": cmd_verify, "backup": cmd_backup,
+    "restore": cmd_restore, "reindex": cmd_reindex, None: cmd_tui,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except DomainError as err:
+        print(f"csirt-desk: {_one_line(str(err))}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # e.g. `csirt-desk list | head`
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return 0
+    except OSError as err:  # e.g. a store folder that cannot be created or read
+        print(f"csirt-desk: {_one_line(str(err))}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

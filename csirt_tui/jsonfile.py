@@ -1,0 +1,164 @@
+"""Crash-safe JSON files for TinyDB.
+
+Every store file is a TinyDB document file (``{table: {doc_id: doc}}``)
+written in one canonical layout: one table header per line, one document
+per line, compact JSON, UTF-8 (Japanese stays readable in any editor).
+
+Writes go to a temporary file in the same directory, are fsynced, renamed
+over the old file with ``os.replace`` and the directory is fsynced: a crash
+at any instant leaves the old or the new file, never a mix.
+
+Reading refuses anything csirt-desk did not write (empty, truncated,
+non-JSON, wrong shape) with :class:`StoreCorruptError`; nothing is ever
+written over such a file because every write path reads first.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from tinydb.storages import Storage
+
+from .errors import StoreCorruptError
+
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _dump(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    # A lone surrogate (possible in pasted text) cannot be encoded as UTF-8:
+    # keep it as a JSON escape so the text is stored verbatim.
+    return _LONE_SURROGATE.sub(lambda m: "\\u%04x" % ord(m.group()), text)
+
+
+def encode(data: dict[str, dict[str, Any]]) -> bytes:
+    """The canonical bytes of a TinyDB data dict."""
+    tables = []
+    for name, docs in data.items():
+        rows = ",\n".join(f"{_dump(str(k))}:{_dump(v)}" for k, v in docs.items())
+        tables.append(f"{_dump(name)}:{{\n{rows}\n}}" if rows else f"{_dump(name)}:{{}}")
+    return ("{\n" + ",\n".join(tables) + "\n}\n").encode("utf-8")
+
+
+def decode(path: Path, raw: bytes) -> dict[str, dict[str, Any]]:
+    """Parse and check the shape of a store file, or raise StoreCorruptError."""
+    if not raw:
+        raise StoreCorruptError(path, "空のファイルです (empty file)")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise StoreCorruptError(path, f"UTF-8 として読めません (byte {err.start})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise StoreCorruptError(
+            path, f"JSON として読めません: 行 {err.lineno} 列 {err.colno}: {err.msg}"
+            + (" (途中で切れています)" if err.pos >= len(text.rstrip()) else "")
+        ) from None
+    if not isinstance(data, dict):
+        raise StoreCorruptError(path, "TinyDB のファイルではありません (top level is not an object)")
+    for name, docs in data.items():
+        if not isinstance(docs, dict):
+            raise StoreCorruptError(path, f"テーブル {name!r} がオブジェクトではありません")
+        for key, doc in docs.items():
+            if not key.isdigit() or not isinstance(doc, dict):
+                raise StoreCorruptError(path, f"テーブル {name!r} の文書 {key!r} が不正です")
+    return data
+
+
+def read_file(path: Path) -> dict[str, dict[str, Any]] | None:
+    """Data of a store file; None if it does not exist."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    return decode(path, raw)
+
+
+def fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory fds
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(fd)
+
+
+def make_dirs(path: Path) -> None:
+    """Create a directory (and parents) with mode 0700, durably."""
+    missing = []
+    p = path
+    while not p.exists():
+        missing.append(p)
+        p = p.parent
+    for d in reversed(missing):
+        try:
+            d.mkdir(mode=DIR_MODE)
+        except FileExistsError:
+            continue
+        _chmod(d, DIR_MODE)
+        fsync_dir(d.parent)
+
+
+def _chmod(path: Path, mode: int) -> None:
+    try:
+        os.chmod(path, mode)
+    except OSError:  # pragma: no cover - e.g. filesystems without modes
+        pass
+
+
+def atomic_write(path: Path, payload: bytes, *, durable: bool = True) -> None:
+    """Write ``payload`` to ``path`` so that a crash leaves old or new, never a mix.
+
+    ``durable=False`` skips the fsyncs (still atomic): only for bulk-building
+    benchmark stores, never for what an operator typed."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    try:
+        view = memoryview(payload)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        if durable:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    if durable:
+        fsync_dir(path.parent)
+
+
+class AtomicJSONStorage(Storage):
+    """TinyDB storage: canonical JSON, atomic durable writes, strict reads."""
+
+    def __init__(self, path: str | os.PathLike, **_ignored: Any) -> None:
+        self.path = Path(path)
+
+    def read(self) -> dict[str, dict[str, Any]] | None:
+        return read_file(self.path)
+
+    def write(self, data: dict[str, dict[str, Any]]) -> None:
+        atomic_write(self.path, encode(data))
+
+    def close(self) -> None:
+        pass
+
+
+def is_canonical(path: Path) -> tuple[bool, str]:
+    """(ok, problem) — a file is canonical when its bytes are what csirt-desk writes."""
+    raw = path.read_bytes()
+    data = decode(path, raw)
+    if encode(data) != raw:
+        return False, "csirt-desk 以外で書き換えられています (not in canonical form)"
+    return True, ""

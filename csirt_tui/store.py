@@ -1,0 +1,711 @@
+"""The durable store: TinyDB JSON files on the local disk.
+
+Layout of a store directory (every file a TinyDB JSON file)::
+
+    store.json                      schema version, profile, settings
+    index/2026.json                 one dashboard row per incident of that year
+    incidents/2026/2026-0007/
+        timeline-0000.json          entries 1..256 of the incident
+        timeline-0001.json          entries 257..512, …
+    drafts/<id>.json                intake drafts (autosaved while typing)
+    roster.json                     contacts and their audit trail
+    backups/<time>-<reason>/        rotated copies of all of the above
+    .lock                           the inter-process lock
+
+Why sharded: single-file TinyDB rewrites the whole database on every
+insert, so a write costs more the bigger the store grows. Here a timeline
+append rewrites only the newest segment of one incident (at most 256
+entries), whatever the number of incidents or entries: a flat cost. The
+index (one small row per incident) is rewritten only when a dashboard
+column changes (intake, triage, phase, closure), never for a note.
+
+Every read-modify-write runs under one inter-process file lock, so two
+app instances or a CLI script never lose each other's writes; readers need
+no lock because each file is replaced atomically. Timeline entries form a
+SHA-256 hash chain per incident; ``verify`` checks every chain and file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from .errors import (
+    DomainError,
+    StoreBusyError,
+    StoreCorruptError,
+    StoreError,
+    UnknownIncidentError,
+)
+from .jsonfile import (
+    AtomicJSONStorage,
+    FILE_MODE,
+    atomic_write,
+    decode,
+    encode,
+    fsync_dir,
+    is_canonical,
+    make_dirs,
+    read_file,
+)
+from .model import (
+    KINDS,
+    Incident,
+    TimelineEntry,
+    clean_text,
+    entry_hash,
+    genesis_hash,
+)
+
+SCHEMA_VERSION = 1
+SEGMENT_SIZE = 256
+DEFAULT_BACKUP_KEEP = 10
+ENV_STORE = "CSIRT_DESK_STORE"
+
+# Kinds that change a dashboard column: the index row is refreshed after them.
+INDEX_KINDS = frozenset({"intake", "triage", "classification", "step", "decision", "correction", "close", "reopen"})
+
+# Migration hook: MIGRATIONS[n] upgrades a store of schema n to n + 1 in place
+# (called under the lock, after a backup). Version 1 is the first schema.
+MIGRATIONS: dict[int, Callable[["Path"], None]] = {}
+
+_ID_RE = re.compile(r"^(\d{4})-(\d{4,})$")
+_SEGMENT_RE = re.compile(r"^timeline-(\d{4,})\.json$")
+_SKIP = {"backups", ".lock"}
+
+
+def default_store_dir() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("csirt-desk", appauthor=False)) / "store"
+
+
+def resolve_store_dir(arg: str | os.PathLike | None = None) -> Path:
+    """``--store`` beats ``$CSIRT_DESK_STORE`` beats the platform's user data dir."""
+    if arg:
+        return Path(arg).expanduser()
+    env = os.environ.get(ENV_STORE)
+    if env:
+        return Path(env).expanduser()
+    return default_store_dir()
+
+
+def parse_incident_id(incident_id: str) -> tuple[int, int]:
+    m = _ID_RE.match(incident_id or "")
+    if not m:
+        raise UnknownIncidentError(f"インシデント番号の形式が違います: {incident_id!r} (例: 2026-0007)")
+    return int(m.group(1)), int(m.group(2))
+
+
+def format_incident_id(year: int, number: int) -> str:
+    return f"{year}-{number:04d}"
+
+
+def newest_backup(root: Path) -> Path | None:
+    backups = list_backup_dirs(root)
+    return backups[0] if backups else None
+
+
+def list_backup_dirs(root: Path) -> list[Path]:
+    bdir = Path(root) / "backups"
+    if not bdir.is_dir():
+        return []
+    dirs = [p for p in bdir.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    return sorted(dirs, key=lambda p: p.name, reverse=True)
+
+
+def store_files(root: Path) -> Iterator[Path]:
+    """Every data file of a store (not backups, lock or temp files), sorted."""
+    root = Path(root)
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel = Path(dirpath).relative_to(root)
+        if rel == Path("."):
+            dirnames[:] = [d for d in dirnames if d not in _SKIP]
+        # hidden folders are unfinished work (e.g. an incident being created)
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if name.endswith(".json") and not name.startswith("."):
+                yield Path(dirpath) / name
+
+
+@dataclass
+class VerifyReport:
+    files: int = 0
+    incidents: int = 0
+    entries: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+class Store:
+    """One store directory. Open it with :meth:`Store.open`."""
+
+    def __init__(self, root: Path, meta: dict[str, Any], clock: Callable[[], datetime] | None,
+                 lock_timeout: float) -> None:
+        from filelock import FileLock
+
+        self.root = root
+        self.meta = meta
+        self._clock = clock
+        self._lock = FileLock(str(root / ".lock"), timeout=lock_timeout)
+        self._profile = None
+
+    # ------------------------------------------------------------------ open
+    @classmethod
+    def open(cls, root: str | os.PathLike, *, profile: str | None = None, create: bool = True,
+             clock: Callable[[], datetime] | None = None, lock_timeout: float = 15.0) -> "Store":
+        """Open (or create) a store; refuses corrupt files and unknown schema versions."""
+        root = Path(root)
+        meta_path = root / "store.json"
+        if not meta_path.exists():
+            if not create:
+                raise StoreError(f"{root}: ストアがありません (store.json not found)")
+            if root.exists() and any(p.name not in _SKIP for p in root.iterdir()):
+                raise StoreError(f"{root}: store.json がなく、空でもないフォルダです。ストアとして使えません")
+            make_dirs(root)
+        store = cls(root, {}, clock, lock_timeout)
+        with store.locked():
+            meta = store._read_meta(create=create, profile=profile)
+            store.meta = meta
+            if meta["schema"] < SCHEMA_VERSION:
+                store._migrate(meta["schema"])
+                store.meta = store._read_meta(create=False, profile=None)
+            for path in sorted((root / "index").glob("*.json")):
+                store._read(path)  # refuse a corrupt index now, before any write
+            store._repair_index()
+        if profile and profile != store.meta["profile"]:
+            raise StoreError(
+                f"{root}: このストアのプロファイルは {store.meta['profile']!r} です"
+                f" (--profile {profile} とは違います)")
+        return store
+
+    def _read(self, path: Path) -> dict[str, dict[str, Any]] | None:
+        try:
+            return read_file(path)
+        except StoreCorruptError as err:
+            raise StoreCorruptError(err.path, err.problem, newest_backup(self.root)) from None
+
+    def _read_meta(self, *, create: bool, profile: str | None) -> dict[str, Any]:
+        path = self.root / "store.json"
+        data = self._read(path)
+        if data is None:
+            if not create:
+                raise StoreError(f"{self.root}: ストアがありません")
+            from .profiles import DEFAULT_PROFILE_ID, load_profile
+
+            pid = profile or DEFAULT_PROFILE_ID
+            load_profile(pid)  # unknown profile: fail before creating anything
+            meta = {
+                "schema": SCHEMA_VERSION,
+                "profile": pid,
+                "created_at": self.now().isoformat(timespec="seconds"),
+                "backup_keep": DEFAULT_BACKUP_KEEP,
+                "app": "csirt-desk",
+            }
+            atomic_write(path, encode({"meta": {"1": meta}}))
+            return meta
+        meta = (data.get("meta") or {}).get("1")
+        if not isinstance(meta, dict) or meta.get("app") != "csirt-desk":
+            raise StoreCorruptError(path, "csirt-desk のストアではありません (no meta record)",
+                                    newest_backup(self.root))
+        schema = meta.get("schema")
+        if not isinstance(schema, int) or schema < 1:
+            raise StoreCorruptError(path, f"スキーマ版数が不正です: {schema!r}", newest_backup(self.root))
+        if schema > SCHEMA_VERSION:
+            raise StoreCorruptError(
+                path, f"スキーマ版数 {schema} はこの版 (対応: {SCHEMA_VERSION}) より新しいです。"
+                      "csirt-desk を更新してください", newest_backup(self.root))
+        return meta
+
+    def _migrate(self, version: int) -> None:
+        self._backup_locked(f"before-migration-v{version}")
+        while version < SCHEMA_VERSION:
+            step = MIGRATIONS.get(version)
+            if step is None:
+                raise StoreError(f"{self.root}: スキーマ {version} からの移行手順がありません")
+            step(self.root)
+            version += 1
+            data = self._read(self.root / "store.json") or {"meta": {"1": {}}}
+            data["meta"]["1"]["schema"] = version
+            atomic_write(self.root / "store.json", encode(data))
+
+    # ------------------------------------------------------------- basics
+    @property
+    def profile(self):
+        if self._profile is None:
+            from .profiles import load_profile
+
+            self._profile = load_profile(self.meta["profile"])
+        return self._profile
+
+    def now(self) -> datetime:
+        if self._clock is not None:
+            return self._clock()
+        if self.meta.get("profile"):
+            tz = self.profile.timezone
+        else:
+            from zoneinfo import ZoneInfo
+
+            tz = ZoneInfo("Asia/Tokyo")
+        return datetime.now(tz).replace(microsecond=0)
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        from filelock import Timeout
+
+        try:
+            self._lock.acquire()
+        except Timeout:
+            raise StoreBusyError(f"{self.root}: 他のプロセスがストアを使用中です (lock timeout)") from None
+        try:
+            yield
+        finally:
+            self._lock.release()
+
+    def _db(self, path: Path):
+        from tinydb import TinyDB
+
+        return TinyDB(path, storage=AtomicJSONStorage)
+
+    # ----------------------------------------------------------- incidents
+    def _incident_dir(self, incident_id: str) -> Path:
+        year, _ = parse_incident_id(incident_id)
+        return self.root / "incidents" / str(year) / incident_id
+
+    def _segments(self, idir: Path) -> list[Path]:
+        if not idir.is_dir():
+            return []
+        segs = [p for p in idir.iterdir() if _SEGMENT_RE.match(p.name)]
+        return sorted(segs, key=lambda p: int(_SEGMENT_RE.match(p.name).group(1)))
+
+    def _read_segment(self, path: Path) -> list[dict[str, Any]]:
+        data = self._read(path) or {}
+        docs = data.get("timeline", {})
+        return [docs[k] for k in sorted(docs, key=int)]
+
+    def exists(self, incident_id: str) -> bool:
+        try:
+            return bool(self._segments(self._incident_dir(incident_id)))
+        except UnknownIncidentError:
+            return False
+
+    def timeline(self, incident_id: str) -> list[TimelineEntry]:
+        segs = self._segments(self._incident_dir(incident_id))
+        if not segs:
+            raise UnknownIncidentError(f"インシデント {incident_id} はありません")
+        return [TimelineEntry.from_dict(doc) for seg in segs for doc in self._read_segment(seg)]
+
+    def incident(self, incident_id: str) -> Incident:
+        return Incident.from_entries(incident_id, self.timeline(incident_id))
+
+    def create_incident(self, intake: dict[str, Any], *, operator: str, text: str | None = None) -> Incident:
+        """Record a report: a new incident whose first entry is the 受付 (intake)."""
+        intake = clean_text(dict(intake))
+        now = self.now()
+        received = intake.get("received_at") or now.isoformat(timespec="seconds")
+        intake["received_at"] = received
+        year = datetime.fromisoformat(received).astimezone(now.tzinfo).year
+        with self.locked():
+            index = self._read(self._index_path(year)) or {}
+            taken = {int(k) for k in index.get("incidents", {})}
+            number = max(taken, default=0) + 1
+            while (self.root / "incidents" / str(year) / format_incident_id(year, number)).exists():
+                number += 1  # a shard left by a crash before its index row
+            incident_id = format_incident_id(year, number)
+            # The incident appears at once with its first entry: written in a
+            # hidden folder, then renamed into place (a crash leaves no empty shard).
+            idir = self._incident_dir(incident_id)
+            tmp = idir.with_name(f".new-{incident_id}-{os.getpid()}")
+            shutil.rmtree(tmp, ignore_errors=True)
+            make_dirs(tmp)
+            entry = self._append_locked(incident_id, tmp, "intake", text or "受付", intake, operator,
+                                        None, None, now)
+            os.replace(tmp, idir)
+            fsync_dir(idir.parent)
+            inc = Incident.from_entries(incident_id, [entry])
+            self._update_index(inc)
+        return inc
+
+    def append(self, incident_id: str, kind: str, text: str, *, operator: str,
+               data: dict[str, Any] | None = None, occurred_at: str | None = None,
+               corrects: int | None = None) -> TimelineEntry:
+        """Append one entry to an incident's record (never edits an old one)."""
+        if kind not in KINDS or kind == "intake":
+            raise DomainError(f"記録の種類が不正です: {kind!r}")
+        idir = self._incident_dir(incident_id)
+        with self.locked():
+            entry = self._append_locked(incident_id, idir, kind, text, data or {}, operator,
+                                        occurred_at, corrects, self.now())
+            if kind in INDEX_KINDS:
+                self._update_index(self.incident(incident_id))
+        return entry
+
+    def _append_locked(self, incident_id, idir, kind, text, data, operator, occurred_at,
+                       corrects, now) -> TimelineEntry:
+        segs = self._segments(idir)
+        if kind != "intake" and not segs:
+            raise UnknownIncidentError(f"インシデント {incident_id} はありません")
+        last = self._read_segment(segs[-1])[-1] if segs else None
+        seq = last["seq"] + 1 if last else 1
+        if corrects is not None and not (isinstance(corrects, int) and 1 <= corrects < seq):
+            raise DomainError(f"訂正対象の記録 #{corrects} はありません")
+        entry = clean_text({
+            "incident": incident_id,
+            "seq": seq,
+            "at": now.isoformat(timespec="seconds"),
+            "occurred_at": occurred_at,
+            "operator": operator,
+            "kind": kind,
+            "text": text,
+            "data": data,
+            "corrects": corrects,
+            "prev_hash": last["hash"] if last else genesis_hash(incident_id),
+        })
+        entry["hash"] = entry_hash(entry)
+        seg_no = (seq - 1) // SEGMENT_SIZE
+        path = idir / f"timeline-{seg_no:04d}.json"
+        from tinydb.table import Document
+
+        db = self._db(path)
+        db.table("timeline").insert(Document(entry, doc_id=seq))
+        return TimelineEntry.from_dict(entry)
+
+    def bulk_create(self, items: list[tuple[dict[str, Any], list[dict[str, Any]]]], *,
+                    durable: bool = False) -> list[str]:
+        """Create many incidents at once, each from an intake and a list of entry
+        specs ({kind, text, operator, at, data, occurred_at, corrects}).
+
+        For demo and benchmark stores: one file write per segment and one index
+        write per year instead of one per entry. Entries are chained and hashed
+        exactly as :meth:`append` does."""
+        created: list[str] = []
+        rows: dict[int, dict[str, dict[str, Any]]] = {}
+        with self.locked():
+            for intake, specs in items:
+                intake = clean_text(dict(intake))
+                year = datetime.fromisoformat(intake["received_at"]).year
+                if year not in rows:
+                    rows[year] = dict((self._read(self._index_path(year)) or {}).get("incidents", {}))
+                number = max((int(k) for k in rows[year]), default=0) + 1
+                while (self.root / "incidents" / str(year) / format_incident_id(year, number)).exists():
+                    number += 1
+                incident_id = format_incident_id(year, number)
+                idir = self._incident_dir(incident_id)
+                tmp = idir.with_name(f".new-{incident_id}-{os.getpid()}")
+                make_dirs(tmp)
+                prev = genesis_hash(incident_id)
+                first = {"kind": "intake", "text": "受付", "operator": specs[0]["operator"] if specs else "demo",
+                         "at": intake["received_at"], "data": intake}
+                segments: dict[int, dict[str, Any]] = {}
+                entries = []
+                for seq, spec in enumerate([first, *specs], start=1):
+                    entry = clean_text({
+                        "incident": incident_id, "seq": seq, "at": spec["at"],
+                        "occurred_at": spec.get("occurred_at"), "operator": spec["operator"],
+                        "kind": spec["kind"], "text": spec["text"], "data": spec.get("data") or {},
+                        "corrects": spec.get("corrects"), "prev_hash": prev,
+                    })
+                    entry["hash"] = prev = entry_hash(entry)
+                    segments.setdefault((seq - 1) // SEGMENT_SIZE, {})[str(seq)] = entry
+                    entries.append(TimelineEntry.from_dict(entry))
+                for seg_no, docs in segments.items():
+                    atomic_write(tmp / f"timeline-{seg_no:04d}.json", encode({"timeline": docs}),
+                                 durable=durable)
+                os.replace(tmp, idir)
+                rows[year][str(number)] = Incident.from_entries(incident_id, entries).index_doc()
+                created.append(incident_id)
+            for year, docs in rows.items():
+                make_dirs(self._index_path(year).parent)
+                atomic_write(self._index_path(year), encode({"incidents": docs}))
+        return created
+
+    # --------------------------------------------------------------- index
+    def _index_path(self, year: int) -> Path:
+        return self.root / "index" / f"{year}.json"
+
+    def _update_index(self, inc: Incident) -> None:
+        from tinydb.table import Document
+
+        year, number = parse_incident_id(inc.id)
+        path = self._index_path(year)
+        make_dirs(path.parent)
+        self._db(path).table("incidents").upsert(Document(inc.index_doc(), doc_id=number))
+
+    def _repair_index(self) -> list[str]:
+        """Add index rows for incidents whose shard exists but whose row does not
+        (a crash between the two writes). Returns the ids repaired."""
+        repaired = []
+        base = self.root / "incidents"
+        if not base.is_dir():
+            return repaired
+        for ydir in sorted(p for p in base.iterdir() if p.is_dir() and p.name.isdigit()):
+            data = self._read(self._index_path(int(ydir.name))) or {}
+            have = set(data.get("incidents", {}))
+            for idir in sorted(ydir.iterdir()):
+                m = _ID_RE.match(idir.name)
+                if m and str(int(m.group(2))) not in have and self._segments(idir):
+                    self._update_index(self.incident(idir.name))
+                    repaired.append(idir.name)
+        return repaired
+
+    def list_incidents(self, *, status: str | None = None) -> list[dict[str, Any]]:
+        """Dashboard rows, newest receipt first."""
+        rows: list[dict[str, Any]] = []
+        for path in sorted((self.root / "index").glob("*.json")):
+            data = self._read(path) or {}
+            rows.extend(data.get("incidents", {}).values())
+        if status:
+            rows = [r for r in rows if r.get("status") == status]
+        rows.sort(key=lambda r: (r.get("received_at") or "", r["id"]), reverse=True)
+        return rows
+
+    def reindex(self) -> int:
+        """Rebuild every index row from the timelines."""
+        with self.locked():
+            count = 0
+            for path in (self.root / "index").glob("*.json"):
+                path.unlink()
+            for idir in self._incident_dirs():
+                self._update_index(self.incident(idir.name))
+                count += 1
+        return count
+
+    def _incident_dirs(self) -> list[Path]:
+        base = self.root / "incidents"
+        if not base.is_dir():
+            return []
+        return [d for y in sorted(base.iterdir()) if y.is_dir()
+                for d in sorted(y.iterdir()) if d.is_dir() and _ID_RE.match(d.name)]
+
+    # -------------------------------------------------------------- drafts
+    def _draft_path(self, draft_id: str) -> Path:
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", draft_id or ""):
+            raise DomainError(f"下書きIDが不正です: {draft_id!r}")
+        return self.root / "drafts" / f"{draft_id}.json"
+
+    def save_draft(self, draft_id: str, data: dict[str, Any], *, operator: str) -> None:
+        """Persist an intake draft as typed (atomic; no store lock needed: one writer per draft)."""
+        path = self._draft_path(draft_id)
+        make_dirs(path.parent)
+        doc = {"id": draft_id, "operator": operator, "status": "open",
+               "updated_at": self.now().isoformat(timespec="seconds"), "data": clean_text(data)}
+        atomic_write(path, encode({"draft": {"1": doc}}))
+
+    def load_draft(self, draft_id: str) -> dict[str, Any]:
+        data = self._read(self._draft_path(draft_id))
+        if not data:
+            raise DomainError(f"下書き {draft_id} はありません")
+        return data["draft"]["1"]
+
+    def list_drafts(self, *, status: str = "open") -> list[dict[str, Any]]:
+        drafts = []
+        for path in sorted((self.root / "drafts").glob("*.json")):
+            doc = (self._read(path) or {}).get("draft", {}).get("1")
+            if doc and doc.get("status") == status:
+                drafts.append(doc)
+        drafts.sort(key=lambda d: d.get("updated_at", ""), reverse=True)
+        return drafts
+
+    def close_draft(self, draft_id: str, *, status: str = "saved", incident_id: str | None = None) -> None:
+        """Mark a draft saved (it became an incident) or discarded; the text is kept."""
+        doc = self.load_draft(draft_id)
+        doc.update(status=status, incident=incident_id, closed_at=self.now().isoformat(timespec="seconds"))
+        atomic_write(self._draft_path(draft_id), encode({"draft": {"1": doc}}))
+
+    # -------------------------------------------------------------- roster
+    def _roster(self):
+        return self._db(self.root / "roster.json")
+
+    def list_people(self) -> list[dict[str, Any]]:
+        data = self._read(self.root / "roster.json") or {}
+        return [dict(doc, doc_id=int(k)) for k, doc in data.get("people", {}).items()]
+
+    def add_person(self, person: dict[str, Any], *, operator: str) -> int:
+        person = clean_text(dict(person))
+        with self.locked():
+            db = self._roster()
+            doc_id = db.table("people").insert(person)
+            db.table("audit").insert({"at": self.now().isoformat(timespec="seconds"), "operator": operator,
+                                      "action": "add", "person": doc_id, "after": person})
+        return doc_id
+
+    # ------------------------------------------------------------- backups
+    def backup(self, reason: str = "manual") -> Path:
+        with self.locked():
+            return self._backup_locked(reason)
+
+    def _backup_locked(self, reason: str) -> Path:
+        reason = re.sub(r"[^A-Za-z0-9_-]", "_", reason)[:40] or "manual"
+        bdir = self.root / "backups"
+        make_dirs(bdir)
+        stamp = self.now().strftime("%Y%m%dT%H%M%S")
+        name = f"{stamp}-{reason}"
+        n = 1
+        while (bdir / name).exists():
+            n += 1
+            name = f"{stamp}-{reason}-{n}"
+        tmp = bdir / f".tmp-{name}"
+        for src in store_files(self.root):
+            dst = tmp / src.relative_to(self.root)
+            make_dirs(dst.parent)
+            shutil.copyfile(src, dst)
+            os.chmod(dst, FILE_MODE)
+        make_dirs(tmp)
+        os.replace(tmp, bdir / name)
+        self._prune_backups()
+        return bdir / name
+
+    def _prune_backups(self) -> None:
+        keep = int(self.meta.get("backup_keep", DEFAULT_BACKUP_KEEP))
+        rotating = [p for p in list_backup_dirs(self.root) if "before-" not in p.name]
+        for old in rotating[keep:]:
+            shutil.rmtree(old, ignore_errors=True)
+
+    def list_backups(self) -> list[Path]:
+        return list_backup_dirs(self.root)
+
+    @staticmethod
+    def restore(root: str | os.PathLike, name: str | None = None,
+                clock: Callable[[], datetime] | None = None) -> Path:
+        """Put a backup back in place. The current files are moved aside to
+        ``backups/<time>-before-restore`` first: nothing is deleted."""
+        from filelock import FileLock, Timeout
+
+        root = Path(root)
+        backups = list_backup_dirs(root)
+        if not backups:
+            raise StoreError(f"{root}: バックアップがありません")
+        src = backups[0] if not name else root / "backups" / name
+        if not src.is_dir():
+            raise StoreError(f"バックアップ {name!r} はありません (一覧: {', '.join(p.name for p in backups[:5])})")
+        for path in store_files(src):
+            decode(path, path.read_bytes())  # never restore a broken backup
+        stamp = (clock() if clock else datetime.now()).strftime("%Y%m%dT%H%M%S")
+        aside = root / "backups" / f"{stamp}-before-restore"
+        try:
+            with FileLock(str(root / ".lock"), timeout=15):
+                for entry in list(root.iterdir()):
+                    if entry.name in _SKIP or entry.name.startswith(".tmp") or entry.name.startswith(".store"):
+                        continue
+                    make_dirs(aside)
+                    os.replace(entry, aside / entry.name)
+                for path in store_files(src):
+                    dst = root / path.relative_to(src)
+                    make_dirs(dst.parent)
+                    atomic_write(dst, path.read_bytes())
+        except Timeout:
+            raise StoreBusyError(f"{root}: 他のプロセスがストアを使用中です (lock timeout)") from None
+        # The restored state becomes the newest backup, so that verify compares against it.
+        Store.open(root, create=False, clock=clock).backup("restored")
+        return src
+
+    # -------------------------------------------------------------- verify
+    def verify(self) -> VerifyReport:
+        """Check every file, every hash chain and the index; problems name the file or entry."""
+        report = VerifyReport()
+        for path in store_files(self.root):
+            report.files += 1
+            try:
+                ok, problem = is_canonical(path)
+            except StoreCorruptError as err:
+                report.problems.append(str(err.path) + ": " + err.problem)
+                continue
+            if not ok:
+                report.problems.append(f"{path}: {problem}")
+        indexed: dict[str, dict[str, Any]] = {}
+        for path in sorted((self.root / "index").glob("*.json")):
+            try:
+                for doc in ((read_file(path) or {}).get("incidents") or {}).values():
+                    indexed[doc.get("id")] = doc
+            except StoreCorruptError:
+                pass  # already reported
+        for idir in self._incident_dirs():
+            report.incidents += 1
+            entries = self._verify_chain(idir, report)
+            if entries is None:
+                continue
+            inc = Incident.from_entries(idir.name, entries)
+            row = indexed.pop(idir.name, None)
+            if row is None:
+                report.problems.append(f"{idir.name}: 索引 (index) に行がありません")
+            elif row != inc.index_doc():
+                report.problems.append(f"{idir.name}: 索引 (index) の行が記録と一致しません")
+        for missing in sorted(i for i in indexed if i):
+            report.problems.append(f"{missing}: 索引にありますが記録 (incidents/) がありません")
+        self._verify_against_backup(report)
+        return report
+
+    def _verify_chain(self, idir: Path, report: VerifyReport) -> list[TimelineEntry] | None:
+        incident_id = idir.name
+        prev = genesis_hash(incident_id)
+        expect = 1
+        out: list[TimelineEntry] = []
+        for seg in self._segments(idir):
+            seg_no = int(_SEGMENT_RE.match(seg.name).group(1))
+            try:
+                docs = (read_file(seg) or {}).get("timeline", {})
+            except StoreCorruptError:
+                return None  # the file problem is already reported
+            for key in sorted(docs, key=int):
+                doc = docs[key]
+                where = f"{seg}: {incident_id}#{key}"
+                try:
+                    entry = TimelineEntry.from_dict(doc)
+                except TypeError:
+                    report.problems.append(f"{where}: 記録の形式が不正です")
+                    return None
+                problem = None
+                if set(doc) != {*entry.to_dict()}:
+                    problem = "記録の項目が不正です"
+                elif int(key) != expect or entry.seq != expect:
+                    problem = f"番号が連続していません (期待 {expect}, 実際 {key}/{entry.seq})"
+                elif (expect - 1) // SEGMENT_SIZE != seg_no:
+                    problem = "記録が別の区分ファイルにあります"
+                elif entry.incident != incident_id:
+                    problem = f"別のインシデント ({entry.incident!r}) の記録です"
+                elif entry.prev_hash != prev:
+                    problem = "直前の記録のハッシュと一致しません (前の記録の削除・改ざん)"
+                elif entry_hash(doc) != entry.hash:
+                    problem = "ハッシュが一致しません (改ざん)"
+                if problem:
+                    report.problems.append(f"{where}: {problem}")
+                    return None
+                out.append(entry)
+                report.entries += 1
+                prev = entry.hash
+                expect += 1
+        if not out:
+            report.problems.append(f"{idir}: 記録がありません")
+            return None
+        return out
+
+    def _verify_against_backup(self, report: VerifyReport) -> None:
+        """Entries in the newest backup must still be in the store (catches deleted tails)."""
+        regular = [p for p in list_backup_dirs(self.root) if "before-" not in p.name]
+        if not regular:
+            return
+        bdir = regular[0]
+        for seg in sorted((bdir / "incidents").glob("*/*/timeline-*.json")):
+            try:
+                docs = (read_file(seg) or {}).get("timeline", {})
+            except StoreCorruptError:
+                continue
+            live = self.root / seg.relative_to(bdir)
+            try:
+                live_docs = (read_file(live) or {}).get("timeline", {})
+            except StoreCorruptError:
+                continue
+            for key, doc in docs.items():
+                if live_docs.get(key, {}).get("hash") != doc.get("hash"):
+                    report.problems.append(
+                        f"{live}: {seg.parent.name}#{key}: バックアップ {bdir.name} にある記録が消えているか変わっています")
+                    break

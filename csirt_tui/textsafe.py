@@ -1,0 +1,45 @@
+"""User text made safe to show. The store keeps text verbatim; these
+functions are only for display (terminal, TUI).
+
+- Control characters (ESC, OSC/CSI introducers, NUL, C1) would be obeyed by
+  the terminal: they are replaced by visible symbols.
+- Bidirectional overrides/isolates would reorder what the operator sees:
+  shown as ``⟨U+202E⟩``.
+- Lone surrogates cannot be printed as UTF-8: shown as U+FFFD.
+"""
+
+from __future__ import annotations
+
+import re
+
+_BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f" + _BIDI + "\ud800-\udfff]"
+)
+
+
+def _visible(ch: str) -> str:
+    code = ord(ch)
+    if code < 0x20:
+        return chr(0x2400 + code)          # ␀ … ␛ …
+    if code == 0x7F:
+        return "\u2421"                    # ␡
+    if 0xD800 <= code <= 0xDFFF:
+        return "\ufffd"
+    return f"⟨U+{code:04X}⟩"
+
+
+def printable(text: str, *, keep_newlines: bool = True) -> str:
+    """``text`` with every character a terminal would obey made visible."""
+    out = _UNSAFE.sub(lambda m: _visible(m.group()), text or "")
+    if not keep_newlines:
+        out = out.replace("\n", " ⏎ ").replace("\t", " ")
+    return out
+
+
+def one_line(text: str, width: int | None = None) -> str:
+    """A single display line, shortened with … to ``width`` characters."""
+    out = printable(text, keep_newlines=False).replace("\r", "")
+    if width is not None and len(out) > width:
+        out = out[: max(width - 1, 0)] + "…"
+    return out

@@ -1,0 +1,123 @@
+"""Plain-text views of incidents, shared by the CLI and the TUI.
+
+Returned strings are user text as stored; callers make them safe for
+their medium (``textsafe`` for terminals, ``Content``/``markup=False`` in
+Textual, escaping for ReportLab).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from .model import INTAKE_ITEMS, STATUS_LABELS, Incident
+
+ITEM_SHORT = {"found_at": "①いつ", "place": "②どこで", "what": "③何が", "reporter": "④誰が"}
+
+DASHBOARD_COLUMNS = ("番号", "受付日時", "種別", "レベル", "フェーズ", "概要", "経過")
+
+
+def short_time(iso: str | None) -> str:
+    if not iso:
+        return "—"
+    dt = datetime.fromisoformat(iso)
+    return dt.strftime("%m/%d %H:%M")
+
+
+def elapsed(since_iso: str | None, now: datetime) -> str:
+    """Elapsed time since receipt, as the desk says it: 25分, 3時間10分, 2日4時間."""
+    if not since_iso:
+        return "—"
+    delta = now - datetime.fromisoformat(since_iso)
+    minutes = max(int(delta.total_seconds() // 60), 0)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days}日{hours}時間"
+    if hours:
+        return f"{hours}時間{mins:02d}分"
+    return f"{mins}分"
+
+
+def type_label(profile, type_id: str | None) -> str:
+    if not type_id:
+        return "未分類"
+    try:
+        return profile.incident_type(type_id)["label"]
+    except KeyError:
+        return type_id
+
+
+def level_label(level: Any) -> str:
+    return "—" if level is None else f"レベル{level}"
+
+
+def phase_label(profile, phase_id: str | None, status: str | None = None) -> str:
+    if status and status != "open":
+        return STATUS_LABELS.get(status, status)
+    if not phase_id:
+        return "トリアージ前"
+    for phase in profile.phases:
+        if phase["id"] == phase_id:
+            return phase["label"]
+    return phase_id
+
+
+def incident_row_cells(profile, row: dict[str, Any], now: datetime) -> list[str]:
+    """The dashboard columns of one index row."""
+    summary = row.get("summary") or ""
+    missing = row.get("missing") or []
+    if missing:
+        summary = "【未記入: " + "・".join(ITEM_SHORT.get(m, m) for m in missing) + "】" + summary
+    return [
+        row["id"],
+        short_time(row.get("received_at")),
+        type_label(profile, row.get("type")),
+        level_label(row.get("level")),
+        phase_label(profile, row.get("phase"), row.get("status")),
+        summary,
+        elapsed(row.get("received_at"), now),
+    ]
+
+
+def _label(items: list[dict[str, Any]], ident: str | None) -> str:
+    for item in items:
+        if item.get("id") == ident:
+            return item.get("label", ident)
+    return ident or "—"
+
+
+def incident_text_lines(profile, inc: Incident) -> list[str]:
+    """The incident and its whole time-ordered record as text lines."""
+    it = inc.intake
+    rep = it.get("reporter") or {}
+    items = {i["key"]: i["label"] for i in profile.poc.get("items", [])}
+    lines = [
+        f"インシデント {inc.id}  [{STATUS_LABELS.get(inc.status, inc.status)}]",
+        f"受付日時: {short_time(inc.received_at)}   受付方法: {_label(profile.channels, it.get('channel'))}"
+        f"   通報の種類: {_label(profile.report_sources, it.get('reporter_type'))}",
+        f"種別: {type_label(profile, inc.type_id)}   {level_label(inc.level)}"
+        f"   フェーズ: {phase_label(profile, inc.phase, inc.status)}",
+        f"{items.get('found_at', '①いつ')}: {it.get('found_at_text') or '—'}"
+        + (f" (→ {short_time(it.get('found_at'))})" if it.get("found_at") else ""),
+        f"{items.get('place', '②どこで')}: {it.get('place') or '—'}",
+        f"{items.get('what', '③何が')}: {it.get('what') or '—'}",
+        f"{items.get('reporter', '④誰が')}: " + (" / ".join(v for v in (rep.get('name'), rep.get('section'), rep.get('contact')) if v) or "—"),
+    ]
+    for extra in profile.poc.get("extra_items", []):
+        value = (it.get("extras") or {}).get(extra["key"])
+        if value:
+            lines.append(f"{extra['label']}: {value}")
+    if inc.missing:
+        lines.append("未記入: " + "・".join(ITEM_SHORT.get(m, m) for m in inc.missing))
+    lines.append("")
+    lines.append("時系列の記録:")
+    for e in inc.entries:
+        when = short_time(e.when)
+        extra = f" (記録 {short_time(e.at)})" if e.occurred_at else ""
+        corr = f" ← #{e.corrects} の訂正" if e.corrects else ""
+        lines.append(f"#{e.seq:<3} {when}{extra}  {e.operator}  [{e.kind_label}]{corr}  {e.text}")
+    return lines
+
+
+__all__ = ["DASHBOARD_COLUMNS", "INTAKE_ITEMS", "incident_row_cells", "incident_text_lines", "elapsed"]

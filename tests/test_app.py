@@ -1,0 +1,58 @@
+"""The Textual shell starts under run_test() and shows the store (Pilot)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from textual.widgets import DataTable, Static
+
+from conftest import sample_intake
+from csirt_tui.app import CsirtDeskApp
+from csirt_tui.store import Store
+
+
+def _app(store, clock):
+    return CsirtDeskApp(store, operator="試験 操作者", clock=clock, backups=False)
+
+
+def test_dashboard_lists_open_incidents_and_drafts(store, clock):
+    store.create_incident(sample_intake(), operator="op")
+    store.create_incident(sample_intake(what="[bold]太字[/] [@click=app.quit]x[/] \x1b[31m"), operator="op")
+    closed = store.create_incident(sample_intake(what="終わった件"), operator="op")
+    store.append(closed.id, "close", "収束", operator="op", data={"status": "closed"})
+    store.save_draft("d1", {"what": "電話が切れた", "place": "3階"}, operator="op")
+
+    async def scenario():
+        app = _app(store, clock)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            table = app.screen.query_one("#incidents", DataTable)
+            assert table.row_count == 2
+            assert [str(k.value) for k in table.rows] == ["2026-0002", "2026-0001"]
+            hostile = str(table.get_row("2026-0002")[5])
+            assert "[bold]" in hostile and "\x1b" not in hostile  # shown as typed, never obeyed
+            assert app.screen.query_one("#drafts", DataTable).row_count == 1
+            assert "むつ市" in app.title
+            await pilot.press("a")  # all incidents, closed included
+            assert table.row_count == 3
+            status = str(app.screen.query_one("#dash-status", Static).render())
+            assert "全 3 件" in status
+            await pilot.press("ctrl+q")
+        assert app.return_code in (0, None)
+
+    asyncio.run(scenario())
+
+
+def test_dashboard_sees_another_process_writes(store, clock):
+    async def scenario():
+        app = _app(store, clock)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            table = app.screen.query_one("#incidents", DataTable)
+            assert table.row_count == 0
+            other = Store.open(store.root, clock=clock)  # e.g. the CLI from an alert script
+            other.create_incident(sample_intake(), operator="alert")
+            await pilot.pause(2.5)
+            assert table.row_count == 1
+
+    asyncio.run(scenario())
