@@ -66,6 +66,7 @@ def build_demo(store, *, operator: str = "デモ操作者") -> list[str]:
     now = store.now()
     profile = store.profile
     items = [scenario_items(profile, s, now) for s in load_scenarios(profile.id)]
+    items.sort(key=lambda item: item[0]["received_at"])  # numbers follow the receipt order
     ids = store.bulk_create(items, durable=True)
     roster = demo_dir() / f"{profile.id}-roster.toml"
     if roster.exists() and not store.list_people():

@@ -14,7 +14,7 @@ from .model import INTAKE_ITEMS, STATUS_LABELS, Incident
 
 ITEM_SHORT = {"found_at": "①いつ", "place": "②どこで", "what": "③何が", "reporter": "④誰が"}
 
-DASHBOARD_COLUMNS = ("番号", "受付日時", "種別", "レベル", "フェーズ", "概要", "経過")
+DASHBOARD_COLUMNS = ("番号", "受付日時", "経過", "種別", "レベル", "フェーズ", "概要")
 
 
 def short_time(iso: str | None) -> str:
@@ -72,11 +72,11 @@ def incident_row_cells(profile, row: dict[str, Any], now: datetime) -> list[str]
     return [
         row["id"],
         short_time(row.get("received_at")),
+        elapsed(row.get("received_at"), now),
         type_label(profile, row.get("type")),
         level_label(row.get("level")),
         phase_label(profile, row.get("phase"), row.get("status")),
         summary,
-        elapsed(row.get("received_at"), now),
     ]
 
 

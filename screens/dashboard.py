@@ -35,7 +35,7 @@ class DashboardScreen(Screen):
         self._ticks = 0
 
     def compose(self) -> ComposeResult:
-        yield Header(show_clock=True)
+        yield Header()
         with Vertical(id="dash"):
             yield Static("", id="dash-status", markup=False)
             yield Static("対応中のインシデント", classes="section-title", markup=False)
@@ -82,7 +82,7 @@ class DashboardScreen(Screen):
         table.clear()
         for row in shown:
             cells = incident_row_cells(profile, row, now)
-            table.add_row(*(cell(c, 60 if i == 5 else None) for i, c in enumerate(cells)), key=row["id"])
+            table.add_row(*(cell(c, 80 if i == len(cells) - 1 else None) for i, c in enumerate(cells)), key=row["id"])
         if shown:
             table.move_cursor(row=min(cursor, len(shown) - 1))
         drafts = store.list_drafts()
@@ -95,7 +95,7 @@ class DashboardScreen(Screen):
                            cell(data.get("what", ""), 40), key=d["id"])
         open_n = sum(1 for r in rows if r.get("status") == "open")
         incomplete = sum(1 for r in rows if r.get("status") == "open" and r.get("missing"))
-        status = (f"対応中 {open_n} 件 (未記入あり {incomplete} 件)  全 {len(rows)} 件  下書き {len(drafts)} 件"
+        status = (f"{now:%m/%d %H:%M}  対応中 {open_n} 件 (未記入あり {incomplete} 件)  全 {len(rows)} 件  下書き {len(drafts)} 件"
                   f"  表示: {'全件' if self.show_all else '対応中のみ'}  ストア: {store.root}")
         self.query_one("#dash-status", Static).update(status)
 

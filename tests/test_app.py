@@ -29,7 +29,7 @@ def test_dashboard_lists_open_incidents_and_drafts(store, clock):
             table = app.screen.query_one("#incidents", DataTable)
             assert table.row_count == 2
             assert [str(k.value) for k in table.rows] == ["2026-0002", "2026-0001"]
-            hostile = str(table.get_row("2026-0002")[5])
+            hostile = str(table.get_row("2026-0002")[-1])
             assert "[bold]" in hostile and "\x1b" not in hostile  # shown as typed, never obeyed
             assert app.screen.query_one("#drafts", DataTable).row_count == 1
             assert "むつ市" in app.title
