@@ -42,9 +42,29 @@ def encode(data: dict[str, dict[str, Any]]) -> bytes:
     """The canonical bytes of a TinyDB data dict."""
     tables = []
     for name, docs in data.items():
-        rows = ",\n".join(f"{_dump(str(k))}:{_dump(v)}" for k, v in docs.items())
+        rows = ",\n".join(doc_line(k, v) for k, v in docs.items())
         tables.append(f"{_dump(name)}:{{\n{rows}\n}}" if rows else f"{_dump(name)}:{{}}")
     return ("{\n" + ",\n".join(tables) + "\n}\n").encode("utf-8")
+
+
+def doc_line(key: int | str, doc: dict[str, Any]) -> str:
+    return f"{_dump(str(key))}:{_dump(doc)}"
+
+
+_TAIL = b"\n}\n}\n"
+
+
+def splice_append(raw: bytes, data: dict[str, dict[str, Any]], table: str, key: int,
+                  doc: dict[str, Any]) -> bytes:
+    """The canonical bytes of ``data`` with ``doc`` added as the last row of
+    ``table``, made by appending one line to ``raw`` (the file's current
+    canonical bytes) instead of re-encoding every row: the append costs the
+    same whatever the file holds. Falls back to a full encode when the table
+    is not the file's only, non-empty table."""
+    if list(data) == [table] and data[table] and raw.endswith(_TAIL):
+        return raw[: -len(_TAIL)] + b",\n" + doc_line(key, doc).encode("utf-8") + _TAIL
+    data = {**data, table: {**data.get(table, {}), str(key): doc}}
+    return encode(data)
 
 
 def decode(path: Path, raw: bytes) -> dict[str, dict[str, Any]]:

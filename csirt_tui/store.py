@@ -5,8 +5,8 @@ Layout of a store directory (every file a TinyDB JSON file)::
     store.json                      schema version, profile, settings
     index/2026.json                 one dashboard row per incident of that year
     incidents/2026/2026-0007/
-        timeline-0000.json          entries 1..256 of the incident
-        timeline-0001.json          entries 257..512, …
+        timeline-0000.json          entries 1..128 of the incident
+        timeline-0001.json          entries 129..256, …
     drafts/<id>.json                intake drafts (autosaved while typing)
     roster.json                     contacts and their audit trail
     backups/<time>-<reason>/        rotated copies of all of the above
@@ -14,8 +14,11 @@ Layout of a store directory (every file a TinyDB JSON file)::
 
 Why sharded: single-file TinyDB rewrites the whole database on every
 insert, so a write costs more the bigger the store grows. Here a timeline
-append rewrites only the newest segment of one incident (at most 256
+append writes only the newest segment of one incident (at most 128
 entries), whatever the number of incidents or entries: a flat cost. The
+new entry is spliced onto the segment's bytes as one more line, after the
+whole segment has been parsed (a damaged file is never written to); the
+files stay ordinary TinyDB files that TinyDB itself reads. The
 index (one small row per incident) is rewritten only when a dashboard
 column changes (intake, triage, phase, closure), never for a note.
 
@@ -53,6 +56,7 @@ from .jsonfile import (
     is_canonical,
     make_dirs,
     read_file,
+    splice_append,
 )
 from .model import (
     KINDS,
@@ -64,7 +68,7 @@ from .model import (
 )
 
 SCHEMA_VERSION = 1
-SEGMENT_SIZE = 256
+SEGMENT_SIZE = 128
 DEFAULT_BACKUP_KEEP = 10
 ENV_STORE = "CSIRT_DESK_STORE"
 
@@ -354,7 +358,20 @@ class Store:
         segs = self._segments(idir)
         if kind != "intake" and not segs:
             raise UnknownIncidentError(f"インシデント {incident_id} はありません")
-        last = self._read_segment(segs[-1])[-1] if segs else None
+        raw = b""
+        seg_data: dict[str, Any] = {}
+        last = None
+        if segs:
+            # Parsing the whole segment validates it: a corrupt file is never written to.
+            raw = segs[-1].read_bytes()
+            try:
+                seg_data = decode(segs[-1], raw)
+            except StoreCorruptError as err:
+                raise StoreCorruptError(err.path, err.problem, newest_backup(self.root)) from None
+            rows = seg_data.get("timeline") or {}
+            if not rows:
+                raise StoreCorruptError(segs[-1], "記録がありません (empty timeline)", newest_backup(self.root))
+            last = rows[max(rows, key=int)]
         seq = last["seq"] + 1 if last else 1
         if corrects is not None and not (isinstance(corrects, int) and 1 <= corrects < seq):
             raise DomainError(f"訂正対象の記録 #{corrects} はありません")
@@ -373,10 +390,13 @@ class Store:
         entry["hash"] = entry_hash(entry)
         seg_no = (seq - 1) // SEGMENT_SIZE
         path = idir / f"timeline-{seg_no:04d}.json"
-        from tinydb.table import Document
-
-        db = self._db(path)
-        db.table("timeline").insert(Document(entry, doc_id=seq))
+        if segs and path == segs[-1]:
+            if str(seq) in seg_data.get("timeline", {}):  # append-only: never replace an entry
+                raise StoreCorruptError(path, f"記録 #{seq} が既にあります", newest_backup(self.root))
+            payload = splice_append(raw, seg_data, "timeline", seq, entry)
+        else:
+            payload = encode({"timeline": {str(seq): entry}})
+        atomic_write(path, payload)
         return TimelineEntry.from_dict(entry)
 
     def bulk_create(self, items: list[tuple[dict[str, Any], list[dict[str, Any]]]], *,

@@ -301,3 +301,22 @@ def test_files_are_readable_json_with_japanese(store):
     text = _seg(store, inc.id).read_text(encoding="utf-8")
     assert "受付 花子" in text and "\\u" not in text
     assert json.loads(text)["timeline"]["1"]["kind"] == "intake"
+
+
+def test_splice_append_gives_the_canonical_bytes():
+    data = {"timeline": {"1": {"a": "受付", "n": 1}}}
+    raw = jsonfile.encode(data)
+    doc = {"a": "[bold]\x1b\ud800 <b>", "n": 2}
+    spliced = jsonfile.splice_append(raw, data, "timeline", 2, doc)
+    assert spliced == jsonfile.encode({"timeline": {"1": data["timeline"]["1"], "2": doc}})
+    assert jsonfile.decode(None, spliced)["timeline"]["2"] == doc
+
+
+def test_segments_are_plain_tinydb_files(store):
+    from tinydb import TinyDB
+
+    inc = store.create_incident(sample_intake(), operator="op")
+    store.append(inc.id, "note", "TinyDB で読める", operator="op")
+    with TinyDB(_seg(store, inc.id)) as db:  # stock TinyDB JSONStorage
+        docs = db.table("timeline").all()
+    assert [d.doc_id for d in docs] == [1, 2] and docs[1]["text"] == "TinyDB で読める"
