@@ -46,6 +46,23 @@ class CsirtDeskApp(App):
     def now(self) -> datetime:
         return self.clock()
 
+    def get_system_commands(self, screen):
+        from textual.app import SystemCommand
+
+        yield SystemCommand("更新", "一覧を読み直す", lambda: screen.run_action("refresh"))
+        yield SystemCommand("全件 / 対応中のみ", "収束・非インシデントも表示するか切り替える",
+                            lambda: screen.run_action("toggle_all"))
+        yield SystemCommand("バックアップ", "今すぐストアのバックアップを作る", self.action_backup)
+        yield SystemCommand("終了", "csirt-desk を終了する", self.exit)
+        yield from super().get_system_commands(screen)
+
+    def action_backup(self) -> None:
+        def work():
+            path = self.store.backup("manual")
+            self.call_from_thread(self.notify, f"バックアップを作成しました: {path.name}", markup=False)
+
+        self.run_worker(work, thread=True, exit_on_error=False)
+
 
 def run_app(*, store_dir: str | None, profile: str | None, operator: str) -> int:
     try:

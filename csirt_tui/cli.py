@@ -93,7 +93,9 @@ def _store(args, *, create: bool = True):
 
 
 def _print_json(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
+    from .textsafe import json_for_terminal
+
+    sys.stdout.write(json_for_terminal(obj) + "\n")
 
 
 def _plain(text: str) -> str:
@@ -134,6 +136,10 @@ def cmd_demo(args) -> int:
         n = build_large(store, incidents=args.incidents, entries=args.entries, seed=args.seed)
         print(f"{n} 件のインシデントを作成しました ({store.root})")
     else:
+        existing = store.list_incidents()
+        if existing:  # running the README's first command again must not double the demo
+            print(f"ストアには既に {len(existing)} 件あります。デモは追加しません ({store.root})")
+            return 0
         ids = build_demo(store, operator=operator_name(args))
         print(f"デモ: {len(ids)} 件のインシデントを作成しました ({store.root})")
     return 0

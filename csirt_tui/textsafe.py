@@ -43,3 +43,16 @@ def one_line(text: str, width: int | None = None) -> str:
     if width is not None and len(out) > width:
         out = out[: max(width - 1, 0)] + "…"
     return out
+
+
+_JSON_UNSAFE = re.compile("[\x7f-\x9f" + _BIDI + "\ud800-\udfff]")
+
+
+def json_for_terminal(obj) -> str:
+    """JSON text (readable Japanese) that is safe to print: C1 controls, bidi
+    controls and lone surrogates are written as \\uXXXX escapes (json already
+    escapes C0 controls such as ESC). Parsing it gives back the exact text."""
+    import json
+
+    text = json.dumps(obj, ensure_ascii=False, indent=2)
+    return _JSON_UNSAFE.sub(lambda m: "\\u%04x" % ord(m.group()), text)

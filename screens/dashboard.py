@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -18,6 +19,16 @@ REFRESH_SECONDS = 2.0
 def cell(text: str, width: int | None = None) -> Text:
     """User text as a plain cell: never parsed as markup, controls made visible."""
     return Text(one_line(text, width), no_wrap=True, overflow="ellipsis")
+
+
+def fit_last_column(rows: list[list[Text]], headers, width: int) -> None:
+    """Shorten the last cell of each row (the summary) so the table fits ``width`` cells."""
+    if not rows or width <= 0:
+        return
+    widths = [max(cell_len(h), *(r[i].cell_len for r in rows)) for i, h in enumerate(headers[:-1])]
+    avail = max(width - sum(widths) - 2 * len(headers), 12)
+    for r in rows:
+        r[-1].truncate(avail, overflow="ellipsis")
 
 
 class DashboardScreen(Screen):
@@ -43,6 +54,9 @@ class DashboardScreen(Screen):
             yield Static("下書き (保存前の受付)", classes="section-title", markup=False)
             yield DataTable(id="drafts", cursor_type="row")
         yield Footer()
+
+    def on_resize(self) -> None:
+        self.refresh_data()
 
     def on_mount(self) -> None:
         table = self.query_one("#incidents", DataTable)
@@ -80,9 +94,10 @@ class DashboardScreen(Screen):
         table = self.query_one("#incidents", DataTable)
         cursor = table.cursor_row
         table.clear()
-        for row in shown:
-            cells = incident_row_cells(profile, row, now)
-            table.add_row(*(cell(c, 80 if i == len(cells) - 1 else None) for i, c in enumerate(cells)), key=row["id"])
+        all_cells = [[cell(c) for c in incident_row_cells(profile, row, now)] for row in shown]
+        fit_last_column(all_cells, DASHBOARD_COLUMNS, self.size.width - 4)
+        for row, cells in zip(shown, all_cells):
+            table.add_row(*cells, key=row["id"])
         if shown:
             table.move_cursor(row=min(cursor, len(shown) - 1))
         drafts = store.list_drafts()

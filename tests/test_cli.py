@@ -132,6 +132,17 @@ def test_show_does_not_obey_escapes(run):
     assert code == 0 and "\x1b" not in out and "消える?" in out
 
 
+def test_json_output_is_safe_and_exact(run):
+    text = "\x1b[31m赤\x9b2J \u202e逆 \ud800 [bold]"
+    run("intake", "--json", "-", stdin=json.dumps({"what": text}))
+    for argv in (("show", "2026-0001", "--json"), ("list", "--json")):
+        code, out, _ = run(*argv)
+        assert code == 0
+        assert not any(ch in out for ch in "\x1b\x9b\u202e\ud800")
+    code, out, _ = run("show", "2026-0001", "--json")
+    assert json.loads(out)["intake"]["what"] == text
+
+
 def test_backup_restore_verify(run):
     run("intake", "--json", "-", stdin=json.dumps({"what": "最初の報告"}))
     code, out, _ = run("backup")
@@ -167,6 +178,10 @@ def test_demo_fills_every_phase_type_and_level(run):
     assert {r["phase"] for r in rows if r["status"] == "open"} >= {p["id"] for p in prof.phases[:4]}
     code, out, _ = run("verify")
     assert code == 0
+    code, out, _ = run("demo")  # the README's first command, run a second time
+    assert code == 0 and "追加しません" in out
+    code, out, _ = run("list", "--json", "--all")
+    assert len(json.loads(out)) == len(rows)
 
 
 def test_large_demo_store(run):
