@@ -320,3 +320,20 @@ def test_segments_are_plain_tinydb_files(store):
     with TinyDB(_seg(store, inc.id)) as db:  # stock TinyDB JSONStorage
         docs = db.table("timeline").all()
     assert [d.doc_id for d in docs] == [1, 2] and docs[1]["text"] == "TinyDB で読める"
+
+
+def test_failed_write_leaves_the_old_file_and_no_temp(store, monkeypatch):
+    inc = store.create_incident(sample_intake(), operator="op")
+    path = _seg(store, inc.id)
+    before = path.read_bytes()
+
+    def disk_full(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(OSError):
+        store.append(inc.id, "note", "書けないメモ", operator="op")
+    monkeypatch.undo()
+    assert path.read_bytes() == before
+    assert not [p for p in path.parent.iterdir() if p.name.endswith(".tmp")]
+    assert store.append(inc.id, "note", "書けたメモ", operator="op").seq == 2
