@@ -21,6 +21,7 @@ class CsirtDeskApp(App):
     CSS_PATH = str(assets_dir() / "desk.tcss")
     BINDINGS = [
         Binding("ctrl+q", "quit", "終了", priority=True),
+        Binding("ctrl+n", "new_intake", "新規受付", priority=True),
     ]
 
     def __init__(self, store: Store, *, operator: str, clock: Callable[[], datetime] | None = None,
@@ -42,6 +43,32 @@ class CsirtDeskApp(App):
         self.push_screen(DashboardScreen())
         if self.backups:
             self.run_worker(lambda: self.store.backup("open"), thread=True, exit_on_error=False)
+        drafts = self.store.list_drafts()
+        if drafts:  # a call was cut by a crash or a closed terminal: offer to go on with it
+            from screens.resume import ResumeDraftScreen
+
+            self.push_screen(ResumeDraftScreen(drafts), self._resume_answer)
+
+    def _resume_answer(self, draft_id: str | None) -> None:
+        if draft_id:
+            self.open_draft(draft_id)
+
+    def action_new_intake(self) -> None:
+        from screens.intake import IntakeScreen
+
+        if isinstance(self.screen, IntakeScreen):
+            return  # already taking a call
+        self.push_screen(IntakeScreen())
+
+    def open_draft(self, draft_id: str) -> None:
+        from screens.intake import IntakeScreen
+
+        try:
+            draft = self.store.load_draft(draft_id)
+        except DomainError as err:
+            self.notify(str(err), severity="error", markup=False)
+            return
+        self.push_screen(IntakeScreen(draft))
 
     def now(self) -> datetime:
         return self.clock()
@@ -49,6 +76,7 @@ class CsirtDeskApp(App):
     def get_system_commands(self, screen):
         from textual.app import SystemCommand
 
+        yield SystemCommand("新規受付", "電話・メールなどの通報を受け付ける (Ctrl+N)", self.action_new_intake)
         yield SystemCommand("更新", "一覧を読み直す", lambda: screen.run_action("refresh"))
         yield SystemCommand("全件 / 対応中のみ", "収束・非インシデントも表示するか切り替える",
                             lambda: screen.run_action("toggle_all"))

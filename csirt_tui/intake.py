@@ -25,16 +25,31 @@ def _text(value: Any, key: str) -> str:
     return value
 
 
-def build_intake(profile, raw: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """Validate and normalise an intake dict; raises DomainError naming the key."""
+def build_intake(profile, raw: dict[str, Any], now: datetime, *, strict: bool = True) -> dict[str, Any]:
+    """Validate and normalise an intake dict; raises DomainError naming the key.
+
+    ``strict=False`` (the intake screen: a call may be cut at any moment)
+    keeps a time the parser cannot read as the text typed, with the parsed
+    value None and the reason in ``time_errors``, instead of refusing."""
     if not isinstance(raw, dict):
         raise DomainError("受付データは JSON オブジェクトで指定してください")
-    known = {"channel", "reporter_type", "found_at", "received_at", "reporter", "extras",
+    known = {"channel", "reporter_type", "found_at", "received_at", "reporter", "extras", "callback",
              *TEXT_KEYS, *(i["key"] for i in profile.poc.get("extra_items", []))}
     unknown = sorted(set(raw) - known)
     if unknown:
         raise DomainError(f"不明な項目: {', '.join(unknown)}")
     out: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+
+    def _time(text: str, key: str) -> str | None:
+        try:
+            return to_iso(parse_time(text, now))
+        except TimeParseError as err:
+            if strict:
+                raise DomainError(f"{key}: {err}") from None
+            errors[key] = err.reason if hasattr(err, "reason") else str(err)
+            return None
+
     channel = _text(raw.get("channel"), "channel")
     if channel:
         ids = [c["id"] for c in profile.channels]
@@ -48,10 +63,10 @@ def build_intake(profile, raw: dict[str, Any], now: datetime) -> dict[str, Any]:
             raise DomainError(f"reporter_type: {source!r} は使えません ({', '.join(ids)})")
     out["reporter_type"] = source or None
     received = _text(raw.get("received_at"), "received_at")
-    out["received_at"] = _time(received, now, "received_at") if received else to_iso(now)
+    out["received_at"] = (_time(received, "received_at") if received else None) or to_iso(now)
     found_text = _text(raw.get("found_at"), "found_at")
     out["found_at_text"] = found_text
-    out["found_at"] = _time(found_text, now, "found_at") if found_text.strip() else None
+    out["found_at"] = _time(found_text, "found_at") if found_text.strip() else None
     for key in TEXT_KEYS:
         out[key] = _text(raw.get(key), key)
     reporter = raw.get("reporter") or {}
@@ -70,15 +85,38 @@ def build_intake(profile, raw: dict[str, Any], now: datetime) -> dict[str, Any]:
         value = _text(value, key)
         if item.get("kind") == "time" and value.strip():
             extras[key] = value
-            extras[f"{key}_iso"] = _time(value, now, key)
+            extras[f"{key}_iso"] = _time(value, key)
         else:
             extras[key] = value
     out["extras"] = extras
+    callback = raw.get("callback") or {}
+    if not isinstance(callback, dict):
+        raise DomainError("callback: {number, confirmed_at} のオブジェクトで指定してください")
+    bad = sorted(set(callback) - {"number", "confirmed_at"})
+    if bad:
+        raise DomainError(f"callback: 不明な項目: {', '.join(bad)}")
+    if callback:
+        confirmed = _text(callback.get("confirmed_at"), "callback.confirmed_at")
+        out["callback"] = {"number": _text(callback.get("number"), "callback.number"),
+                           "confirmed_at": (_time(confirmed, "callback.confirmed_at") if confirmed else None)}
+    if errors:
+        out["time_errors"] = errors
     return out
 
 
-def _time(text: str, now: datetime, key: str) -> str:
-    try:
-        return to_iso(parse_time(text, now))
-    except TimeParseError as err:
-        raise DomainError(f"{key}: {err}") from None
+def duty_contacts(profile, people: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    """Roster people of the profile's duty roles who can be reached now
+    (night or holiday), in the profile's role order: for the out-of-hours banner."""
+    from .profiles import is_day_off
+
+    holiday = is_day_off(now.date())
+    order = {r["id"]: i for i, r in enumerate(profile.roles) if r.get("duty")}
+    found = []
+    for person in people:
+        role = person.get("role")
+        if role not in order:
+            continue
+        if person.get("holiday" if holiday else "night"):
+            found.append(person)
+    found.sort(key=lambda p: order[p["role"]])
+    return found

@@ -222,5 +222,7 @@ class Incident:
             "phase": self.phase,
             "status": self.status,
             "summary": self.summary,
+            "place": summary_line(self.intake.get("place", ""), 40),
+            "reporter": summary_line((self.intake.get("reporter") or {}).get("name", ""), 30),
             "missing": self.missing,
         }

@@ -921,6 +921,11 @@ def _is_year_end(day: date) -> bool:
     return (day.month == 12 and day.day >= 29) or (day.month == 1 and day.day <= 3)
 
 
+def is_day_off(day: date) -> bool:
+    """Saturday, Sunday, a Japanese public holiday or the year-end holidays (12/29–1/3)."""
+    return day.weekday() >= 5 or _is_year_end(day) or _is_public_holiday(day)
+
+
 def _is_public_holiday(day: date) -> bool:
     try:
         import jpholiday

@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from .model import INTAKE_ITEMS, STATUS_LABELS, Incident
+from .model import INTAKE_ITEMS, STATUS_LABELS, Incident, missing_items
 
 ITEM_SHORT = {"found_at": "①いつ", "place": "②どこで", "what": "③何が", "reporter": "④誰が"}
 
-DASHBOARD_COLUMNS = ("番号", "受付日時", "経過", "種別", "レベル", "フェーズ", "概要")
+DASHBOARD_COLUMNS = ("番号", "受付日時", "経過", "優先度", "種別", "レベル", "フェーズ", "概要")
 
 
 def short_time(iso: str | None) -> str:
@@ -73,11 +73,50 @@ def incident_row_cells(profile, row: dict[str, Any], now: datetime) -> list[str]
         row["id"],
         short_time(row.get("received_at")),
         elapsed(row.get("received_at"), now),
+        row.get("priority") or "—",
         type_label(profile, row.get("type")),
         level_label(row.get("level")),
         phase_label(profile, row.get("phase"), row.get("status")),
         summary,
     ]
+
+
+PRIORITY_RANK = {"高": 1, "中": 2, "低": 3}
+
+
+def dashboard_order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Open incidents first: not yet triaged, then priority 高 / 中 / 低, the oldest
+    first within each (the longest waiting); then the others, newest first."""
+    open_rows = [r for r in rows if r.get("status") == "open"]
+    other = [r for r in rows if r.get("status") != "open"]
+
+    def rank(r):
+        if not r.get("type"):
+            return 0
+        return PRIORITY_RANK.get(r.get("priority"), 4)
+
+    open_rows.sort(key=lambda r: (rank(r), r.get("received_at") or "", r["id"]))
+    other.sort(key=lambda r: (r.get("received_at") or "", r["id"]), reverse=True)
+    return open_rows + other
+
+
+def _fold(text: str) -> str:
+    import unicodedata
+
+    return unicodedata.normalize("NFKC", text or "").casefold()
+
+
+def row_matches(profile, row: dict[str, Any], query: str) -> bool:
+    """Every space-separated word of ``query`` is somewhere in the row (NFKC, case-insensitive)."""
+    hay = row.get("_hay")
+    if hay is None:
+        hay = row["_hay"] = _fold(" ".join(str(x) for x in (
+            row.get("id"), row.get("summary"), row.get("place"), row.get("reporter"),
+            type_label(profile, row.get("type")), level_label(row.get("level")), row.get("priority") or "",
+            phase_label(profile, row.get("phase"), row.get("status")), short_time(row.get("received_at")),
+            "未記入" if row.get("missing") else "",
+        ) if x))
+    return all(word in hay for word in _fold(query).split())
 
 
 def _label(items: list[dict[str, Any]], ident: str | None) -> str:
@@ -121,3 +160,30 @@ def incident_text_lines(profile, inc: Incident) -> list[str]:
 
 
 __all__ = ["DASHBOARD_COLUMNS", "INTAKE_ITEMS", "incident_row_cells", "incident_text_lines", "elapsed"]
+
+
+def intake_entry_text(profile, intake: dict[str, Any]) -> str:
+    """The 受付 entry's text: every item as the operator typed it, one per line."""
+    items = {i["key"]: i["label"] for i in profile.poc.get("items", [])}
+    rep = intake.get("reporter") or {}
+    lines = [
+        "受付: " + " / ".join(x for x in (_label(profile.channels, intake.get("channel")) if intake.get("channel") else "",
+                                          _label(profile.report_sources, intake.get("reporter_type"))
+                                          if intake.get("reporter_type") else "") if x),
+        f"{items.get('found_at', '①いつ')}: {intake.get('found_at_text') or ''}",
+        f"{items.get('place', '②どこで')}: {intake.get('place') or ''}",
+        f"{items.get('what', '③何が')}: {intake.get('what') or ''}",
+        f"{items.get('reporter', '④誰が')}: " + " / ".join(rep.get(k) or "" for k in ("name", "section", "contact")),
+    ]
+    for extra in profile.poc.get("extra_items", []):
+        lines.append(f"{extra['label']}: {(intake.get('extras') or {}).get(extra['key'], '')}")
+    cb = intake.get("callback") or {}
+    if cb.get("number") or cb.get("confirmed_at"):
+        mark = f" 折り返し確認済み {short_time(cb['confirmed_at'])}" if cb.get("confirmed_at") else " (折り返し未確認)"
+        lines.append(f"折り返し先: {cb.get('number') or ''}{mark}")
+    if intake.get("memo"):
+        lines.append(f"メモ: {intake['memo']}")
+    missing = missing_items(intake)
+    if missing:
+        lines.append("未記入: " + "・".join(ITEM_SHORT.get(m, m) for m in missing))
+    return "\n".join(lines)

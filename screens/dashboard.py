@@ -1,19 +1,21 @@
-"""ダッシュボード: open incidents, drafts, and the store's state at a glance."""
+"""ダッシュボード: open incidents and drafts, most urgent first, filtered as you type."""
 
 from __future__ import annotations
 
 from rich.cells import cell_len
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
 from csirt_tui.textsafe import one_line
-from csirt_tui.views import DASHBOARD_COLUMNS, incident_row_cells, short_time
+from csirt_tui.views import DASHBOARD_COLUMNS, dashboard_order, incident_row_cells, row_matches, short_time
 
 REFRESH_SECONDS = 2.0
+MAX_ROWS = 200  # rows built at once; the filter narrows the rest (10,000 incidents stay fast)
 
 
 def cell(text: str, width: int | None = None) -> Text:
@@ -35,8 +37,10 @@ class DashboardScreen(Screen):
     """The first screen: what is open now, and drafts left by an interrupted call."""
 
     BINDINGS = [
-        Binding("r", "refresh", "更新"),
+        Binding("n", "app.new_intake", "新規受付"),
+        Binding("slash", "focus_filter", "絞り込み"),
         Binding("a", "toggle_all", "全件/対応中"),
+        Binding("r", "refresh", "更新"),
     ]
 
     def __init__(self) -> None:
@@ -44,29 +48,33 @@ class DashboardScreen(Screen):
         self.show_all = False
         self._stamp: tuple = ()
         self._ticks = 0
+        self._rows: list[dict] = []
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="dash"):
             yield Static("", id="dash-status", markup=False)
-            yield Static("対応中のインシデント", classes="section-title", markup=False)
+            with Horizontal(id="filter-row"):
+                yield Label("絞り込み (/):", classes="label")
+                yield Input(id="filter", placeholder="番号・概要・場所・報告者・種別 (空白区切りで AND)")
+            yield Static("対応中のインシデント", id="incidents-title", classes="section-title", markup=False)
             yield DataTable(id="incidents", cursor_type="row", zebra_stripes=True)
-            yield Static("下書き (保存前の受付)", classes="section-title", markup=False)
+            yield Static("下書き (保存前の受付) — Enter で再開", classes="section-title", markup=False)
             yield DataTable(id="drafts", cursor_type="row")
         yield Footer()
 
-    def on_resize(self) -> None:
-        self.refresh_data()
-
     def on_mount(self) -> None:
-        table = self.query_one("#incidents", DataTable)
-        table.add_columns(*DASHBOARD_COLUMNS)
-        drafts = self.query_one("#drafts", DataTable)
-        drafts.add_columns("更新", "操作者", "いつ", "どこで", "何が")
+        self.query_one("#incidents", DataTable).add_columns(*DASHBOARD_COLUMNS)
+        self.query_one("#drafts", DataTable).add_columns("更新", "操作者", "いつ", "どこで", "何が")
         self.refresh_data()
         self.set_interval(REFRESH_SECONDS, self._poll)
-        table.focus()
+        self.query_one("#incidents", DataTable).focus()
 
+    def on_resize(self) -> None:
+        if self._rows:
+            self._fill_incidents()
+
+    # ------------------------------------------------------------ data
     def _store_stamp(self) -> tuple:
         """A cheap fingerprint of the index and drafts: changes when any process writes."""
         root = self.app.store.root
@@ -78,45 +86,118 @@ class DashboardScreen(Screen):
         return tuple(stamp)
 
     def _poll(self) -> None:
-        # Redraw when any process wrote, and every 30 s for the elapsed column.
+        # Reload when any process wrote, and every 30 s for the elapsed column.
         self._ticks += 1
         if self._store_stamp() != self._stamp or self._ticks * REFRESH_SECONDS >= 30:
             self.refresh_data()
 
-    def refresh_data(self) -> None:
+    def refresh_data(self, select: str | None = None) -> None:
         store = self.app.store
-        profile = store.profile
-        now = self.app.now()
         self._stamp = self._store_stamp()
         self._ticks = 0
-        rows = store.list_incidents()
-        shown = rows if self.show_all else [r for r in rows if r.get("status") == "open"]
-        table = self.query_one("#incidents", DataTable)
-        cursor = table.cursor_row
-        table.clear()
-        all_cells = [[cell(c) for c in incident_row_cells(profile, row, now)] for row in shown]
-        fit_last_column(all_cells, DASHBOARD_COLUMNS, self.size.width - 4)
-        for row, cells in zip(shown, all_cells):
-            table.add_row(*cells, key=row["id"])
-        if shown:
-            table.move_cursor(row=min(cursor, len(shown) - 1))
+        self._all_rows = store.list_incidents()
+        self._fill_incidents(select=select)
         drafts = store.list_drafts()
         dtable = self.query_one("#drafts", DataTable)
+        keep = _cursor_key(dtable)
         dtable.clear()
         for d in drafts:
             data = d.get("data") or {}
-            dtable.add_row(cell(short_time(d.get("updated_at"))), cell(d.get("operator", "")),
-                           cell(data.get("found_at_text", ""), 20), cell(data.get("place", ""), 20),
-                           cell(data.get("what", ""), 40), key=d["id"])
+            dtable.add_row(cell(short_time(d.get("updated_at"))), cell(d.get("operator", ""), 12),
+                           cell(data.get("found_at", ""), 16), cell(data.get("place", ""), 24),
+                           cell(data.get("what", ""), 50), key=d["id"])
+        _restore_cursor(dtable, keep)
+        self._drafts = drafts
+        self._update_status()
+
+    def _fill_incidents(self, select: str | None = None) -> None:
+        profile = self.app.store.profile
+        now = self.app.now()
+        query = self.query_one("#filter", Input).value
+        rows = self._all_rows if self.show_all else [r for r in self._all_rows if r.get("status") == "open"]
+        if query.strip():
+            rows = [r for r in rows if row_matches(profile, r, query)]
+        rows = dashboard_order(rows)
+        self._matching = len(rows)
+        self._rows = rows[:MAX_ROWS]
+        table = self.query_one("#incidents", DataTable)
+        keep = select or _cursor_key(table)
+        table.clear()
+        all_cells = [[cell(c) for c in incident_row_cells(profile, r, now)] for r in self._rows]
+        fit_last_column(all_cells, DASHBOARD_COLUMNS, self.size.width - 4)
+        for r, cells in zip(self._rows, all_cells):
+            table.add_row(*cells, key=r["id"])
+        _restore_cursor(table, keep)
+        title = "全インシデント" if self.show_all else "対応中のインシデント"
+        if self._matching > MAX_ROWS:
+            title += f" (上位 {MAX_ROWS} 件を表示 / 該当 {self._matching:,} 件 — 絞り込んでください)"
+        elif query.strip():
+            title += f" (該当 {self._matching:,} 件)"
+        self.query_one("#incidents-title", Static).update(title)
+
+    def _update_status(self) -> None:
+        rows = self._all_rows
+        now = self.app.now()
         open_n = sum(1 for r in rows if r.get("status") == "open")
         incomplete = sum(1 for r in rows if r.get("status") == "open" and r.get("missing"))
-        status = (f"{now:%m/%d %H:%M}  対応中 {open_n} 件 (未記入あり {incomplete} 件)  全 {len(rows)} 件  下書き {len(drafts)} 件"
-                  f"  表示: {'全件' if self.show_all else '対応中のみ'}  ストア: {store.root}")
+        status = (f"{now:%m/%d %H:%M}  対応中 {open_n} 件 (未記入あり {incomplete} 件)  全 {len(rows):,} 件"
+                  f"  下書き {len(self._drafts)} 件  表示: {'全件' if self.show_all else '対応中のみ'}"
+                  f"  ストア: {self.app.store.root}")
         self.query_one("#dash-status", Static).update(status)
+
+    # ------------------------------------------------------------ actions
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self) -> None:
+        self._fill_incidents()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        self.query_one("#incidents", DataTable).focus()
+
+    def action_focus_filter(self) -> None:
+        self.query_one("#filter", Input).focus()
+
+    def key_escape(self) -> None:
+        flt = self.query_one("#filter", Input)
+        if flt.value or flt.has_focus:
+            flt.value = ""
+            self.query_one("#incidents", DataTable).focus()
 
     def action_refresh(self) -> None:
         self.refresh_data()
 
     def action_toggle_all(self) -> None:
         self.show_all = not self.show_all
+        self._fill_incidents()
+        self._update_status()
+
+    @on(DataTable.RowSelected, "#incidents")
+    def _open_incident(self, event: DataTable.RowSelected) -> None:
+        from screens.incident import IncidentScreen
+
+        self.app.push_screen(IncidentScreen(str(event.row_key.value)))
+
+    @on(DataTable.RowSelected, "#drafts")
+    def _open_draft(self, event: DataTable.RowSelected) -> None:
+        self.app.open_draft(str(event.row_key.value))
+
+    def on_screen_resume(self) -> None:
         self.refresh_data()
+
+
+def _cursor_key(table: DataTable) -> str | None:
+    if not table.row_count:
+        return None
+    try:
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+    except Exception:
+        return None
+
+
+def _restore_cursor(table: DataTable, key: str | None) -> None:
+    if key is None or not table.row_count:
+        return
+    try:
+        table.move_cursor(row=table.get_row_index(key))
+    except Exception:
+        table.move_cursor(row=0)

@@ -26,9 +26,14 @@ def test_dashboard_lists_open_incidents_and_drafts(store, clock):
         app = _app(store, clock)
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.pause()
+            from screens.resume import ResumeDraftScreen
+
+            assert isinstance(app.screen, ResumeDraftScreen)  # the cut-off call is offered first
+            await pilot.press("escape")
             table = app.screen.query_one("#incidents", DataTable)
             assert table.row_count == 2
-            assert [str(k.value) for k in table.rows] == ["2026-0002", "2026-0001"]
+            # not yet triaged, the longest waiting first
+            assert [str(k.value) for k in table.rows] == ["2026-0001", "2026-0002"]
             hostile = str(table.get_row("2026-0002")[-1])
             assert "[bold]" in hostile and "\x1b" not in hostile  # shown as typed, never obeyed
             assert app.screen.query_one("#drafts", DataTable).row_count == 1

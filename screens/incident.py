@@ -1,0 +1,42 @@
+"""インシデントの表示: the intake items and the whole time-ordered record (read-only)."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from csirt_tui.errors import DomainError
+from csirt_tui.textsafe import printable
+from csirt_tui.views import incident_text_lines
+
+
+class IncidentScreen(Screen):
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "戻る"),
+        Binding("r", "reload", "更新"),
+    ]
+
+    def __init__(self, incident_id: str) -> None:
+        super().__init__()
+        self.incident_id = incident_id
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="incident-view"):
+            yield Static("", id="incident-text", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.action_reload()
+        self.query_one("#incident-view").focus()
+
+    def action_reload(self) -> None:
+        store = self.app.store
+        try:
+            lines = incident_text_lines(store.profile, store.incident(self.incident_id))
+        except DomainError as err:
+            lines = [str(err)]
+        self.query_one("#incident-text", Static).update(printable("\n".join(lines)))

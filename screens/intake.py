@@ -1,0 +1,422 @@
+"""受付 (PoC intake checklist): record a call while talking, keyboard only.
+
+Every change is saved as a draft within 0.5 s (throttled, written by a
+worker thread so typing never waits for the disk). Ctrl+S turns the draft
+into an incident with a 受付 entry holding exactly what was typed.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from datetime import datetime
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.actions import SkipAction
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, Checkbox, Digits, Footer, Header, Input, Label, Select, Static, TextArea
+
+from csirt_tui.errors import DomainError
+from csirt_tui.intake import build_intake, duty_contacts
+from csirt_tui.model import missing_items
+from csirt_tui.textsafe import one_line, printable
+from csirt_tui.timeparse import TimeParseError, format_preview, parse_time, to_iso
+from csirt_tui.views import ITEM_SHORT, intake_entry_text
+
+SAVE_DELAY = 0.25  # seconds from the first unsaved change to the draft write (goal: ≤ 0.5 s)
+MAX_FIELD = 1_000_000  # characters per field: a 1 MB paste is kept, anything larger is cut (and said)
+
+TIME_FIELDS = ("received_at", "found_at")
+NO_SELECTION = getattr(Select, "NULL", None) or getattr(Select, "BLANK")  # Textual ≥ 8 / older
+
+
+def new_draft_id(now: datetime) -> str:
+    return f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+
+
+class FieldInput(Input):
+    """A one-line field: Enter moves on to the next field (see IntakeScreen)."""
+
+
+def is_blank(values: dict[str, Any]) -> bool:
+    """Nothing typed yet (the stamped receipt time and the default channel do not count)."""
+    rep = values.get("reporter") or {}
+    return not (values.get("reporter_type") or any(
+        (values.get(k) or "").strip() for k in ("found_at", "place", "what", "memo"))
+        or any((v or "").strip() for v in rep.values())
+        or any((v or "").strip() for v in (values.get("extras") or {}).values())
+        or (values.get("callback") or {}).get("number"))
+
+
+class SavedScreen(ModalScreen[str]):
+    """The new incident number, large, to read out to the caller."""
+
+    BINDINGS = [Binding("escape,enter", "close", "閉じる")]
+
+    def __init__(self, incident_id: str, missing: list[str]) -> None:
+        super().__init__()
+        self.incident_id = incident_id
+        self.missing = missing
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="saved-box"):
+            yield Label("受付番号 (通報者に伝えてください)", classes="saved-title")
+            yield Digits(self.incident_id, id="saved-id")
+            yield Static(self.incident_id + " を記録しました。", markup=False)
+            if self.missing:
+                yield Static("未記入の項目: " + "・".join(ITEM_SHORT.get(m, m) for m in self.missing)
+                             + " — ダッシュボードに「未記入」と表示されます。", markup=False, classes="warn")
+            yield Button("ダッシュボードへ (Enter)", id="saved-close", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#saved-close", Button).focus()
+
+    @on(Button.Pressed, "#saved-close")
+    def action_close(self) -> None:
+        self.dismiss(self.incident_id)
+
+
+class IntakeScreen(Screen):
+    """The PoC card: ①いつ ②どこで ③何がどのように ④誰が, plus channel, source and fact check."""
+
+    # Enter / Tab / Shift+Tab are priority bindings so that focus moves when the
+    # key is read, not when the field gets round to it: what an operator types
+    # right after Enter lands in the next field, however fast they type.
+    BINDINGS = [
+        Binding("ctrl+s", "save", "保存", priority=True),
+        Binding("escape", "leave", "戻る (下書きは残ります)"),
+        Binding("enter", "enter_key", "次へ", show=False, priority=True),
+        Binding("tab", "move(1)", "次の項目", show=False, priority=True),
+        Binding("shift+tab", "move(-1)", "前の項目", show=False, priority=True),
+    ]
+
+    def _overlay_open(self) -> bool:
+        return any(getattr(sel, "expanded", False) for sel in self.query(Select))
+
+    def action_enter_key(self) -> None:
+        if isinstance(self.focused, FieldInput) and not self._overlay_open():
+            self.focus_next()
+        else:
+            raise SkipAction()
+
+    def action_move(self, step: int) -> None:
+        if self._overlay_open():
+            raise SkipAction()
+        if step > 0:
+            self.focus_next()
+        else:
+            self.focus_previous()
+
+    def __init__(self, draft: dict[str, Any] | None = None) -> None:
+        super().__init__()
+        self.draft = draft
+        self._values_loaded = False
+        self._timer = None
+        self._dirty = False
+        self._seq = 0
+        self._written = 0
+        self._write_lock = threading.Lock()
+        self._draft_written = bool(draft)
+        self.saved_at: str | None = None
+
+    # ------------------------------------------------------------ layout
+    def compose(self) -> ComposeResult:
+        app = self.app
+        profile = app.store.profile
+        now = app.now()
+        self.draft_id = self.draft["id"] if self.draft else new_draft_id(now)
+        # The receipt time is stamped when the screen opens (editable).
+        self.stamp = (self.draft or {}).get("data", {}).get("received_at") or f"{now:%Y-%m-%d %H:%M}"
+        items = {i["key"]: i["label"] for i in profile.poc["items"]}
+        yield Header()
+        if not profile.in_hours(now):
+            yield Static(self._out_of_hours_text(now), id="out-of-hours", classes="banner-out-of-hours",
+                         markup=False)
+        yield Static("", id="checklist", markup=False)
+        with VerticalScroll(id="intake-form"):
+            with Horizontal(classes="row"):
+                yield Label("受付日時", classes="label")
+                yield FieldInput(self.stamp, id="received_at", classes="short", compact=True)
+                yield Static("", id="received_at-preview", classes="preview", markup=False)
+            with Horizontal(classes="row"):
+                yield Label("受付方法", classes="label")
+                yield Select([(Text(c["label"]), c["id"]) for c in profile.channels], id="channel",
+                             value="naisen" if any(c["id"] == "naisen" for c in profile.channels) else NO_SELECTION,
+                             prompt="受付方法を選択", compact=True)
+            with Horizontal(classes="row"):
+                yield Label("通報の種類", classes="label")
+                yield Select([(Text(s["label"]), s["id"]) for s in profile.report_sources], id="reporter_type",
+                             prompt="通報の種類を選択", compact=True)
+            yield Static("", id="method", classes="method", markup=False)
+            yield Label(items["found_at"], classes="item-label")
+            yield FieldInput(id="found_at", compact=True, placeholder="例: 14:30 / 今朝9時 / 昨日 14時半 / 30分前 / さっき")
+            yield Static("", id="found_at-preview", classes="preview", markup=False)
+            yield Label(items["place"], classes="item-label")
+            yield FieldInput(id="place", compact=True, placeholder="サイト・庁舎・階・課・機器 (例: 本庁舎3階 税務課 窓口端末)")
+            yield Label(items["what"], classes="item-label")
+            yield TextArea(id="what", soft_wrap=True, tab_behavior="focus", classes="multiline", compact=True)
+            yield Label(items["reporter"], classes="item-label")
+            with Horizontal(classes="row"):
+                yield FieldInput(id="rep_name", compact=True, placeholder="氏名", classes="third")
+                yield FieldInput(id="rep_section", compact=True, placeholder="所属", classes="third")
+                yield FieldInput(id="rep_contact", compact=True, placeholder="内線・電話", classes="third")
+            for extra in profile.poc.get("extra_items", []):
+                yield Label(extra["label"], classes="item-label")
+                if extra.get("kind") == "multiline":
+                    yield TextArea(id=f"x-{extra['key']}", soft_wrap=True, tab_behavior="focus", classes="multiline",
+                                   compact=True)
+                else:
+                    yield FieldInput(id=f"x-{extra['key']}", compact=True)
+                    if extra.get("kind") == "time":
+                        yield Static("", id=f"x-{extra['key']}-preview", classes="preview", markup=False)
+            yield Label("折り返し先 (事実確認のための連絡先)", classes="item-label")
+            with Horizontal(classes="row"):
+                yield FieldInput(id="callback_number", compact=True, placeholder="電話番号", classes="third")
+                yield Checkbox("折り返し確認済み", id="callback_ok", compact=True)
+                yield Static("", id="callback_at", markup=False)
+            yield Label("メモ", classes="item-label")
+            yield TextArea(id="memo", soft_wrap=True, tab_behavior="focus", classes="multiline small", compact=True)
+        yield Footer()
+
+    def _out_of_hours_text(self, now: datetime) -> str:
+        profile = self.app.store.profile
+        people = duty_contacts(profile, self.app.store.list_people(), now)
+        roles = {r["id"]: r["label"] for r in profile.roles}
+        contacts = "  ".join(
+            f"{roles.get(p['role'], p['role'])} {p.get('name', '')} {p.get('mobile') or p.get('phone') or ''}"
+            for p in people) or "名簿に夜間・休日の連絡先がありません"
+        return (f"時間外です (PoC: {profile.poc.get('hours_label', '')})。夜間・休日の連絡先: {contacts}")
+
+    def on_mount(self) -> None:
+        if self.draft:
+            self._load(self.draft.get("data") or {})
+        self._values_loaded = True
+        self._refresh_all()
+        self.query_one("#channel", Select).focus()
+
+    # ------------------------------------------------------------ values
+    def _input(self, wid: str) -> str:
+        return self.query_one(f"#{wid}", Input).value
+
+    def _area(self, wid: str) -> str:
+        return self.query_one(f"#{wid}", TextArea).text
+
+    def values(self) -> dict[str, Any]:
+        """What is on the form now, exactly as typed (the draft and the intake's raw input)."""
+        profile = self.app.store.profile
+        channel_sel = self.query_one("#channel", Select)
+        source_sel = self.query_one("#reporter_type", Select)
+        extras = {}
+        for extra in profile.poc.get("extra_items", []):
+            wid = f"x-{extra['key']}"
+            extras[extra["key"]] = self._area(wid) if extra.get("kind") == "multiline" else self._input(wid)
+        return {
+            "received_at": self._input("received_at"),
+            "channel": None if channel_sel.is_blank() else channel_sel.value,
+            "reporter_type": None if source_sel.is_blank() else source_sel.value,
+            "found_at": self._input("found_at"),
+            "place": self._input("place"),
+            "what": self._area("what"),
+            "reporter": {"name": self._input("rep_name"), "section": self._input("rep_section"),
+                         "contact": self._input("rep_contact")},
+            "extras": extras,
+            "callback": {"number": self._input("callback_number"),
+                         "confirmed_at": self.query_one("#callback_ok", Checkbox).value and self._callback_at or ""},
+            "memo": self._area("memo"),
+        }
+
+    _callback_at = ""
+
+    def _load(self, data: dict[str, Any]) -> None:
+        def put(wid, value):
+            if value:
+                self.query_one(f"#{wid}", Input).value = value
+
+        put("received_at", data.get("received_at"))
+        for key in ("channel", "reporter_type"):
+            if data.get(key):
+                try:
+                    self.query_one(f"#{key}", Select).value = data[key]
+                except Exception:  # an id no longer in the profile: keep the rest
+                    pass
+        put("found_at", data.get("found_at"))
+        put("place", data.get("place"))
+        self.query_one("#what", TextArea).text = data.get("what") or ""
+        rep = data.get("reporter") or {}
+        put("rep_name", rep.get("name"))
+        put("rep_section", rep.get("section"))
+        put("rep_contact", rep.get("contact"))
+        for key, value in (data.get("extras") or {}).items():
+            for widget in self.query(f"#x-{key}"):
+                if isinstance(widget, TextArea):
+                    widget.text = value or ""
+                elif isinstance(widget, Input):
+                    widget.value = value or ""
+        cb = data.get("callback") or {}
+        put("callback_number", cb.get("number"))
+        if cb.get("confirmed_at"):
+            self._callback_at = cb["confirmed_at"]
+            self.query_one("#callback_ok", Checkbox).value = True
+        self.query_one("#memo", TextArea).text = data.get("memo") or ""
+
+    # ------------------------------------------------------------ live feedback
+    def _refresh_all(self) -> None:
+        for wid in TIME_FIELDS:
+            self._preview(wid)
+        for extra in self.app.store.profile.poc.get("extra_items", []):
+            if extra.get("kind") == "time":
+                self._preview(f"x-{extra['key']}")
+        self._show_method()
+        self._update_checklist()
+
+    def _preview(self, wid: str) -> None:
+        text = self._input(wid)
+        target = self.query_one(f"#{wid}-preview", Static)
+        if not text.strip():
+            target.update("")
+            target.remove_class("error")
+            return
+        try:
+            dt = parse_time(text, self.app.now())
+        except TimeParseError as err:
+            target.update("✘ " + one_line(str(err)))
+            target.add_class("error")
+        else:
+            target.update("→ " + format_preview(dt))
+            target.remove_class("error")
+
+    def _show_method(self) -> None:
+        select = self.query_one("#reporter_type", Select)
+        source = select.value
+        method = self.query_one("#method", Static)
+        if select.is_blank():
+            method.update("事実関係の確認の方法: 通報の種類を選ぶと表示します")
+            return
+        src = self.app.store.profile.report_source(source)
+        lead = "【折り返し確認が必要】" if src.get("callback") else ""
+        method.update(f"事実関係の確認の方法{lead}: {src.get('method', '')}")
+
+    def _update_checklist(self) -> None:
+        data = self.values()
+        intake = {"found_at_text": data["found_at"], "place": data["place"], "what": data["what"],
+                  "reporter": {"name": data["reporter"]["name"], "contact": data["reporter"]["contact"]}}
+        missing = set(missing_items(intake))
+        strip = Text()
+        for key in ("found_at", "place", "what", "reporter"):
+            ok = key not in missing
+            strip.append(f" {'✔' if ok else '✘'} {ITEM_SHORT[key]} ", style="bold green" if ok else "bold red")
+        strip.append(f"  受付 {printable(data['received_at'])}")
+        if self.saved_at:
+            strip.append(f"  下書き保存 {self.saved_at}", style="dim")
+        self.query_one("#checklist", Static).update(strip)
+
+    # ------------------------------------------------------------ change → draft
+    @on(Input.Changed)
+    @on(TextArea.Changed)
+    @on(Select.Changed)
+    @on(Checkbox.Changed)
+    def _changed(self, event) -> None:
+        if not self._values_loaded:
+            return
+        control = getattr(event, "control", None) or getattr(event, "text_area", None)
+        wid = getattr(control, "id", "") or ""
+        if isinstance(event, Input.Changed) and len(event.value) > MAX_FIELD:
+            event.input.value = event.value[:MAX_FIELD]
+            self.notify(f"1項目は {MAX_FIELD:,} 文字までです。超えた分は保存されません。", severity="warning")
+            return
+        if wid in TIME_FIELDS or (wid.startswith("x-") and self.query(f"#{wid}-preview")):
+            self._preview(wid)
+        if wid == "reporter_type":
+            self._show_method()
+        if wid == "callback_ok":
+            self._callback_at = to_iso(self.app.now()) if event.value else ""
+            self.query_one("#callback_at", Static).update(
+                f"({format_preview(self.app.now())} 確認)" if event.value else "")
+        self._update_checklist()
+        self._dirty = True
+        if self._timer is None:
+            self._timer = self.set_timer(SAVE_DELAY, self._flush)
+
+    def _flush(self) -> None:
+        """Snapshot the form now and write it as the draft in a worker thread."""
+        self._timer = None
+        if not self._dirty:
+            return
+        self._dirty = False
+        snapshot = self.values()
+        if not self._draft_written and is_blank(snapshot):
+            return  # nothing typed yet: no draft to keep
+        self._seq += 1
+        self.run_worker(lambda seq=self._seq: self._write_draft(seq, snapshot), thread=True,
+                        group="draft", exit_on_error=False)
+
+    def _write_draft(self, seq: int, snapshot: dict[str, Any]) -> None:
+        with self._write_lock:
+            if seq <= self._written:  # a newer snapshot is already on disk
+                return
+            try:
+                self.app.store.save_draft(self.draft_id, snapshot, operator=self.app.operator)
+            except (DomainError, OSError) as err:
+                self.app.call_from_thread(self.notify, f"下書きを保存できません: {one_line(str(err))}",
+                                          severity="error", markup=False)
+                return
+            self._written = seq
+            self._draft_written = True
+        self.app.call_from_thread(self._mark_saved)
+
+    def _mark_saved(self) -> None:
+        self.saved_at = f"{self.app.now():%H:%M:%S}"
+        if self.is_mounted:
+            self._update_checklist()
+
+    def flush_now(self) -> None:
+        """Write the draft synchronously (leaving the screen, saving)."""
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        if self._dirty:
+            self._dirty = False
+            snapshot = self.values()
+            if not self._draft_written and is_blank(snapshot):
+                return
+            self._seq += 1
+            self._write_draft(self._seq, snapshot)
+
+    # ------------------------------------------------------------ keys
+    def action_leave(self) -> None:
+        try:
+            self.flush_now()
+        except Exception:  # never lose the way out; the worker already reported
+            pass
+        self.app.pop_screen()
+
+    def action_save(self) -> None:
+        app = self.app
+        store = app.store
+        values = self.values()
+        try:
+            self.flush_now()
+            intake = build_intake(store.profile, values, app.now(), strict=False)
+            inc = store.create_incident(intake, operator=app.operator,
+                                        text=intake_entry_text(store.profile, intake))
+        except (DomainError, OSError) as err:
+            self.notify(f"保存できませんでした (下書きは残っています): {one_line(str(err))}",
+                        severity="error", timeout=10, markup=False)
+            return
+        if self._draft_written:
+            try:
+                store.close_draft(self.draft_id, incident_id=inc.id)
+            except (DomainError, OSError):
+                pass  # the incident is saved; the draft just stays listed
+        app.push_screen(SavedScreen(inc.id, inc.missing), lambda incident_id: self._after_save(incident_id))
+
+    def _after_save(self, incident_id: str) -> None:
+        self.app.pop_screen()
+        screen = self.app.screen
+        if hasattr(screen, "refresh_data"):
+            screen.refresh_data(select=incident_id)
