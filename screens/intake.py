@@ -197,7 +197,8 @@ class IntakeScreen(Screen):
             self._load(self.draft.get("data") or {})
         self._values_loaded = True
         self._refresh_all()
-        self.query_one("#channel", Select).focus()
+        # 受付方法 defaults to the desk's 内線 (Shift+Tab to change it): start at 通報の種類.
+        self.query_one("#reporter_type", Select).focus()
 
     # ------------------------------------------------------------ values
     def _input(self, wid: str) -> str:

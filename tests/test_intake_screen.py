@@ -1,0 +1,247 @@
+"""The phone desk (Pilot): a whole call typed in Japanese, drafts, hostile text, hours."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+from textual.widgets import DataTable, Input, Static, TextArea
+
+from conftest import TZ, Clock
+from csirt_tui.app import CsirtDeskApp
+from csirt_tui.store import Store
+from screens.intake import IntakeScreen, SavedScreen
+
+MONDAY_10 = datetime(2026, 11, 16, 10, 0, tzinfo=TZ)   # an ordinary weekday morning
+HOLIDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=TZ)  # 勤労感謝の日 (Monday)
+
+
+def make_app(store, clock):
+    return CsirtDeskApp(store, operator="受付 花子", clock=clock, backups=False)
+
+
+async def type_text(pilot, text: str) -> None:
+    for ch in text:
+        if ch == "\n":
+            await pilot.press("enter")
+        elif ch == " ":
+            await pilot.press("space")
+        else:
+            await pilot.press(ch)
+
+
+def run(coro):
+    asyncio.run(coro)
+
+
+def test_a_whole_call_typed_and_saved(store_dir):
+    clock = Clock(MONDAY_10)
+    store = Store.open(store_dir, clock=clock)
+    keys = []
+
+    async def scenario():
+        app = make_app(store, clock)
+        async with app.run_test(size=(120, 50)) as pilot:
+            await pilot.pause()
+
+            async def key(*names):
+                keys.extend(names)
+                await pilot.press(*names)
+
+            await key("ctrl+n")
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, IntakeScreen)
+            assert screen.query_one("#received_at", Input).value == "2026-11-16 10:00"  # stamped on open
+            assert screen.query_one("#out-of-hours", Static) if screen.query("#out-of-hours") else True
+            await key("enter", "down", "enter", "tab")  # 通報の種類: 職員等からの通報
+            await type_text(pilot, "今朝9時")
+            await pilot.pause()
+            assert "2026年11月16日(月) 09:00" in str(screen.query_one("#found_at-preview", Static).render())
+            await key("enter")
+            await type_text(pilot, "本庁舎3階 税務課 窓口端末")
+            await key("enter")
+            await type_text(pilot, "画面に英語の文章が出て\nファイルが開けない")
+            await key("tab")
+            await type_text(pilot, "試験 一郎")
+            await key("enter")
+            await type_text(pilot, "税務課")
+            await key("enter")
+            await type_text(pilot, "内線2301")
+            await pilot.pause()
+            strip = str(screen.query_one("#checklist", Static).render())
+            assert "✘" not in strip and strip.count("✔") == 4
+            await key("ctrl+s")
+            await pilot.pause()
+            assert isinstance(app.screen, SavedScreen)
+            assert app.screen.incident_id == "2026-0001"
+            await pilot.press("enter")  # back to the dashboard
+            await pilot.pause()
+            table = app.screen.query_one("#incidents", DataTable)
+            assert [str(k.value) for k in table.rows] == ["2026-0001"]
+            assert "画面に英語の文章が出て" in str(table.get_row("2026-0001")[-1])
+
+    run(scenario())
+    inc = store.incident("2026-0001")
+    first = inc.entries[0]
+    assert (first.kind, first.operator) == ("intake", "受付 花子")
+    it = first.data
+    assert it["found_at_text"] == "今朝9時" and it["found_at"] == "2026-11-16T09:00:00+09:00"
+    assert it["place"] == "本庁舎3階 税務課 窓口端末"
+    assert it["what"] == "画面に英語の文章が出て\nファイルが開けない"
+    assert it["reporter"] == {"name": "試験 一郎", "section": "税務課", "contact": "内線2301"}
+    assert (it["channel"], it["reporter_type"]) == ("naisen", "staff")
+    assert it["received_at"] == "2026-11-16T10:00:00+09:00"
+    assert "①事象を発見した日時（いつ）: 今朝9時" in first.text
+    assert inc.missing == []
+    assert store.list_drafts() == []  # the draft became the incident
+    assert len(keys) <= 12, keys  # non-text keystrokes from "new" to saved, for a complete card
+
+
+def test_draft_is_on_disk_within_half_a_second_and_offered_again(store_dir):
+    clock = Clock(MONDAY_10)
+    store = Store.open(store_dir, clock=clock)
+
+    async def first_session():
+        app = make_app(store, clock)
+        async with app.run_test(size=(120, 50)) as pilot:
+            await pilot.press("ctrl+n")
+            await pilot.pause()
+            app.screen.query_one("#found_at", Input).focus()
+            await type_text(pilot, "さっき")
+            await pilot.pause(0.5)
+            drafts = store.list_drafts()
+            assert [d["data"]["found_at"] for d in drafts] == ["さっき"]
+            await type_text(pilot, " 10時前")
+            await pilot.pause(0.5)
+            assert store.list_drafts()[0]["data"]["found_at"] == "さっき 10時前"
+            await pilot.press("escape")  # leave: the draft stays
+            await pilot.pause()
+            assert app.screen.query_one("#drafts", DataTable).row_count == 1
+
+    async def second_session():
+        app = make_app(store, clock)
+        async with app.run_test(size=(120, 50)) as pilot:
+            await pilot.pause()
+            from screens.resume import ResumeDraftScreen
+
+            assert isinstance(app.screen, ResumeDraftScreen)
+            await pilot.press("enter")
+            await pilot.pause()
+            assert isinstance(app.screen, IntakeScreen)
+            assert app.screen.query_one("#found_at", Input).value == "さっき 10時前"
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            assert isinstance(app.screen, SavedScreen)
+
+    run(first_session())
+    run(second_session())
+    inc = store.incident("2026-0001")
+    assert inc.intake["found_at_text"] == "さっき 10時前"
+    assert inc.intake["found_at"] is None and "found_at" in inc.intake["time_errors"]  # kept as typed
+    assert inc.missing == ["place", "what", "reporter"]
+    assert store.list_drafts() == []
+
+
+HOSTILE = {
+    "place": "[bold red]x[/]",
+    "rep_name": "[link=file:///etc/passwd]y[/link]",
+    "rep_section": "\x1b]52;c;SGVsbG8=\x07",
+    "rep_contact": "\ud800 \u202e逆 [@click=app.quit]押す[/]",
+    "found_at": "[/]",
+}
+
+
+def test_hostile_text_in_every_field_is_shown_literally_and_stored_verbatim(store_dir):
+    clock = Clock(MONDAY_10)
+    store = Store.open(store_dir, clock=clock)
+    paste = ("長い貼り付け " * 10_000)[:100_000]
+
+    async def scenario():
+        app = make_app(store, clock)
+        async with app.run_test(size=(120, 50)) as pilot:
+            await pilot.press("ctrl+n")
+            await pilot.pause()
+            screen = app.screen
+            for wid, text in HOSTILE.items():
+                screen.query_one(f"#{wid}", Input).value = text
+            screen.query_one("#what", TextArea).text = "[bold]太字?[/]\n" + paste
+            screen.query_one("#memo", TextArea).text = "<img src=\"/etc/passwd\"/> <para"
+            await pilot.pause(0.4)
+            preview = str(screen.query_one("#found_at-preview", Static).render())
+            assert preview.startswith("✘")  # an unreadable time is said, not crashed on
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            assert isinstance(app.screen, SavedScreen)
+            await pilot.press("enter")
+            await pilot.pause()
+            table = app.screen.query_one("#incidents", DataTable)
+            summary = str(table.get_row("2026-0001")[-1])
+            assert "[bold]太字?[/]" in summary
+            assert app.is_running  # [@click=app.quit] was text, not an action
+
+    run(scenario())
+    it = store.incident("2026-0001").intake
+    assert it["place"] == HOSTILE["place"]
+    assert it["reporter"] == {"name": HOSTILE["rep_name"], "section": HOSTILE["rep_section"],
+                              "contact": HOSTILE["rep_contact"]}
+    assert it["found_at_text"] == "[/]"
+    assert it["what"] == "[bold]太字?[/]\n" + paste
+    assert it["memo"] == "<img src=\"/etc/passwd\"/> <para"
+    assert Store.open(store_dir, clock=clock).verify().ok
+
+
+def test_out_of_hours_banner_shows_the_duty_contacts(store_dir):
+    for when, expect in ((MONDAY_10, False), (HOLIDAY_10, True),
+                         (datetime(2026, 11, 16, 18, 0, tzinfo=TZ), True)):
+        clock = Clock(when)
+        store = Store.open(store_dir, clock=clock)
+        if not store.list_people():
+            store.add_person({"name": "当番 太郎", "role": "csirt_chief", "mobile": "090-0000-0001",
+                              "night": True, "holiday": True}, operator="setup")
+            store.add_person({"name": "平日 のみ", "role": "handler", "mobile": "090-0000-0002",
+                              "night": False, "holiday": False}, operator="setup")
+
+        async def scenario():
+            app = make_app(store, clock)
+            async with app.run_test(size=(120, 50)) as pilot:
+                await pilot.press("ctrl+n")
+                await pilot.pause()
+                banners = app.screen.query("#out-of-hours")
+                assert bool(banners) is expect, when
+                if expect:
+                    text = str(banners.first(Static).render())
+                    assert "当番 太郎 090-0000-0001" in text and "平日 のみ" not in text
+
+        run(scenario())
+
+
+def test_dashboard_filter_and_row_cap(store_dir):
+    from csirt_tui.demo import build_large
+    from screens.dashboard import MAX_ROWS
+
+    clock = Clock(MONDAY_10)
+    store = Store.open(store_dir, clock=clock)
+    build_large(store, incidents=600, entries=2)
+    special = store.create_incident({"what": "サーバ室の空調が停止", "place": "別館B1 サーバ室",
+                                     "received_at": "2026-11-16T09:00:00+09:00"}, operator="op")
+
+    async def scenario():
+        app = make_app(store, clock)
+        async with app.run_test(size=(120, 50)) as pilot:
+            await pilot.pause()
+            table = app.screen.query_one("#incidents", DataTable)
+            assert table.row_count == MAX_ROWS
+            await pilot.press("slash")
+            await type_text(pilot, "空調 別館")
+            await pilot.pause()
+            assert [str(k.value) for k in table.rows] == [special.id]
+            await pilot.press("escape")
+            await pilot.pause()
+            assert table.row_count == MAX_ROWS
+            other = Store.open(store_dir, clock=clock)  # another instance writes
+            new = other.create_incident({"what": "別の端末から受付"}, operator="other")
+            await pilot.pause(2.5)
+            assert new.id in [str(k.value) for k in table.rows][:2]  # not yet triaged: at the top
+
+    run(scenario())
