@@ -106,17 +106,61 @@ def _fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text or "").casefold()
 
 
+class RowFilter:
+    """Incremental filter over dashboard rows (kept in their order).
+
+    Every space-separated word of the query must appear in the row (NFKC,
+    case-insensitive) among: number, date, summary, place, reporter, type,
+    level, priority, phase, 未記入. The text searched is built once per row;
+    a query that extends the previous one only searches the previous matches.
+    """
+
+    def __init__(self, profile, rows: list[dict[str, Any]]) -> None:
+        self.rows = rows
+        self._profile = profile
+        self._hay: list[str] | None = None
+        self._last: tuple[str, list[int]] = ("", list(range(len(rows))))
+
+    def _build(self) -> list[str]:
+        profile = self._profile
+        types = {t["id"]: t["label"] for t in profile.incident_types}
+        phases = {p["id"]: p["label"] for p in profile.phases}
+        hay = []
+        for r in self.rows:
+            received = r.get("received_at") or ""
+            hay.append(_fold(" ".join((
+                r.get("id") or "", received[5:10].replace("-", "/"), received[:10],
+                r.get("summary") or "", r.get("place") or "", r.get("reporter") or "",
+                types.get(r.get("type"), "未分類"), level_label(r.get("level")), r.get("priority") or "",
+                phases.get(r.get("phase"), "") if r.get("status") == "open" else STATUS_LABELS.get(r.get("status"), ""),
+                "未記入" if r.get("missing") else "",
+            ))))
+        return hay
+
+    def prepare(self) -> None:
+        """Build the searched text now (e.g. right after the dashboard is drawn)."""
+        if self._hay is None:
+            self._hay = self._build()
+
+    def apply(self, query: str) -> list[dict[str, Any]]:
+        folded = _fold(query).strip()
+        if not folded:
+            self._last = ("", list(range(len(self.rows))))
+            return self.rows
+        if self._hay is None:
+            self._hay = self._build()
+        words = folded.split()
+        prev, prev_idx = self._last
+        candidates = prev_idx if prev and folded.startswith(prev) else range(len(self.rows))
+        hay = self._hay
+        idx = [i for i in candidates if all(w in hay[i] for w in words)]
+        self._last = (folded, idx)
+        return [self.rows[i] for i in idx]
+
+
 def row_matches(profile, row: dict[str, Any], query: str) -> bool:
-    """Every space-separated word of ``query`` is somewhere in the row (NFKC, case-insensitive)."""
-    hay = row.get("_hay")
-    if hay is None:
-        hay = row["_hay"] = _fold(" ".join(str(x) for x in (
-            row.get("id"), row.get("summary"), row.get("place"), row.get("reporter"),
-            type_label(profile, row.get("type")), level_label(row.get("level")), row.get("priority") or "",
-            phase_label(profile, row.get("phase"), row.get("status")), short_time(row.get("received_at")),
-            "未記入" if row.get("missing") else "",
-        ) if x))
-    return all(word in hay for word in _fold(query).split())
+    """Does one row match (see RowFilter)?"""
+    return bool(RowFilter(profile, [row]).apply(query))
 
 
 def _label(items: list[dict[str, Any]], ident: str | None) -> str:

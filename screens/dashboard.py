@@ -12,25 +12,15 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
 from csirt_tui.textsafe import one_line
-from csirt_tui.views import DASHBOARD_COLUMNS, dashboard_order, incident_row_cells, row_matches, short_time
+from csirt_tui.views import DASHBOARD_COLUMNS, RowFilter, dashboard_order, incident_row_cells, short_time
 
 REFRESH_SECONDS = 2.0
-MAX_ROWS = 200  # rows built at once; the filter narrows the rest (10,000 incidents stay fast)
+MAX_ROWS = 50  # rows built at once; the filter narrows the rest (10,000 incidents stay fast)
 
 
 def cell(text: str, width: int | None = None) -> Text:
     """User text as a plain cell: never parsed as markup, controls made visible."""
     return Text(one_line(text, width), no_wrap=True, overflow="ellipsis")
-
-
-def fit_last_column(rows: list[list[Text]], headers, width: int) -> None:
-    """Shorten the last cell of each row (the summary) so the table fits ``width`` cells."""
-    if not rows or width <= 0:
-        return
-    widths = [max(cell_len(h), *(r[i].cell_len for r in rows)) for i, h in enumerate(headers[:-1])]
-    avail = max(width - sum(widths) - 2 * len(headers), 12)
-    for r in rows:
-        r[-1].truncate(avail, overflow="ellipsis")
 
 
 class DashboardScreen(Screen):
@@ -56,19 +46,47 @@ class DashboardScreen(Screen):
             yield Static("", id="dash-status", markup=False)
             with Horizontal(id="filter-row"):
                 yield Label("絞り込み (/):", classes="label")
-                yield Input(id="filter", placeholder="番号・概要・場所・報告者・種別 (空白区切りで AND)")
+                yield Input(id="filter", compact=True, placeholder="番号・概要・場所・報告者・種別 (空白区切りで AND)")
             yield Static("対応中のインシデント", id="incidents-title", classes="section-title", markup=False)
             yield DataTable(id="incidents", cursor_type="row", zebra_stripes=True)
             yield Static("下書き (保存前の受付) — Enter で再開", classes="section-title", markup=False)
             yield DataTable(id="drafts", cursor_type="row")
         yield Footer()
 
+    def _column_widths(self) -> list[int]:
+        """Fixed widths from the profile's labels (the summary takes the rest)."""
+        profile = self.app.store.profile
+        longest = lambda labels: max((cell_len(x) for x in labels), default=4)  # noqa: E731
+        # type and phase labels can be long (大崎: 「不正行為: 報告・情報の把握・緊急措置」): capped, …
+        widths = [9, 11, 10, 6,
+                  min(max(longest(t["label"] for t in profile.incident_types), 6), 16),
+                  7,
+                  min(max(longest(p["label"] for p in profile.phases), longest(("トリアージ前",))), 14)]
+        return [max(w, cell_len(h)) for w, h in zip(widths, DASHBOARD_COLUMNS)]
+
     def on_mount(self) -> None:
-        self.query_one("#incidents", DataTable).add_columns(*DASHBOARD_COLUMNS)
+        # One cell per row, laid out here in fixed-width columns: a filter keystroke
+        # repaints one Rich text per visible row instead of eight.
+        self._widths = self._column_widths()
+        table = self.query_one("#incidents", DataTable)
+        table.add_column(self._line(list(DASHBOARD_COLUMNS)), key="row")
         self.query_one("#drafts", DataTable).add_columns("更新", "操作者", "いつ", "どこで", "何が")
         self.refresh_data()
         self.set_interval(REFRESH_SECONDS, self._poll)
-        self.query_one("#incidents", DataTable).focus()
+        table.focus()
+
+    def _line(self, cells: list[str]) -> Text:
+        """One dashboard row: user text shown as typed (controls made visible), padded to the columns."""
+        line = Text(no_wrap=True, overflow="ellipsis")
+        for text, width in zip(cells, self._widths):
+            part = Text(one_line(text))
+            part.truncate(width, overflow="ellipsis", pad=True)
+            line.append_text(part)
+            line.append("  ")
+        summary = Text(one_line(cells[-1]))
+        summary.truncate(max(self.size.width - 6 - line.cell_len, 12), overflow="ellipsis")
+        line.append_text(summary)
+        return line
 
     def on_resize(self) -> None:
         if self._rows:
@@ -96,6 +114,7 @@ class DashboardScreen(Screen):
         self._stamp = self._store_stamp()
         self._ticks = 0
         self._all_rows = store.list_incidents()
+        self._make_filter()
         self._fill_incidents(select=select)
         drafts = store.list_drafts()
         dtable = self.query_one("#drafts", DataTable)
@@ -110,23 +129,25 @@ class DashboardScreen(Screen):
         self._drafts = drafts
         self._update_status()
 
+    def _make_filter(self) -> None:
+        """Order the rows once (priority, then age); the filter keeps that order."""
+        rows = self._all_rows if self.show_all else [r for r in self._all_rows if r.get("status") == "open"]
+        self._filter = RowFilter(self.app.store.profile, dashboard_order(rows))
+        # Build the searched text once the screen is drawn, before the first keystroke.
+        self.call_after_refresh(self._filter.prepare)
+
     def _fill_incidents(self, select: str | None = None) -> None:
         profile = self.app.store.profile
         now = self.app.now()
         query = self.query_one("#filter", Input).value
-        rows = self._all_rows if self.show_all else [r for r in self._all_rows if r.get("status") == "open"]
-        if query.strip():
-            rows = [r for r in rows if row_matches(profile, r, query)]
-        rows = dashboard_order(rows)
+        rows = self._filter.apply(query)
         self._matching = len(rows)
         self._rows = rows[:MAX_ROWS]
         table = self.query_one("#incidents", DataTable)
         keep = select or _cursor_key(table)
         table.clear()
-        all_cells = [[cell(c) for c in incident_row_cells(profile, r, now)] for r in self._rows]
-        fit_last_column(all_cells, DASHBOARD_COLUMNS, self.size.width - 4)
-        for r, cells in zip(self._rows, all_cells):
-            table.add_row(*cells, key=r["id"])
+        for r in self._rows:
+            table.add_row(self._line(incident_row_cells(profile, r, now)), key=r["id"])
         _restore_cursor(table, keep)
         title = "全インシデント" if self.show_all else "対応中のインシデント"
         if self._matching > MAX_ROWS:
@@ -168,6 +189,7 @@ class DashboardScreen(Screen):
 
     def action_toggle_all(self) -> None:
         self.show_all = not self.show_all
+        self._make_filter()
         self._fill_incidents()
         self._update_status()
 

@@ -193,6 +193,7 @@ class IntakeScreen(Screen):
         return (f"時間外です (PoC: {profile.poc.get('hours_label', '')})。夜間・休日の連絡先: {contacts}")
 
     def on_mount(self) -> None:
+        self._ui_thread = threading.get_ident()
         if self.draft:
             self._load(self.draft.get("data") or {})
         self._values_loaded = True
@@ -363,12 +364,19 @@ class IntakeScreen(Screen):
             try:
                 self.app.store.save_draft(self.draft_id, snapshot, operator=self.app.operator)
             except (DomainError, OSError) as err:
-                self.app.call_from_thread(self.notify, f"下書きを保存できません: {one_line(str(err))}",
-                                          severity="error", markup=False)
+                self._on_ui(self.notify, f"下書きを保存できません: {one_line(str(err))}",
+                            severity="error", markup=False)
                 return
             self._written = seq
             self._draft_written = True
-        self.app.call_from_thread(self._mark_saved)
+        self._on_ui(self._mark_saved)
+
+    def _on_ui(self, fn, *args, **kwargs) -> None:
+        """Run ``fn`` on the UI thread, from a worker thread or from the UI thread itself."""
+        if threading.get_ident() == self._ui_thread:
+            fn(*args, **kwargs)
+        else:
+            self.app.call_from_thread(fn, *args, **kwargs)
 
     def _mark_saved(self) -> None:
         self.saved_at = f"{self.app.now():%H:%M:%S}"

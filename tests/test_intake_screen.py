@@ -143,6 +143,25 @@ def test_draft_is_on_disk_within_half_a_second_and_offered_again(store_dir):
     assert store.list_drafts() == []
 
 
+def test_save_right_after_typing_keeps_the_last_keys(store_dir):
+    clock = Clock(MONDAY_10)
+    store = Store.open(store_dir, clock=clock)
+
+    async def scenario():
+        app = make_app(store, clock)
+        async with app.run_test(size=(120, 50)) as pilot:
+            await pilot.press("ctrl+n")
+            await pilot.pause()
+            app.screen.query_one("#place", Input).focus()
+            await type_text(pilot, "別館1階")
+            await pilot.press("ctrl+s")  # before the draft throttle fired
+            await pilot.pause()
+            assert isinstance(app.screen, SavedScreen)
+
+    run(scenario())
+    assert store.incident("2026-0001").intake["place"] == "別館1階"
+
+
 HOSTILE = {
     "place": "[bold red]x[/]",
     "rep_name": "[link=file:///etc/passwd]y[/link]",

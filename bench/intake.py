@@ -1,0 +1,163 @@
+"""The phone desk in figures.
+
+usage: python bench/intake.py [--incidents 10000] [--samples 20]
+
+Prints:
+  - the non-text keystrokes needed for a complete PoC card, from "new" to saved
+    (goal ≤ 12), with the keys;
+  - keystroke → draft on disk: from a key press in the intake screen to the
+    draft file holding that character (median, p90; goal ≤ 500 ms);
+  - dashboard open and filter keystroke at N incidents (goal ≤ 300 ms / ≤ 50 ms).
+Runs the real app headless (Textual's run_test); figures only, nothing asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from csirt_tui.app import CsirtDeskApp  # noqa: E402
+from csirt_tui.demo import build_large  # noqa: E402
+from csirt_tui.store import Store  # noqa: E402
+
+NOW = datetime(2026, 11, 16, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
+
+
+def pct(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+async def _type(pilot, text):
+    for ch in text:
+        await pilot.press("space" if ch == " " else ch)
+
+
+async def keystrokes(root: Path) -> list[str]:
+    store = Store.open(root / "keys", clock=lambda: NOW)
+    app = CsirtDeskApp(store, operator="bench", clock=lambda: NOW, backups=False)
+    keys: list[str] = []
+
+    async def key(pilot, *names):
+        keys.extend(names)
+        await pilot.press(*names)
+
+    async with app.run_test(size=(120, 50)) as pilot:
+        await key(pilot, "ctrl+n")
+        await pilot.pause()
+        await key(pilot, "enter", "down", "enter", "tab")   # 通報の種類
+        await _type(pilot, "今朝9時")
+        await key(pilot, "enter")
+        await _type(pilot, "本庁舎3階 税務課")
+        await key(pilot, "enter")
+        await _type(pilot, "画面に脅迫文")
+        await key(pilot, "tab")
+        await _type(pilot, "試験 一郎")
+        await key(pilot, "enter")
+        await _type(pilot, "税務課")
+        await key(pilot, "enter")
+        await _type(pilot, "内線2301")
+        await key(pilot, "ctrl+s")
+        await pilot.pause()
+    assert store.list_incidents(), "the card was not saved"
+    return keys
+
+
+async def draft_latency(root: Path, samples: int) -> list[float]:
+    store = Store.open(root / "draft", clock=lambda: NOW)
+    app = CsirtDeskApp(store, operator="bench", clock=lambda: NOW, backups=False)
+    times = []
+    async with app.run_test(size=(120, 50)) as pilot:
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        screen = app.screen
+        screen.query_one("#place").focus()
+        typed = ""
+        for i in range(samples):
+            ch = "あいうえおかきくけこ"[i % 10]
+            typed += ch
+            t0 = time.perf_counter()
+            await pilot.press(ch)
+            while True:
+                drafts = store.list_drafts()
+                if drafts and drafts[0]["data"]["place"] == typed:
+                    break
+                await asyncio.sleep(0.005)
+            times.append((time.perf_counter() - t0) * 1000)
+            await asyncio.sleep(0.3)  # let the throttle window close: each sample starts clean
+    return times
+
+
+async def dashboard(root: Path, incidents: int) -> tuple[float, list[float], int]:
+    store = Store.open(root / "big", clock=lambda: NOW)
+    t0 = time.perf_counter()
+    build_large(store, incidents=incidents, entries=3)
+    print(f"  (built {incidents:,} incidents in {time.perf_counter() - t0:.1f} s)", flush=True)
+    app = CsirtDeskApp(store, operator="bench", clock=lambda: NOW, backups=False)
+    from textual.widgets import DataTable
+
+    filter_times = []
+    async with app.run_test(size=(120, 50)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        # open: what the dashboard does when shown (read the index, order, build rows)
+        opens = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            screen.refresh_data()
+            opens.append((time.perf_counter() - t0) * 1000)
+        await pilot.press("slash")
+        await pilot.pause(0.3)
+        table = screen.query_one("#incidents", DataTable)
+        # key → painted: from the Input.Changed handler to the end of the next screen refresh
+        marks: list[float] = []
+        original = type(screen)._fill_incidents
+
+        def timed_fill(self, *a, **kw):
+            t0 = time.perf_counter()
+            original(self, *a, **kw)
+            self.call_after_refresh(lambda: marks.append((time.perf_counter() - t0) * 1000))
+
+        type(screen)._fill_incidents = timed_fill
+        try:
+            for word in ("サ", "ー", "バ", "の", "不", "具"):
+                await pilot.press(word)
+                await pilot.pause()
+        finally:
+            type(screen)._fill_incidents = original
+        filter_times = marks
+        rows = table.row_count
+    return statistics.median(opens), filter_times, rows
+
+
+async def main_async(args) -> None:
+    root = Path(tempfile.mkdtemp(prefix="csirt-bench-intake-"))
+    keys = await keystrokes(root)
+    print(f"non-text keystrokes for a complete card: {len(keys)}  ({' '.join(keys)})  goal ≤ 12")
+    lat = await draft_latency(root, args.samples)
+    print(f"keystroke → draft on disk: median {statistics.median(lat):.0f} ms, p90 {pct(lat, 90):.0f} ms"
+          f" ({len(lat)} samples)  goal ≤ 500 ms")
+    open_ms, filt, rows = await dashboard(root, args.incidents)
+    print(f"dashboard open at {args.incidents:,} incidents: {open_ms:.0f} ms (median of 5)  goal ≤ 300 ms")
+    print(f"filter keystroke → table repainted at {args.incidents:,} incidents: "
+          f"{', '.join(f'{t:.0f}' for t in filt)} ms (query サーバの不具, rows shown at the end: {rows})  goal ≤ 50 ms")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--incidents", type=int, default=10_000)
+    ap.add_argument("--samples", type=int, default=20)
+    asyncio.run(main_async(ap.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
