@@ -29,7 +29,6 @@ from csirt_tui.timeparse import TimeParseError, format_preview, parse_time, to_i
 from csirt_tui.views import ITEM_SHORT, intake_entry_text
 
 SAVE_DELAY = 0.25  # seconds from the first unsaved change to the draft write (goal: ≤ 0.5 s)
-MAX_FIELD = 1_000_000  # characters per field: a 1 MB paste is kept, anything larger is cut (and said)
 
 TIME_FIELDS = ("received_at", "found_at")
 NO_SELECTION = getattr(Select, "NULL", None) or getattr(Select, "BLANK")  # Textual ≥ 8 / older
@@ -327,10 +326,6 @@ class IntakeScreen(Screen):
             return
         control = getattr(event, "control", None) or getattr(event, "text_area", None)
         wid = getattr(control, "id", "") or ""
-        if isinstance(event, Input.Changed) and len(event.value) > MAX_FIELD:
-            event.input.value = event.value[:MAX_FIELD]
-            self.notify(f"1項目は {MAX_FIELD:,} 文字までです。超えた分は保存されません。", severity="warning")
-            return
         if wid in TIME_FIELDS or (wid.startswith("x-") and self.query(f"#{wid}-preview")):
             self._preview(wid)
         if wid == "reporter_type":
