@@ -60,6 +60,14 @@ class CsirtDeskApp(App):
             return  # already taking a call
         self.push_screen(IntakeScreen())
 
+    def open_triage(self, incident_id: str) -> None:
+        from screens.triage import TriageScreen
+
+        try:
+            self.push_screen(TriageScreen(incident_id))
+        except DomainError as err:
+            self.notify(str(err), severity="error", markup=False)
+
     def open_draft(self, draft_id: str) -> None:
         from screens.intake import IntakeScreen
 

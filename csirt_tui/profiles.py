@@ -41,6 +41,7 @@ __all__ = [
     "DEFAULT_PROFILE_ID",
     "SCHEMA_VERSION",
     "SHAREABLE",
+    "PRIORITY_LABELS",
     "Profile",
     "ProfileError",
     "ProfileInfo",
@@ -73,7 +74,11 @@ SHAREABLE = (
     "outside_bodies",
     "notification_rules",
     "report_form",
+    "priority",
 )
+
+# The three priority labels, highest first (the dashboard sorts on them).
+PRIORITY_LABELS = ("高", "中", "低")
 
 
 class _Nothing:
@@ -295,6 +300,35 @@ class _Enum(_Node):
             ctx.fail(path, self.what, value)
 
 
+class _Number(_Node):
+    """An integer or a decimal number greater than ``above``."""
+
+    def __init__(self, above: float = 0) -> None:
+        self.above = above
+        self.what = f"a number greater than {above:g}"
+
+    def check(self, value, path, ctx):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > self.above:
+            ctx.fail(path, self.what, value)
+
+
+class _LevelMap(_Node):
+    """``{ "0" = "低", "1" = "中", "2" = "高" }``: a priority label for each level number."""
+
+    what = 'a table of level = priority, such as { "0" = "低", "1" = "中", "2" = "高" }'
+
+    def __init__(self, label: _Node) -> None:
+        self.label = label
+
+    def check(self, value, path, ctx):
+        if not isinstance(value, dict) or not value:
+            ctx.fail(path, self.what, value)
+        for key, label in value.items():
+            if not (isinstance(key, str) and key.isascii() and key.isdigit()):
+                ctx.fail(path + (key,), 'a level number as a key (written "0", "1", …)', key)
+            self.label.check(label, path + (key,), ctx)
+
+
 class _TimeZone(_Str):
     def __init__(self) -> None:
         super().__init__(empty=False, what="an IANA time zone name such as 'Asia/Tokyo'")
@@ -452,6 +486,36 @@ def _check_when(table, path, ctx):
         ctx.fail(path, "at least one condition (" + ", ".join(_WHEN_FIELDS) + ")", table)
 
 
+def _check_raise_when(table, path, ctx):
+    if not table:
+        ctx.fail(path, "at least one condition (" + ", ".join(_RAISE_WHEN_FIELDS) + ")", table)
+
+
+def _check_priority_levels(data, ctx):
+    """Every level of every level table has a base priority (by_level for scale
+    "level", by_threat for scale "threat"), and the maps name no other level."""
+    priority = data["priority"]
+    for scale, key in (("level", "by_level"), ("threat", "by_threat")):
+        tables = {tid: t for tid, t in data["level_tables"].items() if t["scale"] == scale}
+        levels: dict[str, str] = {}
+        for tid, table in tables.items():
+            for i, level in enumerate(table["levels"]):
+                levels.setdefault(str(level["level"]), f"level_tables.{tid}.levels[{i}]")
+        mapping = priority.get(key)
+        if mapping is None:
+            if tables:
+                ctx.fail(("priority", key), f'a table of level = priority for the scale = "{scale}" table '
+                         f"{next(iter(tables))}", _NOTHING)
+            continue
+        for level, where in levels.items():
+            if level not in mapping:
+                ctx.fail(("priority", key), f"a priority for level {level} ({where})", mapping)
+        for level in mapping:
+            if level not in levels:
+                known = ", ".join(sorted(levels, key=int)) or f'none: no table has scale = "{scale}"'
+                ctx.fail(("priority", key, level), f'a level of a scale = "{scale}" table ({known})', level)
+
+
 # -- the schema itself ---------------------------------------------------------
 
 _S = _Str(empty=False)  # required text
@@ -486,6 +550,20 @@ _WHEN_FIELDS = {
     "personal_data": _opt(_Bool()),
     "crime": _opt(_Bool()),
     "threat_level_at_least": _opt(_Int(0)),
+    "long_stop": _opt(_Bool()),
+}
+
+_PRIORITY = _Enum(*PRIORITY_LABELS)
+
+# Conditions of a priority raise: the triage context (csirt_tui.triage.TriageContext).
+_RAISE_WHEN_FIELDS = {
+    "personal_data": _opt(_Bool()),
+    "encrypted": _opt(_Bool()),
+    "segment": _opt(_List(_Ref("segment", "the id of a network segment in context.segments"), min=1, unique=True)),
+    "asset_class": _opt(_List(_Ref("asset_class", "the id of an asset class in context.asset_classes"),
+                              min=1, unique=True)),
+    "outward_attack": _opt(_Bool()),
+    "crime": _opt(_Bool()),
     "long_stop": _opt(_Bool()),
 }
 
@@ -651,6 +729,17 @@ _SCHEMA = _Table({
         }), min=1)),
         "classification_default": _req(_Ref("confidentiality_label", "the label of a confidentiality class in context.asset_classes")),
     })),
+    "priority": _req(_Table({
+        "source": _req(_SOURCE),
+        "by_level": _opt(_LevelMap(_PRIORITY)),
+        "by_threat": _opt(_LevelMap(_PRIORITY)),
+        "unrated": _opt(_PRIORITY, "中"),
+        "long_stop_hours": _req(_Number(0)),
+        "raise": _opt(_List(_Table({
+            "when": _req(_Table(_RAISE_WHEN_FIELDS, checks=(_check_raise_when,))),
+            "reason": _req(_S),
+        })), []),
+    })),
 })
 
 
@@ -667,6 +756,7 @@ def _validate(data: dict, file: Path, origins: dict[tuple, Path]) -> None:
         if not any(value in ctx.ids.get(scope, ()) for scope in scopes):
             known = sorted(set().union(*(ctx.ids.get(s, {}) for s in scopes)))
             ctx.fail(path, f"{what} ({', '.join(known) or 'none defined'})", value)
+    _check_priority_levels(data, ctx)
 
 
 # ---------------------------------------------------------------------------
@@ -1032,6 +1122,12 @@ class Profile:
     @property
     def report_form(self) -> dict:
         return self.data["report_form"]
+
+    @property
+    def priority(self) -> dict:
+        """The priority rule: ``{source, by_level?, by_threat?, unrated, long_stop_hours, raise}``
+        (see docs/profile-format.md; applied by ``csirt_tui.triage.compute_priority``)."""
+        return self.data["priority"]
 
     # -- look-ups ------------------------------------------------------------------
     def _find(self, items: list[dict], item_id: str, what: str) -> dict:

@@ -28,6 +28,7 @@ class DashboardScreen(Screen):
 
     BINDINGS = [
         Binding("n", "app.new_intake", "新規受付"),
+        Binding("t", "triage", "トリアージ"),
         Binding("slash", "focus_filter", "絞り込み"),
         Binding("a", "toggle_all", "全件/対応中"),
         Binding("r", "refresh", "更新"),
@@ -186,6 +187,11 @@ class DashboardScreen(Screen):
 
     def action_refresh(self) -> None:
         self.refresh_data()
+
+    def action_triage(self) -> None:
+        key = _cursor_key(self.query_one("#incidents", DataTable))
+        if key:
+            self.app.open_triage(key)
 
     def action_toggle_all(self) -> None:
         self.show_all = not self.show_all

@@ -17,7 +17,11 @@ class IncidentScreen(Screen):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "戻る"),
         Binding("r", "reload", "更新"),
+        Binding("t", "triage", "トリアージ"),
     ]
+
+    def action_triage(self) -> None:
+        self.app.open_triage(self.incident_id)
 
     def __init__(self, incident_id: str) -> None:
         super().__init__()
@@ -28,6 +32,9 @@ class IncidentScreen(Screen):
         with VerticalScroll(id="incident-view"):
             yield Static("", id="incident-text", markup=False)
         yield Footer()
+
+    def on_screen_resume(self) -> None:
+        self.action_reload()
 
     def on_mount(self) -> None:
         self.action_reload()

@@ -52,10 +52,10 @@ def is_blank(values: dict[str, Any]) -> bool:
         or (values.get("callback") or {}).get("number"))
 
 
-class SavedScreen(ModalScreen[str]):
-    """The new incident number, large, to read out to the caller."""
+class SavedScreen(ModalScreen[tuple[str, bool]]):
+    """The new incident number, large, to read out to the caller; triage is offered next."""
 
-    BINDINGS = [Binding("escape,enter", "close", "閉じる")]
+    BINDINGS = [Binding("escape", "close", "閉じる"), Binding("t", "triage", "トリアージへ")]
 
     def __init__(self, incident_id: str, missing: list[str]) -> None:
         super().__init__()
@@ -70,14 +70,20 @@ class SavedScreen(ModalScreen[str]):
             if self.missing:
                 yield Static("未記入の項目: " + "・".join(ITEM_SHORT.get(m, m) for m in self.missing)
                              + " — ダッシュボードに「未記入」と表示されます。", markup=False, classes="warn")
-            yield Button("ダッシュボードへ (Enter)", id="saved-close", variant="primary")
+            with Horizontal(classes="buttons"):
+                yield Button("ダッシュボードへ (Enter)", id="saved-close", variant="primary")
+                yield Button("トリアージへ進む (t)", id="saved-triage")
 
     def on_mount(self) -> None:
         self.query_one("#saved-close", Button).focus()
 
     @on(Button.Pressed, "#saved-close")
     def action_close(self) -> None:
-        self.dismiss(self.incident_id)
+        self.dismiss((self.incident_id, False))
+
+    @on(Button.Pressed, "#saved-triage")
+    def action_triage(self) -> None:
+        self.dismiss((self.incident_id, True))
 
 
 class IntakeScreen(Screen):
@@ -417,10 +423,14 @@ class IntakeScreen(Screen):
                 store.close_draft(self.draft_id, incident_id=inc.id)
             except (DomainError, OSError):
                 pass  # the incident is saved; the draft just stays listed
-        app.push_screen(SavedScreen(inc.id, inc.missing), lambda incident_id: self._after_save(incident_id))
+        app.push_screen(SavedScreen(inc.id, inc.missing), self._after_save)
 
-    def _after_save(self, incident_id: str) -> None:
-        self.app.pop_screen()
-        screen = self.app.screen
+    def _after_save(self, answer: tuple[str, bool]) -> None:
+        incident_id, triage = answer
+        app = self.app
+        app.pop_screen()
+        screen = app.screen
         if hasattr(screen, "refresh_data"):
             screen.refresh_data(select=incident_id)
+        if triage:
+            app.open_triage(incident_id)
