@@ -4,7 +4,7 @@ usage: python bench/intake.py [--incidents 10000] [--samples 20]
 
 Prints:
   - the non-text keystrokes needed for a complete PoC card, from "new" to saved
-    (goal ≤ 12), with the keys;
+    (goal ≤ 12), with the keys; and those of a typical triage (goal ≈ 10);
   - keystroke → draft on disk: from a key press in the intake screen to the
     draft file holding that character (median, p90; goal ≤ 500 ms);
   - dashboard open and filter keystroke at N incidents (goal ≤ 300 ms / ≤ 50 ms).
@@ -69,6 +69,23 @@ async def keystrokes(root: Path) -> list[str]:
         await key(pilot, "ctrl+s")
         await pilot.pause()
     assert store.list_incidents(), "the card was not saved"
+    return keys
+
+
+async def triage_keys(root: Path) -> list[str]:
+    """A typical triage by keyboard: staff report, cyber attack, one level-1 example."""
+    store = Store.open(root / "triage", clock=lambda: NOW)
+    store.create_incident({"what": "端末にウイルス感染の警告", "reporter_type": "staff",
+                           "received_at": "2026-11-16T09:50:00+09:00"}, operator="bench")
+    app = CsirtDeskApp(store, operator="bench", clock=lambda: NOW, backups=False)
+    keys = ["t", "enter", "down", "enter", "down", "down", "down", "down", "space", "ctrl+s"]
+    async with app.run_test(size=(120, 50)) as pilot:
+        await pilot.pause()
+        for k in keys:
+            await pilot.press(k)
+            await pilot.pause()
+    inc = store.incident(store.list_incidents()[0]["id"])
+    assert (inc.type_id, inc.level) == ("cyber", 1), (inc.type_id, inc.level)
     return keys
 
 
@@ -143,6 +160,9 @@ async def main_async(args) -> None:
     root = Path(tempfile.mkdtemp(prefix="csirt-bench-intake-"))
     keys = await keystrokes(root)
     print(f"non-text keystrokes for a complete card: {len(keys)}  ({' '.join(keys)})  goal ≤ 12")
+    tkeys = await triage_keys(root)
+    print(f"keystrokes for a typical triage (open, fact check, type, one example, record): {len(tkeys)}"
+          f"  ({' '.join(tkeys)})  goal ≈ 10")
     lat = await draft_latency(root, args.samples)
     print(f"keystroke → draft on disk: median {statistics.median(lat):.0f} ms, p90 {pct(lat, 90):.0f} ms"
           f" ({len(lat)} samples)  goal ≤ 500 ms")
