@@ -308,6 +308,19 @@ class Store:
             raise UnknownIncidentError(f"インシデント {incident_id} はありません")
         return [TimelineEntry.from_dict(doc) for seg in segs for doc in self._read_segment(seg)]
 
+    def timeline_tail(self, incident_id: str, count: int) -> tuple[list[TimelineEntry], int]:
+        """The newest ``count`` entries (reading only the last segments) and the total number."""
+        segs = self._segments(self._incident_dir(incident_id))
+        if not segs:
+            raise UnknownIncidentError(f"インシデント {incident_id} はありません")
+        docs: list[dict[str, Any]] = []
+        for seg in reversed(segs):
+            docs[:0] = self._read_segment(seg)
+            if len(docs) >= count:
+                break
+        total = docs[-1]["seq"] if docs else 0
+        return [TimelineEntry.from_dict(d) for d in docs[-count:]], total
+
     def incident(self, incident_id: str) -> Incident:
         return Incident.from_entries(incident_id, self.timeline(incident_id))
 
@@ -662,6 +675,22 @@ class Store:
         for missing in sorted(i for i in indexed if i):
             report.problems.append(f"{missing}: 索引にありますが記録 (incidents/) がありません")
         self._verify_against_backup(report)
+        return report
+
+    def verify_incident(self, incident_id: str) -> VerifyReport:
+        """The checks of :meth:`verify` for one incident: its files and its hash chain."""
+        report = VerifyReport(incidents=1)
+        idir = self._incident_dir(incident_id)
+        for seg in self._segments(idir):
+            report.files += 1
+            try:
+                ok, problem = is_canonical(seg)
+            except StoreCorruptError as err:
+                report.problems.append(f"{err.path}: {err.problem}")
+                continue
+            if not ok:
+                report.problems.append(f"{seg}: {problem}")
+        self._verify_chain(idir, report)
         return report
 
     def _verify_chain(self, idir: Path, report: VerifyReport) -> list[TimelineEntry] | None:

@@ -18,7 +18,13 @@ class IncidentScreen(Screen):
         Binding("escape", "app.pop_screen", "戻る"),
         Binding("r", "reload", "更新"),
         Binding("t", "triage", "トリアージ"),
+        Binding("l", "timeline", "記録 (メモ・訂正)"),
     ]
+
+    def action_timeline(self) -> None:
+        from screens.timeline import TimelineScreen
+
+        self.app.push_screen(TimelineScreen(self.incident_id))
 
     def action_triage(self) -> None:
         self.app.open_triage(self.incident_id)

@@ -337,3 +337,26 @@ def test_failed_write_leaves_the_old_file_and_no_temp(store, monkeypatch):
     assert path.read_bytes() == before
     assert not [p for p in path.parent.iterdir() if p.name.endswith(".tmp")]
     assert store.append(inc.id, "note", "書けたメモ", operator="op").seq == 2
+
+
+def test_verify_incident_checks_one_chain(store):
+    a = store.create_incident(sample_intake(), operator="op")
+    b = store.create_incident(sample_intake(), operator="op")
+    store.append(b.id, "note", "正しい記録", operator="op")
+    path = _seg(store, b.id)
+    data = json.loads(path.read_text())
+    data["timeline"]["2"]["operator"] = "別人"
+    path.write_bytes(jsonfile.encode(data))
+    assert store.verify_incident(a.id).ok
+    report = store.verify_incident(b.id)
+    assert not report.ok and f"{b.id}#2" in report.problems[0]
+
+
+def test_timeline_tail_reads_the_newest_entries(store):
+    inc = store.create_incident(sample_intake(), operator="op")
+    for i in range(SEGMENT_SIZE + 5):
+        store.append(inc.id, "note", f"n{i}", operator="op")
+    tail, total = store.timeline_tail(inc.id, 10)
+    assert total == SEGMENT_SIZE + 6
+    assert [e.seq for e in tail] == list(range(total - 9, total + 1))
+    assert store.timeline_tail(inc.id, 10_000)[0] == store.timeline(inc.id)

@@ -1,0 +1,288 @@
+"""時系列の記録: every entry of an incident in time order, append-only.
+
+One key adds a note (its time defaults to now and may be set earlier with the
+time parser: the entry keeps both times); a correction is a new entry linked
+to the one it corrects, and the two are shown together. The hash-chain status
+is the same check as ``csirt-desk verify``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static, TextArea
+
+from csirt_tui.errors import DomainError
+from csirt_tui.model import KINDS, TimelineEntry
+from csirt_tui.textsafe import one_line, printable
+from csirt_tui.timeparse import TimeParseError, format_preview, parse_time, to_iso
+from csirt_tui.views import short_time
+
+SHOWN = 100  # newest entries drawn at once ("m" shows 100 more): 5,000 entries open fast
+ALL = "__all__"
+
+
+class NoteScreen(ModalScreen[dict[str, Any] | None]):
+    """Add a note, or a correction of an entry. Returns {text, when} or None."""
+
+    BINDINGS = [Binding("ctrl+s", "save", "記録", priority=True), Binding("escape", "cancel", "やめる")]
+
+    def __init__(self, title: str, original: TimelineEntry | None = None) -> None:
+        super().__init__()
+        self.title_text = title
+        self.original = original
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="note-box"):
+            yield Label(self.title_text, classes="saved-title")
+            if self.original is not None:
+                yield Static(printable(f"#{self.original.seq} {short_time(self.original.when)} "
+                                       f"[{self.original.kind_label}] {self.original.text}"),
+                             classes="original", markup=False)
+            yield TextArea(id="note-text", soft_wrap=True, tab_behavior="focus")
+            with Horizontal(classes="row"):
+                yield Label("いつ", classes="label")
+                yield Input("今", id="note-when", compact=True)
+            yield Static("", id="note-when-preview", classes="preview", markup=False)
+            yield Static("Ctrl+S 記録   Esc やめる", classes="hint", markup=False)
+
+    def on_mount(self) -> None:
+        self._preview()
+        self.query_one("#note-text", TextArea).focus()
+
+    @on(Input.Changed, "#note-when")
+    def _preview(self) -> None:
+        text = self.query_one("#note-when", Input).value
+        target = self.query_one("#note-when-preview", Static)
+        try:
+            target.update("→ " + format_preview(parse_time(text, self.app.now())))
+        except TimeParseError as err:
+            target.update("✘ " + one_line(str(err)))
+
+    def action_save(self) -> None:
+        text = self.query_one("#note-text", TextArea).text
+        if not text.strip():
+            self.notify("内容を入力してください", severity="error")
+            return
+        when_text = self.query_one("#note-when", Input).value
+        try:
+            when = parse_time(when_text, self.app.now())
+        except TimeParseError as err:
+            self.notify(one_line(str(err)), severity="error", markup=False)
+            return
+        self.dismiss({"text": text, "when": when})
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class TimelineScreen(Screen):
+    BINDINGS = [
+        Binding("n", "note", "メモ追加"),
+        Binding("c", "correct", "訂正"),
+        Binding("slash", "search", "検索"),
+        Binding("k", "kind", "種類で絞る"),
+        Binding("m", "more", "さらに表示"),
+        Binding("r", "reload", "更新"),
+        Binding("escape", "leave", "戻る"),
+    ]
+
+    def __init__(self, incident_id: str) -> None:
+        super().__init__()
+        self.incident_id = incident_id
+        self.limit = SHOWN
+        self.entries: list[TimelineEntry] = []
+        self.total = 0
+        self._complete = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="timeline-heading", markup=False)
+        with Horizontal(id="timeline-filters"):
+            yield Select([(Text("すべての種類"), ALL)] + [(Text(label), kind) for kind, label in KINDS.items()],
+                         id="kind", value=ALL, allow_blank=False, compact=True)
+            yield Input(id="search", placeholder="記録を検索 (/)", compact=True)
+        yield DataTable(id="entries", cursor_type="row", zebra_stripes=True)
+        with VerticalScroll(id="entry-detail"):
+            yield Static("", id="detail", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#entries", DataTable).add_column("記録", key="row")
+        self.action_reload()
+        self.query_one("#entries", DataTable).focus()
+
+    # ------------------------------------------------------------ data
+    def action_reload(self) -> None:
+        # First paint from the newest entries only (the last segments); the whole record,
+        # needed by the filters, is read right after, and the chain check runs in a worker.
+        try:
+            self.entries, self.total = self.app.store.timeline_tail(self.incident_id, self.limit)
+        except DomainError as err:
+            self.query_one("#timeline-heading", Static).update(str(err))
+            return
+        self._complete = len(self.entries) >= self.total
+        self._index_corrections()
+        self._fill()
+        self._set_heading("ハッシュチェーン検査中…")
+        self.call_after_refresh(self._load_all)
+
+    def _load_all(self) -> None:
+        if not self._complete:
+            self.entries = self.app.store.timeline(self.incident_id)
+            self._complete = True
+            self._index_corrections()
+            self._fill()
+        self.run_worker(self._check_chain, thread=True, exclusive=True, group="verify", exit_on_error=False)
+
+    def _index_corrections(self) -> None:
+        self._corrected_by: dict[int, list[int]] = {}
+        for e in self.entries:
+            if e.corrects:
+                self._corrected_by.setdefault(e.corrects, []).append(e.seq)
+
+    def _check_chain(self) -> None:
+        report = self.app.store.verify_incident(self.incident_id)
+        status = ("✔ ハッシュチェーン正常 (verify と同じ検査)" if report.ok
+                  else "✘ " + one_line(report.problems[0]))
+        self.app.call_from_thread(self._set_heading, status)
+
+    def _set_heading(self, chain: str) -> None:
+        self.query_one("#timeline-heading", Static).update(
+            printable(f"記録 {self.incident_id}  {self.total} 件  {chain}"))
+
+    def _matching(self) -> list[TimelineEntry]:
+        kind = self.query_one("#kind", Select).value
+        words = self.query_one("#search", Input).value.casefold().split()
+        out = []
+        for e in self.entries:
+            if kind != ALL and e.kind != kind:
+                continue
+            if words:
+                hay = f"{e.text} {e.operator} {e.kind_label}".casefold()
+                if not all(w in hay for w in words):
+                    continue
+            out.append(e)
+        return out
+
+    def _line(self, e: TimelineEntry) -> Text:
+        line = Text(no_wrap=True, overflow="ellipsis")
+        line.append(f"#{e.seq:<4} ", style="dim")
+        line.append(short_time(e.when))
+        line.append(f" (記録 {short_time(e.at)})" if e.occurred_at else "", style="dim")
+        line.append(f"  {one_line(e.operator, 12)}  ")
+        line.append(f"[{e.kind_label}]", style="bold")
+        if e.corrects:
+            line.append(f" #{e.corrects}の訂正", style="bold yellow")
+        if e.seq in self._corrected_by:
+            line.append(" 訂正あり→" + ",".join(f"#{s}" for s in self._corrected_by[e.seq]), style="yellow")
+        line.append("  " + one_line(e.text))
+        return line
+
+    def _fill(self) -> None:
+        table = self.query_one("#entries", DataTable)
+        keep = table.cursor_row
+        table.clear()
+        matching = self._matching()
+        shown = matching[-self.limit:]
+        for e in shown:
+            table.add_row(self._line(e), key=str(e.seq))
+        hidden = len(matching) - len(shown)
+        table.border_subtitle = f"古い {hidden} 件は m で表示" if hidden else ""
+        if shown:
+            table.move_cursor(row=min(keep, len(shown) - 1) if keep else len(shown) - 1)
+        self._show_detail()
+
+    @on(DataTable.RowHighlighted, "#entries")
+    def _show_detail(self, event=None) -> None:
+        table = self.query_one("#entries", DataTable)
+        detail = self.query_one("#detail", Static)
+        if not table.row_count:
+            detail.update("該当する記録はありません。")
+            return
+        try:
+            seq = int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        except Exception:
+            return
+        by_seq = {e.seq: e for e in self.entries}
+        e = by_seq[seq]
+        parts = [self._detail_text(e)]
+        if e.corrects and e.corrects in by_seq:
+            parts.append("── 訂正前の記録 ──\n" + self._detail_text(by_seq[e.corrects]))
+        for s in self._corrected_by.get(e.seq, []):
+            parts.append("── この記録の訂正 ──\n" + self._detail_text(by_seq[s]))
+        detail.update(printable("\n".join(parts)))
+
+    @staticmethod
+    def _detail_text(e: TimelineEntry) -> str:
+        when = f"{short_time(e.when)}" + (f" (記録 {short_time(e.at)})" if e.occurred_at else "")
+        return f"#{e.seq} {when} {e.operator} [{e.kind_label}]\n{e.text}\n"
+
+    # ------------------------------------------------------------ filters
+    @on(Select.Changed, "#kind")
+    @on(Input.Changed, "#search")
+    def _filter_changed(self) -> None:
+        self._fill()
+
+    @on(Input.Submitted, "#search")
+    def _search_done(self) -> None:
+        self.query_one("#entries", DataTable).focus()
+
+    def action_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_kind(self) -> None:
+        self.query_one("#kind", Select).focus()
+
+    def action_more(self) -> None:
+        self.limit += SHOWN
+        self._fill()
+
+    def action_leave(self) -> None:
+        search = self.query_one("#search", Input)
+        if search.has_focus and search.value:
+            search.value = ""
+            self.query_one("#entries", DataTable).focus()
+            return
+        self.app.pop_screen()
+
+    # ------------------------------------------------------------ writing
+    def action_note(self) -> None:
+        self.app.push_screen(NoteScreen(f"メモを追加 ({self.incident_id})"), self._save_note)
+
+    def action_correct(self) -> None:
+        table = self.query_one("#entries", DataTable)
+        if not table.row_count:
+            return
+        seq = int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        original = next(e for e in self.entries if e.seq == seq)
+        self.app.push_screen(NoteScreen(f"#{seq} の訂正 (元の記録は残ります)", original),
+                             lambda result: self._save_note(result, corrects=seq))
+
+    def _save_note(self, result: dict[str, Any] | None, corrects: int | None = None) -> None:
+        if not result:
+            return
+        now = self.app.now()
+        when = result["when"]
+        occurred = to_iso(when) if abs((now - when).total_seconds()) >= 60 else None
+        try:
+            entry = self.app.store.append(
+                self.incident_id, "correction" if corrects else "note", result["text"],
+                operator=self.app.operator, occurred_at=occurred, corrects=corrects)
+        except (DomainError, OSError) as err:
+            self.notify(f"記録できませんでした: {one_line(str(err))}", severity="error", markup=False)
+            return
+        self.notify(f"{entry.id} を記録しました", markup=False)
+        self.limit = max(self.limit, SHOWN)
+        self.action_reload()
+        table = self.query_one("#entries", DataTable)
+        try:
+            table.move_cursor(row=table.get_row_index(str(entry.seq)))
+        except Exception:
+            pass

@@ -1,0 +1,93 @@
+"""The record screen (Pilot): notes with an earlier time, corrections linked, chain status."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import datetime
+
+from textual.widgets import DataTable, Input, Select, Static, TextArea
+
+from conftest import TZ, Clock, sample_intake
+from csirt_tui import jsonfile
+from csirt_tui.app import CsirtDeskApp
+from csirt_tui.store import Store
+from screens.timeline import NoteScreen, TimelineScreen
+
+NOW = datetime(2026, 11, 16, 15, 0, tzinfo=TZ)
+
+
+def _setup(store_dir):
+    clock = Clock(NOW)
+    store = Store.open(store_dir, clock=clock)
+    inc = store.create_incident(sample_intake(received_at="2026-11-16T09:50:00+09:00"), operator="受付")
+    store.append(inc.id, "note", "ベンダーに連絡", operator="受付")
+    return store, clock, inc.id
+
+
+async def _open(pilot, app, incident_id):
+    await pilot.pause()
+    app.push_screen(TimelineScreen(incident_id))
+    await pilot.pause(0.3)
+    return app.screen
+
+
+def test_note_with_an_earlier_time_and_a_linked_correction(store_dir):
+    store, clock, incident_id = _setup(store_dir)
+
+    async def scenario():
+        app = CsirtDeskApp(store, operator="見本 ハンドラー", clock=clock, backups=False)
+        async with app.run_test(size=(120, 45)) as pilot:
+            screen = await _open(pilot, app, incident_id)
+            assert "✔" in str(screen.query_one("#timeline-heading", Static).render())
+            await pilot.press("n")
+            await pilot.pause()
+            note = app.screen
+            assert isinstance(note, NoteScreen)
+            note.query_one("#note-text", TextArea).text = "電話で [bold]状況[/] を聴取"
+            note.query_one("#note-when", Input).value = "13:20"
+            await pilot.pause()
+            await pilot.press("ctrl+s")
+            await pilot.pause(0.3)
+            table = screen.query_one("#entries", DataTable)
+            assert table.row_count == 3
+            await pilot.press("c")  # correct the highlighted (new) entry
+            await pilot.pause()
+            app.screen.query_one("#note-text", TextArea).text = "聴取したのは 13:30 でした"
+            await pilot.press("ctrl+s")
+            await pilot.pause(0.3)
+            detail = str(screen.query_one("#detail", Static).render())
+            assert "訂正前の記録" in detail and "[bold]状況[/]" in detail
+            screen.query_one("#kind", Select).value = "correction"
+            await pilot.pause()
+            assert table.row_count == 1
+            screen.query_one("#kind", Select).value = "__all__"
+            screen.query_one("#search", Input).value = "ベンダー"
+            await pilot.pause()
+            assert table.row_count == 1
+
+    asyncio.run(scenario())
+    entries = store.timeline(incident_id)
+    note, correction = entries[2], entries[3]
+    assert (note.kind, note.occurred_at, note.at) == ("note", "2026-11-16T13:20:00+09:00", "2026-11-16T15:00:00+09:00")
+    assert note.text == "電話で [bold]状況[/] を聴取"
+    assert (correction.kind, correction.corrects) == ("correction", note.seq)
+    assert store.verify().ok
+
+
+def test_chain_status_shows_a_broken_entry(store_dir):
+    store, clock, incident_id = _setup(store_dir)
+    seg = next(store.root.glob("incidents/*/*/timeline-0000.json"))
+    data = json.loads(seg.read_text())
+    data["timeline"]["2"]["text"] = "書き換え"
+    seg.write_bytes(jsonfile.encode(data))
+
+    async def scenario():
+        app = CsirtDeskApp(store, operator="見本", clock=clock, backups=False)
+        async with app.run_test(size=(120, 45)) as pilot:
+            screen = await _open(pilot, app, incident_id)
+            await pilot.pause(0.5)
+            heading = str(screen.query_one("#timeline-heading", Static).render())
+            assert "✘" in heading and f"{incident_id}#2" in heading
+
+    asyncio.run(scenario())
