@@ -22,18 +22,15 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import pct  # noqa: E402  (also puts the repository on sys.path)
 
 from csirt_tui.demo import build_large  # noqa: E402
 from csirt_tui.store import Store  # noqa: E402
 
 INCIDENTS = 1000
 TEXT = "経過メモ: サーバ室で機器の状態を確認した。ベンダーに連絡済み。"
-
-
-def pct(values, p):
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
 def bench_store(root: Path, entries: int, samples: int) -> list[float]:

@@ -19,18 +19,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import pct  # noqa: E402  (also puts the repository on sys.path)
 
 from csirt_tui.app import CsirtDeskApp  # noqa: E402
 from csirt_tui.store import Store  # noqa: E402
 from csirt_tui.timeparse import to_iso  # noqa: E402
 
 NOW = datetime(2026, 11, 16, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
-
-
-def pct(values, p):
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
 async def main_async(args) -> None:
