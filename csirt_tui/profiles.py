@@ -42,6 +42,8 @@ __all__ = [
     "SCHEMA_VERSION",
     "SHAREABLE",
     "PRIORITY_LABELS",
+    "COUNCIL_ITEM_IDS",
+    "DEFAULT_NOTIFICATION_DUE_HOURS",
     "Profile",
     "ProfileError",
     "ProfileInfo",
@@ -79,6 +81,15 @@ SHAREABLE = (
 
 # The three priority labels, highest first (the dashboard sorts on them).
 PRIORITY_LABELS = ("高", "中", "低")
+
+# The items a security council (大崎 4条(6) 審議する項目 / 5条(6) 決定の項目) may decide,
+# named by a step's ``council_items``; labels and fields: csirt_tui.response.COUNCIL_ITEMS.
+COUNCIL_ITEM_IDS = ("system_stop", "contact", "support", "damage", "structure", "residents",
+                    "interim", "verification", "resume")
+
+# Hours a party may stay 未連絡 before the notification counts as overdue, when
+# neither the rule (``due_hours``) nor the profile (``notification_due_hours``) says.
+DEFAULT_NOTIFICATION_DUE_HOURS = 24
 
 
 class _Nothing:
@@ -481,6 +492,28 @@ def _check_role(table, path, ctx):
         ctx.fail(path + ("deputy_for",), "the id of another role", table.get("deputy_for"))
 
 
+def _check_step(table, path, ctx):
+    for i, rule in enumerate(table.get("warn_if_not_done", ())):
+        if rule.get("step") == table.get("id"):
+            ctx.fail(path + ("warn_if_not_done", i, "step"), "the id of another step", rule.get("step"))
+
+
+def _check_resume(table, path, ctx):
+    seen: dict[str, int] = {}
+    for i, cond in enumerate(table["conditions"]):
+        if cond["id"] in seen:
+            ctx.fail(path + ("conditions", i, "id"),
+                     f"a condition id not already in the list (it is at conditions[{seen[cond['id']]}])", cond["id"])
+        seen[cond["id"]] = i
+
+
+def _check_resume_condition(table, path, ctx):
+    if table["kind"] == "step" and "step" not in table:
+        ctx.fail(path + ("step",), 'the id of a step (kind = "step" needs one)')
+    if table["kind"] != "step" and "step" in table:
+        ctx.fail(path + ("step",), 'nothing (only kind = "step" names a step)', table["step"])
+
+
 def _check_when(table, path, ctx):
     if not table:
         ctx.fail(path, "at least one condition (" + ", ".join(_WHEN_FIELDS) + ")", table)
@@ -574,6 +607,7 @@ _SCHEMA = _Table({
     "timezone": _opt(_TimeZone(), "Asia/Tokyo"),
     "default": _opt(_Bool(), False),
     "sources": _req(_List(_S, min=1)),
+    "notification_due_hours": _opt(_Number(0), DEFAULT_NOTIFICATION_DUE_HOURS),
     # checked (and flattened to dotted keys) before merging; see _shared_from()
     "shared_from": _opt(_Table({key: _opt(_Str(pattern=_ID_PATTERN, what=_ID_WHAT)) for key in SHAREABLE}), {}),
     "poc": _req(_Table({
@@ -688,7 +722,25 @@ _SCHEMA = _Table({
             "note_required": _req(_Bool()),
             "points": _opt(_EXAMPLES, []),
             "source": _opt(_SOURCE),
-        }), min=1)),
+            # csirt_tui.response: order advice (warn, never block), security council, resuming operation
+            "warn_if_not_done": _opt(_List(_Table({
+                "step": _req(_Ref("step", "the id of a step in phases")),
+                "message": _req(_S),
+            })), []),
+            "council_items": _opt(_List(_Enum(*COUNCIL_ITEM_IDS), min=1, unique=True), []),
+            "resume": _opt(_Table({
+                "source": _req(_SOURCE),
+                "parties": _req(_List(_Ref("party", "the id of a role or an outside body"), min=1, unique=True)),
+                "notice_step": _opt(_Ref("step", "the id of a step in phases")),
+                "conditions": _req(_List(_Table({
+                    "id": _req(_Str(pattern=_ID_PATTERN, what=_ID_WHAT)),
+                    "label": _req(_S),
+                    "kind": _req(_Enum("step", "confirm", "approval")),
+                    "step": _opt(_Ref("step", "the id of a step in phases")),
+                    "text": _req(_S),
+                }, checks=(_check_resume_condition,)), min=1)),
+            }, checks=(_check_resume,))),
+        }, checks=(_check_step,)), min=1)),
     }), min=1)),
     "roles": _req(_List(_Table({
         "id": _req(_Id("role", "party")),
@@ -714,6 +766,7 @@ _SCHEMA = _Table({
         "parties": _req(_List(_Ref("party", "the id of a role or an outside body"), min=1, unique=True)),
         "when": _req(_Table(_WHEN_FIELDS, checks=(_check_when,))),
         "reason": _req(_S),
+        "due_hours": _opt(_Number(0)),
     }))),
     "report_form": _req(_Table({
         "source": _req(_SOURCE),
@@ -1118,6 +1171,12 @@ class Profile:
     @property
     def notification_rules(self) -> list[dict]:
         return self.data["notification_rules"]
+
+    @property
+    def notification_due_hours(self) -> float:
+        """Hours a party may stay 未連絡 before its notification is overdue, unless
+        the notification rule sets its own ``due_hours`` (see csirt_tui.response)."""
+        return self.data["notification_due_hours"]
 
     @property
     def report_form(self) -> dict:
