@@ -68,6 +68,11 @@ class CsirtDeskApp(App):
         except DomainError as err:
             self.notify(str(err), severity="error", markup=False)
 
+    def open_response(self, incident_id: str) -> None:
+        from screens.response import ResponseScreen
+
+        self.push_screen(ResponseScreen(incident_id))
+
     def open_draft(self, draft_id: str) -> None:
         from screens.intake import IntakeScreen
 

@@ -29,6 +29,7 @@ class DashboardScreen(Screen):
     BINDINGS = [
         Binding("n", "app.new_intake", "新規受付"),
         Binding("t", "triage", "トリアージ"),
+        Binding("o", "response", "対応の記録"),
         Binding("slash", "focus_filter", "絞り込み"),
         Binding("a", "toggle_all", "全件/対応中"),
         Binding("r", "refresh", "更新"),
@@ -192,6 +193,11 @@ class DashboardScreen(Screen):
         key = _cursor_key(self.query_one("#incidents", DataTable))
         if key:
             self.app.open_triage(key)
+
+    def action_response(self) -> None:
+        key = _cursor_key(self.query_one("#incidents", DataTable))
+        if key:
+            self.app.open_response(key)
 
     def action_toggle_all(self) -> None:
         self.show_all = not self.show_all

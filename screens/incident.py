@@ -19,7 +19,11 @@ class IncidentScreen(Screen):
         Binding("r", "reload", "更新"),
         Binding("t", "triage", "トリアージ"),
         Binding("l", "timeline", "記録 (メモ・訂正)"),
+        Binding("o", "response", "対応の記録"),
     ]
+
+    def action_response(self) -> None:
+        self.app.open_response(self.incident_id)
 
     def action_timeline(self) -> None:
         from screens.timeline import TimelineScreen

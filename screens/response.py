@@ -1,0 +1,436 @@
+"""対応の記録 (response phase tracker): steps, notifications, evidence, monitoring.
+
+Every action is a form whose answers become new timeline entries (the core
+``csirt_tui.response`` and ``csirt_tui.evidence`` decide and record). The
+procedure's order is advice: warnings are shown and stored, never blocking.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Label, Static
+
+from csirt_tui import evidence as ev
+from csirt_tui import response as rs
+from csirt_tui.errors import DomainError
+from csirt_tui.textsafe import one_line, printable
+from csirt_tui.views import level_label, short_time, type_label
+from screens.form import Field, FormScreen
+
+def _pad(text: str, width: int, style: str = "") -> Text:
+    """A fixed-width column (double-width Japanese counted), shortened with …."""
+    part = Text(one_line(text), style=style)
+    part.truncate(width, overflow="ellipsis", pad=True)
+    part.append("  ")
+    return part
+
+
+STEP_OPTIONS = [(label, key) for key, label in rs.STEP_STATUSES.items()]
+STOP_OPTIONS = [(label, key) for key, label in rs.SYSTEM_STOP_LABELS.items()]
+
+
+class ResponseScreen(Screen):
+    BINDINGS = [
+        Binding("s", "step", "手順の状態"),
+        Binding("d", "notified", "連絡済み"),
+        Binding("x", "not_needed", "連絡不要"),
+        Binding("a", "add_party", "連絡先を追加"),
+        Binding("e", "evidence", "証拠を登録"),
+        Binding("h", "hand_over", "証拠の受け渡し"),
+        Binding("m", "monitoring", "監視期間"),
+        Binding("p", "crime", "犯罪の可能性"),
+        Binding("k", "council", "セキュリティ会議", show=False),
+        Binding("o", "resume", "運用再開", show=False),
+        Binding("c", "close", "収束"),
+        Binding("l", "timeline", "記録"),
+        Binding("escape", "app.pop_screen", "戻る"),
+    ]
+
+    def __init__(self, incident_id: str) -> None:
+        super().__init__()
+        self.incident_id = incident_id
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="response-heading", markup=False)
+        with VerticalScroll(id="response-body"):
+            yield Label("対応の手順 (s / Enter で状態を記録)", classes="section-title")
+            yield DataTable(id="steps", cursor_type="row", zebra_stripes=True)
+            yield Label("連絡・通知 (d 連絡済み / x 不要 / a 追加)", classes="section-title")
+            yield DataTable(id="notifs", cursor_type="row")
+            yield Label("証拠 (e 登録 / h 受け渡し)", classes="section-title")
+            yield DataTable(id="evidence", cursor_type="row")
+        with Vertical(id="response-detail"):
+            yield Static("", id="response-info", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        for wid in ("#steps", "#notifs", "#evidence"):
+            self.query_one(wid, DataTable).add_column("", key="row")
+        self.reload()
+        self.query_one("#steps", DataTable).focus()
+
+    def on_screen_resume(self) -> None:
+        self.reload()
+
+    # ------------------------------------------------------------ data
+    def reload(self) -> None:
+        store = self.app.store
+        profile = store.profile
+        now = self.app.now()
+        try:
+            self.incident = inc = store.incident(self.incident_id)
+        except DomainError as err:
+            self.query_one("#response-heading", Static).update(str(err))
+            return
+        self.steps = rs.step_states(profile, inc)
+        self.notifs = rs.notification_state(profile, inc, now)
+        self.items = ev.evidence_items(inc)
+        state = rs.response_state(inc)
+        mon = rs.monitoring_status(inc, now)
+        overdue = sum(1 for n in self.notifs if n["overdue"])
+        head = [f"対応 {inc.id}", type_label(profile, inc.type_id), level_label(inc.level),
+                f"優先度 {inc.priority or '—'}", {"open": "対応中", "closed": "収束",
+                                                 "not_incident": "インシデントではない"}.get(inc.status, inc.status)]
+        if mon:
+            head.append(f"監視 {mon['end']:%m/%d} まで" + (f" 残り{mon['days_left']}日" if mon["days_left"] > 0
+                                                         else " 終了"))
+        if overdue:
+            head.append(f"⚠ 期限超過の連絡 {overdue} 件")
+        if state.crime:
+            head.append("犯罪の可能性: 攻撃の記録を保存")
+        self.query_one("#response-heading", Static).update(printable("  ".join(head)))
+        self._fill("#steps", [(row["step"], self._step_line(row)) for row in self.steps])
+        self._fill("#notifs", [(str(n["thread"]), self._notif_line(n)) for n in self.notifs])
+        self._fill("#evidence", [(str(i["seq"]), self._evidence_line(i)) for i in self.items])
+        self._show_info()
+
+    def _fill(self, wid: str, rows: list[tuple[str, Text]]) -> None:
+        table = self.query_one(wid, DataTable)
+        keep = table.cursor_row
+        table.clear()
+        for key, line in rows:
+            table.add_row(line, key=key)
+        if rows:
+            table.move_cursor(row=min(keep, len(rows) - 1))
+
+    @staticmethod
+    def _step_line(row: dict[str, Any]) -> Text:
+        style = {"done": "green", "doing": "bold yellow", "na": "dim", "todo": ""}.get(row["status"], "")
+        line = Text(no_wrap=True, overflow="ellipsis")
+        line.append_text(_pad(row["phase_label"], 14, "dim"))
+        line.append_text(_pad(row["label"], 34))
+        line.append_text(_pad(row["status_label"], 8, style))
+        if row["at"]:
+            line.append(f"  {short_time(row['at'])} {one_line(row['who'] or row['operator'] or '', 10)}", style="dim")
+        if row["warnings"]:
+            line.append("  ⚠", style="yellow")
+        if row["note"]:
+            line.append("  " + one_line(row["note"]))
+        return line
+
+    @staticmethod
+    def _notif_line(n: dict[str, Any]) -> Text:
+        line = Text(no_wrap=True, overflow="ellipsis")
+        style = {"done": "green", "na": "dim"}.get(n["status"], "bold red" if n["overdue"] else "yellow")
+        line.append(f"{one_line(n['label'], 24)}  ")
+        line.append(n["status_label"], style=style)
+        if n["purpose_label"]:
+            line.append(f" ({n['purpose_label']})", style="dim")
+        if n["status"] == "todo" and n["due"]:
+            line.append(f"  期限 {short_time(n['due'])}" + (" 超過" if n["overdue"] else ""),
+                        style="bold red" if n["overdue"] else "dim")
+        elif n["status"] == "done":
+            line.append(f"  {short_time(n['at'])} {one_line(n['means'], 8)} {one_line(n['person'], 12)}")
+        elif n["status"] == "na":
+            line.append("  " + one_line(n["why"], 40))
+        return line
+
+    @staticmethod
+    def _evidence_line(i: dict[str, Any]) -> Text:
+        line = Text(no_wrap=True, overflow="ellipsis")
+        line.append(f"#{i['seq']} {one_line(i.get('item', ''), 30)}  ")
+        line.append(f"{short_time(i.get('collected_at'))} {one_line(i.get('collected_by', ''), 12)}", style="dim")
+        line.append(f"  保管: {one_line(i.get('holder') or '', 12)} {one_line(i.get('current_location') or '', 20)}")
+        if i.get("sha256"):
+            line.append(f"  sha256:{i['sha256'][:12]}…", style="dim")
+        return line
+
+    @on(DataTable.RowHighlighted)
+    def _show_info(self, event=None) -> None:
+        info = self.query_one("#response-info", Static)
+        focused = self.focused
+        if isinstance(focused, DataTable) and focused.id == "notifs" and self.notifs:
+            n = self.notifs[min(focused.cursor_row, len(self.notifs) - 1)]
+            text = f"{n['label']}: {n['status_label']}\n理由: {n['reason']}\n" + (
+                f"伝えた内容: {n['said']}" if n["said"] else "")
+        elif isinstance(focused, DataTable) and focused.id == "evidence" and self.items:
+            i = self.items[min(focused.cursor_row, len(self.items) - 1)]
+            chain = ev.custody_chain(self.incident, i["seq"])
+            text = (f"{i.get('item', '')} (取得元 {i.get('source_device', '')})\nSHA-256: {i.get('sha256') or '—'}\n"
+                    + "受け渡し: " + (" → ".join(f"{c.get('from')}→{c.get('to')} {short_time(c.get('when'))}"
+                                            for c in chain) or "なし"))
+        elif self.steps:
+            table = self.query_one("#steps", DataTable)
+            row = self.steps[min(table.cursor_row, len(self.steps) - 1)]
+            text = f"{row['phase_label']} / {row['label']}: {row['text']}"
+            if row["points"]:
+                text += "\n" + "\n".join(f"・{p}" for p in row["points"])
+            if row["warnings"]:
+                text += "\n⚠ " + "\n⚠ ".join(row["warnings"])
+        else:
+            text = ""
+        info.update(printable(text))
+
+    def on_descendant_focus(self) -> None:
+        self._show_info()
+
+    # ------------------------------------------------------------ helpers
+    def _selected(self, wid: str, rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+        table = self.query_one(wid, DataTable)
+        if not rows or not table.row_count:
+            self.notify("選択できる行がありません", severity="warning")
+            return None
+        return rows[min(table.cursor_row, len(rows) - 1)]
+
+    def _run(self, fn, *args, ok: str = "記録しました", **kwargs) -> Any:
+        """Call a core function; show its warnings and refusals; reload the tracker."""
+        try:
+            result = fn(self.app.store, self.incident_id, *args, operator=self.app.operator, **kwargs)
+        except (DomainError, OSError) as err:
+            self.notify(f"記録できませんでした: {str(err)}", severity="error", timeout=10, markup=False)
+            return None
+        warnings = result[1] if isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], list) else []
+        for w in warnings:
+            self.notify(f"⚠ {w}", severity="warning", timeout=12, markup=False)
+        self.notify(ok, markup=False)
+        self.reload()
+        return result
+
+    def _parties(self) -> list[tuple[str, str]]:
+        profile = self.app.store.profile
+        return [(r["label"], r["id"]) for r in profile.roles] + [(b["label"], b["id"]) for b in profile.outside_bodies]
+
+    # ------------------------------------------------------------ actions
+    @on(DataTable.RowSelected, "#steps")
+    def action_step(self) -> None:
+        row = self._selected("#steps", self.steps)
+        if row is None:
+            return
+        warn = rs.check_order(self.app.store.profile, self.incident, row["step"], "doing")
+        intro = f"{row['phase_label']} / {row['label']}: {row['text']}" + ("\n⚠ " + "\n⚠ ".join(warn) if warn else "")
+        fields = [Field("status", "状態", "select", row["status"], STEP_OPTIONS, required=True),
+                  Field("who", "担当", value=row["who"] or self.app.operator),
+                  Field("when", "いつ", "time", "今"),
+                  Field("note", "メモ" + (" (完了時は必須: 何をしたか)" if row["note_required"] else " (対象外は理由が必須)"),
+                        "multiline")]
+
+        def done(v):
+            if v:
+                self._run(rs.set_step, row["step"], v["status"], note=v["note"], who=v["who"],
+                          occurred_at=v.get("when_iso"), ok=f"{row['label']}: {rs.STEP_STATUSES[v['status']]}")
+
+        self.app.push_screen(FormScreen(f"手順の状態 — {row['label']}", fields, intro=intro), done)
+
+    def action_notified(self) -> None:
+        n = self._selected("#notifs", self.notifs)
+        if n is None:
+            return
+        fields = [Field("means", "方法 (電話・メール・来訪・文書)", required=True, value="電話"),
+                  Field("person", "相手 (連絡がついた人)", required=True),
+                  Field("said", "伝えた内容", "multiline", required=True),
+                  Field("when", "いつ", "time", "今")]
+        self.app.push_screen(FormScreen(f"連絡済み — {n['label']}", fields, intro=n["reason"]),
+                             lambda v: v and self._run(rs.update_notification, n["party"], "done", means=v["means"],
+                                                       person=v["person"], said=v["said"],
+                                                       occurred_at=v.get("when_iso"), purpose=n["purpose"],
+                                                       ok=f"{n['label']}: 連絡済み"))
+
+    def action_not_needed(self) -> None:
+        n = self._selected("#notifs", self.notifs)
+        if n is None:
+            return
+        self.app.push_screen(FormScreen(f"連絡不要 — {n['label']}", [Field("why", "理由", "multiline", required=True)]),
+                             lambda v: v and self._run(rs.update_notification, n["party"], "na", why=v["why"],
+                                                       purpose=n["purpose"], ok=f"{n['label']}: 不要"))
+
+    def action_add_party(self) -> None:
+        fields = [Field("party", "連絡先 (役割・外部の関係者)", "select", options=self._parties()),
+                  Field("other", "一覧にない相手 (名称)"),
+                  Field("reason", "理由", "multiline", required=True)]
+
+        def done(v):
+            if v:
+                party = v["party"] or v["other"].strip()
+                if not party:
+                    self.notify("連絡先を選ぶか、名称を入力してください", severity="error")
+                    return
+                self._run(rs.add_notification, party, reason=v["reason"], ok="連絡先を追加しました")
+
+        self.app.push_screen(FormScreen("連絡先を追加", fields), done)
+
+    def action_evidence(self) -> None:
+        fields = [Field("item", "証拠 (何を)", required=True), Field("source_device", "取得元の機器"),
+                  Field("collected_by", "取得した人", value=self.app.operator, required=True),
+                  Field("when", "いつ", "time", "今", required=True),
+                  Field("location", "保管場所", required=True),
+                  Field("path", "ファイルのパス (あれば SHA-256 を計算します)"),
+                  Field("note", "メモ", "multiline")]
+        self.app.push_screen(FormScreen("証拠を登録 (証拠保全)", fields), self._add_evidence)
+
+    def _add_evidence(self, v: dict[str, Any] | None) -> None:
+        if not v:
+            return
+        item = ev.EvidenceItem(item=v["item"], collected_by=v["collected_by"], collected_at=v["when"],
+                               location=v["location"], source_device=v["source_device"], path=v["path"],
+                               note=v["note"])
+        if not v["path"].strip():
+            self._run(ev.add_evidence, item, ok="証拠を登録しました")
+            return
+        self.notify("SHA-256 を計算しています…", markup=False)
+
+        def work():
+            last = [0.0]
+
+            def progress(done, total):
+                if total and done - last[0] >= max(total / 10, 1):
+                    last[0] = done
+                    self.app.call_from_thread(self.notify, f"SHA-256 計算中 {done * 100 // total}%", timeout=2)
+
+            try:
+                digest = ev.sha256_file(v["path"], progress=progress)
+            except DomainError as err:
+                self.app.call_from_thread(self.notify, f"{err} — ハッシュなしで登録します", severity="warning",
+                                          markup=False)
+                digest = ""
+            item.sha256 = digest
+            self.app.call_from_thread(self._run, ev.add_evidence, item, ok="証拠を登録しました")
+
+        self.run_worker(work, thread=True, exit_on_error=False)
+
+    def action_hand_over(self) -> None:
+        i = self._selected("#evidence", self.items)
+        if i is None:
+            return
+        fields = [Field("from_", "渡した人", value=i.get("holder") or "", required=True),
+                  Field("to", "受け取った人", required=True), Field("when", "いつ", "time", "今", required=True),
+                  Field("why", "理由", required=True), Field("location", "新しい保管場所")]
+        self.app.push_screen(FormScreen(f"証拠の受け渡し — #{i['seq']} {i.get('item', '')}", fields),
+                             lambda v: v and self._run(ev.hand_over, i["seq"], from_=v["from_"], to=v["to"],
+                                                       when=v["when"], why=v["why"], location=v["location"],
+                                                       ok="受け渡しを記録しました"))
+
+    def action_monitoring(self) -> None:
+        fields = [Field("start", "監視の開始", "time", "今", required=True),
+                  Field("period", "期間 (例: 30日 / 2週間 / 1か月)", required=True, value="1か月"),
+                  Field("note", "監視の内容", "multiline")]
+        self.app.push_screen(FormScreen("監視期間 (再発及び関連活動の有無)", fields),
+                             lambda v: v and self._run(rs.set_monitoring, start=v["start"], period=v["period"],
+                                                       note=v["note"], ok="監視期間を記録しました"))
+
+    def action_crime(self) -> None:
+        self.app.push_screen(
+            FormScreen("犯罪の可能性 (攻撃の記録を保存し、警察と連携)", [Field("note", "状況", "multiline", required=True)]),
+            lambda v: v and self._run(rs.flag_crime, note=v["note"], ok="犯罪の可能性を記録しました (警察への連絡を追加)"))
+
+    def action_close(self, force: bool = False) -> None:
+        fields = [Field("note", "収束の確認 (内容)", "multiline", required=True)]
+
+        def done(v):
+            if not v:
+                return
+            try:
+                entry, warnings = rs.close_incident(self.app.store, self.incident_id, operator=self.app.operator,
+                                                    note=v["note"], force=force or bool(v.get("force")))
+            except rs.CloseError as err:
+                if err.needs_force:
+                    extra = [Field("note", "収束の確認 (内容)", "multiline", v["note"], required=True),
+                             Field("force", "未完了のものを承知のうえで収束する", "check")]
+                    self.app.push_screen(FormScreen("未完了のものがあります", extra,
+                                                    intro="\n".join(err.warnings)), done)
+                    return
+                self.notify(str(err), severity="error", timeout=10, markup=False)
+                return
+            except (DomainError, OSError) as err:
+                self.notify(str(err), severity="error", timeout=10, markup=False)
+                return
+            self.notify("収束を記録しました", markup=False)
+            self.reload()
+
+        self.app.push_screen(FormScreen("収束 (事後対応)", fields), done)
+
+    def action_council(self) -> None:
+        profile = self.app.store.profile
+        found = rs.council_step(profile, self.incident)
+        if found is None:
+            self.notify("このインシデントにはセキュリティ会議の手順がありません", severity="warning")
+            return
+        _phase, step = found
+        parties = self._parties()
+        fields = [Field("held_at", "開催日時", "time", "今")]
+        for item in step.get("council_items", []):
+            label, names = rs.COUNCIL_ITEMS[item]
+            for name in names:
+                text = f"{label}: {rs.COUNCIL_FIELD_LABELS.get(name, name)}"
+                if name == "system_stop":
+                    fields.append(Field(name, text, "select", options=STOP_OPTIONS))
+                elif name in ("contact", "support"):
+                    fields.append(Field(name, text, "select", options=parties))
+                elif name == "resume":
+                    fields.append(Field(name, text, "select", options=[("運用再開を決定", True), ("再開しない", False)]))
+                elif name == "interim":
+                    fields.append(Field(name, text + " (1行に「業務: 措置」)", "multiline"))
+                else:
+                    fields.append(Field(name, text, "multiline"))
+        fields.append(Field("text", "議事・その他", "multiline"))
+
+        def done(v):
+            if not v:
+                return
+            data = {k: val for k, val in v.items() if not k.endswith("_iso")}
+            for key in ("system_stop", "contact", "support"):
+                if key in data:
+                    data[key] = [data[key]] if data[key] else []
+            if "interim" in data:
+                data["interim"] = [dict(zip(("business", "measure"), (p.strip() for p in line.split(":", 1))))
+                                   for line in data["interim"].splitlines() if ":" in line]
+            self._run(rs.record_council, rs.CouncilDecision.from_dict(data), ok="セキュリティ会議の決定を記録しました")
+
+        self.app.push_screen(FormScreen(f"セキュリティ会議 — {step['label']}", fields), done)
+
+    def action_resume(self) -> None:
+        profile = self.app.store.profile
+        conditions = rs.resume_conditions(profile, self.incident)
+        if not conditions:
+            self.notify("このインシデントには運用再開の手順がありません", severity="warning")
+            return
+        missing = [c for c in conditions if not c["met"]]
+        intro = "\n".join(f"{'✔' if c['met'] else '✘'} {c['label']}: {c['text']}" for c in conditions)
+        confirmable = [(c["label"], c["id"]) for c in missing if c["kind"] != "step"]
+        if missing:
+            if not confirmable:
+                self.notify("運用再開の条件が満たされていません:\n" + "\n".join(c["label"] for c in missing),
+                            severity="warning", timeout=10, markup=False)
+                return
+            fields = [Field("condition", "確認した条件", "select", options=confirmable, required=True),
+                      Field("note", "確認の内容", "multiline", required=True), Field("who", "確認した人")]
+            self.app.push_screen(FormScreen("運用再開の条件の確認", fields, intro=intro),
+                                 lambda v: v and self._run(rs.confirm_resume_condition, v["condition"], note=v["note"],
+                                                           who=v["who"], ok="確認を記録しました"))
+            return
+        self.app.push_screen(FormScreen("運用再開", [Field("note", "運用再開の内容", "multiline", required=True)],
+                                        intro=intro + "\n関係機関に運用再開の連絡をします。"),
+                             lambda v: v and self._run(rs.record_resume, note=v["note"],
+                                                       ok="運用再開を記録しました (関係機関への連絡を追加)"))
+
+    def action_timeline(self) -> None:
+        from screens.timeline import TimelineScreen
+
+        self.app.push_screen(TimelineScreen(self.incident_id))

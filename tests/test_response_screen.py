@@ -1,0 +1,121 @@
+"""The response tracker (Pilot): from first response to closure, warnings that do not block."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+from textual.widgets import Checkbox, DataTable, Input, Select, TextArea
+
+from conftest import TZ, Clock, sample_intake
+from csirt_tui import triage as core
+from csirt_tui.app import CsirtDeskApp
+from csirt_tui.store import Store
+from screens.form import FormScreen
+from screens.response import ResponseScreen
+
+NOW = datetime(2026, 11, 16, 11, 0, tzinfo=TZ)
+
+
+def _incident(store, what="ランサムウェアの疑い"):
+    inc = store.create_incident(sample_intake(received_at="2026-11-16T10:00:00+09:00", what=what,
+                                              reporter_type="staff"), operator="受付")
+    t = core.Triage(fact_check="done", type_id="cyber",
+                    ticked=[k for k, lv, text, _ in core.level_examples(store.profile, "cyber")
+                            if "ネットワーク接続している端末" in text])
+    core.record_triage(store, inc.id, t, operator="ハンドラー")
+    return inc.id
+
+
+async def _fill(pilot, app, values: dict):
+    form = app.screen
+    assert isinstance(form, FormScreen)
+    for key, value in values.items():
+        widget = form.query_one(f"#f-{key}")
+        if isinstance(widget, TextArea):
+            widget.text = value
+        elif isinstance(widget, (Select, Checkbox, Input)):
+            widget.value = value
+    await pilot.pause()
+    await pilot.press("ctrl+s")
+    await pilot.pause()
+
+
+def _row(screen, wid, key):
+    table = screen.query_one(wid, DataTable)
+    table.focus()
+    table.move_cursor(row=table.get_row_index(key))
+
+
+def test_first_response_to_closure(store_dir):
+    clock = Clock(NOW)
+    store = Store.open(store_dir, clock=clock)
+    incident_id = _incident(store)
+    other_id = _incident(store, what="別の件")
+    warnings_seen = []
+
+    async def scenario():
+        app = CsirtDeskApp(store, operator="見本 ハンドラー", clock=clock, backups=False)
+        original_notify = app.notify
+
+        def notify(message, *a, **kw):
+            warnings_seen.append(str(message))
+            return original_notify(message, *a, **kw)
+
+        app.notify = notify
+        async with app.run_test(size=(120, 50)) as pilot:
+            await pilot.pause()
+            app.open_response(incident_id)
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, ResponseScreen)
+            # containment before evidence: a warning, not a block
+            _row(screen, "#steps", "containment")
+            await pilot.press("s")
+            await pilot.pause()
+            await _fill(pilot, app, {"status": "done", "note": "LAN ケーブルを抜いて隔離"})
+            assert store.incident(incident_id).steps["containment"]["status"] == "done"
+            assert any("証拠保全" in w and "⚠" in w for w in warnings_seen)
+            # evidence needs a note when completed
+            _row(screen, "#steps", "evidence")
+            await pilot.press("s")
+            await pilot.pause()
+            await _fill(pilot, app, {"status": "done", "note": ""})
+            assert store.incident(incident_id).steps.get("evidence", {}).get("status") != "done"
+            assert isinstance(app.screen, ResponseScreen)  # refused, the tracker stays
+            await pilot.press("s")
+            await pilot.pause()
+            await _fill(pilot, app, {"status": "done", "note": "端末のメモリダンプとイベントログを取得"})
+            # a notification: done, with what was said
+            _row(screen, "#notifs", str(screen.notifs[0]["thread"]))
+            await pilot.press("d")
+            await pilot.pause()
+            await _fill(pilot, app, {"person": "試験 管理者", "said": "隔離済み、影響範囲を調査中と報告"})
+            # evidence register with a file hashed
+            await pilot.press("e")
+            await pilot.pause()
+            await _fill(pilot, app, {"item": "イベントログ", "location": "CSIRT 金庫 A-1", "path": ""})
+            # monitoring
+            await pilot.press("m")
+            await pilot.pause()
+            await _fill(pilot, app, {"period": "2週間"})
+            # closure with open steps: asks, then records with force
+            await pilot.press("c")
+            await pilot.pause()
+            await _fill(pilot, app, {"note": "再発なし、収束を確認"})
+            assert isinstance(app.screen, FormScreen)  # what is still open is listed
+            await _fill(pilot, app, {"force": True})
+            await pilot.pause()
+
+    asyncio.run(scenario())
+    inc = store.incident(incident_id)
+    assert inc.status == "closed"
+    close = [e for e in inc.entries if e.kind == "close"][-1]
+    assert close.data["forced"] and close.data["open_steps"]
+    step = inc.steps["containment"]
+    assert step["warnings"] and "証拠保全" in step["warnings"][0]
+    assert any(n.get("status") == "done" and n.get("said") for n in inc.notifications)
+    assert any(e.get("item") == "イベントログ" for e in inc.evidence)
+    other = store.incident(other_id)  # several incidents stay independent
+    assert other.status == "open" and "containment" not in {k for k, v in other.steps.items() if v["status"] != "todo"}
+    assert store.verify().ok
