@@ -73,7 +73,8 @@ DEFAULT_BACKUP_KEEP = 10
 ENV_STORE = "CSIRT_DESK_STORE"
 
 # Kinds that change a dashboard column: the index row is refreshed after them.
-INDEX_KINDS = frozenset({"intake", "triage", "classification", "step", "decision", "correction", "close", "reopen"})
+INDEX_KINDS = frozenset({"intake", "triage", "classification", "step", "decision", "correction", "close", "reopen",
+                         "notification"})
 
 # Migration hook: MIGRATIONS[n] upgrades a store of schema n to n + 1 in place
 # (called under the lock, after a backup). Version 1 is the first schema.
@@ -454,7 +455,7 @@ class Store:
                     atomic_write(tmp / f"timeline-{seg_no:04d}.json", encode({"timeline": docs}),
                                  durable=durable)
                 os.replace(tmp, idir)
-                rows[year][str(number)] = Incident.from_entries(incident_id, entries).index_doc()
+                rows[year][str(number)] = self.index_row(Incident.from_entries(incident_id, entries))
                 created.append(incident_id)
             for year, docs in rows.items():
                 make_dirs(self._index_path(year).parent)
@@ -465,13 +466,26 @@ class Store:
     def _index_path(self, year: int) -> Path:
         return self.root / "index" / f"{year}.json"
 
+    def index_row(self, inc: Incident) -> dict[str, Any]:
+        """The dashboard row of an incident: its summary plus ``notify_due``, the
+        earliest deadline among notifications still 未連絡 (overdue ones stand out)."""
+        row = inc.index_doc()
+        due = None
+        if inc.notifications:
+            from .response import notification_state
+
+            dues = [n["due"] for n in notification_state(self.profile, inc) if n["status"] == "todo" and n["due"]]
+            due = min(dues) if dues else None
+        row["notify_due"] = due
+        return row
+
     def _update_index(self, inc: Incident) -> None:
         from tinydb.table import Document
 
         year, number = parse_incident_id(inc.id)
         path = self._index_path(year)
         make_dirs(path.parent)
-        self._db(path).table("incidents").upsert(Document(inc.index_doc(), doc_id=number))
+        self._db(path).table("incidents").upsert(Document(self.index_row(inc), doc_id=number))
 
     def _repair_index(self) -> list[str]:
         """Add index rows for incidents whose shard exists but whose row does not
@@ -670,7 +684,7 @@ class Store:
             row = indexed.pop(idir.name, None)
             if row is None:
                 report.problems.append(f"{idir.name}: 索引 (index) に行がありません")
-            elif row != inc.index_doc():
+            elif row != self.index_row(inc):
                 report.problems.append(f"{idir.name}: 索引 (index) の行が記録と一致しません")
         for missing in sorted(i for i in indexed if i):
             report.problems.append(f"{missing}: 索引にありますが記録 (incidents/) がありません")

@@ -69,6 +69,9 @@ def incident_row_cells(profile, row: dict[str, Any], now: datetime) -> list[str]
     missing = row.get("missing") or []
     if missing:
         summary = "【未記入: " + "・".join(ITEM_SHORT.get(m, m) for m in missing) + "】" + summary
+    due = row.get("notify_due")
+    if due and row.get("status") == "open" and datetime.fromisoformat(due) < now:
+        summary = "【連絡期限超過】" + summary
     return [
         row["id"],
         short_time(row.get("received_at")),

@@ -119,3 +119,25 @@ def test_first_response_to_closure(store_dir):
     other = store.incident(other_id)  # several incidents stay independent
     assert other.status == "open" and "containment" not in {k for k, v in other.steps.items() if v["status"] != "todo"}
     assert store.verify().ok
+
+
+def test_overdue_notifications_stand_out_on_the_dashboard(store_dir):
+    from datetime import timedelta
+
+    from csirt_tui.views import incident_row_cells
+
+    clock = Clock(NOW)
+    store = Store.open(store_dir, clock=clock)
+    incident_id = _incident(store)
+    row = next(r for r in store.list_incidents() if r["id"] == incident_id)
+    assert row["notify_due"]
+    assert "連絡期限超過" not in incident_row_cells(store.profile, row, clock.now)[-1]
+    late = clock.now + timedelta(days=3)
+    assert incident_row_cells(store.profile, row, late)[-1].startswith("【連絡期限超過】")
+    from csirt_tui import response as rs
+
+    for n in rs.notification_state(store.profile, store.incident(incident_id)):
+        rs.update_notification(store, incident_id, n["party"], "na", operator="op", why="同席して報告済み")
+    row = next(r for r in store.list_incidents() if r["id"] == incident_id)
+    assert row["notify_due"] is None
+    assert "連絡期限超過" not in incident_row_cells(store.profile, row, late)[-1]
