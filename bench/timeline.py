@@ -3,7 +3,7 @@
 usage: python bench/timeline.py [--entries 5000] [--samples 30]
 
 Prints the time to open the record screen of one incident with N entries
-(push → first paint; goal ≤ 300 ms), and the add-note latency (the durable
+(push → the first paint with the entries shown; goal ≤ 300 ms), and the add-note latency (the durable
 append behind the "n" key: median, p90). Figures only.
 """
 
@@ -43,13 +43,20 @@ async def main_async(args) -> None:
     opens = []
     async with app.run_test(size=(120, 45)) as pilot:
         await pilot.pause()
+        original = TimelineScreen._fill
         for _ in range(5):
             done = asyncio.get_running_loop().create_future()
+
+            def first_fill(self, *a, **kw):  # the first paint with the rows filled in
+                original(self, *a, **kw)
+                self.call_after_refresh(lambda: done.done() or done.set_result(time.perf_counter()))
+
+            TimelineScreen._fill = first_fill
             t0 = time.perf_counter()
             screen = TimelineScreen(incident_id)
             app.push_screen(screen)
-            screen.call_after_refresh(lambda: done.done() or done.set_result(time.perf_counter()))
             t1 = await done
+            TimelineScreen._fill = original
             opens.append((t1 - t0) * 1000)
             await pilot.pause(0.5)  # the chain check finishes in its worker
             app.pop_screen()

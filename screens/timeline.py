@@ -16,7 +16,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static, TextArea
+from textual.widgets import DataTable, Footer, Header, Input, Label, OptionList, Static, TextArea
+from textual.widgets.option_list import Option
 
 from csirt_tui.errors import DomainError
 from csirt_tui.model import KINDS, TimelineEntry
@@ -82,6 +83,34 @@ class NoteScreen(ModalScreen[dict[str, Any] | None]):
         self.dismiss(None)
 
 
+class KindPicker(ModalScreen[str | None]):
+    """Choose the kind of entries to show (built only when asked: opening the record stays fast)."""
+
+    BINDINGS = [Binding("escape", "cancel", "やめる")]
+
+    def __init__(self, current: str) -> None:
+        super().__init__()
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        options = [Option("すべての種類", id=ALL)] + [Option(label, id=kind) for kind, label in KINDS.items()]
+        with Vertical(id="kind-box"):
+            yield Label("記録の種類", classes="saved-title")
+            yield OptionList(*options, id="kind-list")
+
+    def on_mount(self) -> None:
+        lst = self.query_one("#kind-list", OptionList)
+        lst.highlighted = lst.get_option_index(self.current)
+        lst.focus()
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
 class TimelineScreen(Screen):
     BINDINGS = [
         Binding("n", "note", "メモ追加"),
@@ -98,6 +127,7 @@ class TimelineScreen(Screen):
         self.incident_id = incident_id
         self.limit = SHOWN
         self.entries: list[TimelineEntry] = []
+        self.kind = ALL
         self.total = 0
         self._complete = False
 
@@ -105,8 +135,7 @@ class TimelineScreen(Screen):
         yield Header()
         yield Static("", id="timeline-heading", markup=False)
         with Horizontal(id="timeline-filters"):
-            yield Select([(Text("すべての種類"), ALL)] + [(Text(label), kind) for kind, label in KINDS.items()],
-                         id="kind", value=ALL, allow_blank=False, compact=True)
+            yield Static("種類: すべて (k)", id="kind", markup=False)
             yield Input(id="search", placeholder="記録を検索 (/)", compact=True)
         yield DataTable(id="entries", cursor_type="row", zebra_stripes=True)
         with VerticalScroll(id="entry-detail"):
@@ -131,15 +160,21 @@ class TimelineScreen(Screen):
         self._index_corrections()
         self._fill()
         self._set_heading("ハッシュチェーン検査中…")
-        self.call_after_refresh(self._load_all)
+        self.call_after_refresh(lambda: self.run_worker(self._load_all, thread=True, exclusive=True,
+                                                        group="load", exit_on_error=False))
 
     def _load_all(self) -> None:
+        """Worker: read the whole record (for the filters), then check the chain."""
         if not self._complete:
-            self.entries = self.app.store.timeline(self.incident_id)
-            self._complete = True
-            self._index_corrections()
-            self._fill()
-        self.run_worker(self._check_chain, thread=True, exclusive=True, group="verify", exit_on_error=False)
+            entries = self.app.store.timeline(self.incident_id)
+            self.app.call_from_thread(self._apply_all, entries)
+        self._check_chain()
+
+    def _apply_all(self, entries: list[TimelineEntry]) -> None:
+        self.entries = entries
+        self._complete = True
+        self._index_corrections()
+        self._fill()
 
     def _index_corrections(self) -> None:
         self._corrected_by: dict[int, list[int]] = {}
@@ -158,7 +193,7 @@ class TimelineScreen(Screen):
             printable(f"記録 {self.incident_id}  {self.total} 件  {chain}"))
 
     def _matching(self) -> list[TimelineEntry]:
-        kind = self.query_one("#kind", Select).value
+        kind = self.kind
         words = self.query_one("#search", Input).value.casefold().split()
         out = []
         for e in self.entries:
@@ -225,9 +260,16 @@ class TimelineScreen(Screen):
         return f"#{e.seq} {when} {e.operator} [{e.kind_label}]\n{e.text}\n"
 
     # ------------------------------------------------------------ filters
-    @on(Select.Changed, "#kind")
     @on(Input.Changed, "#search")
     def _filter_changed(self) -> None:
+        self._fill()
+
+    def set_kind(self, kind: str | None) -> None:
+        if kind is None:
+            return
+        self.kind = kind
+        label = "すべて" if kind == ALL else KINDS.get(kind, kind)
+        self.query_one("#kind", Static).update(f"種類: {label} (k)")
         self._fill()
 
     @on(Input.Submitted, "#search")
@@ -238,7 +280,7 @@ class TimelineScreen(Screen):
         self.query_one("#search", Input).focus()
 
     def action_kind(self) -> None:
-        self.query_one("#kind", Select).focus()
+        self.app.push_screen(KindPicker(self.kind), self.set_kind)
 
     def action_more(self) -> None:
         self.limit += SHOWN

@@ -6,7 +6,7 @@ import asyncio
 import json
 from datetime import datetime
 
-from textual.widgets import DataTable, Input, Select, Static, TextArea
+from textual.widgets import DataTable, Input, Static, TextArea
 
 from conftest import TZ, Clock, sample_intake
 from csirt_tui import jsonfile
@@ -58,10 +58,16 @@ def test_note_with_an_earlier_time_and_a_linked_correction(store_dir):
             await pilot.pause(0.3)
             detail = str(screen.query_one("#detail", Static).render())
             assert "訂正前の記録" in detail and "[bold]状況[/]" in detail
-            screen.query_one("#kind", Select).value = "correction"
+            await pilot.press("k")
+            await pilot.pause()
+            from screens.timeline import KindPicker
+
+            assert isinstance(app.screen, KindPicker)
+            app.screen.query_one("#kind-list").highlighted = 1 + list(__import__("csirt_tui.model").model.KINDS).index("correction")
+            await pilot.press("enter")
             await pilot.pause()
             assert table.row_count == 1
-            screen.query_one("#kind", Select).value = "__all__"
+            screen.set_kind("__all__")
             screen.query_one("#search", Input).value = "ベンダー"
             await pilot.pause()
             assert table.row_count == 1
