@@ -78,3 +78,15 @@ def sample_intake(**over):
     }
     base.update(over)
     return base
+
+
+async def wait_until(pilot, predicate, timeout: float = 10.0) -> bool:
+    """Let the app run until ``predicate()`` holds (polls; no fixed sleeps that a busy CI outruns)."""
+    import time
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        await pilot.pause(0.05)
+    return predicate()

@@ -6,7 +6,7 @@ import asyncio
 
 from textual.widgets import DataTable, Static
 
-from conftest import sample_intake
+from conftest import sample_intake, wait_until
 from csirt_tui.app import CsirtDeskApp
 from csirt_tui.store import Store
 
@@ -57,7 +57,6 @@ def test_dashboard_sees_another_process_writes(store, clock):
             assert table.row_count == 0
             other = Store.open(store.root, clock=clock)  # e.g. the CLI from an alert script
             other.create_incident(sample_intake(), operator="alert")
-            await pilot.pause(2.5)
-            assert table.row_count == 1
+            assert await wait_until(pilot, lambda: table.row_count == 1)
 
     asyncio.run(scenario())

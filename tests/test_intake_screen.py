@@ -7,7 +7,7 @@ from datetime import datetime
 
 from textual.widgets import DataTable, Input, Static, TextArea
 
-from conftest import TZ, Clock
+from conftest import TZ, Clock, wait_until
 from csirt_tui.app import CsirtDeskApp
 from csirt_tui.store import Store
 from screens.intake import IntakeScreen, SavedScreen
@@ -98,7 +98,7 @@ def test_a_whole_call_typed_and_saved(store_dir):
     assert len(keys) <= 12, keys  # non-text keystrokes from "new" to saved, for a complete card
 
 
-def test_draft_is_on_disk_within_half_a_second_and_offered_again(store_dir):
+def test_draft_is_saved_while_typing_and_offered_again(store_dir):
     clock = Clock(MONDAY_10)
     store = Store.open(store_dir, clock=clock)
 
@@ -109,12 +109,10 @@ def test_draft_is_on_disk_within_half_a_second_and_offered_again(store_dir):
             await pilot.pause()
             app.screen.query_one("#found_at", Input).focus()
             await type_text(pilot, "さっき")
-            await pilot.pause(0.5)
-            drafts = store.list_drafts()
-            assert [d["data"]["found_at"] for d in drafts] == ["さっき"]
+            # on disk without leaving the field (the 0.5 s figure is measured by bench/intake.py)
+            assert await wait_until(pilot, lambda: [d["data"]["found_at"] for d in store.list_drafts()] == ["さっき"])
             await type_text(pilot, " 10時前")
-            await pilot.pause(0.5)
-            assert store.list_drafts()[0]["data"]["found_at"] == "さっき 10時前"
+            assert await wait_until(pilot, lambda: store.list_drafts()[0]["data"]["found_at"] == "さっき 10時前")
             await pilot.press("escape")  # leave: the draft stays
             await pilot.pause()
             assert app.screen.query_one("#drafts", DataTable).row_count == 1
@@ -260,7 +258,7 @@ def test_dashboard_filter_and_row_cap(store_dir):
             assert table.row_count == MAX_ROWS
             other = Store.open(store_dir, clock=clock)  # another instance writes
             new = other.create_incident({"what": "別の端末から受付"}, operator="other")
-            await pilot.pause(2.5)
-            assert new.id in [str(k.value) for k in table.rows][:2]  # not yet triaged: at the top
+            # not yet triaged: at the top, within a poll or two
+            assert await wait_until(pilot, lambda: new.id in [str(k.value) for k in table.rows][:2])
 
     run(scenario())

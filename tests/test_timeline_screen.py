@@ -26,10 +26,18 @@ def _setup(store_dir):
 
 
 async def _open(pilot, app, incident_id):
+    """Open the record and wait (up to 10 s) for the whole record and the chain check."""
     await pilot.pause()
     app.push_screen(TimelineScreen(incident_id))
-    await pilot.pause(0.3)
-    return app.screen
+    screen = app.screen
+    for _ in range(100):
+        await pilot.pause(0.1)
+        heading = str(screen.query_one("#timeline-heading", Static).render())
+        if "✔" in heading or "✘" in heading:
+            break
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    return screen
 
 
 def test_note_with_an_earlier_time_and_a_linked_correction(store_dir):
@@ -92,7 +100,6 @@ def test_chain_status_shows_a_broken_entry(store_dir):
         app = CsirtDeskApp(store, operator="見本", clock=clock, backups=False)
         async with app.run_test(size=(120, 45)) as pilot:
             screen = await _open(pilot, app, incident_id)
-            await pilot.pause(0.5)
             heading = str(screen.query_one("#timeline-heading", Static).render())
             assert "✘" in heading and f"{incident_id}#2" in heading
 

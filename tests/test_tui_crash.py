@@ -91,7 +91,7 @@ def test_sigkill_mid_call_keeps_the_draft_and_the_next_start_offers_it(tmp_path)
         term.send("本庁舎2階 市民課 窓口端末\r")
         term.send("画面が真っ暗になり、英語の脅迫文")
         assert wait_for(lambda: any("英語の脅迫文" in d["data"].get("what", "") for d in open_drafts(store_dir)),
-                        5, term), term.output[-800:]
+                        15, term), term.output[-800:]
     finally:
         term.kill()  # SIGKILL: no chance to save anything more
 
