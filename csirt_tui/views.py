@@ -200,7 +200,7 @@ def incident_text_lines(profile, inc: Incident) -> list[str]:
     lines.append("時系列の記録:")
     for e in inc.entries:
         when = short_time(e.when)
-        extra = f" (記録 {short_time(e.at)})" if e.occurred_at else ""
+        extra = f" (記録 {short_time(e.at)})" if e.occurred_at and e.occurred_at != e.at else ""
         corr = f" ← #{e.corrects} の訂正" if e.corrects else ""
         lines.append(f"#{e.seq:<3} {when}{extra}  {e.operator}  [{e.kind_label}]{corr}  {e.text}")
     return lines

@@ -210,7 +210,7 @@ class TimelineScreen(Screen):
         line = Text(no_wrap=True, overflow="ellipsis")
         line.append(f"#{e.seq:<4} ", style="dim")
         line.append(short_time(e.when))
-        line.append(f" (記録 {short_time(e.at)})" if e.occurred_at else "", style="dim")
+        line.append(f" (記録 {short_time(e.at)})" if e.occurred_at and e.occurred_at != e.at else "", style="dim")
         line.append(f"  {one_line(e.operator, 12)}  ")
         line.append(f"[{e.kind_label}]", style="bold")
         if e.corrects:
@@ -256,7 +256,7 @@ class TimelineScreen(Screen):
 
     @staticmethod
     def _detail_text(e: TimelineEntry) -> str:
-        when = f"{short_time(e.when)}" + (f" (記録 {short_time(e.at)})" if e.occurred_at else "")
+        when = f"{short_time(e.when)}" + (f" (記録 {short_time(e.at)})" if e.occurred_at and e.occurred_at != e.at else "")
         return f"#{e.seq} {when} {e.operator} [{e.kind_label}]\n{e.text}\n"
 
     # ------------------------------------------------------------ filters
