@@ -22,6 +22,7 @@ class CsirtDeskApp(App):
     BINDINGS = [
         Binding("ctrl+q", "quit", "終了", priority=True),
         Binding("ctrl+n", "new_intake", "新規受付", priority=True),
+        Binding("ctrl+r", "roster", "連絡先名簿", priority=True),
     ]
 
     def __init__(self, store: Store, *, operator: str, clock: Callable[[], datetime] | None = None,
@@ -60,6 +61,12 @@ class CsirtDeskApp(App):
             return  # already taking a call
         self.push_screen(IntakeScreen())
 
+    def action_roster(self) -> None:
+        from screens.roster import RosterScreen
+
+        if not isinstance(self.screen, RosterScreen):
+            self.push_screen(RosterScreen())
+
     def open_triage(self, incident_id: str) -> None:
         from screens.triage import TriageScreen
 
@@ -90,6 +97,7 @@ class CsirtDeskApp(App):
         from textual.app import SystemCommand
 
         yield SystemCommand("新規受付", "電話・メールなどの通報を受け付ける (Ctrl+N)", self.action_new_intake)
+        yield SystemCommand("連絡先名簿", "役割・担当者・今だれに電話するか (Ctrl+R)", self.action_roster)
         yield SystemCommand("更新", "一覧を読み直す", lambda: screen.run_action("refresh"))
         yield SystemCommand("全件 / 対応中のみ", "収束・非インシデントも表示するか切り替える",
                             lambda: screen.run_action("toggle_all"))

@@ -73,6 +73,9 @@ def build_demo(store, *, operator: str = "デモ操作者") -> list[str]:
         with open(roster, "rb") as fh:
             for person in tomllib.load(fh).get("person", []):
                 store.add_person(person, operator=operator)
+        from .roster import mark_reviewed
+
+        mark_reviewed(store, operator=operator)  # a fresh demo roster counts as just reviewed
     return ids
 
 

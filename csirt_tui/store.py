@@ -572,18 +572,39 @@ class Store:
     def _roster(self):
         return self._db(self.root / "roster.json")
 
-    def list_people(self) -> list[dict[str, Any]]:
-        data = self._read(self.root / "roster.json") or {}
-        return [dict(doc, doc_id=int(k)) for k, doc in data.get("people", {}).items()]
+    def list_people(self, include_removed: bool = False) -> list[dict[str, Any]]:
+        """Roster people as stored, with ``doc_id``, in doc_id order. People marked
+        removed (``removed: true``, see csirt_tui.roster.remove_person) are left out
+        unless ``include_removed``."""
+        data = self.read_roster()
+        people = [dict(doc, doc_id=int(k)) for k, doc in data.get("people", {}).items()]
+        people.sort(key=lambda p: p["doc_id"])
+        return [p for p in people if include_removed or not p.get("removed")]
 
     def add_person(self, person: dict[str, Any], *, operator: str) -> int:
+        """Add a person as given (no validation: see csirt_tui.roster.add_person)."""
         person = clean_text(dict(person))
         with self.locked():
             db = self._roster()
             doc_id = db.table("people").insert(person)
             db.table("audit").insert({"at": self.now().isoformat(timespec="seconds"), "operator": operator,
-                                      "action": "add", "person": doc_id, "after": person})
+                                      "action": "add", "person": doc_id, "before": None, "after": person})
         return doc_id
+
+    def read_roster(self) -> dict[str, dict[str, Any]]:
+        """roster.json as {table: {doc_id (str): doc}} (empty when there is none)."""
+        return self._read(self.root / "roster.json") or {}
+
+    def write_roster(self, change: Callable[[dict[str, dict[str, Any]]], Any]) -> Any:
+        """Read-modify-write roster.json in ONE atomic write, under the lock:
+        ``change(data)`` edits the tables in place (people, audit, meta …) and may
+        raise to write nothing. Returns what ``change`` returns."""
+        path = self.root / "roster.json"
+        with self.locked():
+            data = self._read(path) or {}
+            result = change(data)
+            atomic_write(path, encode(clean_text(data)))
+        return result
 
     # ------------------------------------------------------------- backups
     def backup(self, reason: str = "manual") -> Path:

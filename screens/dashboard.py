@@ -163,7 +163,10 @@ class DashboardScreen(Screen):
         now = self.app.now()
         open_n = sum(1 for r in rows if r.get("status") == "open")
         incomplete = sum(1 for r in rows if r.get("status") == "open" and r.get("missing"))
-        status = (f"{now:%m/%d %H:%M}  対応中 {open_n} 件 (未記入あり {incomplete} 件)  全 {len(rows):,} 件"
+        from csirt_tui.roster import review_status
+
+        review = "  ⚠ 連絡先名簿の見直し時期です (Ctrl+R)" if review_status(self.app.store, now).get("overdue") else ""
+        status = (f"{now:%m/%d %H:%M}{review}  対応中 {open_n} 件 (未記入あり {incomplete} 件)  全 {len(rows):,} 件"
                   f"  下書き {len(self._drafts)} 件  表示: {'全件' if self.show_all else '対応中のみ'}"
                   f"  ストア: {self.app.store.root}")
         self.query_one("#dash-status", Static).update(status)

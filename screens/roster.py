@@ -1,0 +1,318 @@
+"""連絡先名簿: roles, people, who to call now, and the roster's upkeep.
+
+Search by name, kana, role or section; "who to call now" for a role takes the
+time of day, weekends and Japanese public holidays into account, then the
+deputy. Edits are validated field by field (never saved half-valid) and
+audited; CSV import/export opens in Excel on a Japanese Windows PC.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Footer, Header, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from csirt_tui import roster as rc
+from csirt_tui.errors import DomainError
+from csirt_tui.textsafe import one_line, printable
+from screens.form import Field, FormScreen
+
+BOOL_FIELDS = ("weekday", "night", "holiday", "absent")
+
+
+def _pad(text: str, width: int, style: str = "") -> Text:
+    part = Text(one_line(text or ""), style=style)
+    part.truncate(width, overflow="ellipsis", pad=True)
+    part.append("  ")
+    return part
+
+
+class RolePicker(ModalScreen[str | None]):
+    BINDINGS = [Binding("escape", "cancel", "やめる")]
+
+    def __init__(self, roles: list[tuple[str, str]], title: str) -> None:
+        super().__init__()
+        self.roles = roles
+        self.title_text = title
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="kind-box"):
+            yield Label(self.title_text, classes="saved-title")
+            yield OptionList(*(Option(label, id=rid) for label, rid in self.roles), id="kind-list")
+
+    def on_mount(self) -> None:
+        self.query_one("#kind-list", OptionList).focus()
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class RosterScreen(Screen):
+    BINDINGS = [
+        Binding("slash", "search", "検索"),
+        Binding("w", "who", "今だれに電話するか"),
+        Binding("a", "add", "追加"),
+        Binding("e", "edit", "編集"),
+        Binding("x", "absent", "不在/在席"),
+        Binding("v", "reviewed", "見直し済み"),
+        Binding("i", "import_csv", "CSV取込"),
+        Binding("o", "export_csv", "CSV出力"),
+        Binding("escape", "leave", "戻る"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.people: list[dict[str, Any]] = []
+        self.shown: list[dict[str, Any]] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="roster-status", markup=False)
+        with Horizontal(id="roster-search"):
+            yield Label("検索 (/):", classes="label")
+            yield Input(id="roster-query", placeholder="氏名・かな・役割・所属", compact=True)
+        yield DataTable(id="people", cursor_type="row", zebra_stripes=True)
+        with Vertical(id="roster-detail"):
+            yield Static("", id="who-result", markup=False)
+            yield Static("", id="person-detail", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#people", DataTable).add_column("名簿", key="row")
+        self.reload()
+        self.query_one("#people", DataTable).focus()
+
+    # ------------------------------------------------------------ data
+    def _role_label(self, role_id: str) -> str:
+        profile = self.app.store.profile
+        for item in (*profile.roles, *profile.outside_bodies):
+            if item["id"] == role_id:
+                return item["label"]
+        return role_id or ""
+
+    def reload(self) -> None:
+        store = self.app.store
+        self.people = rc.list_people(store)
+        status = rc.review_status(store, self.app.now())
+        last = status.get("last_reviewed")
+        text = f"連絡先名簿 {len(self.people)} 人   最終見直し: {(last or '未記録')[:10]}"
+        if status.get("overdue"):
+            text += "   ⚠ 見直しの時期を過ぎています (つくば 5(1)①: 最新の状態を維持) — v で見直し済みを記録"
+        self.query_one("#roster-status", Static).update(printable(text))
+        self._fill()
+
+    def _fill(self) -> None:
+        query = self.query_one("#roster-query", Input).value
+        self.shown = rc.search(self.people, query, self.app.store.profile) if query.strip() else list(self.people)
+        table = self.query_one("#people", DataTable)
+        keep = table.cursor_row
+        table.clear()
+        for p in self.shown:
+            line = Text(no_wrap=True, overflow="ellipsis")
+            line.append_text(_pad(self._role_label(p.get("role", "")), 18, "dim"))
+            line.append_text(_pad(p.get("name", ""), 14, "bold"))
+            line.append_text(_pad(p.get("section", ""), 22))
+            line.append_text(_pad(f"内線{p['extension']}" if p.get("extension") else "", 10))
+            line.append_text(_pad(p.get("phone", ""), 14))
+            line.append_text(_pad(p.get("mobile", ""), 14))
+            marks = "".join(m for m, k in (("平", "weekday"), ("夜", "night"), ("休", "holiday")) if p.get(k))
+            line.append(marks)
+            if p.get("absent"):
+                line.append(" 不在", style="bold red")
+            table.add_row(line, key=str(p["doc_id"]))
+        if self.shown:
+            table.move_cursor(row=min(keep, len(self.shown) - 1))
+        self._show_detail()
+
+    @on(DataTable.RowHighlighted, "#people")
+    def _show_detail(self, event=None) -> None:
+        person = self._current(quiet=True)
+        detail = self.query_one("#person-detail", Static)
+        if person is None:
+            detail.update("該当する人はいません。")
+            return
+        lines = [f"{rc.FIELD_LABELS.get(k, k)}: {self._value_text(k, person.get(k))}"
+                 for k in rc.PERSON_FIELDS if person.get(k) not in (None, "", False) or k in BOOL_FIELDS]
+        detail.update(printable("\n".join(lines)))
+
+    def _value_text(self, key: str, value: Any) -> str:
+        if key in BOOL_FIELDS:
+            return "はい" if value else "いいえ"
+        if key == "role":
+            return self._role_label(value or "")
+        return str(value or "")
+
+    def _current(self, quiet: bool = False) -> dict[str, Any] | None:
+        table = self.query_one("#people", DataTable)
+        if not self.shown or not table.row_count:
+            if not quiet:
+                self.notify("選択できる人がいません", severity="warning")
+            return None
+        return self.shown[min(table.cursor_row, len(self.shown) - 1)]
+
+    # ------------------------------------------------------------ search
+    @on(Input.Changed, "#roster-query")
+    def _query_changed(self) -> None:
+        self._fill()
+
+    @on(Input.Submitted, "#roster-query")
+    def _query_done(self) -> None:
+        self.query_one("#people", DataTable).focus()
+
+    def action_search(self) -> None:
+        self.query_one("#roster-query", Input).focus()
+
+    def action_leave(self) -> None:
+        query = self.query_one("#roster-query", Input)
+        if query.has_focus and query.value:
+            query.value = ""
+            self.query_one("#people", DataTable).focus()
+            return
+        self.app.pop_screen()
+
+    # ------------------------------------------------------------ who to call now
+    def _roles(self) -> list[tuple[str, str]]:
+        profile = self.app.store.profile
+        return [(r["label"], r["id"]) for r in profile.roles] + [(b["label"], b["id"]) for b in profile.outside_bodies]
+
+    def action_who(self) -> None:
+        self.app.push_screen(RolePicker(self._roles(), "どの役割に連絡しますか"), self._show_who)
+
+    def _show_who(self, role_id: str | None) -> None:
+        if not role_id:
+            return
+        now = self.app.now()
+        candidates = rc.who_to_call(self.app.store.profile, self.people, role_id, now)
+        lines = [f"今 ({now:%m/%d %H:%M}) {self._role_label(role_id)} に連絡するなら:"]
+        for i, c in enumerate(candidates, 1):
+            p = c["person"]
+            numbers = " / ".join(x for x in (f"内線{p['extension']}" if p.get("extension") else "",
+                                             p.get("phone", ""), p.get("mobile", "")) if x)
+            lines.append(f"{i}. {p.get('name', '')} {numbers}  ({c['reason']})")
+        if not candidates:
+            lines.append("連絡がつく人が名簿にいません。")
+        self.query_one("#who-result", Static).update(printable("\n".join(lines)))
+
+    # ------------------------------------------------------------ editing
+    def _fields(self, person: dict[str, Any] | None) -> list[Field]:
+        person = person or {}
+        fields = []
+        for key in rc.PERSON_FIELDS:
+            label = rc.FIELD_LABELS.get(key, key)
+            value = person.get(key, False if key in BOOL_FIELDS else "")
+            if key in BOOL_FIELDS:
+                fields.append(Field(key, label, "check", bool(value)))
+            elif key == "role":
+                fields.append(Field(key, label, "select", value or "", self._roles(), required=True))
+            elif key in ("contract_scope", "note"):
+                fields.append(Field(key, label, "multiline", value))
+            else:
+                fields.append(Field(key, label, value=value, required=(key == "name")))
+        return fields
+
+    def action_add(self) -> None:
+        self.app.push_screen(FormScreen("名簿に追加", self._fields(None)),
+                             lambda v: v and self._save(None, v))
+
+    def action_edit(self) -> None:
+        person = self._current()
+        if person is not None:
+            self.app.push_screen(FormScreen(f"編集 — {person.get('name', '')}", self._fields(person)),
+                                 lambda v: v and self._save(person, v))
+
+    def _save(self, person: dict[str, Any] | None, values: dict[str, Any]) -> None:
+        values = {k: v for k, v in values.items() if not k.endswith("_iso")}
+        values = {k: ("" if v is None else v) for k, v in values.items()}
+        try:
+            if person is None:
+                rc.add_person(self.app.store, values, operator=self.app.operator)
+            else:
+                changes = {k: v for k, v in values.items() if person.get(k, "" if k not in BOOL_FIELDS else False) != v}
+                if changes:
+                    rc.update_person(self.app.store, person["doc_id"], changes, operator=self.app.operator)
+        except rc.RosterError as err:
+            problems = getattr(err, "problems", None) or {}
+            text = "\n".join(problems.values()) or str(err)  # each message names its field
+            self.notify("保存していません:\n" + text, severity="error", timeout=12, markup=False)
+            # reopen the form with what was typed, so nothing is lost
+            fields = self._fields({**(person or {}), **values})
+            self.app.push_screen(FormScreen("入力を直してください", fields, intro=text),
+                                 lambda v: v and self._save(person, v))
+            return
+        except (DomainError, OSError) as err:
+            self.notify(str(err), severity="error", markup=False)
+            return
+        self.notify("名簿を保存しました (変更履歴に記録)", markup=False)
+        self.reload()
+
+    def action_absent(self) -> None:
+        person = self._current()
+        if person is None:
+            return
+        try:
+            rc.update_person(self.app.store, person["doc_id"], {"absent": not person.get("absent")},
+                             operator=self.app.operator)
+        except (DomainError, OSError) as err:
+            self.notify(str(err), severity="error", markup=False)
+            return
+        self.reload()
+
+    def action_reviewed(self) -> None:
+        rc.mark_reviewed(self.app.store, operator=self.app.operator)
+        self.notify("名簿の見直しを記録しました", markup=False)
+        self.reload()
+
+    # ------------------------------------------------------------ CSV
+    def action_export_csv(self) -> None:
+        default = str(Path.home() / "csirt-roster.csv")
+        self.app.push_screen(FormScreen("CSV に出力 (Excel で開けます: UTF-8 BOM 付き)",
+                                        [Field("path", "保存先", value=default, required=True)]),
+                             self._export)
+
+    def _export(self, values: dict[str, Any] | None) -> None:
+        if not values:
+            return
+        path = Path(values["path"]).expanduser()
+        try:
+            path.write_bytes(rc.export_csv(self.people))
+        except OSError as err:
+            self.notify(f"書き出せませんでした: {err}", severity="error", markup=False)
+            return
+        self.notify(f"{len(self.people)} 人を {path} に書き出しました", markup=False)
+
+    def action_import_csv(self) -> None:
+        self.app.push_screen(FormScreen("CSV から取り込む", [
+            Field("path", "CSV ファイル", required=True),
+            Field("good_only", "誤りのない行だけ取り込む (既定: 誤りがあれば何も取り込まない)", "check", False)]),
+            self._import)
+
+    def _import(self, values: dict[str, Any] | None) -> None:
+        if not values:
+            return
+        path = Path(values["path"]).expanduser()
+        try:
+            data = path.read_bytes()
+        except OSError as err:
+            self.notify(f"読めませんでした: {err}", severity="error", markup=False)
+            return
+        result = rc.import_csv(self.app.store.profile, data, good_rows_only=bool(values.get("good_only")))
+        if result.errors:
+            lines = [f"{line}行目: " + "、".join(problems.values()) for line, problems in result.errors[:12]]
+            self.notify("CSV に誤りがあります:\n" + "\n".join(lines), severity="error", timeout=15, markup=False)
+            if not result.people:
+                return
+        rc.apply_import(self.app.store, result, operator=self.app.operator)
+        self.notify(f"{len(result.people)} 人を取り込みました", markup=False)
+        self.reload()

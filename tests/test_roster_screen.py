@@ -1,0 +1,101 @@
+"""The roster (Pilot): find a person by kana, who to call now, log a call from an incident."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+from textual.widgets import DataTable, Input, Static, TextArea
+
+from conftest import TZ, Clock, sample_intake, wait_until
+from csirt_tui import roster as rc
+from csirt_tui import triage as core
+from csirt_tui.app import CsirtDeskApp
+from csirt_tui.store import Store
+from screens.form import FormScreen
+from screens.roster import RolePicker, RosterScreen
+
+SATURDAY_NIGHT = datetime(2026, 11, 21, 21, 0, tzinfo=TZ)
+
+
+def _people(store):
+    rc.add_person(store, {"name": "試験 一樹", "kana": "しけん かずき", "role": "csirt_manager",
+                          "section": "総合情報課", "extension": "2141", "mobile": "090-0000-0101",
+                          "weekday": True, "night": True, "holiday": True}, operator="setup")
+    rc.add_person(store, {"name": "見本 花子", "kana": "みほん はなこ", "role": "csirt_manager",
+                          "section": "総合情報課", "extension": "2142", "weekday": True}, operator="setup")
+
+
+def test_find_by_kana_and_who_to_call_now(store_dir):
+    clock = Clock(SATURDAY_NIGHT)
+    store = Store.open(store_dir, clock=clock)
+    _people(store)
+
+    async def scenario():
+        app = CsirtDeskApp(store, operator="受付", clock=clock, backups=False)
+        async with app.run_test(size=(120, 45)) as pilot:
+            await pilot.pause()
+            await pilot.press("ctrl+r")
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, RosterScreen)
+            table = screen.query_one("#people", DataTable)
+            assert table.row_count == 2
+            screen.query_one("#roster-query", Input).value = "ミホン"  # katakana finds the hiragana kana
+            await pilot.pause()
+            assert table.row_count == 1 and "見本 花子" in str(table.get_row_at(0)[0])
+            screen.query_one("#roster-query", Input).value = ""
+            await pilot.pause()
+            await pilot.press("w")
+            await pilot.pause()
+            picker = app.screen
+            assert isinstance(picker, RolePicker)
+            lst = picker.query_one("#kind-list")
+            lst.highlighted = [rid for _l, rid in picker.roles].index("csirt_manager")
+            await pilot.press("enter")
+            await pilot.pause()
+            who = str(screen.query_one("#who-result", Static).render())
+            assert "試験 一樹" in who and "見本 花子" not in who  # Saturday night: only who is reachable
+
+    asyncio.run(scenario())
+
+
+def test_log_a_call_from_an_incident_appears_on_the_record(store_dir):
+    clock = Clock(SATURDAY_NIGHT)
+    store = Store.open(store_dir, clock=clock)
+    _people(store)
+    inc = store.create_incident(sample_intake(received_at="2026-11-21T20:30:00+09:00", reporter_type="staff"),
+                                operator="受付")
+    t = core.Triage(fact_check="done", type_id="cyber",
+                    ticked=[k for k, lv, text, _ in core.level_examples(store.profile, "cyber") if lv == 1][:1])
+    core.record_triage(store, inc.id, t, operator="ハンドラー")
+
+    async def scenario():
+        app = CsirtDeskApp(store, operator="ハンドラー", clock=clock, backups=False)
+        async with app.run_test(size=(120, 45)) as pilot:
+            await pilot.pause()
+            app.open_response(inc.id)
+            await pilot.pause()
+            screen = app.screen
+            notifs = screen.query_one("#notifs", DataTable)
+            notifs.focus()
+            row = next(i for i, n in enumerate(screen.notifs) if n["party"] == "csirt_manager")
+            notifs.move_cursor(row=row)
+            await pilot.press("t")
+            await pilot.pause()
+            assert isinstance(app.screen, RolePicker)
+            await pilot.press("enter")  # the first to call now
+            await pilot.pause()
+            form = app.screen
+            assert isinstance(form, FormScreen)
+            form.query_one("#f-said", TextArea).text = "端末を隔離済みと報告。明朝登庁するとのこと"
+            await pilot.press("ctrl+s")
+            assert await wait_until(pilot, lambda: any(e.kind == "call" for e in store.timeline(inc.id)))
+
+    asyncio.run(scenario())
+    inc2 = store.incident(inc.id)
+    call = next(e for e in inc2.entries if e.kind == "call")
+    assert "試験 一樹" in call.text
+    manager = next(n for n in inc2.notifications if n.get("party") == "csirt_manager" and n.get("status") == "done")
+    assert "隔離済み" in manager["said"]
+    assert store.verify().ok
