@@ -13,7 +13,6 @@ import getpass
 import json
 import os
 import sys
-from pathlib import Path
 from typing import Any, Sequence
 
 from .errors import DomainError

@@ -13,9 +13,10 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Checkbox, Input, Label, Select, Static, TextArea
+from textual.widgets import Checkbox, Input, Label, OptionList, Select, Static, TextArea
+from textual.widgets.option_list import Option
 
 from csirt_tui.textsafe import one_line, printable
 from csirt_tui.timeparse import TimeParseError, format_preview, parse_time, to_iso
@@ -124,3 +125,41 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class PickerScreen(ModalScreen[str | None]):
+    """Pick one of a list (built only when asked). Returns the chosen id, or None."""
+
+    BINDINGS = [Binding("escape", "cancel", "やめる")]
+
+    def __init__(self, choices: list[tuple[str, str]], title: str, current: str | None = None) -> None:
+        super().__init__()
+        self.choices = choices
+        self.title_text = title
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="kind-box"):
+            yield Label(self.title_text, classes="saved-title")
+            yield OptionList(*(Option(Text(label), id=cid) for label, cid in self.choices), id="kind-list")
+
+    def on_mount(self) -> None:
+        lst = self.query_one("#kind-list", OptionList)
+        if self.current is not None:
+            lst.highlighted = lst.get_option_index(self.current)
+        lst.focus()
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+def pad(text: str, width: int, style: str = "") -> Text:
+    """A fixed-width column of user text (double-width Japanese counted), shortened with …."""
+    part = Text(one_line(text or ""), style=style)
+    part.truncate(width, overflow="ellipsis", pad=True)
+    part.append("  ")
+    return part

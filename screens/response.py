@@ -22,15 +22,7 @@ from csirt_tui import response as rs
 from csirt_tui.errors import DomainError
 from csirt_tui.textsafe import one_line, printable
 from csirt_tui.views import level_label, short_time, type_label
-from screens.form import Field, FormScreen
-
-def _pad(text: str, width: int, style: str = "") -> Text:
-    """A fixed-width column (double-width Japanese counted), shortened with …."""
-    part = Text(one_line(text), style=style)
-    part.truncate(width, overflow="ellipsis", pad=True)
-    part.append("  ")
-    return part
-
+from screens.form import Field, FormScreen, PickerScreen, pad
 
 STEP_OPTIONS = [(label, key) for key, label in rs.STEP_STATUSES.items()]
 STOP_OPTIONS = [(label, key) for key, label in rs.SYSTEM_STOP_LABELS.items()]
@@ -126,9 +118,9 @@ class ResponseScreen(Screen):
     def _step_line(row: dict[str, Any]) -> Text:
         style = {"done": "green", "doing": "bold yellow", "na": "dim", "todo": ""}.get(row["status"], "")
         line = Text(no_wrap=True, overflow="ellipsis")
-        line.append_text(_pad(row["phase_label"], 14, "dim"))
-        line.append_text(_pad(row["label"], 34))
-        line.append_text(_pad(row["status_label"], 8, style))
+        line.append_text(pad(row["phase_label"], 14, "dim"))
+        line.append_text(pad(row["label"], 34))
+        line.append_text(pad(row["status_label"], 8, style))
         if row["at"]:
             line.append(f"  {short_time(row['at'])} {one_line(row['who'] or row['operator'] or '', 10)}", style="dim")
         if row["warnings"]:
@@ -257,7 +249,6 @@ class ResponseScreen(Screen):
     def action_call(self) -> None:
         """Call the party of the selected notification: who to call now from the roster, then log the call."""
         from csirt_tui import roster as rc
-        from screens.roster import RolePicker
 
         n = self._selected("#notifs", self.notifs)
         if n is None:
@@ -306,7 +297,7 @@ class ResponseScreen(Screen):
             self.app.push_screen(FormScreen(f"通話の記録 — {person.get('name', '')} ({n['label']})", fields),
                                  logged)
 
-        self.app.push_screen(RolePicker(choices, f"{n['label']}: 今だれに電話するか (上から順に)"), chosen)
+        self.app.push_screen(PickerScreen(choices, f"{n['label']}: 今だれに電話するか (上から順に)"), chosen)
 
     def action_not_needed(self) -> None:
         n = self._selected("#notifs", self.notifs)

@@ -16,47 +16,15 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Header, Input, Label, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
 from csirt_tui import roster as rc
 from csirt_tui.errors import DomainError
-from csirt_tui.textsafe import one_line, printable
-from screens.form import Field, FormScreen
+from csirt_tui.textsafe import printable
+from screens.form import Field, FormScreen, PickerScreen, pad
 
 BOOL_FIELDS = ("weekday", "night", "holiday", "absent")
-
-
-def _pad(text: str, width: int, style: str = "") -> Text:
-    part = Text(one_line(text or ""), style=style)
-    part.truncate(width, overflow="ellipsis", pad=True)
-    part.append("  ")
-    return part
-
-
-class RolePicker(ModalScreen[str | None]):
-    BINDINGS = [Binding("escape", "cancel", "やめる")]
-
-    def __init__(self, roles: list[tuple[str, str]], title: str) -> None:
-        super().__init__()
-        self.roles = roles
-        self.title_text = title
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="kind-box"):
-            yield Label(self.title_text, classes="saved-title")
-            yield OptionList(*(Option(label, id=rid) for label, rid in self.roles), id="kind-list")
-
-    def on_mount(self) -> None:
-        self.query_one("#kind-list", OptionList).focus()
-
-    @on(OptionList.OptionSelected)
-    def _chosen(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
 class RosterScreen(Screen):
@@ -121,12 +89,12 @@ class RosterScreen(Screen):
         table.clear()
         for p in self.shown:
             line = Text(no_wrap=True, overflow="ellipsis")
-            line.append_text(_pad(self._role_label(p.get("role", "")), 18, "dim"))
-            line.append_text(_pad(p.get("name", ""), 14, "bold"))
-            line.append_text(_pad(p.get("section", ""), 22))
-            line.append_text(_pad(f"内線{p['extension']}" if p.get("extension") else "", 10))
-            line.append_text(_pad(p.get("phone", ""), 14))
-            line.append_text(_pad(p.get("mobile", ""), 14))
+            line.append_text(pad(self._role_label(p.get("role", "")), 18, "dim"))
+            line.append_text(pad(p.get("name", ""), 14, "bold"))
+            line.append_text(pad(p.get("section", ""), 22))
+            line.append_text(pad(f"内線{p['extension']}" if p.get("extension") else "", 10))
+            line.append_text(pad(p.get("phone", ""), 14))
+            line.append_text(pad(p.get("mobile", ""), 14))
             marks = "".join(m for m, k in (("平", "weekday"), ("夜", "night"), ("休", "holiday")) if p.get(k))
             line.append(marks)
             if p.get("absent"):
@@ -188,7 +156,7 @@ class RosterScreen(Screen):
         return [(r["label"], r["id"]) for r in profile.roles] + [(b["label"], b["id"]) for b in profile.outside_bodies]
 
     def action_who(self) -> None:
-        self.app.push_screen(RolePicker(self._roles(), "どの役割に連絡しますか"), self._show_who)
+        self.app.push_screen(PickerScreen(self._roles(), "どの役割に連絡しますか"), self._show_who)
 
     def _show_who(self, role_id: str | None) -> None:
         if not role_id:

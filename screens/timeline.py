@@ -16,14 +16,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Header, Input, Label, OptionList, Static, TextArea
-from textual.widgets.option_list import Option
+from textual.widgets import DataTable, Footer, Header, Input, Label, Static, TextArea
 
 from csirt_tui.errors import DomainError
 from csirt_tui.model import KINDS, TimelineEntry
 from csirt_tui.textsafe import one_line, printable
 from csirt_tui.timeparse import TimeParseError, format_preview, parse_time, to_iso
 from csirt_tui.views import short_time
+from screens.form import PickerScreen
 
 SHOWN = 100  # newest entries drawn at once ("m" shows 100 more): 5,000 entries open fast
 ALL = "__all__"
@@ -78,34 +78,6 @@ class NoteScreen(ModalScreen[dict[str, Any] | None]):
             self.notify(one_line(str(err)), severity="error", markup=False)
             return
         self.dismiss({"text": text, "when": when})
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-
-class KindPicker(ModalScreen[str | None]):
-    """Choose the kind of entries to show (built only when asked: opening the record stays fast)."""
-
-    BINDINGS = [Binding("escape", "cancel", "やめる")]
-
-    def __init__(self, current: str) -> None:
-        super().__init__()
-        self.current = current
-
-    def compose(self) -> ComposeResult:
-        options = [Option("すべての種類", id=ALL)] + [Option(label, id=kind) for kind, label in KINDS.items()]
-        with Vertical(id="kind-box"):
-            yield Label("記録の種類", classes="saved-title")
-            yield OptionList(*options, id="kind-list")
-
-    def on_mount(self) -> None:
-        lst = self.query_one("#kind-list", OptionList)
-        lst.highlighted = lst.get_option_index(self.current)
-        lst.focus()
-
-    @on(OptionList.OptionSelected)
-    def _chosen(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -280,7 +252,8 @@ class TimelineScreen(Screen):
         self.query_one("#search", Input).focus()
 
     def action_kind(self) -> None:
-        self.app.push_screen(KindPicker(self.kind), self.set_kind)
+        choices = [("すべての種類", ALL)] + [(label, kind) for kind, label in KINDS.items()]
+        self.app.push_screen(PickerScreen(choices, "記録の種類", self.kind), self.set_kind)
 
     def action_more(self) -> None:
         self.limit += SHOWN

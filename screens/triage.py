@@ -50,7 +50,6 @@ class TriageScreen(Screen):
         store = self.app.store
         profile = store.profile
         self.incident = store.incident(self.incident_id)
-        it = self.incident.intake
         previous = self._previous_answers()
         yield Header()
         yield Static(self._heading(), id="triage-heading", markup=False)

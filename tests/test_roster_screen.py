@@ -13,7 +13,8 @@ from csirt_tui import triage as core
 from csirt_tui.app import CsirtDeskApp
 from csirt_tui.store import Store
 from screens.form import FormScreen
-from screens.roster import RolePicker, RosterScreen
+from screens.form import PickerScreen
+from screens.roster import RosterScreen
 
 SATURDAY_NIGHT = datetime(2026, 11, 21, 21, 0, tzinfo=TZ)
 
@@ -49,9 +50,9 @@ def test_find_by_kana_and_who_to_call_now(store_dir):
             await pilot.press("w")
             await pilot.pause()
             picker = app.screen
-            assert isinstance(picker, RolePicker)
+            assert isinstance(picker, PickerScreen)
             lst = picker.query_one("#kind-list")
-            lst.highlighted = [rid for _l, rid in picker.roles].index("csirt_manager")
+            lst.highlighted = [cid for _l, cid in picker.choices].index("csirt_manager")
             await pilot.press("enter")
             await pilot.pause()
             who = str(screen.query_one("#who-result", Static).render())
@@ -83,7 +84,7 @@ def test_log_a_call_from_an_incident_appears_on_the_record(store_dir):
             notifs.move_cursor(row=row)
             await pilot.press("t")
             await pilot.pause()
-            assert isinstance(app.screen, RolePicker)
+            assert isinstance(app.screen, PickerScreen)
             await pilot.press("enter")  # the first to call now
             await pilot.pause()
             form = app.screen

@@ -68,9 +68,9 @@ def test_note_with_an_earlier_time_and_a_linked_correction(store_dir):
             assert "訂正前の記録" in detail and "[bold]状況[/]" in detail
             await pilot.press("k")
             await pilot.pause()
-            from screens.timeline import KindPicker
+            from screens.form import PickerScreen
 
-            assert isinstance(app.screen, KindPicker)
+            assert isinstance(app.screen, PickerScreen)
             app.screen.query_one("#kind-list").highlighted = 1 + list(__import__("csirt_tui.model").model.KINDS).index("correction")
             await pilot.press("enter")
             await pilot.pause()
