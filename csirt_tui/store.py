@@ -504,15 +504,16 @@ class Store:
                     repaired.append(idir.name)
         return repaired
 
-    def list_incidents(self, *, status: str | None = None) -> list[dict[str, Any]]:
-        """Dashboard rows, newest receipt first."""
+    def list_incidents(self, *, status: str | None = None, sort: bool = True) -> list[dict[str, Any]]:
+        """Dashboard rows, newest receipt first (``sort=False``: in file order, for callers that re-order)."""
         rows: list[dict[str, Any]] = []
         for path in sorted((self.root / "index").glob("*.json")):
             data = self._read(path) or {}
             rows.extend(data.get("incidents", {}).values())
         if status:
             rows = [r for r in rows if r.get("status") == status]
-        rows.sort(key=lambda r: (r.get("received_at") or "", r["id"]), reverse=True)
+        if sort:
+            rows.sort(key=lambda r: (r.get("received_at") or "", r["id"]), reverse=True)
         return rows
 
     def reindex(self) -> int:

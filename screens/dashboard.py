@@ -115,7 +115,7 @@ class DashboardScreen(Screen):
         store = self.app.store
         self._stamp = self._store_stamp()
         self._ticks = 0
-        self._all_rows = store.list_incidents()
+        self._all_rows = store.list_incidents(sort=False)  # dashboard_order sorts them
         self._make_filter()
         self._fill_incidents(select=select)
         drafts = store.list_drafts()
