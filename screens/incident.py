@@ -20,7 +20,23 @@ class IncidentScreen(Screen):
         Binding("t", "triage", "トリアージ"),
         Binding("l", "timeline", "記録 (メモ・訂正)"),
         Binding("o", "response", "対応の記録"),
+        Binding("c", "call", "電話する (名簿)"),
     ]
+
+    def action_call(self) -> None:
+        """Call anyone about this incident: choose the role, then who to call now, then log the call."""
+        from screens.form import PickerScreen
+        from screens.roster import call_party
+
+        profile = self.app.store.profile
+        parties = [(r["label"], r["id"]) for r in profile.roles] + [(b["label"], b["id"]) for b in profile.outside_bodies]
+        labels = dict((pid, label) for label, pid in parties)
+
+        def picked(party: str | None) -> None:
+            if party:
+                call_party(self.app, self.incident_id, party, labels[party], lambda *_: self.action_reload())
+
+        self.app.push_screen(PickerScreen(parties, "どの役割に電話しますか"), picked)
 
     def action_response(self) -> None:
         self.app.open_response(self.incident_id)

@@ -22,7 +22,7 @@ from csirt_tui import response as rs
 from csirt_tui.errors import DomainError
 from csirt_tui.textsafe import one_line, printable
 from csirt_tui.views import level_label, short_time, type_label
-from screens.form import Field, FormScreen, PickerScreen, pad
+from screens.form import Field, FormScreen, pad
 
 STEP_OPTIONS = [(label, key) for key, label in rs.STEP_STATUSES.items()]
 STOP_OPTIONS = [(label, key) for key, label in rs.SYSTEM_STOP_LABELS.items()]
@@ -247,57 +247,23 @@ class ResponseScreen(Screen):
                                                        ok=f"{n['label']}: 連絡済み"))
 
     def action_call(self) -> None:
-        """Call the party of the selected notification: who to call now from the roster, then log the call."""
-        from csirt_tui import roster as rc
+        """Call the party of the selected notification: who to call now from the roster, then log the call;
+        a call that got through also marks the notification 連絡済み."""
+        from screens.roster import call_party
 
         n = self._selected("#notifs", self.notifs)
         if n is None:
             return
-        store = self.app.store
-        people = rc.list_people(store)
-        candidates = rc.who_to_call(store.profile, people, n["party"], self.app.now())
-        if not candidates:
-            self.notify(f"{n['label']} の連絡先が名簿にありません (Ctrl+R で名簿を開けます)", severity="warning",
-                        markup=False)
-            return
-        choices = []
-        for c in candidates:
-            p = c["person"]
-            numbers = " / ".join(x for x in (f"内線{p['extension']}" if p.get("extension") else "",
-                                             p.get("phone", ""), p.get("mobile", "")) if x)
-            choices.append((f"{p.get('name', '')}  {numbers}  ({c['reason']})", str(p["doc_id"])))
 
-        def chosen(doc_id: str | None) -> None:
-            if not doc_id:
-                return
-            person = next(c["person"] for c in candidates if str(c["person"]["doc_id"]) == doc_id)
-            fields = [Field("means", "方法", value="電話", required=True),
-                      Field("reached", "連絡がついた", "check", True),
-                      Field("said", "伝えた内容・相手の返答", "multiline", required=True),
-                      Field("when", "いつ", "time", "今")]
+        def after(person, values) -> None:
+            if values["reached"] and n["status"] == "todo":
+                rs.update_notification(self.app.store, self.incident_id, n["party"], "done",
+                                       operator=self.app.operator, means=values["means"],
+                                       person=person.get("name", ""), said=values["said"],
+                                       occurred_at=values.get("when_iso"), purpose=n["purpose"])
+            self.reload()
 
-            def logged(v):
-                if not v:
-                    return
-                try:
-                    rc.log_call(store, self.incident_id, operator=self.app.operator, person=person,
-                                party=n["party"], means=v["means"], reached=bool(v["reached"]), said=v["said"],
-                                occurred_at=v.get("when_iso"))
-                    if v["reached"] and n["status"] == "todo":
-                        rs.update_notification(store, self.incident_id, n["party"], "done",
-                                               operator=self.app.operator, means=v["means"],
-                                               person=person.get("name", ""), said=v["said"],
-                                               occurred_at=v.get("when_iso"), purpose=n["purpose"])
-                except (DomainError, OSError) as err:
-                    self.notify(f"記録できませんでした: {err}", severity="error", markup=False)
-                    return
-                self.notify("通話を記録しました", markup=False)
-                self.reload()
-
-            self.app.push_screen(FormScreen(f"通話の記録 — {person.get('name', '')} ({n['label']})", fields),
-                                 logged)
-
-        self.app.push_screen(PickerScreen(choices, f"{n['label']}: 今だれに電話するか (上から順に)"), chosen)
+        call_party(self.app, self.incident_id, n["party"], n["label"], after)
 
     def action_not_needed(self) -> None:
         n = self._selected("#notifs", self.notifs)

@@ -27,6 +27,50 @@ from screens.form import Field, FormScreen, PickerScreen, pad
 BOOL_FIELDS = ("weekday", "night", "holiday", "absent")
 
 
+def call_party(app, incident_id: str, party: str, label: str, after=None) -> None:
+    """From an incident: who to call now for ``party`` (a role or outside body), pick one,
+    see their numbers, and log the call (time, means, reached or not, what was said)
+    as a timeline entry. ``after(person, values)`` runs once the call is recorded."""
+    store = app.store
+    candidates = rc.who_to_call(store.profile, rc.list_people(store), party, app.now())
+    if not candidates:
+        app.notify(f"{label} の連絡先が名簿にありません (Ctrl+R で名簿を開けます)", severity="warning", markup=False)
+        return
+    choices = []
+    for c in candidates:
+        p = c["person"]
+        numbers = " / ".join(x for x in (f"内線{p['extension']}" if p.get("extension") else "",
+                                         p.get("phone", ""), p.get("mobile", "")) if x)
+        choices.append((f"{p.get('name', '')}  {numbers}  ({c['reason']})", str(p["doc_id"])))
+
+    def chosen(doc_id: str | None) -> None:
+        if not doc_id:
+            return
+        person = next(c["person"] for c in candidates if str(c["person"]["doc_id"]) == doc_id)
+        fields = [Field("means", "方法 (電話・内線・携帯・メール)", value="電話", required=True),
+                  Field("reached", "連絡がついた", "check", True),
+                  Field("said", "伝えた内容・相手の返答", "multiline", required=True),
+                  Field("when", "いつ", "time", "今")]
+
+        def logged(values):
+            if not values:
+                return
+            try:
+                rc.log_call(store, incident_id, operator=app.operator, person=person, party=party,
+                            means=values["means"], reached=bool(values["reached"]), said=values["said"],
+                            occurred_at=values.get("when_iso"))
+                if after is not None:
+                    after(person, values)
+            except (DomainError, OSError) as err:
+                app.notify(f"記録できませんでした: {err}", severity="error", markup=False)
+                return
+            app.notify("通話を記録しました", markup=False)
+
+        app.push_screen(FormScreen(f"通話の記録 — {person.get('name', '')} ({label})", fields), logged)
+
+    app.push_screen(PickerScreen(choices, f"{label}: 今だれに電話するか (上から順に)"), chosen)
+
+
 class RosterScreen(Screen):
     BINDINGS = [
         Binding("slash", "search", "検索"),

@@ -100,3 +100,39 @@ def test_log_a_call_from_an_incident_appears_on_the_record(store_dir):
     manager = next(n for n in inc2.notifications if n.get("party") == "csirt_manager" and n.get("status") == "done")
     assert "隔離済み" in manager["said"]
     assert store.verify().ok
+
+
+def test_call_anyone_from_the_incident_view(store_dir):
+    from screens.incident import IncidentScreen
+
+    clock = Clock(SATURDAY_NIGHT)
+    store = Store.open(store_dir, clock=clock)
+    _people(store)
+    inc = store.create_incident(sample_intake(received_at="2026-11-21T20:30:00+09:00"), operator="受付")
+
+    async def scenario():
+        app = CsirtDeskApp(store, operator="受付", clock=clock, backups=False)
+        async with app.run_test(size=(120, 45)) as pilot:
+            await pilot.pause()
+            app.push_screen(IncidentScreen(inc.id))
+            await pilot.pause()
+            await pilot.press("c")
+            await pilot.pause()
+            picker = app.screen
+            assert isinstance(picker, PickerScreen)
+            picker.query_one("#kind-list").highlighted = [cid for _l, cid in picker.choices].index("csirt_manager")
+            await pilot.press("enter")
+            await pilot.pause()
+            assert isinstance(app.screen, PickerScreen)  # who to call now
+            assert "試験 一樹" in str(app.screen.choices[0][0])
+            await pilot.press("enter")
+            await pilot.pause()
+            app.screen.query_one("#f-said", TextArea).text = "状況を説明、指示待ち"
+            app.screen.query_one("#f-means", Input).value = "携帯"
+            await pilot.press("ctrl+s")
+            assert await wait_until(pilot, lambda: any(e.kind == "call" for e in store.timeline(inc.id)))
+
+    asyncio.run(scenario())
+    call = next(e for e in store.timeline(inc.id) if e.kind == "call")
+    assert call.data["person"] == "試験 一樹" and call.data["number"] == "090-0000-0101"
+    assert "状況を説明、指示待ち" in call.text
