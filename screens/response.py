@@ -121,7 +121,7 @@ class ResponseScreen(Screen):
         line.append_text(pad(row["phase_label"], 14, "dim"))
         line.append_text(pad(row["label"], 34))
         line.append_text(pad(row["status_label"], 8, style))
-        if row["at"]:
+        if row["at"] and row["status"] != "todo":  # a step opened by triage has nobody on it yet
             line.append(f"  {short_time(row['at'])} {one_line(row['who'] or row['operator'] or '', 10)}", style="dim")
         if row["warnings"]:
             line.append("  ⚠", style="yellow")
