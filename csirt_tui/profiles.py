@@ -87,6 +87,11 @@ PRIORITY_LABELS = ("高", "中", "低")
 COUNCIL_ITEM_IDS = ("system_stop", "contact", "support", "damage", "structure", "residents",
                     "interim", "verification", "resume")
 
+# 報告様式1: what fills each section (report_form.sections[].fill) and which part of
+# section 5/6/7 a phase's steps go to (phases[].report); see csirt_tui.report.form1.
+REPORT_FILLS = ("situation", "service", "cause", "damage", "response", "measures", "external", "record")
+REPORT_PHASE_PARTS = ("first_response", "recovery", "measures", "external", "closure")
+
 # Hours a party may stay 未連絡 before the notification counts as overdue, when
 # neither the rule (``due_hours``) nor the profile (``notification_due_hours``) says.
 DEFAULT_NOTIFICATION_DUE_HOURS = 24
@@ -715,6 +720,7 @@ _SCHEMA = _Table({
         "label": _req(_S),
         "source": _req(_SOURCE),
         "types": _opt(_List(_Ref("incident_type", "the id of an incident type"), unique=True), []),
+        "report": _opt(_Enum(*REPORT_PHASE_PARTS)),
         "steps": _req(_List(_Table({
             "id": _req(_Id("step")),
             "label": _req(_S),
@@ -778,6 +784,7 @@ _SCHEMA = _Table({
         "sections": _req(_List(_Table({
             "no": _req(_S),
             "label": _req(_S),
+            "fill": _req(_Enum(*REPORT_FILLS)),
             "items": _opt(_EXAMPLES, []),
         }), min=1)),
         "classification_default": _req(_Ref("confidentiality_label", "the label of a confidentiality class in context.asset_classes")),

@@ -1,0 +1,400 @@
+"""What goes into 報告様式1, taken from the record (no ReportLab here, so the
+TUI can show and edit the parts without loading the PDF machinery).
+
+Each section is filled from the record where it holds the answer; what the
+record lacks stays empty (``Part.empty``) and is printed as a blank line to
+fill by hand, never invented. The handler may write the free-text parts
+(:data:`REPORT_FIELDS`) before export; each such text is a new "report"
+entry on the record (:func:`set_report_text`), the latest one is used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ..errors import DomainError
+from ..model import KINDS, STATUS_LABELS, STEP_STATUSES, Incident, TimelineEntry
+from ..timeparse import from_iso, to_wareki
+
+# The parts the handler may write (id → label shown in the dialog and the record).
+REPORT_FIELDS: dict[str, str] = {
+    "summary": "冒頭の事案名（「業務において〇〇〇〇〇の事案が発生した」）",
+    "service": "2 事案が発生したサービスの概要及び影響並びに情報システムの概要",
+    "cause": "3 事案が発生した原因（及び原因として想定される行為）",
+    "damage": "4 確認した被害状況及び影響範囲（損害規模）",
+    "first_response": "5 初動対応",
+    "recovery": "5 復旧状況",
+    "outlook": "5 復旧の見込み",
+    "cost": "5 復旧に要する額",
+    "measures": "6 再発防止策（恒久対策）",
+    "external": "7 対外的な対応",
+    "other": "8 その他",
+}
+
+VARIANTS: dict[str, str] = {
+    "occurrence": "発生報告",
+    "closure": "収束報告",
+}
+
+BLANK_NOTE = "（記録にありません。手書きで記入してください）"
+
+
+class ReportContentError(DomainError):
+    pass
+
+
+@dataclass
+class Part:
+    """One fillable part of a section: lines from the record, then the
+    handler's text (if written). Empty → printed as blank lines."""
+
+    label: str | None
+    auto: list[str] = field(default_factory=list)
+    edited: str | None = None
+    field: str | None = None       # the REPORT_FIELDS id the handler can write
+
+    @property
+    def empty(self) -> bool:
+        return not self.auto and not (self.edited or "").strip()
+
+
+@dataclass
+class Section:
+    no: str
+    label: str
+    fill: str
+    parts: list[Part]
+
+
+@dataclass
+class RecordRow:
+    seq: int
+    when: str
+    operator: str
+    kind: str
+    text: str
+
+
+@dataclass
+class Form1:
+    incident_id: str
+    variant: str
+    date: str                  # 和暦, e.g. 令和8年11月22日
+    addressee: str
+    sender: str
+    sender_note: str
+    title: str
+    opening_before: str        # the opening sentence around {summary}
+    summary: str | None        # None → blank to fill by hand
+    opening_after: str
+    sections: list[Section]
+    record: list[RecordRow]
+    classification: str
+    encryption_required: bool
+    status: str
+
+
+# ---------------------------------------------------------------------------
+# Small look-ups
+
+
+def _label(items: list[dict], ident: Any, default: str | None = None) -> str | None:
+    for item in items or ():
+        if item.get("id") == ident:
+            return item.get("label", ident)
+    return default if default is not None else (str(ident) if ident else None)
+
+
+def _time(iso: str | None) -> str:
+    if not iso:
+        return ""
+    try:
+        dt = from_iso(iso)
+    except (ValueError, TypeError):
+        return str(iso)
+    return f"{to_wareki(dt)} {dt.hour}時{dt.minute:02d}分"
+
+
+def record_time(iso: str | None) -> str:
+    """A compact, unambiguous time for the record table: 2026-11-22 10:30."""
+    if not iso:
+        return ""
+    try:
+        dt = from_iso(iso)
+    except (ValueError, TypeError):
+        return str(iso)
+    return dt.strftime("%Y-%m-%d %H:%M")
+
+
+def latest_answers(incident: Incident) -> dict[str, Any]:
+    if not incident.classifications:
+        return {}
+    return incident.classifications[-1].get("answers") or {}
+
+
+def report_edits(incident: Incident) -> dict[str, dict[str, Any]]:
+    """The latest text the handler wrote for each part: {field: {text, seq, at, operator}}."""
+    out: dict[str, dict[str, Any]] = {}
+    for e in incident.entries:
+        d = e.data or {}
+        if e.kind == "report" and d.get("field") in REPORT_FIELDS and isinstance(d.get("text"), str):
+            out[d["field"]] = {"text": d["text"], "seq": e.seq, "at": e.when, "operator": e.operator}
+    return out
+
+
+def set_report_text(store, incident_id: str, field_id: str, text: str, *, operator: str) -> TimelineEntry | None:
+    """Put the handler's text for one part of 報告様式1 on the record (a new
+    "report" entry; the text is kept verbatim). Returns None when the text is
+    the same as the current one (nothing to record)."""
+    if field_id not in REPORT_FIELDS:
+        raise ReportContentError(f"報告書の項目が不正です: {field_id!r}（{', '.join(REPORT_FIELDS)}）")
+    if not isinstance(text, str):
+        raise ReportContentError("記載は文字列で指定してください")
+    with store.locked():
+        inc = store.incident(incident_id)
+        current = report_edits(inc).get(field_id)
+        if current is not None and current["text"] == text:
+            return None
+        if current is None and not text.strip():
+            return None
+        label = REPORT_FIELDS[field_id]
+        return store.append(incident_id, "report", f"報告様式1の記載「{label}」:\n{text}", operator=operator,
+                            data={"report": "form1", "field": field_id, "text": text})
+
+
+# ---------------------------------------------------------------------------
+# Classification (水戸 3(1)–(2))
+
+
+def confidentiality_classes(profile) -> list[dict]:
+    return ((profile.context.get("asset_classes") or {}).get("confidentiality")) or []
+
+
+def classification_of(profile, incident: Incident | None) -> tuple[str, bool]:
+    """(the mark to print, encryption required). The confidentiality class the
+    handler chose at triage, else the form's default; required when the class
+    is 機密性2 or above (the list runs from the highest class down)."""
+    classes = confidentiality_classes(profile)
+    chosen = None
+    if incident is not None:
+        cid = ((latest_answers(incident).get("context") or {}).get("asset_classes") or {}).get("confidentiality")
+        chosen = next((c for c in classes if c["id"] == cid), None)
+    label = chosen["label"] if chosen else profile.report_form["classification_default"]
+    return label, requires_encryption(profile, label)
+
+
+def requires_encryption(profile, label: str) -> bool:
+    """Is ``label`` 機密性2 or above? (Mito 3(2)キ: 機密性2以上の情報を送信する者は … 暗号化)"""
+    labels = [c["label"] for c in confidentiality_classes(profile)]
+    if label not in labels:
+        return True  # an unknown mark: be careful
+    threshold = labels.index("機密性2") if "機密性2" in labels else len(labels) - 1
+    return labels.index(label) <= threshold
+
+
+# ---------------------------------------------------------------------------
+# Sections
+
+
+def _level_lines(profile, incident: Incident, answers: dict) -> list[str]:
+    from ..triage import _level_entry, _table, level_examples
+
+    lines: list[str] = []
+    type_id = incident.type_id
+    table = _table(profile, type_id)
+    entry = _level_entry(table, incident.level)
+    if entry is not None:
+        prefix = "脅威度 " if table["scale"] == "threat" else ""
+        lines.append(f"影響度: {prefix}{entry['label']}（{entry['criterion']}）"
+                     + (f"　※{table['title']}" if table.get("title") else ""))
+    ticked = set(answers.get("ticked") or [])
+    for key, _level, text, group in level_examples(profile, type_id):
+        if key in ticked:
+            lines.append(f"該当する事例: {(group + ' ') if group else ''}{text}")
+    return lines
+
+
+def _context_lines(profile, answers: dict, which: str) -> list[str]:
+    ctx = answers.get("context") or {}
+    pc = profile.context
+    lines: list[str] = []
+    if which == "service":
+        if ctx.get("segment"):
+            lines.append(f"ネットワークの区分: {_label(pc.get('segments') or [], ctx['segment'])}")
+        classes = ctx.get("asset_classes") or {}
+        names = {"confidentiality": "機密性", "integrity": "完全性", "availability": "可用性"}
+        shown = [_label((pc.get("asset_classes") or {}).get(k) or [], v) for k, v in classes.items()
+                 if k in names and v]
+        if shown:
+            lines.append("情報資産の分類: " + "・".join(s for s in shown if s))
+        if answers.get("fault_type"):
+            lines.append(f"障害の種類: {_label(profile.fault_types, answers['fault_type'])}")
+            if answers.get("fault_checks"):
+                lines.append("確認した事項: " + "、".join(answers["fault_checks"]))
+        if ctx.get("stop_hours") is not None:
+            lines.append(f"想定される停止時間: {ctx['stop_hours']:g} 時間")
+        if ctx.get("long_stop"):
+            lines.append("長期間の停止: あり")
+    else:  # damage
+        if ctx.get("personal_data"):
+            lines.append(f"個人情報: {_label(pc.get('personal_data') or [], ctx['personal_data'])}")
+        if ctx.get("encrypted") is not None:
+            lines.append("暗号化: " + ("されている" if ctx["encrypted"] else "されていない"))
+        if ctx.get("outward_attack"):
+            lines.append("外部に向けた攻撃: あり")
+        if ctx.get("crime"):
+            lines.append("犯罪の可能性: あり")
+    return lines
+
+
+def _step_lines(profile, incident: Incident, part: str) -> list[str]:
+    """Steps someone has worked on, of the phases whose ``report`` is ``part``, in profile order."""
+    lines: list[str] = []
+    for phase in profile.phases_for(incident.type_id):
+        if phase.get("report") != part:
+            continue
+        for step in phase["steps"]:
+            rec = incident.steps.get(step["id"])
+            if not rec or rec.get("status") == "todo":
+                continue
+            status = STEP_STATUSES.get(rec.get("status"), rec.get("status"))
+            line = f"{step['label']}: {status}（{_time(rec.get('at'))} {rec.get('operator', '')}）"
+            note = (rec.get("note") or "").strip()
+            if note:
+                line += f"\n　{note}"
+            lines.append(line)
+    return lines
+
+
+def _notification_lines(profile, incident: Incident, outside: bool) -> list[str]:
+    from ..response import notification_state
+
+    bodies = {b["id"] for b in profile.outside_bodies}
+    lines = []
+    for n in notification_state(profile, incident):
+        if (n["party"] in bodies) != outside:
+            continue
+        line = f"{n['label']}: {n['status_label']}（{_time(n['at'])}"
+        if n.get("means"):
+            line += f"、{n['means']}"
+        if n.get("person"):
+            line += f"、相手 {n['person']}"
+        line += "）"
+        if (n.get("said") or "").strip():
+            line += f"\n　{n['said'].strip()}"
+        lines.append(line)
+    return lines
+
+
+def _closure_lines(incident: Incident) -> list[str]:
+    from ..response import response_state
+
+    lines = []
+    state = response_state(incident)
+    if state.monitoring:
+        m = state.monitoring.get("monitoring") or {}
+        lines.append(f"監視期間: {_time(m.get('start'))} から {m.get('period', '')}"
+                     + (f"（{_time(m.get('end'))} まで）" if m.get("end") else ""))
+    for c in state.closures:
+        if c["kind"] == "close":
+            line = f"収束: {STATUS_LABELS.get(c.get('status', 'closed'), '収束')}（{_time(c.get('at'))} {c.get('operator', '')}）"
+            if (c.get("note") or "").strip():
+                line += f"\n　{c['note'].strip()}"
+        else:
+            line = f"再開（{_time(c.get('at'))} {c.get('operator', '')}）"
+            if (c.get("reason") or "").strip():
+                line += f"\n　{c['reason'].strip()}"
+        lines.append(line)
+    return lines
+
+
+def _part(label: str | None, auto: list[str], edits: dict, field_id: str | None) -> Part:
+    edited = edits.get(field_id, {}).get("text") if field_id else None
+    return Part(label=label, auto=auto, edited=edited, field=field_id)
+
+
+def _situation(profile, incident: Incident, items: list[str]) -> list[Part]:
+    it = incident.intake
+    type_line = []
+    if incident.type_id:
+        type_line.append(_label(profile.incident_types, incident.type_id) or "")
+    found = []
+    if it.get("found_at"):
+        found.append(_time(it["found_at"]) + "頃")
+    if (it.get("found_at_text") or "").strip():
+        found.append(f"（受付時の聴取: {it['found_at_text']}）")
+    found_line = ["".join(found)] if found else []
+    place = [it["place"]] if (it.get("place") or "").strip() else []
+    what = [it["what"]] if (it.get("what") or "").strip() else []
+    values = [type_line, found_line, place, what]
+    labels = list(items) + [None] * (4 - len(items))
+    return [Part(label=labels[i], auto=values[i]) for i in range(4)] + [
+        Part(label=label, auto=[]) for label in items[4:]]
+
+
+def form1_content(profile, incident: Incident, now: datetime, variant: str = "occurrence") -> Form1:
+    """Everything printed on 報告様式1 for ``incident`` at ``now``."""
+    if variant not in VARIANTS:
+        raise ReportContentError(f"報告の種類が不正です: {variant!r}（{', '.join(VARIANTS)}）")
+    form = profile.report_form
+    edits = report_edits(incident)
+    answers = latest_answers(incident)
+    sections: list[Section] = []
+    for sec in form["sections"]:
+        fill = sec["fill"]
+        if fill == "situation":
+            parts = _situation(profile, incident, list(sec.get("items") or []))
+        elif fill == "service":
+            parts = [_part(None, _context_lines(profile, answers, "service"), edits, "service")]
+        elif fill == "cause":
+            parts = [_part(None, [], edits, "cause")]
+        elif fill == "damage":
+            parts = [_part(None, _level_lines(profile, incident, answers)
+                           + _context_lines(profile, answers, "damage"), edits, "damage")]
+        elif fill == "response":
+            parts = [
+                _part("初動対応", _step_lines(profile, incident, "first_response"), edits, "first_response"),
+                _part("復旧状況", _step_lines(profile, incident, "recovery"), edits, "recovery"),
+                _part("復旧の見込み", [], edits, "outlook"),
+                _part("復旧に要する額", [], edits, "cost"),
+            ]
+            closing = _step_lines(profile, incident, "closure") + _closure_lines(incident)
+            if closing or variant == "closure":
+                parts.append(Part(label="収束の確認", auto=closing))
+        elif fill == "measures":
+            parts = [_part(None, _step_lines(profile, incident, "measures"), edits, "measures")]
+        elif fill == "external":
+            parts = [_part(None, _notification_lines(profile, incident, outside=True)
+                           + _step_lines(profile, incident, "external"), edits, "external")]
+        else:  # record
+            parts = [_part(None, [], edits, "other")]
+        sections.append(Section(no=sec["no"], label=sec["label"], fill=fill, parts=parts))
+    before, _, after = form["opening"].partition("{summary}")
+    summary = edits.get("summary", {}).get("text")
+    if not (summary or "").strip():
+        summary = _label(profile.incident_types, incident.type_id) if incident.type_id else None
+    mark, required = classification_of(profile, incident)
+    return Form1(
+        incident_id=incident.id, variant=variant, date=to_wareki(now), addressee=form["addressee"],
+        sender=form["sender"], sender_note=form.get("sender_note", ""), title=form["title"],
+        opening_before=before, summary=summary, opening_after=after, sections=sections,
+        record=record_rows(incident), classification=mark, encryption_required=required,
+        status=STATUS_LABELS.get(incident.status, incident.status),
+    )
+
+
+def record_rows(incident: Incident) -> list[RecordRow]:
+    """The whole record, in time order (the order it was written; an entry with an
+    earlier 'occurred' time shows both times)."""
+    rows = []
+    for e in incident.entries:
+        when = record_time(e.when)
+        if e.occurred_at and e.occurred_at != e.at:
+            when += f"\n（記録 {record_time(e.at)}）"
+        kind = f"#{e.seq} {KINDS.get(e.kind, e.kind)}"
+        if e.corrects:
+            kind += f"\n#{e.corrects} の訂正"
+        rows.append(RecordRow(seq=e.seq, when=when, operator=e.operator, kind=kind, text=e.text))
+    return rows

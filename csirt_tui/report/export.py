@@ -1,0 +1,110 @@
+"""Making a report and putting it on the record (used by the CLI and the TUI).
+
+The password is used to encrypt the bytes in memory and is then dropped: it
+is never written to the store, the record, a log or an error message. The
+unencrypted PDF never touches the disk when a password is given.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from ..model import TimelineEntry
+from .content import VARIANTS, classification_of, form1_content
+from .pdfkit import FontChoice, ReportError, check_target, encrypt, find_font, write_pdf
+
+KINDS = {
+    "form1": "報告様式1",
+    "summary": "委員会向け集計",
+}
+
+
+@dataclass
+class ExportResult:
+    path: Path
+    pages: int
+    encrypted: bool
+    size: int
+    sha256: str
+    font: FontChoice
+    classification: str
+    entry: TimelineEntry | None = None     # the "report" entry (incident reports)
+
+    @property
+    def warning(self) -> str | None:
+        return self.font.warning
+
+
+def encryption_problem(required: bool, password: str | None, waive_reason: str | None, mark: str) -> str | None:
+    """Why the export may not go ahead (None when it may)."""
+    if password:
+        return None
+    if required and not (waive_reason or "").strip():
+        return (f"この報告書は {mark} です（機密性2以上は暗号化して送る: 水戸 3(2)キ）。"
+                "パスワードを指定するか、暗号化しない理由を記入してください")
+    return None
+
+
+def _page_count(pdf: bytes) -> int:
+    # ReportLab writes one "/Type /Page" object per page (and "/Type /Pages" once)
+    return pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") + pdf.count(b"/Type /Page>")
+
+
+def _finish(pdf: bytes, path: Path, password: str | None) -> tuple[bytes, int]:
+    pages = _page_count(pdf)
+    payload = encrypt(pdf, password) if password else pdf
+    write_pdf(path, payload)
+    return payload, pages
+
+
+def export_form1(store, incident_id: str, path: str | os.PathLike, *, operator: str,
+                 variant: str = "occurrence", password: str | None = None, waive_reason: str = "",
+                 font: str | None = None, on_progress: Callable[[str], Any] | None = None) -> ExportResult:
+    """Write 報告様式1 for one incident to ``path`` and record the export on the
+    incident's record (a "report" entry: path, variant, encrypted or why not,
+    SHA-256 of the file; never the password)."""
+    from .form1 import build_form1
+
+    if variant not in VARIANTS:
+        raise ReportError(f"報告の種類が不正です: {variant!r}（{', '.join(VARIANTS)}）")
+    target = check_target(path)
+    profile = store.profile
+    inc = store.incident(incident_id)
+    mark, required = classification_of(profile, inc)
+    problem = encryption_problem(required, password, waive_reason, mark)
+    if problem:
+        raise ReportError(problem)
+    chosen = find_font(font)
+    form = form1_content(profile, inc, store.now(), variant)
+    pdf = build_form1(form, chosen, on_progress=on_progress)
+    payload, pages = _finish(pdf, target, password)
+    digest = hashlib.sha256(payload).hexdigest()
+    label = f"{KINDS['form1']}（{VARIANTS[variant]}）"
+    how = "暗号化あり（AES-256）" if password else (
+        f"暗号化なし（理由: {waive_reason}）" if (waive_reason or "").strip() else "暗号化なし")
+    text = f"{label}を出力: {target}\n{pages} ページ、{mark}、{how}\n記録 #{inc.entries[-1].seq} までを収録"
+    if not chosen.embedded:
+        text += "\n注意: 日本語フォントを埋め込めませんでした"
+    data = {"report": "form1", "export": variant, "path": str(target), "pages": pages, "encrypted": bool(password),
+            "classification": mark, "sha256": digest, "up_to_seq": inc.entries[-1].seq,
+            "font_embedded": chosen.embedded}
+    if not password and (waive_reason or "").strip():
+        data["encryption_waived"] = waive_reason
+    entry = store.append(incident_id, "report", text, operator=operator, data=data)
+    return ExportResult(path=target, pages=pages, encrypted=bool(password), size=len(payload), sha256=digest,
+                        font=chosen, classification=mark, entry=entry)
+
+
+def default_report_path(store, name: str) -> Path:
+    """Where a report goes unless the operator says otherwise: the store's reports/ folder."""
+    folder = Path(store.root) / "reports"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder / name
+
+
+def form1_filename(incident_id: str, variant: str, now) -> str:
+    return f"{incident_id}_報告様式1_{VARIANTS.get(variant, variant)}_{now:%Y%m%d-%H%M}.pdf"

@@ -1,0 +1,117 @@
+"""報告様式1 (つくば 別添) laid out with ReportLab: the dated letter to the
+CISO, sections 1–8, and the whole time-ordered record as a table whose
+header repeats on every page."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from reportlab.lib import colors
+from reportlab.lib.units import mm
+from reportlab.platypus import CondPageBreak, HRFlowable, KeepTogether, LongTable, Spacer
+
+from .content import BLANK_NOTE, VARIANTS, Form1, Part, RecordRow
+from .pdfkit import (PAGE, MARGIN_X, FontChoice, Styles, build_pdf, chunks, fixed, make_styles, para,
+                     table_style_commands)
+
+# An entry longer than this is split over several rows of the record table
+# (each row must fit on a page); beyond RECORD_TEXT_LIMIT the rest is left out
+# of the PDF with a note (the store keeps every character).
+ROW_CHARS = 1500
+RECORD_TEXT_LIMIT = 60_000
+
+COLUMNS = (("日時", 28 * mm), ("担当者", 22 * mm), ("種類", 24 * mm))
+
+
+def _blank(st: Styles) -> list:
+    line = dict(width="100%", thickness=0.5, color=colors.HexColor("#777777"), spaceBefore=14, spaceAfter=0)
+    return [para(BLANK_NOTE, st.blank), HRFlowable(**line), HRFlowable(**line), Spacer(1, 4)]
+
+
+def _part_flowables(part: Part, st: Styles, index: int | None) -> list:
+    out: list = []
+    if part.label:
+        head = f"({index}) {part.label}" if index is not None else part.label
+        out.append(para(head, st.item))
+    if part.empty:
+        out.extend(_blank(st))
+        return out
+    indent = st.item
+    for line in part.auto:
+        out.append(para(line, indent))
+    if (part.edited or "").strip():
+        out.append(para(part.edited, indent))
+    return out
+
+
+def _record_table(rows: list[RecordRow], st: Styles, incident_id: str) -> LongTable:
+    width = PAGE[0] - 2 * MARGIN_X
+    text_width = width - sum(w for _, w in COLUMNS)
+    data: list[list[Any]] = [[fixed(h, st.cell_head) for h, _ in COLUMNS] + [fixed("内容", st.cell_head)]]
+    for row in rows:
+        text = row.text or ""
+        left_out = 0
+        if len(text) > RECORD_TEXT_LIMIT:
+            left_out = len(text) - RECORD_TEXT_LIMIT
+            text = text[:RECORD_TEXT_LIMIT]
+        pieces = list(chunks(text, ROW_CHARS)) or [""]
+        for i, piece in enumerate(pieces):
+            cells = [para(row.when, st.cell), para(row.operator, st.cell), para(row.kind, st.cell)]
+            if i:
+                cells = [para(f"（#{row.seq} の続き）", st.cell), para("", st.cell), para("", st.cell)]
+            data.append(cells + [para(piece, st.cell)])
+        if left_out:
+            data.append([para(f"（#{row.seq} の続き）", st.cell), para("", st.cell), para("", st.cell),
+                         para(f"……以下 {left_out:,} 文字は報告書では省略しました。全文は記録 #{row.seq} に"
+                              f"保存されています（csirt-desk show {incident_id} で表示）。", st.cell)])
+    table = LongTable(data, colWidths=[w for _, w in COLUMNS] + [text_width], repeatRows=1, splitInRow=1)
+    table.setStyle(table_style_commands())
+    return table
+
+
+def form1_story(form: Form1, st: Styles) -> list:
+    story: list = []
+    story.append(para(form.date, st.right))
+    story.append(Spacer(1, 6))
+    story.append(para(form.addressee, st.body))
+    story.append(Spacer(1, 6))
+    story.append(para(form.sender, st.right))
+    if form.sender_note:
+        story.append(para(form.sender_note, st.right))
+    story.append(Spacer(1, 8))
+    story.append(para(form.title, st.title))
+    if form.summary:
+        opening = para(form.opening_before + form.summary + form.opening_after, st.body)
+    else:
+        opening = para(form.opening_before + "＿＿＿＿＿＿＿＿" + form.opening_after, st.body)
+    story.append(opening)
+    story.append(Spacer(1, 6))
+    story.append(para("記", st.center))
+    for sec in form.sections:
+        heading = para(f"{sec.no}　{sec.label}", st.heading)
+        numbered = sec.fill == "situation" or len(sec.parts) > 1
+        body: list = []
+        for i, part in enumerate(sec.parts, start=1):
+            body.extend(_part_flowables(part, st, i if numbered else None))
+        if sec.fill == "record":
+            story.append(CondPageBreak(40 * mm))
+            story.append(heading)
+            story.extend(body if not sec.parts[0].empty else [])
+            story.append(para(f"時系列の対応記録（全 {len(form.record)} 件、記録の順）", st.item))
+            story.append(Spacer(1, 3))
+            story.append(_record_table(form.record, st, form.incident_id))
+        else:
+            story.append(KeepTogether([heading] + body[:3]))
+            story.extend(body[3:])
+    return story
+
+
+def build_form1(form: Form1, font: FontChoice, *, on_progress: Callable[[str], Any] | None = None) -> bytes:
+    """報告様式1 as PDF bytes (unencrypted, in memory)."""
+    st = make_styles(font)
+    variant = VARIANTS.get(form.variant, form.variant)
+    return build_pdf(
+        form1_story(form, st), title=f"{form.title}（{variant}） {form.incident_id}",
+        header_left=f"報告様式1（{variant}）  インシデント {form.incident_id}",
+        mark=form.classification, footer_left=f"インシデント {form.incident_id}",
+        font=font, on_progress=on_progress)

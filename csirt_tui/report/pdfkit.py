@@ -1,0 +1,358 @@
+"""What every csirt-desk PDF shares: the Japanese font, styles, escaping of
+user text, the page frame (classification mark, incident id, ``n / N``),
+encryption and writing the file.
+
+User text is never markup: :func:`para` escapes ``& < >`` so a typed
+``<b>`` or ``<img src=…>`` prints as those characters, and makes control,
+bidi and surrogate characters visible (as the terminal does, see
+:mod:`csirt_tui.textsafe`). The store keeps the text verbatim.
+"""
+
+from __future__ import annotations
+
+import errno
+import io
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER, TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfgen import canvas as rl_canvas
+from reportlab.platypus import Paragraph
+
+from ..errors import DomainError
+from ..textsafe import printable
+
+PAGE = A4
+MARGIN_X = 20 * mm
+MARGIN_TOP = 22 * mm
+MARGIN_BOTTOM = 20 * mm
+
+FONT_ENV = "CSIRT_DESK_FONT"
+CID_FALLBACK = "HeiseiKakuGo-W5"
+
+# Known places of a Japanese font with TrueType outlines (ReportLab can embed
+# only those; CFF-outline OTF such as Noto Sans CJK cannot be embedded).
+# (path, subfont index for a .ttc)
+KNOWN_FONTS: tuple[tuple[str, int], ...] = (
+    ("/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf", 0),   # Debian fonts-ipaexfont-gothic
+    ("/usr/share/fonts/truetype/ipaexfont-gothic/ipaexg.ttf", 0),
+    ("/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf", 0),       # Debian fonts-ipafont-gothic
+    ("/usr/share/fonts/truetype/ipafont-gothic/ipag.ttf", 0),
+    ("/usr/share/fonts/ipa-gothic/ipag.ttf", 0),                    # Fedora
+    ("/usr/share/fonts/ipaex-gothic/ipaexg.ttf", 0),
+    ("/usr/share/fonts/truetype/fonts-japanese-gothic.ttf", 0),     # Debian alternatives link
+    ("C:/Windows/Fonts/msgothic.ttc", 0),                           # MS ゴシック
+    ("C:/Windows/Fonts/meiryo.ttc", 0),                             # メイリオ
+    ("C:/Windows/Fonts/YuGothR.ttc", 0),                            # 游ゴシック
+    ("C:/Windows/Fonts/YuGothM.ttc", 0),
+    ("/Library/Fonts/ipaexg.ttf", 0),
+    ("/Library/Fonts/Arial Unicode.ttf", 0),                        # macOS (TrueType, has kana/kanji)
+    ("/System/Library/Fonts/Supplemental/Arial Unicode.ttf", 0),
+    ("~/Library/Fonts/ipaexg.ttf", 0),
+    ("~/.local/share/fonts/ipaexg.ttf", 0),
+    ("~/.fonts/ipaexg.ttf", 0),
+)
+
+# Characters a usable font must have (kana, kanji, full-width forms we print).
+_PROBE = "報告様式情報セキュリティあ（）・"
+
+
+class ReportError(DomainError):
+    """A report could not be made or written; the message says why in plain words."""
+
+
+@dataclass(frozen=True)
+class FontChoice:
+    name: str                 # the ReportLab font name to use
+    path: str | None          # the TrueType file, None for the CID fallback
+    embedded: bool
+    warning: str | None       # shown in the UI and CLI when not embedded
+    tried: tuple[str, ...] = ()
+
+
+_registered: dict[tuple[str, int], str] = {}
+_cache: dict[str | None, FontChoice] = {}
+
+
+def _register_ttf(path: str, index: int) -> str:
+    """Register a TrueType font (subset-embedded by ReportLab); returns its name.
+    Raises ReportError when the file is unusable."""
+    key = (path, index)
+    if key in _registered:
+        return _registered[key]
+    from reportlab.pdfbase.ttfonts import TTFError, TTFont
+
+    name = f"CsirtJP{len(_registered)}"
+    try:
+        font = TTFont(name, path, subfontIndex=index)
+    except TTFError as err:  # e.g. "postscript outlines are not supported"
+        raise ReportError(f"{path}: このフォントは埋め込めません（{err}）") from None
+    except OSError as err:
+        raise ReportError(f"{path}: フォントを読めません（{err.strerror or err}）") from None
+    missing = [ch for ch in _PROBE if ord(ch) not in font.face.charToGlyph]
+    if missing:
+        raise ReportError(f"{path}: 日本語の字形がありません（{''.join(missing)}）")
+    pdfmetrics.registerFont(font)
+    _registered[key] = name
+    return name
+
+
+def _cid_fallback(tried: list[str]) -> FontChoice:
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+
+    if CID_FALLBACK not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(CID_FALLBACK))
+    warning = ("日本語フォント（TrueType）が見つからないため、埋め込まないフォントで作成しました。"
+               "閲覧ソフトによっては文字が表示されません。IPAexゴシック（Debian: fonts-ipaexfont-gothic）を"
+               f"入れるか、環境変数 {FONT_ENV} にフォントファイルを指定してください。")
+    return FontChoice(CID_FALLBACK, None, False, warning, tuple(tried))
+
+
+def find_font(configured: str | os.PathLike | None = None) -> FontChoice:
+    """The font for reports: ``configured`` (a path, optionally ``path#index``
+    for a .ttc), else ``$CSIRT_DESK_FONT``, else the known locations; the
+    non-embedded CID font only when none works (with a warning)."""
+    wanted = str(configured) if configured else os.environ.get(FONT_ENV) or None
+    if wanted in _cache:
+        return _cache[wanted]
+    tried: list[str] = []
+    candidates: list[tuple[str, int, bool]] = []
+    if wanted:
+        path, _, idx = wanted.partition("#")
+        candidates.append((os.path.expanduser(path), int(idx) if idx.isdigit() else 0, True))
+    candidates += [(os.path.expanduser(p), i, False) for p, i in KNOWN_FONTS]
+    choice: FontChoice | None = None
+    for path, index, explicit in candidates:
+        if not os.path.isfile(path):
+            if explicit:
+                tried.append(f"{path}: ファイルがありません")
+            continue
+        try:
+            name = _register_ttf(path, index)
+        except ReportError as err:
+            tried.append(str(err))
+            continue
+        warning = None
+        if wanted and not explicit:
+            warning = f"指定のフォントは使えないため {path} を使いました（{tried[0]}）"
+        choice = FontChoice(name, path, True, warning, tuple(tried))
+        break
+    if choice is None:
+        choice = _cid_fallback(tried)
+    _cache[wanted] = choice
+    return choice
+
+
+# ---------------------------------------------------------------------------
+# Text
+
+_NEWLINES = re.compile(r"\r\n|\r|\n")
+
+
+def escape(text: Any) -> str:
+    """User text as ReportLab paragraph text that says exactly what was typed:
+    markup characters escaped, control/bidi/surrogate characters made visible,
+    tabs as spaces, line breaks as ``<br/>``."""
+    s = printable("" if text is None else str(text), keep_newlines=True)
+    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    s = s.replace("\t", "    ")
+    # keep runs of spaces visible (ReportLab collapses them)
+    s = s.replace("  ", "\u00a0 ")
+    return _NEWLINES.sub("<br/>", s)
+
+
+@dataclass
+class Styles:
+    font: FontChoice
+    body: ParagraphStyle
+    small: ParagraphStyle
+    cell: ParagraphStyle
+    cell_head: ParagraphStyle
+    title: ParagraphStyle
+    heading: ParagraphStyle
+    item: ParagraphStyle
+    right: ParagraphStyle
+    center: ParagraphStyle
+    blank: ParagraphStyle
+
+
+def make_styles(font: FontChoice) -> Styles:
+    f = font.name
+    base = dict(fontName=f, wordWrap="CJK", allowWidows=1, allowOrphans=1)
+    body = ParagraphStyle("body", fontSize=10.5, leading=16, **base)
+    return Styles(
+        font=font,
+        body=body,
+        small=ParagraphStyle("small", fontSize=8, leading=10, **base),
+        cell=ParagraphStyle("cell", fontSize=8, leading=10.5, **base),
+        cell_head=ParagraphStyle("cell_head", fontSize=8, leading=10.5, textColor=colors.white, **base),
+        title=ParagraphStyle("title", fontSize=13, leading=20, alignment=TA_CENTER, spaceBefore=6,
+                             spaceAfter=10, **base),
+        heading=ParagraphStyle("heading", fontSize=10.5, leading=16, spaceBefore=8, spaceAfter=2, **base),
+        item=ParagraphStyle("item", parent=body, leftIndent=14, firstLineIndent=0),
+        right=ParagraphStyle("right", parent=body, alignment=TA_RIGHT),
+        center=ParagraphStyle("center", parent=body, alignment=TA_CENTER),
+        blank=ParagraphStyle("blank", parent=body, leftIndent=14, textColor=colors.HexColor("#555555")),
+    )
+
+
+def para(text: Any, style: ParagraphStyle) -> Paragraph:
+    """A paragraph of user (or profile) text, never interpreted as markup."""
+    return Paragraph(escape(text), style)
+
+
+def fixed(markup: str, style: ParagraphStyle) -> Paragraph:
+    """A paragraph of csirt-desk's own markup (no user text in ``markup``)."""
+    return Paragraph(markup, style)
+
+
+# ---------------------------------------------------------------------------
+# Page frame: classification mark and incident id on every page, n / N
+
+
+def numbered_canvas(header_left: str, mark: str, footer_left: str, font_name: str) -> type:
+    """A canvas class that draws the frame on each page once the page count is known."""
+
+    class _Canvas(rl_canvas.Canvas):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._pages: list[dict] = []
+
+        def showPage(self):  # noqa: N802 - ReportLab's name
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self):
+            total = len(self._pages)
+            for number, state in enumerate(self._pages, start=1):
+                self.__dict__.update(state)
+                self._frame(number, total)
+                super().showPage()
+            super().save()
+
+        def _frame(self, number: int, total: int) -> None:
+            width, height = PAGE
+            self.saveState()
+            self.setFont(font_name, 8)
+            self.setFillColor(colors.black)
+            top = height - 12 * mm
+            self.drawString(MARGIN_X, top, printable(header_left, keep_newlines=False))
+            if mark:
+                self.setFont(font_name, 10)
+                text = printable(mark, keep_newlines=False)
+                w = pdfmetrics.stringWidth(text, font_name, 10)
+                x = width - MARGIN_X - w - 4
+                self.rect(x - 4, top - 3, w + 8, 14, stroke=1, fill=0)
+                self.drawString(x, top, text)
+            self.setFont(font_name, 8)
+            bottom = 10 * mm
+            self.drawString(MARGIN_X, bottom, printable(footer_left, keep_newlines=False))
+            self.drawCentredString(width / 2, bottom, f"{number} / {total}")
+            if mark:
+                self.drawRightString(width - MARGIN_X, bottom, printable(mark, keep_newlines=False))
+            self.restoreState()
+
+    return _Canvas
+
+
+def build_pdf(story: list, *, title: str, header_left: str, mark: str, footer_left: str,
+              font: FontChoice, on_progress: Callable[[str], Any] | None = None) -> bytes:
+    """Lay out ``story`` on A4 with the frame; returns the PDF bytes (unencrypted,
+    in memory only)."""
+    from reportlab.platypus import SimpleDocTemplate
+
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(buf, pagesize=PAGE, leftMargin=MARGIN_X, rightMargin=MARGIN_X,
+                            topMargin=MARGIN_TOP, bottomMargin=MARGIN_BOTTOM, title=title,
+                            author="csirt-desk", creator="csirt-desk", subject=title,
+                            invariant=1)
+    if on_progress:
+        doc.setProgressCallBack(lambda kind, value: on_progress(kind) if kind == "PAGE" else None)
+    try:
+        doc.build(story, canvasmaker=numbered_canvas(header_left, mark, footer_left, font.name))
+    except Exception as err:  # ReportLab raises plain exceptions for layout problems
+        raise ReportError(f"PDF を組み立てられませんでした: {type(err).__name__}: {err}") from err
+    return buf.getvalue()
+
+
+def encrypt(pdf: bytes, password: str) -> bytes:
+    """The same PDF, encrypted with AES-256 (opening it needs ``password``)."""
+    if not password:
+        raise ReportError("パスワードが空です")
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
+    writer.encrypt(user_password=password, owner_password=None, algorithm="AES-256")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _plain_os_error(err: OSError, path: Path) -> str:
+    code = err.errno
+    if code == errno.ENOSPC or code == errno.EDQUOT:
+        return f"{path}: ディスクの空きが足りないため書き込めませんでした。空きを作るか別の場所を指定してください"
+    if code in (errno.EACCES, errno.EPERM):
+        return f"{path}: 書き込む権限がありません。別の場所を指定してください"
+    if code == errno.EISDIR:
+        return f"{path}: フォルダです。ファイル名（…pdf）まで指定してください"
+    if code == errno.ENOENT:
+        return f"{path.parent}: フォルダがありません"
+    if code == errno.ENOTDIR:
+        return f"{path}: 途中にフォルダでないものがあります"
+    if code == errno.EROFS:
+        return f"{path}: 読み取り専用の場所です。別の場所を指定してください"
+    if code == errno.ENAMETOOLONG:
+        return f"{path}: ファイル名が長すぎます"
+    return f"{path}: 書き込めませんでした（{err.strerror or err}）"
+
+
+def check_target(path: str | os.PathLike) -> Path:
+    """Refuse a target the PDF cannot be written to, before the work is done."""
+    p = Path(os.path.expanduser(str(path)))
+    if not str(path).strip():
+        raise ReportError("保存先を指定してください")
+    if p.is_dir():
+        raise ReportError(_plain_os_error(OSError(errno.EISDIR, "Is a directory"), p))
+    if not p.parent.exists():
+        raise ReportError(_plain_os_error(OSError(errno.ENOENT, "No such directory"), p))
+    if not p.parent.is_dir():
+        raise ReportError(_plain_os_error(OSError(errno.ENOTDIR, "Not a directory"), p))
+    return p
+
+
+def write_pdf(path: str | os.PathLike, payload: bytes) -> Path:
+    """Write the PDF atomically (old file or new, never half), mode 0600."""
+    from ..jsonfile import atomic_write
+
+    p = check_target(path)
+    try:
+        atomic_write(p, payload)
+    except OSError as err:
+        raise ReportError(_plain_os_error(err, p)) from None
+    return p
+
+
+def table_style_commands(header_rows: int = 1) -> list[tuple]:
+    return [
+        ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#444444")),
+        ("BACKGROUND", (0, 0), (-1, header_rows - 1), colors.HexColor("#333333")),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+        ("TOPPADDING", (0, 0), (-1, -1), 2),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+    ]
+
+
+def chunks(text: str, size: int) -> Iterable[str]:
+    for start in range(0, len(text), size):
+        yield text[start:start + size]
