@@ -41,6 +41,8 @@ class DashboardScreen(Screen):
         self._stamp: tuple = ()
         self._ticks = 0
         self._rows: list[dict] = []
+        self._laid_out_width = -1      # the width the visible rows were laid out for
+        self._shown_once = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -91,7 +93,8 @@ class DashboardScreen(Screen):
         return line
 
     def on_resize(self) -> None:
-        if self._rows:
+        # rows are laid out for the screen width: lay them out again only when it changed
+        if self._rows and self.size.width != self._laid_out_width:
             self._fill_incidents()
 
     # ------------------------------------------------------------ data
@@ -148,6 +151,7 @@ class DashboardScreen(Screen):
         table = self.query_one("#incidents", DataTable)
         keep = select or _cursor_key(table)
         table.clear()
+        self._laid_out_width = self.size.width
         for r in self._rows:
             table.add_row(self._line(incident_row_cells(profile, r, now)), key=r["id"])
         _restore_cursor(table, keep)
@@ -219,7 +223,10 @@ class DashboardScreen(Screen):
         self.app.open_draft(str(event.row_key.value))
 
     def on_screen_resume(self) -> None:
-        self.refresh_data()
+        # the first show follows on_mount, which has just loaded everything
+        if self._shown_once:
+            self.refresh_data()
+        self._shown_once = True
 
 
 def _cursor_key(table: DataTable) -> str | None:
