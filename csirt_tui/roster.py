@@ -463,9 +463,11 @@ class ImportResult:
 
 
 def _csv_cell(key: str, value: Any) -> str:
+    from .csvexport import guard
+
     if key in BOOL_FIELDS:
         return CSV_TRUE if value else CSV_FALSE
-    return "" if value is None else str(value)
+    return guard(value)  # a leading = + - @ would be run as a formula by a spreadsheet
 
 
 def export_csv(people: list[dict[str, Any]]) -> bytes:
@@ -514,6 +516,8 @@ def import_csv(profile, data: bytes, *, good_rows_only: bool = False) -> ImportR
     the file — the row number Excel shows (header = 1; equal to the text line
     unless a cell above holds a line break). With errors, ``people`` is empty (nothing to import until the file
     is fixed) unless ``good_rows_only``."""
+    from .csvexport import unguard
+
     result = ImportResult()
     try:
         text = _decode(data)
@@ -573,7 +577,7 @@ def import_csv(profile, data: bytes, *, good_rows_only: bool = False) -> ImportR
                     continue
                 person[key] = value
             else:
-                person[key] = cell
+                person[key] = unguard(cell)  # our own export's guard against spreadsheet formulas
         row_problems = {**validate_person(profile, person), **row_problems}
         if row_problems:
             result.errors.append((start, row_problems))

@@ -425,3 +425,18 @@ def test_log_call_refuses_without_a_party_and_writes_nothing(store):
         rc.log_call(store, inc.id, operator="h", person=None, party=None, means="", reached="yes", said="")
     assert set(err.value.problems) == {"person", "means", "reached"}
     assert len(store.timeline(inc.id)) == 1
+
+
+def test_csv_export_guards_formulas_and_reads_them_back(mutsu):
+    """A name or note starting with = + - @ would be run by a spreadsheet: it is
+    written with a leading ' and read back as typed."""
+    from csirt_tui.roster import export_csv, import_csv
+
+    person = {**GOOD, "name": "=HYPERLINK(\"http://x\",\"押して\")", "note": "@SUM(A1) +1 -2"}
+    data = export_csv([person])
+    text = data.decode("utf-8-sig")
+    assert "'=HYPERLINK" in text and "'@SUM" in text
+    back = import_csv(mutsu, data)
+    assert back.ok, back.errors
+    assert back.people[0]["name"] == person["name"]
+    assert back.people[0]["note"] == person["note"]
