@@ -157,6 +157,7 @@ class Incident:
     steps: dict[str, dict[str, Any]] = field(default_factory=dict)
     notifications: list[dict[str, Any]] = field(default_factory=list)
     evidence: list[dict[str, Any]] = field(default_factory=list)
+    drill: bool = False          # 訓練 (csirt_tui.response.mark_drill; the latest decision wins)
 
     @classmethod
     def from_entries(cls, incident_id: str, entries: list[TimelineEntry]) -> "Incident":
@@ -198,6 +199,8 @@ class Incident:
             self.phase = d.get("phase", self.phase)
         elif e.kind == "reopen":
             self.status = "open"
+        elif e.kind == "decision" and d.get("decision") == "drill":
+            self.drill = bool(d.get("drill"))
         if "phase" in d and e.kind in ("triage", "decision"):
             self.phase = d["phase"]
 
@@ -225,4 +228,5 @@ class Incident:
             "place": summary_line(self.intake.get("place", ""), 40),
             "reporter": summary_line((self.intake.get("reporter") or {}).get("name", ""), 30),
             "missing": self.missing,
+            "drill": self.drill,
         }

@@ -734,6 +734,8 @@ _SCHEMA = _Table({
                 "message": _req(_S),
             })), []),
             "council_items": _opt(_List(_Enum(*COUNCIL_ITEM_IDS), min=1, unique=True), []),
+            # csirt_tui.report.summary: the step whose 対応中/完了 counts as the incident being contained
+            "milestone": _opt(_Enum("containment")),
             "resume": _opt(_Table({
                 "source": _req(_SOURCE),
                 "parties": _req(_List(_Ref("party", "the id of a role or an outside body"), min=1, unique=True)),

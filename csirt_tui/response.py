@@ -17,6 +17,7 @@ Entries written here (kind → data):
                   {decision: "resume_condition", condition, step, note, who}
                   {decision: "resume", step, conditions, parties, note}
                   {decision: "crime", crime: true, keep_records: true, note}
+                  {decision: "drill", drill: true | false, note}                   mark_drill
     notification  opening: {party, status: "todo", rule, reason, purpose, label?, due}
                   update:  {party, thread, status, means, person, said, why, purpose}
 
@@ -84,6 +85,7 @@ __all__ = [
     "update_notification",
     "crime_parties",
     "flag_crime",
+    "mark_drill",
 ]
 
 NOTIFICATION_STATUSES = {
@@ -1258,3 +1260,30 @@ def flag_crime(store, incident_id: str, *, operator: str, note: str) -> list[Tim
             out.append(_open_notification(store, profile, incident_id, body["id"], operator=operator, purpose="",
                                           rule=rule["id"] if rule else None, reason=reason))
     return out
+
+
+# ---------------------------------------------------------------------------
+# Drills (訓練)
+
+
+def mark_drill(store, incident_id: str, *, operator: str, drill: bool = True, note: str = "") -> TimelineEntry:
+    """Mark an incident as a drill (訓練), or take the mark back (``drill=False``):
+    a "decision" entry {decision: "drill", drill, note}; the latest one wins
+    (``Incident.drill``, the index row's ``drill``). Drills are counted apart
+    in the committee summary (csirt_tui.report.summary). Any status may be
+    marked (a drill is often recognised as one after it is closed). ``note``
+    (why, who ordered the drill …) is optional and kept as typed. Refuses
+    (:class:`ResponseError`) when it would change nothing."""
+    if not isinstance(note, str):
+        raise ResponseError("メモは文字列で指定してください")
+    drill = bool(drill)
+    with store.locked():
+        inc = store.incident(incident_id)
+        if inc.drill == drill:
+            raise ResponseError(f"インシデント {incident_id} は既に訓練として記録されています" if drill
+                                else f"インシデント {incident_id} は訓練として記録されていません")
+        text = "訓練として記録" if drill else "訓練の指定を取り消し"
+        if note.strip():
+            text += f"\n{note}"
+        return store.append(incident_id, "decision", text, operator=operator,
+                            data={"decision": "drill", "drill": drill, "note": note})

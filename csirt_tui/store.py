@@ -9,6 +9,7 @@ Layout of a store directory (every file a TinyDB JSON file)::
         timeline-0001.json          entries 129..256, …
     drafts/<id>.json                intake drafts (autosaved while typing)
     roster.json                     contacts and their audit trail
+    reports.json                    log of exported reports (committee summary …)
     backups/<time>-<reason>/        rotated copies of all of the above
     .lock                           the inter-process lock
 
@@ -67,7 +68,7 @@ from .model import (
     genesis_hash,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SEGMENT_SIZE = 128
 DEFAULT_BACKUP_KEEP = 10
 ENV_STORE = "CSIRT_DESK_STORE"
@@ -78,7 +79,14 @@ INDEX_KINDS = frozenset({"intake", "triage", "classification", "step", "decision
 
 # Migration hook: MIGRATIONS[n] upgrades a store of schema n to n + 1 in place
 # (called under the lock, after a backup). Version 1 is the first schema.
-MIGRATIONS: dict[int, Callable[["Path"], None]] = {}
+def _rebuild_index(root: Path) -> None:
+    """1 → 2: index rows gained ``drill``. The index is derived from the timelines:
+    drop it; Store.open rebuilds every missing row (``_repair_index``) right after."""
+    for path in (Path(root) / "index").glob("*.json"):
+        path.unlink()
+
+
+MIGRATIONS: dict[int, Callable[["Path"], None]] = {1: _rebuild_index}
 
 _ID_RE = re.compile(r"^(\d{4})-(\d{4,})$")
 _SEGMENT_RE = re.compile(r"^timeline-(\d{4,})\.json$")
@@ -606,6 +614,26 @@ class Store:
             result = change(data)
             atomic_write(path, encode(clean_text(data)))
         return result
+
+    # ------------------------------------------------------------- reports
+    def log_export(self, doc: dict[str, Any]) -> None:
+        """Append one row to the ``exports`` table of reports.json (reports that
+        belong to no single incident, e.g. the committee summary): what was
+        written, where, encrypted or why not. Under the lock, one atomic write.
+        A ``password`` key is never stored (dropped if a caller passes one)."""
+        row = clean_text({k: v for k, v in dict(doc).items() if k != "password"})
+        row.setdefault("logged_at", self.now().isoformat(timespec="seconds"))
+        path = self.root / "reports.json"
+        with self.locked():
+            data = self._read(path) or {}
+            rows = data.setdefault("exports", {})
+            rows[str(max((int(k) for k in rows), default=0) + 1)] = row
+            atomic_write(path, encode(data))
+
+    def list_exports(self) -> list[dict[str, Any]]:
+        """The rows of :meth:`log_export`, oldest first, each with ``doc_id``."""
+        rows = (self._read(self.root / "reports.json") or {}).get("exports", {})
+        return [dict(rows[k], doc_id=int(k)) for k in sorted(rows, key=int)]
 
     # ------------------------------------------------------------- backups
     def backup(self, reason: str = "manual") -> Path:

@@ -72,6 +72,8 @@ def incident_row_cells(profile, row: dict[str, Any], now: datetime) -> list[str]
     due = row.get("notify_due")
     if due and row.get("status") == "open" and datetime.fromisoformat(due) < now:
         summary = "【連絡期限超過】" + summary
+    if row.get("drill"):
+        summary = "【訓練】" + summary
     return [
         row["id"],
         short_time(row.get("received_at")),
@@ -114,7 +116,7 @@ class RowFilter:
 
     Every space-separated word of the query must appear in the row (NFKC,
     case-insensitive) among: number, date, summary, place, reporter, type,
-    level, priority, phase, 未記入. The text searched is built once per row;
+    level, priority, phase, 未記入, 訓練. The text searched is built once per row;
     a query that extends the previous one only searches the previous matches.
     """
 
@@ -137,6 +139,7 @@ class RowFilter:
                 types.get(r.get("type"), "未分類"), level_label(r.get("level")), r.get("priority") or "",
                 phases.get(r.get("phase"), "") if r.get("status") == "open" else STATUS_LABELS.get(r.get("status"), ""),
                 "未記入" if r.get("missing") else "",
+                "訓練" if r.get("drill") else "",
             ))))
         return hay
 
@@ -179,7 +182,7 @@ def incident_text_lines(profile, inc: Incident) -> list[str]:
     rep = it.get("reporter") or {}
     items = {i["key"]: i["label"] for i in profile.poc.get("items", [])}
     lines = [
-        f"インシデント {inc.id}  [{STATUS_LABELS.get(inc.status, inc.status)}]",
+        f"インシデント {inc.id}  [{STATUS_LABELS.get(inc.status, inc.status)}]" + ("  【訓練】" if inc.drill else ""),
         f"受付日時: {short_time(inc.received_at)}   受付方法: {_label(profile.channels, it.get('channel'))}"
         f"   通報の種類: {_label(profile.report_sources, it.get('reporter_type'))}",
         f"種別: {type_label(profile, inc.type_id)}   {level_label(inc.level)}"

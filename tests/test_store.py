@@ -221,12 +221,13 @@ def test_migration_hook_runs_on_an_older_store(store_dir, clock, monkeypatch):
     s = Store.open(store_dir, clock=clock)
     s.create_incident(sample_intake(), operator="op")
     seen = []
-    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", 2)
-    monkeypatch.setattr(store_mod, "MIGRATIONS", {1: lambda root: seen.append(root)})
+    now = store_mod.SCHEMA_VERSION
+    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", now + 1)
+    monkeypatch.setattr(store_mod, "MIGRATIONS", {now: lambda root: seen.append(root)})
     s2 = Store.open(store_dir, clock=clock)
     assert seen == [store_dir]
-    assert s2.meta["schema"] == 2
-    assert any("before-migration-v1" in p.name for p in s2.list_backups())
+    assert s2.meta["schema"] == now + 1
+    assert any(f"before-migration-v{now}" in p.name for p in s2.list_backups())
     assert s2.incident("2026-0001").intake["place"]
 
 
@@ -360,3 +361,21 @@ def test_timeline_tail_reads_the_newest_entries(store):
     assert total == SEGMENT_SIZE + 6
     assert [e.seq for e in tail] == list(range(total - 9, total + 1))
     assert store.timeline_tail(inc.id, 10_000)[0] == store.timeline(inc.id)
+
+
+def test_a_schema_1_store_gets_its_index_rebuilt(store_dir, clock):
+    """Schema 1 index rows had no ``drill``: opening the store rebuilds them, verify passes."""
+    s = Store.open(store_dir, clock=clock)
+    s.create_incident(sample_intake(), operator="op")
+    index = next((store_dir / "index").glob("*.json"))
+    data = json.loads(index.read_text())
+    for row in data["incidents"].values():
+        row.pop("drill", None)
+    index.write_bytes(jsonfile.encode(data))
+    meta = json.loads((store_dir / "store.json").read_text())
+    meta["meta"]["1"]["schema"] = 1
+    (store_dir / "store.json").write_bytes(jsonfile.encode(meta))
+    s2 = Store.open(store_dir, clock=clock)
+    assert s2.meta["schema"] == 2
+    assert s2.list_incidents()[0]["drill"] is False
+    assert s2.verify().ok
