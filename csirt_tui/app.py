@@ -79,6 +79,51 @@ class CsirtDeskApp(App):
 
         self.push_screen(ResponseScreen(incident_id))
 
+    def open_export(self, incident_id: str | None = None, kind: str | None = None) -> None:
+        """The report export dialog (報告様式1 of ``incident_id``, or the committee summary)."""
+        from screens.export import ExportScreen
+
+        if isinstance(self.screen, ExportScreen):
+            return
+        self.push_screen(ExportScreen(incident_id, kind))
+
+    def open_report_texts(self, incident_id: str) -> None:
+        """The free-text parts of 報告様式1 (cause, damage, measures …), each save on the record."""
+        from screens.export import ReportTextsScreen
+
+        try:
+            self.store.incident(incident_id)
+        except DomainError as err:
+            self.notify(str(err), severity="error", markup=False)
+            return
+        self.push_screen(ReportTextsScreen(incident_id))
+
+    def _current_incident(self, screen) -> str | None:
+        """The incident the operator is looking at: the open one, or the dashboard's highlighted row."""
+        incident_id = getattr(screen, "incident_id", None)
+        if incident_id:
+            return incident_id
+        from screens.dashboard import DashboardScreen, _cursor_key
+
+        if isinstance(screen, DashboardScreen):
+            return _cursor_key(screen.query_one("#incidents"))
+        return None
+
+    def action_export_report(self, screen=None) -> None:
+        incident_id = self._current_incident(screen or self.screen)
+        if not incident_id:
+            self.notify("インシデントを選ぶか開いてから出力してください（委員会向け集計はインシデント不要）",
+                        severity="warning", markup=False)
+            return
+        self.open_export(incident_id)
+
+    def action_report_texts(self, screen=None) -> None:
+        incident_id = self._current_incident(screen or self.screen)
+        if not incident_id:
+            self.notify("インシデントを選ぶか開いてから編集してください", severity="warning", markup=False)
+            return
+        self.open_report_texts(incident_id)
+
     def open_draft(self, draft_id: str) -> None:
         from screens.intake import IntakeScreen
 
@@ -100,6 +145,12 @@ class CsirtDeskApp(App):
         yield SystemCommand("更新", "一覧を読み直す", lambda: screen.run_action("refresh"))
         yield SystemCommand("全件 / 対応中のみ", "収束・非インシデントも表示するか切り替える",
                             lambda: screen.run_action("toggle_all"))
+        yield SystemCommand("報告書 (PDF) を出力", "報告様式1（発生報告・収束報告）を PDF に (インシデント画面の p)",
+                            lambda: self.action_export_report(screen))
+        yield SystemCommand("報告書の記載を編集", "原因・被害・再発防止策など報告様式1の記載 (インシデント画面の e)",
+                            lambda: self.action_report_texts(screen))
+        yield SystemCommand("委員会向け集計 (PDF)", "期間を指定して委員会向けの集計を PDF に",
+                            lambda: self.open_export(None, "summary"))
         yield SystemCommand("バックアップ", "今すぐストアのバックアップを作る", self.action_backup)
         yield SystemCommand("終了", "csirt-desk を終了する", self.exit)
         yield from super().get_system_commands(screen)

@@ -21,7 +21,17 @@ class IncidentScreen(Screen):
         Binding("l", "timeline", "記録 (メモ・訂正)"),
         Binding("o", "response", "対応の記録"),
         Binding("c", "call", "電話する (名簿)"),
+        Binding("p", "export", "報告書 (PDF)"),
+        Binding("e", "report_texts", "報告書の記載"),
     ]
+
+    def action_export(self) -> None:
+        """報告様式1 (or the committee summary) as PDF: the export dialog."""
+        self.app.open_export(self.incident_id)
+
+    def action_report_texts(self) -> None:
+        """Write the free-text parts of 報告様式1 (cause, damage, measures …) before export."""
+        self.app.open_report_texts(self.incident_id)
 
     def action_call(self) -> None:
         """Call anyone about this incident: choose the role, then who to call now, then log the call."""

@@ -1,0 +1,560 @@
+"""報告書の出力 (PDF): the export dialog and the editor of the report's free-text parts.
+
+The dialog asks what to make (報告様式1 発生報告 / 収束報告, or the committee
+summary for a period), where to write it (the store's reports/ folder by
+default) and the password. A report of 機密性2 or above is encrypted unless
+the operator writes why not (the reason goes on the record). The PDF is made
+in a thread worker with a progress bar; a failure (disk full, no permission,
+a folder instead of a file …) is shown in plain words in the dialog, which
+stays open so the operator can fix it.
+
+The password is only ever in the two password inputs and in the worker's
+local variables while the PDF is encrypted: it is not put on the screen's
+attributes, not logged, and the inputs are emptied when the dialog closes.
+
+「記載の編集」: the handler writes the free-text parts of 報告様式1 (原因、被害、
+再発防止策 …) before export; each save is a new "report" entry on the record,
+the text kept exactly as typed.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, OptionList, ProgressBar, RadioButton, RadioSet, Static, TextArea
+from textual.widgets.option_list import Option
+
+from csirt_tui.errors import DomainError
+from csirt_tui.textsafe import one_line, printable
+from csirt_tui.timeparse import TimeParseError, parse_time, to_wareki
+
+# What the dialog can make: (id, label). The first two are 報告様式1 variants
+# (csirt_tui.report.content.VARIANTS); "summary" is the committee summary.
+KIND_CHOICES: list[tuple[str, str]] = [
+    ("occurrence", "報告様式1 発生報告"),
+    ("closure", "報告様式1 収束報告"),
+    ("summary", "委員会向け集計（期間を指定）"),
+]
+SUMMARY = "summary"
+BLANK = "（未記入・手書き欄になります）"
+WEEKDAYS = "月火水木金土日"
+
+
+def fiscal_year_start(today: date) -> date:
+    """The first day of the Japanese fiscal year (年度, April–March) holding ``today``."""
+    return date(today.year if today.month >= 4 else today.year - 1, 4, 1)
+
+
+def summary_filename(start: date, end: date, now) -> str:
+    return f"委員会向け集計_{start:%Y%m%d}-{end:%Y%m%d}_{now:%Y%m%d-%H%M}.pdf"
+
+
+def _date_text(d: date) -> str:
+    return f"{d.year}/{d.month}/{d.day}"
+
+
+def _date_preview(d: date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日({WEEKDAYS[d.weekday()]})"
+
+
+def plain_error(err: BaseException, path: str) -> str:
+    """An error from the export in plain words (never a traceback)."""
+    if isinstance(err, DomainError):  # ReportError and the store's errors already say it plainly
+        return str(err)
+    if isinstance(err, OSError):
+        from csirt_tui.report.pdfkit import _plain_os_error
+
+        where = Path(err.filename) if getattr(err, "filename", None) else Path(path or ".")
+        return _plain_os_error(err, where)
+    if isinstance(err, MemoryError):
+        return "メモリが足りないため報告書を作れませんでした"
+    return f"報告書を作れませんでした（{type(err).__name__}: {err}）"
+
+
+class ExportScreen(ModalScreen[Any]):
+    """Export a report. Returns the ExportResult, or None when cancelled."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "export", "出力", priority=True),
+        Binding("f2", "edit_texts", "記載の編集"),
+        Binding("escape", "cancel", "やめる"),
+    ]
+
+    def __init__(self, incident_id: str | None = None, kind: str | None = None) -> None:
+        super().__init__()
+        self.incident_id = incident_id
+        self.kind = kind or ("occurrence" if incident_id else SUMMARY)
+        if not incident_id:
+            self.kind = SUMMARY
+        self.working = False
+        self._pages = 0
+        self._auto_path = ""          # the path we filled in (replaced when the kind changes)
+        self.result = None
+        self._marks: dict[str, tuple[str, bool]] = {}
+
+    # ------------------------------------------------------------ layout
+    def _choices(self) -> list[tuple[str, str]]:
+        return KIND_CHOICES if self.incident_id else [c for c in KIND_CHOICES if c[0] == SUMMARY]
+
+    def compose(self) -> ComposeResult:
+        store = self.app.store
+        incident = None
+        if self.incident_id:
+            try:
+                incident = store.incident(self.incident_id)
+            except DomainError:
+                incident = None
+        if incident is not None and self.kind == "occurrence" and incident.status != "open":
+            self.kind = "closure"
+        today = self.app.now().date()
+        with Vertical(id="export-box"):
+            title = f"報告書を PDF で出力 — {self.incident_id}" if self.incident_id else "委員会向け集計を PDF で出力"
+            yield Label(printable(title), classes="saved-title", markup=False)
+            if incident is not None:
+                about = one_line(f"{incident.intake.get('place') or ''} {incident.intake.get('what') or ''}")
+                yield Static(about, classes="intro one-line", markup=False)
+            yield Label("種類", classes="export-label")
+            with RadioSet(id="export-kind"):
+                for kid, label in self._choices():
+                    yield RadioButton(Text(label), value=(kid == self.kind), name=kid)
+            with Vertical(id="export-period"):
+                with Horizontal(classes="export-row"):
+                    yield Label("期間", classes="export-key")
+                    yield Input(_date_text(fiscal_year_start(today)), id="export-from", compact=True,
+                                classes="export-date")
+                    yield Label(" 〜 ", classes="export-sep")
+                    yield Input(_date_text(today), id="export-to", compact=True, classes="export-date")
+                yield Static("", id="export-period-preview", classes="preview", markup=False)
+            yield Label("保存先", classes="export-label")
+            yield Input("", id="export-path", compact=True)
+            yield Static("", id="export-class", markup=False)
+            with Horizontal(classes="export-row"):
+                yield Label("パスワード", classes="export-key")
+                yield Input("", id="export-password", password=True, compact=True,
+                            placeholder="PDF を開くときのパスワード（記録には残りません）")
+            with Horizontal(classes="export-row"):
+                yield Label("確認", classes="export-key")
+                yield Input("", id="export-confirm", password=True, compact=True, placeholder="もう一度")
+            with Vertical(id="export-waive-box"):
+                yield Label("暗号化しない理由（パスワードなしで出力する場合。記録に残ります）", classes="export-label")
+                yield Input("", id="export-waive", compact=True, placeholder="例: 庁内の施錠された端末でのみ扱うため")
+            yield Static("", id="export-message", markup=False)
+            with Horizontal(id="export-working"):
+                yield ProgressBar(total=None, show_eta=False, show_percentage=False, id="export-progress")
+                yield Static("", id="export-progress-text", markup=False)
+            with Horizontal(classes="buttons"):
+                yield Button("出力 (Ctrl+S)", id="export-go", variant="primary", compact=True)
+                yield Button("記載の編集 (F2)", id="export-edit", compact=True)
+                yield Button("やめる (Esc)", id="export-cancel", compact=True)
+            yield Static("", id="export-hint", classes="hint", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#export-working").display = False
+        self._kind_changed()
+        self._period_preview()
+        self.query_one("#export-path", Input).focus()
+
+    # ------------------------------------------------------------ state
+    def _mark(self) -> tuple[str, bool]:
+        """(classification mark, encryption required) for the chosen kind (read once per kind)."""
+        key = SUMMARY if self.kind == SUMMARY else "form1"
+        if key not in self._marks:
+            self._marks[key] = self._read_mark()
+        return self._marks[key]
+
+    def _read_mark(self) -> tuple[str, bool]:
+        from csirt_tui.report.content import classification_of
+
+        store = self.app.store
+        incident = None
+        if self.kind != SUMMARY and self.incident_id:
+            try:
+                incident = store.incident(self.incident_id)
+            except DomainError:
+                incident = None
+        return classification_of(store.profile, incident)
+
+    def _period(self) -> tuple[date, date]:
+        """The summary period as typed (raises ValueError with a plain message)."""
+        now = self.app.now()
+        out = []
+        for wid, name in (("#export-from", "期間の始め"), ("#export-to", "期間の終わり")):
+            text = self.query_one(wid, Input).value
+            if not text.strip():
+                raise ValueError(f"{name}を入力してください")
+            try:
+                out.append(parse_time(text, now, future_tolerance=None).date())
+            except TimeParseError as err:
+                raise ValueError(f"{name}: {one_line(str(err))}") from None
+        start, end = out
+        if start > end:
+            raise ValueError("期間の始めが終わりより後になっています")
+        return start, end
+
+    def _default_path(self) -> str:
+        from csirt_tui.report.export import default_report_path, form1_filename
+
+        store = self.app.store
+        now = self.app.now()
+        try:
+            if self.kind == SUMMARY:
+                try:
+                    start, end = self._period()
+                except ValueError:
+                    start = end = now.date()
+                try:  # the summary module names its files; ours until it is there
+                    from csirt_tui.report.summary import summary_filename as named
+                except ImportError:
+                    named = summary_filename
+                name = named(start, end, now)
+            else:
+                name = form1_filename(self.incident_id, self.kind, now)
+            return str(default_report_path(store, name))
+        except OSError:  # reports/ could not be made: the operator types a path
+            return ""
+
+    def _refresh_path(self) -> None:
+        path = self.query_one("#export-path", Input)
+        if path.value in ("", self._auto_path):
+            self._auto_path = self._default_path()
+            path.value = self._auto_path
+            path.cursor_position = len(path.value)
+
+    def _kind_changed(self) -> None:
+        self.query_one("#export-period").display = self.kind == SUMMARY
+        self.query_one("#export-edit", Button).display = self.kind != SUMMARY
+        self.query_one("#export-hint", Static).update(
+            "Enter / Ctrl+S 出力   " + ("" if self.kind == SUMMARY else "F2 原因・被害・対策などの記載   ")
+            + "Esc やめる   Tab 次の項目")
+        self._refresh_path()
+        self._show_class()
+
+    def _show_class(self) -> None:
+        mark, required = self._mark()
+        note = self.query_one("#export-class", Static)
+        password = self.query_one("#export-password", Input).value
+        if required:
+            note.update(printable(f"{mark}: 暗号化が必要です（水戸 3(2)キ）"
+                                  + ("" if password else "\n→ パスワードを指定するか、暗号化しない理由を記入してください")))
+        else:
+            note.update(printable(f"{mark}: 暗号化は任意です（パスワードを指定すれば暗号化します）"))
+        note.set_class(required, "required")
+        waive = self.query_one("#export-waive-box")
+        if waive.display != (required and not password):
+            waive.display = required and not password
+
+    def _say(self, message: str, *, error: bool = True) -> None:
+        box = self.query_one("#export-message", Static)
+        box.update(printable(message))
+        box.set_class(error and bool(message), "error")
+
+    @on(RadioSet.Changed, "#export-kind")
+    def _kind_chosen(self, event: RadioSet.Changed) -> None:
+        self.kind = event.pressed.name or self.kind
+        self._say("")
+        self._kind_changed()
+
+    @on(Input.Changed, "#export-password")
+    def _password_changed(self) -> None:
+        self._show_class()
+
+    @on(Input.Changed, "#export-from")
+    @on(Input.Changed, "#export-to")
+    def _period_preview(self) -> None:
+        target = self.query_one("#export-period-preview", Static)
+        try:
+            start, end = self._period()
+        except ValueError as err:
+            target.update("✘ " + one_line(str(err)))
+            target.add_class("error")
+            return
+        target.remove_class("error")
+        target.update(f"→ {_date_preview(start)} 〜 {_date_preview(end)}（{to_wareki(start)} 〜 {to_wareki(end)}）")
+        if self.kind == SUMMARY:
+            self._refresh_path()
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_export()
+
+    @on(Button.Pressed, "#export-go")
+    def _go(self) -> None:
+        self.action_export()
+
+    @on(Button.Pressed, "#export-edit")
+    def _edit(self) -> None:
+        self.action_edit_texts()
+
+    @on(Button.Pressed, "#export-cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
+
+    # ------------------------------------------------------------ export
+    def action_export(self) -> None:
+        if self.working:
+            return
+        password = self.query_one("#export-password", Input).value
+        confirm = self.query_one("#export-confirm", Input).value
+        waive = self.query_one("#export-waive", Input).value
+        path = self.query_one("#export-path", Input).value
+        if password and password != confirm:
+            self._say("パスワードが確認欄と一致しません。もう一度入力してください" if confirm
+                      else "確認のため、パスワードを「確認」にもう一度入力してください")
+            self.query_one("#export-confirm" if not confirm else "#export-password", Input).focus()
+            return
+        if not path.strip():
+            self._say("保存先を指定してください")
+            self.query_one("#export-path", Input).focus()
+            return
+        from csirt_tui.report.export import encryption_problem
+
+        mark, required = self._mark()
+        problem = encryption_problem(required, password, waive, mark)
+        if problem:
+            self._say(problem)
+            self.query_one("#export-password", Input).focus()
+            return
+        job: dict[str, Any] = {"kind": self.kind, "path": path, "waive": "" if password else waive}
+        if self.kind == SUMMARY:
+            try:
+                job["start"], job["end"] = self._period()
+            except ValueError as err:
+                self._say(str(err))
+                self.query_one("#export-from", Input).focus()
+                return
+        self._start(job, password)
+
+    def _start(self, job: dict[str, Any], password: str) -> None:
+        self.working = True
+        self._pages = 0
+        self._say("")
+        self.query_one("#export-working").display = True
+        self.query_one("#export-progress-text", Static).update("作成中…")
+        for wid in ("#export-go", "#export-edit"):
+            self.query_one(wid, Button).disabled = True
+        # The password goes to the worker in a one-shot box the worker empties: it is not
+        # kept on the screen or in the worker object once the worker has started.
+        box = [password or None]
+        self.run_worker(lambda: self._make(job, box), thread=True, exclusive=True,
+                        group="export", exit_on_error=False, description="報告書の出力")
+
+    def _make(self, job: dict[str, Any], box: list[str | None]) -> None:
+        """Worker thread: make the PDF, put the export on the record."""
+        password = box.pop()
+        app = self.app
+        store, operator = app.store, app.operator
+
+        def progress(kind: str) -> None:
+            app.call_from_thread(self._progress)
+
+        try:
+            if job["kind"] == SUMMARY:
+                try:
+                    from csirt_tui.report.summary import export_summary
+                except ImportError:
+                    raise DomainError("委員会向け集計の出力は、この版ではまだ使えません") from None
+                result = export_summary(store, job["path"], start=job["start"], end=job["end"], operator=operator,
+                                        password=password, waive_reason=job["waive"], on_progress=progress)
+            else:
+                from csirt_tui.report.export import export_form1
+
+                result = export_form1(store, self.incident_id, job["path"], operator=operator, variant=job["kind"],
+                                      password=password, waive_reason=job["waive"], on_progress=progress)
+        except Exception as err:  # shown in plain words; never a traceback, never the password
+            password = None
+            message = plain_error(err, job["path"])
+            app.call_from_thread(self._failed, message)
+            return
+        password = None
+        app.call_from_thread(self._finished, result, bool(job["waive"].strip()))
+
+    def _progress(self) -> None:
+        self._pages += 1
+        self.query_one("#export-progress-text", Static).update(f"作成中… {self._pages} ページ目")
+
+    def _stop_working(self) -> None:
+        self.working = False
+        self.query_one("#export-working").display = False
+        for wid in ("#export-go", "#export-edit"):
+            self.query_one(wid, Button).disabled = False
+
+    def _failed(self, message: str) -> None:
+        self._stop_working()
+        self._say(message)
+        self.query_one("#export-path", Input).focus()
+
+    def _finished(self, result, waived: bool = False) -> None:
+        self._stop_working()
+        self._clear_secrets()
+        self.result = result
+        how = "暗号化あり（AES-256）" if result.encrypted else (
+            "暗号化なし（理由を記録しました）" if waived else "暗号化なし")
+        self.app.notify(printable(f"報告書を出力しました: {result.path}\n{result.pages} ページ、{how}"),
+                        title="報告書", markup=False, timeout=15)
+        warning = getattr(result, "warning", None)
+        if warning:
+            self.app.notify(printable(warning), title="報告書のフォント", severity="warning", markup=False,
+                            timeout=30)
+        self.dismiss(result)
+
+    def _clear_secrets(self) -> None:
+        for wid in ("#export-password", "#export-confirm"):
+            for widget in self.query(wid):
+                widget.value = ""
+
+    def action_cancel(self) -> None:
+        if self.working:
+            self.notify("出力中です。終わるまでお待ちください", severity="warning")
+            return
+        self._clear_secrets()
+        self.dismiss(None)
+
+    # ------------------------------------------------------------ the free-text parts
+    def action_edit_texts(self) -> None:
+        if self.working or not self.incident_id or self.kind == SUMMARY:
+            return
+        self.app.push_screen(ReportTextsScreen(self.incident_id))
+
+
+# ---------------------------------------------------------------------------
+# 記載の編集
+
+
+def _parts(store, incident_id: str, now) -> dict[str, dict[str, Any]]:
+    """For each REPORT_FIELDS id: {label, text (the handler's, or None), auto (lines from the record)}."""
+    from csirt_tui.report.content import REPORT_FIELDS, form1_content, report_edits
+
+    inc = store.incident(incident_id)
+    edits = report_edits(inc)
+    auto: dict[str, list[str]] = {}
+    form = form1_content(store.profile, inc, now, "occurrence")
+    for section in form.sections:
+        for part in section.parts:
+            if part.field:
+                auto[part.field] = list(part.auto)
+    if inc.type_id:  # the opening names the incident type unless the handler writes it
+        types = {t["id"]: t.get("label", t["id"]) for t in store.profile.incident_types}
+        auto["summary"] = [types.get(inc.type_id, inc.type_id)]
+    out = {}
+    for fid, label in REPORT_FIELDS.items():
+        text = edits.get(fid, {}).get("text")
+        out[fid] = {"label": label, "text": text, "auto": auto.get(fid, []),
+                    "who": edits.get(fid, {}).get("operator"), "seq": edits.get(fid, {}).get("seq")}
+    return out
+
+
+class ReportTextsScreen(ModalScreen[None]):
+    """The parts of 報告様式1 the handler may write: pick one (Enter) to edit it."""
+
+    BINDINGS = [Binding("escape", "close", "閉じる")]
+
+    def __init__(self, incident_id: str) -> None:
+        super().__init__()
+        self.incident_id = incident_id
+        self.parts: dict[str, dict[str, Any]] = {}
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="texts-box"):
+            yield Label(printable(f"報告様式1の記載 — {self.incident_id}"), classes="saved-title", markup=False)
+            yield Static("原因・被害・再発防止策などを書いておくと報告書に入ります（保存するたびに記録に残ります）。"
+                         "空のままの欄は手書き用の空欄として印刷されます。", classes="intro", markup=False)
+            yield OptionList(id="texts-list")
+            yield Static("Enter 編集   Esc 閉じる", classes="hint", markup=False)
+
+    def on_mount(self) -> None:
+        self.reload()
+        self.query_one("#texts-list", OptionList).focus()
+
+    def reload(self, keep: str | None = None) -> None:
+        try:
+            self.parts = _parts(self.app.store, self.incident_id, self.app.now())
+        except DomainError as err:
+            self.notify(one_line(str(err)), severity="error", markup=False)
+            return
+        lst = self.query_one("#texts-list", OptionList)
+        lst.clear_options()
+        for fid, p in self.parts.items():
+            prompt = Text(one_line(p["label"]), style="bold")
+            if (p["text"] or "").strip():
+                prompt.append("\n  " + one_line(p["text"], 80))
+            elif p["auto"]:
+                prompt.append("\n  記録から: " + one_line(" / ".join(p["auto"]), 70), style="dim")
+            else:
+                prompt.append("\n  " + BLANK, style="dim")
+            lst.add_option(Option(prompt, id=fid))
+        if keep:
+            lst.highlighted = lst.get_option_index(keep)
+        elif lst.option_count:
+            lst.highlighted = 0
+
+    @on(OptionList.OptionSelected, "#texts-list")
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        fid = event.option.id
+        p = self.parts[fid]
+        self.app.push_screen(ReportTextScreen(self.incident_id, fid, p["label"], p["text"] or "", p["auto"]),
+                             lambda text: self._save(fid, text))
+
+    def _save(self, fid: str, text: str | None) -> None:
+        if text is None:
+            return
+        from csirt_tui.report.content import set_report_text
+
+        try:
+            entry = set_report_text(self.app.store, self.incident_id, fid, text, operator=self.app.operator)
+        except (DomainError, OSError) as err:
+            message = plain_error(err, "") if isinstance(err, OSError) else str(err)
+            self.notify(f"記録できませんでした: {one_line(message)}", severity="error", markup=False)
+            return
+        if entry is None:
+            self.notify("変更はありません（記録していません）", markup=False)
+        else:
+            self.notify(f"{entry.id} 記載を記録しました", markup=False)
+        self.reload(keep=fid)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class ReportTextScreen(ModalScreen[str | None]):
+    """Write one part of 報告様式1 (kept exactly as typed). Returns the text, or None."""
+
+    BINDINGS = [Binding("ctrl+s", "save", "保存", priority=True), Binding("escape", "cancel", "やめる")]
+
+    def __init__(self, incident_id: str, field_id: str, label: str, text: str, auto: list[str]) -> None:
+        super().__init__()
+        self.incident_id = incident_id
+        self.field_id = field_id
+        self.label = label
+        self.text = text
+        self.auto = auto
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="text-box"):
+            yield Label(printable(self.label), classes="saved-title", markup=False)
+            if self.auto:
+                intro = ("書かない場合に入る内容:" if self.field_id == "summary"
+                         else "記録から自動で入る内容（ここに書いた内容はその後に続けて印刷されます）:")
+                yield Static(printable(intro + "\n" + "\n".join(self.auto)), classes="auto", markup=False)
+            yield TextArea(self.text, id="report-text", soft_wrap=True, tab_behavior="focus")
+            yield Static("Ctrl+S 保存（記録に残ります）   Esc やめる   空にして保存すると手書き欄に戻ります",
+                         classes="hint", markup=False)
+
+    def on_mount(self) -> None:
+        area = self.query_one("#report-text", TextArea)
+        area.focus()
+        area.move_cursor(area.document.end)
+
+    def action_save(self) -> None:
+        self.dismiss(self.query_one("#report-text", TextArea).text)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
