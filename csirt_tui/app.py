@@ -14,6 +14,9 @@ from .resources import assets_dir
 from .store import Store, resolve_store_dir
 
 
+BACKUP_DELAY = 3.0  # seconds after start
+
+
 class CsirtDeskApp(App):
     """csirt-desk: the incident desk."""
 
@@ -42,12 +45,16 @@ class CsirtDeskApp(App):
 
         self.push_screen(DashboardScreen())
         if self.backups:
-            self.run_worker(lambda: self.store.backup("open"), thread=True, exit_on_error=False)
+            # a full copy: start it once the dashboard is up, not during the first paint
+            self.set_timer(BACKUP_DELAY, self._backup_on_open)
         drafts = self.store.list_drafts()
         if drafts:  # a call was cut by a crash or a closed terminal: offer to go on with it
             from screens.resume import ResumeDraftScreen
 
             self.push_screen(ResumeDraftScreen(drafts), self._resume_answer)
+
+    def _backup_on_open(self) -> None:
+        self.run_worker(lambda: self.store.backup("open"), thread=True, exit_on_error=False)
 
     def _resume_answer(self, draft_id: str | None) -> None:
         if draft_id:
