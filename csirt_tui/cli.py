@@ -58,6 +58,30 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("text")
     s.add_argument("--at", metavar="TIME", help="出来事の時刻 (例: 14:30, 今朝9時)")
 
+    # allow_abbrev=False: "--password x" must not be taken for "--password-file x"
+    s = sub.add_parser("export", help="報告様式1 を PDF に出力する (出力は記録に残ります)", allow_abbrev=False)
+    s.add_argument("id")
+    s.add_argument("--pdf", required=True, metavar="PATH", help="出力先のファイル (…pdf)")
+    _report_options(s)
+    s.add_argument("--kind", choices=("occurrence", "closure"), default="occurrence",
+                   help="occurrence=発生報告 (既定), closure=収束報告")
+
+    s = sub.add_parser("summary", help="期間のインシデント集計 (委員会向け) を PDF に出力する", allow_abbrev=False)
+    s.add_argument("--from", dest="start", required=True, metavar="DATE", help="期間の初日 (例: 2026-11-01, 令和8年11月1日)")
+    s.add_argument("--to", dest="end", required=True, metavar="DATE", help="期間の末日 (その日を含む。年を省くと今年)")
+    s.add_argument("--pdf", required=True, metavar="PATH", help="出力先のファイル (…pdf)")
+    _report_options(s)
+
+    from .report.content import REPORT_FIELDS
+
+    s = sub.add_parser("report-text", help="報告様式1 の記載 (原因・被害・対応など) を記録する")
+    s.add_argument("id")
+    s.add_argument("field", choices=list(REPORT_FIELDS), metavar="FIELD",
+                   help="項目: " + ", ".join(f"{k}（{v.split('（')[0]}）" for k, v in REPORT_FIELDS.items()))
+    g = s.add_mutually_exclusive_group(required=True)
+    g.add_argument("--text", metavar="TEXT", help="記載する文 (そのまま記録します)")
+    g.add_argument("--file", metavar="FILE", help="記載を書いた UTF-8 ファイル、または - で標準入力")
+
     sub.add_parser("verify", help="全ファイルとハッシュチェーンを検査する")
     sub.add_parser("backup", help="バックアップを作る")
     s = sub.add_parser("restore", help="バックアップから復元する (現在のファイルは退避)")
@@ -65,6 +89,24 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--list", action="store_true", help="バックアップの一覧")
     sub.add_parser("reindex", help="一覧用の索引を記録から作り直す")
     return p
+
+
+class _RefusePassword(argparse.Action):
+    """``--password VALUE`` on the command line: refused without echoing the value
+    (argparse would print an unknown option's value in its message)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        parser.error("パスワードはコマンド行に書けません（他の利用者やシェルの履歴から見えます）。"
+                     "--password-file FILE（または - で標準入力）を使ってください")
+
+
+def _report_options(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--password", nargs="?", action=_RefusePassword, help=argparse.SUPPRESS)
+    s.add_argument("--password-file", metavar="FILE",
+                   help="PDF のパスワードを 1 行目に書いたファイル、または - で標準入力 (コマンド行には書かない)")
+    s.add_argument("--waive-reason", metavar="TEXT", default="",
+                   help="機密性2以上を暗号化せずに出力する理由 (記録に残ります)")
+    s.add_argument("--font", metavar="PATH", help="日本語フォント (TrueType。.ttc は PATH#番号)")
 
 
 def _version() -> str:
@@ -212,6 +254,118 @@ def cmd_log(args) -> int:
     return 0
 
 
+def _read_text_file(name: str, what: str) -> str:
+    """The whole text of ``name`` (UTF-8, a BOM dropped; ``-`` = stdin)."""
+    if name == "-":
+        return sys.stdin.read()
+    try:
+        with open(name, encoding="utf-8-sig", newline="") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        raise DomainError(f"{what} {name}: ファイルがありません") from None
+    except IsADirectoryError:
+        raise DomainError(f"{what} {name}: フォルダです。ファイルを指定してください") from None
+    except PermissionError:
+        raise DomainError(f"{what} {name}: 読む権限がありません") from None
+    except UnicodeDecodeError:
+        raise DomainError(f"{what} {name}: UTF-8 のテキストとして読めません") from None
+    except OSError as err:
+        raise DomainError(f"{what} {name}: 読めません（{err.strerror or err}）") from None
+
+
+def _strip_newline(line: str) -> str:
+    """``line`` without its line terminator (only that: spaces are part of it)."""
+    for end in ("\r\n", "\n", "\r"):
+        if line.endswith(end):
+            return line[: -len(end)]
+    return line
+
+
+def read_password(name: str | None) -> str | None:
+    """The PDF password: the first line of the file ``name`` without its newline
+    (``-`` = stdin; asked without echo when stdin is a terminal). Never taken from
+    the command line, never printed; errors name the file, not its content."""
+    if name is None:
+        return None
+    if name == "-" and sys.stdin is not None and sys.stdin.isatty():
+        password = getpass.getpass("PDF のパスワード: ")
+    elif name == "-":
+        password = _strip_newline(sys.stdin.readline())
+    else:
+        first = _read_text_file(name, "--password-file").split("\n", 1)[0]
+        password = first[:-1] if first.endswith("\r") else first
+    if not password:
+        raise DomainError("--password-file: パスワードが空です（1 行目に書いてください）")
+    return password
+
+
+def _report_done(result, what: str, waive_reason: str) -> None:
+    if result.encrypted:
+        how = "暗号化あり（AES-256）"
+    elif waive_reason.strip():
+        how = f"暗号化なし（理由: {_one_line(waive_reason)}）"
+    else:
+        how = "暗号化なし"
+    print(f"{what}を出力しました: {_plain(str(result.path))}")
+    print(f"{result.pages} ページ、{_plain(result.classification)}、{how}")
+    if result.entry is not None:
+        print(f"記録: {result.entry.id}")
+    if result.warning:
+        print(f"csirt-desk: 注意: {_one_line(result.warning)}", file=sys.stderr)
+
+
+def cmd_export(args) -> int:
+    from .report.export import export_form1
+
+    password = read_password(args.password_file)
+    store = _store(args, create=False)
+    result = export_form1(store, args.id, args.pdf, operator=operator_name(args), variant=args.kind,
+                          password=password, waive_reason=args.waive_reason or "", font=args.font)
+    _report_done(result, "報告様式1", args.waive_reason or "")
+    return 0
+
+
+def _parse_day(text: str, option: str, now):
+    from .timeparse import TimeParseError, parse_time
+
+    try:
+        return parse_time(text, now, future_tolerance=None).date()
+    except TimeParseError as err:
+        raise DomainError(f"{option}: {err}") from None
+
+
+def cmd_summary(args) -> int:
+    from .report.summary import export_summary
+
+    store = _store(args, create=False)
+    start = _parse_day(args.start, "--from", store.now())
+    end = _parse_day(args.end, "--to", store.now())
+    if end < start:
+        raise DomainError(f"--to の日付 ({end:%Y-%m-%d}) が --from ({start:%Y-%m-%d}) より前です")
+    password = read_password(args.password_file)
+    result = export_summary(store, args.pdf, start=start, end=end, operator=operator_name(args),
+                            password=password, waive_reason=args.waive_reason or "", font=args.font)
+    _report_done(result, f"集計（{start:%Y-%m-%d}〜{end:%Y-%m-%d}）", args.waive_reason or "")
+    return 0
+
+
+def cmd_report_text(args) -> int:
+    from .report.content import set_report_text
+
+    if args.text is not None:
+        text = args.text
+    else:
+        text = _read_text_file(args.file, "--file")
+        text = _strip_newline(text)  # the file's last line terminator is not part of the text
+    store = _store(args, create=False)
+    entry = set_report_text(store, args.id, args.field, text, operator=operator_name(args))
+    if entry is None:
+        print("変更はありません（記録済みの記載と同じ、または空です）")
+    else:
+        print(entry.id)
+    return 0
+
+
 def cmd_verify(args) -> int:
     store = _store(args, create=False)
     report = store.verify()
@@ -258,7 +412,8 @@ def cmd_tui(args) -> int:
 COMMANDS = {
     "profiles": cmd_profiles, "demo": cmd_demo, "intake": cmd_intake, "list": cmd_list,
     "show": cmd_show, "log": cmd_log, "verify": cmd_verify, "backup": cmd_backup,
-    "restore": cmd_restore, "reindex": cmd_reindex, None: cmd_tui,
+    "restore": cmd_restore, "reindex": cmd_reindex, "export": cmd_export, "summary": cmd_summary,
+    "report-text": cmd_report_text, None: cmd_tui,
 }
 
 

@@ -11,8 +11,8 @@ from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, HRFlowable, KeepTogether, LongTable, Spacer
 
 from .content import BLANK_NOTE, VARIANTS, Form1, Part, RecordRow
-from .pdfkit import (PAGE, MARGIN_X, FontChoice, Styles, build_pdf, chunks, fixed, make_styles, para,
-                     table_style_commands)
+from .pdfkit import (MARGIN_BOTTOM, MARGIN_TOP, PAGE, MARGIN_X, FontChoice, Styles, build_pdf, chunks, fixed,
+                     make_styles, para, table_style_commands)
 
 # An entry longer than this is split over several rows of the record table
 # (each row must fit on a page); beyond RECORD_TEXT_LIMIT the rest is left out
@@ -21,6 +21,25 @@ ROW_CHARS = 1500
 RECORD_TEXT_LIMIT = 60_000
 
 COLUMNS = (("日時", 28 * mm), ("担当者", 22 * mm), ("種類", 24 * mm))
+
+# No row is split inside (a split row puts a repeated header in the middle of a
+# page): a text taller than this is cut into several rows, so every row fits on
+# a page under the header.
+MAX_CELL_HEIGHT = (PAGE[1] - MARGIN_TOP - MARGIN_BOTTOM) * 0.75
+
+
+def _text_cells(text: str, st: Styles, width: float) -> list:
+    """The 内容 cells of one entry: pieces of ROW_CHARS, and a piece with many
+    lines cut where it reaches MAX_CELL_HEIGHT."""
+    out: list = []
+    for piece in list(chunks(text, ROW_CHARS)) or [""]:
+        cell = para(piece, st.cell)
+        if len(piece) > 200 or piece.count("\n") > 20:  # only these can be that tall
+            while cell.wrap(width, 1e9)[1] > MAX_CELL_HEIGHT:
+                first, cell = cell.split(width, MAX_CELL_HEIGHT)[:2]
+                out.append(first)
+        out.append(cell)
+    return out
 
 
 def _blank(st: Styles) -> list:
@@ -54,17 +73,16 @@ def _record_table(rows: list[RecordRow], st: Styles, incident_id: str) -> LongTa
         if len(text) > RECORD_TEXT_LIMIT:
             left_out = len(text) - RECORD_TEXT_LIMIT
             text = text[:RECORD_TEXT_LIMIT]
-        pieces = list(chunks(text, ROW_CHARS)) or [""]
-        for i, piece in enumerate(pieces):
+        for i, cell in enumerate(_text_cells(text, st, text_width - 14)):  # the cell's padding (3 + 11)
             cells = [para(row.when, st.cell), para(row.operator, st.cell), para(row.kind, st.cell)]
             if i:
                 cells = [para(f"（#{row.seq} の続き）", st.cell), para("", st.cell), para("", st.cell)]
-            data.append(cells + [para(piece, st.cell)])
+            data.append(cells + [cell])
         if left_out:
             data.append([para(f"（#{row.seq} の続き）", st.cell), para("", st.cell), para("", st.cell),
                          para(f"……以下 {left_out:,} 文字は報告書では省略しました。全文は記録 #{row.seq} に"
                               f"保存されています（csirt-desk show {incident_id} で表示）。", st.cell)])
-    table = LongTable(data, colWidths=[w for _, w in COLUMNS] + [text_width], repeatRows=1, splitInRow=1)
+    table = LongTable(data, colWidths=[w for _, w in COLUMNS] + [text_width], repeatRows=1)
     table.setStyle(table_style_commands())
     return table
 

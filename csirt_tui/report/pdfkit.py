@@ -14,6 +14,7 @@ import errno
 import io
 import os
 import re
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -93,7 +94,8 @@ def _register_ttf(path: str, index: int) -> str:
     name = f"CsirtJP{len(_registered)}"
     try:
         font = TTFont(name, path, subfontIndex=index)
-    except TTFError as err:  # e.g. "postscript outlines are not supported"
+    # e.g. "postscript outlines are not supported"; a truncated or damaged file raises struct.error
+    except (TTFError, struct.error, ValueError, IndexError, KeyError) as err:
         raise ReportError(f"{path}: このフォントは埋め込めません（{err}）") from None
     except OSError as err:
         raise ReportError(f"{path}: フォントを読めません（{err.strerror or err}）") from None
@@ -156,12 +158,36 @@ def find_font(configured: str | os.PathLike | None = None) -> FontChoice:
 
 _NEWLINES = re.compile(r"\r\n|\r|\n")
 
+# textsafe.printable shows controls as U+2400 control pictures (␛ ␀ …) and bidi
+# marks as ⟨U+202E⟩; Japanese fonts (IPAex, MS ゴシック) have none of those
+# glyphs, so a PDF would show identical .notdef boxes. In a PDF they are
+# written with characters every JIS font has.
+_CONTROL_NAMES = ("NUL SOH STX ETX EOT ENQ ACK BEL BS HT LF VT FF CR SO SI DLE DC1 DC2 DC3 DC4 NAK SYN ETB "
+                  "CAN EM SUB ESC FS GS RS US").split()
+_PDF_VISIBLE = {0x2400 + i: f"〔{name}〕" for i, name in enumerate(_CONTROL_NAMES)}
+_PDF_VISIBLE.update({0x2421: "〔DEL〕", 0x27E8: "〈", 0x27E9: "〉", 0xFFFD: "〓"})
 
-def escape(text: Any) -> str:
+
+def _drawable(text: str, font_name: str | None) -> str:
+    """Characters the (TrueType) font has no glyph for, as 〈U+XXXX〉 (emoji, rare
+    scripts): a .notdef box would not say what was typed."""
+    if not font_name:
+        return text
+    face = getattr(pdfmetrics.getFont(font_name), "face", None)
+    cmap = getattr(face, "charToGlyph", None)
+    if not cmap:
+        return text  # the CID font: no cheap way to ask
+    if all(ord(ch) in cmap for ch in set(text) - {"\n", "\r", "\t"}):
+        return text
+    return "".join(ch if ch in "\n\r\t" or ord(ch) in cmap else f"〈U+{ord(ch):04X}〉" for ch in text)
+
+
+def escape(text: Any, font_name: str | None = None) -> str:
     """User text as ReportLab paragraph text that says exactly what was typed:
     markup characters escaped, control/bidi/surrogate characters made visible,
     tabs as spaces, line breaks as ``<br/>``."""
-    s = printable("" if text is None else str(text), keep_newlines=True)
+    s = printable("" if text is None else str(text), keep_newlines=True).translate(_PDF_VISIBLE)
+    s = _drawable(s, font_name)
     s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     s = s.replace("\t", "    ")
     # keep runs of spaces visible (ReportLab collapses them)
@@ -206,7 +232,7 @@ def make_styles(font: FontChoice) -> Styles:
 
 def para(text: Any, style: ParagraphStyle) -> Paragraph:
     """A paragraph of user (or profile) text, never interpreted as markup."""
-    return Paragraph(escape(text), style)
+    return Paragraph(escape(text, style.fontName), style)
 
 
 def fixed(markup: str, style: ParagraphStyle) -> Paragraph:
@@ -348,6 +374,8 @@ def table_style_commands(header_rows: int = 1) -> list[tuple]:
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LEFTPADDING", (0, 0), (-1, -1), 3),
         ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+        # the text column: room for the one ー 、 。 that ReportLab's CJK wrap hangs past the width
+        ("RIGHTPADDING", (-1, header_rows), (-1, -1), 11),
         ("TOPPADDING", (0, 0), (-1, -1), 2),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
     ]
