@@ -160,7 +160,8 @@ class ExportScreen(ModalScreen[Any]):
         self.query_one("#export-working").display = False
         self._kind_changed()
         self._period_preview()
-        self.query_one("#export-path", Input).focus()
+        # the path is filled in already: what the operator types first is the password
+        self.query_one("#export-password", Input).focus()
 
     # ------------------------------------------------------------ state
     def _mark(self) -> tuple[str, bool]:
@@ -306,9 +307,9 @@ class ExportScreen(ModalScreen[Any]):
         confirm = self.query_one("#export-confirm", Input).value
         waive = self.query_one("#export-waive", Input).value
         path = self.query_one("#export-path", Input).value
-        if password and password != confirm:
-            self._say("パスワードが確認欄と一致しません。もう一度入力してください" if confirm
-                      else "確認のため、パスワードを「確認」にもう一度入力してください")
+        if (password or confirm) and password != confirm:
+            self._say("パスワードが確認欄と一致しません。もう一度入力してください" if confirm and password
+                      else "パスワードを「パスワード」と「確認」の両方に入力してください")
             self.query_one("#export-confirm" if not confirm else "#export-password", Input).focus()
             return
         if not path.strip():

@@ -77,9 +77,9 @@ def test_export_with_a_password_writes_an_encrypted_pdf_and_records_it(store_dir
             mark = str(screen.query_one("#export-class", Static).render())
             assert "機密性2: 暗号化が必要です（水戸 3(2)キ）" in mark
             assert screen.query_one("#export-waive-box").display  # no password yet: the waiver is offered
-            # keyboard only: Tab to the password, type it, Tab, type it again, Enter
-            assert app.focused is screen.query_one("#export-path", Input)
-            await pilot.press("tab")
+            # keyboard only: the dialog opens on the password (the path is filled in): type it, Tab,
+            # type it again, Enter
+            assert app.focused is screen.query_one("#export-password", Input)
             await pilot.press(*PASSWORD)
             assert not screen.query_one("#export-waive-box").display
             await pilot.press("tab")
@@ -266,3 +266,25 @@ def test_committee_summary_from_the_palette_command(store_dir):
     asyncio.run(scenario())
     assert PdfReader(state["path"]).is_encrypted
     assert not any(PASSWORD.encode() in data for data in _store_bytes(store_dir))
+
+
+def test_a_password_typed_only_in_the_confirm_field_is_not_a_waiver(store_dir):
+    """Password empty, confirm filled and a reason typed: refused (the operator was
+    typing a password into the wrong fields); nothing is written or recorded."""
+    store, clock, incident_id = _setup(store_dir)
+
+    async def scenario():
+        app = _app(store, clock)
+        async with app.run_test(size=(120, 45)) as pilot:
+            screen = await _open_dialog(pilot, app, incident_id)
+            screen.query_one("#export-confirm", Input).value = "secret-1"
+            screen.query_one("#export-waive", Input).value = "secret-1"
+            before = len(store.timeline(incident_id))
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            assert "両方に入力" in str(screen.query_one("#export-message", Static).render())
+            assert app.screen is screen
+            assert len(store.timeline(incident_id)) == before
+            assert not list((store.root / "reports").glob("*.pdf")) if (store.root / "reports").exists() else True
+
+    asyncio.run(scenario())
