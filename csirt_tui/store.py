@@ -169,7 +169,7 @@ class Store:
         self.root = root
         self.meta = meta
         self._clock = clock
-        self._lock = FileLock(str(root / ".lock"), timeout=lock_timeout)
+        self._lock = FileLock(str(root / ".lock"), timeout=lock_timeout, mode=FILE_MODE)
         self._profile = None
 
     # ------------------------------------------------------------------ open
@@ -300,10 +300,48 @@ class Store:
         segs = [p for p in idir.iterdir() if _SEGMENT_RE.match(p.name)]
         return sorted(segs, key=lambda p: int(_SEGMENT_RE.match(p.name).group(1)))
 
+    def _record_segments(self, incident_id: str, idir: Path) -> list[Path]:
+        """The segments of a recorded incident, refusing a record with a file missing:
+        numbered 0, 1, 2, … without a gap, and at least the first one."""
+        segs = self._segments(idir)
+        for expect, seg in enumerate(segs):
+            if int(_SEGMENT_RE.match(seg.name).group(1)) != expect:
+                raise StoreCorruptError(idir / f"timeline-{expect:04d}.json",
+                                        "記録の区分ファイルがありません (missing)", newest_backup(self.root))
+        if not segs:
+            if idir.is_dir() or self._indexed(incident_id):
+                raise StoreCorruptError(idir / "timeline-0000.json",
+                                        "記録の区分ファイルがありません (missing)", newest_backup(self.root))
+            raise UnknownIncidentError(f"インシデント {incident_id} はありません")
+        return segs
+
+    def _indexed(self, incident_id: str) -> bool:
+        year, number = parse_incident_id(incident_id)
+        try:
+            data = self._read(self._index_path(year)) or {}
+        except StoreCorruptError:
+            return False
+        return str(number) in (data.get("incidents") or {})
+
     def _read_segment(self, path: Path) -> list[dict[str, Any]]:
         data = self._read(path) or {}
         docs = data.get("timeline", {})
         return [docs[k] for k in sorted(docs, key=int)]
+
+    def incident_stamp(self, incident_id: str) -> tuple:
+        """A cheap fingerprint of one incident's record files: changes when any process appends."""
+        try:
+            segs = self._segments(self._incident_dir(incident_id))
+        except UnknownIncidentError:
+            return ()
+        stamp = []
+        for seg in segs:
+            try:
+                st = seg.stat()
+            except OSError:
+                continue
+            stamp.append((seg.name, st.st_mtime_ns, st.st_size))
+        return tuple(stamp)
 
     def exists(self, incident_id: str) -> bool:
         try:
@@ -312,16 +350,12 @@ class Store:
             return False
 
     def timeline(self, incident_id: str) -> list[TimelineEntry]:
-        segs = self._segments(self._incident_dir(incident_id))
-        if not segs:
-            raise UnknownIncidentError(f"インシデント {incident_id} はありません")
+        segs = self._record_segments(incident_id, self._incident_dir(incident_id))
         return [TimelineEntry.from_dict(doc) for seg in segs for doc in self._read_segment(seg)]
 
     def timeline_tail(self, incident_id: str, count: int) -> tuple[list[TimelineEntry], int]:
         """The newest ``count`` entries (reading only the last segments) and the total number."""
-        segs = self._segments(self._incident_dir(incident_id))
-        if not segs:
-            raise UnknownIncidentError(f"インシデント {incident_id} はありません")
+        segs = self._record_segments(incident_id, self._incident_dir(incident_id))
         docs: list[dict[str, Any]] = []
         for seg in reversed(segs):
             docs[:0] = self._read_segment(seg)
@@ -377,9 +411,7 @@ class Store:
 
     def _append_locked(self, incident_id, idir, kind, text, data, operator, occurred_at,
                        corrects, now) -> TimelineEntry:
-        segs = self._segments(idir)
-        if kind != "intake" and not segs:
-            raise UnknownIncidentError(f"インシデント {incident_id} はありません")
+        segs = self._segments(idir) if kind == "intake" else self._record_segments(incident_id, idir)
         raw = b""
         seg_data: dict[str, Any] = {}
         last = None
@@ -689,7 +721,7 @@ class Store:
         stamp = (clock() if clock else datetime.now()).strftime("%Y%m%dT%H%M%S")
         aside = root / "backups" / f"{stamp}-before-restore"
         try:
-            with FileLock(str(root / ".lock"), timeout=15):
+            with FileLock(str(root / ".lock"), timeout=15, mode=FILE_MODE):
                 for entry in list(root.iterdir()):
                     if entry.name in _SKIP or entry.name.startswith(".tmp") or entry.name.startswith(".store"):
                         continue
@@ -762,8 +794,11 @@ class Store:
         prev = genesis_hash(incident_id)
         expect = 1
         out: list[TimelineEntry] = []
-        for seg in self._segments(idir):
+        for seg_index, seg in enumerate(self._segments(idir)):
             seg_no = int(_SEGMENT_RE.match(seg.name).group(1))
+            if seg_no != seg_index:
+                report.problems.append(f"{idir / f'timeline-{seg_index:04d}.json'}: 記録の区分ファイルがありません (missing)")
+                return None
             try:
                 docs = (read_file(seg) or {}).get("timeline", {})
             except StoreCorruptError:

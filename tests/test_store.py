@@ -379,3 +379,42 @@ def test_a_schema_1_store_gets_its_index_rebuilt(store_dir, clock):
     assert s2.meta["schema"] == 2
     assert s2.list_incidents()[0]["drill"] is False
     assert s2.verify().ok
+
+
+def test_every_file_of_a_used_store_is_private_even_with_umask_0(store_dir, clock, monkeypatch):
+    """A whole working session under the most permissive umask: every folder 0700 and
+    every file 0600, the lock, backups, drafts, roster, export log and reports included;
+    the report password is in none of them."""
+    from datetime import date
+
+    from csirt_tui import roster
+    from csirt_tui.report.export import default_report_path, export_form1
+    from csirt_tui.report.summary import export_summary
+
+    password = "秘密のパスワード-7f3a"
+    old = os.umask(0)
+    try:
+        s = Store.open(store_dir, clock=clock)
+        inc = s.create_incident(sample_intake(), operator="op")
+        s.append(inc.id, "note", "メモ", operator="op")
+        s.save_draft("d1", {"what": "x"}, operator="op")
+        roster.add_person(s, {"name": "試験 花子", "role": "handler", "extension": "1234"}, operator="op")
+        export_form1(s, inc.id, default_report_path(s, inc.id), operator="op", password=password)
+        export_summary(s, s.root / "reports" / "summary.pdf", start=date(2026, 11, 1),
+                       end=date(2026, 11, 30), operator="op", password=password)
+        s.backup("x")
+        clock.advance(seconds=1)
+        Store.restore(store_dir, clock=clock)
+    finally:
+        os.umask(old)
+    seen = 0
+    for dirpath, dirnames, filenames in os.walk(store_dir):
+        assert stat.S_IMODE(os.stat(dirpath).st_mode) == 0o700, dirpath
+        for f in filenames:
+            path = os.path.join(dirpath, f)
+            assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, path
+            with open(path, "rb") as fh:
+                data = fh.read()
+            assert password.encode() not in data, path
+            seen += 1
+    assert seen > 20
