@@ -11,6 +11,7 @@ from textual.widgets import Footer, Header, Static
 from csirt_tui.errors import DomainError
 from csirt_tui.textsafe import printable
 from csirt_tui.views import incident_text_lines
+from screens.timeline import WATCH_SECONDS
 
 
 class IncidentScreen(Screen):
@@ -75,9 +76,16 @@ class IncidentScreen(Screen):
     def on_mount(self) -> None:
         self.action_reload()
         self.query_one("#incident-view").focus()
+        self.set_interval(WATCH_SECONDS, self._watch)
+
+    def _watch(self) -> None:
+        """Another desk (or the CLI) appended to this record: show it."""
+        if self.app.store.incident_stamp(self.incident_id) != self._stamp:
+            self.action_reload()
 
     def action_reload(self) -> None:
         store = self.app.store
+        self._stamp = store.incident_stamp(self.incident_id)
         try:
             lines = incident_text_lines(store.profile, store.incident(self.incident_id))
         except DomainError as err:

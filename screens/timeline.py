@@ -27,6 +27,7 @@ from screens.form import PickerScreen
 
 SHOWN = 100  # newest entries drawn at once ("m" shows 100 more): 5,000 entries open fast
 ALL = "__all__"
+WATCH_SECONDS = 2.0  # how often an open record looks for other writers' entries
 
 
 class NoteScreen(ModalScreen[dict[str, Any] | None]):
@@ -118,11 +119,18 @@ class TimelineScreen(Screen):
         self.query_one("#entries", DataTable).add_column("記録", key="row")
         self.action_reload()
         self.query_one("#entries", DataTable).focus()
+        self.set_interval(WATCH_SECONDS, self._watch)
+
+    def _watch(self) -> None:
+        """Another desk (or the CLI) appended to this record: show it."""
+        if self.app.store.incident_stamp(self.incident_id) != self._stamp:
+            self.action_reload()
 
     # ------------------------------------------------------------ data
     def action_reload(self) -> None:
         # First paint from the newest entries only (the last segments); the whole record,
         # needed by the filters, is read right after, and the chain check runs in a worker.
+        self._stamp = self.app.store.incident_stamp(self.incident_id)
         try:
             self.entries, self.total = self.app.store.timeline_tail(self.incident_id, self.limit)
         except DomainError as err:
@@ -194,7 +202,8 @@ class TimelineScreen(Screen):
 
     def _fill(self) -> None:
         table = self.query_one("#entries", DataTable)
-        keep = table.cursor_row
+        # Keep the operator's place; one on the newest row follows new entries (like tail -f).
+        keep = table.cursor_row if table.row_count and table.cursor_row < table.row_count - 1 else None
         table.clear()
         matching = self._matching()
         shown = matching[-self.limit:]
@@ -203,7 +212,7 @@ class TimelineScreen(Screen):
         hidden = len(matching) - len(shown)
         table.border_subtitle = f"古い {hidden} 件は m で表示" if hidden else ""
         if shown:
-            table.move_cursor(row=min(keep, len(shown) - 1) if keep else len(shown) - 1)
+            table.move_cursor(row=len(shown) - 1 if keep is None else min(keep, len(shown) - 1))
         self._show_detail()
 
     @on(DataTable.RowHighlighted, "#entries")
