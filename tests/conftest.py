@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
 import socket
+import tempfile
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+
+# Child processes (CLI runs, writers, the app in a pseudo-terminal) get no network
+# either: tests/offline/sitecustomize.py refuses it there and logs each attempt in
+# NET_LOG, which the no_network fixture checks after every test.
+NET_LOG = Path(tempfile.mkdtemp(prefix="csirt-desk-netlog-"))
+atexit.register(shutil.rmtree, NET_LOG, True)
+os.environ["CSIRT_DESK_NET_LOG"] = str(NET_LOG)
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    p for p in (str(Path(__file__).with_name("offline")), os.environ.get("PYTHONPATH")) if p)
 
 TZ = ZoneInfo("Asia/Tokyo")
 # A Sunday afternoon, like the examples in the issues.
@@ -29,7 +43,7 @@ class Clock:
 
 @pytest.fixture(autouse=True)
 def no_network(monkeypatch):
-    """Any attempt to reach the network fails the test (the desk works offline)."""
+    """Any attempt to reach the network, in this process or a child, fails the test (the desk works offline)."""
 
     real_connect = socket.socket.connect
 
@@ -43,7 +57,11 @@ def no_network(monkeypatch):
                         lambda *a, **k: (_ for _ in ()).throw(AssertionError(f"network access attempted: {a!r}")))
     monkeypatch.setattr(socket, "getaddrinfo",
                         lambda *a, **k: (_ for _ in ()).throw(AssertionError(f"DNS lookup attempted: {a!r}")))
+    for old in NET_LOG.iterdir():
+        old.unlink()
     yield
+    attempts = [p.read_text(encoding="utf-8") for p in sorted(NET_LOG.iterdir())]
+    assert not attempts, "a child process tried to reach the network:\n" + "\n".join(attempts)
 
 
 @pytest.fixture

@@ -254,18 +254,6 @@ def test_report_text_errors(run, incident, tmp_path):
 # summary
 
 
-def _has_summary() -> bool:
-    try:
-        from csirt_tui.report import summary  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-needs_summary = pytest.mark.skipif(not _has_summary(), reason="csirt_tui.report.summary is not there yet")
-
-
-@needs_summary
 def test_summary_with_japanese_dates_and_a_password(run, incident, tmp_path):
     pw = tmp_path / "pw"
     pw.write_text(PASSWORD + "\n", encoding="utf-8")
@@ -282,7 +270,6 @@ def test_summary_with_japanese_dates_and_a_password(run, incident, tmp_path):
         assert PASSWORD.encode() not in data, path
 
 
-@needs_summary
 @pytest.mark.parametrize("start, end, needle", [
     ("あした", "2026-11-30", "--from"),
     ("2026-11-01", "13/45", "--to"),

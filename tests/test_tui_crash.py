@@ -28,7 +28,7 @@ class Terminal:
     """csirt-desk running in a pty of 120x40."""
 
     def __init__(self, store_dir: Path) -> None:
-        env = dict(os.environ, TERM="xterm-256color", PYTHONPATH=str(ROOT), CSIRT_DESK_OPERATOR="試験 受付",
+        env = dict(os.environ, TERM="xterm-256color", PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""), CSIRT_DESK_OPERATOR="試験 受付",
                    COLUMNS="120", LINES="40")
         env.pop("TEXTUAL", None)
         pid, fd = pty.fork()
