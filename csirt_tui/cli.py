@@ -46,7 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", required=True, metavar="FILE", help="JSON ファイル、または - で標準入力")
 
     s = sub.add_parser("list", help="インシデントの一覧")
-    s.add_argument("--json", action="store_true")
+    fmt = s.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true")
+    fmt.add_argument("--csv", metavar="PATH",
+                     help="CSV (Excel 用: UTF-8 BOM 付き、CRLF) に書き出す。- で標準出力")
     s.add_argument("--all", action="store_true", help="収束・非インシデントも含める")
 
     s = sub.add_parser("show", help="インシデントと記録のすべて")
@@ -214,11 +217,40 @@ def cmd_list(args) -> int:
     if args.json:
         _print_json(rows)
         return 0
+    if args.csv is not None:
+        return _list_csv(store, rows, args.csv)
     from .views import incident_row_cells
 
     prof = store.profile
     for r in rows:
         print("  ".join(_plain(c) for c in incident_row_cells(prof, r, store.now())))
+    return 0
+
+
+def _list_csv(store, rows: list[dict[str, Any]], target: str) -> int:
+    """The list as CSV for a spreadsheet: the text as typed, a cell a spreadsheet would
+    run as a formula guarded with a leading ' (see csvexport). To a file: written
+    atomically, mode 0600. To ``-``: the bytes on stdout; when stdout is a terminal,
+    control characters are shown as symbols instead (a terminal would obey them)."""
+    from .csvexport import incidents_csv, write_csv
+
+    if target == "-":
+        clean = None
+        if sys.stdout.isatty():
+            from .textsafe import printable
+
+            clean = printable
+        payload = incidents_csv(store.profile, rows, clean=clean)
+        sys.stdout.flush()
+        out = getattr(sys.stdout, "buffer", None)
+        if out is None:  # a text-only stream (e.g. replaced in tests)
+            sys.stdout.write(payload.decode("utf-8"))
+        else:
+            out.write(payload)
+            out.flush()
+        return 0
+    path = write_csv(target, incidents_csv(store.profile, rows))
+    print(f"{len(rows)} 件を CSV に書き出しました: {_plain(str(path))}")
     return 0
 
 

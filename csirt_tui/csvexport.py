@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any, Iterable
+import os
+import re
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -23,14 +27,18 @@ INCIDENT_COLUMNS = (
 
 
 def guard(value: Any) -> str:
+    """The cell text for ``value``: a leading ``'`` when a spreadsheet would run it.
+    Text that already starts with ``'`` before a formula character (``'=1``) gets one
+    too, so that :func:`unguard` gives back exactly what was typed (and the
+    spreadsheet shows it)."""
     text = "" if value is None else str(value)
-    if text.startswith(FORMULA_START):
+    if text.lstrip("'").startswith(FORMULA_START):
         return "'" + text
     return text
 
 
 def unguard(text: str) -> str:
-    if text.startswith("'") and text[1:].startswith(FORMULA_START):
+    if text.startswith("'") and text.lstrip("'").startswith(FORMULA_START):
         return text[1:]
     return text
 
@@ -44,14 +52,20 @@ def to_csv(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> bytes:
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _safe(text: str) -> str:
-    # a lone surrogate (kept verbatim in the store) cannot be written as UTF-8
-    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace") if any(
-        "\ud800" <= ch <= "\udfff" for ch in text) else text
+    # a lone surrogate (kept verbatim in the store) cannot be written as UTF-8: one U+FFFD each
+    return _SURROGATE.sub("\ufffd", text)
 
 
-def incidents_csv(profile, rows: list[dict[str, Any]]) -> bytes:
-    """The incident list (index rows) as CSV: labels in Japanese, text as typed."""
+def incidents_csv(profile, rows: list[dict[str, Any]], *, clean: Callable[[str], str] | None = None) -> bytes:
+    """The incident list (index rows) as CSV: labels in Japanese, text as typed.
+
+    ``clean`` is applied to every cell first (e.g. ``textsafe.printable`` when the
+    CSV goes to a terminal rather than to a file); by default nothing is changed
+    but lone surrogates, which UTF-8 cannot hold (written as U+FFFD)."""
     from .model import STATUS_LABELS
     from .views import level_label, phase_label, type_label
 
@@ -64,5 +78,14 @@ def incidents_csv(profile, rows: list[dict[str, Any]]) -> bytes:
             r.get("reporter") or "", r.get("summary") or "",
         ]
 
+    fix = (lambda c: _safe(clean(c))) if clean else _safe
     return to_csv([label for _, label in INCIDENT_COLUMNS],
-                  ([_safe(str(c)) for c in cells(r)] for r in rows))
+                  ([fix(str(c)) for c in cells(r)] for r in rows))
+
+
+def write_csv(path: str | os.PathLike, payload: bytes) -> Path:
+    """Write a CSV file atomically (the old file or the new one, never half), mode 0600
+    (it holds what callers reported). Problems are a DomainError in plain words."""
+    from .fileout import write_private
+
+    return write_private(path, payload, "csv")

@@ -37,6 +37,28 @@ def printable(text: str, *, keep_newlines: bool = True) -> str:
     return out
 
 
+_PICTURE = re.compile("[\x00-\x1f\x7f-\x9f" + _BIDI + "\ud800-\udfff]")
+
+
+def control_pictures(text: str, keep: str = "") -> str:
+    """``text`` with every character a terminal would obey replaced by one visible
+    character, so that it has the same length (for an editor: the cursor and the
+    selection stay on the same characters): C0 controls as ␀ … ␟, DEL as ␡, C1
+    controls, bidi controls and lone surrogates as U+FFFD. Characters in ``keep``
+    (e.g. a tab the editor lays out itself) are left as they are."""
+
+    def one(m: re.Match) -> str:
+        ch = m.group()
+        if ch in keep:
+            return ch
+        code = ord(ch)
+        if code < 0x20:
+            return chr(0x2400 + code)
+        return "\u2421" if code == 0x7F else "\ufffd"
+
+    return _PICTURE.sub(one, text or "")
+
+
 def one_line(text: str, width: int | None = None) -> str:
     """A single display line, shortened with … to ``width`` characters."""
     out = printable(text, keep_newlines=False).replace("\r", "")

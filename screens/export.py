@@ -35,6 +35,7 @@ from textual.widgets.option_list import Option
 from csirt_tui.errors import DomainError
 from csirt_tui.textsafe import one_line, printable
 from csirt_tui.timeparse import TimeParseError, parse_time, to_wareki
+from screens.form import SafeInput, SafeTextArea
 
 # What the dialog can make: (id, label). The first two are 報告様式1 variants
 # (csirt_tui.report.content.VARIANTS); "summary" is the committee summary.
@@ -70,10 +71,10 @@ def plain_error(err: BaseException, path: str) -> str:
     if isinstance(err, DomainError):  # ReportError and the store's errors already say it plainly
         return str(err)
     if isinstance(err, OSError):
-        from csirt_tui.report.pdfkit import _plain_os_error
+        from csirt_tui.fileout import plain_os_error
 
         where = Path(err.filename) if getattr(err, "filename", None) else Path(path or ".")
-        return _plain_os_error(err, where)
+        return plain_os_error(err, where, "pdf")
     if isinstance(err, MemoryError):
         return "メモリが足りないため報告書を作れませんでした"
     return f"報告書を作れませんでした（{type(err).__name__}: {err}）"
@@ -128,13 +129,13 @@ class ExportScreen(ModalScreen[Any]):
             with Vertical(id="export-period"):
                 with Horizontal(classes="export-row"):
                     yield Label("期間", classes="export-key")
-                    yield Input(_date_text(fiscal_year_start(today)), id="export-from", compact=True,
+                    yield SafeInput(_date_text(fiscal_year_start(today)), id="export-from", compact=True,
                                 classes="export-date")
                     yield Label(" 〜 ", classes="export-sep")
-                    yield Input(_date_text(today), id="export-to", compact=True, classes="export-date")
+                    yield SafeInput(_date_text(today), id="export-to", compact=True, classes="export-date")
                 yield Static("", id="export-period-preview", classes="preview", markup=False)
             yield Label("保存先", classes="export-label")
-            yield Input("", id="export-path", compact=True)
+            yield SafeInput("", id="export-path", compact=True)
             yield Static("", id="export-class", markup=False)
             with Horizontal(classes="export-row"):
                 yield Label("パスワード", classes="export-key")
@@ -145,7 +146,7 @@ class ExportScreen(ModalScreen[Any]):
                 yield Input("", id="export-confirm", password=True, compact=True, placeholder="もう一度")
             with Vertical(id="export-waive-box"):
                 yield Label("暗号化しない理由（パスワードなしで出力する場合。記録に残ります）", classes="export-label")
-                yield Input("", id="export-waive", compact=True, placeholder="例: 庁内の施錠された端末でのみ扱うため")
+                yield SafeInput("", id="export-waive", compact=True, placeholder="例: 庁内の施錠された端末でのみ扱うため")
             yield Static("", id="export-message", markup=False)
             with Horizontal(id="export-working"):
                 yield ProgressBar(total=None, show_eta=False, show_percentage=False, id="export-progress")
@@ -545,7 +546,7 @@ class ReportTextScreen(ModalScreen[str | None]):
                 intro = ("書かない場合に入る内容:" if self.field_id == "summary"
                          else "記録から自動で入る内容（ここに書いた内容はその後に続けて印刷されます）:")
                 yield Static(printable(intro + "\n" + "\n".join(self.auto)), classes="auto", markup=False)
-            yield TextArea(self.text, id="report-text", soft_wrap=True, tab_behavior="focus")
+            yield SafeTextArea(self.text, id="report-text", soft_wrap=True, tab_behavior="focus")
             yield Static("Ctrl+S 保存（記録に残ります）   Esc やめる   空にして保存すると手書き欄に戻ります",
                          classes="hint", markup=False)
 

@@ -6,11 +6,13 @@ and returned both as typed and as ISO. Ctrl+S submits, Esc cancels.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from rich.highlighter import Highlighter
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -18,8 +20,66 @@ from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
 
-from csirt_tui.textsafe import one_line, printable
+from csirt_tui.textsafe import control_pictures, one_line, printable
 from csirt_tui.timeparse import TimeParseError, format_preview, parse_time, to_iso
+
+
+# ---------------------------------------------------------------------------
+# Entry fields that keep what is typed or pasted but never pass a control
+# character to the terminal. Textual's Input and TextArea draw their text as
+# it is: an ESC, a C1 CSI (U+009B), NUL or a bidi override typed or pasted
+# into a field would reach the terminal and be obeyed (colours, clearing the
+# screen, OSC 52 writing the clipboard, a changed window title…). These show
+# each such character as one visible symbol (␛ ␀ �); the value is unchanged.
+
+
+class ControlPictures(Highlighter):
+    """Rich highlighter: control characters drawn as symbols, one for one."""
+
+    def highlight(self, text: Text) -> None:
+        plain = text.plain
+        shown = control_pictures(plain)
+        if shown != plain:
+            text.plain = shown
+
+
+_LINE_BREAKS = re.compile(r"\r\n|\r|\n")
+
+
+class SafeInput(Input):
+    """A one-line field: the value exactly as typed or pasted, shown with control
+    characters as symbols.
+
+    A paste keeps all its text: line breaks (a terminal sends them as CR) become
+    spaces, trailing ones are dropped. (Textual's Input would keep only the first
+    line, and cut also at characters ``str.splitlines`` treats as breaks, such as
+    U+001C or U+0085: the rest of a pasted address or name would be lost.)"""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("highlighter", ControlPictures())
+        super().__init__(*args, **kwargs)
+
+    def _on_paste(self, event: events.Paste) -> None:
+        event.prevent_default()  # not Input._on_paste as well
+        event.stop()
+        text = _LINE_BREAKS.sub(" ", re.sub(r"(?:\r\n|\r|\n)+$", "", event.text or ""))
+        if not text:
+            return
+        selection = self.selection
+        if selection.is_empty:
+            self.insert_text_at_cursor(text)
+        else:
+            self.replace(text, *selection)
+
+
+class SafeTextArea(TextArea):
+    """A multi-line field, shown with control characters as symbols (tabs are laid
+    out by the TextArea). The text is what the TextArea holds: line breaks are
+    its own (CR, LF and CRLF, and what ``str.splitlines`` counts as a break, such
+    as VT, FF, U+0085, U+2028, all become the field's line break)."""
+
+    def get_line(self, line_index: int) -> Text:
+        return Text(control_pictures(self.document.get_line(line_index), keep="\t"), end="", no_wrap=True)
 
 
 @dataclass
@@ -55,14 +115,14 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
                         continue
                     yield Label(f.label + (" *" if f.required else ""), classes="form-label")
                     if f.kind == "multiline":
-                        yield TextArea(str(f.value or ""), id=wid, soft_wrap=True, tab_behavior="focus",
-                                       classes="form-multiline")
+                        yield SafeTextArea(str(f.value or ""), id=wid, soft_wrap=True, tab_behavior="focus",
+                                           classes="form-multiline")
                     elif f.kind == "select":
                         yield Select([(Text(label), value) for label, value in f.options], id=wid, compact=True,
                                      prompt=f.placeholder or "選択", value=f.value if f.value not in ("", None)
                                      else getattr(Select, "NULL", None) or getattr(Select, "BLANK"))
                     else:
-                        yield Input(str(f.value or ""), id=wid, placeholder=f.placeholder, compact=True)
+                        yield SafeInput(str(f.value or ""), id=wid, placeholder=f.placeholder, compact=True)
                         if f.kind == "time":
                             yield Static("", id=f"{wid}-preview", classes="preview", markup=False)
             yield Static("Ctrl+S 記録   Esc やめる   Tab 次の項目", classes="hint", markup=False)

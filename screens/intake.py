@@ -27,6 +27,7 @@ from csirt_tui.model import missing_items
 from csirt_tui.textsafe import one_line, printable
 from csirt_tui.timeparse import TimeParseError, format_preview, parse_time, to_iso
 from csirt_tui.views import ITEM_SHORT, intake_entry_text
+from screens.form import SafeInput, SafeTextArea
 
 SAVE_DELAY = 0.25  # seconds from the first unsaved change to the draft write (goal: ≤ 0.5 s)
 
@@ -38,8 +39,9 @@ def new_draft_id(now: datetime) -> str:
     return f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
 
 
-class FieldInput(Input):
-    """A one-line field: Enter moves on to the next field (see IntakeScreen)."""
+class FieldInput(SafeInput):
+    """A one-line field: Enter moves on to the next field (see IntakeScreen); the value
+    is kept as typed, shown with control characters as symbols (see SafeInput)."""
 
 
 def is_blank(values: dict[str, Any]) -> bool:
@@ -164,7 +166,7 @@ class IntakeScreen(Screen):
             yield Label(items["place"], classes="item-label")
             yield FieldInput(id="place", compact=True, placeholder="サイト・庁舎・階・課・機器 (例: 本庁舎3階 税務課 窓口端末)")
             yield Label(items["what"], classes="item-label")
-            yield TextArea(id="what", soft_wrap=True, tab_behavior="focus", classes="multiline", compact=True)
+            yield SafeTextArea(id="what", soft_wrap=True, tab_behavior="focus", classes="multiline", compact=True)
             yield Label(items["reporter"], classes="item-label")
             with Horizontal(classes="row"):
                 yield FieldInput(id="rep_name", compact=True, placeholder="氏名", classes="third")
@@ -173,8 +175,8 @@ class IntakeScreen(Screen):
             for extra in profile.poc.get("extra_items", []):
                 yield Label(extra["label"], classes="item-label")
                 if extra.get("kind") == "multiline":
-                    yield TextArea(id=f"x-{extra['key']}", soft_wrap=True, tab_behavior="focus", classes="multiline",
-                                   compact=True)
+                    yield SafeTextArea(id=f"x-{extra['key']}", soft_wrap=True, tab_behavior="focus",
+                                       classes="multiline", compact=True)
                 else:
                     yield FieldInput(id=f"x-{extra['key']}", compact=True)
                     if extra.get("kind") == "time":
@@ -185,7 +187,7 @@ class IntakeScreen(Screen):
                 yield Checkbox("折り返し確認済み", id="callback_ok", compact=True)
                 yield Static("", id="callback_at", markup=False)
             yield Label("メモ", classes="item-label")
-            yield TextArea(id="memo", soft_wrap=True, tab_behavior="focus", classes="multiline small", compact=True)
+            yield SafeTextArea(id="memo", soft_wrap=True, tab_behavior="focus", classes="multiline small", compact=True)
         yield Footer()
 
     def _out_of_hours_text(self, now: datetime) -> str:
@@ -412,8 +414,12 @@ class IntakeScreen(Screen):
         try:
             self.flush_now()
             intake = build_intake(store.profile, values, app.now(), strict=False)
-            inc = store.create_incident(intake, operator=app.operator,
-                                        text=intake_entry_text(store.profile, intake))
+            text = intake_entry_text(store.profile, intake)
+            if "received_at" in (intake.get("time_errors") or {}):
+                # an unreadable 受付日時 is stamped with the save time: what was typed stays on the record
+                intake["received_at_text"] = values["received_at"]
+                text += f"\n受付日時（読めない入力のまま）: {values['received_at']}"
+            inc = store.create_incident(intake, operator=app.operator, text=text)
         except (DomainError, OSError) as err:
             self.notify(f"保存できませんでした (下書きは残っています): {one_line(str(err))}",
                         severity="error", timeout=10, markup=False)

@@ -22,7 +22,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 from csirt_tui import roster as rc
 from csirt_tui.errors import DomainError
 from csirt_tui.textsafe import printable
-from screens.form import Field, FormScreen, PickerScreen, pad
+from screens.form import Field, FormScreen, PickerScreen, SafeInput, pad
 
 BOOL_FIELDS = ("weekday", "night", "holiday", "absent")
 
@@ -94,7 +94,7 @@ class RosterScreen(Screen):
         yield Static("", id="roster-status", markup=False)
         with Horizontal(id="roster-search"):
             yield Label("検索 (/):", classes="label")
-            yield Input(id="roster-query", placeholder="氏名・かな・役割・所属", compact=True)
+            yield SafeInput(id="roster-query", placeholder="氏名・かな・役割・所属", compact=True)
         yield DataTable(id="people", cursor_type="row", zebra_stripes=True)
         with Vertical(id="roster-detail"):
             yield Static("", id="who-result", markup=False)

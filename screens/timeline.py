@@ -23,7 +23,7 @@ from csirt_tui.model import KINDS, TimelineEntry
 from csirt_tui.textsafe import one_line, printable
 from csirt_tui.timeparse import TimeParseError, format_preview, parse_time, to_iso
 from csirt_tui.views import short_time
-from screens.form import PickerScreen
+from screens.form import PickerScreen, SafeInput, SafeTextArea
 
 SHOWN = 100  # newest entries drawn at once ("m" shows 100 more): 5,000 entries open fast
 ALL = "__all__"
@@ -47,10 +47,10 @@ class NoteScreen(ModalScreen[dict[str, Any] | None]):
                 yield Static(printable(f"#{self.original.seq} {short_time(self.original.when)} "
                                        f"[{self.original.kind_label}] {self.original.text}"),
                              classes="original", markup=False)
-            yield TextArea(id="note-text", soft_wrap=True, tab_behavior="focus")
+            yield SafeTextArea(id="note-text", soft_wrap=True, tab_behavior="focus")
             with Horizontal(classes="row"):
                 yield Label("いつ", classes="label")
-                yield Input("今", id="note-when", compact=True)
+                yield SafeInput("今", id="note-when", compact=True)
             yield Static("", id="note-when-preview", classes="preview", markup=False)
             yield Static("Ctrl+S 記録   Esc やめる", classes="hint", markup=False)
 
@@ -109,7 +109,7 @@ class TimelineScreen(Screen):
         yield Static("", id="timeline-heading", markup=False)
         with Horizontal(id="timeline-filters"):
             yield Static("種類: すべて (k)", id="kind", markup=False)
-            yield Input(id="search", placeholder="記録を検索 (/)", compact=True)
+            yield SafeInput(id="search", placeholder="記録を検索 (/)", compact=True)
         yield DataTable(id="entries", cursor_type="row", zebra_stripes=True)
         with VerticalScroll(id="entry-detail"):
             yield Static("", id="detail", markup=False)

@@ -25,6 +25,7 @@ from csirt_tui.errors import DomainError
 from csirt_tui.textsafe import one_line, printable
 from csirt_tui.timeparse import TimeParseError, format_preview, parse_time, to_iso
 from csirt_tui.views import short_time
+from screens.form import SafeInput
 
 NO_SELECTION = getattr(Select, "NULL", None) or getattr(Select, "BLANK")
 FACT_CHOICES = (("done", "確認済み"), ("pending", "確認中（保留のまま進める）"), ("not_needed", "不要"))
@@ -61,7 +62,7 @@ class TriageScreen(Screen):
                 for value, label in FACT_CHOICES:
                     yield RadioButton(label, value=(value == previous.get("fact_check", self._fact_default())),
                                       name=value)
-            yield Input(previous.get("fact_check_note", ""), id="fact_note", placeholder="確認の結果・方法 (任意)",
+            yield SafeInput(previous.get("fact_check_note", ""), id="fact_note", placeholder="確認の結果・方法 (任意)",
                         compact=True)
             # 2 種別
             yield Label("2 種別", classes="step-title")
@@ -99,10 +100,10 @@ class TriageScreen(Screen):
             with Horizontal(classes="row"):
                 yield Checkbox("外部に向けた攻撃", id="outward_attack", compact=True)
                 yield Checkbox("犯罪の可能性 (警察)", id="crime", compact=True)
-                yield Input(id="stop_hours", placeholder="想定停止時間 (時間)", compact=True, classes="short")
+                yield SafeInput(id="stop_hours", placeholder="想定停止時間 (時間)", compact=True, classes="short")
             with Horizontal(classes="row"):
                 yield Select([], id="override", prompt="レベルを変更する (任意)", compact=True)
-                yield Input(id="override_reason", placeholder="変更する理由 (変更時は必須)", compact=True)
+                yield SafeInput(id="override_reason", placeholder="変更する理由 (変更時は必須)", compact=True)
             # 4 レベル0・対象外: インシデントではない
             with Vertical(id="not-incident-box"):
                 yield Label("4 インシデントではない (つくば 4(2)②(III)): 報告と通報者への連絡", classes="step-title")
@@ -110,12 +111,12 @@ class TriageScreen(Screen):
                              prompt="報告先 (CSIRT管理者)", compact=True,
                              value=core.report_to_default(profile) or NO_SELECTION)
                 with Horizontal(classes="row"):
-                    yield Input(id="reply_who", placeholder="通報者へ連絡した人", compact=True)
-                    yield Input("今", id="reply_when", placeholder="いつ (例: 今 / 14:30)", compact=True,
+                    yield SafeInput(id="reply_who", placeholder="通報者へ連絡した人", compact=True)
+                    yield SafeInput("今", id="reply_when", placeholder="いつ (例: 今 / 14:30)", compact=True,
                                 classes="short")
-                    yield Input(id="reply_how", placeholder="方法 (電話・メール等)", compact=True)
+                    yield SafeInput(id="reply_how", placeholder="方法 (電話・メール等)", compact=True)
                 yield Static("", id="reply_when-preview", classes="preview", markup=False)
-                yield Input(id="warning", placeholder="職員への注意喚起 (任意)", compact=True)
+                yield SafeInput(id="warning", placeholder="職員への注意喚起 (任意)", compact=True)
         # Always in view: the suggestion, the decision and what it sets in motion.
         yield Static("", id="triage-summary", markup=False)
         yield Footer()

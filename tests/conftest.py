@@ -108,3 +108,25 @@ async def wait_until(pilot, predicate, timeout: float = 10.0) -> bool:
             return True
         await pilot.pause(0.05)
     return predicate()
+
+
+def cli_runner(tmp_path, capture, monkeypatch):
+    """``run(*argv, stdin=None) -> (exit code, stdout, stderr)`` for ``csirt-desk`` on a
+    temporary store (``run.store``). With ``capsysbinary`` stdout comes as bytes."""
+    import io
+    import sys
+
+    from csirt_tui.cli import main
+
+    store = tmp_path / "s"
+    monkeypatch.setenv("CSIRT_DESK_OPERATOR", "試験 操作者")
+
+    def run(*argv, stdin=None):
+        if stdin is not None:
+            monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        code = main(["--store", str(store), *argv])
+        out, err = capture.readouterr()
+        return code, out, err.decode("utf-8") if isinstance(err, bytes) else err
+
+    run.store = store
+    return run

@@ -10,27 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from csirt_tui.cli import main
+from conftest import cli_runner
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
 def run(tmp_path, capsys, monkeypatch):
-    store = tmp_path / "s"
-    monkeypatch.setenv("CSIRT_DESK_OPERATOR", "試験 操作者")
-
-    def _run(*argv, stdin=None):
-        if stdin is not None:
-            import io
-
-            monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-        code = main(["--store", str(store), *argv])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    _run.store = store
-    return _run
+    return cli_runner(tmp_path, capsys, monkeypatch)
 
 
 INTAKE = {

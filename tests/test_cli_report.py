@@ -7,15 +7,14 @@ line), 2 usage.
 
 from __future__ import annotations
 
-import io
 import json
 import re
-import sys
 from pathlib import Path
 
 import pytest
 from pypdf import PasswordType, PdfReader
 
+from conftest import cli_runner
 from csirt_tui.cli import main
 from csirt_tui.report import pdfkit
 
@@ -26,18 +25,7 @@ INTAKE = {"what": "窓口端末で不審なポップアップが表示される"
 
 @pytest.fixture
 def run(tmp_path, capsys, monkeypatch):
-    store = tmp_path / "s"
-    monkeypatch.setenv("CSIRT_DESK_OPERATOR", "試験 操作者")
-
-    def _run(*argv, stdin=None):
-        if stdin is not None:
-            monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-        code = main(["--store", str(store), *argv])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    _run.store = store
-    return _run
+    return cli_runner(tmp_path, capsys, monkeypatch)
 
 
 @pytest.fixture

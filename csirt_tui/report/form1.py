@@ -4,6 +4,7 @@ header repeats on every page."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, Callable
 
 from reportlab.lib import colors
@@ -15,10 +16,22 @@ from .pdfkit import (MARGIN_BOTTOM, MARGIN_TOP, PAGE, MARGIN_X, FontChoice, Styl
                      make_styles, para, table_style_commands)
 
 # An entry longer than this is split over several rows of the record table
-# (each row must fit on a page); beyond RECORD_TEXT_LIMIT the rest is left out
-# of the PDF with a note (the store keeps every character).
+# (each row must fit on a page); beyond RECORD_TEXT_LIMIT characters or
+# RECORD_LINE_LIMIT lines the rest is left out of the PDF with a note (the
+# store keeps every character).
 ROW_CHARS = 1500
 RECORD_TEXT_LIMIT = 60_000
+RECORD_LINE_LIMIT = 1_000   # lines of one entry (24,000 blank lines made 500 blank pages)
+
+# A text in sections 1–8 (e.g. a pasted log in ③何が) is printed in paragraphs of
+# at most ROW_CHARS characters / PART_LINES lines: ReportLab lays a paragraph out
+# again for every page break it crosses (one of 100,000 characters took a minute,
+# a 1 MB paste never finished). Beyond PART_TEXT_LIMIT characters or
+# PART_LINE_LIMIT lines the rest is left out of the PDF with a note pointing to
+# the record (the store keeps every character).
+PART_LINES = 40
+PART_TEXT_LIMIT = 10_000
+PART_LINE_LIMIT = 200
 
 COLUMNS = (("日時", 28 * mm), ("担当者", 22 * mm), ("種類", 24 * mm))
 
@@ -42,12 +55,64 @@ def _text_cells(text: str, st: Styles, width: float) -> list:
     return out
 
 
+_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _lines_of(text: str) -> list[str]:
+    return _BREAK.split(text)
+
+
+def _cut(text: str, chars: int, lines: int) -> tuple[str, int]:
+    """(``text`` up to ``chars`` characters and ``lines`` lines, how many characters were left out)."""
+    kept = text[:chars]
+    for n, m in enumerate(_BREAK.finditer(kept), start=1):
+        if n >= lines:
+            kept = kept[: m.start()]
+            break
+    return kept, len(text) - len(kept)
+
+
+def _long_text(text: str, style, incident_id: str) -> list:
+    """Paragraphs for a text of any length (see PART_TEXT_LIMIT): line breaks and
+    runs of blank lines are kept; a line longer than ROW_CHARS goes on in the next
+    paragraph."""
+    if len(text) <= ROW_CHARS and text.count("\n") + text.count("\r") < PART_LINES:
+        return [para(text, style)]
+    text, left_out = _cut(text, PART_TEXT_LIMIT, PART_LINE_LIMIT)
+    out: list = []
+    group: list[str] = []
+    size = 0
+    for line in _lines_of(text):
+        for piece in list(chunks(line, ROW_CHARS)) or [""]:
+            if group and (size + len(piece) > ROW_CHARS or len(group) >= PART_LINES):
+                out.append(para("\n".join(group), style))
+                group, size = [], 0
+            group.append(piece)
+            size += len(piece) + 1
+    if group:
+        out.append(para("\n".join(group), style))
+    if left_out:
+        out.append(para(f"……以下 {left_out:,} 文字は報告書では省略しました。全文は記録に保存されています"
+                        f"（csirt-desk show {incident_id} で表示）。", style))
+    return out
+
+
+NAME_CHARS = 60
+
+
+def _name(text: str) -> str:
+    """An operator's name for the narrow 担当者 column: one line, at most NAME_CHARS
+    characters (a name of thousands of characters made a row taller than a page)."""
+    one = " ".join(_lines_of(text or ""))
+    return one if len(one) <= NAME_CHARS else one[: NAME_CHARS - 1] + "…"
+
+
 def _blank(st: Styles) -> list:
     line = dict(width="100%", thickness=0.5, color=colors.HexColor("#777777"), spaceBefore=14, spaceAfter=0)
     return [para(BLANK_NOTE, st.blank), HRFlowable(**line), HRFlowable(**line), Spacer(1, 4)]
 
 
-def _part_flowables(part: Part, st: Styles, index: int | None) -> list:
+def _part_flowables(part: Part, st: Styles, index: int | None, incident_id: str) -> list:
     out: list = []
     if part.label:
         head = f"({index}) {part.label}" if index is not None else part.label
@@ -57,9 +122,9 @@ def _part_flowables(part: Part, st: Styles, index: int | None) -> list:
         return out
     indent = st.item
     for line in part.auto:
-        out.append(para(line, indent))
+        out.extend(_long_text(line, indent, incident_id))
     if (part.edited or "").strip():
-        out.append(para(part.edited, indent))
+        out.extend(_long_text(part.edited, indent, incident_id))
     return out
 
 
@@ -69,12 +134,9 @@ def _record_table(rows: list[RecordRow], st: Styles, incident_id: str) -> LongTa
     data: list[list[Any]] = [[fixed(h, st.cell_head) for h, _ in COLUMNS] + [fixed("内容", st.cell_head)]]
     for row in rows:
         text = row.text or ""
-        left_out = 0
-        if len(text) > RECORD_TEXT_LIMIT:
-            left_out = len(text) - RECORD_TEXT_LIMIT
-            text = text[:RECORD_TEXT_LIMIT]
+        text, left_out = _cut(text, RECORD_TEXT_LIMIT, RECORD_LINE_LIMIT)
         for i, cell in enumerate(_text_cells(text, st, text_width - 14)):  # the cell's padding (3 + 11)
-            cells = [para(row.when, st.cell), para(row.operator, st.cell), para(row.kind, st.cell)]
+            cells = [para(row.when, st.cell), para(_name(row.operator), st.cell), para(row.kind, st.cell)]
             if i:
                 cells = [para(f"（#{row.seq} の続き）", st.cell), para("", st.cell), para("", st.cell)]
             data.append(cells + [cell])
@@ -99,7 +161,10 @@ def form1_story(form: Form1, st: Styles) -> list:
     story.append(Spacer(1, 8))
     story.append(para(form.title, st.title))
     if form.summary:
-        opening = para(form.opening_before + form.summary + form.opening_after, st.body)
+        summary = form.summary
+        if len(summary) > ROW_CHARS:  # one paragraph: see PART_TEXT_LIMIT (the whole text is in the record)
+            summary = summary[:ROW_CHARS] + f"……（以下 {len(summary) - ROW_CHARS:,} 文字省略）"
+        opening = para(form.opening_before + summary + form.opening_after, st.body)
     else:
         opening = para(form.opening_before + "＿＿＿＿＿＿＿＿" + form.opening_after, st.body)
     story.append(opening)
@@ -110,7 +175,7 @@ def form1_story(form: Form1, st: Styles) -> list:
         numbered = sec.fill == "situation" or len(sec.parts) > 1
         body: list = []
         for i, part in enumerate(sec.parts, start=1):
-            body.extend(_part_flowables(part, st, i if numbered else None))
+            body.extend(_part_flowables(part, st, i if numbered else None, form.incident_id))
         if sec.fill == "record":
             story.append(CondPageBreak(40 * mm))
             story.append(heading)

@@ -10,7 +10,6 @@ bidi and surrogate characters visible (as the terminal does, see
 
 from __future__ import annotations
 
-import errno
 import io
 import os
 import re
@@ -28,6 +27,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen import canvas as rl_canvas
 from reportlab.platypus import Paragraph
 
+from .. import fileout
 from ..errors import DomainError
 from ..textsafe import printable
 
@@ -168,6 +168,10 @@ _PDF_VISIBLE = {0x2400 + i: f"〔{name}〕" for i, name in enumerate(_CONTROL_NA
 _PDF_VISIBLE.update({0x2421: "〔DEL〕", 0x27E8: "〈", 0x27E9: "〉", 0xFFFD: "〓"})
 
 
+# what ReportLab's line breaking takes for blank (a no-break space it draws)
+_RL_SPACE = " \t\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000"
+
+
 def _drawable(text: str, font_name: str | None) -> str:
     """Characters the (TrueType) font has no glyph for, as 〈U+XXXX〉 (emoji, rare
     scripts): a .notdef box would not say what was typed."""
@@ -192,7 +196,13 @@ def escape(text: Any, font_name: str | None = None) -> str:
     s = s.replace("\t", "    ")
     # keep runs of spaces visible (ReportLab collapses them)
     s = s.replace("  ", "\u00a0 ")
-    return _NEWLINES.sub("<br/>", s)
+    lines = _NEWLINES.split(s)
+    if len(lines) == 1:
+        return s
+    # A blank line holds a no-break space: ReportLab cannot draw the part of a split
+    # paragraph made only of blank lines (TypeError: 'FragLine' object is not
+    # subscriptable), e.g. a text that starts with empty lines, at a page break.
+    return "<br/>".join(line if line.strip(_RL_SPACE) else "\u00a0" + line for line in lines)
 
 
 @dataclass
@@ -322,49 +332,14 @@ def encrypt(pdf: bytes, password: str) -> bytes:
     return out.getvalue()
 
 
-def _plain_os_error(err: OSError, path: Path) -> str:
-    code = err.errno
-    if code == errno.ENOSPC or code == errno.EDQUOT:
-        return f"{path}: ディスクの空きが足りないため書き込めませんでした。空きを作るか別の場所を指定してください"
-    if code in (errno.EACCES, errno.EPERM):
-        return f"{path}: 書き込む権限がありません。別の場所を指定してください"
-    if code == errno.EISDIR:
-        return f"{path}: フォルダです。ファイル名（…pdf）まで指定してください"
-    if code == errno.ENOENT:
-        return f"{path.parent}: フォルダがありません"
-    if code == errno.ENOTDIR:
-        return f"{path}: 途中にフォルダでないものがあります"
-    if code == errno.EROFS:
-        return f"{path}: 読み取り専用の場所です。別の場所を指定してください"
-    if code == errno.ENAMETOOLONG:
-        return f"{path}: ファイル名が長すぎます"
-    return f"{path}: 書き込めませんでした（{err.strerror or err}）"
-
-
 def check_target(path: str | os.PathLike) -> Path:
     """Refuse a target the PDF cannot be written to, before the work is done."""
-    p = Path(os.path.expanduser(str(path)))
-    if not str(path).strip():
-        raise ReportError("保存先を指定してください")
-    if p.is_dir():
-        raise ReportError(_plain_os_error(OSError(errno.EISDIR, "Is a directory"), p))
-    if not p.parent.exists():
-        raise ReportError(_plain_os_error(OSError(errno.ENOENT, "No such directory"), p))
-    if not p.parent.is_dir():
-        raise ReportError(_plain_os_error(OSError(errno.ENOTDIR, "Not a directory"), p))
-    return p
+    return fileout.check_target(path, "pdf", ReportError)
 
 
 def write_pdf(path: str | os.PathLike, payload: bytes) -> Path:
     """Write the PDF atomically (old file or new, never half), mode 0600."""
-    from ..jsonfile import atomic_write
-
-    p = check_target(path)
-    try:
-        atomic_write(p, payload)
-    except OSError as err:
-        raise ReportError(_plain_os_error(err, p)) from None
-    return p
+    return fileout.write_private(path, payload, "pdf", ReportError)
 
 
 def table_style_commands(header_rows: int = 1) -> list[tuple]:
