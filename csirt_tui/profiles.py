@@ -825,7 +825,7 @@ def _validate(data: dict, file: Path, origins: dict[tuple, Path]) -> None:
 # Reading files and resolving shared sections
 
 _LOCK = threading.RLock()
-_RAW: dict[Path, tuple[int, dict]] = {}
+_RAW: dict[Path, tuple[int, dict, str]] = {}  # path: (mtime, parsed TOML, SHA-256 of the bytes parsed)
 _PROFILES: dict[Path, tuple[dict[Path, int], Profile]] = {}
 
 
@@ -849,17 +849,19 @@ def _read(path: Path) -> dict:
     hit = _RAW.get(path)
     if hit is not None and hit[0] == mtime:
         return hit[1]
+    import hashlib
     import tomllib
 
     try:
         with open(path, "rb") as fh:
-            raw = tomllib.load(fh)
+            content = fh.read()
+        raw = tomllib.loads(content.decode())
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"{path}: TOML syntax error: {exc}", file=path,
                            expected="TOML", got=str(exc)) from None
     except OSError as exc:
         raise ProfileError.at(path, "", "a readable profile file", exc.strerror or str(exc)) from None
-    _RAW[path] = (mtime, raw)
+    _RAW[path] = (mtime, raw, hashlib.sha256(content).hexdigest())
     return raw
 
 
@@ -1045,21 +1047,132 @@ def _locate(ref: str | Path, directory: Path | None) -> Path:
     return path.resolve()
 
 
-def load_profile(ref: str | Path, directory: Path | None = None) -> Profile:
+def load_profile(ref: str | Path, directory: Path | None = None, *,
+                 cache_dir: Path | None = None) -> Profile:
     """Load, resolve and validate a profile by id (in ``directory``, default the
     shipped profiles) or by the path of a ``.toml`` file.
 
     Shared sections are looked up next to the file.  The result is cached until
     the file, or any file it shares from, changes.  Do not modify the returned data.
+
+    With ``cache_dir`` (the TUI passes a hidden folder of its store) the resolved,
+    validated profile is also kept on disk between runs, keyed on the content
+    (SHA-256) of every file it was resolved from and of this module, so that a
+    start reads one small JSON file instead of parsing and validating the TOML
+    files.  A changed file is never served from the cache; a cache that cannot
+    be read or written is passed over (the profile is then built as without it).
     """
     path = _locate(ref, directory)
     with _LOCK:
         hit = _PROFILES.get(path)
         if hit is not None and all(_mtime(p) == m for p, m in hit[0].items()):
             return hit[1]
-        profile, deps = _build(path)
+        cached = _disk_cache_get(Path(cache_dir), path) if cache_dir is not None else None
+        if cached is not None:
+            profile, deps = cached
+        else:
+            profile, deps = _build(path)
+            if cache_dir is not None:
+                _disk_cache_put(Path(cache_dir), profile, deps)
         _PROFILES[path] = (deps, profile)
         return profile
+
+
+# -- the cache on disk --------------------------------------------------------
+
+_CACHE_FORMAT = 1
+_VALIDATOR: list[str] = []  # SHA-256 of this module's source, once computed
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    with open(path, "rb") as fh:
+        return hashlib.sha256(fh.read()).hexdigest()
+
+
+def _validator() -> str:
+    """The validation rules' fingerprint: a cache written by other code is not used."""
+    if not _VALIDATOR:
+        _VALIDATOR.append(_sha256(Path(__file__)))
+    return _VALIDATOR[0]
+
+
+def _cache_file(cache_dir: Path, path: Path) -> Path:
+    # one file per profile id: a profile file elsewhere (another installation) replaces it
+    return cache_dir / f"profile-{path.stem}.json"
+
+
+def _disk_cache_get(cache_dir: Path, path: Path) -> tuple[Profile, dict[Path, int]] | None:
+    """The cached profile of ``path`` if every file it came from is unchanged, else None."""
+    import json
+
+    try:
+        with open(_cache_file(cache_dir, path), "rb") as fh:
+            doc = json.loads(fh.read())
+        if (doc["format"] != _CACHE_FORMAT or doc["validator"] != _validator()
+                or doc["path"] != str(path) or not doc["deps"]):
+            return None
+        deps: dict[Path, int] = {}
+        for dep, digest in doc["deps"]:
+            dep = Path(dep)
+            mtime = _mtime(dep)  # before the read: a write in between shows as a change next time
+            if _sha256(dep) != digest:
+                return None
+            deps[dep] = mtime
+        if path not in deps:
+            return None
+        origins = {tuple(parts): Path(origin) for parts, origin in doc["origins"]}
+        data = doc["data"]
+        if not isinstance(data, dict):
+            return None
+    except Exception:  # missing, unreadable, truncated, another format: build instead
+        return None
+    return Profile(path, data, origins), deps
+
+
+def _disk_cache_put(cache_dir: Path, profile: Profile, deps: dict[Path, int]) -> None:
+    """Write the cache entry of a just-built profile; any failure is ignored."""
+    import json
+
+    tmp = None
+    try:
+        digests = []
+        for dep, mtime in deps.items():
+            parsed = _RAW.get(dep)
+            if parsed is None or parsed[0] != mtime:
+                return  # changed while the profile was being built: do not vouch for it
+            digests.append([str(dep), parsed[2]])  # the digest of the very bytes parsed
+        doc = {
+            "format": _CACHE_FORMAT,
+            "validator": _validator(),
+            "path": str(profile.path),
+            "deps": digests,
+            "origins": [[list(parts), str(origin)] for parts, origin in profile._origins.items()],
+            "data": profile.data,
+        }
+        text = json.dumps(doc, ensure_ascii=False, allow_nan=False)
+        back = json.loads(text)
+        if back["data"] != profile.data or [tuple(k) for k, _ in back["origins"]] != list(profile._origins):
+            return  # something JSON cannot hold as it is (a date, a tuple …): no cache
+        from .jsonfile import FILE_MODE, make_dirs
+
+        make_dirs(cache_dir)  # 0700, like every folder of the store
+        target = _cache_file(cache_dir, profile.path)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, target)
+        tmp = None
+    except Exception:  # a read-only or full disk must not stop the desk from starting
+        return
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
 
 
 def _zone(name: str) -> ZoneInfo:

@@ -117,14 +117,17 @@ class RowFilter:
     Every space-separated word of the query must appear in the row (NFKC,
     case-insensitive) among: number, date, summary, place, reporter, type,
     level, priority, phase, 未記入, 訓練. The text searched is built once per row;
-    a query that extends the previous one only searches the previous matches.
+    a query that extends an earlier one only searches that one's matches, and
+    the matches of the queries typed on the way are kept, so that erasing back
+    to one of them (Backspace) costs no search at all.
     """
 
     def __init__(self, profile, rows: list[dict[str, Any]]) -> None:
         self.rows = rows
         self._profile = profile
         self._hay: list[str] | None = None
-        self._last: tuple[str, list[int]] = ("", list(range(len(rows))))
+        # (folded query, indices of its matches), each query extending the one before
+        self._chain: list[tuple[str, list[int]]] = []
 
     def _build(self) -> list[str]:
         profile = self._profile
@@ -151,17 +154,24 @@ class RowFilter:
     def apply(self, query: str) -> list[dict[str, Any]]:
         folded = _fold(query).strip()
         if not folded:
-            self._last = ("", list(range(len(self.rows))))
+            self._chain = []
             return self.rows
         if self._hay is None:
             self._hay = self._build()
-        words = folded.split()
-        prev, prev_idx = self._last
-        candidates = prev_idx if prev and folded.startswith(prev) else range(len(self.rows))
-        hay = self._hay
-        idx = [i for i in candidates if all(w in hay[i] for w in words)]
-        self._last = (folded, idx)
-        return [self.rows[i] for i in idx]
+        chain = self._chain
+        # a query that extends an earlier one matches a subset of that one's matches
+        while chain and not folded.startswith(chain[-1][0]):
+            chain.pop()
+        if chain and chain[-1][0] == folded:
+            idx = chain[-1][1]
+        else:
+            idx = chain[-1][1] if chain else range(len(self.rows))
+            hay = self._hay
+            for word in folded.split():  # one plain pass per word: several times faster than all(...)
+                idx = [i for i in idx if word in hay[i]]
+            chain.append((folded, idx))
+        rows = self.rows
+        return [rows[i] for i in idx]
 
 
 def row_matches(profile, row: dict[str, Any], query: str) -> bool:

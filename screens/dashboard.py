@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rich.cells import cell_len
+from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -11,11 +11,50 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
+from csirt_tui.errors import DomainError
 from csirt_tui.textsafe import one_line
 from csirt_tui.views import DASHBOARD_COLUMNS, RowFilter, dashboard_order, incident_row_cells, short_time
+from screens.safe_input import SafeInput
 
 REFRESH_SECONDS = 2.0
 MAX_ROWS = 50  # rows built at once; the filter narrows the rest (10,000 incidents stay fast)
+
+
+class DeskFooter(Footer):
+    """Textual's Footer, rebuilt only when the keys it shows have changed.
+
+    Textual's Footer removes and mounts again one widget per shown key on every
+    bindings update (screen mounted, focus moved, app focus …): the dashboard's
+    footer was built five times while it started, 30-40 ms each, four times with
+    the same keys. Same keys, same look; a change of keys (or of their enabled
+    state) rebuilds it as before.
+    """
+
+    _shown: tuple | None = None
+
+    def _keys_shown(self) -> tuple:
+        active = self.screen.active_bindings
+        keys = tuple((binding, enabled, tooltip) for (_, binding, enabled, tooltip) in active.values()
+                     if binding.show)
+        palette = active.get(self.app.COMMAND_PALETTE_BINDING) if self.show_command_palette else None
+        return keys, palette[1:] if palette else None, self.app.ENABLE_COMMAND_PALETTE
+
+    def compose(self) -> ComposeResult:
+        self._shown = self._keys_shown() if self._bindings_ready else None
+        yield from super().compose()
+
+    async def recompose(self) -> None:
+        if self._shown is not None and self.is_attached and self._keys_shown() == self._shown:
+            return  # the same keys as shown now
+        await super().recompose()
+
+
+def _fit(text: str, width: int) -> str:
+    """``text`` in exactly ``width`` cells: padded with spaces, or cut with … (as Text.truncate(pad=True))."""
+    size = cell_len(text)
+    if size > width:
+        return set_cell_size(text, width - 1) + "…"
+    return text + " " * (width - size)
 
 
 def cell(text: str, width: int | None = None) -> Text:
@@ -26,13 +65,19 @@ def cell(text: str, width: int | None = None) -> Text:
 class DashboardScreen(Screen):
     """The first screen: what is open now, and drafts left by an interrupted call."""
 
+    STYLED_BY_DESK_TCSS = True  # its styles are all in assets/desk.tcss (csirt_tui.app: SCREENS_CSS)
+    AUTO_FOCUS = "#incidents"  # the list, not the filter (its keys differ: the footer would be built twice)
+    # The footer shows the keys of the daily work; n (the footer shows Ctrl+N), a and r
+    # (the list reloads itself within 2 s of a change) work all the same and are listed
+    # with the others in Ctrl+P → Keys; a and r are also commands there (README: キー操作).
+    # Each key shown costs the first paint ~3-4 ms (Textual builds one widget per key).
     BINDINGS = [
-        Binding("n", "app.new_intake", "新規受付"),
+        Binding("n", "app.new_intake", "新規受付", show=False),
         Binding("t", "triage", "トリアージ"),
         Binding("o", "response", "対応の記録"),
         Binding("slash", "focus_filter", "絞り込み"),
-        Binding("a", "toggle_all", "全件/対応中"),
-        Binding("r", "refresh", "更新"),
+        Binding("a", "toggle_all", "全件/対応中", show=False),
+        Binding("r", "refresh", "更新", show=False),
     ]
 
     def __init__(self) -> None:
@@ -42,7 +87,12 @@ class DashboardScreen(Screen):
         self._ticks = 0
         self._rows: list[dict] = []
         self._laid_out_width = -1      # the width the visible rows were laid out for
+        self._shown: list[tuple[str, str]] = []   # (key, text) of the rows in the table
+        self._title = ""
         self._shown_once = False
+        self._all_rows: list[dict] = []
+        self._drafts: list[dict] = []
+        self._problem: str | None = None  # the store could not be read: what is wrong, shown on top
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -50,12 +100,12 @@ class DashboardScreen(Screen):
             yield Static("", id="dash-status", markup=False)
             with Horizontal(id="filter-row"):
                 yield Label("絞り込み (/):", classes="label")
-                yield Input(id="filter", compact=True, placeholder="番号・概要・場所・報告者・種別 (空白区切りで AND)")
+                yield SafeInput(id="filter", compact=True, placeholder="番号・概要・場所・報告者・種別 (空白区切りで AND)")
             yield Static("対応中のインシデント", id="incidents-title", classes="section-title", markup=False)
             yield DataTable(id="incidents", cursor_type="row", zebra_stripes=True)
             yield Static("下書き (保存前の受付) — Enter で再開", classes="section-title", markup=False)
             yield DataTable(id="drafts", cursor_type="row")
-        yield Footer()
+        yield DeskFooter()
 
     def _column_widths(self) -> list[int]:
         """Fixed widths from the profile's labels (the summary takes the rest)."""
@@ -77,20 +127,24 @@ class DashboardScreen(Screen):
         self.query_one("#drafts", DataTable).add_columns("更新", "操作者", "いつ", "どこで", "何が")
         self.refresh_data()
         self.set_interval(REFRESH_SECONDS, self._poll)
+        # Filter as the value changes, inside the key press, not on the Input.Changed message:
+        # that one reaches the screen only after Textual has drawn the typed character, and
+        # Textual then waits one to two frames (17-33 ms) before it draws again (the table).
+        # This way the character and the filtered table are drawn in the same frame.
+        self.watch(self.query_one("#filter", Input), "value", self._filter_changed, init=False)
         table.focus()
+        self.call_after_refresh(self.app.freeze_startup_objects)  # after the first paint (and the filter's text)
 
     def _line(self, cells: list[str]) -> Text:
-        """One dashboard row: user text shown as typed (controls made visible), padded to the columns."""
-        line = Text(no_wrap=True, overflow="ellipsis")
-        for text, width in zip(cells, self._widths):
-            part = Text(one_line(text))
-            part.truncate(width, overflow="ellipsis", pad=True)
-            line.append_text(part)
-            line.append("  ")
-        summary = Text(one_line(cells[-1]))
-        summary.truncate(max(self.size.width - 6 - line.cell_len, 12), overflow="ellipsis")
-        line.append_text(summary)
-        return line
+        """One dashboard row: user text shown as typed (controls made visible), padded to the columns.
+
+        Laid out as one plain string, then one Text (no styles: a Text per cell cost twice as much)."""
+        head = "".join([_fit(one_line(text), width) + "  " for text, width in zip(cells, self._widths)])
+        summary = one_line(cells[-1])
+        room = max(self.size.width - 6 - cell_len(head), 12)
+        if cell_len(summary) > room:
+            summary = set_cell_size(summary, room - 1) + "…"
+        return Text(head + summary, no_wrap=True, overflow="ellipsis")
 
     def on_resize(self) -> None:
         # rows are laid out for the screen width: lay them out again only when it changed
@@ -118,10 +172,25 @@ class DashboardScreen(Screen):
         store = self.app.store
         self._stamp = self._store_stamp()
         self._ticks = 0
-        self._all_rows = store.list_incidents(sort=False)  # dashboard_order sorts them
+        try:
+            rows = store.list_incidents(sort=False)  # dashboard_order sorts them
+            drafts = store.list_drafts()
+        except (DomainError, OSError) as err:
+            # A file damaged (or removed) while the desk is open: keep showing what was read
+            # last, say what is wrong (it names the file and the backup), and keep running.
+            problem = one_line(str(err))
+            if problem != self._problem:
+                self.notify(f"ストアを読めません: {problem}", severity="error", timeout=30, markup=False)
+            self._problem = problem
+            if not hasattr(self, "_filter"):
+                self._make_filter()
+                self._fill_incidents(select=select)
+            self._update_status()
+            return
+        self._problem = None
+        self._all_rows = rows
         self._make_filter()
         self._fill_incidents(select=select)
-        drafts = store.list_drafts()
         dtable = self.query_one("#drafts", DataTable)
         keep = _cursor_key(dtable)
         dtable.clear()
@@ -149,18 +218,29 @@ class DashboardScreen(Screen):
         self._matching = len(rows)
         self._rows = rows[:MAX_ROWS]
         table = self.query_one("#incidents", DataTable)
-        keep = select or _cursor_key(table)
-        table.clear()
         self._laid_out_width = self.size.width
-        for r in self._rows:
-            table.add_row(self._line(incident_row_cells(profile, r, now)), key=r["id"])
-        _restore_cursor(table, keep)
+        lines = [(r["id"], self._line(incident_row_cells(profile, r, now))) for r in self._rows]
+        shown = [(key, line.plain) for key, line in lines]
+        if shown != self._shown or table.row_count != len(shown):
+            keep = select or _cursor_key(table)
+            table.clear()
+            for key, line in lines:
+                table.add_row(line, key=key)
+            _restore_cursor(table, keep)
+            self._shown = shown
+        elif select is not None:
+            # the same rows, line for line (a longer query often keeps the first 50): the table
+            # is left as it is, so Textual need not draw it again
+            _restore_cursor(table, select)
         title = "全インシデント" if self.show_all else "対応中のインシデント"
         if self._matching > MAX_ROWS:
             title += f" (上位 {MAX_ROWS} 件を表示 / 該当 {self._matching:,} 件 — 絞り込んでください)"
         elif query.strip():
             title += f" (該当 {self._matching:,} 件)"
-        self.query_one("#incidents-title", Static).update(title)
+        if title != self._title:
+            # one line high and as wide as the screen whatever it says: no new layout needed
+            self.query_one("#incidents-title", Static).update(title, layout=False)
+            self._title = title
 
     def _update_status(self) -> None:
         rows = self._all_rows
@@ -169,14 +249,19 @@ class DashboardScreen(Screen):
         incomplete = sum(1 for r in rows if r.get("status") == "open" and r.get("missing"))
         from csirt_tui.roster import review_status
 
-        review = "  ⚠ 連絡先名簿の見直し時期です (Ctrl+R)" if review_status(self.app.store, now).get("overdue") else ""
+        try:
+            overdue = review_status(self.app.store, now).get("overdue")
+        except (DomainError, OSError) as err:
+            overdue, self._problem = False, self._problem or one_line(str(err))
+        review = "  ⚠ 連絡先名簿の見直し時期です (Ctrl+R)" if overdue else ""
+        if self._problem:
+            review = f"  ⚠ ストアを読めません: {self._problem}" + review
         status = (f"{now:%m/%d %H:%M}{review}  対応中 {open_n} 件 (未記入あり {incomplete} 件)  全 {len(rows):,} 件"
                   f"  下書き {len(self._drafts)} 件  表示: {'全件' if self.show_all else '対応中のみ'}"
                   f"  ストア: {self.app.store.root}")
         self.query_one("#dash-status", Static).update(status)
 
     # ------------------------------------------------------------ actions
-    @on(Input.Changed, "#filter")
     def _filter_changed(self) -> None:
         self._fill_incidents()
 

@@ -6,13 +6,11 @@ and returned both as typed and as ISO. Ctrl+S submits, Esc cancels.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from rich.highlighter import Highlighter
 from rich.text import Text
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -22,54 +20,13 @@ from textual.widgets.option_list import Option
 
 from csirt_tui.textsafe import control_pictures, one_line, printable
 from csirt_tui.timeparse import TimeParseError, format_preview, parse_time, to_iso
+from screens.safe_input import SafeInput
 
 
-# ---------------------------------------------------------------------------
+
 # Entry fields that keep what is typed or pasted but never pass a control
-# character to the terminal. Textual's Input and TextArea draw their text as
-# it is: an ESC, a C1 CSI (U+009B), NUL or a bidi override typed or pasted
-# into a field would reach the terminal and be obeyed (colours, clearing the
-# screen, OSC 52 writing the clipboard, a changed window title…). These show
-# each such character as one visible symbol (␛ ␀ �); the value is unchanged.
-
-
-class ControlPictures(Highlighter):
-    """Rich highlighter: control characters drawn as symbols, one for one."""
-
-    def highlight(self, text: Text) -> None:
-        plain = text.plain
-        shown = control_pictures(plain)
-        if shown != plain:
-            text.plain = shown
-
-
-_LINE_BREAKS = re.compile(r"\r\n|\r|\n")
-
-
-class SafeInput(Input):
-    """A one-line field: the value exactly as typed or pasted, shown with control
-    characters as symbols.
-
-    A paste keeps all its text: line breaks (a terminal sends them as CR) become
-    spaces, trailing ones are dropped. (Textual's Input would keep only the first
-    line, and cut also at characters ``str.splitlines`` treats as breaks, such as
-    U+001C or U+0085: the rest of a pasted address or name would be lost.)"""
-
-    def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("highlighter", ControlPictures())
-        super().__init__(*args, **kwargs)
-
-    def _on_paste(self, event: events.Paste) -> None:
-        event.prevent_default()  # not Input._on_paste as well
-        event.stop()
-        text = _LINE_BREAKS.sub(" ", re.sub(r"(?:\r\n|\r|\n)+$", "", event.text or ""))
-        if not text:
-            return
-        selection = self.selection
-        if selection.is_empty:
-            self.insert_text_at_cursor(text)
-        else:
-            self.replace(text, *selection)
+# character to the terminal: SafeInput (screens/safe_input.py, light enough for
+# the dashboard's first paint) and SafeTextArea here.
 
 
 class SafeTextArea(TextArea):

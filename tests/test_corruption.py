@@ -171,3 +171,40 @@ def test_missing_incident_folder_is_reported(filled, clock, capsys):
     new = s2.create_incident(sample_intake(), operator="op")
     assert new.id != small
     _restore_and_check(s, clock, (big, small), capsys)
+
+
+def test_desk_open_when_the_index_is_damaged_keeps_running_and_says_which_file(filled, clock, monkeypatch):
+    """Damaged under an open desk (another process, a disk problem): the dashboard keeps
+    what it showed, names the file, and recovers when the file is back."""
+    import asyncio
+
+    import screens.dashboard as dashboard
+    from textual.widgets import DataTable, Static
+
+    from conftest import wait_until
+    from csirt_tui.app import CsirtDeskApp
+
+    monkeypatch.setattr(dashboard, "REFRESH_SECONDS", 0.2)
+    s, big, small = filled
+    path = s.root / "index" / "2026.json"
+    good = path.read_bytes()
+
+    async def scenario():
+        app = CsirtDeskApp(s, operator="op", clock=clock, backups=False)
+        async with app.run_test(size=(160, 40)) as pilot:
+            await pilot.pause()
+            table = app.screen.query_one("#incidents", DataTable)
+            status = app.screen.query_one("#dash-status", Static)
+            assert table.row_count == 2
+            path.write_bytes(b"{ broken")
+            assert await wait_until(pilot, lambda: "ストアを読めません" in str(status.render()))
+            assert str(path) in str(status.render())
+            assert any(str(path) in str(n.message) for n in app._notifications)
+            assert table.row_count == 2  # what was read last stays on screen
+            await pilot.pause(0.5)
+            assert app.is_running and len(app._notifications) == 1  # said once, not every poll
+            path.write_bytes(good)
+            assert await wait_until(pilot, lambda: "ストアを読めません" not in str(status.render()))
+            assert table.row_count == 2
+
+    asyncio.run(scenario())

@@ -40,10 +40,6 @@ so the field holds those characters instead; nothing is obeyed either way.
 The CSV, the PDFs and the store are also checked with the 1 MB paste; the PDF
 prints at most 10,000 characters / 200 lines of one text in sections 1–8 and
 60,000 characters / 1,000 lines of one record entry, with a note where it cuts.
-
-Parts that cannot pass until files owned by others change are marked
-``xfail(strict=True)`` with the change they need: when it lands the test
-passes, and strict mode reports it so the marker is removed.
 """
 
 from __future__ import annotations
@@ -546,7 +542,7 @@ def test_incident_and_timeline_show_the_record_literally(corpus_store):
     assert entries[-1].text == note and entries[-1].operator == OP
 
 
-# Files owned by others (see the report): these show what is still obeyed.
+# The dashboard filter, the record's note dialog and search, and the header.
 
 def test_note_dialog_and_search_show_controls_as_symbols(corpus_store):
     store, clock = corpus_store.store, corpus_store.clock
@@ -579,8 +575,6 @@ def test_note_dialog_and_search_show_controls_as_symbols(corpus_store):
     assert found == {"search": [], "note": []}
 
 
-@pytest.mark.xfail(strict=True, reason="screens/dashboard.py: the filter is Textual's plain Input, which draws "
-                   "control characters as they are; use screens.form.SafeInput")
 def test_dashboard_filter_shows_controls_as_symbols(corpus_store):
     store, clock = corpus_store.store, corpus_store.clock
     found: list = []
@@ -598,8 +592,6 @@ def test_dashboard_filter_shows_controls_as_symbols(corpus_store):
     assert found == []
 
 
-@pytest.mark.xfail(strict=True, reason="csirt_tui/app.py: the operator name goes into the header's sub_title "
-                   "as it is; wrap it in textsafe.printable (__init__, self.sub_title)")
 def test_operator_name_in_the_header_is_shown_literally(corpus_store):
     store, clock = corpus_store.store, corpus_store.clock
     found: list = []

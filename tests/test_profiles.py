@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 from datetime import datetime, timezone
@@ -15,6 +16,7 @@ import pytest
 
 from csirt_tui.profiles import (
     DEFAULT_PROFILE_ID,
+    clear_cache,
     Profile,
     ProfileError,
     list_profiles,
@@ -434,3 +436,68 @@ def test_import_is_light():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parents[1])
     assert out.stdout.strip() == ""
+
+
+# -- the validated profile kept on disk between starts (the desk's start-up) --
+
+def _no_build(monkeypatch):
+    import csirt_tui.profiles as profiles_mod
+
+    def refuse(path):
+        raise AssertionError(f"built {path} instead of reading the cache")
+
+    monkeypatch.setattr(profiles_mod, "_build", refuse)
+
+
+def test_disk_cache_is_used_and_private(tree, tmp_path, monkeypatch):
+    cache = tmp_path / "store" / ".cache"
+    first = load_profile("mutsu", tree, cache_dir=cache)
+    files = list(cache.iterdir())
+    assert [p.name for p in files] == ["profile-mutsu.json"]
+    assert stat.S_IMODE(cache.stat().st_mode) == 0o700
+    assert stat.S_IMODE(files[0].stat().st_mode) == 0o600
+    clear_cache()
+    _no_build(monkeypatch)
+    again = load_profile("mutsu", tree, cache_dir=cache)
+    assert again.data == first.data and again.name == first.name
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_disk_cache_never_serves_a_changed_file(tree, tmp_path, shared):
+    """Same size, same mtime, other content: the cache is keyed on the bytes."""
+    cache = tmp_path / ".cache"
+    load_profile("osaki", tree, cache_dir=cache)
+    # osaki shares its PoC items from mutsu: a change there must show too
+    path = tree / ("mutsu.toml" if shared else "osaki.toml")
+    # same byte length: 日時 → 時刻 (each 6 bytes in UTF-8)
+    old, new = ("①事象を発見した日時", "①事象を発見した時刻") if shared else ('name = "大崎市', 'name = "XXXXXXXXX')
+    st = path.stat()
+    raw = path.read_bytes()
+    assert old.encode() in raw and len(old.encode()) == len(new.encode())
+    path.write_bytes(raw.replace(old.encode(), new.encode(), 1))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    clear_cache()
+    data = load_profile("osaki", tree, cache_dir=cache).data
+    assert data == load_profile(path.parent / "osaki.toml").data  # as built from the files
+    assert new.removeprefix('name = "') in json.dumps(data, ensure_ascii=False)
+
+
+def test_disk_cache_damaged_or_unwritable_is_passed_over(tree, tmp_path, monkeypatch):
+    cache = tmp_path / ".cache"
+    good = load_profile("mito", tree, cache_dir=cache).data
+    (cache / "profile-mito.json").write_text('{"format": 1, "data": [', encoding="utf-8")
+    clear_cache()
+    assert load_profile("mito", tree, cache_dir=cache).data == good
+    blocked = tmp_path / "file-not-folder"
+    blocked.write_text("x")
+    clear_cache()
+    assert load_profile("mito", tree, cache_dir=blocked / ".cache").data == good
+
+
+def test_an_invalid_profile_is_refused_even_with_a_cache(tree, tmp_path):
+    cache = tmp_path / ".cache"
+    load_profile("mutsu", tree, cache_dir=cache)
+    edit(tree / "mutsu.toml", 'name = "むつ市CSIRT"', "name = 42")
+    clear_cache()
+    with pytest.raises(ProfileError):
+        load_profile("mutsu", tree, cache_dir=cache)

@@ -1,0 +1,60 @@
+"""A one-line entry field that keeps what is typed or pasted but never passes a
+control character to the terminal (kept apart from screens/form.py so that the
+dashboard's filter can use it without importing the form widgets at start-up).
+
+Textual's Input and TextArea draw their text as it is: an ESC, a C1 CSI
+(U+009B), NUL or a bidi override typed or pasted into a field would reach the
+terminal and be obeyed (colours, clearing the screen, OSC 52 writing the
+clipboard, a changed window title…). These show each such character as one
+visible symbol (␛ ␀ �); the value is unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rich.highlighter import Highlighter
+from rich.text import Text
+from textual import events
+from textual.widgets import Input
+
+from csirt_tui.textsafe import control_pictures
+
+
+class ControlPictures(Highlighter):
+    """Rich highlighter: control characters drawn as symbols, one for one."""
+
+    def highlight(self, text: Text) -> None:
+        plain = text.plain
+        shown = control_pictures(plain)
+        if shown != plain:
+            text.plain = shown
+
+
+_LINE_BREAKS = re.compile(r"\r\n|\r|\n")
+
+
+class SafeInput(Input):
+    """A one-line field: the value exactly as typed or pasted, shown with control
+    characters as symbols.
+
+    A paste keeps all its text: line breaks (a terminal sends them as CR) become
+    spaces, trailing ones are dropped. (Textual's Input would keep only the first
+    line, and cut also at characters ``str.splitlines`` treats as breaks, such as
+    U+001C or U+0085: the rest of a pasted address or name would be lost.)"""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("highlighter", ControlPictures())
+        super().__init__(*args, **kwargs)
+
+    def _on_paste(self, event: events.Paste) -> None:
+        event.prevent_default()  # not Input._on_paste as well
+        event.stop()
+        text = _LINE_BREAKS.sub(" ", re.sub(r"(?:\r\n|\r|\n)+$", "", event.text or ""))
+        if not text:
+            return
+        selection = self.selection
+        if selection.is_empty:
+            self.insert_text_at_cursor(text)
+        else:
+            self.replace(text, *selection)
