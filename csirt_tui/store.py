@@ -537,11 +537,11 @@ class Store:
         for ydir in sorted(p for p in base.iterdir() if p.is_dir() and p.name.isdigit()):
             data = self._read(self._index_path(int(ydir.name))) or {}
             have = set(data.get("incidents", {}))
-            for idir in sorted(ydir.iterdir()):
-                m = _ID_RE.match(idir.name)
-                if m and str(int(m.group(2))) not in have and self._segments(idir):
-                    self._update_index(self.incident(idir.name))
-                    repaired.append(idir.name)
+            for name in sorted(os.listdir(ydir)):  # names, not Paths: this runs at every start
+                m = _ID_RE.match(name)
+                if m and str(int(m.group(2))) not in have and self._segments(ydir / name):
+                    self._update_index(self.incident(name))
+                    repaired.append(name)
         return repaired
 
     def list_incidents(self, *, status: str | None = None, sort: bool = True) -> list[dict[str, Any]]:
