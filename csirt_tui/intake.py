@@ -64,6 +64,9 @@ def build_intake(profile, raw: dict[str, Any], now: datetime, *, strict: bool = 
     out["reporter_type"] = source or None
     received = _text(raw.get("received_at"), "received_at")
     out["received_at"] = (_time(received, "received_at") if received else None) or to_iso(now)
+    if "received_at" in errors:
+        # stamped with the save time, and what was typed stays on the record
+        out["received_at_text"] = received
     found_text = _text(raw.get("found_at"), "found_at")
     out["found_at_text"] = found_text
     out["found_at"] = _time(found_text, "found_at") if found_text.strip() else None

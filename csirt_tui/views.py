@@ -243,6 +243,8 @@ def intake_entry_text(profile, intake: dict[str, Any]) -> str:
         lines.append(f"折り返し先: {cb.get('number') or ''}{mark}")
     if intake.get("memo"):
         lines.append(f"メモ: {intake['memo']}")
+    if intake.get("received_at_text"):  # unreadable, so stamped with the save time (build_intake)
+        lines.append(f"受付日時（読めない入力のまま）: {intake['received_at_text']}")
     missing = missing_items(intake)
     if missing:
         lines.append("未記入: " + "・".join(ITEM_SHORT.get(m, m) for m in missing))

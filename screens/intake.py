@@ -414,12 +414,8 @@ class IntakeScreen(Screen):
         try:
             self.flush_now()
             intake = build_intake(store.profile, values, app.now(), strict=False)
-            text = intake_entry_text(store.profile, intake)
-            if "received_at" in (intake.get("time_errors") or {}):
-                # an unreadable 受付日時 is stamped with the save time: what was typed stays on the record
-                intake["received_at_text"] = values["received_at"]
-                text += f"\n受付日時（読めない入力のまま）: {values['received_at']}"
-            inc = store.create_incident(intake, operator=app.operator, text=text)
+            inc = store.create_incident(intake, operator=app.operator,
+                                        text=intake_entry_text(store.profile, intake))
         except (DomainError, OSError) as err:
             self.notify(f"保存できませんでした (下書きは残っています): {one_line(str(err))}",
                         severity="error", timeout=10, markup=False)

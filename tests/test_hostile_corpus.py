@@ -451,6 +451,7 @@ def test_intake_screen_typed_and_pasted_hostile_text_is_saved_as_typed(store_dir
     assert it["found_at_text"] == expect["found_at"] and it["found_at"] is None
     assert set(it["time_errors"]) == {"received_at", "found_at"}
     assert it["received_at_text"] == "令和99年" and it["received_at"] == clock().isoformat(timespec="seconds")
+    assert "受付日時（読めない入力のまま）: 令和99年" in inc.entries[0].text  # on the record as typed
     assert it["place"] == expect["place"]
     assert it["reporter"] == {"name": expect["rep_name"], "section": expect["rep_section"],
                               "contact": expect["rep_contact"]}
