@@ -13,7 +13,11 @@ from .errors import DomainError
 
 def plain_os_error(err: OSError, path: Path, kind: str = "") -> str:
     """``err`` in plain words; ``kind`` (e.g. "pdf") is the file name's ending in hints."""
+    from .jsonfile import FileBusyError, plain_busy
+
     code = err.errno
+    if isinstance(err, FileBusyError):  # Windows: Acrobat holds the PDF, Excel the CSV …
+        return plain_busy(path)
     if code in (errno.ENOSPC, errno.EDQUOT):
         return f"{path}: ディスクの空きが足りないため書き込めませんでした。空きを作るか別の場所を指定してください"
     if code in (errno.EACCES, errno.EPERM):

@@ -11,6 +11,17 @@ at any instant leaves the old or the new file, never a mix.
 Reading refuses anything csirt-desk did not write (empty, truncated,
 non-JSON, wrong shape) with :class:`StoreCorruptError`; nothing is ever
 written over such a file because every write path reads first.
+
+Windows: :func:`atomic_write` is the one writer of every file csirt-desk makes
+(store, drafts, cache, PDF, CSV). Its descriptor is opened with ``O_BINARY``:
+without it a Windows descriptor is in text mode and turns every LF into CRLF,
+which breaks canonical JSON, PDF streams and CSV rows alike. On Windows a
+rename over a file that another program holds open (a second desk reading the
+index, an antivirus scan, Excel holding a CSV, Acrobat holding a PDF) fails with
+a sharing violation: :func:`retry_busy` retries it with backoff for about 3 s,
+then raises :class:`FileBusyError`, which says which file another program holds.
+The code path is the same on every platform (a sharing violation is recognised
+by its ``winerror``), so the tests on Linux exercise it with injected errors.
 """
 
 from __future__ import annotations
@@ -19,8 +30,9 @@ import json
 import os
 import re
 import threading
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from tinydb.storages import Storage
 
@@ -30,6 +42,76 @@ FILE_MODE = 0o600
 DIR_MODE = 0o700
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+
+def write_flags() -> int:
+    """Flags of a new file to write: binary (``O_BINARY`` exists only on Windows,
+    where a descriptor without it is in text mode and writes LF as CRLF)."""
+    return os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
+
+
+# Windows error codes of a file another process holds open:
+# ERROR_ACCESS_DENIED (a rename over a file open without FILE_SHARE_DELETE, or a
+# file in "delete pending"), ERROR_SHARING_VIOLATION, ERROR_LOCK_VIOLATION.
+SHARING_WINERRORS = frozenset({5, 32, 33})
+# Waits between tries (seconds): about 3 s in all, what an antivirus scan of a
+# small file or a reader's open() takes, short enough for a person waiting.
+RETRY_DELAYS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 0.8, 1.5)
+
+T = TypeVar("T")
+
+
+class FileBusyError(PermissionError):
+    """A file stayed held by another program through every retry."""
+
+    def __init__(self, err: OSError, path: str | os.PathLike) -> None:
+        super().__init__(err.errno, err.strerror, str(path))
+        self.winerror = getattr(err, "winerror", None)
+        self.path = Path(path)
+
+    def __str__(self) -> str:
+        return plain_busy(self.path)
+
+
+def plain_busy(path: Path) -> str:
+    return (f"{path}: 別のプログラムが開いています（Excel・Acrobat・ウイルス対策ソフト・別のデスクなど）。"
+            "そのファイルを閉じてから、もう一度試してください")
+
+
+def is_sharing_violation(err: BaseException) -> bool:
+    """True for the errors Windows gives when another process holds the file."""
+    return isinstance(err, OSError) and getattr(err, "winerror", None) in SHARING_WINERRORS
+
+
+def retry_busy(action: Callable[[], T], path: str | os.PathLike,
+               delays: tuple[float, ...] | None = None) -> T:
+    """Run ``action``; while it fails with a sharing violation, wait and retry.
+    After the last try raise :class:`FileBusyError` naming ``path``."""
+    for delay in (RETRY_DELAYS if delays is None else delays):
+        try:
+            return action()
+        except OSError as err:
+            if not is_sharing_violation(err):
+                raise
+        time.sleep(delay)
+    try:
+        return action()
+    except OSError as err:
+        if is_sharing_violation(err):
+            raise FileBusyError(err, path) from None
+        raise
+
+
+def replace(src: str | os.PathLike, dst: str | os.PathLike) -> None:
+    """``os.replace`` (file or folder) that waits out another program's hold on Windows."""
+    retry_busy(lambda: os.replace(src, dst), dst)
+
+
+def read_bytes(path: Path) -> bytes:
+    """The bytes of ``path``, open only for the read itself (a held handle blocks
+    other desks' renames on Windows); waits out a sharing violation."""
+    return retry_busy(path.read_bytes, path)
 
 
 def _dump(value: Any) -> str:
@@ -97,7 +179,7 @@ def decode(path: Path, raw: bytes) -> dict[str, dict[str, Any]]:
 def read_file(path: Path) -> dict[str, dict[str, Any]] | None:
     """Data of a store file; None if it does not exist."""
     try:
-        raw = path.read_bytes()
+        raw = read_bytes(path)
     except FileNotFoundError:
         return None
     return decode(path, raw)
@@ -145,7 +227,7 @@ def atomic_write(path: Path, payload: bytes, *, durable: bool = True) -> None:
     ``durable=False`` skips the fsyncs (still atomic): only for bulk-building
     benchmark stores, never for what an operator typed."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    fd = os.open(tmp, write_flags(), FILE_MODE)
     try:
         try:
             view = memoryview(payload)
@@ -156,7 +238,7 @@ def atomic_write(path: Path, payload: bytes, *, durable: bool = True) -> None:
                 os.fsync(fd)
         finally:
             os.close(fd)
-        os.replace(tmp, path)
+        replace(tmp, path)
     except BaseException:
         # e.g. disk full: the old file is untouched; do not leave the temp file behind
         try:
@@ -186,7 +268,7 @@ class AtomicJSONStorage(Storage):
 
 def is_canonical(path: Path) -> tuple[bool, str]:
     """(ok, problem) — a file is canonical when its bytes are what csirt-desk writes."""
-    raw = path.read_bytes()
+    raw = read_bytes(path)
     data = decode(path, raw)
     if encode(data) != raw:
         return False, "csirt-desk 以外で書き換えられています (not in canonical form)"

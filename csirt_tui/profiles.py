@@ -1135,7 +1135,6 @@ def _disk_cache_put(cache_dir: Path, profile: Profile, deps: dict[Path, int]) ->
     """Write the cache entry of a just-built profile; any failure is ignored."""
     import json
 
-    tmp = None
     try:
         digests = []
         for dep, mtime in deps.items():
@@ -1155,24 +1154,14 @@ def _disk_cache_put(cache_dir: Path, profile: Profile, deps: dict[Path, int]) ->
         back = json.loads(text)
         if back["data"] != profile.data or [tuple(k) for k, _ in back["origins"]] != list(profile._origins):
             return  # something JSON cannot hold as it is (a date, a tuple …): no cache
-        from .jsonfile import FILE_MODE, make_dirs
+        from .jsonfile import atomic_write, make_dirs
 
         make_dirs(cache_dir)  # 0700, like every folder of the store
-        target = _cache_file(cache_dir, profile.path)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, target)
-        tmp = None
+        # the one binary-safe writer (0600, temp file removed on failure); a
+        # cache needs no fsync: a lost entry is rebuilt at the next start
+        atomic_write(_cache_file(cache_dir, profile.path), text.encode("utf-8"), durable=False)
     except Exception:  # a read-only or full disk must not stop the desk from starting
         return
-    finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
 
 
 def _zone(name: str) -> ZoneInfo:

@@ -56,7 +56,9 @@ from .jsonfile import (
     fsync_dir,
     is_canonical,
     make_dirs,
+    read_bytes,
     read_file,
+    replace,
     splice_append,
 )
 from .model import (
@@ -389,7 +391,7 @@ class Store:
             make_dirs(tmp)
             entry = self._append_locked(incident_id, tmp, "intake", text or "受付", intake, operator,
                                         None, None, now)
-            os.replace(tmp, idir)
+            replace(tmp, idir)
             fsync_dir(idir.parent)
             inc = Incident.from_entries(incident_id, [entry])
             self._update_index(inc)
@@ -417,7 +419,7 @@ class Store:
         last = None
         if segs:
             # Parsing the whole segment validates it: a corrupt file is never written to.
-            raw = segs[-1].read_bytes()
+            raw = read_bytes(segs[-1])
             try:
                 seg_data = decode(segs[-1], raw)
             except StoreCorruptError as err:
@@ -494,7 +496,7 @@ class Store:
                 for seg_no, docs in segments.items():
                     atomic_write(tmp / f"timeline-{seg_no:04d}.json", encode({"timeline": docs}),
                                  durable=durable)
-                os.replace(tmp, idir)
+                replace(tmp, idir)
                 rows[year][str(number)] = self.index_row(Incident.from_entries(incident_id, entries))
                 created.append(incident_id)
             for year, docs in rows.items():
@@ -689,7 +691,7 @@ class Store:
             shutil.copyfile(src, dst)
             os.chmod(dst, FILE_MODE)
         make_dirs(tmp)
-        os.replace(tmp, bdir / name)
+        replace(tmp, bdir / name)
         self._prune_backups()
         return bdir / name
 
@@ -717,8 +719,8 @@ class Store:
         if not src.is_dir():
             raise StoreError(f"バックアップ {name!r} はありません (一覧: {', '.join(p.name for p in backups[:5])})")
         for path in store_files(src):
-            decode(path, path.read_bytes())  # never restore a broken backup
-        stamp = (clock() if clock else datetime.now()).strftime("%Y%m%dT%H%M%S")
+            decode(path, read_bytes(path))  # never restore a broken backup
+        stamp = _restore_clock(root, clock).strftime("%Y%m%dT%H%M%S")
         aside = root / "backups" / f"{stamp}-before-restore"
         try:
             with FileLock(str(root / ".lock"), timeout=15, mode=FILE_MODE):
@@ -726,11 +728,11 @@ class Store:
                     if entry.name in _SKIP or entry.name.startswith(".tmp") or entry.name.startswith(".store"):
                         continue
                     make_dirs(aside)
-                    os.replace(entry, aside / entry.name)
+                    replace(entry, aside / entry.name)
                 for path in store_files(src):
                     dst = root / path.relative_to(src)
                     make_dirs(dst.parent)
-                    atomic_write(dst, path.read_bytes())
+                    atomic_write(dst, read_bytes(path))
         except Timeout:
             raise StoreBusyError(f"{root}: 他のプロセスがストアを使用中です (lock timeout)") from None
         # The restored state becomes the newest backup, so that verify compares against it.
@@ -857,3 +859,18 @@ class Store:
                     report.problems.append(
                         f"{live}: {seg.parent.name}#{key}: バックアップ {bdir.name} にある記録が消えているか変わっています")
                     break
+
+
+def _restore_clock(root: Path, clock: Callable[[], datetime] | None) -> datetime:
+    """Now, on the clock backups are named with (the store's profile's time zone),
+    so that ``…-before-restore`` sorts among them; the store may be too damaged
+    to open (that is why it is being restored): then Japan time, as Store.now."""
+    if clock is not None:
+        return clock()
+    try:  # read only: no index repair, no lock, nothing written before the restore
+        meta = (read_file(root / "store.json") or {}).get("meta", {}).get("1") or {}
+        return Store(root, {"profile": meta.get("profile")}, None, 0).now()
+    except Exception:
+        from zoneinfo import ZoneInfo
+
+        return datetime.now(ZoneInfo("Asia/Tokyo")).replace(microsecond=0)

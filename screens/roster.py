@@ -296,10 +296,12 @@ class RosterScreen(Screen):
     def _export(self, values: dict[str, Any] | None) -> None:
         if not values:
             return
-        path = Path(values["path"]).expanduser()
-        try:
-            path.write_bytes(rc.export_csv(self.people))
-        except OSError as err:
+        from csirt_tui.errors import DomainError
+        from csirt_tui.fileout import write_private
+
+        try:  # atomic, 0600, binary, waits out Excel holding the old file
+            path = write_private(values["path"], rc.export_csv(self.people), "csv")
+        except DomainError as err:
             self.notify(f"書き出せませんでした: {err}", severity="error", markup=False)
             return
         self.notify(f"{len(self.people)} 人を {path} に書き出しました", markup=False)
