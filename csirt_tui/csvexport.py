@@ -5,6 +5,12 @@ would be run as a formula by a spreadsheet (CSV injection): such a cell is
 written with a leading ``'``, the usual guard, and :func:`unguard` takes it
 off again when csirt-desk reads its own CSV back. Nothing else is changed:
 the text is what was typed.
+
+What counts is what the spreadsheet sees after it drops what it ignores: a
+leading NUL or other control character, a zero-width or direction mark (ZWSP,
+RLO, BOM, tag characters), spaces; and a full-width ``＝ ＋ － ＠`` (or another
+compatibility form of them) is the formula character to a Japanese spreadsheet.
+So ``"\x00=1+1"`` and ``"＝1+1"`` are guarded as ``"=1+1"`` is.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import csv
 import io
 import os
 import re
+import unicodedata
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -26,19 +33,35 @@ INCIDENT_COLUMNS = (
 )
 
 
+# Characters a spreadsheet drops or does not show before a cell's first character.
+_IGNORED_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp", "Cs", "Co", "Cn"})
+_VARIATION_SELECTORS = re.compile("[\ufe00-\ufe0f\U000e0100-\U000e01ef]")
+
+
+def _would_run(text: str) -> bool:
+    """Would a spreadsheet take ``text`` as a formula?"""
+    if text.startswith(FORMULA_START):
+        return True
+    for ch in text:
+        if unicodedata.category(ch) in _IGNORED_CATEGORIES or _VARIATION_SELECTORS.match(ch):
+            continue
+        return unicodedata.normalize("NFKC", ch).startswith(FORMULA_START) or ch == "\u2212"
+    return False
+
+
 def guard(value: Any) -> str:
     """The cell text for ``value``: a leading ``'`` when a spreadsheet would run it.
     Text that already starts with ``'`` before a formula character (``'=1``) gets one
     too, so that :func:`unguard` gives back exactly what was typed (and the
     spreadsheet shows it)."""
     text = "" if value is None else str(value)
-    if text.lstrip("'").startswith(FORMULA_START):
+    if _would_run(text.lstrip("'")):
         return "'" + text
     return text
 
 
 def unguard(text: str) -> str:
-    if text.startswith("'") and text.lstrip("'").startswith(FORMULA_START):
+    if text.startswith("'") and _would_run(text.lstrip("'")):
         return text[1:]
     return text
 
