@@ -7,15 +7,20 @@ import sys
 from datetime import datetime
 from typing import Callable
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding
 
 from .errors import DomainError
 from .profiles import load_profile
 from .resources import assets_dir
-from .textsafe import printable
+from .textsafe import control_pictures, printable
 from .store import Store, resolve_store_dir
+from screens import paste
 
+# Textual's input parser let an ESC inside a pasted text end the paste and read the rest as key
+# presses (issue 14, defect 1): read every bracketed paste whole instead, in every driver.
+paste.install()
 
 BACKUP_DELAY = 3.0  # seconds after start
 SCREENS_CSS_DELAY = 1.5  # seconds after start: the other screens' styles, parsed while the desk is idle
@@ -104,6 +109,17 @@ class CsirtDeskApp(App):
 
     def on_unmount(self) -> None:
         self._resume_gc()  # closed before the dashboard was drawn
+
+    # ------------------------------------------------------------ pastes
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Paste) and not event.is_forwarded:
+            # A paste is read whole, control characters and all (screens/paste.py). The desk's
+            # fields keep them and draw them as symbols; a field that would draw them as they are
+            # (Textual's own: the command palette's search) gets the symbols instead.
+            focused = self.focused
+            if not (getattr(focused, "SHOWS_CONTROLS_AS_SYMBOLS", False) or getattr(focused, "password", False)):
+                event.text = control_pictures(event.text, keep="\t\r\n")
+        await super().on_event(event)
 
     # ------------------------------------------------------------ styles of the other screens
     def _read_screens_css(self, screen) -> None:

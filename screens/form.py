@@ -35,6 +35,8 @@ class SafeTextArea(TextArea):
     its own (CR, LF and CRLF, and what ``str.splitlines`` counts as a break, such
     as VT, FF, U+0085, U+2028, all become the field's line break)."""
 
+    SHOWS_CONTROLS_AS_SYMBOLS = True  # a paste is given to it as it is (csirt_tui.app: on_event)
+
     def get_line(self, line_index: int) -> Text:
         return Text(control_pictures(self.document.get_line(line_index), keep="\t"), end="", no_wrap=True)
 

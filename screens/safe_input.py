@@ -43,6 +43,8 @@ class SafeInput(Input):
     line, and cut also at characters ``str.splitlines`` treats as breaks, such as
     U+001C or U+0085: the rest of a pasted address or name would be lost.)"""
 
+    SHOWS_CONTROLS_AS_SYMBOLS = True  # a paste is given to it as it is (csirt_tui.app: on_event)
+
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("highlighter", ControlPictures())
         super().__init__(*args, **kwargs)
