@@ -181,13 +181,20 @@ class Store:
         """Open (or create) a store; refuses corrupt files and unknown schema versions."""
         root = Path(root)
         meta_path = root / "store.json"
+        store = cls(root, {}, clock, lock_timeout)
+        if (root / RESTORE_JOURNAL).exists() or (not meta_path.exists() and root.is_dir()):
+            # a restore under way waits for its lock; one killed half-way is finished now
+            with store.locked():
+                _finish_restore(root)
         if not meta_path.exists():
+            if list_backup_dirs(root):
+                raise StoreError(f"{root}: store.json がありません。バックアップがあるので、新しいストアは作りません。"
+                                 "csirt-desk restore --list で確かめて csirt-desk restore で戻してください")
             if not create:
                 raise StoreError(f"{root}: ストアがありません (store.json not found)")
             if root.exists() and any(p.name not in _SKIP for p in root.iterdir()):
                 raise StoreError(f"{root}: store.json がなく、空でもないフォルダです。ストアとして使えません")
             make_dirs(root)
-        store = cls(root, {}, clock, lock_timeout)
         with store.locked():
             meta = store._read_meta(create=create, profile=profile)
             store.meta = meta
@@ -708,7 +715,13 @@ class Store:
     def restore(root: str | os.PathLike, name: str | None = None,
                 clock: Callable[[], datetime] | None = None) -> Path:
         """Put a backup back in place. The current files are moved aside to
-        ``backups/<time>-before-restore`` first: nothing is deleted."""
+        ``backups/<time>-before-restore`` first: nothing is deleted.
+
+        Crash-safe: a journal (``.restore.json``) is written before anything
+        moves and removed when the backup is wholly in place; a restore killed
+        in between is finished by the next :meth:`Store.open` (under the lock,
+        which the restore holds throughout), so every reader sees the old store
+        or the restored one, never a mix, and never a folder without store.json."""
         from filelock import FileLock, Timeout
 
         root = Path(root)
@@ -716,23 +729,23 @@ class Store:
         if not backups:
             raise StoreError(f"{root}: バックアップがありません")
         src = backups[0] if not name else root / "backups" / name
-        if not src.is_dir():
+        if not src.is_dir() or src.parent != root / "backups" or src.name.startswith("."):
             raise StoreError(f"バックアップ {name!r} はありません (一覧: {', '.join(p.name for p in backups[:5])})")
         for path in store_files(src):
             decode(path, read_bytes(path))  # never restore a broken backup
+        if not (src / "store.json").is_file():
+            raise StoreError(f"{src}: store.json がないバックアップは復元できません")
         stamp = _restore_clock(root, clock).strftime("%Y%m%dT%H%M%S")
         aside = root / "backups" / f"{stamp}-before-restore"
+        n = 1
+        while aside.exists():
+            n += 1
+            aside = root / "backups" / f"{stamp}-before-restore-{n}"
         try:
             with FileLock(str(root / ".lock"), timeout=15, mode=FILE_MODE):
-                for entry in list(root.iterdir()):
-                    if entry.name in _SKIP or entry.name.startswith(".tmp") or entry.name.startswith(".store"):
-                        continue
-                    make_dirs(aside)
-                    replace(entry, aside / entry.name)
-                for path in store_files(src):
-                    dst = root / path.relative_to(src)
-                    make_dirs(dst.parent)
-                    atomic_write(dst, read_bytes(path))
+                _finish_restore(root)  # an earlier restore killed half-way comes first
+                _write_journal(root, {"src": src.name, "aside": aside.name, "phase": "aside"})
+                _finish_restore(root)
         except Timeout:
             raise StoreBusyError(f"{root}: 他のプロセスがストアを使用中です (lock timeout)") from None
         # The restored state becomes the newest backup, so that verify compares against it.
@@ -874,3 +887,51 @@ def _restore_clock(root: Path, clock: Callable[[], datetime] | None) -> datetime
         from zoneinfo import ZoneInfo
 
         return datetime.now(ZoneInfo("Asia/Tokyo")).replace(microsecond=0)
+
+
+# ------------------------------------------------------------------ restore
+RESTORE_JOURNAL = ".restore.json"
+_BACKUP_NAME = re.compile(r"[0-9A-Za-z_-]+")  # what _backup_locked names a backup
+
+
+def _write_journal(root: Path, doc: dict[str, Any]) -> None:
+    atomic_write(root / RESTORE_JOURNAL, encode({"restore": {"1": doc}}))
+
+
+def _store_entries(root: Path) -> list[Path]:
+    """What a restore moves aside: the store's own files and folders (hidden
+    ones are the lock, the cache, temp files and unfinished work)."""
+    return [e for e in sorted(root.iterdir()) if e.name not in _SKIP and not e.name.startswith(".")]
+
+
+def _finish_restore(root: Path) -> bool:
+    """Carry out the restore the journal describes, from wherever it stopped
+    (the caller holds the store lock). Every step can be repeated: phase
+    "aside" moves what is still in place to the aside folder (none of it is
+    restored yet); phase "copy" writes the backup's files in place (over any
+    half-written copy). False when there is no journal."""
+    path = root / RESTORE_JOURNAL
+    data = read_file(path)
+    if data is None:
+        return False
+    doc = (data.get("restore") or {}).get("1") or {}
+    src_name, aside_name = str(doc.get("src", "")), str(doc.get("aside", ""))
+    src, aside = root / "backups" / src_name, root / "backups" / aside_name
+    if not (_BACKUP_NAME.fullmatch(src_name) and src.is_dir()
+            and re.fullmatch(r"\d{8}T\d{6}-before-restore(-\d+)?", aside_name)):
+        raise StoreCorruptError(path, "復元の記録が不正です (backup or aside folder not found)")
+    if doc.get("phase") == "aside":
+        for entry in _store_entries(root):
+            make_dirs(aside)
+            replace(entry, aside / entry.name)
+        _write_journal(root, {**doc, "phase": "copy"})
+    # phase "copy": every file of the backup, store.json last (its presence
+    # is what tells a reader the store is whole)
+    files = [p for p in store_files(src) if p != src / "store.json"] + [src / "store.json"]
+    for file in files:
+        dst = root / file.relative_to(src)
+        make_dirs(dst.parent)
+        atomic_write(dst, read_bytes(file))
+    os.unlink(path)
+    fsync_dir(root)
+    return True
