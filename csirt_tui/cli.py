@@ -4,14 +4,22 @@ With no command the full-screen desk (Textual) starts. Every other command
 is scriptable (alerts, cron, tests) and never imports Textual.
 
 Exit status: 0 success, 1 a domain error (one line on stderr), 2 usage.
+
+Whatever the console's encoding (cp932 when a Japanese Windows redirects the
+output, ascii, …): ``--json`` and ``list --csv -`` are UTF-8 bytes; the text for
+people shows what the console cannot as its code point (see ``_console_visible``);
+standard input is read as UTF-8 (else in the console's encoding).
 """
 
 from __future__ import annotations
 
 import argparse
+import codecs
+import functools
 import getpass
 import json
 import os
+import re
 import sys
 from typing import Any, Sequence
 
@@ -130,6 +138,128 @@ def operator_name(args) -> str:
         return "operator"
 
 
+# ------------------------------------------------------------------ console
+_CONSOLE_ERRORS = "csirt-desk-visible"
+
+# One JIS X 0208 character under two code points: 1-29 「―」 is U+2014 in the JIS
+# (and Apple) mapping, U+2015 in cp932 and Python's Japanese codecs, which cannot
+# encode U+2014. Printed as the console's code, it is the dash that was written.
+# (〜 U+301C, ‖ U+2016, − U+2212, ¢ £ ¬ are encoded by Python's cp932 already.)
+_SAME_JIS_CHARACTER = {"\u2014": "\u2015"}
+# textsafe's mark for a bidi control, ⟨U+202E⟩, whose brackets cp932 does not have
+_TEXTSAFE_MARK = re.compile("\u27e8(U\\+[0-9A-F]{4,6})\u27e9")
+
+
+@functools.lru_cache(maxsize=64)
+def _encodable(text: str, encoding: str) -> bool:
+    try:
+        text.encode(encoding)
+    except (UnicodeError, LookupError):
+        return False
+    return True
+
+
+def _console_visible(err: UnicodeError):
+    """Encoding error handler for the console: a character the console's encoding
+    cannot show is written as its code point, 〈U+1F600〉 (<U+1F600> where the
+    encoding has no 〈〉, e.g. ascii): visible, never dropped, never a traceback."""
+    if not isinstance(err, UnicodeEncodeError):
+        raise err
+    enc = err.encoding.lower().replace("_", "-")  # "charmap" for the one-byte code pages: ASCII marks
+    utf8 = enc in ("utf-8", "utf8")  # only a lone surrogate fails there
+    wide = utf8 or not enc.startswith("utf") and _encodable("\u3008\u3009", enc)
+    left, right = ("\u3008", "\u3009") if wide else ("<", ">")
+    text, i, out = err.object, err.start, []
+    while i < err.end:
+        ch = text[i]
+        mark = _TEXTSAFE_MARK.match(text, i)
+        if mark:
+            out.append(f"{left}{mark.group(1)}{right}")
+            i = mark.end()
+            continue
+        alt = _SAME_JIS_CHARACTER.get(ch)
+        out.append(alt if alt and not utf8 and _encodable(alt, enc) else f"{left}U+{ord(ch):04X}{right}")
+        i += 1
+    replacement = "".join(out)
+    # the UTF-8 encoder takes a replacement str only if it is ASCII: give it the bytes
+    return (replacement.encode("utf-8") if utf8 else replacement), i
+
+
+def _is_utf(encoding: str) -> bool:
+    try:
+        return codecs.lookup(encoding).name.startswith("utf-")
+    except LookupError:
+        return False
+
+
+def _console_setup():
+    """Make sys.stdout and sys.stderr show what their encoding cannot (``_console_visible``)
+    instead of raising: always when the encoding is not UTF-8, and for a UTF-8 stream
+    with strict errors (only a lone surrogate can fail there). Streams without
+    ``reconfigure`` (replaced by a caller, None under pythonw) are left alone.
+    Returns the function that puts the previous settings back."""
+    codecs.register_error(_CONSOLE_ERRORS, _console_visible)
+    changed = []
+    for stream in {id(s): s for s in (sys.stdout, sys.stderr) if s is not None}.values():
+        encoding, errors = getattr(stream, "encoding", None), getattr(stream, "errors", None)
+        if not isinstance(encoding, str) or errors == _CONSOLE_ERRORS:
+            continue
+        if _is_utf(encoding) and errors != "strict":
+            continue
+        try:
+            stream.reconfigure(errors=_CONSOLE_ERRORS)
+        except Exception:  # no reconfigure, closed, not a TextIOWrapper …
+            continue
+        changed.append((stream, errors))
+
+    def restore() -> None:
+        for stream, errors in changed:
+            try:
+                stream.reconfigure(errors=errors)
+            except Exception:  # e.g. a pipe closed by the reader
+                pass
+
+    return restore
+
+
+def _write_bytes(data: bytes) -> None:
+    """``data`` on stdout as they are (JSON, CSV: UTF-8 whatever the console's encoding)."""
+    stream = sys.stdout
+    if stream is None:  # no console at all (pythonw)
+        return
+    out = getattr(stream, "buffer", None)
+    if out is None:  # a text-only stream (e.g. replaced in tests)
+        stream.write(data.decode("utf-8"))
+        return
+    stream.flush()
+    out.write(data)
+    out.flush()
+
+
+def _stdin_text(*, line: bool = False) -> str:
+    """Standard input (all of it, or its first line) as text. UTF-8 (a BOM dropped)
+    whatever the console's encoding, like the files the commands read; input that is
+    not UTF-8 is read in the console's encoding (e.g. cp932 from ``type`` on Japanese
+    Windows). Line ends as in text mode: \\r\\n and \\r become \\n."""
+    stream = sys.stdin
+    if stream is None:
+        raise DomainError("標準入力がありません")
+    raw = getattr(stream, "buffer", None)
+    if raw is None:  # a text-only stream (e.g. replaced in tests)
+        return stream.readline() if line else stream.read()
+    data = raw.readline() if line else raw.read()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        console = getattr(stream, "encoding", None) or "utf-8"
+        try:
+            text = data.decode(console)
+        except (UnicodeDecodeError, LookupError):
+            also = "" if _is_utf(console) else f"（{console} としても読めません）"
+            raise DomainError(f"標準入力: UTF-8 のテキストとして読めません{also}") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def _store(args, *, create: bool = True):
     from .store import Store, resolve_store_dir
 
@@ -139,7 +269,7 @@ def _store(args, *, create: bool = True):
 def _print_json(obj: Any) -> None:
     from .textsafe import json_for_terminal
 
-    sys.stdout.write(json_for_terminal(obj) + "\n")
+    _write_bytes((json_for_terminal(obj) + "\n").encode("utf-8"))
 
 
 def _plain(text: str) -> str:
@@ -194,7 +324,7 @@ def cmd_intake(args) -> int:
 
     try:
         if args.json == "-":
-            raw = json.load(sys.stdin)
+            raw = json.loads(_stdin_text())
         else:
             with open(args.json, encoding="utf-8-sig") as fh:
                 raw = json.load(fh)
@@ -240,14 +370,7 @@ def _list_csv(store, rows: list[dict[str, Any]], target: str) -> int:
             from .textsafe import printable
 
             clean = printable
-        payload = incidents_csv(store.profile, rows, clean=clean)
-        sys.stdout.flush()
-        out = getattr(sys.stdout, "buffer", None)
-        if out is None:  # a text-only stream (e.g. replaced in tests)
-            sys.stdout.write(payload.decode("utf-8"))
-        else:
-            out.write(payload)
-            out.flush()
+        _write_bytes(incidents_csv(store.profile, rows, clean=clean))
         return 0
     path = write_csv(target, incidents_csv(store.profile, rows))
     print(f"{len(rows)} 件を CSV に書き出しました: {_plain(str(path))}")
@@ -289,7 +412,7 @@ def cmd_log(args) -> int:
 def _read_text_file(name: str, what: str) -> str:
     """The whole text of ``name`` (UTF-8, a BOM dropped; ``-`` = stdin)."""
     if name == "-":
-        return sys.stdin.read()
+        return _stdin_text()
     try:
         with open(name, encoding="utf-8-sig", newline="") as fh:
             return fh.read()
@@ -322,7 +445,7 @@ def read_password(name: str | None) -> str | None:
     if name == "-" and sys.stdin is not None and sys.stdin.isatty():
         password = getpass.getpass("PDF のパスワード: ")
     elif name == "-":
-        password = _strip_newline(sys.stdin.readline())
+        password = re.split("\r\n|\r|\n", _stdin_text(line=True), maxsplit=1)[0]
     else:
         first = _read_text_file(name, "--password-file").split("\n", 1)[0]
         password = first[:-1] if first.endswith("\r") else first
@@ -450,6 +573,14 @@ COMMANDS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    restore_console = _console_setup()  # before argparse: its help and usage are Japanese too
+    try:
+        return _main(argv)
+    finally:
+        restore_console()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
