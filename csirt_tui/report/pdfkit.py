@@ -6,6 +6,40 @@ User text is never markup: :func:`para` escapes ``& < >`` so a typed
 ``<b>`` or ``<img src=…>`` prints as those characters, and makes control,
 bidi and surrogate characters visible (as the terminal does, see
 :mod:`csirt_tui.textsafe`). The store keeps the text verbatim.
+
+The font (:func:`find_font`)
+----------------------------
+Every report is set in IPAexGothic, shipped inside the package
+(``assets/fonts/ipaexg.ttf``, in a wheel ``csirt_tui/_assets/fonts/``), its
+glyphs subset-embedded: the same PDF comes out on every machine, including a
+terminal without any Japanese font. Fonts on the machine are used only when
+the user asks for one, with ``--font`` (the ``configured`` argument) or else
+``$CSIRT_DESK_FONT``. The value is ``FILE`` or ``FILE#N`` (subfont N of a
+.ttc, default 0) and must be a font with TrueType outlines:
+
+- with a folder in it (``/``, ``\\`` or a drive ``:``, or starting with ``~``)
+  it is that file: ``C:\\Windows\\Fonts\\msgothic.ttc``, ``~/fonts/x.ttf``,
+  ``./x.ttf`` for one in the current folder;
+- a file name alone (``msgothic.ttc``, ``YuGothR.ttc#1``, ``ipag.ttf``) is
+  looked for, letter case ignored, in these folders in this order (see
+  ``FONT_DIRS``), the first found wins: ``%WINDIR%\\Fonts``,
+  ``%LOCALAPPDATA%\\Microsoft\\Windows\\Fonts`` (fonts installed without admin
+  rights), ``~/Library/Fonts``, ``/Library/Fonts``,
+  ``/System/Library/Fonts/Supplemental``, ``/System/Library/Fonts``, then with
+  their subfolders ``~/.local/share/fonts``, ``~/.fonts``,
+  ``/usr/local/share/fonts``, ``/usr/share/fonts``. The Windows folders come
+  from the environment; one whose variable is unset is skipped.
+
+A font asked for that cannot be used (not there, not TrueType, damaged, no
+Japanese glyphs) gives the packaged font and a warning that says why. Only a
+broken install (packaged file missing or damaged) falls back, with a warning,
+to a Japanese TrueType font in a known place (``KNOWN_FONTS``) and, if there is
+none, to the non-embedded CID font HeiseiKakuGo-W5, which viewers without a
+Japanese font show blank.
+
+The choice is cached per process (ReportLab's font registry is per process):
+the first call reads and parses the 6 MB file (about 30 ms and 12 MB of
+memory on the build machine), later calls are a dictionary look-up.
 """
 
 from __future__ import annotations
@@ -29,6 +63,7 @@ from reportlab.platypus import Paragraph
 
 from .. import fileout
 from ..errors import DomainError
+from ..resources import assets_dir
 from ..textsafe import printable
 
 PAGE = A4
@@ -39,10 +74,33 @@ MARGIN_BOTTOM = 20 * mm
 FONT_ENV = "CSIRT_DESK_FONT"
 CID_FALLBACK = "HeiseiKakuGo-W5"
 
-# Known places of a Japanese font with TrueType outlines (ReportLab can embed
-# only those; CFF-outline OTF such as Noto Sans CJK cannot be embedded).
-# (path, subfont index for a .ttc)
+# IPAexGothic, shipped in the package (assets/fonts/, in a wheel csirt_tui/_assets/fonts/;
+# see assets/fonts/README.md): the font of every report unless the user asks for another.
+PACKAGED_FONT = str(assets_dir() / "fonts" / "ipaexg.ttf")
+
+# The folders a font asked for by file name alone is looked for in, in this order.
+# "%NAME%" is the environment variable NAME (the folder is skipped when it is unset
+# or empty), "~" the home folder; True: the folder's subfolders too.
+FONT_DIRS: tuple[tuple[str, bool], ...] = (
+    ("%WINDIR%/Fonts", False),                              # Windows: installed for all users
+    ("%LOCALAPPDATA%/Microsoft/Windows/Fonts", False),      # Windows: installed without admin rights
+    ("~/Library/Fonts", False),                             # macOS
+    ("/Library/Fonts", False),
+    ("/System/Library/Fonts/Supplemental", False),
+    ("/System/Library/Fonts", False),
+    ("~/.local/share/fonts", True),                         # Linux and other Unix (fontconfig's folders)
+    ("~/.fonts", True),
+    ("/usr/local/share/fonts", True),
+    ("/usr/share/fonts", True),
+)
+
+# The fonts taken without being asked for, in this order: the packaged one, then,
+# only when that file is missing or damaged (a broken install; with a warning),
+# Japanese fonts with TrueType outlines in known places (ReportLab can embed only
+# those; CFF-outline OTF such as Noto Sans CJK cannot be embedded).
+# (path as in FONT_DIRS, subfont index for a .ttc)
 KNOWN_FONTS: tuple[tuple[str, int], ...] = (
+    (PACKAGED_FONT, 0),
     ("/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf", 0),   # Debian fonts-ipaexfont-gothic
     ("/usr/share/fonts/truetype/ipaexfont-gothic/ipaexg.ttf", 0),
     ("/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf", 0),       # Debian fonts-ipafont-gothic
@@ -50,10 +108,11 @@ KNOWN_FONTS: tuple[tuple[str, int], ...] = (
     ("/usr/share/fonts/ipa-gothic/ipag.ttf", 0),                    # Fedora
     ("/usr/share/fonts/ipaex-gothic/ipaexg.ttf", 0),
     ("/usr/share/fonts/truetype/fonts-japanese-gothic.ttf", 0),     # Debian alternatives link
-    ("C:/Windows/Fonts/msgothic.ttc", 0),                           # MS ゴシック
-    ("C:/Windows/Fonts/meiryo.ttc", 0),                             # メイリオ
-    ("C:/Windows/Fonts/YuGothR.ttc", 0),                            # 游ゴシック
-    ("C:/Windows/Fonts/YuGothM.ttc", 0),
+    ("%WINDIR%/Fonts/msgothic.ttc", 0),                             # MS ゴシック
+    ("%WINDIR%/Fonts/meiryo.ttc", 0),                               # メイリオ
+    ("%WINDIR%/Fonts/YuGothR.ttc", 0),                              # 游ゴシック
+    ("%WINDIR%/Fonts/YuGothM.ttc", 0),
+    ("%LOCALAPPDATA%/Microsoft/Windows/Fonts/ipaexg.ttf", 0),
     ("/Library/Fonts/ipaexg.ttf", 0),
     ("/Library/Fonts/Arial Unicode.ttf", 0),                        # macOS (TrueType, has kana/kanji)
     ("/System/Library/Fonts/Supplemental/Arial Unicode.ttf", 0),
@@ -75,12 +134,74 @@ class FontChoice:
     name: str                 # the ReportLab font name to use
     path: str | None          # the TrueType file, None for the CID fallback
     embedded: bool
-    warning: str | None       # shown in the UI and CLI when not embedded
+    warning: str | None       # shown in the UI and CLI (a font other than the one meant, or not embedded)
     tried: tuple[str, ...] = ()
 
 
+# per process: ReportLab's font registry is, and a TrueType file is read once
 _registered: dict[tuple[str, int], str] = {}
 _cache: dict[str | None, FontChoice] = {}
+
+_ENV_VAR = re.compile(r"%([A-Za-z_][A-Za-z0-9_]*)%")
+
+
+def _expand(path: str) -> str | None:
+    """``path`` with ``%NAME%`` replaced from the environment and ``~`` by the
+    home folder; None when a variable it names is unset or empty."""
+    unset = False
+
+    def value(m: re.Match) -> str:
+        nonlocal unset
+        v = os.environ.get(m.group(1), "")
+        unset = unset or not v
+        return v
+
+    out = _ENV_VAR.sub(value, path)
+    return None if unset else os.path.normpath(os.path.expanduser(out))
+
+
+def font_dirs() -> list[tuple[str, bool]]:
+    """FONT_DIRS as folders on this machine now: (folder, with subfolders), those
+    whose environment variable is unset left out."""
+    out: list[tuple[str, bool]] = []
+    for entry, deep in FONT_DIRS:
+        folder = _expand(entry)
+        if folder and all(folder != f for f, _ in out):
+            out.append((folder, deep))
+    return out
+
+
+def _is_bare_name(text: str) -> bool:
+    return not text.startswith("~") and not any(c in text for c in "/\\:")
+
+
+def _files(folder: str, deep: bool) -> Iterable[tuple[str, list[str]]]:
+    if deep:
+        for root, subdirs, files in os.walk(folder):
+            subdirs.sort()
+            yield root, sorted(files)
+        return
+    try:
+        yield folder, sorted(os.listdir(folder))
+    except OSError:
+        return
+
+
+def find_system_font(name: str) -> str | None:
+    """The first file called ``name`` (letter case ignored) in :func:`font_dirs`,
+    in their order; None when there is none."""
+    want = name.casefold()
+    for folder, deep in font_dirs():
+        if not os.path.isdir(folder):
+            continue
+        exact = os.path.join(folder, name)
+        if os.path.isfile(exact):
+            return exact
+        for root, files in _files(folder, deep):
+            for file in files:
+                if file.casefold() == want and os.path.isfile(os.path.join(root, file)):
+                    return os.path.join(root, file)
+    return None
 
 
 def _register_ttf(path: str, index: int) -> str:
@@ -112,41 +233,72 @@ def _cid_fallback(tried: list[str]) -> FontChoice:
 
     if CID_FALLBACK not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(UnicodeCIDFont(CID_FALLBACK))
-    warning = ("日本語フォント（TrueType）が見つからないため、埋め込まないフォントで作成しました。"
-               "閲覧ソフトによっては文字が表示されません。IPAexゴシック（Debian: fonts-ipaexfont-gothic）を"
-               f"入れるか、環境変数 {FONT_ENV} にフォントファイルを指定してください。")
+    warning = (f"同梱の日本語フォント（{PACKAGED_FONT}）がないか壊れていて、ほかに TrueType の日本語フォントも"
+               "見つからないため、埋め込まないフォントで作成しました。閲覧ソフトによっては文字が表示されません。"
+               f"csirt-desk を入れ直すか、環境変数 {FONT_ENV} に TrueType の日本語フォントを指定してください。")
     return FontChoice(CID_FALLBACK, None, False, warning, tuple(tried))
 
 
+def _parse(wanted: str) -> tuple[str, int]:
+    """``PATH#INDEX`` (a subfont of a .ttc) → (PATH, INDEX); otherwise (wanted, 0)."""
+    path, sep, index = wanted.rpartition("#")
+    if sep and path and index.isdigit():
+        return path, int(index)
+    return wanted, 0
+
+
+def _asked(wanted: str, tried: list[str]) -> FontChoice | None:
+    """The font the user asked for, or None (and why in ``tried``)."""
+    text, index = _parse(wanted)
+    if _is_bare_name(text):
+        path = find_system_font(text)
+        if path is None:
+            folders = "、".join(f for f, _ in font_dirs())
+            tried.append(f"{text}: フォントのフォルダにありません（{folders}）")
+            return None
+    else:
+        path = os.path.abspath(os.path.expanduser(text))
+        if not os.path.isfile(path):
+            tried.append(f"{path}: ファイルがありません")
+            return None
+    try:
+        return FontChoice(_register_ttf(path, index), path, True, None)
+    except ReportError as err:
+        tried.append(str(err))
+        return None
+
+
 def find_font(configured: str | os.PathLike | None = None) -> FontChoice:
-    """The font for reports: ``configured`` (a path, optionally ``path#index``
-    for a .ttc), else ``$CSIRT_DESK_FONT``, else the known locations; the
-    non-embedded CID font only when none works (with a warning)."""
+    """The font for reports (the rule is in the module docstring): the font
+    asked for by ``configured`` or ``$CSIRT_DESK_FONT``, else the packaged
+    IPAexGothic; the known system fonts and then the non-embedded CID font only
+    when the packaged file is missing or damaged. A choice other than the one
+    meant carries a warning that says why. Cached per process."""
     wanted = str(configured) if configured else os.environ.get(FONT_ENV) or None
     if wanted in _cache:
         return _cache[wanted]
     tried: list[str] = []
-    candidates: list[tuple[str, int, bool]] = []
-    if wanted:
-        path, _, idx = wanted.partition("#")
-        candidates.append((os.path.expanduser(path), int(idx) if idx.isdigit() else 0, True))
-    candidates += [(os.path.expanduser(p), i, False) for p, i in KNOWN_FONTS]
-    choice: FontChoice | None = None
-    for path, index, explicit in candidates:
-        if not os.path.isfile(path):
-            if explicit:
-                tried.append(f"{path}: ファイルがありません")
-            continue
-        try:
-            name = _register_ttf(path, index)
-        except ReportError as err:
-            tried.append(str(err))
-            continue
-        warning = None
-        if wanted and not explicit:
-            warning = f"指定のフォントは使えないため {path} を使いました（{tried[0]}）"
-        choice = FontChoice(name, path, True, warning, tuple(tried))
-        break
+    choice = _asked(wanted, tried) if wanted else None
+    if choice is None:
+        packaged = _expand(PACKAGED_FONT)
+        for entry, index in KNOWN_FONTS:
+            path = _expand(entry)
+            if path is None or not os.path.isfile(path):
+                if path is not None and path == packaged:
+                    tried.append(f"{path}: 同梱のフォントがありません")
+                continue
+            try:
+                name = _register_ttf(path, index)
+            except ReportError as err:
+                tried.append(str(err))
+                continue
+            warning = None
+            if wanted:
+                warning = f"指定のフォントは使えないため {path} を使いました（{tried[0]}）"
+            elif path != packaged:
+                warning = f"同梱のフォントを使えないため {path} を使いました（{tried[0] if tried else PACKAGED_FONT}）"
+            choice = FontChoice(name, path, True, warning, tuple(tried))
+            break
     if choice is None:
         choice = _cid_fallback(tried)
     _cache[wanted] = choice
@@ -254,13 +406,27 @@ def fixed(markup: str, style: ParagraphStyle) -> Paragraph:
 # Page frame: classification mark and incident id on every page, n / N
 
 
+# ReportLab's 14 standard PDF fonts (never embedded)
+_STANDARD_FONTS = frozenset(pdfmetrics.standardFonts)
+
+
 def numbered_canvas(header_left: str, mark: str, footer_left: str, font_name: str) -> type:
     """A canvas class that draws the frame on each page once the page count is known."""
 
     class _Canvas(rl_canvas.Canvas):
         def __init__(self, *args, **kwargs):
+            # not ReportLab's Helvetica: it would be a font in the PDF that is not embedded
+            kwargs["initialFontName"] = kwargs.get("initialFontName") or font_name
             super().__init__(*args, **kwargs)
             self._pages: list[dict] = []
+
+        def setFont(self, psfontname, size, leading=None):  # noqa: N802 - ReportLab's name
+            # A Table sets its cells' default font (Helvetica) for every cell, even one
+            # that holds a Paragraph; that alone puts a font in the PDF that is not
+            # embedded. The standard fonts are never embedded: the report's font instead.
+            if psfontname in _STANDARD_FONTS:
+                psfontname = font_name
+            super().setFont(psfontname, size, leading)
 
         def showPage(self):  # noqa: N802 - ReportLab's name
             self._pages.append(dict(self.__dict__))
