@@ -127,6 +127,7 @@ class IntakeScreen(Screen):
         self._dirty = False
         self._seq = 0
         self._written = 0
+        self._sent: dict[str, Any] | None = None  # the last snapshot handed to a write
         self._write_lock = threading.Lock()
         self._draft_written = bool(draft)
         self.saved_at: str | None = None
@@ -357,22 +358,27 @@ class IntakeScreen(Screen):
         if not self._draft_written and is_blank(snapshot):
             return  # nothing typed yet: no draft to keep
         self._seq += 1
+        self._sent = snapshot
         self.run_worker(lambda seq=self._seq: self._write_draft(seq, snapshot), thread=True,
                         group="draft", exit_on_error=False)
 
-    def _write_draft(self, seq: int, snapshot: dict[str, Any]) -> None:
+    def _write_draft(self, seq: int, snapshot: dict[str, Any], *, report: bool = True) -> str | None:
+        """Write ``snapshot`` unless a newer one is on disk. Returns what went wrong, if it
+        could not be written (said on the screen too when ``report``)."""
         with self._write_lock:
             if seq <= self._written:  # a newer snapshot is already on disk
-                return
+                return None
             try:
                 self.app.store.save_draft(self.draft_id, snapshot, operator=self.app.operator)
             except (DomainError, OSError) as err:
-                self._on_ui(self.notify, f"下書きを保存できません: {one_line(str(err))}",
-                            severity="error", markup=False)
-                return
+                problem = one_line(str(err))
+                if report:
+                    self._on_ui(self.notify, f"下書きを保存できません: {problem}", severity="error", markup=False)
+                return problem
             self._written = seq
             self._draft_written = True
         self._on_ui(self._mark_saved)
+        return None
 
     def _on_ui(self, fn, *args, **kwargs) -> None:
         """Run ``fn`` on the UI thread, from a worker thread or from the UI thread itself."""
@@ -386,18 +392,23 @@ class IntakeScreen(Screen):
         if self.is_mounted:
             self._update_checklist()
 
-    def flush_now(self) -> None:
-        """Write the draft synchronously (leaving the screen, saving)."""
+    def flush_now(self, *, report: bool = True) -> str | None:
+        """Write the draft synchronously (leaving the screen, saving, the desk closing): the
+        form as it is now, unless that is on disk already. Read from the fields, not from the
+        change flag: a field's Changed message may still be on its way to the screen (keys
+        read together with Ctrl+Q). Returns what went wrong, if the text could not be written."""
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
-        if self._dirty:
-            self._dirty = False
-            snapshot = self.values()
-            if not self._draft_written and is_blank(snapshot):
-                return
-            self._seq += 1
-            self._write_draft(self._seq, snapshot)
+        self._dirty = False
+        snapshot = self.values()
+        if snapshot == self._sent and self._written >= self._seq:
+            return None  # on disk already
+        if not self._draft_written and is_blank(snapshot):
+            return None
+        self._seq += 1
+        self._sent = snapshot
+        return self._write_draft(self._seq, snapshot, report=report)
 
     # ------------------------------------------------------------ keys
     def action_leave(self) -> None:
