@@ -524,6 +524,11 @@ def cmd_report_text(args) -> int:
 def cmd_verify(args) -> int:
     store = _store(args, create=False)
     report = store.verify()
+    for cut in report.closings:
+        print(f"csirt-desk: 注意: {cut} の書き込みは途中で止まりました (停電・強制終了など。台帳で閉じてあります)。"
+              "その直前の記録が最新です", file=sys.stderr)
+    for where, problem in store.take_set_aside():
+        print(f"csirt-desk: 注意: 壊れた下書きを退避しました: {_plain(str(where))} ({_plain(problem)})", file=sys.stderr)
     if report.ok:
         print(f"OK: {report.files} ファイル, {report.incidents} 件, {report.entries} 記録")
         return 0

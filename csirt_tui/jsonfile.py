@@ -26,6 +26,7 @@ by its ``winerror``), so the tests on Linux exercise it with injected errors.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -150,8 +151,34 @@ def splice_append(raw: bytes, data: dict[str, dict[str, Any]], table: str, key: 
     return encode(data)
 
 
+# Every store file but the timeline segments (whose entries carry their own hash
+# chain) ends with this table: the SHA-256 of the canonical bytes of the rest.
+# Any edit of the file outside csirt-desk then shows, even one that leaves valid
+# JSON in canonical form (a digit changed, a key renamed).
+SEAL = "_seal"
+
+
+def seal(data: dict[str, dict[str, Any]]) -> bytes:
+    """The canonical bytes of ``data`` with its seal as the last table."""
+    body = {k: v for k, v in data.items() if k != SEAL}
+    digest = hashlib.sha256(encode(body)).hexdigest()
+    return encode({**body, SEAL: {"1": {"sha256": digest}}})
+
+
 def decode(path: Path, raw: bytes) -> dict[str, dict[str, Any]]:
-    """Parse and check the shape of a store file, or raise StoreCorruptError."""
+    """Parse, check the shape and the seal of a store file (the seal is taken
+    off: callers see their own tables), or raise StoreCorruptError."""
+    data = _parse(path, raw)
+    check = data.pop(SEAL, None)
+    if check is not None:
+        digest = (check.get("1") or {}).get("sha256") if isinstance(check, dict) else None
+        if list(check) != ["1"] or set(check["1"]) != {"sha256"} \
+                or digest != hashlib.sha256(encode(data)).hexdigest():
+            raise StoreCorruptError(path, "内容が書き換えられています (seal mismatch)")
+    return data
+
+
+def _parse(path: Path, raw: bytes) -> dict[str, dict[str, Any]]:
     if not raw:
         raise StoreCorruptError(path, "空のファイルです (empty file)")
     try:
@@ -251,7 +278,7 @@ def atomic_write(path: Path, payload: bytes, *, durable: bool = True) -> None:
 
 
 class AtomicJSONStorage(Storage):
-    """TinyDB storage: canonical JSON, atomic durable writes, strict reads."""
+    """TinyDB storage: canonical JSON, sealed, atomic durable writes, strict reads."""
 
     def __init__(self, path: str | os.PathLike, **_ignored: Any) -> None:
         self.path = Path(path)
@@ -260,16 +287,19 @@ class AtomicJSONStorage(Storage):
         return read_file(self.path)
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
-        atomic_write(self.path, encode(data))
+        atomic_write(self.path, seal(data))
 
     def close(self) -> None:
         pass
 
 
-def is_canonical(path: Path) -> tuple[bool, str]:
-    """(ok, problem) — a file is canonical when its bytes are what csirt-desk writes."""
+def is_canonical(path: Path, *, sealed: bool = False) -> tuple[bool, str]:
+    """(ok, problem) — a file is canonical when its bytes are what csirt-desk
+    writes; ``sealed``: and it must carry its seal."""
     raw = read_bytes(path)
-    data = decode(path, raw)
-    if encode(data) != raw:
-        return False, "csirt-desk 以外で書き換えられています (not in canonical form)"
-    return True, ""
+    data = decode(path, raw)  # checks the seal if there is one
+    if seal(data) == raw:
+        return True, ""
+    if encode(data) == raw:
+        return (False, "封印 (seal) がありません (csirt-desk 以外で書かれたか、古い形式です)") if sealed else (True, "")
+    return False, "csirt-desk 以外で書き換えられています (not in canonical form)"

@@ -59,8 +59,10 @@ from .jsonfile import (
     read_bytes,
     read_file,
     replace,
+    seal,
     splice_append,
 )
+from .ledger import Ledger
 from .model import (
     KINDS,
     Incident,
@@ -70,7 +72,7 @@ from .model import (
     genesis_hash,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SEGMENT_SIZE = 128
 DEFAULT_BACKUP_KEEP = 10
 ENV_STORE = "CSIRT_DESK_STORE"
@@ -88,7 +90,37 @@ def _rebuild_index(root: Path) -> None:
         path.unlink()
 
 
-MIGRATIONS: dict[int, Callable[["Path"], None]] = {1: _rebuild_index}
+def _is_chained(path: Path) -> bool:
+    """Timeline and ledger segments: their records carry their own hash chain
+    (and stay unsealed so that an append is one line, not a new digest)."""
+    return bool(_SEGMENT_RE.match(path.name)) or path.parent.name == "ledger"
+
+
+def _seal_files(root: Path) -> None:
+    """2 → 3: every file but the timeline segments carries a seal (jsonfile.SEAL)."""
+    for path in store_files(root):
+        if not _is_chained(path):
+            data = read_file(path)
+            if data is not None:
+                atomic_write(path, seal(data))
+
+
+def _seal_and_anchor(root: Path) -> None:
+    """2 → 3: every file but the segments is sealed (jsonfile.SEAL), and the
+    ledger starts by anchoring each incident's head as the store holds it now."""
+    _seal_files(root)
+    store = Store(root, {}, None, 0)
+    items = []
+    for idir in store._incident_dirs():
+        segs = store._segments(idir)
+        rows = ((read_file(segs[-1]) or {}).get("timeline") or {}) if segs else {}
+        if rows:
+            last = rows[max(rows, key=int)]
+            items.append((idir.name, last["seq"], last["hash"], last["prev_hash"]))
+    Ledger(root).anchor(items)
+
+
+MIGRATIONS: dict[int, Callable[["Path"], None]] = {1: _rebuild_index, 2: _seal_and_anchor}
 
 _ID_RE = re.compile(r"^(\d{4})-(\d{4,})$")
 _SEGMENT_RE = re.compile(r"^timeline-(\d{4,})\.json$")
@@ -116,6 +148,32 @@ def parse_incident_id(incident_id: str) -> tuple[int, int]:
     if not m:
         raise UnknownIncidentError(f"インシデント番号の形式が違います: {incident_id!r} (例: 2026-0007)")
     return int(m.group(1)), int(m.group(2))
+
+
+# What store.json's one record holds: every key csirt-desk reads, and its type.
+_META_TYPES: dict[str, type] = {"app": str, "schema": int, "profile": str, "created_at": str, "backup_keep": int}
+
+
+def _check_meta(path: Path, meta: Any) -> None:
+    """Refuse a store.json whose record csirt-desk cannot use (StoreCorruptError):
+    better one clear message at open than a KeyError in every command."""
+    if not isinstance(meta, dict) or meta.get("app") != "csirt-desk":
+        raise StoreCorruptError(path, "csirt-desk のストアではありません (no meta record)")
+    schema = meta.get("schema")
+    if not isinstance(schema, int) or isinstance(schema, bool) or schema < 1:
+        raise StoreCorruptError(path, f"スキーマ版数が不正です: {schema!r}")
+    if schema > SCHEMA_VERSION:
+        raise StoreCorruptError(
+            path, f"スキーマ版数 {schema} はこの版 (対応: {SCHEMA_VERSION}) より新しいです。csirt-desk を更新してください")
+    for key, kind in _META_TYPES.items():
+        if not isinstance(meta.get(key), kind) or isinstance(meta.get(key), bool):
+            raise StoreCorruptError(path, f"項目 {key!r} がないか、型が不正です ({type(meta.get(key)).__name__})")
+    unknown = sorted(set(meta) - set(_META_TYPES))
+    if unknown:
+        raise StoreCorruptError(path, f"知らない項目があります: {', '.join(map(repr, unknown))}")
+    if meta["backup_keep"] < 1:
+        raise StoreCorruptError(
+            path, f"backup_keep は 1 以上にしてください ({meta['backup_keep']} では次のバックアップが全部を消します)")
 
 
 def format_incident_id(year: int, number: int) -> str:
@@ -155,6 +213,8 @@ class VerifyReport:
     incidents: int = 0
     entries: int = 0
     problems: list[str] = field(default_factory=list)
+    # writes cut off by a crash and closed in the ledger ("ID#seq" of the entry never written)
+    closings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -173,6 +233,8 @@ class Store:
         self._clock = clock
         self._lock = FileLock(str(root / ".lock"), timeout=lock_timeout, mode=FILE_MODE)
         self._profile = None
+        self.set_aside: list[tuple[Path, str]] = []
+        self._ledger = Ledger(root)
 
     # ------------------------------------------------------------------ open
     @classmethod
@@ -233,19 +295,13 @@ class Store:
                 "backup_keep": DEFAULT_BACKUP_KEEP,
                 "app": "csirt-desk",
             }
-            atomic_write(path, encode({"meta": {"1": meta}}))
+            atomic_write(path, seal({"meta": {"1": meta}}))
             return meta
         meta = (data.get("meta") or {}).get("1")
-        if not isinstance(meta, dict) or meta.get("app") != "csirt-desk":
-            raise StoreCorruptError(path, "csirt-desk のストアではありません (no meta record)",
-                                    newest_backup(self.root))
-        schema = meta.get("schema")
-        if not isinstance(schema, int) or schema < 1:
-            raise StoreCorruptError(path, f"スキーマ版数が不正です: {schema!r}", newest_backup(self.root))
-        if schema > SCHEMA_VERSION:
-            raise StoreCorruptError(
-                path, f"スキーマ版数 {schema} はこの版 (対応: {SCHEMA_VERSION}) より新しいです。"
-                      "csirt-desk を更新してください", newest_backup(self.root))
+        try:
+            _check_meta(path, meta)
+        except StoreCorruptError as err:
+            raise StoreCorruptError(path, err.problem, newest_backup(self.root)) from None
         return meta
 
     def _migrate(self, version: int) -> None:
@@ -258,7 +314,7 @@ class Store:
             version += 1
             data = self._read(self.root / "store.json") or {"meta": {"1": {}}}
             data["meta"]["1"]["schema"] = version
-            atomic_write(self.root / "store.json", encode(data))
+            atomic_write(self.root / "store.json", seal(data))
 
     # ------------------------------------------------------------- basics
     @property
@@ -451,6 +507,8 @@ class Store:
             "prev_hash": last["hash"] if last else genesis_hash(incident_id),
         })
         entry["hash"] = entry_hash(entry)
+        # the ledger announces the entry before it is written (csirt_tui/ledger.py)
+        self._anchor_locked([(incident_id, seq, entry["hash"], entry["prev_hash"])])
         seg_no = (seq - 1) // SEGMENT_SIZE
         path = idir / f"timeline-{seg_no:04d}.json"
         if segs and path == segs[-1]:
@@ -461,6 +519,28 @@ class Store:
             payload = encode({"timeline": {str(seq): entry}})
         atomic_write(path, payload)
         return TimelineEntry.from_dict(entry)
+
+    # -------------------------------------------------------------- ledger
+    def _head(self, incident_id: str) -> tuple[int, str] | None:
+        """(seq, hash) of an incident's newest entry, None when it has no record."""
+        try:
+            segs = self._segments(self._incident_dir(incident_id))
+        except DomainError:
+            return None
+        if not segs:
+            return None
+        rows = (self._read(segs[-1]) or {}).get("timeline") or {}
+        if not rows:
+            return None
+        last = rows[max(rows, key=int)]
+        return last["seq"], last["hash"]
+
+    def _anchor_locked(self, items: list[tuple[str, int, str, str]], *, durable: bool = True) -> None:
+        try:
+            self._ledger.close_unfinished(self._head)  # a write killed half-way before this one
+            self._ledger.anchor(items, durable=durable)
+        except StoreCorruptError as err:
+            raise StoreCorruptError(err.path, err.problem, newest_backup(self.root)) from None
 
     def bulk_create(self, items: list[tuple[dict[str, Any], list[dict[str, Any]]]], *,
                     durable: bool = False) -> list[str]:
@@ -503,12 +583,14 @@ class Store:
                 for seg_no, docs in segments.items():
                     atomic_write(tmp / f"timeline-{seg_no:04d}.json", encode({"timeline": docs}),
                                  durable=durable)
+                last = entries[-1]
+                self._anchor_locked([(incident_id, last.seq, last.hash, last.prev_hash)], durable=durable)
                 replace(tmp, idir)
                 rows[year][str(number)] = self.index_row(Incident.from_entries(incident_id, entries))
                 created.append(incident_id)
             for year, docs in rows.items():
                 make_dirs(self._index_path(year).parent)
-                atomic_write(self._index_path(year), encode({"incidents": docs}))
+                atomic_write(self._index_path(year), seal({"incidents": docs}))
         return created
 
     # --------------------------------------------------------------- index
@@ -595,7 +677,7 @@ class Store:
         make_dirs(path.parent)
         doc = {"id": draft_id, "operator": operator, "status": "open",
                "updated_at": self.now().isoformat(timespec="seconds"), "data": clean_text(data)}
-        atomic_write(path, encode({"draft": {"1": doc}}))
+        atomic_write(path, seal({"draft": {"1": doc}}))
 
     def load_draft(self, draft_id: str) -> dict[str, Any]:
         data = self._read(self._draft_path(draft_id))
@@ -604,19 +686,44 @@ class Store:
         return data["draft"]["1"]
 
     def list_drafts(self, *, status: str = "open") -> list[dict[str, Any]]:
+        """The drafts with ``status``, newest first. A damaged draft does not stop
+        the desk: it is set aside as it is (renamed ``….json.damaged-<time>``, so
+        nothing it held is lost) and named in :meth:`take_set_aside`."""
         drafts = []
         for path in sorted((self.root / "drafts").glob("*.json")):
-            doc = (self._read(path) or {}).get("draft", {}).get("1")
-            if doc and doc.get("status") == status:
+            try:
+                doc = (self._read(path) or {}).get("draft", {}).get("1")
+            except StoreCorruptError as err:
+                self._set_aside_draft(path, err.problem)
+                continue
+            if not isinstance(doc, dict) or not isinstance(doc.get("data"), dict):
+                self._set_aside_draft(path, "下書きの形式が不正です")
+                continue
+            if doc.get("status") == status:
                 drafts.append(doc)
         drafts.sort(key=lambda d: d.get("updated_at", ""), reverse=True)
         return drafts
+
+    def _set_aside_draft(self, path: Path, problem: str) -> None:
+        aside = path.with_name(f"{path.name}.damaged-{self.now().strftime('%Y%m%dT%H%M%S')}")
+        try:
+            replace(path, aside)
+        except FileNotFoundError:
+            return  # another desk set it aside first
+        except OSError:
+            aside = path  # cannot move it (read-only store): still say so, still go on
+        self.set_aside.append((aside, problem))
+
+    def take_set_aside(self) -> list[tuple[Path, str]]:
+        """Damaged files set aside since the last call: (where it is now, what was wrong)."""
+        taken, self.set_aside = self.set_aside, []
+        return taken
 
     def close_draft(self, draft_id: str, *, status: str = "saved", incident_id: str | None = None) -> None:
         """Mark a draft saved (it became an incident) or discarded; the text is kept."""
         doc = self.load_draft(draft_id)
         doc.update(status=status, incident=incident_id, closed_at=self.now().isoformat(timespec="seconds"))
-        atomic_write(self._draft_path(draft_id), encode({"draft": {"1": doc}}))
+        atomic_write(self._draft_path(draft_id), seal({"draft": {"1": doc}}))
 
     # -------------------------------------------------------------- roster
     def _roster(self):
@@ -653,7 +760,7 @@ class Store:
         with self.locked():
             data = self._read(path) or {}
             result = change(data)
-            atomic_write(path, encode(clean_text(data)))
+            atomic_write(path, seal(clean_text(data)))
         return result
 
     # ------------------------------------------------------------- reports
@@ -669,7 +776,7 @@ class Store:
             data = self._read(path) or {}
             rows = data.setdefault("exports", {})
             rows[str(max((int(k) for k in rows), default=0) + 1)] = row
-            atomic_write(path, encode(data))
+            atomic_write(path, seal(data))
 
     def list_exports(self) -> list[dict[str, Any]]:
         """The rows of :meth:`log_export`, oldest first, each with ``doc_id``."""
@@ -759,7 +866,9 @@ class Store:
         for path in store_files(self.root):
             report.files += 1
             try:
-                ok, problem = is_canonical(path)
+                ok, problem = is_canonical(path, sealed=not _is_chained(path))
+                if ok and path == self.root / "store.json":
+                    _check_meta(path, ((read_file(path) or {}).get("meta") or {}).get("1"))
             except StoreCorruptError as err:
                 report.problems.append(str(err.path) + ": " + err.problem)
                 continue
@@ -772,11 +881,16 @@ class Store:
                     indexed[doc.get("id")] = doc
             except StoreCorruptError:
                 pass  # already reported
+        anchors, closings = self._ledger.walk(report.problems)
+        tail = self._ledger.last()
+        report.closings = [f"{c['incident']}#{c['seq'] + 1}" for c in closings]
         for idir in self._incident_dirs():
             report.incidents += 1
             entries = self._verify_chain(idir, report)
             if entries is None:
+                anchors.pop(idir.name, None)
                 continue
+            self._verify_anchor(idir.name, entries[-1], anchors.pop(idir.name, None), tail, report)
             inc = Incident.from_entries(idir.name, entries)
             row = indexed.pop(idir.name, None)
             if row is None:
@@ -785,11 +899,36 @@ class Store:
                 report.problems.append(f"{idir.name}: 索引 (index) の行が記録と一致しません")
         for missing in sorted(i for i in indexed if i):
             report.problems.append(f"{missing}: 索引にありますが記録 (incidents/) がありません")
+        for incident_id, rec in sorted(anchors.items()):
+            if rec["seq"] == 0 or (rec == tail and rec["seq"] == 1):
+                continue  # a creation that never finished (closed, or the last write of all)
+            report.problems.append(f"{incident_id}: 台帳 (ledger) にありますが記録 (incidents/) がありません"
+                                   f" (台帳 #{rec['n']}: 記録 #{rec['seq']}。削除?)")
         self._verify_against_backup(report)
         return report
 
+    def _verify_anchor(self, incident_id: str, head: TimelineEntry, rec: dict[str, Any] | None,
+                       tail: dict[str, Any] | None, report: VerifyReport) -> None:
+        """The incident's newest entry is exactly what the ledger last anchored for it
+        (or, for the ledger's very last record, the entry just before a write that a
+        crash cut off before its entry was written)."""
+        if rec is None:
+            report.problems.append(f"{incident_id}: 台帳 (ledger) に記録がありません"
+                                   " (csirt-desk の外で作られた記録、または台帳の削除)")
+        elif rec["seq"] == head.seq and rec["hash"] == head.hash:
+            return
+        elif rec == tail and rec["seq"] == head.seq + 1 and rec["after"] == head.hash:
+            return  # the last write of all was cut off before its entry: the next write closes it
+        elif rec["seq"] > head.seq:
+            report.problems.append(f"{incident_id}: 最新の記録がありません (台帳 #{rec['n']}: 記録 #{rec['seq']} まで、"
+                                   f"ファイル: #{head.seq} まで。最新の記録の削除・巻き戻し)")
+        else:
+            report.problems.append(f"{incident_id}#{head.seq}: 台帳 (ledger) の記録と一致しません"
+                                   f" (台帳 #{rec['n']}: 記録 #{rec['seq']} {rec['hash'][:12]}…。書き換え)")
+
     def verify_incident(self, incident_id: str) -> VerifyReport:
-        """The checks of :meth:`verify` for one incident: its files and its hash chain."""
+        """The checks of :meth:`verify` for one incident: its files, its hash chain
+        and its head against the ledger."""
         report = VerifyReport(incidents=1)
         idir = self._incident_dir(incident_id)
         for seg in self._segments(idir):
@@ -801,7 +940,10 @@ class Store:
                 continue
             if not ok:
                 report.problems.append(f"{seg}: {problem}")
-        self._verify_chain(idir, report)
+        entries = self._verify_chain(idir, report)
+        if entries is not None:
+            anchors, _ = self._ledger.walk(report.problems)
+            self._verify_anchor(incident_id, entries[-1], anchors.get(incident_id), self._ledger.last(), report)
         return report
 
     def _verify_chain(self, idir: Path, report: VerifyReport) -> list[TimelineEntry] | None:
@@ -895,7 +1037,7 @@ _BACKUP_NAME = re.compile(r"[0-9A-Za-z_-]+")  # what _backup_locked names a back
 
 
 def _write_journal(root: Path, doc: dict[str, Any]) -> None:
-    atomic_write(root / RESTORE_JOURNAL, encode({"restore": {"1": doc}}))
+    atomic_write(root / RESTORE_JOURNAL, seal({"restore": {"1": doc}}))
 
 
 def _store_entries(root: Path) -> list[Path]:

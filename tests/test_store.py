@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import stat
 
 import pytest
@@ -12,7 +13,7 @@ import pytest
 from conftest import sample_intake
 from csirt_tui import jsonfile
 from csirt_tui.errors import DomainError, StoreCorruptError, StoreError, UnknownIncidentError
-from csirt_tui.store import SEGMENT_SIZE, Store
+from csirt_tui.store import SCHEMA_VERSION, SEGMENT_SIZE, Store
 
 
 def _seg(store, incident_id, n=0):
@@ -206,9 +207,9 @@ def test_corrupt_shard_refuses_writes(store, kind):
 def test_newer_schema_is_refused(store_dir, clock):
     Store.open(store_dir, clock=clock)
     path = store_dir / "store.json"
-    data = json.loads(path.read_text())
+    data = jsonfile.decode(path, path.read_bytes())
     data["meta"]["1"]["schema"] = 99
-    path.write_bytes(jsonfile.encode(data))
+    path.write_bytes(jsonfile.seal(data))  # as a newer csirt-desk would write it
     before = path.read_bytes()
     with pytest.raises(StoreCorruptError, match="99"):
         Store.open(store_dir, clock=clock)
@@ -368,15 +369,16 @@ def test_a_schema_1_store_gets_its_index_rebuilt(store_dir, clock):
     s = Store.open(store_dir, clock=clock)
     s.create_incident(sample_intake(), operator="op")
     index = next((store_dir / "index").glob("*.json"))
-    data = json.loads(index.read_text())
+    data = jsonfile.decode(index, index.read_bytes())
     for row in data["incidents"].values():
         row.pop("drill", None)
-    index.write_bytes(jsonfile.encode(data))
-    meta = json.loads((store_dir / "store.json").read_text())
+    index.write_bytes(jsonfile.encode(data))  # schema 1 files had no seal, and no ledger
+    meta = jsonfile.decode(store_dir / "store.json", (store_dir / "store.json").read_bytes())
     meta["meta"]["1"]["schema"] = 1
     (store_dir / "store.json").write_bytes(jsonfile.encode(meta))
+    shutil.rmtree(store_dir / "ledger")
     s2 = Store.open(store_dir, clock=clock)
-    assert s2.meta["schema"] == 2
+    assert s2.meta["schema"] == SCHEMA_VERSION
     assert s2.list_incidents()[0]["drill"] is False
     assert s2.verify().ok
 

@@ -94,6 +94,10 @@ class Form1:
     classification: str
     encryption_required: bool
     status: str
+    # the newest entry when the report was made: its seq and hash anchor the
+    # record on paper (csirt-desk verify checks the store against the same chain)
+    head_seq: int = 0
+    head_hash: str = ""
 
 
 # ---------------------------------------------------------------------------
@@ -382,6 +386,8 @@ def form1_content(profile, incident: Incident, now: datetime, variant: str = "oc
         opening_before=before, summary=summary, opening_after=after, sections=sections,
         record=record_rows(incident), classification=mark, encryption_required=required,
         status=STATUS_LABELS.get(incident.status, incident.status),
+        head_seq=incident.entries[-1].seq if incident.entries else 0,
+        head_hash=incident.entries[-1].hash if incident.entries else "",
     )
 
 

@@ -181,6 +181,8 @@ def form1_story(form: Form1, st: Styles) -> list:
             story.append(heading)
             story.extend(body if not sec.parts[0].empty else [])
             story.append(para(f"時系列の対応記録（全 {len(form.record)} 件、記録の順）", st.item))
+            if form.head_hash:  # the record on paper, anchored: verify checks the store up to this value
+                story.append(para(f"最新の記録 #{form.head_seq} のハッシュ (SHA-256): {form.head_hash}", st.item))
             story.append(Spacer(1, 3))
             story.append(_record_table(form.record, st, form.incident_id))
         else:
@@ -196,5 +198,7 @@ def build_form1(form: Form1, font: FontChoice, *, on_progress: Callable[[str], A
     return build_pdf(
         form1_story(form, st), title=f"{form.title}（{variant}） {form.incident_id}",
         header_left=f"報告様式1（{variant}）  インシデント {form.incident_id}",
-        mark=form.classification, footer_left=f"インシデント {form.incident_id}",
+        mark=form.classification,
+        footer_left=f"インシデント {form.incident_id}" + (
+            f"  記録 #{form.head_seq} {form.head_hash[:16]}" if form.head_hash else ""),
         font=font, on_progress=on_progress)

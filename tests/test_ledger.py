@@ -1,0 +1,190 @@
+"""What `verify` could not see before the ledger (issue 14, defect 9): the newest
+entries deleted, a segment rolled back to its backed-up copy, a whole chain
+rewritten consistently, a forged incident with a valid chain. And a write cut
+off between its ledger record and its entry is no false alarm."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from conftest import sample_intake
+from csirt_tui import jsonfile
+from csirt_tui.model import entry_hash, genesis_hash
+from csirt_tui.store import SCHEMA_VERSION, Store
+
+
+def _segments(store, incident_id):
+    return sorted(store._incident_dir(incident_id).glob("timeline-*.json"))
+
+
+def _problems(root):
+    return Store.open(root, create=False).verify().problems
+
+
+@pytest.fixture
+def busy(store):
+    a = store.create_incident(sample_intake(), operator="試験").id
+    b = store.create_incident(sample_intake(what="二件目"), operator="試験").id
+    for i in range(5):
+        store.append(a, "note", f"メモ {i}", operator="試験")
+    store.backup("manual")
+    for i in range(3):
+        store.append(a, "note", f"バックアップの後 {i}", operator="試験")
+    assert store.verify().ok
+    return store, a, b
+
+
+def test_deleting_the_newest_entries_written_after_the_backup_is_caught(busy):
+    store, a, _ = busy
+    seg = _segments(store, a)[-1]
+    data = jsonfile.decode(seg, seg.read_bytes())
+    for key in ("9", "8"):
+        del data["timeline"][key]
+    seg.write_bytes(jsonfile.encode(data))  # canonical, and the chain that is left is valid
+    problems = _problems(store.root)
+    assert any(a in p and "最新の記録がありません" in p for p in problems), problems
+
+
+def test_rolling_a_segment_back_to_its_backed_up_copy_is_caught(busy):
+    store, a, _ = busy
+    seg = _segments(store, a)[-1]
+    backed_up = store.root / "backups" / store.list_backups()[0].name / seg.relative_to(store.root)
+    shutil.copyfile(backed_up, seg)
+    problems = _problems(store.root)
+    assert any("最新の記録がありません" in p for p in problems), problems
+
+
+def test_a_consistent_rewrite_of_a_whole_chain_is_caught(busy):
+    store, a, _ = busy
+    seg = _segments(store, a)[-1]
+    data = jsonfile.decode(seg, seg.read_bytes())
+    prev = genesis_hash(a)
+    for key in sorted(data["timeline"], key=int):
+        doc = data["timeline"][key]
+        doc["text"] = doc["text"].replace("メモ", "書き換え")
+        doc["prev_hash"] = prev
+        doc["hash"] = prev = entry_hash(doc)
+    seg.write_bytes(jsonfile.encode(data))
+    problems = _problems(store.root)
+    assert any("台帳 (ledger) の記録と一致しません" in p for p in problems), problems
+
+
+def test_a_forged_incident_with_a_valid_chain_is_caught(busy, tmp_path):
+    store, _, b = busy
+    forged = "2026-0077"
+    src = _segments(store, b)[0]
+    data = jsonfile.decode(src, src.read_bytes())
+    doc = data["timeline"]["1"]
+    doc.update(incident=forged, prev_hash=genesis_hash(forged))
+    doc["hash"] = entry_hash(doc)
+    target = store.root / "incidents" / "2026" / forged
+    target.mkdir()
+    (target / "timeline-0000.json").write_bytes(jsonfile.encode(data))
+    problems = _problems(store.root)
+    assert any(forged in p and "台帳 (ledger) に記録がありません" in p for p in problems), problems
+
+
+class Cut(BaseException):
+    """A kill between the ledger record and the entry."""
+
+
+def _cut_next_write(monkeypatch):
+    import csirt_tui.store as store_mod
+
+    real = store_mod.atomic_write
+
+    def cut(path, payload, **kw):
+        if path.name.startswith("timeline-"):
+            monkeypatch.setattr(store_mod, "atomic_write", real)
+            raise Cut()
+        return real(path, payload, **kw)
+
+    monkeypatch.setattr(store_mod, "atomic_write", cut)
+
+
+def test_an_append_cut_off_after_its_ledger_record_is_no_false_alarm(busy, monkeypatch):
+    store, a, b = busy
+    _cut_next_write(monkeypatch)
+    with pytest.raises(Cut):
+        store.append(a, "note", "書けなかったメモ", operator="試験")
+    assert store.verify().ok  # the ledger's last record has no entry: a cut-off write
+    store.append(b, "note", "別のインシデントへ", operator="試験")  # the next write closes it
+    report = store.verify()
+    assert report.ok, report.problems
+    assert report.closings == [f"{a}#10"]
+    store.append(a, "note", "次のメモ", operator="試験")
+    assert [e.text for e in store.timeline(a)][-2:] == ["バックアップの後 2", "次のメモ"]
+    assert store.verify().ok
+
+
+def test_a_creation_cut_off_after_its_ledger_record_is_no_false_alarm(busy, monkeypatch):
+    store, a, _ = busy
+    _cut_next_write(monkeypatch)
+    with pytest.raises(Cut):
+        store.create_incident(sample_intake(what="書けなかった受付"), operator="試験")
+    assert store.verify().ok
+    store.append(a, "note", "次の書き込み", operator="試験")
+    report = store.verify()
+    assert report.ok, report.problems and len(report.closings) == 1
+    c = store.create_incident(sample_intake(what="次の受付"), operator="試験")
+    assert c.id == "2026-0003" and store.verify().ok
+
+
+def test_the_ledger_is_checked_record_by_record(busy):
+    store, _, _ = busy
+    seg = store.root / "ledger" / "ledger-0000.json"
+    data = jsonfile.decode(seg, seg.read_bytes())
+    del data["ledger"]["3"]
+    seg.write_bytes(jsonfile.encode(data))
+    problems = _problems(store.root)
+    assert any("台帳 #4" in p and "番号が連続していません" in p for p in problems), problems
+
+
+def test_verify_one_incident_checks_its_head_against_the_ledger(busy):
+    store, a, b = busy
+    seg = _segments(store, a)[-1]
+    data = jsonfile.decode(seg, seg.read_bytes())
+    del data["timeline"]["9"], data["timeline"]["8"]
+    seg.write_bytes(jsonfile.encode(data))
+    assert not store.verify_incident(a).ok
+    assert store.verify_incident(b).ok
+
+
+def test_a_schema_2_store_is_sealed_and_anchored_when_opened(store_dir, clock):
+    """A store written before the seal and the ledger opens, is upgraded in place
+    (after a backup), and verifies."""
+    from csirt_tui.store import store_files
+
+    s = Store.open(store_dir, clock=clock)
+    inc = s.create_incident(sample_intake(), operator="op")
+    s.append(inc.id, "note", "メモ", operator="op")
+    s.save_draft("d1", {"what": "下書き"}, operator="op")
+    for path in store_files(store_dir):  # as schema 2 wrote them: unsealed
+        data = jsonfile.decode(path, path.read_bytes())
+        if path.name == "store.json":
+            data["meta"]["1"]["schema"] = 2
+        path.write_bytes(jsonfile.encode(data))
+    shutil.rmtree(store_dir / "ledger")
+    s2 = Store.open(store_dir, clock=clock)
+    assert s2.meta["schema"] == SCHEMA_VERSION == 3
+    report = s2.verify()
+    assert report.ok, report.problems
+    assert any("before-migration-v2" in p.name for p in s2.list_backups())
+    assert [e.text for e in s2.timeline(inc.id)] == ["受付", "メモ"]
+    assert s2.load_draft("d1")["data"] == {"what": "下書き"}
+
+
+def test_what_the_ledger_cannot_tell_from_a_crash(busy):
+    """The one deletion the ledger cannot see (README says so): the newest entry of
+    the whole store, which looks like a write cut off by a crash. The next write
+    closes it and verify names it; the head hash on paper is the anchor for that."""
+    store, a, b = busy
+    seg = _segments(store, a)[-1]
+    data = jsonfile.decode(seg, seg.read_bytes())
+    del data["timeline"]["9"]
+    seg.write_bytes(jsonfile.encode(data))
+    assert store.verify().ok
+    store.append(b, "note", "次の書き込み", operator="試験")
+    assert store.verify().closings == [f"{a}#9"]
