@@ -235,6 +235,7 @@ class Store:
         self._profile = None
         self.set_aside: list[tuple[Path, str]] = []
         self._ledger = Ledger(root)
+        self._confirmed: str | None = None  # the ledger record whose entry this Store wrote last
 
     # ------------------------------------------------------------------ open
     @classmethod
@@ -455,6 +456,7 @@ class Store:
             entry = self._append_locked(incident_id, tmp, "intake", text or "受付", intake, operator,
                                         None, None, now)
             replace(tmp, idir)
+            self._confirmed = self._ledger.last()["rhash"]
             fsync_dir(idir.parent)
             inc = Incident.from_entries(incident_id, [entry])
             self._update_index(inc)
@@ -508,7 +510,7 @@ class Store:
         })
         entry["hash"] = entry_hash(entry)
         # the ledger announces the entry before it is written (csirt_tui/ledger.py)
-        self._anchor_locked([(incident_id, seq, entry["hash"], entry["prev_hash"])])
+        anchored = self._anchor_locked([(incident_id, seq, entry["hash"], entry["prev_hash"])])
         seg_no = (seq - 1) // SEGMENT_SIZE
         path = idir / f"timeline-{seg_no:04d}.json"
         if segs and path == segs[-1]:
@@ -518,6 +520,8 @@ class Store:
         else:
             payload = encode({"timeline": {str(seq): entry}})
         atomic_write(path, payload)
+        if kind != "intake":  # an intake is confirmed once its folder is in place
+            self._confirmed = anchored
         return TimelineEntry.from_dict(entry)
 
     # -------------------------------------------------------------- ledger
@@ -535,12 +539,19 @@ class Store:
         last = rows[max(rows, key=int)]
         return last["seq"], last["hash"]
 
-    def _anchor_locked(self, items: list[tuple[str, int, str, str]], *, durable: bool = True) -> None:
+    def _anchor_locked(self, items: list[tuple[str, int, str, str]], *, durable: bool = True) -> str | None:
+        """Announce entries in the ledger (before they are written). The ledger's
+        last record is checked first, unless this Store wrote it and its entry:
+        a write killed half-way leaves a record whose entry is not there."""
         try:
-            self._ledger.close_unfinished(self._head)  # a write killed half-way before this one
-            self._ledger.anchor(items, durable=durable)
+            tail = self._ledger.last()
+            if tail is not None and tail["rhash"] != self._confirmed:
+                self._ledger.close_unfinished(self._head)
+            records = self._ledger.anchor(items, durable=durable)
         except StoreCorruptError as err:
             raise StoreCorruptError(err.path, err.problem, newest_backup(self.root)) from None
+        self._confirmed = None  # until the caller has the entry on disk
+        return records[-1]["rhash"] if records else None
 
     def bulk_create(self, items: list[tuple[dict[str, Any], list[dict[str, Any]]]], *,
                     durable: bool = False) -> list[str]:
@@ -584,8 +595,10 @@ class Store:
                     atomic_write(tmp / f"timeline-{seg_no:04d}.json", encode({"timeline": docs}),
                                  durable=durable)
                 last = entries[-1]
-                self._anchor_locked([(incident_id, last.seq, last.hash, last.prev_hash)], durable=durable)
+                anchored = self._anchor_locked([(incident_id, last.seq, last.hash, last.prev_hash)],
+                                               durable=durable)
                 replace(tmp, idir)
+                self._confirmed = anchored
                 rows[year][str(number)] = self.index_row(Incident.from_entries(incident_id, entries))
                 created.append(incident_id)
             for year, docs in rows.items():

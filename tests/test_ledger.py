@@ -186,5 +186,19 @@ def test_what_the_ledger_cannot_tell_from_a_crash(busy):
     del data["timeline"]["9"]
     seg.write_bytes(jsonfile.encode(data))
     assert store.verify().ok
+    restarted = Store.open(store.root)  # another process, or the desk started again
+    restarted.append(b, "note", "次の書き込み", operator="試験")
+    report = restarted.verify()
+    assert report.ok and report.closings == [f"{a}#9"]
+
+
+def test_the_writer_that_wrote_the_newest_entry_sees_it_deleted(busy):
+    """The process that wrote the newest entry knows its entry was written: if it is
+    gone at its next write, the ledger is not closed over it and verify says so."""
+    store, a, b = busy
+    seg = _segments(store, a)[-1]
+    data = jsonfile.decode(seg, seg.read_bytes())
+    del data["timeline"]["9"]
+    seg.write_bytes(jsonfile.encode(data))
     store.append(b, "note", "次の書き込み", operator="試験")
-    assert store.verify().closings == [f"{a}#9"]
+    assert any("最新の記録がありません" in p for p in store.verify().problems)
