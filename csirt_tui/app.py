@@ -388,6 +388,7 @@ def run_app(*, store_dir: str | None, profile: str | None, operator: str) -> int
     if app.backups:
         try:
             store.backup("close")
-        except DomainError as err:  # the session's work is already saved
+        except (DomainError, OSError) as err:  # the session's work is already saved; e.g. a file
+            # renamed away by another process while it was copied (a draft set aside)
             print(f"csirt-desk: バックアップできませんでした: {err}", file=sys.stderr)
     return app.return_code or 0

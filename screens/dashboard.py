@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 from textual import on
@@ -17,6 +20,7 @@ from csirt_tui.views import DASHBOARD_COLUMNS, RowFilter, dashboard_order, incid
 from screens.safe_input import SafeInput
 
 REFRESH_SECONDS = 2.0
+STAMP_FOLDERS = ("index", "drafts")  # what the poll fingerprints (store_stamp)
 MAX_ROWS = 50  # rows built at once; the filter narrows the rest (10,000 incidents stay fast)
 
 
@@ -47,6 +51,28 @@ class DeskFooter(Footer):
         if self._shown is not None and self.is_attached and self._keys_shown() == self._shown:
             return  # the same keys as shown now
         await super().recompose()
+
+
+def store_stamp(root: Path) -> tuple:
+    """A cheap fingerprint of the index and the drafts: changes when any process writes.
+
+    Other threads and processes write there while it looks (a draft is written as a
+    temporary file, then renamed over the old one): what vanishes between the listing and
+    its stat is left out, as is a folder that is not there (a restore moving the store
+    aside). Hidden names (temporary files) are not store data and are left out too."""
+    stamp = []
+    for folder in STAMP_FOLDERS:
+        try:
+            with os.scandir(root / folder) as listing:
+                entries = sorted((e for e in listing if not e.name.startswith(".")), key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                stamp.append((entry.name, entry.stat().st_mtime_ns))
+            except OSError:  # gone since the listing
+                continue
+    return tuple(stamp)
 
 
 def _fit(text: str, width: int) -> str:
@@ -153,14 +179,7 @@ class DashboardScreen(Screen):
 
     # ------------------------------------------------------------ data
     def _store_stamp(self) -> tuple:
-        """A cheap fingerprint of the index and drafts: changes when any process writes."""
-        root = self.app.store.root
-        stamp = []
-        for folder in ("index", "drafts"):
-            d = root / folder
-            if d.is_dir():
-                stamp.extend((p.name, p.stat().st_mtime_ns) for p in sorted(d.iterdir()))
-        return tuple(stamp)
+        return store_stamp(self.app.store.root)
 
     def _poll(self) -> None:
         # Reload when any process wrote, and every 30 s for the elapsed column.
