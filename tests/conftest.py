@@ -22,6 +22,38 @@ os.environ["CSIRT_DESK_NET_LOG"] = str(NET_LOG)
 os.environ["PYTHONPATH"] = os.pathsep.join(
     p for p in (str(Path(__file__).with_name("offline")), os.environ.get("PYTHONPATH")) if p)
 
+# ---------------------------------------------------------------------------
+# The suite runs on Windows too (issue 13). What only POSIX has is skipped there,
+# each kind with its reason; nothing POSIX-only is touched at collection time.
+
+WINDOWS = os.name == "nt"
+IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+
+posix_modes = pytest.mark.skipif(
+    WINDOWS, reason="Windows has no POSIX file modes (0600/0700): the store relies on the user "
+                    "profile's ACL there")
+chmod_denies = pytest.mark.skipif(
+    WINDOWS, reason="chmod on Windows sets only the read-only attribute (ignored on folders, never "
+                    "'unreadable'): access is decided by ACLs")
+not_root = pytest.mark.skipif(IS_ROOT, reason="root ignores file permissions (the denied path is also "
+                                              "tested with an injected PermissionError)")
+posix_pty = pytest.mark.skipif(
+    WINDOWS, reason="needs a POSIX pseudo-terminal (pty, termios, fcntl): Windows has only ConPTY, "
+                    "which the standard library does not expose")
+posix_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="Windows has no FIFOs (os.mkfifo)")
+
+
+def symlink_or_skip(link: Path, target: Path, *, target_is_directory: bool = False) -> None:
+    """Make ``link`` → ``target``, or skip: Windows lets only an administrator or a user in
+    Developer Mode create symlinks."""
+    try:
+        link.symlink_to(target, target_is_directory=target_is_directory)
+    except (OSError, NotImplementedError) as err:
+        if not WINDOWS:
+            raise
+        pytest.skip(f"creating a symlink on Windows needs Developer Mode or administrator rights ({err})")
+
+
 TZ = ZoneInfo("Asia/Tokyo")
 # A Sunday afternoon, like the examples in the issues.
 FIXED_NOW = datetime(2026, 11, 22, 14, 35, tzinfo=TZ)
@@ -41,14 +73,28 @@ class Clock:
         return self.now
 
 
+def is_loopback(address) -> bool:
+    """A numeric loopback address (127.0.0.0/8, ::1) is local IPC, not network: Windows
+    has no AF_UNIX socketpair, so ``socket.socketpair()`` (and with it every asyncio event
+    loop's self-pipe, hence every Textual test) connects two sockets over 127.0.0.1.
+    Names are not resolved here: ``("localhost", 80)`` is refused like any name."""
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(address[0]).is_loopback
+    except (TypeError, ValueError, IndexError):
+        return False
+
+
 @pytest.fixture(autouse=True)
 def no_network(monkeypatch):
-    """Any attempt to reach the network, in this process or a child, fails the test (the desk works offline)."""
+    """Any attempt to reach the network, in this process or a child, fails the test (the desk works offline).
+    Loopback is not network (see ``is_loopback``)."""
 
     real_connect = socket.socket.connect
 
     def guarded(self, address, *args, **kwargs):
-        if self.family in (socket.AF_INET, socket.AF_INET6):
+        if self.family in (socket.AF_INET, socket.AF_INET6) and not is_loopback(address):
             raise AssertionError(f"network access attempted: {address!r}")
         return real_connect(self, address, *args, **kwargs)
 

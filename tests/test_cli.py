@@ -182,10 +182,11 @@ def test_large_demo_store(run):
 
 def _subprocess(*args, env_extra=None, cwd=None):
     env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")  # and the no-network guard
     env.update(env_extra or {})
-    return subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, cwd=cwd,
-                          stdin=subprocess.DEVNULL)
+    # the child writes in its console's encoding (cp932 on a Japanese Windows): decode without failing
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, encoding="utf-8",
+                          errors="replace", env=env, cwd=cwd, stdin=subprocess.DEVNULL)
 
 
 def test_non_tui_commands_do_not_import_textual(tmp_path):

@@ -2,7 +2,7 @@
 
 UTF-8 with BOM and CRLF (Excel), Japanese headers, the text as typed, every cell
 a spreadsheet would run as a formula guarded with a leading ``'``; written
-atomically with mode 0600; plain one-line errors.
+atomically with mode 0600 (POSIX; Windows has no modes); plain one-line errors.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import cli_runner
+from conftest import chmod_denies, cli_runner, not_root, posix_modes
 from csirt_tui.cli import main
 from csirt_tui.csvexport import INCIDENT_COLUMNS, guard, unguard
 
@@ -50,7 +50,6 @@ def test_list_csv_to_a_file(run, tmp_path):
     code, stdout, err = run("list", "--csv", str(out))
     assert code == 0, err
     assert "2 件を CSV に書き出しました" in stdout.decode() and str(out) in stdout.decode()
-    assert stat.S_IMODE(out.stat().st_mode) == 0o600
     rows = _rows(out.read_bytes())
     assert rows[0] == [label for _, label in INCIDENT_COLUMNS]
     by_id = {r[0]: dict(zip(rows[0], r)) for r in rows[1:]}
@@ -67,11 +66,20 @@ def test_list_csv_replaces_an_existing_file_whole(run, tmp_path):
     _intake(run, what="一件目")
     out = tmp_path / "list.csv"
     out.write_bytes(b"old content " * 1000)
-    os.chmod(out, 0o644)
     assert run("list", "--csv", str(out))[0] == 0
     rows = _rows(out.read_bytes())
     assert len(rows) == 2 and rows[1][-1] == "一件目"
-    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+
+
+@posix_modes
+def test_list_csv_is_0600_new_or_replacing_a_0644_file(run, tmp_path):
+    _intake(run, what="一件目")
+    new, old = tmp_path / "new.csv", tmp_path / "old.csv"
+    old.write_bytes(b"old content")
+    os.chmod(old, 0o644)
+    for out in (new, old):
+        assert run("list", "--csv", str(out))[0] == 0
+        assert stat.S_IMODE(out.stat().st_mode) == 0o600, out
 
 
 def test_list_csv_to_stdout_is_the_same_bytes(run, tmp_path):
@@ -121,15 +129,15 @@ def test_list_csv_all_and_open_only(run):
 ])
 def test_list_csv_errors_are_one_plain_line(run, tmp_path, target, needle):
     _intake(run, what="x")
-    (tmp_path / "file.txt").write_text("x")
+    (tmp_path / "file.txt").write_bytes(b"x")
     code, out, err = run("list", "--csv", target.format(tmp=tmp_path))
     assert code == 1 and out == b""
     assert needle in err and err.count("\n") == 1 and "Traceback" not in err
 
 
+@chmod_denies
+@not_root
 def test_list_csv_read_only_folder(run, tmp_path):
-    if os.geteuid() == 0:
-        pytest.skip("root writes anywhere")
     _intake(run, what="x")
     folder = tmp_path / "ro"
     folder.mkdir()
@@ -159,8 +167,8 @@ def test_list_csv_does_not_import_textual(tmp_path):
             f"main(['--store', {str(tmp_path / 's')!r}, 'list', '--csv', {str(tmp_path / 'l.csv')!r}]); "
             "print('TEXTUAL' if 'textual' in sys.modules else 'NO-TEXTUAL')")
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                         stdin=subprocess.DEVNULL, timeout=60)
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, encoding="utf-8",
+                         errors="replace", env=env, stdin=subprocess.DEVNULL, timeout=60)
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip().endswith("NO-TEXTUAL")
     assert (tmp_path / "l.csv").read_bytes().startswith(b"\xef\xbb\xbf")

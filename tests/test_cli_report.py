@@ -195,7 +195,7 @@ def test_font_warning_goes_to_stderr(run, incident, tmp_path, monkeypatch):
 def test_bad_font_option_says_so(run, incident, tmp_path, monkeypatch):
     monkeypatch.setattr(pdfkit, "_cache", {})
     bad = tmp_path / "font.ttf"
-    bad.write_text("not a font")
+    bad.write_bytes(b"not a font")
     code, out, err = run("export", incident, "--pdf", str(tmp_path / "r.pdf"), "--waive-reason", "訓練",
                          "--font", str(bad))
     assert code == 0

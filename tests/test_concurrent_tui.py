@@ -25,7 +25,8 @@ def _writer(store_root, target, count, tag):
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     return subprocess.Popen([sys.executable, str(WRITER), str(store_root), target, str(count), tag],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
+                            errors="replace", env=env)
 
 
 def test_open_desk_shows_the_other_process_entries(store_dir, monkeypatch):

@@ -1,10 +1,10 @@
-"""Crash safety (SIGKILL mid-write) and two processes writing at once."""
+"""Crash safety (killed mid-write: SIGKILL on POSIX, TerminateProcess on Windows) and two
+processes writing at once."""
 
 from __future__ import annotations
 
 import os
 import random
-import signal
 import subprocess
 import sys
 import time
@@ -27,7 +27,8 @@ def _env():
 
 def _start(store_root, incident_id, count, tag):
     return subprocess.Popen([sys.executable, str(WRITER), str(store_root), incident_id, str(count), tag],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
+                            errors="replace", env=_env())
 
 
 def _kill_loop(store_root, kills, seed):
@@ -39,7 +40,7 @@ def _kill_loop(store_root, kills, seed):
         proc = _start(store_root, inc.id if round_no % 4 else "new", 10_000, f"w{round_no}")
         # Let it start and write for a random moment, then kill it mid-write.
         time.sleep(rng.uniform(0.25, 0.6))
-        proc.send_signal(signal.SIGKILL)
+        proc.kill()  # SIGKILL on POSIX, TerminateProcess on Windows: no handler, no flush
         out, err = proc.communicate()
         assert "Traceback" not in err, err
         acknowledged.extend(line for line in out.splitlines() if line)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import sample_intake
+from conftest import chmod_denies, not_root, posix_fifo, sample_intake, symlink_or_skip
 from csirt_tui.errors import DomainError
 from csirt_tui.evidence import (
     EvidenceError,
@@ -83,24 +83,32 @@ def test_progress_may_cancel(tmp_path):
         sha256_file(path, progress=stop, chunk=1000)
 
 
-def test_sha256_refuses_folders_and_special_files(tmp_path):
+def test_sha256_refuses_folders_and_missing_files(tmp_path):
     with pytest.raises(FileHashError, match="フォルダです"):
         sha256_file(tmp_path)
-    link = tmp_path / "link-to-dir"
-    link.symlink_to(tmp_path, target_is_directory=True)
-    with pytest.raises(FileHashError, match="フォルダです"):
-        sha256_file(link)
-    fifo = tmp_path / "pipe"
-    os.mkfifo(fifo)
-    with pytest.raises(FileHashError, match="通常のファイルではありません"):
-        sha256_file(fifo)  # refused without opening it (opening a FIFO would block)
     with pytest.raises(FileHashError) as info:
         sha256_file(tmp_path / "nothing.log")
     assert "nothing.log" in str(info.value) and "ファイルがありません" in str(info.value)
     assert isinstance(info.value, DomainError)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+def test_sha256_refuses_a_symlink_to_a_folder(tmp_path):
+    link = tmp_path / "link-to-dir"
+    symlink_or_skip(link, tmp_path, target_is_directory=True)
+    with pytest.raises(FileHashError, match="フォルダです"):
+        sha256_file(link)
+
+
+@posix_fifo
+def test_sha256_refuses_a_fifo(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(FileHashError, match="通常のファイルではありません"):
+        sha256_file(fifo)  # refused without opening it (opening a FIFO would block)
+
+
+@chmod_denies
+@not_root
 def test_sha256_unreadable_file(tmp_path):
     path = tmp_path / "secret"
     path.write_bytes(b"x")

@@ -60,7 +60,7 @@ from rich.cells import cell_len
 from textual import events
 from textual.widgets import DataTable, Input, Static, TextArea
 
-from conftest import Clock, sample_intake, wait_until
+from conftest import Clock, posix_pty, sample_intake, wait_until
 from csirt_tui.app import CsirtDeskApp
 from csirt_tui.cli import main
 from csirt_tui.csvexport import FORMULA_START, unguard
@@ -815,7 +815,7 @@ PTY_PASTE = "C1\x9b2J\x9d0;c1-title\x9c \u202e逆 \x7f [bold]x[/] <b>y</b> =1+1"
 
 
 @pytest.mark.heavy
-@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs a POSIX pseudo-terminal")
+@posix_pty
 def test_in_a_real_terminal_no_escape_comes_out(tmp_path):
     """csirt-desk in a pty: a record holding OSC / C1 / SGR sequences shown on the
     dashboard and in the incident view, a bracketed paste of C1 and bidi controls

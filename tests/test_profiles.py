@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import posix_modes
 from csirt_tui.profiles import (
     DEFAULT_PROFILE_ID,
     clear_cache,
@@ -433,8 +434,8 @@ def test_import_is_light():
     code = ("import sys, csirt_tui.profiles; "
             "heavy = [m for m in ('textual', 'tomllib', 'jpholiday', 'zoneinfo', 'typing') if m in sys.modules]; "
             "print(','.join(heavy))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parents[1])
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, encoding="utf-8",
+                         check=True, cwd=Path(__file__).resolve().parents[1])
     assert out.stdout.strip() == ""
 
 
@@ -449,17 +450,23 @@ def _no_build(monkeypatch):
     monkeypatch.setattr(profiles_mod, "_build", refuse)
 
 
-def test_disk_cache_is_used_and_private(tree, tmp_path, monkeypatch):
+def test_disk_cache_is_used(tree, tmp_path, monkeypatch):
     cache = tmp_path / "store" / ".cache"
     first = load_profile("mutsu", tree, cache_dir=cache)
     files = list(cache.iterdir())
     assert [p.name for p in files] == ["profile-mutsu.json"]
-    assert stat.S_IMODE(cache.stat().st_mode) == 0o700
-    assert stat.S_IMODE(files[0].stat().st_mode) == 0o600
     clear_cache()
     _no_build(monkeypatch)
     again = load_profile("mutsu", tree, cache_dir=cache)
     assert again.data == first.data and again.name == first.name
+
+
+@posix_modes
+def test_disk_cache_is_private(tree, tmp_path):
+    cache = tmp_path / "store" / ".cache"
+    load_profile("mutsu", tree, cache_dir=cache)
+    assert stat.S_IMODE(cache.stat().st_mode) == 0o700
+    assert stat.S_IMODE((cache / "profile-mutsu.json").stat().st_mode) == 0o600
 
 
 @pytest.mark.parametrize("shared", [False, True])
@@ -489,7 +496,7 @@ def test_disk_cache_damaged_or_unwritable_is_passed_over(tree, tmp_path, monkeyp
     clear_cache()
     assert load_profile("mito", tree, cache_dir=cache).data == good
     blocked = tmp_path / "file-not-folder"
-    blocked.write_text("x")
+    blocked.write_bytes(b"x")
     clear_cache()
     assert load_profile("mito", tree, cache_dir=blocked / ".cache").data == good
 

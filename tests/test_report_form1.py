@@ -22,7 +22,7 @@ import pytest
 from pypdf import PdfReader
 from pypdf.errors import FileNotDecryptedError
 
-from conftest import FIXED_NOW, Clock, sample_intake
+from conftest import FIXED_NOW, Clock, chmod_denies, not_root, posix_modes, sample_intake
 from csirt_tui.errors import DomainError
 from csirt_tui.report import pdfkit
 from csirt_tui.report.content import BLANK_NOTE, form1_content, record_time, set_report_text
@@ -80,7 +80,8 @@ def pdftotext_words(path: Path) -> list[tuple[float, float, float, float, str]] 
     exe = shutil.which("pdftotext")
     if not exe:
         return None
-    res = subprocess.run([exe, "-bbox", str(path), "-"], capture_output=True, text=True, timeout=60)
+    res = subprocess.run([exe, "-bbox", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True,
+                         encoding="utf-8", timeout=60)
     assert res.returncode == 0, res.stderr
     found = re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>',
                        res.stdout)
@@ -271,7 +272,8 @@ def test_japanese_font_is_embedded_as_a_subset(full):
         assert embedded, number
         assert all(re.fullmatch(r"/[A-Z]{6}\+.+", name) for name in embedded), embedded
     if shutil.which("pdffonts"):
-        res = subprocess.run(["pdffonts", str(full.plain.path)], capture_output=True, text=True, timeout=60)
+        res = subprocess.run(["pdffonts", str(full.plain.path)], capture_output=True, text=True,
+                             encoding="utf-8", errors="replace", timeout=60)
         rows = [line.split() for line in res.stdout.splitlines()[2:]]
         truetype = [r for r in rows if "TrueType" in r]
         assert truetype and all(r[-5:-3] == ["yes", "yes"] for r in truetype), res.stdout  # emb, sub
@@ -506,7 +508,18 @@ def _no_temp_files(folder: Path) -> None:
     assert [p.name for p in folder.iterdir() if p.name.startswith(".")] == []
 
 
-def test_written_0600_atomically_and_replacing_an_old_file(store, tmp_path, monkeypatch):
+@posix_modes
+def test_written_0600_new_or_replacing_a_0644_file(store, tmp_path):
+    iid = store.create_incident(sample_intake(), operator=OP).id
+    new, old = tmp_path / "new.pdf", tmp_path / "old.pdf"
+    old.write_bytes(b"old report")
+    old.chmod(0o644)
+    for target in (new, old):
+        export_form1(store, iid, target, operator=OP, waive_reason=WAIVER)
+        assert target.stat().st_mode & 0o777 == 0o600, target
+
+
+def test_written_atomically_and_replacing_an_old_file(store, tmp_path, monkeypatch):
     from csirt_tui import jsonfile
 
     iid = store.create_incident(sample_intake(), operator=OP).id
@@ -514,9 +527,7 @@ def test_written_0600_atomically_and_replacing_an_old_file(store, tmp_path, monk
     folder.mkdir()
     target = folder / "報告.pdf"
     target.write_bytes(b"old report")
-    target.chmod(0o644)
     first = export_form1(store, iid, target, operator=OP, waive_reason=WAIVER)
-    assert target.stat().st_mode & 0o777 == 0o600
     assert target.read_bytes().startswith(b"%PDF-") and target.stat().st_size == first.size
     _no_temp_files(folder)
     good = target.read_bytes()
@@ -552,7 +563,7 @@ def test_target_errors_are_plain_report_errors(store, tmp_path, monkeypatch, cas
     entries = len(store.incident(iid).entries)
     target = {"directory": tmp_path, "missing": tmp_path / "nowhere" / "r.pdf",
               "not_a_dir": tmp_path / "file.txt" / "r.pdf", "empty": "", "denied": tmp_path / "r.pdf"}[case]
-    (tmp_path / "file.txt").write_text("x")
+    (tmp_path / "file.txt").write_bytes(b"x")
     if case == "denied":  # (root ignores permissions; the chmod case is below)
         real_open = os.open
 
@@ -570,8 +581,8 @@ def test_target_errors_are_plain_report_errors(store, tmp_path, monkeypatch, cas
     assert len(store.incident(iid).entries) == entries
 
 
-@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
-                    reason="root ignores the folder's permissions")
+@chmod_denies
+@not_root
 def test_read_only_folder(store, tmp_path):
     iid = store.create_incident(sample_intake(), operator=OP).id
     folder = tmp_path / "ro"
@@ -640,7 +651,7 @@ def test_a_truncated_font_file_is_refused_not_a_crash(tmp_path, monkeypatch):
 
 def test_bad_configured_font_without_any_other_falls_back_to_cid(no_known_fonts, tmp_path):
     bad = tmp_path / "bad.ttf"
-    bad.write_text("plain text, not a font")
+    bad.write_bytes(b"plain text, not a font")
     choice = find_font(bad)
     assert not choice.embedded and choice.warning
     assert len(choice.tried) == 1 and str(bad) in choice.tried[0]

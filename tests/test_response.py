@@ -714,6 +714,6 @@ def test_broken_tracker_keys_are_named(tmp_path, case):
 def test_core_modules_do_not_import_textual():
     code = ("import sys, csirt_tui.response, csirt_tui.evidence; "
             "print(','.join(m for m in sys.modules if m.split('.')[0] == 'textual'))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parents[1])
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, encoding="utf-8",
+                         check=True, cwd=Path(__file__).resolve().parents[1])
     assert out.stdout.strip() == ""

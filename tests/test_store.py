@@ -10,7 +10,7 @@ import stat
 
 import pytest
 
-from conftest import sample_intake
+from conftest import posix_modes, sample_intake
 from csirt_tui import jsonfile
 from csirt_tui.errors import DomainError, StoreCorruptError, StoreError, UnknownIncidentError
 from csirt_tui.store import SCHEMA_VERSION, SEGMENT_SIZE, Store
@@ -87,7 +87,7 @@ def test_segments_bound_the_rewrite(store):
     for i in range(SEGMENT_SIZE + 10):
         store.append(inc.id, "note", f"n{i}", operator="op")
     assert _seg(store, inc.id, 0).exists() and _seg(store, inc.id, 1).exists()
-    first = json.loads(_seg(store, inc.id, 0).read_text())["timeline"]
+    first = json.loads(_seg(store, inc.id, 0).read_text(encoding="utf-8"))["timeline"]
     assert len(first) == SEGMENT_SIZE
     assert len(store.timeline(inc.id)) == SEGMENT_SIZE + 11
     assert store.verify().ok
@@ -109,7 +109,7 @@ def test_tamper_with_content_is_detected(store):
     inc = store.create_incident(sample_intake(), operator="op")
     store.append(inc.id, "note", "本当のメモ", operator="op")
     path = _seg(store, inc.id)
-    data = json.loads(path.read_text())
+    data = json.loads(path.read_text(encoding="utf-8"))
     data["timeline"]["2"]["text"] = "書き換えたメモ"
     path.write_bytes(jsonfile.encode(data))  # canonical bytes: only the hash can tell
     report = store.verify()
@@ -122,7 +122,7 @@ def test_deleted_middle_entry_is_detected(store):
     for i in range(3):
         store.append(inc.id, "note", f"n{i}", operator="op")
     path = _seg(store, inc.id)
-    data = json.loads(path.read_text())
+    data = json.loads(path.read_text(encoding="utf-8"))
     del data["timeline"]["2"]
     path.write_bytes(jsonfile.encode(data))
     assert not store.verify().ok
@@ -133,7 +133,7 @@ def test_deleted_tail_is_detected_against_the_backup(store):
     store.append(inc.id, "note", "消される記録", operator="op")
     store.backup("test")
     path = _seg(store, inc.id)
-    data = json.loads(path.read_text())
+    data = json.loads(path.read_text(encoding="utf-8"))
     del data["timeline"]["2"]
     path.write_bytes(jsonfile.encode(data))
     report = store.verify()
@@ -234,7 +234,7 @@ def test_migration_hook_runs_on_an_older_store(store_dir, clock, monkeypatch):
 
 def test_foreign_folder_is_not_taken_over(tmp_path):
     (tmp_path / "mydocs").mkdir()
-    (tmp_path / "mydocs" / "letter.txt").write_text("hello")
+    (tmp_path / "mydocs" / "letter.txt").write_text("hello", encoding="utf-8")
     with pytest.raises(StoreError):
         Store.open(tmp_path / "mydocs")
 
@@ -274,6 +274,7 @@ def test_index_is_repaired_from_the_timelines(store_dir, clock):
     assert s2.verify().ok
 
 
+@posix_modes
 def test_files_are_private(store):
     store.create_incident(sample_intake(), operator="op")
     store.save_draft("d1", {"what": "x"}, operator="op")
@@ -319,7 +320,9 @@ def test_segments_are_plain_tinydb_files(store):
 
     inc = store.create_incident(sample_intake(), operator="op")
     store.append(inc.id, "note", "TinyDB で読める", operator="op")
-    with TinyDB(_seg(store, inc.id)) as db:  # stock TinyDB JSONStorage
+    # stock TinyDB JSONStorage (UTF-8 named: without it TinyDB reads in the locale's
+    # encoding, cp932 on a Japanese Windows)
+    with TinyDB(_seg(store, inc.id), encoding="utf-8") as db:
         docs = db.table("timeline").all()
     assert [d.doc_id for d in docs] == [1, 2] and docs[1]["text"] == "TinyDB で読める"
 
@@ -346,7 +349,7 @@ def test_verify_incident_checks_one_chain(store):
     b = store.create_incident(sample_intake(), operator="op")
     store.append(b.id, "note", "正しい記録", operator="op")
     path = _seg(store, b.id)
-    data = json.loads(path.read_text())
+    data = json.loads(path.read_text(encoding="utf-8"))
     data["timeline"]["2"]["operator"] = "別人"
     path.write_bytes(jsonfile.encode(data))
     assert store.verify_incident(a.id).ok
@@ -383,30 +386,38 @@ def test_a_schema_1_store_gets_its_index_rebuilt(store_dir, clock):
     assert s2.verify().ok
 
 
-def test_every_file_of_a_used_store_is_private_even_with_umask_0(store_dir, clock, monkeypatch):
-    """A whole working session under the most permissive umask: every folder 0700 and
-    every file 0600, the lock, backups, drafts, roster, export log and reports included;
-    the report password is in none of them."""
+PASSWORD = "秘密のパスワード-7f3a"
+
+
+def _a_whole_session(store_dir, clock):
+    """A whole working session: incident, note, draft, roster, both PDFs (encrypted with
+    PASSWORD), a backup and a restore."""
     from datetime import date
 
     from csirt_tui import roster
     from csirt_tui.report.export import default_report_path, export_form1
     from csirt_tui.report.summary import export_summary
 
-    password = "秘密のパスワード-7f3a"
+    s = Store.open(store_dir, clock=clock)
+    inc = s.create_incident(sample_intake(), operator="op")
+    s.append(inc.id, "note", "メモ", operator="op")
+    s.save_draft("d1", {"what": "x"}, operator="op")
+    roster.add_person(s, {"name": "試験 花子", "role": "handler", "extension": "1234"}, operator="op")
+    export_form1(s, inc.id, default_report_path(s, inc.id), operator="op", password=PASSWORD)
+    export_summary(s, s.root / "reports" / "summary.pdf", start=date(2026, 11, 1),
+                   end=date(2026, 11, 30), operator="op", password=PASSWORD)
+    s.backup("x")
+    clock.advance(seconds=1)
+    Store.restore(store_dir, clock=clock)
+
+
+@posix_modes
+def test_every_file_of_a_used_store_is_private_even_with_umask_0(store_dir, clock):
+    """A whole working session under the most permissive umask: every folder 0700 and
+    every file 0600, the lock, backups, drafts, roster, export log and reports included."""
     old = os.umask(0)
     try:
-        s = Store.open(store_dir, clock=clock)
-        inc = s.create_incident(sample_intake(), operator="op")
-        s.append(inc.id, "note", "メモ", operator="op")
-        s.save_draft("d1", {"what": "x"}, operator="op")
-        roster.add_person(s, {"name": "試験 花子", "role": "handler", "extension": "1234"}, operator="op")
-        export_form1(s, inc.id, default_report_path(s, inc.id), operator="op", password=password)
-        export_summary(s, s.root / "reports" / "summary.pdf", start=date(2026, 11, 1),
-                       end=date(2026, 11, 30), operator="op", password=password)
-        s.backup("x")
-        clock.advance(seconds=1)
-        Store.restore(store_dir, clock=clock)
+        _a_whole_session(store_dir, clock)
     finally:
         os.umask(old)
     seen = 0
@@ -415,8 +426,17 @@ def test_every_file_of_a_used_store_is_private_even_with_umask_0(store_dir, cloc
         for f in filenames:
             path = os.path.join(dirpath, f)
             assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, path
-            with open(path, "rb") as fh:
+            seen += 1
+    assert seen > 20
+
+
+def test_the_report_password_is_in_no_file_of_a_used_store(store_dir, clock):
+    _a_whole_session(store_dir, clock)
+    seen = 0
+    for dirpath, dirnames, filenames in os.walk(store_dir):
+        for f in filenames:
+            with open(os.path.join(dirpath, f), "rb") as fh:
                 data = fh.read()
-            assert password.encode() not in data, path
+            assert PASSWORD.encode() not in data, f
             seen += 1
     assert seen > 20

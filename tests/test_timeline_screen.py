@@ -92,7 +92,7 @@ def test_note_with_an_earlier_time_and_a_linked_correction(store_dir):
 def test_chain_status_shows_a_broken_entry(store_dir):
     store, clock, incident_id = _setup(store_dir)
     seg = next(store.root.glob("incidents/*/*/timeline-0000.json"))
-    data = json.loads(seg.read_text())
+    data = json.loads(seg.read_text(encoding="utf-8"))
     data["timeline"]["2"]["text"] = "書き換え"
     seg.write_bytes(jsonfile.encode(data))
 

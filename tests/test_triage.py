@@ -727,6 +727,6 @@ def test_priority_section_is_required(tree):
 
 def test_triage_module_does_not_import_textual():
     code = "import sys, csirt_tui.triage; print('textual' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parents[1])
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, encoding="utf-8",
+                         check=True, cwd=Path(__file__).resolve().parents[1])
     assert out.stdout.strip() == "False"

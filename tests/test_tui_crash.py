@@ -1,25 +1,29 @@
 """The real app in a pseudo-terminal: type into the intake, SIGKILL it, restart.
 
 The draft must hold everything typed up to the last half second, and the
-next start must offer it and save it as an incident.
+next start must offer it and save it as an incident. POSIX only (a pty); on
+Windows the kill-mid-write path is covered by test_durability (TerminateProcess).
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
-import pty
 import select
 import signal
 import struct
 import sys
-import termios
 import time
 from pathlib import Path
 
-import pytest
-
+from conftest import posix_pty
 from csirt_tui.store import Store
+
+try:  # POSIX only: on Windows the import fails and the test is skipped (posix_pty)
+    import fcntl
+    import pty
+    import termios
+except ImportError:
+    pass
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -74,7 +78,7 @@ def open_drafts(store_dir):
         return []
 
 
-@pytest.mark.skipif(not hasattr(pty, "fork"), reason="needs a POSIX pseudo-terminal")
+@posix_pty
 def test_sigkill_mid_call_keeps_the_draft_and_the_next_start_offers_it(tmp_path):
     store_dir = tmp_path / "store"
     Store.open(store_dir)

@@ -3,7 +3,9 @@
 tests/conftest.py puts this folder first on PYTHONPATH, so every Python child
 process (CLI runs, writer processes, the app in a pseudo-terminal) imports it
 at start-up. Any attempt to reach an Internet address or to resolve a name is
-refused as an unreachable network would be, and written to
+refused as an unreachable network would be (a numeric loopback address is local
+IPC, not network: on Windows ``socket.socketpair()``, and so asyncio's event
+loop, connects two sockets over 127.0.0.1), and written to
 $CSIRT_DESK_NET_LOG/<pid>.txt; the test that started the process then fails,
 even if the code under test swallowed the error.
 """
@@ -31,21 +33,29 @@ if _LOG:
     _real_connect_ex = socket.socket.connect_ex
     _real_sendto = socket.socket.sendto
 
-    def _inet(sock):
-        return sock.family in (socket.AF_INET, socket.AF_INET6)
+    def _loopback(address):
+        import ipaddress
+
+        try:  # numeric only: a name is never resolved here
+            return ipaddress.ip_address(address[0]).is_loopback
+        except (TypeError, ValueError, IndexError):
+            return False
+
+    def _inet(sock, address):
+        return sock.family in (socket.AF_INET, socket.AF_INET6) and not _loopback(address)
 
     def connect(self, address, *a, **k):
-        if _inet(self):
+        if _inet(self, address):
             _refuse("connect", address)
         return _real_connect(self, address, *a, **k)
 
     def connect_ex(self, address, *a, **k):
-        if _inet(self):
+        if _inet(self, address):
             _refuse("connect_ex", address)
         return _real_connect_ex(self, address, *a, **k)
 
     def sendto(self, data, *a, **k):
-        if _inet(self):
+        if _inet(self, a[-1] if a else None):
             _refuse("sendto", a[-1] if a else None)
         return _real_sendto(self, data, *a, **k)
 
