@@ -59,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--csv", metavar="PATH",
                      help="CSV (Excel 用: UTF-8 BOM 付き、CRLF) に書き出す。- で標準出力")
     s.add_argument("--all", action="store_true", help="収束・非インシデントも含める")
+    s.add_argument("--force", action="store_true", help="--csv のファイルが既にあれば上書きする")
 
     s = sub.add_parser("show", help="インシデントと記録のすべて")
     s.add_argument("id")
@@ -118,6 +119,7 @@ def _report_options(s: argparse.ArgumentParser) -> None:
     s.add_argument("--waive-reason", metavar="TEXT", default="",
                    help="機密性2以上を暗号化せずに出力する理由 (記録に残ります)")
     s.add_argument("--font", metavar="PATH", help="日本語フォント (TrueType。.ttc は PATH#番号)")
+    s.add_argument("--force", action="store_true", help="出力先のファイルが既にあれば上書きする")
 
 
 def _version() -> str:
@@ -348,7 +350,7 @@ def cmd_list(args) -> int:
         _print_json(rows)
         return 0
     if args.csv is not None:
-        return _list_csv(store, rows, args.csv)
+        return _list_csv(store, rows, args.csv, force=args.force)
     from .views import incident_row_cells
 
     prof = store.profile
@@ -357,7 +359,7 @@ def cmd_list(args) -> int:
     return 0
 
 
-def _list_csv(store, rows: list[dict[str, Any]], target: str) -> int:
+def _list_csv(store, rows: list[dict[str, Any]], target: str, *, force: bool = False) -> int:
     """The list as CSV for a spreadsheet: the text as typed, a cell a spreadsheet would
     run as a formula guarded with a leading ' (see csvexport). To a file: written
     atomically, mode 0600. To ``-``: the bytes on stdout; when stdout is a terminal,
@@ -372,7 +374,7 @@ def _list_csv(store, rows: list[dict[str, Any]], target: str) -> int:
             clean = printable
         _write_bytes(incidents_csv(store.profile, rows, clean=clean))
         return 0
-    path = write_csv(target, incidents_csv(store.profile, rows))
+    path = write_csv(target, incidents_csv(store.profile, rows), store_root=store.root, force=force)
     print(f"{len(rows)} 件を CSV に書き出しました: {_plain(str(path))}")
     return 0
 
@@ -475,7 +477,8 @@ def cmd_export(args) -> int:
     password = read_password(args.password_file)
     store = _store(args, create=False)
     result = export_form1(store, args.id, args.pdf, operator=operator_name(args), variant=args.kind,
-                          password=password, waive_reason=args.waive_reason or "", font=args.font)
+                          password=password, waive_reason=args.waive_reason or "", font=args.font,
+                          force=args.force)
     _report_done(result, "報告様式1", args.waive_reason or "")
     return 0
 
@@ -499,7 +502,8 @@ def cmd_summary(args) -> int:
         raise DomainError(f"--to の日付 ({end:%Y-%m-%d}) が --from ({start:%Y-%m-%d}) より前です")
     password = read_password(args.password_file)
     result = export_summary(store, args.pdf, start=start, end=end, operator=operator_name(args),
-                            password=password, waive_reason=args.waive_reason or "", font=args.font)
+                            password=password, waive_reason=args.waive_reason or "", font=args.font,
+                            force=args.force)
     _report_done(result, f"集計（{start:%Y-%m-%d}〜{end:%Y-%m-%d}）", args.waive_reason or "")
     return 0
 
@@ -590,7 +594,10 @@ def _main(argv: Sequence[str] | None) -> int:
     try:
         return COMMANDS[args.command](args)
     except DomainError as err:
-        print(f"csirt-desk: {_one_line(str(err))}", file=sys.stderr)
+        from .errors import TargetExistsError
+
+        hint = "（上書きするには --force を付けます）" if isinstance(err, TargetExistsError) else ""
+        print(f"csirt-desk: {_one_line(str(err))}{hint}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

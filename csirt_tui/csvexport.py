@@ -106,9 +106,11 @@ def incidents_csv(profile, rows: list[dict[str, Any]], *, clean: Callable[[str],
                   ([fix(str(c)) for c in cells(r)] for r in rows))
 
 
-def write_csv(path: str | os.PathLike, payload: bytes) -> Path:
+def write_csv(path: str | os.PathLike, payload: bytes, *, store_root: str | os.PathLike | None = None,
+              force: bool = False) -> Path:
     """Write a CSV file atomically (the old file or the new one, never half), mode 0600
-    (it holds what callers reported). Problems are a DomainError in plain words."""
+    (it holds what callers reported). Problems are a DomainError in plain words; an
+    existing file is written over only with ``force``, the store's own never."""
     from .fileout import write_private
 
-    return write_private(path, payload, "csv")
+    return write_private(path, payload, "csv", store_root=store_root, force=force)

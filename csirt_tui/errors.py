@@ -33,3 +33,11 @@ class StoreBusyError(StoreError):
 
 class UnknownIncidentError(DomainError):
     pass
+
+
+class TargetExistsError(DomainError):
+    """The file to write already exists: the CLI wants --force, the TUI asks first."""
+
+    def __init__(self, path, message: str):
+        self.path = path
+        super().__init__(message)

@@ -100,6 +100,7 @@ class ExportScreen(ModalScreen[Any]):
         self._auto_path = ""          # the path we filled in (replaced when the kind changes)
         self.result = None
         self._marks: dict[str, tuple[str, bool]] = {}
+        self._overwrite = ""          # the existing file the operator said yes to writing over
 
     # ------------------------------------------------------------ layout
     def _choices(self) -> list[tuple[str, str]]:
@@ -325,7 +326,17 @@ class ExportScreen(ModalScreen[Any]):
             self._say(problem)
             self.query_one("#export-password", Input).focus()
             return
-        job: dict[str, Any] = {"kind": self.kind, "path": path, "waive": "" if password else waive}
+        target = str(Path(path.strip()).expanduser())
+        force = self._overwrite == target
+        if Path(target).is_file() and not force:
+            # ask before writing over a file (Enter or Ctrl+S again says yes)
+            self._overwrite = target
+            self._say(f"{target} は既にあります。上書きするなら、もう一度 Ctrl+S（出力）を押してください。"
+                      "別の名前にもできます")
+            self.query_one("#export-path", Input).focus()
+            return
+        job: dict[str, Any] = {"kind": self.kind, "path": path, "waive": "" if password else waive,
+                               "force": force}
         if self.kind == SUMMARY:
             try:
                 job["start"], job["end"] = self._period()
@@ -365,12 +376,14 @@ class ExportScreen(ModalScreen[Any]):
                 except ImportError:
                     raise DomainError("委員会向け集計の出力は、この版ではまだ使えません") from None
                 result = export_summary(store, job["path"], start=job["start"], end=job["end"], operator=operator,
-                                        password=password, waive_reason=job["waive"], on_progress=progress)
+                                        password=password, waive_reason=job["waive"], on_progress=progress,
+                                        force=job["force"])
             else:
                 from csirt_tui.report.export import export_form1
 
                 result = export_form1(store, self.incident_id, job["path"], operator=operator, variant=job["kind"],
-                                      password=password, waive_reason=job["waive"], on_progress=progress)
+                                      password=password, waive_reason=job["waive"], on_progress=progress,
+                                      force=job["force"])
         except Exception as err:  # shown in plain words; never a traceback, never the password
             password = None
             message = plain_error(err, job["path"])

@@ -290,7 +290,8 @@ class RosterScreen(Screen):
     def action_export_csv(self) -> None:
         default = str(Path.home() / "csirt-roster.csv")
         self.app.push_screen(FormScreen("CSV に出力 (Excel で開けます: UTF-8 BOM 付き)",
-                                        [Field("path", "保存先", value=default, required=True)]),
+                                        [Field("path", "保存先", value=default, required=True),
+                                         Field("overwrite", "既にあれば上書きする", "check", False)]),
                              self._export)
 
     def _export(self, values: dict[str, Any] | None) -> None:
@@ -300,7 +301,8 @@ class RosterScreen(Screen):
         from csirt_tui.fileout import write_private
 
         try:  # atomic, 0600, binary, waits out Excel holding the old file
-            path = write_private(values["path"], rc.export_csv(self.people), "csv")
+            path = write_private(values["path"], rc.export_csv(self.people), "csv",
+                                 store_root=self.app.store.root, force=bool(values.get("overwrite")))
         except DomainError as err:
             self.notify(f"書き出せませんでした: {err}", severity="error", markup=False)
             return

@@ -66,7 +66,10 @@ def test_list_csv_replaces_an_existing_file_whole(run, tmp_path):
     _intake(run, what="一件目")
     out = tmp_path / "list.csv"
     out.write_bytes(b"old content " * 1000)
-    assert run("list", "--csv", str(out))[0] == 0
+    code, _, err = run("list", "--csv", str(out))  # not without being told (issue 14.2)
+    assert code == 1 and "既にあります" in err and "--force" in err
+    assert out.read_bytes() == b"old content " * 1000
+    assert run("list", "--csv", str(out), "--force")[0] == 0
     rows = _rows(out.read_bytes())
     assert len(rows) == 2 and rows[1][-1] == "一件目"
 
@@ -78,7 +81,7 @@ def test_list_csv_is_0600_new_or_replacing_a_0644_file(run, tmp_path):
     old.write_bytes(b"old content")
     os.chmod(old, 0o644)
     for out in (new, old):
-        assert run("list", "--csv", str(out))[0] == 0
+        assert run("list", "--csv", str(out), "--force")[0] == 0
         assert stat.S_IMODE(out.stat().st_mode) == 0o600, out
 
 

@@ -515,7 +515,7 @@ def test_written_0600_new_or_replacing_a_0644_file(store, tmp_path):
     old.write_bytes(b"old report")
     old.chmod(0o644)
     for target in (new, old):
-        export_form1(store, iid, target, operator=OP, waive_reason=WAIVER)
+        export_form1(store, iid, target, operator=OP, waive_reason=WAIVER, force=True)
         assert target.stat().st_mode & 0o777 == 0o600, target
 
 
@@ -527,7 +527,10 @@ def test_written_atomically_and_replacing_an_old_file(store, tmp_path, monkeypat
     folder.mkdir()
     target = folder / "報告.pdf"
     target.write_bytes(b"old report")
-    first = export_form1(store, iid, target, operator=OP, waive_reason=WAIVER)
+    with pytest.raises(ReportError, match="既にあります"):  # not without being told (issue 14.2)
+        export_form1(store, iid, target, operator=OP, waive_reason=WAIVER)
+    assert target.read_bytes() == b"old report"
+    first = export_form1(store, iid, target, operator=OP, waive_reason=WAIVER, force=True)
     assert target.read_bytes().startswith(b"%PDF-") and target.stat().st_size == first.size
     _no_temp_files(folder)
     good = target.read_bytes()
@@ -542,11 +545,14 @@ def test_written_atomically_and_replacing_an_old_file(store, tmp_path, monkeypat
 
     monkeypatch.setattr(jsonfile.os, "replace", disk_full)
     with pytest.raises(ReportError, match="ディスクの空き"):
-        export_form1(store, iid, target, operator=OP, waive_reason=WAIVER)
+        export_form1(store, iid, target, operator=OP, waive_reason=WAIVER, force=True)
     monkeypatch.undo()
     assert target.read_bytes() == good  # the old file, whole
     _no_temp_files(folder)
-    assert len(store.incident(iid).entries) == entries  # nothing recorded for a failed export
+    # the record says an export began and failed, and why (issue 14.11)
+    started, failed = store.incident(iid).entries[entries:]
+    assert started.data["state"] == "started" and failed.data["state"] == "failed"
+    assert failed.data["started"] == started.seq and "ディスクの空き" in failed.text
 
 
 @pytest.mark.parametrize("case, needle", [

@@ -270,7 +270,8 @@ def test_export_encrypted_and_logged(store, period, tmp_path):
     for path in tmp_path.rglob("*"):
         if path.is_file():
             assert needle not in path.read_bytes(), path
-    (row,) = store.list_exports()
+    started, row = store.list_exports()  # logged before the file is written, then its outcome
+    assert started["state"] == "started" and started["path"] == str(target) and row["state"] == "written"
     assert row["report"] == "summary" and row["operator"] == OP
     assert row["from"] == "2026-09-01" and row["to"] == "2026-11-30"
     assert row["path"] == str(target) and row["encrypted"] is True and row["classification"] == "機密性2"
@@ -286,7 +287,7 @@ def test_export_waived_records_the_reason(store, period, tmp_path):
     result = export_summary(store, target, start=START, end=END, operator=OP,
                             waive_reason="委員会の席上で配付し回収する")
     assert not result.encrypted and target.read_bytes().startswith(b"%PDF")
-    (row,) = store.list_exports()
+    _, row = store.list_exports()
     assert row["encrypted"] is False and row["encryption_waived"] == "委員会の席上で配付し回収する"
     report = store.verify()
     assert report.ok, report.problems

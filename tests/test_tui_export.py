@@ -176,7 +176,7 @@ def test_a_folder_as_the_path_is_refused_in_plain_words_and_the_dialog_stays(sto
     asyncio.run(scenario())
     assert PdfReader(folder / "報告.pdf").is_encrypted
     kinds = [e.kind for e in store.timeline(incident_id)]
-    assert kinds.count("report") == 1  # the refused attempt left nothing on the record
+    assert kinds.count("report") == 2  # the export (started, written); the refused attempt left nothing
 
 
 def test_edit_the_cause_before_export_goes_on_the_record_and_into_the_pdf(store_dir):
@@ -220,7 +220,8 @@ def test_edit_the_cause_before_export_goes_on_the_record_and_into_the_pdf(store_
 
     asyncio.run(scenario())
     entries = [e for e in store.timeline(incident_id) if e.kind == "report"]
-    assert len(entries) == 2  # the text, then the export
+    assert len(entries) == 3  # the text, then the export (started, written)
+    assert [e.data.get("state") for e in entries[1:]] == ["started", "written"]
     text_entry = entries[0]
     assert text_entry.data["field"] == "cause" and text_entry.data["text"] == cause
     assert cause in text_entry.text

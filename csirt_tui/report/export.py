@@ -54,24 +54,31 @@ def _page_count(pdf: bytes) -> int:
     return pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") + pdf.count(b"/Type /Page>")
 
 
-def _finish(pdf: bytes, path: Path, password: str | None) -> tuple[bytes, int]:
+def _finish(pdf: bytes, path: Path, password: str | None, *, store_root=None,
+            force: bool = False) -> tuple[bytes, int]:
     pages = _page_count(pdf)
     payload = encrypt(pdf, password) if password else pdf
-    write_pdf(path, payload)
+    write_pdf(path, payload, store_root=store_root, force=force)
     return payload, pages
 
 
 def export_form1(store, incident_id: str, path: str | os.PathLike, *, operator: str,
                  variant: str = "occurrence", password: str | None = None, waive_reason: str = "",
-                 font: str | None = None, on_progress: Callable[[str], Any] | None = None) -> ExportResult:
+                 font: str | None = None, on_progress: Callable[[str], Any] | None = None,
+                 force: bool = False) -> ExportResult:
     """Write 報告様式1 for one incident to ``path`` and record the export on the
     incident's record (a "report" entry: path, variant, encrypted or why not,
-    SHA-256 of the file; never the password)."""
+    SHA-256 of the file; never the password).
+
+    The record says so before the file exists: an entry "出力を開始" first, then
+    the file, then the outcome entry. A crash or a full disk in between leaves a
+    record that names the file it was writing, never a report with no record.
+    ``force``: write over an existing file (the CLI's --force; the TUI asks)."""
     from .form1 import build_form1
 
     if variant not in VARIANTS:
         raise ReportError(f"報告の種類が不正です: {variant!r}（{', '.join(VARIANTS)}）")
-    target = check_target(path)
+    target = check_target(path, store_root=store.root, force=force)
     profile = store.profile
     inc = store.incident(incident_id)
     mark, required = classification_of(profile, inc)
@@ -81,9 +88,18 @@ def export_form1(store, incident_id: str, path: str | os.PathLike, *, operator: 
     chosen = find_font(font)
     form = form1_content(profile, inc, store.now(), variant)
     pdf = build_form1(form, chosen, on_progress=on_progress)
-    payload, pages = _finish(pdf, target, password)
-    digest = hashlib.sha256(payload).hexdigest()
     label = f"{KINDS['form1']}（{VARIANTS[variant]}）"
+    started = store.append(incident_id, "report", f"{label}の出力を開始: {target}", operator=operator,
+                           data={"report": "form1", "export": variant, "path": str(target), "state": "started",
+                                 "up_to_seq": inc.entries[-1].seq})
+    try:
+        payload, pages = _finish(pdf, target, password, store_root=store.root, force=force)
+    except ReportError as err:
+        store.append(incident_id, "report", f"{label}を出力できませんでした: {err}", operator=operator,
+                     data={"report": "form1", "export": variant, "path": str(target), "state": "failed",
+                           "started": started.seq, "problem": str(err)})
+        raise
+    digest = hashlib.sha256(payload).hexdigest()
     how = "暗号化あり（AES-256）" if password else (
         f"暗号化なし（理由: {waive_reason}）" if (waive_reason or "").strip() else "暗号化なし")
     text = f"{label}を出力: {target}\n{pages} ページ、{mark}、{how}\n記録 #{inc.entries[-1].seq} までを収録"
@@ -91,7 +107,7 @@ def export_form1(store, incident_id: str, path: str | os.PathLike, *, operator: 
         text += "\n注意: 日本語フォントを埋め込めませんでした"
     data = {"report": "form1", "export": variant, "path": str(target), "pages": pages, "encrypted": bool(password),
             "classification": mark, "sha256": digest, "up_to_seq": inc.entries[-1].seq,
-            "font_embedded": chosen.embedded}
+            "font_embedded": chosen.embedded, "state": "written", "started": started.seq}
     if not password and (waive_reason or "").strip():
         data["encryption_waived"] = waive_reason
     entry = store.append(incident_id, "report", text, operator=operator, data=data)

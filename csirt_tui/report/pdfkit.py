@@ -498,14 +498,18 @@ def encrypt(pdf: bytes, password: str) -> bytes:
     return out.getvalue()
 
 
-def check_target(path: str | os.PathLike) -> Path:
-    """Refuse a target the PDF cannot be written to, before the work is done."""
-    return fileout.check_target(path, "pdf", ReportError)
+def check_target(path: str | os.PathLike, *, store_root: str | os.PathLike | None = None,
+                 force: bool = False) -> Path:
+    """Refuse a target the PDF cannot or must not be written to, before the work is
+    done (see fileout.check_target: not inside the store but its reports/, not a
+    device or link, not over an existing file unless ``force``)."""
+    return fileout.check_target(path, "pdf", ReportError, store_root=store_root, force=force)
 
 
-def write_pdf(path: str | os.PathLike, payload: bytes) -> Path:
+def write_pdf(path: str | os.PathLike, payload: bytes, *, store_root: str | os.PathLike | None = None,
+              force: bool = False) -> Path:
     """Write the PDF atomically (old file or new, never half), mode 0600."""
-    return fileout.write_private(path, payload, "pdf", ReportError)
+    return fileout.write_private(path, payload, "pdf", ReportError, store_root=store_root, force=force)
 
 
 def table_style_commands(header_rows: int = 1) -> list[tuple]:

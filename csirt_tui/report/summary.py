@@ -546,7 +546,7 @@ def summary_filename(start: date, end: date, now: datetime) -> str:
 
 def export_summary(store, path: str | os.PathLike, *, start: date, end: date, operator: str,
                    password: str | None = None, waive_reason: str = "", font: str | None = None,
-                   on_progress: Callable[[str], Any] | None = None):
+                   on_progress: Callable[[str], Any] | None = None, force: bool = False):
     """Write the committee summary for ``start``–``end`` to ``path`` and log the
     export in the store (``Store.log_export``: period, path, pages, mark,
     encrypted or the reason it is not, SHA-256, the incidents included; never
@@ -557,14 +557,18 @@ def export_summary(store, path: str | os.PathLike, *, start: date, end: date, op
     from .pdfkit import ReportError, check_target, find_font
 
     start, end = check_period(start, end)
-    target = check_target(path)
+    target = check_target(path, store_root=store.root, force=force)
     stats = summary_stats(store, start, end)
     problem = encryption_problem(stats.encryption_required, password, waive_reason, stats.classification)
     if problem:
         raise ReportError(problem)
     chosen = find_font(font)
     pdf = build_summary(stats, chosen, on_progress=on_progress)
-    payload, pages = _finish(pdf, target, password)
+    # the export log says so before the file exists (a crash leaves the log naming it)
+    store.log_export({"report": "summary", "label": KINDS["summary"], "state": "started", "path": str(target),
+                      "at": store.now().isoformat(timespec="seconds"), "operator": operator,
+                      "from": start.isoformat(), "to": end.isoformat()})
+    payload, pages = _finish(pdf, target, password, store_root=store.root, force=force)
     digest = hashlib.sha256(payload).hexdigest()
     doc: dict[str, Any] = {
         "report": "summary", "label": KINDS["summary"], "at": store.now().isoformat(timespec="seconds"),
@@ -573,6 +577,7 @@ def export_summary(store, path: str | os.PathLike, *, start: date, end: date, op
         "encrypted": bool(password), "font_embedded": chosen.embedded,
         "counts": {"incidents": stats.incidents, "not_incident": stats.not_incident, "drills": stats.drills},
         "incident_ids": [line.id for line in stats.lines], "drill_ids": [line.id for line in stats.drill_lines],
+        "state": "written",
     }
     if not password and (waive_reason or "").strip():
         doc["encryption_waived"] = waive_reason
