@@ -83,10 +83,20 @@ class CsirtDeskApp(App):
             # a full copy: start it once the dashboard is up, not during the first paint
             self.set_timer(BACKUP_DELAY, self._backup_on_open)
         drafts = self.store.list_drafts()
+        self.report_set_aside()
         if drafts:  # a call was cut by a crash or a closed terminal: offer to go on with it
             from screens.resume import ResumeDraftScreen
 
             self.push_screen(ResumeDraftScreen(drafts), self._resume_answer)
+
+    def report_set_aside(self) -> None:
+        """Say which damaged files the store set aside (they are kept, not deleted)."""
+        from csirt_tui.textsafe import printable
+
+        for where, problem in self.store.take_set_aside():
+            short = problem if len(problem) <= 30 else problem[:29] + "…"
+            self.notify(printable(f"壊れた下書きを退避しました（中身は残っています）: {where.name}\n{short}"),
+                        title="下書き", severity="warning", timeout=20, markup=False)
 
     # ------------------------------------------------------------ garbage collector
     # Python's cyclic garbage collector walks container objects; a full walk covers every

@@ -815,7 +815,10 @@ class Store:
         for src in store_files(self.root):
             dst = tmp / src.relative_to(self.root)
             make_dirs(dst.parent)
-            shutil.copyfile(src, dst)
+            try:
+                shutil.copyfile(src, dst)
+            except FileNotFoundError:
+                continue  # a draft (written without the lock) set aside or renamed meanwhile
             os.chmod(dst, FILE_MODE)
         make_dirs(tmp)
         replace(tmp, bdir / name)

@@ -194,6 +194,7 @@ class DashboardScreen(Screen):
         try:
             rows = store.list_incidents(sort=False)  # dashboard_order sorts them
             drafts = store.list_drafts()
+            self.app.report_set_aside()
         except (DomainError, OSError) as err:
             # A file damaged (or removed) while the desk is open: keep showing what was read
             # last, say what is wrong (it names the file and the backup), and keep running.

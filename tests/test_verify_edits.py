@@ -138,7 +138,9 @@ def test_the_desk_starts_with_a_damaged_draft(template, tmp_path, clock):
         app = CsirtDeskApp(store=Store.open(root, clock=clock), operator="試験", backups=False)
         async with app.run_test(size=(120, 30)) as pilot:
             await pilot.pause()
-            return app.is_running, list((root / "drafts").glob("d1.json.damaged-*"))
+            said = [n.message for n in app._notifications]
+            return app.is_running, list((root / "drafts").glob("d1.json.damaged-*")), said
 
-    running, aside = asyncio.run(go())
+    running, aside, said = asyncio.run(go())
     assert running and len(aside) == 1
+    assert any("壊れた下書きを退避しました" in m and aside[0].name in m for m in said), said
