@@ -684,12 +684,18 @@ class Store:
             raise DomainError(f"下書きIDが不正です: {draft_id!r}")
         return self.root / "drafts" / f"{draft_id}.json"
 
-    def save_draft(self, draft_id: str, data: dict[str, Any], *, operator: str) -> None:
-        """Persist an intake draft as typed (atomic; no store lock needed: one writer per draft)."""
+    def save_draft(self, draft_id: str, data: dict[str, Any], *, operator: str, kind: str = "intake",
+                   incident: str | None = None) -> None:
+        """Persist a draft as typed (atomic; no store lock needed: one writer per draft).
+        ``kind`` "intake" is a report not yet saved; any other kind (e.g. "note",
+        "form") is text typed into a dialog for ``incident``, kept until it is on the
+        record or discarded. Drafts without a kind (older stores) are intakes."""
         path = self._draft_path(draft_id)
         make_dirs(path.parent)
         doc = {"id": draft_id, "operator": operator, "status": "open",
                "updated_at": self.now().isoformat(timespec="seconds"), "data": clean_text(data)}
+        if kind != "intake":
+            doc.update(kind=kind, incident=incident)
         atomic_write(path, seal({"draft": {"1": doc}}))
 
     def load_draft(self, draft_id: str) -> dict[str, Any]:
@@ -698,7 +704,7 @@ class Store:
             raise DomainError(f"下書き {draft_id} はありません")
         return data["draft"]["1"]
 
-    def list_drafts(self, *, status: str = "open") -> list[dict[str, Any]]:
+    def list_drafts(self, *, status: str = "open", kind: str | None = "intake") -> list[dict[str, Any]]:
         """The drafts with ``status``, newest first. A damaged draft does not stop
         the desk: it is set aside as it is (renamed ``….json.damaged-<time>``, so
         nothing it held is lost) and named in :meth:`take_set_aside`."""
@@ -712,7 +718,7 @@ class Store:
             if not isinstance(doc, dict) or not isinstance(doc.get("data"), dict):
                 self._set_aside_draft(path, "下書きの形式が不正です")
                 continue
-            if doc.get("status") == status:
+            if doc.get("status") == status and (kind is None or doc.get("kind", "intake") == kind):
                 drafts.append(doc)
         drafts.sort(key=lambda d: d.get("updated_at", ""), reverse=True)
         return drafts
