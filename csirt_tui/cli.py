@@ -21,6 +21,7 @@ import json
 import os
 import re
 import sys
+from pathlib import Path
 from typing import Any, Sequence
 
 from .errors import DomainError
@@ -67,7 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("log", help="記録にメモを追加する")
     s.add_argument("id")
-    s.add_argument("text")
+    s.add_argument("text", nargs="?", help="メモ (長いメモ・ログの貼り付けは --file で)")
+    s.add_argument("--file", metavar="FILE",
+                   help="メモを書いた UTF-8 ファイル、または - で標準入力 (コマンド行の長さの上限を超えるメモに)")
     s.add_argument("--at", metavar="TIME", help="出来事の時刻 (例: 14:30, 今朝9時)")
 
     # allow_abbrev=False: "--password x" must not be taken for "--password-file x"
@@ -397,6 +400,9 @@ def cmd_show(args) -> int:
 
 
 def cmd_log(args) -> int:
+    if (args.text is None) == (args.file is None):
+        raise DomainError("メモは TEXT か --file のどちらか一方で指定してください")
+    text = args.text if args.file is None else _read_text_file(args.file, "--file")
     store = _store(args, create=False)
     occurred = None
     if args.at:
@@ -406,7 +412,7 @@ def cmd_log(args) -> int:
             occurred = to_iso(parse_time(args.at, store.now()))
         except TimeParseError as err:
             raise DomainError(f"--at: {err}") from None
-    entry = store.append(args.id, "note", args.text, operator=operator_name(args), occurred_at=occurred)
+    entry = store.append(args.id, "note", text, operator=operator_name(args), occurred_at=occurred)
     print(entry.id)
     return 0
 
@@ -592,6 +598,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if isinstance(getattr(args, "id", None), str):  # ２０２６－０００７ or 2026-00007 → 2026-0007
+            from .store import normalize_incident_id
+
+            args.id = normalize_incident_id(args.id)
         return COMMANDS[args.command](args)
     except DomainError as err:
         from .errors import TargetExistsError
@@ -607,8 +617,19 @@ def _main(argv: Sequence[str] | None) -> int:
         except OSError:
             pass
         return 0
-    except OSError as err:  # e.g. a store folder that cannot be created or read
-        print(f"csirt-desk: {_one_line(str(err))}", file=sys.stderr)
+    except OSError as err:  # e.g. a full disk, a store folder that cannot be created or read
+        import errno
+
+        from .fileout import plain_os_error
+        from .jsonfile import FileBusyError
+
+        where = Path(err.filename) if getattr(err, "filename", None) else None
+        if where is not None and (isinstance(err, FileBusyError)
+                                  or err.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS)):
+            text = plain_os_error(err, where)  # full disk, read-only place …: in plain words, no [Errno 28]
+        else:
+            text = f"{where}: {err.strerror or err}" if where is not None else (err.strerror or str(err))
+        print(f"csirt-desk: {_one_line(text)}", file=sys.stderr)
         return 1
 
 

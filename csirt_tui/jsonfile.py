@@ -266,12 +266,15 @@ def atomic_write(path: Path, payload: bytes, *, durable: bool = True) -> None:
         finally:
             os.close(fd)
         replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         # e.g. disk full: the old file is untouched; do not leave the temp file behind
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if isinstance(err, OSError) and not isinstance(err, FileBusyError) and err.filename in (None, str(tmp)):
+            # name the file the user knows, not the hidden temp file
+            raise type(err)(err.errno, err.strerror, str(path)) from None
         raise
     if durable:
         fsync_dir(path.parent)

@@ -31,6 +31,7 @@ SHA-256 hash chain per incident; ``verify`` checks every chain and file.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shutil
@@ -122,7 +123,7 @@ def _seal_and_anchor(root: Path) -> None:
 
 MIGRATIONS: dict[int, Callable[["Path"], None]] = {1: _rebuild_index, 2: _seal_and_anchor}
 
-_ID_RE = re.compile(r"^(\d{4})-(\d{4,})$")
+_ID_RE = re.compile(r"^([0-9]{4})-([0-9]{4,6})$")  # ASCII digits only (\d takes ０-９, ٠-٩ …)
 _SEGMENT_RE = re.compile(r"^timeline-(\d{4,})\.json$")
 _SKIP = {"backups", ".lock"}
 
@@ -144,10 +145,24 @@ def resolve_store_dir(arg: str | os.PathLike | None = None) -> Path:
 
 
 def parse_incident_id(incident_id: str) -> tuple[int, int]:
-    m = _ID_RE.match(incident_id or "")
-    if not m:
-        raise UnknownIncidentError(f"インシデント番号の形式が違います: {incident_id!r} (例: 2026-0007)")
+    """(year, number) of an id in its one written form (``2026-0007``); any other
+    form is an unknown id, never a lookup that could look like store damage."""
+    m = _ID_RE.match(incident_id) if isinstance(incident_id, str) else None
+    if not m or format_incident_id(int(m.group(1)), int(m.group(2))) != incident_id:
+        shown = incident_id if not isinstance(incident_id, str) or len(incident_id) <= 40 else incident_id[:40] + "…"
+        raise UnknownIncidentError(f"インシデント番号の形式が違います: {shown!r} (例: 2026-0007)")
     return int(m.group(1)), int(m.group(2))
+
+
+def normalize_incident_id(text: str) -> str:
+    """An id as an operator may type it (full-width ２０２６－０００７, spaces, extra
+    leading zeros 2026-00007) in its written form; anything else unchanged (then
+    refused by parse_incident_id as not an id)."""
+    import unicodedata
+
+    t = unicodedata.normalize("NFKC", str(text)).strip()
+    m = re.fullmatch(r"([0-9]{4})\s*[-‐‑–—―ー－]\s*0*([0-9]{1,6})", t)
+    return format_incident_id(int(m.group(1)), int(m.group(2))) if m else str(text)
 
 
 # What store.json's one record holds: every key csirt-desk reads, and its type.
@@ -233,6 +248,7 @@ class Store:
         self._clock = clock
         self._lock = FileLock(str(root / ".lock"), timeout=lock_timeout, mode=FILE_MODE)
         self._profile = None
+        self.readonly = False
         self.set_aside: list[tuple[Path, str]] = []
         self._ledger = Ledger(root)
         self._confirmed: str | None = None  # the ledger record whose entry this Store wrote last
@@ -258,7 +274,13 @@ class Store:
             if root.exists() and any(p.name not in _SKIP for p in root.iterdir()):
                 raise StoreError(f"{root}: store.json がなく、空でもないフォルダです。ストアとして使えません")
             make_dirs(root)
-        with store.locked():
+        try:
+            store._acquire()
+        except OSError as err:  # the lock file cannot be made: a read-only store (a CD, a mounted backup)
+            if err.errno not in (errno.EROFS, errno.EACCES, errno.EPERM) or not meta_path.exists():
+                raise
+            return store._open_read_only(profile)
+        try:
             meta = store._read_meta(create=create, profile=profile)
             store.meta = meta
             if meta["schema"] < SCHEMA_VERSION:
@@ -267,6 +289,8 @@ class Store:
             for path in sorted((root / "index").glob("*.json")):
                 store._read(path)  # refuse a corrupt index now, before any write
             store._repair_index()
+        finally:
+            store._lock.release()
         if profile and profile != store.meta["profile"]:
             raise StoreError(
                 f"{root}: このストアのプロファイルは {store.meta['profile']!r} です"
@@ -337,14 +361,35 @@ class Store:
             tz = ZoneInfo("Asia/Tokyo")
         return datetime.now(tz).replace(microsecond=0)
 
-    @contextmanager
-    def locked(self) -> Iterator[None]:
+    def _open_read_only(self, profile: str | None) -> "Store":
+        """A store that cannot be written (read-only medium or folder): it can be
+        listed, shown, exported from and verified; every write is refused in one line."""
+        self.readonly = True
+        self.meta = self._read_meta(create=False, profile=None)
+        if self.meta["schema"] < SCHEMA_VERSION:
+            raise StoreError(f"{self.root}: 古い版のストアで、更新が必要ですが読み取り専用です。"
+                             "書き込める場所にコピーしてから開いてください")
+        for path in sorted((self.root / "index").glob("*.json")):
+            self._read(path)
+        if profile and profile != self.meta["profile"]:
+            raise StoreError(f"{self.root}: このストアのプロファイルは {self.meta['profile']!r} です"
+                             f" (--profile {profile} とは違います)")
+        return self
+
+    def _acquire(self) -> None:
         from filelock import Timeout
 
         try:
             self._lock.acquire()
         except Timeout:
             raise StoreBusyError(f"{self.root}: 他のプロセスがストアを使用中です (lock timeout)") from None
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        if self.readonly:
+            raise StoreError(f"{self.root}: 読み取り専用のストアです (書き込めない場所)。記録の追加・変更はできません。"
+                             "書き込める場所にコピーしてください")
+        self._acquire()
         try:
             yield
         finally:
@@ -661,15 +706,23 @@ class Store:
         return rows
 
     def reindex(self) -> int:
-        """Rebuild every index row from the timelines."""
+        """Rebuild every index row from the timelines. Each year's index is built in
+        memory and replaces the old one in one atomic write: on a full disk (or any
+        failure) the old index stays whole, it is never emptied."""
         with self.locked():
-            count = 0
-            for path in (self.root / "index").glob("*.json"):
-                path.unlink()
+            years: dict[int, dict[str, dict[str, Any]]] = {}
             for idir in self._incident_dirs():
-                self._update_index(self.incident(idir.name))
-                count += 1
-        return count
+                year, number = parse_incident_id(idir.name)
+                years.setdefault(year, {})[str(number)] = self.index_row(self.incident(idir.name))
+            for year, rows in sorted(years.items()):
+                path = self._index_path(year)
+                make_dirs(path.parent)
+                atomic_write(path, seal({"incidents": dict(sorted(rows.items(), key=lambda kv: int(kv[0])))}))
+            for path in (self.root / "index").glob("*.json"):
+                if path.stem.isdigit() and int(path.stem) not in years:
+                    path.unlink()
+            self._sweep_temp()
+        return sum(len(rows) for rows in years.values())
 
     def _incident_dirs(self) -> list[Path]:
         base = self.root / "incidents"
@@ -829,7 +882,43 @@ class Store:
         make_dirs(tmp)
         replace(tmp, bdir / name)
         self._prune_backups()
+        self._sweep_temp()
         return bdir / name
+
+    # A temp file of an atomic write (".name.pid.tid.tmp", ".name.pid.probe.tmp"), an
+    # incident folder being created (".new-ID-pid") or a backup being copied
+    # (backups/.tmp-NAME): left behind only by a process killed mid-write (or a full
+    # disk). Swept once it is an hour old: no live write takes that long, and a full
+    # disk is not kept full by them.
+    _TEMP = re.compile(r"^\..+\.tmp$|^\.new-.+-\d+$|^\.tmp-.+$")
+    TEMP_AGE = 3600.0
+
+    def _sweep_temp(self) -> list[Path]:
+        import time
+
+        now = time.time()
+        gone: list[Path] = []
+        for dirpath, dirnames, filenames in os.walk(self.root):
+            here = Path(dirpath)
+            if here.parent == self.root / "backups":
+                dirnames[:] = []  # inside a finished backup: its files are not temp files
+                continue
+            for name in [*filenames, *dirnames]:
+                path = here / name
+                if not self._TEMP.match(name) or name == RESTORE_JOURNAL:
+                    continue
+                try:
+                    if now - path.lstat().st_mtime < self.TEMP_AGE:
+                        continue
+                    if path.is_dir() and not path.is_symlink():
+                        shutil.rmtree(path)
+                    else:
+                        path.unlink()
+                except OSError:
+                    continue  # held (Windows) or already gone: the next sweep
+                gone.append(path)
+            dirnames[:] = [d for d in dirnames if (here / d) not in gone]
+        return gone
 
     def _prune_backups(self) -> None:
         keep = int(self.meta.get("backup_keep", DEFAULT_BACKUP_KEEP))
