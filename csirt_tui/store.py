@@ -980,6 +980,9 @@ class Store:
                 ok, problem = is_canonical(path, sealed=not _is_chained(path))
                 if ok and path == self.root / "store.json":
                     _check_meta(path, ((read_file(path) or {}).get("meta") or {}).get("1"))
+            except FileNotFoundError:
+                report.files -= 1  # a draft set aside by another desk while this one listed the folder
+                continue
             except StoreCorruptError as err:
                 report.problems.append(str(err.path) + ": " + err.problem)
                 continue

@@ -294,3 +294,27 @@ def test_a_name_is_found_in_the_subfolders_of_the_unix_font_folders(bare, monkey
     shutil.copyfile(FONTS / TTF, deep)
     choice = find_font("ipaexg.ttf")
     assert choice.path == str(deep) and choice.warning is None
+
+
+def test_characters_outside_the_bmp_copy_and_search_as_themselves(tmp_path):
+    """𩸽 and 𠀋 (outside the BMP, in IPAexGothic) were drawn right but extracted as
+    other characters (ReportLab wrote five hex digits in the ToUnicode map;
+    csirt_tui.report.pdfkit writes UTF-16BE). 𠮷 is not in the font: it is drawn as
+    〈U+20BB7〉, and copies as that."""
+    import shutil
+    import subprocess
+
+    from pypdf import PdfReader
+
+    from conftest import Clock
+    from csirt_tui.report.export import export_form1
+    from csirt_tui.store import Store
+
+    store = Store.open(tmp_path / "store", clock=Clock())
+    iid = store.create_incident({"what": "𩸽の干物と𠀋の字、𠮷野家"}, operator="試験").id
+    pdf = export_form1(store, iid, tmp_path / "r.pdf", operator="試験", waive_reason="試験").path
+    text = "".join(page.extract_text() for page in PdfReader(str(pdf)).pages)
+    assert "𩸽の干物と𠀋の字、〈U+20BB7〉野家" in "".join(text.split())
+    if shutil.which("pdftotext"):
+        out = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True).stdout.decode()
+        assert "𩸽の干物と𠀋の字、〈U+20BB7〉野家" in "".join(out.split())

@@ -41,6 +41,7 @@ KINDS = {
     "draft": lambda root, inc: root / "drafts" / "d1.json",
     "roster": lambda root, inc: root / "roster.json",
     "reports": lambda root, inc: root / "reports.json",
+    "ledger": lambda root, inc: root / "ledger" / "ledger-0000.json",
 }
 
 

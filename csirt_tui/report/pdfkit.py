@@ -66,6 +66,34 @@ from ..errors import DomainError
 from ..resources import assets_dir
 from ..textsafe import printable
 
+
+# ReportLab (checked against 5.1.0) writes each entry of a subset font's ToUnicode
+# map as "<%04X>": a character outside the BMP (𩸽 U+29E3D, 𠮷 U+20BB7) becomes five
+# hex digits, which a reader takes for another character, so the report draws it
+# right but copies and searches as something else. The map's values must be UTF-16BE
+# (a surrogate pair for those). This replaces ReportLab's function with one that
+# writes them so; tests/test_fonts.py checks the text layer with pdftotext.
+def _to_unicode_cmap(fontname: str, subset: list[int]) -> str:
+    def utf16(cp: int) -> str:
+        return chr(cp).encode("utf-16-be", "surrogatepass").hex().upper()
+
+    return "\n".join([
+        "/CIDInit /ProcSet findresource begin", "12 dict begin", "begincmap", "/CIDSystemInfo",
+        "<< /Registry (%s)" % fontname, "/Ordering (%s)" % fontname, "/Supplement 0", ">> def",
+        "/CMapName /%s def" % fontname, "/CMapType 2 def", "1 begincodespacerange",
+        "<00> <%02X>" % (len(subset) - 1), "endcodespacerange", "%d beginbfchar" % len(subset),
+        *("<%02X> <%s>" % (i, utf16(v)) for i, v in enumerate(subset)),
+        "endbfchar", "endcmap", "CMapName currentdict /CMap defineresource pop", "end", "end"])
+
+
+def _patch_to_unicode() -> None:
+    from reportlab.pdfbase import ttfonts
+
+    ttfonts.makeToUnicodeCMap = _to_unicode_cmap
+
+
+_patch_to_unicode()
+
 PAGE = A4
 MARGIN_X = 20 * mm
 MARGIN_TOP = 22 * mm
