@@ -197,7 +197,8 @@ class CsirtDeskApp(App):
         close the desk the way Ctrl+Q does, drafts written first. Through the event loop where
         it can (POSIX), else a plain handler that hands over to the loop (Windows). A signal
         ignored when the desk starts (SIGHUP under nohup) stays ignored."""
-        loop = asyncio.get_running_loop()
+        loop = self._closing_loop = asyncio.get_running_loop()
+        self._catch_console_close()
         for name in CLOSING_SIGNALS:
             signum = getattr(signal, name, None)
             if signum is None:
@@ -218,6 +219,52 @@ class CsirtDeskApp(App):
                     continue  # not the main thread (a test harness): the signal is left as it was
                 via_loop = False
             self._signals.append((signum, previous, via_loop))
+
+    # Windows: closing the console window, logging off or shutting down ends the process with
+    # no Python signal (CTRL_CLOSE_EVENT, CTRL_LOGOFF_EVENT, CTRL_SHUTDOWN_EVENT). A console
+    # control handler runs on a thread of its own; Windows waits for it (about 5 s for a close).
+    CONSOLE_CLOSE_EVENTS = (2, 5, 6)
+    CONSOLE_CLOSE_WAIT = 4.0
+
+    def _catch_console_close(self) -> None:
+        if sys.platform != "win32":
+            return
+        import ctypes
+        from ctypes import wintypes
+
+        handler_type = ctypes.WINFUNCTYPE(wintypes.BOOL, wintypes.DWORD)
+
+        def handler(event: int) -> bool:
+            if event in self.CONSOLE_CLOSE_EVENTS:
+                self.on_console_close()
+            return False  # then Windows' default: the process ends
+
+        self._console_handler = handler_type(handler)  # kept: the callback must outlive this call
+        try:
+            ctypes.windll.kernel32.SetConsoleCtrlHandler(self._console_handler, True)
+        except (AttributeError, OSError):
+            self._console_handler = None
+
+    def on_console_close(self) -> list[str]:
+        """From any thread: have the UI thread write every pending draft, and wait for it
+        (at most CONSOLE_CLOSE_WAIT s); what could not be written is returned."""
+        done = threading.Event()
+        result: list[str] = []
+
+        def flush() -> None:
+            try:
+                result.extend(self.flush_drafts())
+            finally:
+                done.set()
+
+        loop = getattr(self, "_closing_loop", None)
+        if loop is None or loop.is_closed():
+            return ["desk not running"]
+        loop.call_soon_threadsafe(flush)
+        if not done.wait(self.CONSOLE_CLOSE_WAIT):
+            return ["timed out"]
+        self.unsaved_on_exit = list(result)
+        return result
 
     def _release_closing_signals(self) -> None:
         """Give each signal back the handler it had before the desk started."""

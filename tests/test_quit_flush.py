@@ -242,3 +242,23 @@ def test_a_signal_or_a_closed_terminal_writes_the_pending_draft(tmp_path, how):
     if how in ("SIGTERM", "Ctrl+Q in the same read"):  # an orderly exit, the terminal given back as it was
         assert os.WIFEXITED(status), status
         assert b"\x1b[?1049l" in term.output  # left the alternate screen
+
+
+def test_a_windows_console_closed_writes_the_pending_draft(store_dir, monkeypatch):
+    """Windows' console control handler (CTRL_CLOSE_EVENT) runs on a thread of its own:
+    on_console_close, called the way it would be, has the UI thread write the draft and
+    waits for it. (The ctypes registration itself can only run on Windows.)"""
+    import threading
+
+    async def console_closed(app, pilot):
+        box = {}
+        thread = threading.Thread(target=lambda: box.setdefault("problems", app.on_console_close()))
+        thread.start()
+        while thread.is_alive():
+            await pilot.pause(0.05)
+        assert box["problems"] == []
+        assert drafts_of(store_dir) == ["前半最後の一文"]  # on disk before Windows ends the process
+        app.exit()
+
+    state = run_call(store_dir, monkeypatch, console_closed)
+    assert drafts_of(store_dir) == ["前半最後の一文"]
