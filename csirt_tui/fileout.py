@@ -18,7 +18,7 @@ def plain_os_error(err: OSError, path: Path, kind: str = "") -> str:
 
     code = err.errno
     if isinstance(err, FileBusyError):  # Windows: Acrobat holds the PDF, Excel the CSV …
-        return plain_busy(path)
+        return plain_busy(path, err.winerror)
     if code in (errno.ENOSPC, errno.EDQUOT):
         return f"{path}: ディスクの空きが足りないため書き込めませんでした。空きを作るか別の場所を指定してください"
     if code in (errno.EACCES, errno.EPERM):

@@ -72,10 +72,13 @@ class FileBusyError(PermissionError):
         self.path = Path(path)
 
     def __str__(self) -> str:
-        return plain_busy(self.path)
+        return plain_busy(self.path, self.winerror)
 
 
-def plain_busy(path: Path) -> str:
+def plain_busy(path: Path, winerror: int | None = None) -> str:
+    if winerror == 5:  # ERROR_ACCESS_DENIED: held open, or the file is read-only (copied off a CD …)
+        return (f"{path}: 別のプログラムが開いているか、読み取り専用のファイルです（Excel・Acrobat・ウイルス対策"
+                "ソフト・別のデスクなど）。閉じるか読み取り専用を外してから、もう一度試してください")
     return (f"{path}: 別のプログラムが開いています（Excel・Acrobat・ウイルス対策ソフト・別のデスクなど）。"
             "そのファイルを閉じてから、もう一度試してください")
 

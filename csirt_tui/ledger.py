@@ -14,10 +14,13 @@ What it lets ``verify`` see, that the timelines alone cannot:
 The record is written *before* the entry (intent first), under the store lock.
 A write killed between the two leaves one record whose entry does not exist:
 the ledger's last record. The next write finds that, and closes it with a
-record that anchors the incident's real head again, marked ``closes``; verify
-lists such closings (a crash, or the newest entry of the whole store deleted,
-the one thing this ledger cannot tell apart) and otherwise requires every
-incident's head to be exactly its last record. Someone who rewrites the
+record that anchors the incident's real head again, marked ``closes``/``why``;
+a write refused in plain words (a full disk) is closed at once. Each
+incident's records must follow on from one another (seq + 1, and ``after`` the
+hash the record before named), so a rewrite or a deletion stays visible after
+later writes. verify lists the closings (a crash, or the newest entry of the
+whole store deleted, the one thing this ledger cannot tell apart) and
+otherwise requires every incident's head to be exactly its last record. Someone who rewrites the
 ledger and the timelines together is not caught by any file in the store: the
 head hash printed on every 報告様式1 anchors the record on paper.
 """
@@ -34,9 +37,16 @@ from .jsonfile import atomic_write, decode, encode, make_dirs, read_bytes, splic
 from .model import canonical
 
 SEGMENT = 128
-FIELDS = ("n", "incident", "seq", "hash", "after", "closes", "prev")
+FIELDS = ("n", "incident", "seq", "hash", "after", "closes", "why", "prev")
 GENESIS = hashlib.sha256(b"csirt-desk:ledger").hexdigest()
 _SEG_RE = re.compile(r"^ledger-(\d{4,})\.json$")
+
+# ``why`` of a record: None for an entry announced; for a closing record (``closes`` =
+# the n of the record it closes) "crash" (found unwritten by a later write) or
+# "refused" (the write failed in plain words, e.g. a full disk, and was closed at
+# once); "baseline" for the records the schema 3 migration wrote (each incident's
+# head as the store held it, with nothing before it in the ledger).
+CLOSING = ("crash", "refused")
 
 
 def record_hash(rec: dict[str, Any]) -> str:
@@ -46,6 +56,7 @@ def record_hash(rec: dict[str, Any]) -> str:
 class Ledger:
     def __init__(self, root: Path) -> None:
         self.dir = Path(root) / "ledger"
+        self._tail_no: int | None = None  # number of the newest segment, once known
 
     def segments(self) -> list[Path]:
         if not self.dir.is_dir():
@@ -53,32 +64,50 @@ class Ledger:
         segs = [p for p in self.dir.iterdir() if _SEG_RE.match(p.name)]
         return sorted(segs, key=lambda p: int(_SEG_RE.match(p.name).group(1)))
 
+    def _path(self, no: int) -> Path:
+        return self.dir / f"ledger-{no:04d}.json"
+
+    def _tail_path(self) -> Path | None:
+        """The newest segment: the folder is listed once, then only the one after the
+        known newest is looked for (an append costs the same however long the ledger)."""
+        if self._tail_no is None or not self._path(self._tail_no).exists():
+            segs = self.segments()
+            if not segs:
+                self._tail_no = None
+                return None
+            self._tail_no = int(_SEG_RE.match(segs[-1].name).group(1))
+        while self._path(self._tail_no + 1).exists():  # another process began a new one
+            self._tail_no += 1
+        return self._path(self._tail_no)
+
     def _tail(self) -> tuple[Path | None, bytes, dict[str, Any], dict[str, Any] | None]:
-        segs = self.segments()
-        if not segs:
+        seg = self._tail_path()
+        if seg is None:
             return None, b"", {}, None
-        raw = read_bytes(segs[-1])
-        data = decode(segs[-1], raw)
+        raw = read_bytes(seg)
+        data = decode(seg, raw)
         rows = data.get("ledger") or {}
         if not rows:
-            raise StoreCorruptError(segs[-1], "台帳が空です (empty ledger segment)")
-        return segs[-1], raw, data, rows[max(rows, key=int)]
+            raise StoreCorruptError(seg, "台帳が空です (empty ledger segment)")
+        return seg, raw, data, rows[max(rows, key=int)]
 
     def last(self) -> dict[str, Any] | None:
         return self._tail()[3]
 
     def anchor(self, items: Iterable[tuple[str, int, str, str]], *, closes: int | None = None,
-               durable: bool = True) -> list[dict[str, Any]]:
+               why: str | None = None, durable: bool = True,
+               tail: tuple | None = None) -> list[dict[str, Any]]:
         """Append one record per (incident, seq, hash, hash of the entry before).
-        The caller holds the store lock."""
-        seg, raw, data, last = self._tail()
+        The caller holds the store lock. ``tail``: what :meth:`_tail` gave, if the
+        caller has just read it."""
+        seg, raw, data, last = tail if tail is not None else self._tail()
         n = last["n"] if last else 0
         prev = last["rhash"] if last else GENESIS
         records = []
         for incident, seq, entry_hash_, after in items:
             n += 1
             rec = {"n": n, "incident": incident, "seq": seq, "hash": entry_hash_, "after": after,
-                   "closes": closes, "prev": prev}
+                   "closes": closes, "why": why, "prev": prev}
             rec["rhash"] = prev = record_hash(rec)
             records.append(rec)
         if not records:
@@ -88,7 +117,7 @@ class Ledger:
         for rec in records:
             by_seg.setdefault((rec["n"] - 1) // SEGMENT, []).append(rec)
         for seg_no, recs in by_seg.items():
-            path = self.dir / f"ledger-{seg_no:04d}.json"
+            path = self._path(seg_no)
             if seg is not None and path == seg and len(recs) == 1:
                 payload = splice_append(raw, data, "ledger", recs[0]["n"], recs[0])
             else:
@@ -96,30 +125,45 @@ class Ledger:
                 rows.update({str(r["n"]): r for r in recs})
                 payload = encode({"ledger": rows})
             atomic_write(path, payload, durable=durable)
+            self._tail_no = max(self._tail_no or 0, seg_no)
         return records
+
+    def close(self, rec: dict[str, Any], head: tuple[int, str] | None, why: str) -> dict[str, Any]:
+        """Close ``rec``, an announced entry that was not written: anchor its incident's
+        real head again (seq 0 when the incident was never created)."""
+        seq, hash_ = head if head is not None else (0, "")
+        return self.anchor([(rec["incident"], seq, hash_, "")], closes=rec["n"], why=why)[0]
 
     def close_unfinished(self, head_of: Callable[[str], tuple[int, str] | None]) -> dict[str, Any] | None:
         """If the last record announces an entry that was never written (a write
-        killed half-way), anchor that incident's real head again. ``head_of(id)``
-        gives (seq, hash) of an incident's newest entry, or None if it has none."""
-        last = self.last()
-        if last is None:
+        killed half-way), close it. Only that exact pattern: the incident's newest
+        entry is the one the record said it follows (or, for a creation, there is no
+        incident). Anything else (entries missing beyond that) is not a crash and is
+        left for verify to report."""
+        tail = self._tail()
+        last = tail[3]
+        if last is None or last["why"] in CLOSING:
             return None
         head = head_of(last["incident"])
         if head is not None and head[0] >= last["seq"]:
             return None  # written (or more): nothing unfinished
-        seq, hash_ = head if head is not None else (0, "")
-        return self.anchor([(last["incident"], seq, hash_, "")], closes=last["n"])[0]
+        if head is None and last["seq"] == 1 or head is not None and head == (last["seq"] - 1, last["after"]):
+            return self.close(last, head, "crash")
+        return None
 
     def walk(self, problems: list[str]) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
-        """Check the whole chain; (last record per incident, the closing records).
-        Problems name the file and record; the walk stops at the first break."""
+        """Check the whole chain, and that each incident's records follow on from
+        one another; (last record per incident, the closing records). Problems name
+        the file and record; the walk stops at the first break of the chain."""
+        from .model import genesis_hash
+
         heads: dict[str, dict[str, Any]] = {}
+        state: dict[str, tuple[int, str]] = {}  # incident → (seq, hash) its next record must follow
         closings: list[dict[str, Any]] = []
         prev, expect = GENESIS, 1
         for index, seg in enumerate(self.segments()):
             if int(_SEG_RE.match(seg.name).group(1)) != index:
-                problems.append(f"{self.dir / f'ledger-{index:04d}.json'}: 台帳の区分ファイルがありません (missing)")
+                problems.append(f"{self._path(index)}: 台帳の区分ファイルがありません (missing)")
                 return heads, closings
             try:
                 data = decode(seg, read_bytes(seg))
@@ -145,8 +189,34 @@ class Ledger:
                 if record_hash(rec) != rec["rhash"]:
                     problems.append(f"{where}: ハッシュが一致しません (改ざん)")
                     return heads, closings
-                if rec["closes"] is not None:
+                incident, before = rec["incident"], heads.get(rec["incident"])
+                if rec["why"] in CLOSING:
+                    ok = (before is not None and rec["closes"] == before["n"] and rec["seq"] == before["seq"] - 1
+                          and (rec["hash"] == before["after"] if rec["seq"] else rec["hash"] == ""))
                     closings.append(rec)
-                heads[rec["incident"]] = rec
+                elif rec["why"] == "baseline":
+                    ok = before is None
+                else:
+                    last_seq, last_hash = state.get(incident, (0, genesis_hash(incident)))
+                    ok = rec["seq"] == last_seq + 1 and rec["after"] == last_hash
+                if not ok:
+                    problems.append(f"{where}: {incident} の記録の続きになっていません"
+                                    " (その前の記録の書き換え・削除、または番号の使い回し)")
+                heads[incident] = rec
+                state[incident] = (rec["seq"], rec["hash"]) if rec["seq"] else (0, genesis_hash(incident))
                 prev, expect = rec["rhash"], expect + 1
         return heads, closings
+
+    def last_for(self, incident: str) -> dict[str, Any] | None:
+        """The newest record of one incident, read from the newest segment back
+        (cheap for a recent incident; the full chain is checked by :meth:`walk`)."""
+        tail_path = self._tail_path()
+        if tail_path is None:
+            return None
+        for no in range(int(_SEG_RE.match(tail_path.name).group(1)), -1, -1):
+            path = self._path(no)
+            rows = (decode(path, read_bytes(path)).get("ledger") or {}) if path.exists() else {}
+            for key in sorted(rows, key=int, reverse=True):
+                if rows[key].get("incident") == incident:
+                    return rows[key]
+        return None

@@ -118,7 +118,7 @@ def _seal_and_anchor(root: Path) -> None:
         if rows:
             last = rows[max(rows, key=int)]
             items.append((idir.name, last["seq"], last["hash"], last["prev_hash"]))
-    Ledger(root).anchor(items)
+    Ledger(root).anchor(items, why="baseline")
 
 
 MIGRATIONS: dict[int, Callable[["Path"], None]] = {1: _rebuild_index, 2: _seal_and_anchor}
@@ -163,6 +163,28 @@ def normalize_incident_id(text: str) -> str:
     t = unicodedata.normalize("NFKC", str(text)).strip()
     m = re.fullmatch(r"([0-9]{4})\s*[-‐‑–—―ー－]\s*0*([0-9]{1,6})", t)
     return format_incident_id(int(m.group(1)), int(m.group(2))) if m else str(text)
+
+
+def _anchor_problem(incident_id: str, head: tuple[int, str] | None, rec: dict[str, Any] | None,
+                    tail: dict[str, Any] | None) -> str | None:
+    """What is wrong between an incident's newest entry (seq, hash) and its newest
+    ledger record, or None: they must be the same entry; or the record is the ledger's
+    very last and announces the entry right after the head (a write cut off by a
+    crash before its entry was written: the next write closes it)."""
+    if head is None:
+        return f"{incident_id}: 記録がありません"
+    seq, hash_ = head
+    if rec is None:
+        return f"{incident_id}: 台帳 (ledger) に記録がありません (csirt-desk の外で作られた記録、または台帳の削除)"
+    if rec["seq"] == seq and rec["hash"] == hash_:
+        return None
+    if tail is not None and rec["n"] == tail["n"] and rec["seq"] == seq + 1 and rec["after"] == hash_:
+        return None
+    if rec["seq"] > seq:
+        return (f"{incident_id}: 最新の記録がありません (台帳 #{rec['n']}: 記録 #{rec['seq']} まで、"
+                f"ファイル: #{seq} まで。最新の記録の削除・巻き戻し)")
+    return (f"{incident_id}#{seq}: 台帳 (ledger) の記録と一致しません"
+            f" (台帳 #{rec['n']}: 記録 #{rec['seq']} {rec['hash'][:12]}…。書き換え)")
 
 
 # What store.json's one record holds: every key csirt-desk reads, and its type.
@@ -252,6 +274,7 @@ class Store:
         self.set_aside: list[tuple[Path, str]] = []
         self._ledger = Ledger(root)
         self._confirmed: str | None = None  # the ledger record whose entry this Store wrote last
+        self._pending: dict[str, Any] | None = None  # the record of the entry being written
 
     # ------------------------------------------------------------------ open
     @classmethod
@@ -281,6 +304,12 @@ class Store:
                 raise
             return store._open_read_only(profile)
         try:
+            # again under the lock: a restore may have run (or died) while this waited for it
+            if (root / RESTORE_JOURNAL).exists():
+                _finish_restore(root)
+            if not meta_path.exists() and (list_backup_dirs(root) or not create):
+                raise StoreError(f"{root}: store.json がありません。バックアップがあるので、新しいストアは作りません。"
+                                 "csirt-desk restore --list で確かめて csirt-desk restore で戻してください")
             meta = store._read_meta(create=create, profile=profile)
             store.meta = meta
             if meta["schema"] < SCHEMA_VERSION:
@@ -289,6 +318,7 @@ class Store:
             for path in sorted((root / "index").glob("*.json")):
                 store._read(path)  # refuse a corrupt index now, before any write
             store._repair_index()
+            store._refresh_last_row()
         finally:
             store._lock.release()
         if profile and profile != store.meta["profile"]:
@@ -461,8 +491,11 @@ class Store:
             return False
 
     def timeline(self, incident_id: str) -> list[TimelineEntry]:
+        self._not_restoring()
         segs = self._record_segments(incident_id, self._incident_dir(incident_id))
-        return [TimelineEntry.from_dict(doc) for seg in segs for doc in self._read_segment(seg)]
+        entries = [TimelineEntry.from_dict(doc) for seg in segs for doc in self._read_segment(seg)]
+        self._not_restoring()
+        return entries
 
     def timeline_tail(self, incident_id: str, count: int) -> tuple[list[TimelineEntry], int]:
         """The newest ``count`` entries (reading only the last segments) and the total number."""
@@ -500,8 +533,13 @@ class Store:
             make_dirs(tmp)
             entry = self._append_locked(incident_id, tmp, "intake", text or "受付", intake, operator,
                                         None, None, now)
-            replace(tmp, idir)
-            self._confirmed = self._ledger.last()["rhash"]
+            try:
+                replace(tmp, idir)
+            except Exception:
+                self._refused(self._pending)  # the folder is not in place: the intake is not recorded
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+            self._confirmed = self._pending["rhash"]
             fsync_dir(idir.parent)
             inc = Incident.from_entries(incident_id, [entry])
             self._update_index(inc)
@@ -555,7 +593,7 @@ class Store:
         })
         entry["hash"] = entry_hash(entry)
         # the ledger announces the entry before it is written (csirt_tui/ledger.py)
-        anchored = self._anchor_locked([(incident_id, seq, entry["hash"], entry["prev_hash"])])
+        self._pending = self._anchor_locked([(incident_id, seq, entry["hash"], entry["prev_hash"])])
         seg_no = (seq - 1) // SEGMENT_SIZE
         path = idir / f"timeline-{seg_no:04d}.json"
         if segs and path == segs[-1]:
@@ -564,9 +602,15 @@ class Store:
             payload = splice_append(raw, seg_data, "timeline", seq, entry)
         else:
             payload = encode({"timeline": {str(seq): entry}})
-        atomic_write(path, payload)
+        try:
+            atomic_write(path, payload)
+        except Exception:
+            # refused in plain words (a full disk, a held file): close the ledger's record now,
+            # so that verify does not take it for a crash later
+            self._refused(self._pending, (last["seq"], last["hash"]) if last else None)
+            raise
         if kind != "intake":  # an intake is confirmed once its folder is in place
-            self._confirmed = anchored
+            self._confirmed = self._pending["rhash"]
         return TimelineEntry.from_dict(entry)
 
     # -------------------------------------------------------------- ledger
@@ -584,19 +628,31 @@ class Store:
         last = rows[max(rows, key=int)]
         return last["seq"], last["hash"]
 
-    def _anchor_locked(self, items: list[tuple[str, int, str, str]], *, durable: bool = True) -> str | None:
-        """Announce entries in the ledger (before they are written). The ledger's
-        last record is checked first, unless this Store wrote it and its entry:
-        a write killed half-way leaves a record whose entry is not there."""
+    def _anchor_locked(self, items: list[tuple[str, int, str, str]], *,
+                       durable: bool = True) -> dict[str, Any] | None:
+        """Announce entries in the ledger (before they are written); returns the last
+        record. The ledger's last record is checked first, unless this Store wrote it
+        and its entry: a write killed half-way leaves a record whose entry is not there."""
         try:
-            tail = self._ledger.last()
-            if tail is not None and tail["rhash"] != self._confirmed:
-                self._ledger.close_unfinished(self._head)
-            records = self._ledger.anchor(items, durable=durable)
+            tail = self._ledger._tail()
+            if tail[3] is not None and tail[3]["rhash"] != self._confirmed:
+                if self._ledger.close_unfinished(self._head) is not None:
+                    tail = None  # read again: the closing record is the tail now
+            records = self._ledger.anchor(items, durable=durable, tail=tail)
         except StoreCorruptError as err:
             raise StoreCorruptError(err.path, err.problem, newest_backup(self.root)) from None
         self._confirmed = None  # until the caller has the entry on disk
-        return records[-1]["rhash"] if records else None
+        return records[-1] if records else None
+
+    def _refused(self, rec: dict[str, Any] | None, head: tuple[int, str] | None = None) -> None:
+        """The entry ``rec`` announced was not written (the write failed and said so)."""
+        if rec is None:
+            return
+        try:
+            closing = self._ledger.close(rec, head, "refused")
+            self._confirmed = closing["rhash"]
+        except Exception:  # the disk is still full: the next write closes it ("crash")
+            pass
 
     def bulk_create(self, items: list[tuple[dict[str, Any], list[dict[str, Any]]]], *,
                     durable: bool = False) -> list[str]:
@@ -639,11 +695,10 @@ class Store:
                 for seg_no, docs in segments.items():
                     atomic_write(tmp / f"timeline-{seg_no:04d}.json", encode({"timeline": docs}),
                                  durable=durable)
-                last = entries[-1]
-                anchored = self._anchor_locked([(incident_id, last.seq, last.hash, last.prev_hash)],
+                anchored = self._anchor_locked([(incident_id, e.seq, e.hash, e.prev_hash) for e in entries],
                                                durable=durable)
                 replace(tmp, idir)
-                self._confirmed = anchored
+                self._confirmed = anchored["rhash"]
                 rows[year][str(number)] = self.index_row(Incident.from_entries(incident_id, entries))
                 created.append(incident_id)
             for year, docs in rows.items():
@@ -676,6 +731,22 @@ class Store:
         make_dirs(path.parent)
         self._db(path).table("incidents").upsert(Document(self.index_row(inc), doc_id=number))
 
+    def _refresh_last_row(self) -> None:
+        """A crash between an entry and its index row leaves the row stale (the
+        dashboard shows 対応中 for a closed incident): the only incident that can be
+        is the one of the ledger's newest record. Its row is made again if it differs."""
+        try:
+            tail = self._ledger.last()
+            if tail is None or not tail["seq"] or not self.exists(tail["incident"]):
+                return
+            year, number = parse_incident_id(tail["incident"])
+            row = ((self._read(self._index_path(year)) or {}).get("incidents") or {}).get(str(number))
+            inc = self.incident(tail["incident"])
+            if row is not None and row != self.index_row(inc):
+                self._update_index(inc)
+        except DomainError:
+            return  # verify names what is wrong; opening the store is not the place
+
     def _repair_index(self) -> list[str]:
         """Add index rows for incidents whose shard exists but whose row does not
         (a crash between the two writes). Returns the ids repaired."""
@@ -693,12 +764,20 @@ class Store:
                     repaired.append(name)
         return repaired
 
+    def _not_restoring(self) -> None:
+        """Reads take no lock: a read that overlaps a restore (its journal exists
+        from before anything moves until all is in place) is refused, not shown half."""
+        if (self.root / RESTORE_JOURNAL).exists():
+            raise StoreBusyError(f"{self.root}: 復元中です。しばらくしてからもう一度開いてください")
+
     def list_incidents(self, *, status: str | None = None, sort: bool = True) -> list[dict[str, Any]]:
         """Dashboard rows, newest receipt first (``sort=False``: in file order, for callers that re-order)."""
         rows: list[dict[str, Any]] = []
+        self._not_restoring()
         for path in sorted((self.root / "index").glob("*.json")):
             data = self._read(path) or {}
             rows.extend(data.get("incidents", {}).values())
+        self._not_restoring()
         if status:
             rows = [r for r in rows if r.get("status") == status]
         if sort:
@@ -939,7 +1018,9 @@ class Store:
         moves and removed when the backup is wholly in place; a restore killed
         in between is finished by the next :meth:`Store.open` (under the lock,
         which the restore holds throughout), so every reader sees the old store
-        or the restored one, never a mix, and never a folder without store.json."""
+        or the restored one, never a mix, and never a folder without store.json. A
+        Store opened before (another desk's) reads without the lock: its reads are
+        refused as 復元中 while the journal exists (Store._not_restoring)."""
         from filelock import FileLock, Timeout
 
         root = Path(root)
@@ -962,6 +1043,9 @@ class Store:
         try:
             with FileLock(str(root / ".lock"), timeout=15, mode=FILE_MODE):
                 _finish_restore(root)  # an earlier restore killed half-way comes first
+                if not (src / "store.json").is_file():  # pruned by another desk's backup meanwhile
+                    raise StoreError(f"バックアップ {src.name} はなくなりました (別のデスクのバックアップで整理された?)。"
+                                     "csirt-desk restore --list で確かめてください")
                 _write_journal(root, {"src": src.name, "aside": aside.name, "phase": "aside"})
                 _finish_restore(root)
         except Timeout:
@@ -996,15 +1080,23 @@ class Store:
             except StoreCorruptError:
                 pass  # already reported
         anchors, closings = self._ledger.walk(report.problems)
-        tail = self._ledger.last()
-        report.closings = [f"{c['incident']}#{c['seq'] + 1}" for c in closings]
+        try:
+            tail = self._ledger.last()
+        except StoreCorruptError:
+            tail = None  # reported by the walk
+        report.closings = [f"{c['incident']}#{c['seq'] + 1}" for c in closings if c["why"] == "crash"]
         for idir in self._incident_dirs():
             report.incidents += 1
             entries = self._verify_chain(idir, report)
             if entries is None:
                 anchors.pop(idir.name, None)
                 continue
-            self._verify_anchor(idir.name, entries[-1], anchors.pop(idir.name, None), tail, report)
+            head = (entries[-1].seq, entries[-1].hash)
+            problem = _anchor_problem(idir.name, head, anchors.pop(idir.name, None), tail)
+            if problem:
+                problem = self._recheck_anchor(idir.name, problem)
+            if problem:
+                report.problems.append(problem)
             inc = Incident.from_entries(idir.name, entries)
             row = indexed.pop(idir.name, None)
             if row is None:
@@ -1021,24 +1113,19 @@ class Store:
         self._verify_against_backup(report)
         return report
 
-    def _verify_anchor(self, incident_id: str, head: TimelineEntry, rec: dict[str, Any] | None,
-                       tail: dict[str, Any] | None, report: VerifyReport) -> None:
-        """The incident's newest entry is exactly what the ledger last anchored for it
-        (or, for the ledger's very last record, the entry just before a write that a
-        crash cut off before its entry was written)."""
-        if rec is None:
-            report.problems.append(f"{incident_id}: 台帳 (ledger) に記録がありません"
-                                   " (csirt-desk の外で作られた記録、または台帳の削除)")
-        elif rec["seq"] == head.seq and rec["hash"] == head.hash:
-            return
-        elif rec == tail and rec["seq"] == head.seq + 1 and rec["after"] == head.hash:
-            return  # the last write of all was cut off before its entry: the next write closes it
-        elif rec["seq"] > head.seq:
-            report.problems.append(f"{incident_id}: 最新の記録がありません (台帳 #{rec['n']}: 記録 #{rec['seq']} まで、"
-                                   f"ファイル: #{head.seq} まで。最新の記録の削除・巻き戻し)")
-        else:
-            report.problems.append(f"{incident_id}#{head.seq}: 台帳 (ledger) の記録と一致しません"
-                                   f" (台帳 #{rec['n']}: 記録 #{rec['seq']} {rec['hash'][:12]}…。書き換え)")
+    def _recheck_anchor(self, incident_id: str, problem: str) -> str | None:
+        """verify reads without the lock: another desk's append between reading the
+        ledger and the record looks like a mismatch. Look again under the lock (the
+        incident's head, its newest ledger record, the ledger's tail): only what is
+        still wrong then is a problem."""
+        if self.readonly:
+            return problem
+        try:
+            with self.locked():
+                return _anchor_problem(incident_id, self._head(incident_id),
+                                       self._ledger.last_for(incident_id), self._ledger.last())
+        except (StoreBusyError, StoreCorruptError):
+            return problem
 
     def verify_incident(self, incident_id: str) -> VerifyReport:
         """The checks of :meth:`verify` for one incident: its files, its hash chain
@@ -1056,8 +1143,16 @@ class Store:
                 report.problems.append(f"{seg}: {problem}")
         entries = self._verify_chain(idir, report)
         if entries is not None:
-            anchors, _ = self._ledger.walk(report.problems)
-            self._verify_anchor(incident_id, entries[-1], anchors.get(incident_id), self._ledger.last(), report)
+            # its newest ledger record, read back from the tail (the whole ledger's chain is verify's)
+            try:
+                problem = _anchor_problem(incident_id, (entries[-1].seq, entries[-1].hash),
+                                          self._ledger.last_for(incident_id), self._ledger.last())
+            except StoreCorruptError as err:
+                problem = f"{err.path}: {err.problem}"
+            if problem:
+                problem = self._recheck_anchor(incident_id, problem)
+            if problem:
+                report.problems.append(problem)
         return report
 
     def _verify_chain(self, idir: Path, report: VerifyReport) -> list[TimelineEntry] | None:
@@ -1157,7 +1252,9 @@ def _write_journal(root: Path, doc: dict[str, Any]) -> None:
 def _store_entries(root: Path) -> list[Path]:
     """What a restore moves aside: the store's own files and folders (hidden
     ones are the lock, the cache, temp files and unfinished work)."""
-    return [e for e in sorted(root.iterdir()) if e.name not in _SKIP and not e.name.startswith(".")]
+    # reports/ is not in any backup (the PDFs the record names): it stays where it is
+    return [e for e in sorted(root.iterdir())
+            if e.name not in _SKIP and e.name != "reports" and not e.name.startswith(".")]
 
 
 def _finish_restore(root: Path) -> bool:
@@ -1173,13 +1270,23 @@ def _finish_restore(root: Path) -> bool:
     doc = (data.get("restore") or {}).get("1") or {}
     src_name, aside_name = str(doc.get("src", "")), str(doc.get("aside", ""))
     src, aside = root / "backups" / src_name, root / "backups" / aside_name
-    if not (_BACKUP_NAME.fullmatch(src_name) and src.is_dir()
-            and re.fullmatch(r"\d{8}T\d{6}-before-restore(-\d+)?", aside_name)):
+    if not (_BACKUP_NAME.fullmatch(src_name) and re.fullmatch(r"\d{8}T\d{6}-before-restore(-\d+)?", aside_name)):
         raise StoreCorruptError(path, "復元の記録が不正です (backup or aside folder not found)")
+    if not (src / "store.json").is_file():
+        if doc.get("phase") == "aside" and not aside.exists():
+            os.unlink(path)  # nothing was moved yet: the store is as it was
+            raise StoreError(f"バックアップ {src_name} がないため、復元しませんでした (ストアは元のままです)")
+        raise StoreCorruptError(path, f"復元の途中ですが、バックアップ {src_name} がありません。"
+                                      f"元のファイルは {aside} にあります")
     if doc.get("phase") == "aside":
         for entry in _store_entries(root):
             make_dirs(aside)
-            replace(entry, aside / entry.name)
+            dest = aside / entry.name
+            n = 1
+            while dest.exists():  # e.g. a file a desk made in the moment the store was away
+                n += 1
+                dest = aside / f"{entry.name}.{n}"
+            replace(entry, dest)
         _write_journal(root, {**doc, "phase": "copy"})
     # phase "copy": every file of the backup, store.json last (its presence
     # is what tells a reader the store is whole)

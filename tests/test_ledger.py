@@ -202,3 +202,115 @@ def test_the_writer_that_wrote_the_newest_entry_sees_it_deleted(busy):
     seg.write_bytes(jsonfile.encode(data))
     store.append(b, "note", "次の書き込み", operator="試験")
     assert any("最新の記録がありません" in p for p in store.verify().problems)
+
+
+# ------------------------------------------------ from the review of the ledger (each failed before)
+def _drop(store, incident_id, *keys):
+    seg = _segments(store, incident_id)[-1]
+    data = jsonfile.decode(seg, seg.read_bytes())
+    for key in keys:
+        del data["timeline"][key]
+    seg.write_bytes(jsonfile.encode(data))
+
+
+def test_deleted_entries_stay_visible_after_another_desks_write(busy):
+    """The next write closed any gap as if it were a crash: three deleted entries
+    then passed verify. Only the exact crash pattern is closed now."""
+    store, a, b = busy
+    _drop(store, a, "9", "8", "7")
+    Store.open(store.root).append(b, "note", "別のデスクの書き込み", operator="試験")
+    report = Store.open(store.root).verify()
+    assert any("最新の記録がありません" in p for p in report.problems), report.problems
+    assert report.closings == []
+
+
+def test_a_rewrite_stays_visible_after_the_next_append_to_that_incident(busy):
+    store, a, _ = busy
+    seg = _segments(store, a)[-1]
+    data = jsonfile.decode(seg, seg.read_bytes())
+    prev = data["timeline"]["2"]["prev_hash"]
+    for key in sorted(data["timeline"], key=int)[1:]:
+        doc = data["timeline"][key]
+        if key == "3":
+            doc["text"] = "（書き換えた内容）"
+        doc["prev_hash"] = prev
+        doc["hash"] = prev = entry_hash(doc)
+    seg.write_bytes(jsonfile.encode(data))
+    Store.open(store.root).append(a, "note", "次のメモ", operator="試験")
+    problems = Store.open(store.root).verify().problems
+    assert any("記録の続きになっていません" in p for p in problems), problems
+
+
+def test_a_number_used_twice_is_caught(busy):
+    """The writer of the newest entry, after it was deleted, wrote the same incident
+    again: the number was reused and verify said nothing."""
+    store, a, _ = busy
+    _drop(store, a, "9")
+    store.append(a, "note", "同じ番号の次のメモ", operator="試験")
+    problems = store.verify().problems
+    assert any("記録の続きになっていません" in p for p in problems), problems
+
+
+def test_a_write_refused_in_plain_words_is_not_reported_as_a_crash(busy, monkeypatch):
+    import errno as errno_
+
+    import csirt_tui.store as store_mod
+
+    store, a, _ = busy
+    real = store_mod.atomic_write
+
+    def full(path, payload, **kw):
+        if path.name.startswith("timeline-"):
+            raise OSError(errno_.ENOSPC, "No space left on device", str(path))
+        return real(path, payload, **kw)
+
+    monkeypatch.setattr(store_mod, "atomic_write", full)
+    with pytest.raises(OSError):
+        store.append(a, "note", "書けなかったメモ", operator="試験")
+    monkeypatch.undo()
+    store.append(a, "note", "空きができてから", operator="試験")
+    report = Store.open(store.root).verify()
+    assert report.ok and report.closings == [], (report.problems, report.closings)
+
+
+def test_verify_while_another_process_appends_reports_nothing_false(busy):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    store, a, _ = busy
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(root), os.environ.get("PYTHONPATH")) if p))
+    writer = subprocess.Popen([sys.executable, str(Path(__file__).with_name("writer_proc.py")), str(store.root),
+                               a, "400", "W"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    false = []
+    try:
+        while writer.poll() is None:
+            report = Store.open(store.root).verify_incident(a)
+            false += report.problems
+            full = Store.open(store.root).verify()
+            false += full.problems
+    finally:
+        writer.communicate(timeout=120)
+    assert false == []
+    assert Store.open(store.root).verify().ok
+
+
+def test_a_stale_index_row_after_a_crash_is_made_again_on_open(busy, monkeypatch):
+    import csirt_tui.store as store_mod
+
+    store, a, _ = busy
+
+    class Cut(BaseException):
+        pass
+
+    def cut(self, inc):
+        raise Cut()
+
+    monkeypatch.setattr(store_mod.Store, "_update_index", cut)
+    with pytest.raises(Cut):
+        store.append(a, "close", "収束", operator="試験", data={})
+    monkeypatch.undo()
+    reopened = Store.open(store.root)
+    assert reopened.verify().ok, reopened.verify().problems

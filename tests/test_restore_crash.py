@@ -165,3 +165,67 @@ def test_a_folder_with_backups_but_no_store_json_is_never_a_new_store(store, tmp
     assert done.returncode == 1 and "restore" in done.stderr and "Traceback" not in done.stderr
     Store.restore(store.root)
     assert len(Store.open(store.root, create=False).list_incidents()) == 1
+
+
+def test_a_desk_that_opens_while_a_restore_dies_does_not_make_an_empty_store(template, tmp_path, monkeypatch):
+    """The desk passed the journal check, waited for the lock while the restore ran
+    and died after moving everything aside: it made a new empty store (and reused
+    2026-0001). Now it finishes the restore under the lock first."""
+    import csirt_tui.store as store_mod
+
+    src, backup = template
+    root = tmp_path / "s"
+    shutil.copytree(src, root)
+    killed = (f"import os, sys; sys.path.insert(0, {str(ROOT)!r})\n"
+              "import csirt_tui.store as m\n"
+              "real = m._write_journal\n"
+              "def w(root, doc):\n"
+              "    if doc.get('phase') == 'copy': os._exit(9)\n"
+              "    real(root, doc)\n"
+              "m._write_journal = w\n"
+              f"m.Store.restore({str(root)!r}, {backup!r})\n")
+    real = store_mod.Store._acquire
+    state = {"first": True}
+
+    def acquire(self):
+        if state["first"]:
+            state["first"] = False
+            assert subprocess.run([sys.executable, "-c", killed], env=_env()).returncode == 9
+        real(self)
+
+    monkeypatch.setattr(store_mod.Store, "_acquire", acquire)
+    desk = Store.open(root)
+    monkeypatch.undo()
+    assert len(desk.list_incidents()) == OLD
+    assert desk.create_incident(sample_intake(), operator="t").id == f"2026-{OLD + 1:04d}"
+    assert Store.open(root, create=False).verify().ok
+
+
+def test_a_restore_whose_backup_was_pruned_meanwhile_leaves_the_store_as_it_was(template, tmp_path, monkeypatch):
+    import csirt_tui.store as store_mod
+
+    src, backup = template
+    root = tmp_path / "s"
+    shutil.copytree(src, root)
+    real = store_mod._finish_restore
+
+    def prune_first(r):
+        shutil.rmtree(root / "backups" / backup, ignore_errors=True)  # another desk's backup pruned it
+        return real(r)
+
+    monkeypatch.setattr(store_mod, "_finish_restore", prune_first)
+    with pytest.raises(StoreError, match="なくなりました"):
+        Store.restore(root, backup)
+    monkeypatch.undo()
+    s = Store.open(root, create=False)
+    assert len(s.list_incidents()) == NEW and not (root / RESTORE_JOURNAL).exists()
+
+
+def test_a_restore_leaves_the_exported_reports_where_the_record_names_them(template, tmp_path):
+    src, backup = template
+    root = tmp_path / "s"
+    shutil.copytree(src, root)
+    (root / "reports").mkdir()
+    (root / "reports" / "報告.pdf").write_bytes(b"%PDF-1.4 report")
+    Store.restore(root, backup)
+    assert (root / "reports" / "報告.pdf").read_bytes() == b"%PDF-1.4 report"

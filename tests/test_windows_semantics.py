@@ -161,7 +161,7 @@ def test_a_pdf_held_open_by_acrobat_is_one_clear_line(win, run, tmp_path):
     code, out, err = run("export", incident, "--pdf", str(pdf), "--waive-reason", "試験", "--force")
     assert code == 1
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
-    assert "別のプログラムが開いています" in err and str(pdf) in err
+    assert "別のプログラムが開いて" in err and str(pdf) in err
     assert "権限がありません" not in err  # not the wrong way (it is not a permissions problem)
     assert pdf.read_bytes() == before
     assert not list(tmp_path.glob(".*.tmp"))
@@ -178,7 +178,7 @@ def test_a_csv_held_open_by_excel_is_one_clear_line(win, run, tmp_path):
     win.hold(target)
     code, out, err = run("list", "--csv", str(target), "--force")
     assert code == 1 and "Traceback" not in err
-    assert len(err.strip().splitlines()) == 1 and "別のプログラムが開いています" in err
+    assert len(err.strip().splitlines()) == 1 and "別のプログラムが開いて" in err
     assert target.read_bytes() == b"old\r\n"
 
 
@@ -195,7 +195,7 @@ def test_a_store_file_held_for_good_refuses_the_write_and_loses_nothing(win, run
     win.hold(seg)
     code, out, err = run("log", incident, "二件目")
     assert code == 1 and "Traceback" not in err and len(err.strip().splitlines()) == 1
-    assert "別のプログラムが開いています" in err and seg.name in err
+    assert "別のプログラムが開いて" in err and seg.name in err
     win.release(seg)
     assert run("log", incident, "三件目")[0] == 0
     assert [e.text for e in store.timeline(incident)][1:] == ["一件目", "三件目"]

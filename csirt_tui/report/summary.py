@@ -568,7 +568,13 @@ def export_summary(store, path: str | os.PathLike, *, start: date, end: date, op
     store.log_export({"report": "summary", "label": KINDS["summary"], "state": "started", "path": str(target),
                       "at": store.now().isoformat(timespec="seconds"), "operator": operator,
                       "from": start.isoformat(), "to": end.isoformat()})
-    payload, pages = _finish(pdf, target, password, store_root=store.root, force=force)
+    try:
+        payload, pages = _finish(pdf, target, password, store_root=store.root, force=force)
+    except ReportError as err:
+        store.log_export({"report": "summary", "label": KINDS["summary"], "state": "failed", "path": str(target),
+                          "at": store.now().isoformat(timespec="seconds"), "operator": operator,
+                          "problem": str(err)})
+        raise
     digest = hashlib.sha256(payload).hexdigest()
     doc: dict[str, Any] = {
         "report": "summary", "label": KINDS["summary"], "at": store.now().isoformat(timespec="seconds"),
