@@ -1,27 +1,53 @@
-"""A small modal form built from field specs (used by the tracker's actions).
+"""Modal forms and what keeps their text: a form built from field specs (the tracker's
+and the roster's actions), the autosave every screen with typed text uses, and what
+such a screen offers when the store cannot take its text.
 
-Every value comes back exactly as typed; times are parsed for the preview
-and returned both as typed and as ISO. Ctrl+S submits, Esc cancels.
+Every value comes back exactly as typed; times are parsed for the preview and
+returned both as typed and as ISO. Ctrl+S records, Esc asks before it discards.
+
+Drafts (issue 14, defects 3 and 4): what an operator types on a call must never be
+lost. :class:`DraftKeeper` writes a screen's fields as a draft within
+``SAVE_DELAY`` of a change (``Store.save_draft``, in a worker thread: typing never
+waits for the disk), and knows where the text is: on disk, or (a full disk) only
+on the screen, or an older draft on disk. A dialog (:class:`DraftedDialog`) closes
+its draft once the text is on the record, or when the operator discards it (Esc,
+then Esc again); opened again for the same incident it offers the draft back
+(:class:`DraftOfferScreen`), after a crash too. A screen whose text is on no disk
+does not close; :class:`KeepTextScreen` (Ctrl+O) writes the text, each field
+labelled, to a file in another folder, or copies it to the clipboard.
 """
 
 from __future__ import annotations
 
+import secrets
+import threading
+import time
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import Any, Callable
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Checkbox, Input, Label, OptionList, Select, Static, TextArea
+from textual.widgets import Button, Checkbox, Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
 
+from csirt_tui.draftsave import (default_copy_path, dialog_drafts, draft_text, plain_problem, render_text,
+                                 save_copy)
+from csirt_tui.errors import DomainError, TargetExistsError
 from csirt_tui.textsafe import control_pictures, one_line, printable
 from csirt_tui.timeparse import TimeParseError, format_preview, parse_time, to_iso
+from csirt_tui.views import short_time
 from screens.safe_input import SafeInput
 
+SAVE_DELAY = 0.25        # seconds from the first unsaved change to the draft write (goal: ≤ 0.5 s)
+RETRY_SECONDS = 2.0      # a draft the disk refused is tried again this often, until it is on disk
+ESC_AGAIN_SECONDS = 4.0  # a dialog's typed text is discarded by a second Esc within this
+CLOSE_TRIES = 150        # a draft that could not be marked saved is tried again (RETRY_SECONDS apart)
 
 
 # Entry fields that keep what is typed or pasted but never pass a control
@@ -41,6 +67,685 @@ class SafeTextArea(TextArea):
         return Text(control_pictures(self.document.get_line(line_index), keep="\t"), end="", no_wrap=True)
 
 
+# ---------------------------------------------------------------------------
+# Drafts
+
+
+def new_draft_id(now: datetime, prefix: str = "") -> str:
+    return f"{prefix}{now:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+
+
+def _when(iso: str | None) -> str:
+    """A draft's time, one unbroken word (a line is not wrapped inside it): 12月02日07:05."""
+    try:
+        return f"{datetime.fromisoformat(iso):%m月%d日%H:%M}" if iso else ""
+    except ValueError:
+        return ""
+
+
+class DraftKeeper:
+    """The autosave of one screen's fields as a draft, and the truth about where they are.
+
+    ``snapshot()`` reads the fields now (the draft's data); ``blank(data)`` says nothing
+    worth keeping was typed (no draft is made for it). Only the store's draft API is used.
+    A write the disk refuses is said once, shown by the screen (``on_change``) and tried
+    again every ``RETRY_SECONDS`` until the text is on disk; its recovery is said too.
+    """
+
+    def __init__(self, screen, snapshot: Callable[[], dict[str, Any]], *, blank: Callable[[dict[str, Any]], bool],
+                 kind: str = "intake", incident: str | None = None, draft: dict[str, Any] | None = None,
+                 on_change: Callable[[], None] | None = None, delay: Callable[[], float] | None = None) -> None:
+        self.screen = screen
+        self.snapshot = snapshot
+        self.blank = blank
+        self.kind = kind
+        self.incident = incident
+        self.on_change = on_change
+        self.delay = delay or (lambda: SAVE_DELAY)
+        self.draft_id: str | None = None
+        self.ever_written = False  # a draft of this screen is on disk (an older one, perhaps)
+        self.written_at = ""       # when the newest write that succeeded was made
+        self._disk: dict[str, Any] | None = None  # what that write holds
+        self.problem: str | None = None  # why the newest write failed (None: it did not)
+        self.copied_to: tuple[str, dict[str, Any]] | None = None  # a file the operator saved the text to
+        self.closed = False
+        self.detached = False  # the screen has left (no more fields to read)
+        self._timer = None
+        self._retry = None
+        self._seq = 0      # snapshots handed to a write
+        self._written = 0  # the newest of them on disk
+        self._reported = False
+        self._lock = threading.Lock()
+        self._ui: int | None = None
+        if draft:
+            self.adopt(draft)
+
+    def start(self) -> None:
+        """On mount: the store, the operator and the UI thread; a new draft id if none."""
+        app = self.screen.app
+        self.app, self.store, self.operator = app, app.store, app.operator
+        self._ui = threading.get_ident()
+        if self.draft_id is None:
+            self.draft_id = new_draft_id(app.now(), "" if self.kind == "intake" else f"{self.kind}-")
+
+    def adopt(self, draft: dict[str, Any]) -> None:
+        """Go on with ``draft`` (resumed): it is on disk as it is."""
+        self.draft_id = draft["id"]
+        self._disk = draft.get("data") or {}
+        self.ever_written = True
+        self.written_at = _when(draft.get("updated_at"))
+        self._seq = self._written = 0
+
+    # -------------------------------------------------------------- writing
+    def changed(self) -> None:
+        """A field changed: write the draft within the delay (one timer for a burst of keys)."""
+        if not self.closed and self._timer is None:
+            self._timer = self.screen.set_timer(self.delay(), self._flush)
+
+    def _due(self, snap: dict[str, Any]) -> bool:
+        if self.closed:
+            return False
+        if snap == self._disk and self._written == self._seq:
+            return False  # on disk, and no other write on its way
+        return self.ever_written or not self.blank(snap)
+
+    def _flush(self) -> None:
+        """Snapshot the fields now and write them in a worker thread."""
+        self._timer = None
+        snap = self.snapshot()
+        if not self._due(snap):
+            return
+        self._seq += 1
+        seq = self._seq
+        self.screen.run_worker(lambda: self._write(seq, snap), thread=True, group="draft", exit_on_error=False)
+
+    def _write(self, seq: int, snap: dict[str, Any], report: bool = True) -> str | None:
+        """Write ``snap`` unless a newer snapshot is on disk or the draft is closed. Returns
+        what went wrong if it could not be written."""
+        with self._lock:
+            if self.closed or seq <= self._written:
+                return None
+            try:
+                self.store.save_draft(self.draft_id, snap, operator=self.operator, kind=self.kind,
+                                      incident=self.incident)
+            except (DomainError, OSError) as err:
+                self.problem = problem = plain_problem(err, self.store.root / "drafts")
+            else:
+                self._written, self._disk, self.ever_written = seq, snap, True
+                self.written_at = f"{self.app.now():%H:%M:%S}"
+                self.problem = problem = None
+        self._on_ui(self._after_write, report)  # never under the lock: the UI thread may be waiting for it
+        return problem
+
+    def flush_now(self, *, report: bool = True) -> str | None:
+        """Write the fields as they are now, synchronously (leaving, saving, the desk closing),
+        unless they are on disk already. Read from the fields, not from a change flag: a field's
+        Changed message may still be on its way. Returns what went wrong, if it could not."""
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        if self.detached:
+            return None
+        snap = self.snapshot()
+        if not self._due(snap):
+            return None
+        self._seq += 1
+        return self._write(self._seq, snap, report)
+
+    def _on_ui(self, fn, *args) -> None:
+        if threading.get_ident() == self._ui:
+            fn(*args)
+            return
+        try:
+            self.app.call_from_thread(fn, *args)
+        except RuntimeError:  # the desk has closed meanwhile
+            pass
+
+    def _after_write(self, report: bool) -> None:
+        if self.closed or self.detached:
+            return
+        if self.problem and not self._reported and report:
+            self._reported = True
+            self.app.notify(f"下書きを保存できません: {self.problem}\nCtrl+O で別の場所に保存・コピーできます。",
+                            title="入力は保存されていません", severity="error", timeout=8, markup=False)
+        elif not self.problem and self._reported:
+            self._reported = False
+            self.app.notify(f"下書きを保存しました ({self.written_at})。ディスクに書けるようになりました。",
+                            title="下書き", markup=False)
+        if self._retry is None and not self.on_disk():
+            self._retry = self.screen.set_timer(RETRY_SECONDS if self.problem else self.delay(), self._try_again)
+        if self.on_change is not None:
+            self.on_change()
+
+    def _try_again(self) -> None:
+        self._retry = None
+        if not (self.closed or self.detached):
+            self._flush()
+
+    # -------------------------------------------------------------- where the text is
+    def on_disk(self) -> bool:
+        """The fields as they are now are the draft on disk (or nothing worth keeping was typed)."""
+        snap = self.snapshot()
+        if snap == self._disk and self._written == self._seq:
+            return True
+        return not self.ever_written and self.blank(snap)
+
+    def safe(self) -> bool:
+        """The screen may close: its text is on disk, in the store or in the operator's own file."""
+        return self.on_disk() or (self.copied_to is not None and self.copied_to[1] == self.snapshot())
+
+    def where_text(self) -> str:
+        """Where the typed text is, in plain words that are true (empty: nothing to say)."""
+        snap = self.snapshot()
+        if snap == self._disk and self._written == self._seq:
+            return f"入力は下書きに保存しました ({self.written_at})。" if self.written_at else "入力は下書きにあります。"
+        if not self.ever_written and self.blank(snap):
+            return ""
+        if self.copied_to is not None and self.copied_to[1] == snap:
+            return (f"入力は {self.copied_to[0]} に保存しました。ストアの下書きには保存できていません"
+                    + (f"（{self.problem}）。" if self.problem else "。"))
+        if not self.problem:
+            return ""  # being written (within a fraction of a second)
+        if self.ever_written:
+            where = (f"{self.written_at} までの入力は下書きにあります。それ以降の入力はこの画面にだけあります"
+                     if self.written_at else "前の下書きはありますが、最新の入力はこの画面にだけあります")
+        else:
+            where = "入力は保存されていません。この画面にだけあります"
+        return f"{where}。{self.problem}。"
+
+    # -------------------------------------------------------------- closing
+    def close(self, status: str = "saved", incident_id: str | None = None) -> str | None:
+        """The text is on the record (``saved``) or given up (``discarded``): no more writes, and
+        the draft, if one was written, is marked so (its text stays in the file). A refusal is
+        tried again in the background; returns what went wrong."""
+        for timer in (self._timer, self._retry):
+            if timer is not None:
+                timer.stop()
+        self._timer = self._retry = None
+        with self._lock:
+            self.closed = True
+            if not self.ever_written:
+                return None
+            try:
+                self.store.close_draft(self.draft_id, status=status, incident_id=incident_id or self.incident)
+                return None
+            except (DomainError, OSError) as err:
+                problem = plain_problem(err, self.store.root / "drafts")
+        close_later(self.app, self.draft_id, status, incident_id or self.incident)
+        return problem
+
+
+def close_later(app, draft_id: str, status: str, incident_id: str | None) -> None:
+    """Mark a draft saved or discarded once the disk takes it (tried every RETRY_SECONDS)."""
+    tries = [0]
+
+    def attempt() -> None:
+        tries[0] += 1
+        try:
+            app.store.close_draft(draft_id, status=status, incident_id=incident_id)
+        except (DomainError, OSError):
+            if tries[0] < CLOSE_TRIES:
+                return
+        timer.stop()
+
+    timer = app.set_interval(RETRY_SECONDS, attempt)
+
+
+def fold(text: str, width: int) -> str:
+    """``text`` with its lines folded at ``width`` cells. A message in Japanese has no spaces to
+    wrap at: Textual would move a whole sentence to the next line (or past the edge)."""
+    if width <= 1:
+        return text
+    out = []
+    for line in text.split("\n"):
+        row, used = [], 0
+        for ch in line:
+            size = cell_len(ch)
+            if used + size > width and row:
+                out.append("".join(row))
+                row, used = [], 0
+            row.append(ch)
+            used += size
+        out.append("".join(row))
+    return "\n".join(out)
+
+
+class Folded(Static):
+    """A Static for messages in Japanese: shown as typed (no markup), folded at its width."""
+
+    DEFAULT_CSS = "Folded { height: auto; }"
+
+    def __init__(self, text: str = "", **kwargs) -> None:
+        super().__init__("", markup=False, **kwargs)
+        self.text = printable(text)
+        self._shown_for = -1
+
+    def say(self, text: str) -> None:
+        if printable(text) == self.text and self._shown_for >= 0:
+            return
+        self.text = printable(text)
+        self._shown_for = -1
+        self._show()
+
+    def _show(self) -> None:
+        width = self.content_size.width or (self.app.size.width - 8)
+        if width != self._shown_for:
+            self._shown_for = width
+            self.update(fold(self.text, width))
+
+    def on_mount(self) -> None:
+        self._show()
+
+    def on_resize(self) -> None:
+        self._show()
+
+
+class DraftStatus(Folded):
+    """One line under a form: when its draft was written, or (in red) that its text is on no disk."""
+
+    DEFAULT_CSS = """
+    DraftStatus { height: auto; color: $text-muted; }
+    DraftStatus.-alarm { color: $error; text-style: bold; }
+    DraftStatus.-ask { color: $warning; text-style: bold; }
+    """
+
+    def say(self, text: str, kind: str = "") -> None:
+        super().say(text)
+        self.display = bool(text)
+        self.set_class(kind == "alarm", "-alarm")
+        self.set_class(kind == "ask", "-ask")
+
+
+class KeepTextScreen(ModalScreen[None]):
+    """Keep typed text the store cannot take: in a file in another folder (the operator types
+    its path; the text of every field, labelled, UTF-8) or on the clipboard. Esc: back."""
+
+    BINDINGS = [Binding("escape", "back", "入力に戻る")]
+    DEFAULT_CSS = """
+    KeepTextScreen { align: center middle; }
+    #keep-box { width: 96%; max-width: 100; height: auto; max-height: 100%; padding: 0 1;
+                border: thick $error; background: $surface; }
+    #keep-box .keep-title { text-style: bold; }
+    #keep-reason { text-style: bold; }
+    #keep-where { color: $error; margin-bottom: 1; }
+    #keep-box .keep-label { margin-top: 0; }
+    #keep-buttons { height: auto; margin-top: 1; }
+    #keep-buttons Button { margin-right: 1; }
+    #keep-result { margin-top: 1; }
+    """
+
+    def __init__(self, keeper: DraftKeeper, title: str, fields: Callable[[], list[tuple[str, Any]]],
+                 *, about: str = "", file_word: str = "入力", reason: str = "") -> None:
+        super().__init__()
+        self.keeper = keeper
+        self.reason = reason  # why it opened (Esc refused, Ctrl+S failed), said on top
+        self.title_text = title
+        self.fields = fields
+        self.about = about
+        self.file_word = file_word
+        self._over: str | None = None  # an existing file the operator was told about (Enter again: overwrite)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="keep-box"):
+            yield Label("入力を別の場所に残す", classes="keep-title")
+            if self.reason:
+                yield Folded(self.reason, id="keep-reason")
+            yield Folded("", id="keep-where")
+            yield Folded("別のフォルダ（USB メモリ・別のドライブなど）のファイル名を入力して Enter:",
+                         classes="keep-label")
+            yield SafeInput(default_copy_path(self.app.now(), self.file_word), id="keep-path", compact=True)
+            with Horizontal(id="keep-buttons"):
+                yield Button("ファイルに保存", id="keep-save", variant="primary", compact=True)
+                yield Button("クリップボードへ", id="keep-copy", compact=True)
+                yield Button("下書きを再保存", id="keep-retry", compact=True)
+                yield Button("戻る (Esc)", id="keep-back", compact=True)
+            yield Folded("", id="keep-result")
+
+    def on_mount(self) -> None:
+        self.app.clear_notifications()  # this dialog says it all; a toast would cover it at 80 columns
+        self._show_where()
+        self.set_interval(0.5, self._show_where)  # the desk keeps retrying: say when it got through
+        path = self.query_one("#keep-path", Input)
+        path.focus()
+        path.cursor_position = len(path.value)
+
+    def _show_where(self) -> None:
+        where = self.keeper.where_text()
+        if self.keeper.on_disk():
+            where += " 画面を閉じても入力は残ります。"
+        self.query_one("#keep-where", Folded).say(where)
+
+    def _say(self, text: str) -> None:
+        self.query_one("#keep-result", Folded).say(text)
+
+    def _text(self) -> str:
+        return render_text(self.title_text, self.fields(), operator=self.app.operator, now=self.app.now(),
+                           about=self.about)
+
+    @on(Input.Submitted, "#keep-path")
+    @on(Button.Pressed, "#keep-save")
+    def save_file(self) -> None:
+        path = self.query_one("#keep-path", Input).value
+        snap = self.keeper.snapshot()
+        text = self._text()
+        try:
+            written = save_copy(path, text, store_root=self.app.store.root, force=path == self._over)
+        except TargetExistsError as err:
+            self._over = path
+            self._say(f"{err}\n上書きするときは、もう一度 Enter を押してください。")
+            return
+        except DomainError as err:
+            self._say(str(err))
+            return
+        self._over = None
+        self.keeper.copied_to = (str(written), snap)
+        message = f"{written} に保存しました（{len(text)} 文字、すべての項目）。"
+        if not self.keeper.on_disk():
+            message += "ストアの下書きに保存できるまで、このファイルを残してください。"
+        self._say(message)
+        self._show_where()
+
+    @on(Button.Pressed, "#keep-copy")
+    def copy(self) -> None:
+        self.app.copy_to_clipboard(self._text())
+        self._say("クリップボードにコピーしました。ただし端末によってはクリップボードに届きません"
+                  "（OSC 52 を使います）: 別のアプリに貼り付けて確かめてください。"
+                  "クリップボードはディスクではないので、画面はこのまま閉じません。")
+
+    @on(Button.Pressed, "#keep-retry")
+    def retry(self) -> None:
+        problem = self.keeper.flush_now()
+        self._show_where()
+        if problem:
+            self._say(f"まだ保存できません: {problem}")
+        elif self.keeper.on_disk():
+            self._say("下書きに保存しました。画面を閉じても入力は残ります。")
+
+    @on(Button.Pressed, "#keep-back")
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+
+class DraftOfferScreen(ModalScreen[str | None]):
+    """A dialog opened again for the same incident finds its unsaved text: go on with it
+    ("resume"), discard it and start anew ("new"), or not now (None: the dialog closes)."""
+
+    BINDINGS = [Binding("escape", "later", "あとで"), Binding("n", "new", "新しく書く")]
+    DEFAULT_CSS = """
+    DraftOfferScreen { align: center middle; }
+    #offer-box { width: 90%; max-width: 90; height: auto; padding: 1 2; border: thick $accent; background: $surface; }
+    #offer-box .offer-title { text-style: bold; margin-bottom: 1; }
+    #offer-text { margin-bottom: 1; max-height: 8; }
+    #offer-buttons { height: auto; }
+    #offer-buttons Button { margin-right: 1; }
+    """
+
+    def __init__(self, drafts: list[dict[str, Any]], what: str) -> None:
+        super().__init__()
+        self.drafts = drafts
+        self.what = what
+
+    def compose(self) -> ComposeResult:
+        newest = self.drafts[0]
+        values = (newest.get("data") or {}).get("values") or {}
+        text = "\n".join(str(v) for v in values.values() if isinstance(v, str) and v.strip())
+        with Vertical(id="offer-box"):
+            yield Label(f"書きかけの{self.what}があります（まだ記録していません）", classes="offer-title")
+            yield Static(printable(f"{short_time(newest.get('updated_at'))} {newest.get('operator', '')} の入力:",
+                                   keep_newlines=False), markup=False)
+            yield Folded(text[:2000], id="offer-text")
+            if len(self.drafts) > 1:
+                yield Static(f"ほかに {len(self.drafts) - 1} 件（ダッシュボードの下書き一覧）", markup=False)
+            with Horizontal(id="offer-buttons"):
+                yield Button("続きを書く (Enter)", id="offer-resume", variant="primary", compact=True)
+                yield Button("破棄して新しく書く (n)", id="offer-new", compact=True)
+                yield Button("あとで (Esc)", id="offer-later", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#offer-resume", Button).focus()
+
+    @on(Button.Pressed, "#offer-resume")
+    def resume(self) -> None:
+        self.dismiss("resume")
+
+    @on(Button.Pressed, "#offer-new")
+    def action_new(self) -> None:
+        self.dismiss("new")
+
+    @on(Button.Pressed, "#offer-later")
+    def action_later(self) -> None:
+        self.dismiss(None)
+
+
+@dataclass(frozen=True)
+class DraftKey:
+    """Which dialog a draft belongs to: a dialog opened again with the same key offers it back."""
+
+    kind: str               # Store.save_draft kind: note | report | form
+    incident: str | None    # the incident it is about (None: the roster)
+    dialog: str             # the dialog: note, correction:12, step:containment, roster_edit:3 …
+    screen: str = ""        # where it opens (the dashboard reopens it there): timeline, report, response …
+
+
+class Pending:
+    """What a dialog's save returns when it finishes later (a file hashed in a worker): the
+    dialog stays open and waits. ``done(error)`` on the UI thread when it has finished."""
+
+    def __init__(self) -> None:
+        self._then: Callable[[BaseException | None], None] | None = None
+        self._outcome: list[BaseException | None] = []
+
+    def then(self, fn: Callable[[BaseException | None], None]) -> None:
+        self._then = fn
+        if self._outcome:
+            fn(self._outcome[0])
+
+    def done(self, error: BaseException | None = None) -> None:
+        self._outcome.append(error)
+        if self._then is not None:
+            self._then(error)
+
+
+class DraftedDialog(ModalScreen[Any]):
+    """A dialog whose typed text is a draft while it is open (``draft_key``; None: not drafted).
+
+    Subclasses give ``draft_values()`` (field key → value), ``load_draft_values()``,
+    ``draft_fields()`` ((label, value) for the text copy), ``draft_title()``, call
+    ``start_drafts()`` at the end of their on_mount, ``save_to_record(fn, value)``
+    from their Ctrl+S, and yield a :class:`DraftStatus`."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "やめる"),
+        Binding("ctrl+o", "keep_elsewhere", "別の場所に保存", show=False, priority=True),
+    ]
+    DRAFT_WHAT = "入力"  # what the messages call the text (メモ, 記載 …)
+
+    def __init__(self, draft_key: DraftKey | None = None) -> None:
+        super().__init__()
+        self.draft_key = draft_key
+        self.keeper: DraftKeeper | None = None
+        self.busy = False
+        self._initial: dict[str, Any] | None = None
+        self._esc_at: float | None = None
+
+    # what subclasses give
+    def draft_values(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def load_draft_values(self, values: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def draft_fields(self) -> list[tuple[str, Any]]:
+        raise NotImplementedError
+
+    def draft_title(self) -> str:
+        return self.DRAFT_WHAT
+
+    # -------------------------------------------------------------- the draft
+    def _draft_data(self) -> dict[str, Any]:
+        key = self.draft_key
+        return {"dialog": key.dialog, "screen": key.screen, "title": self.draft_title(),
+                "values": self.draft_values()}
+
+    def _untouched(self, data: dict[str, Any]) -> bool:
+        return data.get("values") == self._initial
+
+    def start_drafts(self) -> None:
+        """The fields as opened are 'nothing typed'; offer an unsaved draft of this dialog."""
+        self._initial = self.draft_values()
+        if self.draft_key is None:
+            return
+        key = self.draft_key
+        self.keeper = DraftKeeper(self, self._draft_data, blank=self._untouched, kind=key.kind,
+                                  incident=key.incident, on_change=self.show_draft_state)
+        self.keeper.start()
+        try:
+            drafts = dialog_drafts(self.app.store, key.kind, key.incident, key.dialog)
+        except (DomainError, OSError):
+            drafts = []
+        if drafts:
+            self.app.push_screen(DraftOfferScreen(drafts, self.DRAFT_WHAT), lambda answer: self._offered(answer, drafts))
+
+    def _offered(self, answer: str | None, drafts: list[dict[str, Any]]) -> None:
+        newest = drafts[0]
+        if answer == "resume":
+            self.load_draft_values((newest.get("data") or {}).get("values") or {})
+            self.keeper.adopt(newest)
+            self.show_draft_state()
+        elif answer == "new":
+            try:
+                self.app.store.close_draft(newest["id"], status="discarded", incident_id=newest.get("incident"))
+            except (DomainError, OSError) as err:
+                self.notify(f"書きかけの{self.DRAFT_WHAT}を閉じられませんでした: {plain_problem(err)}",
+                            severity="warning", markup=False)
+        else:
+            self.dismiss(None)
+
+    @on(Input.Changed)
+    @on(TextArea.Changed)
+    @on(Select.Changed)
+    @on(Checkbox.Changed)
+    def _draft_field_changed(self) -> None:
+        if self.keeper is None or self._initial is None:
+            return
+        self.keeper.changed()
+        if self._esc_at is not None:  # typing on: the question is off
+            self._esc_at = None
+            self.show_draft_state()
+
+    def on_unmount(self) -> None:
+        if self.keeper is not None:
+            self.keeper.detached = True
+
+    def flush_now(self, *, report: bool = True) -> str | None:
+        """The desk is closing (Ctrl+Q, a signal): write the draft now (csirt_tui.app.flush_drafts)."""
+        return self.keeper.flush_now(report=report) if self.keeper is not None else None
+
+    def show_draft_state(self) -> None:
+        statuses = self.query(DraftStatus)
+        if not statuses or self._esc_at is not None:
+            return
+        keeper = self.keeper
+        if keeper is None:
+            return
+        if keeper.problem and not keeper.on_disk():
+            statuses.first().say("⚠ " + keeper.where_text() + " Ctrl+O: 別の場所に保存・コピー", "alarm")
+        elif keeper.ever_written and keeper.written_at:
+            statuses.first().say(f"下書き保存 {keeper.written_at}")
+        else:
+            statuses.first().say("")
+
+    # -------------------------------------------------------------- keys
+    def action_keep_elsewhere(self) -> None:
+        if self.keeper is not None:
+            self.app.push_screen(KeepTextScreen(self.keeper, self.draft_title(), self.draft_fields,
+                                                about=self._about(), file_word=self.DRAFT_WHAT))
+
+    def _about(self) -> str:
+        key = self.draft_key
+        return f"インシデント: {key.incident}" if key is not None and key.incident else ""
+
+    def action_cancel(self) -> None:
+        """Esc: nothing typed closes at once; typed text is discarded by a second Esc only."""
+        if self.busy:
+            self.notify("記録しています。終わるまでお待ちください", severity="warning")
+            return
+        keeper = self.keeper
+        if keeper is None or self._untouched(self._draft_data()):
+            if keeper is not None:
+                keeper.close("discarded")
+            self.dismiss(None)
+            return
+        now = time.monotonic()
+        if self._esc_at is not None and now - self._esc_at <= ESC_AGAIN_SECONDS:
+            keeper.close("discarded")
+            self.app.notify(f"入力した{self.DRAFT_WHAT}を破棄しました（記録していません）", markup=False)
+            self.dismiss(None)
+            return
+        self._esc_at = now
+        where = "" if keeper.on_disk() else keeper.where_text()
+        self.query_one(DraftStatus).say(
+            f"入力した{self.DRAFT_WHAT}を破棄しますか？ 破棄するときは {ESC_AGAIN_SECONDS:.0f} 秒以内にもう一度 Esc。"
+            "記録するときは Ctrl+S、続けるときはそのまま入力してください。" + (f"\n{where}" if where else ""), "ask")
+        self.set_timer(ESC_AGAIN_SECONDS, self._question_over)
+
+    def _question_over(self) -> None:
+        if self._esc_at is not None and time.monotonic() - self._esc_at >= ESC_AGAIN_SECONDS - 0.05:
+            self._esc_at = None
+            self.show_draft_state()
+
+    # -------------------------------------------------------------- saving to the record
+    def save_to_record(self, save: Callable[[], Any], result: Any) -> None:
+        """Ctrl+S: ``save()`` writes the record (raises DomainError/OSError when it cannot;
+        may return :class:`Pending`); once it has, the draft is closed and the dialog returns
+        ``result``. If it cannot, the dialog stays open with the text, and says where it is."""
+        if self.busy:
+            return
+        if self.keeper is not None:
+            self.keeper.flush_now(report=False)  # said below, with the record's problem
+        try:
+            outcome = save()
+        except (DomainError, OSError) as err:
+            self.save_failed(err)
+            return
+        if isinstance(outcome, Pending):
+            self.busy = True
+            self.query_one(DraftStatus).say("記録しています…")
+            outcome.then(lambda err: self._pending_done(err, result))
+            return
+        self.finish(result)
+
+    def _pending_done(self, error: BaseException | None, result: Any) -> None:
+        self.busy = False
+        if error is not None:
+            self.save_failed(error)
+            self.show_draft_state()
+        else:
+            self.finish(result)
+
+    def save_failed(self, err: BaseException) -> None:
+        problem = plain_problem(err)
+        keeper = self.keeper
+        if keeper is None or keeper.on_disk():
+            where = "入力はこの画面に残っています。" + (keeper.where_text() if keeper is not None else "")
+        else:
+            where = keeper.where_text() + "\nCtrl+O で別の場所に保存・コピーできます。"
+        self.notify(f"記録できませんでした: {problem}\n{where}", severity="error", timeout=15, markup=False)
+        self.show_draft_state()
+
+    def finish(self, result: Any) -> None:
+        """The text is on the record: its draft is closed, the dialog returns ``result``."""
+        if self.keeper is not None:
+            problem = self.keeper.close("saved")
+            if problem:
+                self.app.notify(f"記録しました。書きかけの下書きを「記録済み」にできませんでした（{problem}）: "
+                                "ディスクに書けるようになりしだい行います。", severity="warning", markup=False)
+        self.dismiss(result)
+
+
+# ---------------------------------------------------------------------------
+# The form built from field specs
+
 @dataclass
 class Field:
     key: str
@@ -52,39 +757,62 @@ class Field:
     required: bool = False
 
 
-class FormScreen(ModalScreen[dict[str, Any] | None]):
+class AskMore(DomainError):
+    """Raised by a form's save: the record needs more (e.g. 「承知のうえで収束する」): the
+    form gets ``fields``, shows ``intro`` and stays open with everything typed."""
+
+    def __init__(self, fields: list[Field], intro: str, title: str = "") -> None:
+        super().__init__(intro)
+        self.fields = fields
+        self.intro = intro
+        self.title = title
+
+
+class FormScreen(DraftedDialog):
+    """A form from field specs. ``save(values)`` (optional) writes the record while the form is
+    still open: if it raises, the form stays with what was typed. ``draft``: the form's text is
+    a draft (see DraftedDialog). Returns the values, or None when cancelled."""
+
     BINDINGS = [Binding("ctrl+s", "submit", "記録", priority=True), Binding("escape", "cancel", "やめる")]
 
-    def __init__(self, title: str, fields: list[Field], *, intro: str = "") -> None:
-        super().__init__()
+    def __init__(self, title: str, fields: list[Field], *, intro: str = "",
+                 save: Callable[[dict[str, Any]], Any] | None = None, draft: DraftKey | None = None) -> None:
+        super().__init__(draft)
         self.title_text = title
         self.fields = fields
         self.intro = intro
+        self.save = save
 
     def compose(self) -> ComposeResult:
         with Vertical(id="form-box"):
-            yield Label(self.title_text, classes="saved-title")
-            if self.intro:
-                yield Static(printable(self.intro), classes="intro", markup=False)
+            yield Label(self.title_text, classes="saved-title", id="form-title", markup=False)
+            intro = Static(printable(self.intro), classes="intro", id="form-intro", markup=False)
+            intro.display = bool(self.intro)
+            yield intro
             with VerticalScroll(id="form-fields"):
                 for f in self.fields:
-                    wid = f"f-{f.key}"
-                    if f.kind == "check":
-                        yield Checkbox(f.label, value=bool(f.value), id=wid, compact=True)
-                        continue
-                    yield Label(f.label + (" *" if f.required else ""), classes="form-label")
-                    if f.kind == "multiline":
-                        yield SafeTextArea(str(f.value or ""), id=wid, soft_wrap=True, tab_behavior="focus",
-                                           classes="form-multiline")
-                    elif f.kind == "select":
-                        yield Select([(Text(label), value) for label, value in f.options], id=wid, compact=True,
-                                     prompt=f.placeholder or "選択", value=f.value if f.value not in ("", None)
-                                     else getattr(Select, "NULL", None) or getattr(Select, "BLANK"))
-                    else:
-                        yield SafeInput(str(f.value or ""), id=wid, placeholder=f.placeholder, compact=True)
-                        if f.kind == "time":
-                            yield Static("", id=f"{wid}-preview", classes="preview", markup=False)
+                    yield from self._widgets(f)
+            yield DraftStatus(id="draft-status")
             yield Static("Ctrl+S 記録   Esc やめる   Tab 次の項目", classes="hint", markup=False)
+
+    @staticmethod
+    def _widgets(f: Field):
+        wid = f"f-{f.key}"
+        if f.kind == "check":
+            yield Checkbox(f.label, value=bool(f.value), id=wid, compact=True)
+            return
+        yield Label(f.label + (" *" if f.required else ""), classes="form-label")
+        if f.kind == "multiline":
+            yield SafeTextArea(str(f.value or ""), id=wid, soft_wrap=True, tab_behavior="focus",
+                               classes="form-multiline")
+        elif f.kind == "select":
+            yield Select([(Text(label), value) for label, value in f.options], id=wid, compact=True,
+                         prompt=f.placeholder or "選択", value=f.value if f.value not in ("", None)
+                         else getattr(Select, "NULL", None) or getattr(Select, "BLANK"))
+        else:
+            yield SafeInput(str(f.value or ""), id=wid, placeholder=f.placeholder, compact=True)
+            if f.kind == "time":
+                yield Static("", id=f"{wid}-preview", classes="preview", markup=False)
 
     def on_mount(self) -> None:
         for f in self.fields:
@@ -94,10 +822,11 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
                                      "#form-fields > Checkbox")), None)
         if first is not None:
             first.focus()
+        self.start_drafts()
 
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:
-        if self.query(f"#{event.input.id}-preview"):
+        if event.input.id and self.query(f"#{event.input.id}-preview"):
             self._preview(event.input.id)
 
     def _preview(self, wid: str) -> None:
@@ -125,7 +854,46 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
                 out[f.key] = widget.value
         return out
 
+    # the draft (DraftedDialog)
+    def draft_values(self) -> dict[str, Any]:
+        return self.values()
+
+    def load_draft_values(self, values: dict[str, Any]) -> None:
+        for f in self.fields:
+            if f.key not in values:
+                continue
+            value = values[f.key]
+            widget = self.query_one(f"#f-{f.key}")
+            try:
+                if isinstance(widget, TextArea):
+                    widget.text = value or ""
+                    widget.move_cursor(widget.document.end)
+                elif isinstance(widget, Select):
+                    widget.value = value if value is not None else (getattr(Select, "NULL", None)
+                                                                    or getattr(Select, "BLANK"))
+                elif isinstance(widget, Checkbox):
+                    widget.value = bool(value)
+                else:
+                    widget.value = "" if value is None else str(value)
+            except Exception:  # an option no longer offered: the rest still comes back
+                pass
+
+    def draft_fields(self) -> list[tuple[str, Any]]:
+        values = self.values()
+        out = []
+        for f in self.fields:
+            value = values[f.key]
+            if f.kind == "select":
+                value = next((label for label, v in f.options if v == value), value)
+            out.append((f.label, value))
+        return out
+
+    def draft_title(self) -> str:
+        return self.title_text
+
     def action_submit(self) -> None:
+        if self.busy:
+            return
         values = self.values()
         problems = []
         for f in self.fields:
@@ -140,10 +908,34 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
         if problems:
             self.notify("\n".join(problems), severity="error", markup=False)
             return
-        self.dismiss(values)
+        if self.save is None:
+            self.finish(values)
+            return
+        self.save_to_record(lambda: self.save(values), values)
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+    def save_failed(self, err: BaseException) -> None:
+        if isinstance(err, AskMore):
+            self._ask_more(err)
+            return
+        super().save_failed(err)
+
+    def _ask_more(self, more: AskMore) -> None:
+        """The record needs more: the form grows the fields asked for, keeping what was typed."""
+        known = {f.key for f in self.fields}
+        new = [f for f in more.fields if f.key not in known]
+        self.fields.extend(new)
+        box = self.query_one("#form-fields", VerticalScroll)
+        widgets = [w for f in new for w in self._widgets(f)]
+        if widgets:
+            box.mount_all(widgets)
+            self.call_after_refresh(lambda: widgets[0].focus() if widgets[0].focusable else widgets[-1].focus())
+        if more.title:
+            self.title_text = more.title
+            self.query_one("#form-title", Label).update(more.title)
+        intro = self.query_one("#form-intro", Static)
+        intro.update(printable(more.intro))
+        intro.display = True
+        self.notify(printable(more.title or more.intro), severity="warning", markup=False)
 
 
 class PickerScreen(ModalScreen[str | None]):

@@ -1,14 +1,15 @@
 """受付 (PoC intake checklist): record a call while talking, keyboard only.
 
-Every change is saved as a draft within 0.5 s (throttled, written by a
-worker thread so typing never waits for the disk). Ctrl+S turns the draft
-into an incident with a 受付 entry holding exactly what was typed.
+Every change is saved as a draft within 0.25 s (throttled, written by a
+worker thread so typing never waits for the disk: screens/form.py DraftKeeper).
+Ctrl+S turns the draft into an incident with a 受付 entry holding exactly what
+was typed. The form does not close while what is on it is on no disk (a full
+disk): Esc and a failed Ctrl+S say where the text is and offer another folder
+or the clipboard (Ctrl+O, KeepTextScreen).
 """
 
 from __future__ import annotations
 
-import secrets
-import threading
 from datetime import datetime
 from typing import Any
 
@@ -21,22 +22,19 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Checkbox, Digits, Footer, Header, Input, Label, Select, Static, TextArea
 
+from csirt_tui.draftsave import plain_problem
 from csirt_tui.errors import DomainError
 from csirt_tui.intake import build_intake, duty_contacts
 from csirt_tui.model import missing_items
 from csirt_tui.textsafe import one_line, printable
 from csirt_tui.timeparse import TimeParseError, format_preview, parse_time, to_iso
 from csirt_tui.views import ITEM_SHORT, intake_entry_text
-from screens.form import SafeInput, SafeTextArea
+from screens.form import DraftKeeper, DraftStatus, KeepTextScreen, SafeInput, SafeTextArea, new_draft_id  # noqa: F401
 
 SAVE_DELAY = 0.25  # seconds from the first unsaved change to the draft write (goal: ≤ 0.5 s)
 
 TIME_FIELDS = ("received_at", "found_at")
 NO_SELECTION = getattr(Select, "NULL", None) or getattr(Select, "BLANK")  # Textual ≥ 8 / older
-
-
-def new_draft_id(now: datetime) -> str:
-    return f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
 
 
 class FieldInput(SafeInput):
@@ -97,6 +95,7 @@ class IntakeScreen(Screen):
     BINDINGS = [
         Binding("ctrl+s", "save", "保存", priority=True),
         Binding("escape", "leave", "戻る (下書きは残ります)"),
+        Binding("ctrl+o", "keep_elsewhere", "別の場所に保存", priority=True),
         Binding("enter", "enter_key", "次へ", show=False, priority=True),
         Binding("tab", "move(1)", "次の項目", show=False, priority=True),
         Binding("shift+tab", "move(-1)", "前の項目", show=False, priority=True),
@@ -123,21 +122,23 @@ class IntakeScreen(Screen):
         super().__init__()
         self.draft = draft
         self._values_loaded = False
-        self._timer = None
-        self._dirty = False
-        self._seq = 0
-        self._written = 0
-        self._sent: dict[str, Any] | None = None  # the last snapshot handed to a write
-        self._write_lock = threading.Lock()
-        self._draft_written = bool(draft)
-        self.saved_at: str | None = None
+        # SAVE_DELAY read when each write is due (the tests hold the timer back through it)
+        self.keeper = DraftKeeper(self, self.values, blank=is_blank, draft=draft,
+                                  on_change=self._draft_state_changed, delay=lambda: SAVE_DELAY)
+
+    @property
+    def draft_id(self) -> str | None:
+        return self.keeper.draft_id
+
+    @property
+    def saved_at(self) -> str:
+        return self.keeper.written_at
 
     # ------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
         app = self.app
         profile = app.store.profile
         now = app.now()
-        self.draft_id = self.draft["id"] if self.draft else new_draft_id(now)
         # The receipt time is stamped when the screen opens (editable).
         self.stamp = (self.draft or {}).get("data", {}).get("received_at") or f"{now:%Y-%m-%d %H:%M}"
         items = {i["key"]: i["label"] for i in profile.poc["items"]}
@@ -146,6 +147,7 @@ class IntakeScreen(Screen):
             yield Static(self._out_of_hours_text(now), id="out-of-hours", classes="banner-out-of-hours",
                          markup=False)
         yield Static("", id="checklist", markup=False)
+        yield DraftStatus(id="draft-status")
         with VerticalScroll(id="intake-form"):
             with Horizontal(classes="row"):
                 yield Label("受付日時", classes="label")
@@ -200,8 +202,11 @@ class IntakeScreen(Screen):
             for p in people) or "名簿に夜間・休日の連絡先がありません"
         return (f"時間外です (PoC: {profile.poc.get('hours_label', '')})。夜間・休日の連絡先: {contacts}")
 
+    def on_unmount(self) -> None:
+        self.keeper.detached = True
+
     def on_mount(self) -> None:
-        self._ui_thread = threading.get_ident()
+        self.keeper.start()
         if self.draft:
             self._load(self.draft.get("data") or {})
         self._values_loaded = True
@@ -344,98 +349,93 @@ class IntakeScreen(Screen):
             self.query_one("#callback_at", Static).update(
                 f"({format_preview(self.app.now())} 確認)" if event.value else "")
         self._update_checklist()
-        self._dirty = True
-        if self._timer is None:
-            self._timer = self.set_timer(SAVE_DELAY, self._flush)
+        self.keeper.changed()
 
-    def _flush(self) -> None:
-        """Snapshot the form now and write it as the draft in a worker thread."""
-        self._timer = None
-        if not self._dirty:
+    def _draft_state_changed(self) -> None:
+        """Where the text is has changed (written, refused, written again): say it on the form."""
+        if not self.is_mounted:
             return
-        self._dirty = False
-        snapshot = self.values()
-        if not self._draft_written and is_blank(snapshot):
-            return  # nothing typed yet: no draft to keep
-        self._seq += 1
-        self._sent = snapshot
-        self.run_worker(lambda seq=self._seq: self._write_draft(seq, snapshot), thread=True,
-                        group="draft", exit_on_error=False)
-
-    def _write_draft(self, seq: int, snapshot: dict[str, Any], *, report: bool = True) -> str | None:
-        """Write ``snapshot`` unless a newer one is on disk. Returns what went wrong, if it
-        could not be written (said on the screen too when ``report``)."""
-        with self._write_lock:
-            if seq <= self._written:  # a newer snapshot is already on disk
-                return None
-            try:
-                self.app.store.save_draft(self.draft_id, snapshot, operator=self.app.operator)
-            except (DomainError, OSError) as err:
-                problem = one_line(str(err))
-                if report:
-                    self._on_ui(self.notify, f"下書きを保存できません: {problem}", severity="error", markup=False)
-                return problem
-            self._written = seq
-            self._draft_written = True
-        self._on_ui(self._mark_saved)
-        return None
-
-    def _on_ui(self, fn, *args, **kwargs) -> None:
-        """Run ``fn`` on the UI thread, from a worker thread or from the UI thread itself."""
-        if threading.get_ident() == self._ui_thread:
-            fn(*args, **kwargs)
-        else:
-            self.app.call_from_thread(fn, *args, **kwargs)
-
-    def _mark_saved(self) -> None:
-        self.saved_at = f"{self.app.now():%H:%M:%S}"
-        if self.is_mounted:
-            self._update_checklist()
+        self._update_checklist()
+        keeper = self.keeper
+        status = self.query_one("#draft-status", DraftStatus)
+        if keeper.on_disk():
+            status.say("")
+        elif keeper.safe():
+            status.say(keeper.where_text(), "ask")
+        elif keeper.problem:
+            status.say("⚠ " + keeper.where_text() + " この画面は閉じません。Ctrl+O: 別の場所に保存・コピー", "alarm")
 
     def flush_now(self, *, report: bool = True) -> str | None:
         """Write the draft synchronously (leaving the screen, saving, the desk closing): the
-        form as it is now, unless that is on disk already. Read from the fields, not from the
-        change flag: a field's Changed message may still be on its way to the screen (keys
-        read together with Ctrl+Q). Returns what went wrong, if the text could not be written."""
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer = None
-        self._dirty = False
-        snapshot = self.values()
-        if snapshot == self._sent and self._written >= self._seq:
-            return None  # on disk already
-        if not self._draft_written and is_blank(snapshot):
-            return None
-        self._seq += 1
-        self._sent = snapshot
-        return self._write_draft(self._seq, snapshot, report=report)
+        form as it is now, unless that is on disk already. Returns what went wrong, if the
+        text could not be written (see DraftKeeper.flush_now)."""
+        return self.keeper.flush_now(report=report)
+
+    def text_fields(self) -> list[tuple[str, Any]]:
+        """Every field of the form under its label (the copy kept in another folder)."""
+        profile = self.app.store.profile
+        v = self.values()
+        items = {i["key"]: i["label"] for i in profile.poc["items"]}
+        labels = lambda choices, cid: next((c["label"] for c in choices if c["id"] == cid), cid)  # noqa: E731
+        rep, cb = v["reporter"], v["callback"]
+        out = [("受付日時", v["received_at"]),
+               ("受付方法", labels(profile.channels, v["channel"]) if v["channel"] else ""),
+               ("通報の種類", labels(profile.report_sources, v["reporter_type"]) if v["reporter_type"] else ""),
+               (items["found_at"], v["found_at"]), (items["place"], v["place"]), (items["what"], v["what"]),
+               (items["reporter"] + " 氏名", rep["name"]), (items["reporter"] + " 所属", rep["section"]),
+               (items["reporter"] + " 連絡先", rep["contact"])]
+        for extra in profile.poc.get("extra_items", []):
+            out.append((extra["label"], v["extras"].get(extra["key"], "")))
+        out += [("折り返し先", cb["number"]), ("折り返し確認済み", cb["confirmed_at"] or False), ("メモ", v["memo"])]
+        return out
 
     # ------------------------------------------------------------ keys
     def action_leave(self) -> None:
+        """Esc: back to where the call came from, the draft kept; not while the text is on no
+        disk (a full disk): then say so and offer another folder or the clipboard."""
+        keeper = self.keeper
         try:
-            self.flush_now()
-        except Exception:  # never lose the way out; the worker already reported
-            pass
-        self.app.pop_screen()
+            keeper.flush_now(report=False)
+        except Exception as err:  # noqa: BLE001 - said, and the form stays: the text is what matters
+            keeper.problem = keeper.problem or plain_problem(err)
+        if keeper.safe():
+            if not keeper.on_disk():
+                self.app.notify(keeper.where_text(), title="画面を閉じました", severity="warning",
+                                timeout=15, markup=False)
+            self.app.pop_screen()
+            return
+        self.action_keep_elsewhere("画面を閉じません: 入力がディスクに保存されていません。")
+
+    def action_keep_elsewhere(self, reason: str = "") -> None:
+        if not isinstance(self.app.screen, KeepTextScreen):
+            self.app.push_screen(KeepTextScreen(self.keeper, "受付の入力", self.text_fields,
+                                                file_word="受付", reason=reason))
 
     def action_save(self) -> None:
         app = self.app
         store = app.store
         values = self.values()
+        keeper = self.keeper
         try:
-            self.flush_now()
+            keeper.flush_now(report=False)  # what it could not write is said below
             intake = build_intake(store.profile, values, app.now(), strict=False)
             inc = store.create_incident(intake, operator=app.operator,
                                         text=intake_entry_text(store.profile, intake))
         except (DomainError, OSError) as err:
-            self.notify(f"保存できませんでした (下書きは残っています): {one_line(str(err))}",
-                        severity="error", timeout=10, markup=False)
+            # Say where the text is, truly: in the draft (as it is now, or older), or only here.
+            where = f"入力は下書きに保存してあります ({keeper.written_at})。" if keeper.ever_written else ""
+            problem = plain_problem(err)
+            said = "受付を保存できませんでした" + ("。" if problem == keeper.problem else f": {problem}")
+            if keeper.safe():
+                self.notify(f"{said}\n{where}".rstrip(), title="受付を保存していません", severity="error",
+                            timeout=15, markup=False)
+            else:  # the dialog says it, and where the text can go
+                self.action_keep_elsewhere(f"{said}\nこの画面は閉じません。")
             return
-        if self._draft_written:
-            try:
-                store.close_draft(self.draft_id, incident_id=inc.id)
-            except (DomainError, OSError):
-                pass  # the incident is saved; the draft just stays listed
+        problem = keeper.close("saved", incident_id=inc.id)
+        if problem:  # the incident is saved; the draft stays listed until the disk takes the change
+            self.notify(f"下書きを「保存済み」にできませんでした（{problem}）: ディスクに書けるようになりしだい行います",
+                        severity="warning", markup=False)
         app.push_screen(SavedScreen(inc.id, inc.missing), self._after_save)
 
     def _after_save(self, answer: tuple[str, bool]) -> None:

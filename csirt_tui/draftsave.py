@@ -1,0 +1,114 @@
+"""Typed text the store cannot take: plain words for it, and a copy elsewhere.
+
+When the store's disk is full (or gone, or read-only) a draft cannot be
+written: the screens say where the text is (only on the screen, or an older
+draft on disk) and offer to write it to a file the operator names, in another
+folder. That file is the text of every field, each labelled, as UTF-8,
+written by :func:`csirt_tui.fileout.write_private` (atomic, 0600, never over
+an existing file unless asked, never inside the store but its reports/).
+
+Also what the screens need to find and describe the drafts of dialogs (a note,
+a correction, a form, a report text: ``Store.save_draft(kind=..., incident=...)``)
+without touching the files. No Textual here.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterable
+
+from .errors import DomainError
+from .textsafe import one_line
+
+# The dialog drafts' kinds (Store.save_draft kind=) and how the desk names them.
+DRAFT_KINDS = {"intake": "受付", "note": "メモ", "correction": "訂正", "form": "入力", "report": "報告書の記載"}
+EMPTY = "（未記入）"
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def plain_problem(err: BaseException, where: str | os.PathLike | None = None) -> str:
+    """``err`` (from writing a draft or a record) in plain words, never a raw ``[Errno 28]``."""
+    if isinstance(err, OSError) and not isinstance(err, DomainError):
+        from .fileout import plain_os_error
+
+        code = err.errno
+        path = Path(err.filename) if getattr(err, "filename", None) else Path(where or ".")
+        said = f"（{err.strerror}）" if err.strerror else ""  # the system's own words, for whoever fixes it
+        if code in (errno.ENOSPC, errno.EDQUOT):
+            return f"ディスクの空きがありません{said}"  # the store's disk: no file name the operator needs
+        return plain_os_error(err, path) + said
+    return one_line(str(err)) or type(err).__name__
+
+
+def render_text(title: str, fields: Iterable[tuple[str, Any]], *, operator: str, now: datetime,
+                about: str = "") -> str:
+    """What the operator typed, every field under its label, as a text a person reads
+    (Notepad, a mail): the values exactly as typed (line breaks, control characters and all)."""
+    lines = [f"csirt-desk {title}",
+             f"書き出した日時: {now:%Y-%m-%d %H:%M:%S}  操作者: {operator}"]
+    if about:
+        lines.append(about)
+    lines.append("（ストアに保存できなかったときのための控えです。内容は入力したとおりです）")
+    for label, value in fields:
+        lines.append("")
+        lines.append(f"【{label}】")
+        if isinstance(value, bool):
+            lines.append("はい" if value else "いいえ")
+        elif value is None or value == "":
+            lines.append(EMPTY)
+        else:
+            lines.append(str(value))
+    return "\n".join(lines) + "\n"
+
+
+def default_copy_path(now: datetime, what: str = "入力") -> str:
+    """A file name in the user's home folder (the operator changes it to a USB stick …)."""
+    return str(Path.home() / f"csirt-desk-{what}-{now:%Y%m%d-%H%M%S}.txt")
+
+
+def save_copy(path: str | os.PathLike, text: str, *, store_root: str | os.PathLike,
+              force: bool = False) -> Path:
+    """Write ``text`` (UTF-8) to ``path``: refused (DomainError, in plain words) if it is
+    in the store, exists already (unless ``force``), or cannot be written. Read back to
+    be sure every character is there."""
+    from .fileout import write_private
+    from .model import clean_text
+
+    # A lone surrogate (pasted from a UTF-16 source) is not a character UTF-8 can hold: named instead.
+    text = _LONE_SURROGATE.sub(lambda m: f"〈U+{ord(m.group()):04X}〉", clean_text(text))
+    payload = text.encode("utf-8")
+    written = write_private(path, payload, "txt", store_root=store_root, force=force)
+    try:
+        same = written.read_bytes() == payload
+    except OSError as err:
+        raise DomainError(plain_problem(err, written)) from None
+    if not same:
+        raise DomainError(f"{written}: 書いた内容を読み返すと違っていました。別の場所を指定してください")
+    return written
+
+
+def dialog_drafts(store, kind: str, incident: str | None, dialog: str) -> list[dict[str, Any]]:
+    """The open drafts of one dialog (``kind``, its ``incident``, the dialog's key), newest first."""
+    return [d for d in store.list_drafts(kind=kind)
+            if d.get("incident") == incident and (d.get("data") or {}).get("dialog") == dialog]
+
+
+def draft_text(draft: dict[str, Any], width: int | None = None) -> str:
+    """The typed text of a dialog draft on one line (what the lists show)."""
+    data = draft.get("data") or {}
+    values = data.get("values") or {}
+    parts = [str(v) for v in values.values() if isinstance(v, str) and v.strip()]
+    return one_line(" / ".join(parts), width)
+
+
+def draft_label(draft: dict[str, Any]) -> str:
+    """What a draft is, for the lists: 受付, or the dialog's title (メモを追加 (2026-0003) …)."""
+    kind = draft.get("kind", "intake")
+    data = draft.get("data") or {}
+    if kind == "intake":
+        return DRAFT_KINDS["intake"]
+    return one_line(data.get("title") or DRAFT_KINDS.get(kind, kind))
