@@ -12,6 +12,7 @@ visible symbol (␛ ␀ �); the value is unchanged.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from rich.highlighter import Highlighter
 from rich.text import Text
@@ -33,6 +34,21 @@ class ControlPictures(Highlighter):
 
 _LINE_BREAKS = re.compile(r"\r\n|\r|\n")
 
+# Characters an operator types that are text but not "printable" to Python (so
+# Textual's fields dropped them when typed, kept them when pasted): joiners that
+# hold an emoji or a name together (ZWJ, ZWNJ), direction marks, BOM, tag and
+# private-use characters, line/paragraph separators. Control characters (Cc) are
+# keys (Tab, Enter, Ctrl+…), not text, and stay keys.
+_TEXT_CATEGORIES = frozenset({"Cf", "Co", "Cn", "Zl", "Zp"})
+
+
+def typed_text(event: events.Key) -> str | None:
+    """The character a key event types, when Textual would drop it; else None."""
+    ch = event.character
+    if ch and len(ch) == 1 and not ch.isprintable() and unicodedata.category(ch) in _TEXT_CATEGORIES:
+        return ch
+    return None
+
 
 class SafeInput(Input):
     """A one-line field: the value exactly as typed or pasted, shown with control
@@ -48,6 +64,19 @@ class SafeInput(Input):
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("highlighter", ControlPictures())
         super().__init__(*args, **kwargs)
+
+    async def _on_key(self, event: events.Key) -> None:
+        ch = typed_text(event)
+        if ch is None:
+            await super()._on_key(event)
+            return
+        event.stop()
+        event.prevent_default()
+        selection = self.selection
+        if selection.is_empty:
+            self.insert_text_at_cursor(ch)
+        else:
+            self.replace(ch, *selection)
 
     def _on_paste(self, event: events.Paste) -> None:
         event.prevent_default()  # not Input._on_paste as well
