@@ -141,3 +141,14 @@ def test_a_note_longer_than_the_command_line_goes_in_by_file_or_stdin(run, incid
     assert texts[1] == big and texts[2] == "ファイルのメモ\r\n二行目"
     code, out, err = run("log", incident, "両方", "--file", str(note))
     assert code == 1 and "どちらか一方" in err
+
+
+def test_verify_one_incident_from_the_cli(run, incident):
+    code, out, err = run("verify", incident)
+    assert code == 0 and out.startswith("OK: ") and "1 件" in out, err
+    code, out, err = run("verify", "2026-0999")
+    assert code == 1 and "ありません" in err and "Traceback" not in err
+    seg = Store.open(run.store)._incident_dir(incident) / "timeline-0000.json"
+    seg.write_bytes(seg.read_bytes().replace("不審なメール".encode(), "書き換えた".encode()))
+    code, out, err = run("verify", incident)
+    assert code == 1 and "NG" in err
