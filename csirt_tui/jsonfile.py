@@ -283,6 +283,20 @@ def atomic_write(path: Path, payload: bytes, *, durable: bool = True) -> None:
         fsync_dir(path.parent)
 
 
+def write_new(path: Path, payload: bytes) -> None:
+    """Write a new file durably (binary, 0600, fsynced) but not atomically: for the
+    files of a folder that is renamed into place whole once they are all written
+    (a backup being made). The caller fsyncs the folders."""
+    fd = os.open(path, write_flags(), FILE_MODE)
+    try:
+        view = memoryview(payload)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 class AtomicJSONStorage(Storage):
     """TinyDB storage: canonical JSON, sealed, atomic durable writes, strict reads."""
 

@@ -62,6 +62,7 @@ from .jsonfile import (
     replace,
     seal,
     splice_append,
+    write_new,
 )
 from .ledger import Ledger
 from .model import (
@@ -950,16 +951,21 @@ class Store:
             n += 1
             name = f"{stamp}-{reason}-{n}"
         tmp = bdir / f".tmp-{name}"
+        folders = {tmp}
         for src in store_files(self.root):
             dst = tmp / src.relative_to(self.root)
             make_dirs(dst.parent)
             try:
-                shutil.copyfile(src, dst)
+                payload = read_bytes(src)
             except FileNotFoundError:
                 continue  # a draft (written without the lock) set aside or renamed meanwhile
-            os.chmod(dst, FILE_MODE)
+            write_new(dst, payload)  # fsynced: a power cut must not leave a damaged newest backup
+            folders.add(dst.parent)
         make_dirs(tmp)
+        for folder in folders:
+            fsync_dir(folder)
         replace(tmp, bdir / name)
+        fsync_dir(bdir)
         self._prune_backups()
         self._sweep_temp()
         return bdir / name
