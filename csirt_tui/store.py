@@ -740,6 +740,10 @@ class Store:
             tail = self._ledger.last()
             if tail is None or not tail["seq"] or not self.exists(tail["incident"]):
                 return
+            segs = self._segments(self._incident_dir(tail["incident"]))
+            rows = (self._read(segs[-1]) or {}).get("timeline") or {}
+            if not rows or rows[max(rows, key=int)].get("kind") not in INDEX_KINDS:
+                return  # the last write was a note or the like: it does not change the row (one segment read)
             year, number = parse_incident_id(tail["incident"])
             row = ((self._read(self._index_path(year)) or {}).get("incidents") or {}).get(str(number))
             inc = self.incident(tail["incident"])
