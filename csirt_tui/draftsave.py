@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .errors import DomainError
-from .textsafe import one_line
+from .textsafe import one_line, printable
 
 # The dialog drafts' kinds (Store.save_draft kind=) and how the desk names them.
-DRAFT_KINDS = {"intake": "受付", "note": "メモ", "correction": "訂正", "form": "入力", "report": "報告書の記載"}
+DRAFT_KINDS = {"intake": "受付", "note": "メモ", "form": "入力", "report": "記載"}
 EMPTY = "（未記入）"
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -41,7 +41,7 @@ def plain_problem(err: BaseException, where: str | os.PathLike | None = None) ->
         if code in (errno.ENOSPC, errno.EDQUOT):
             return f"ディスクの空きがありません{said}"  # the store's disk: no file name the operator needs
         return plain_os_error(err, path) + said
-    return one_line(str(err)) or type(err).__name__
+    return printable(str(err)).strip() or type(err).__name__
 
 
 def render_text(title: str, fields: Iterable[tuple[str, Any]], *, operator: str, now: datetime,
@@ -101,8 +101,18 @@ def draft_text(draft: dict[str, Any], width: int | None = None) -> str:
     """The typed text of a dialog draft on one line (what the lists show)."""
     data = draft.get("data") or {}
     values = data.get("values") or {}
-    parts = [str(v) for v in values.values() if isinstance(v, str) and v.strip()]
+    typed = data.get("typed")  # the fields changed from the dialog as it opened (a default is no news)
+    parts = [str(v) for k, v in values.items()
+             if isinstance(v, str) and v.strip() and (not isinstance(typed, list) or k in typed)]
     return one_line(" / ".join(parts), width)
+
+
+def draft_what(draft: dict[str, Any]) -> str:
+    """What the desk calls a draft's text: 受付, メモ, 訂正, 記載 (報告書), 入力 (a form)."""
+    kind = draft.get("kind", "intake")
+    if kind == "note" and str((draft.get("data") or {}).get("dialog", "")).startswith("correction:"):
+        return "訂正"
+    return DRAFT_KINDS.get(kind, "入力")
 
 
 def draft_label(draft: dict[str, Any]) -> str:

@@ -14,6 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
+from csirt_tui.draftsave import draft_label, draft_text, draft_what
 from csirt_tui.errors import DomainError
 from csirt_tui.textsafe import one_line
 from csirt_tui.views import DASHBOARD_COLUMNS, RowFilter, dashboard_order, incident_row_cells, short_time
@@ -119,6 +120,7 @@ class DashboardScreen(Screen):
         self._all_rows: list[dict] = []
         self._drafts: list[dict] = []
         self._problem: str | None = None  # the store could not be read: what is wrong, shown on top
+        self._drafts_read = False  # the drafts have been read once (the start's notice given)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -129,7 +131,8 @@ class DashboardScreen(Screen):
                 yield SafeInput(id="filter", compact=True, placeholder="番号・概要・場所・報告者・種別 (空白区切りで AND)")
             yield Static("対応中のインシデント", id="incidents-title", classes="section-title", markup=False)
             yield DataTable(id="incidents", cursor_type="row", zebra_stripes=True)
-            yield Static("下書き (保存前の受付) — Enter で再開", classes="section-title", markup=False)
+            yield Static("下書き (保存前の受付・書きかけのメモや入力) — Enter で開く", classes="section-title",
+                         markup=False)
             yield DataTable(id="drafts", cursor_type="row")
         yield DeskFooter()
 
@@ -150,7 +153,7 @@ class DashboardScreen(Screen):
         self._widths = self._column_widths()
         table = self.query_one("#incidents", DataTable)
         table.add_column(self._line(list(DASHBOARD_COLUMNS)), key="row")
-        self.query_one("#drafts", DataTable).add_columns("更新", "操作者", "いつ", "どこで", "何が")
+        self.query_one("#drafts", DataTable).add_columns("更新", "操作者", "種類", "いつ・どこで / 対象", "内容")
         self.refresh_data()
         self.set_interval(REFRESH_SECONDS, self._poll)
         # Filter as the value changes, inside the key press, not on the Input.Changed message:
@@ -193,7 +196,7 @@ class DashboardScreen(Screen):
         self._ticks = 0
         try:
             rows = store.list_incidents(sort=False)  # dashboard_order sorts them
-            drafts = store.list_drafts()
+            drafts = store.list_drafts(kind=None)  # intakes, and the text of dialogs not yet on the record
             self.app.report_set_aside()
         except (DomainError, OSError) as err:
             # A file damaged (or removed) while the desk is open: keep showing what was read
@@ -216,11 +219,21 @@ class DashboardScreen(Screen):
         dtable.clear()
         for d in drafts:
             data = d.get("data") or {}
-            dtable.add_row(cell(short_time(d.get("updated_at"))), cell(d.get("operator", ""), 12),
-                           cell(data.get("found_at", ""), 16), cell(data.get("place", ""), 24),
-                           cell(data.get("what", ""), 50), key=d["id"])
+            if d.get("kind", "intake") == "intake":
+                kind, target, text = "受付", " ".join(x for x in (data.get("found_at"), data.get("place")) if x), \
+                    data.get("what", "")
+            else:
+                kind, target, text = draft_what(d), f"{d.get('incident') or '名簿'} {draft_label(d)}", draft_text(d)
+            dtable.add_row(cell(short_time(d.get("updated_at"))), cell(d.get("operator", ""), 12), cell(kind, 8),
+                           cell(target, 30), cell(text, 50), key=d["id"])
         _restore_cursor(dtable, keep)
         self._drafts = drafts
+        dialogs = sum(1 for d in drafts if d.get("kind", "intake") != "intake")
+        first, self._drafts_read = not self._drafts_read, True
+        if dialogs and first:  # left by a quit or a crash: said once, at start (easy to miss)
+            self.notify(f"書きかけのメモ・入力が {dialogs} 件あります（まだ記録していません）。"
+                        "下の下書き一覧で Enter を押すと、その画面で続きを書けます。", title="書きかけ",
+                        severity="warning", timeout=8, markup=False)
         self._update_status()
 
     def _make_filter(self) -> None:
@@ -325,7 +338,14 @@ class DashboardScreen(Screen):
 
     @on(DataTable.RowSelected, "#drafts")
     def _open_draft(self, event: DataTable.RowSelected) -> None:
-        self.app.open_draft(str(event.row_key.value))
+        draft_id = str(event.row_key.value)
+        draft = next((d for d in self._drafts if d["id"] == draft_id), None)
+        if draft is not None and draft.get("kind", "intake") != "intake":
+            from screens.incident import reopen_draft
+
+            reopen_draft(self.app, draft)  # its dialog, where it was opened: it offers the text back
+            return
+        self.app.open_draft(draft_id)
 
     def on_screen_resume(self) -> None:
         # the first show follows on_mount, which has just loaded everything

@@ -35,7 +35,7 @@ from textual.widgets.option_list import Option
 from csirt_tui.errors import DomainError
 from csirt_tui.textsafe import one_line, printable
 from csirt_tui.timeparse import TimeParseError, parse_time, to_wareki
-from screens.form import SafeInput, SafeTextArea
+from screens.form import DraftedDialog, DraftKey, DraftStatus, SafeInput, SafeTextArea
 
 # What the dialog can make: (id, label). The first two are 報告様式1 variants
 # (csirt_tui.report.content.VARIANTS); "summary" is the committee summary.
@@ -472,10 +472,11 @@ class ReportTextsScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape", "close", "閉じる")]
 
-    def __init__(self, incident_id: str) -> None:
+    def __init__(self, incident_id: str, reopen: str | None = None) -> None:
         super().__init__()
         self.incident_id = incident_id
         self.parts: dict[str, dict[str, Any]] = {}
+        self._reopen = reopen  # a part to open once shown (a draft chosen on the dashboard)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="texts-box"):
@@ -488,6 +489,8 @@ class ReportTextsScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         self.reload()
         self.query_one("#texts-list", OptionList).focus()
+        if self._reopen:
+            self.call_after_refresh(self.edit, self._reopen)
 
     def reload(self, keep: str | None = None) -> None:
         try:
@@ -513,22 +516,26 @@ class ReportTextsScreen(ModalScreen[None]):
 
     @on(OptionList.OptionSelected, "#texts-list")
     def _chosen(self, event: OptionList.OptionSelected) -> None:
-        fid = event.option.id
-        p = self.parts[fid]
-        self.app.push_screen(ReportTextScreen(self.incident_id, fid, p["label"], p["text"] or "", p["auto"]),
-                             lambda text: self._save(fid, text))
+        self.edit(event.option.id)
 
-    def _save(self, fid: str, text: str | None) -> None:
-        if text is None:
+    def edit(self, fid: str) -> None:
+        """Write one part: its dialog puts the text on the record before it closes."""
+        p = self.parts.get(fid)
+        if p is None:
             return
         from csirt_tui.report.content import set_report_text
 
-        try:
-            entry = set_report_text(self.app.store, self.incident_id, fid, text, operator=self.app.operator)
-        except (DomainError, OSError) as err:
-            message = plain_error(err, "") if isinstance(err, OSError) else str(err)
-            self.notify(f"記録できませんでした: {one_line(message)}", severity="error", markup=False)
+        def save(text: str):
+            return set_report_text(self.app.store, self.incident_id, fid, text, operator=self.app.operator)
+
+        self.app.push_screen(ReportTextScreen(self.incident_id, fid, p["label"], p["text"] or "", p["auto"],
+                                              save=save),
+                             lambda result: self._saved(fid, result))
+
+    def _saved(self, fid: str, result: dict[str, Any] | None) -> None:
+        if result is None:
             return
+        entry = result.get("entry")
         if entry is None:
             self.notify("変更はありません（記録していません）", markup=False)
         else:
@@ -539,22 +546,28 @@ class ReportTextsScreen(ModalScreen[None]):
         self.dismiss(None)
 
 
-class ReportTextScreen(ModalScreen[str | None]):
-    """Write one part of 報告様式1 (kept exactly as typed). Returns the text, or None."""
+class ReportTextScreen(DraftedDialog):
+    """Write one part of 報告様式1 (kept exactly as typed). ``save(text)`` puts it on the record
+    while the dialog is open (it stays, with the text, if that fails). Returns {text, entry}
+    or None. The text is a draft while it is typed (kind "report")."""
 
     BINDINGS = [Binding("ctrl+s", "save", "保存", priority=True), Binding("escape", "cancel", "やめる")]
+    DRAFT_WHAT = "記載"
 
-    def __init__(self, incident_id: str, field_id: str, label: str, text: str, auto: list[str]) -> None:
-        super().__init__()
+    def __init__(self, incident_id: str, field_id: str, label: str, text: str, auto: list[str], *,
+                 save=None) -> None:
+        super().__init__(DraftKey("report", incident_id, f"report:{field_id}", "report"))
         self.incident_id = incident_id
         self.field_id = field_id
         self.label = label
         self.text = text
         self.auto = auto
+        self.save = save
 
     def compose(self) -> ComposeResult:
         with Vertical(id="text-box"):
             yield Label(printable(self.label), classes="saved-title", markup=False)
+            yield DraftStatus(id="draft-status")
             if self.auto:
                 intro = ("書かない場合に入る内容:" if self.field_id == "summary"
                          else "記録から自動で入る内容（ここに書いた内容はその後に続けて印刷されます）:")
@@ -567,9 +580,23 @@ class ReportTextScreen(ModalScreen[str | None]):
         area = self.query_one("#report-text", TextArea)
         area.focus()
         area.move_cursor(area.document.end)
+        self.start_drafts()
+
+    # the draft (DraftedDialog)
+    def draft_values(self) -> dict[str, Any]:
+        return {"text": self.query_one("#report-text", TextArea).text}
+
+    def load_draft_values(self, values: dict[str, Any]) -> None:
+        area = self.query_one("#report-text", TextArea)
+        area.text = values.get("text") or ""
+        area.move_cursor(area.document.end)
+
+    def draft_fields(self) -> list[tuple[str, Any]]:
+        return [(f"報告様式1 {self.label}", self.draft_values()["text"])]
+
+    def draft_title(self) -> str:
+        return f"報告様式1の記載「{self.label}」 ({self.incident_id})"
 
     def action_save(self) -> None:
-        self.dismiss(self.query_one("#report-text", TextArea).text)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+        text = self.query_one("#report-text", TextArea).text
+        self.record_and_return(self.save, text, {"text": text})

@@ -480,15 +480,17 @@ class DraftOfferScreen(ModalScreen[str | None]):
     #offer-buttons Button { margin-right: 1; }
     """
 
-    def __init__(self, drafts: list[dict[str, Any]], what: str) -> None:
+    def __init__(self, drafts: list[dict[str, Any]], what: str, initial: dict[str, Any] | None = None) -> None:
         super().__init__()
         self.drafts = drafts
         self.what = what
+        self.initial = initial or {}  # the dialog's fields as it opens: what differs is shown
 
     def compose(self) -> ComposeResult:
         newest = self.drafts[0]
         values = (newest.get("data") or {}).get("values") or {}
-        text = "\n".join(str(v) for v in values.values() if isinstance(v, str) and v.strip())
+        text = "\n".join(str(v) for k, v in values.items()
+                         if isinstance(v, str) and v.strip() and v != self.initial.get(k))
         with Vertical(id="offer-box"):
             yield Label(f"書きかけの{self.what}があります（まだ記録していません）", classes="offer-title")
             yield Static(printable(f"{short_time(newest.get('updated_at'))} {newest.get('operator', '')} の入力:",
@@ -581,11 +583,17 @@ class DraftedDialog(ModalScreen[Any]):
     def draft_title(self) -> str:
         return self.DRAFT_WHAT
 
+    def draft_time_keys(self) -> tuple[str, ...]:
+        """The fields that hold a time as typed (今, 30分前 …): see _anchor_times."""
+        return ()
+
     # -------------------------------------------------------------- the draft
     def _draft_data(self) -> dict[str, Any]:
         key = self.draft_key
-        return {"dialog": key.dialog, "screen": key.screen, "title": self.draft_title(),
-                "values": self.draft_values()}
+        values = self.draft_values()
+        initial = self._initial or {}
+        return {"dialog": key.dialog, "screen": key.screen, "title": self.draft_title(), "values": values,
+                "typed": [k for k, v in values.items() if v != initial.get(k)]}  # what the lists show
 
     def _untouched(self, data: dict[str, Any]) -> bool:
         return data.get("values") == self._initial
@@ -604,12 +612,13 @@ class DraftedDialog(ModalScreen[Any]):
         except (DomainError, OSError):
             drafts = []
         if drafts:
-            self.app.push_screen(DraftOfferScreen(drafts, self.DRAFT_WHAT), lambda answer: self._offered(answer, drafts))
+            self.app.push_screen(DraftOfferScreen(drafts, self.DRAFT_WHAT, self._initial),
+                                 lambda answer: self._offered(answer, drafts))
 
     def _offered(self, answer: str | None, drafts: list[dict[str, Any]]) -> None:
         newest = drafts[0]
         if answer == "resume":
-            self.load_draft_values((newest.get("data") or {}).get("values") or {})
+            self.load_draft_values(self._anchor_times((newest.get("data") or {}).get("values") or {}, newest))
             self.keeper.adopt(newest)
             self.show_draft_state()
         elif answer == "new":
@@ -620,6 +629,27 @@ class DraftedDialog(ModalScreen[Any]):
                             severity="warning", markup=False)
         else:
             self.dismiss(None)
+
+    def _anchor_times(self, values: dict[str, Any], draft: dict[str, Any]) -> dict[str, Any]:
+        """A time typed relative to then (「今」, 「10分前」) meant then, not now that the draft comes
+        back (after a crash, an hour later): written out as the time it meant."""
+        try:
+            then = datetime.fromisoformat(draft.get("updated_at") or "")
+        except ValueError:
+            return values
+        out = dict(values)
+        now = self.app.now()
+        for key in self.draft_time_keys():
+            typed = out.get(key)
+            if not isinstance(typed, str) or not typed.strip():
+                continue
+            try:
+                meant, today = parse_time(typed, then), parse_time(typed, now)
+            except TimeParseError:
+                continue
+            if abs((today - meant).total_seconds()) >= 60:
+                out[key] = f"{meant:%Y-%m-%d %H:%M}"
+        return out
 
     @on(Input.Changed)
     @on(TextArea.Changed)
@@ -683,7 +713,7 @@ class DraftedDialog(ModalScreen[Any]):
             self.dismiss(None)
             return
         self._esc_at = now
-        where = "" if keeper.on_disk() else keeper.where_text()
+        where = "" if keeper.on_disk() or not keeper.problem else keeper.where_text() + " Ctrl+O: 別の場所に保存・コピー"
         self.query_one(DraftStatus).say(
             f"入力した{self.DRAFT_WHAT}を破棄しますか？ 破棄するときは {ESC_AGAIN_SECONDS:.0f} 秒以内にもう一度 Esc。"
             "記録するときは Ctrl+S、続けるときはそのまま入力してください。" + (f"\n{where}" if where else ""), "ask")
@@ -714,6 +744,18 @@ class DraftedDialog(ModalScreen[Any]):
             outcome.then(lambda err: self._pending_done(err, result))
             return
         self.finish(result)
+
+    def record_and_return(self, save: Callable[[Any], Any] | None, value: Any, result: dict[str, Any]) -> None:
+        """Ctrl+S of a one-text dialog: ``save(value)`` puts it on the record (its return is
+        ``result["entry"]``), then the dialog returns ``result``; no ``save``: returns at once."""
+        if save is None:
+            self.finish(result)
+            return
+
+        def record() -> None:
+            result["entry"] = save(value)
+
+        self.save_to_record(record, result)
 
     def _pending_done(self, error: BaseException | None, result: Any) -> None:
         self.busy = False
@@ -774,6 +816,7 @@ class FormScreen(DraftedDialog):
     a draft (see DraftedDialog). Returns the values, or None when cancelled."""
 
     BINDINGS = [Binding("ctrl+s", "submit", "記録", priority=True), Binding("escape", "cancel", "やめる")]
+    DEFAULT_CSS = "FormScreen #form-box { max-width: 100%; }"  # 96 columns wide: an 80-column terminal too
 
     def __init__(self, title: str, fields: list[Field], *, intro: str = "",
                  save: Callable[[dict[str, Any]], Any] | None = None, draft: DraftKey | None = None) -> None:
@@ -786,13 +829,13 @@ class FormScreen(DraftedDialog):
     def compose(self) -> ComposeResult:
         with Vertical(id="form-box"):
             yield Label(self.title_text, classes="saved-title", id="form-title", markup=False)
+            yield DraftStatus(id="draft-status")  # on top: a long form scrolls, this must be seen
             intro = Static(printable(self.intro), classes="intro", id="form-intro", markup=False)
             intro.display = bool(self.intro)
             yield intro
             with VerticalScroll(id="form-fields"):
                 for f in self.fields:
                     yield from self._widgets(f)
-            yield DraftStatus(id="draft-status")
             yield Static("Ctrl+S 記録   Esc やめる   Tab 次の項目", classes="hint", markup=False)
 
     @staticmethod
@@ -890,6 +933,9 @@ class FormScreen(DraftedDialog):
 
     def draft_title(self) -> str:
         return self.title_text
+
+    def draft_time_keys(self) -> tuple[str, ...]:
+        return tuple(f.key for f in self.fields if f.kind == "time")
 
     def action_submit(self) -> None:
         if self.busy:

@@ -1,4 +1,9 @@
-"""インシデントの表示: the intake items and the whole time-ordered record (read-only)."""
+"""インシデントの表示: the intake items and the whole time-ordered record (read-only).
+
+It also says when text typed into one of the incident's dialogs (a note, a correction, a
+form, a report text) is not on the record yet (a quit or a crash left it as a draft), and
+opens that dialog again (d), where it offers the text back. :func:`reopen_draft` is also
+what the dashboard's list of drafts does with such a draft."""
 
 from __future__ import annotations
 
@@ -8,10 +13,53 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
+from typing import Any
+
+from csirt_tui.draftsave import draft_label, draft_text, draft_what
 from csirt_tui.errors import DomainError
 from csirt_tui.textsafe import printable
-from csirt_tui.views import incident_text_lines
+from csirt_tui.views import incident_text_lines, short_time
+from screens.form import Folded
 from screens.timeline import WATCH_SECONDS
+
+
+def dialog_drafts_of(store, incident_id: str | None) -> list[dict[str, Any]]:
+    """The open drafts of an incident's dialogs (not intakes), newest first."""
+    return [d for d in store.list_drafts(kind=None)
+            if d.get("kind", "intake") != "intake" and d.get("incident") == incident_id]
+
+
+def reopen_draft(app, draft: dict[str, Any]) -> None:
+    """Open the dialog ``draft`` was typed in, where it was opened (the incident's record, its
+    tracker, its report texts, the roster): the dialog offers the text back."""
+    from screens.export import ReportTextsScreen
+    from screens.response import ResponseScreen
+    from screens.roster import RosterScreen, call_party
+    from screens.timeline import TimelineScreen
+
+    data = draft.get("data") or {}
+    where, dialog, incident_id = data.get("screen"), str(data.get("dialog") or ""), draft.get("incident")
+    if where == "roster":
+        app.push_screen(RosterScreen(reopen=dialog))
+        return
+    if not incident_id or not app.store.exists(incident_id):
+        app.notify("この書きかけのインシデントが見つかりません", severity="warning")
+        return
+    if not (isinstance(app.screen, IncidentScreen) and app.screen.incident_id == incident_id):
+        app.push_screen(IncidentScreen(incident_id))  # Esc from the dialog's screen comes back here
+    if where == "timeline":
+        app.push_screen(TimelineScreen(incident_id, reopen=dialog))
+    elif where == "report":
+        app.push_screen(ReportTextsScreen(incident_id, reopen=dialog.partition(":")[2]))
+    elif where == "response":
+        app.push_screen(ResponseScreen(incident_id, reopen=dialog))
+    elif where == "incident" and dialog.startswith("call:"):
+        _, party, person = (dialog.split(":", 2) + ["", ""])[:3]
+        profile = app.store.profile
+        labels = {p["id"]: p["label"] for p in (*profile.roles, *profile.outside_bodies)}
+        call_party(app, incident_id, party, labels.get(party, party), screen="incident", person_id=person or None)
+    else:
+        app.notify("この書きかけを開く画面が分かりません", severity="warning")
 
 
 class IncidentScreen(Screen):
@@ -24,6 +72,7 @@ class IncidentScreen(Screen):
         Binding("c", "call", "電話する (名簿)"),
         Binding("p", "export", "報告書 (PDF)"),
         Binding("e", "report_texts", "報告書の記載"),
+        Binding("d", "drafts", "書きかけを開く"),
     ]
 
     def action_export(self) -> None:
@@ -49,6 +98,22 @@ class IncidentScreen(Screen):
 
         self.app.push_screen(PickerScreen(parties, "どの役割に電話しますか"), picked)
 
+    def action_drafts(self) -> None:
+        """Open the dialog of the incident's unsaved text (one: at once; more: choose)."""
+        from screens.form import PickerScreen
+
+        drafts = self._drafts
+        if not drafts:
+            self.notify("書きかけのメモ・入力はありません", markup=False)
+            return
+        if len(drafts) == 1:
+            reopen_draft(self.app, drafts[0])
+            return
+        by_id = {d["id"]: d for d in drafts}
+        choices = [(f"{short_time(d.get('updated_at'))} {draft_what(d)}: {draft_text(d, 50)}", d["id"]) for d in drafts]
+        self.app.push_screen(PickerScreen(choices, "どの書きかけを開きますか"),
+                             lambda chosen: chosen and reopen_draft(self.app, by_id[chosen]))
+
     def action_response(self) -> None:
         self.app.open_response(self.incident_id)
 
@@ -63,9 +128,16 @@ class IncidentScreen(Screen):
     def __init__(self, incident_id: str) -> None:
         super().__init__()
         self.incident_id = incident_id
+        self._drafts: list[dict[str, Any]] = []
 
     def compose(self) -> ComposeResult:
         yield Header()
+        banner = Folded("", id="incident-drafts")
+        banner.styles.color = "yellow"
+        banner.styles.text_style = "bold"
+        banner.styles.padding = (0, 1)
+        banner.display = False
+        yield banner
         with VerticalScroll(id="incident-view"):
             yield Static("", id="incident-text", markup=False)
         yield Footer()
@@ -91,3 +163,21 @@ class IncidentScreen(Screen):
         except DomainError as err:
             lines = [str(err)]
         self.query_one("#incident-text", Static).update(printable("\n".join(lines)))
+        self._show_drafts()
+
+    def _show_drafts(self) -> None:
+        """Say which of the incident's dialogs hold text not on the record yet."""
+        try:
+            self._drafts = dialog_drafts_of(self.app.store, self.incident_id)
+        except (DomainError, OSError):
+            self._drafts = []
+        banner = self.query_one("#incident-drafts", Folded)
+        banner.display = bool(self._drafts)
+        if not self._drafts:
+            return
+        newest = self._drafts[0]
+        what = "・".join(dict.fromkeys(draft_what(d) for d in self._drafts))
+        count = f" {len(self._drafts)} 件" if len(self._drafts) > 1 else f"（{draft_label(newest)}）"
+        banner.say(f"書きかけの{what}があります{count}。まだ記録していません: "
+                   f"{short_time(newest.get('updated_at'))} {newest.get('operator', '')} 「{draft_text(newest, 40)}」"
+                   " — d で開くと続きを書けます")

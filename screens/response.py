@@ -22,7 +22,7 @@ from csirt_tui import response as rs
 from csirt_tui.errors import DomainError
 from csirt_tui.textsafe import one_line, printable
 from csirt_tui.views import level_label, short_time, type_label
-from screens.form import Field, FormScreen, pad
+from screens.form import AskMore, DraftKey, Field, FormScreen, Pending, pad
 
 STEP_OPTIONS = [(label, key) for key, label in rs.STEP_STATUSES.items()]
 STOP_OPTIONS = [(label, key) for key, label in rs.SYSTEM_STOP_LABELS.items()]
@@ -46,9 +46,10 @@ class ResponseScreen(Screen):
         Binding("escape", "app.pop_screen", "戻る"),
     ]
 
-    def __init__(self, incident_id: str) -> None:
+    def __init__(self, incident_id: str, reopen: str | None = None) -> None:
         super().__init__()
         self.incident_id = incident_id
+        self._reopen = reopen  # a form to open once shown (a draft chosen on the dashboard)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -69,6 +70,8 @@ class ResponseScreen(Screen):
             self.query_one(wid, DataTable).add_column("", key="row")
         self.reload()
         self.query_one("#steps", DataTable).focus()
+        if self._reopen:
+            self.call_after_refresh(self.reopen, self._reopen)
 
     def on_screen_resume(self) -> None:
         self.reload()
@@ -194,18 +197,47 @@ class ResponseScreen(Screen):
         return rows[min(table.cursor_row, len(rows) - 1)]
 
     def _run(self, fn, *args, ok: str = "記録しました", **kwargs) -> Any:
-        """Call a core function; show its warnings and refusals; reload the tracker."""
-        try:
-            result = fn(self.app.store, self.incident_id, *args, operator=self.app.operator, **kwargs)
-        except (DomainError, OSError) as err:
-            self.notify(f"記録できませんでした: {str(err)}", severity="error", timeout=10, markup=False)
-            return None
+        """Call a core function; show its warnings; reload the tracker. Raises (DomainError,
+        OSError) when the record refuses or cannot be written: the form that asked stays open."""
+        result = fn(self.app.store, self.incident_id, *args, operator=self.app.operator, **kwargs)
         warnings = result[1] if isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], list) else []
         for w in warnings:
             self.notify(f"⚠ {w}", severity="warning", timeout=12, markup=False)
         self.notify(ok, markup=False)
         self.reload()
         return result
+
+    def _form(self, title: str, fields: list[Field], dialog: str, save, *, intro: str = "") -> None:
+        """A form whose text is a draft (``dialog`` names it: opened again, it offers the draft)
+        and whose ``save(values)`` writes the record before it closes."""
+        self.app.push_screen(FormScreen(title, fields, intro=intro, save=save,
+                                        draft=DraftKey("form", self.incident_id, dialog, "response")))
+
+    def reopen(self, dialog: str) -> None:
+        """Open the form a draft belongs to (the dashboard's list of drafts): it offers the text."""
+        action, _, arg = dialog.partition(":")
+        tables = {"step": ("#steps", self.steps, "step"), "notified": ("#notifs", self.notifs, "thread"),
+                  "na": ("#notifs", self.notifs, "thread"), "call": ("#notifs", self.notifs, "party"),
+                  "hand_over": ("#evidence", self.items, "seq")}
+        if action in tables:
+            wid, rows, key = tables[action]
+            part = arg.split(":", 1)[0] if action == "call" else arg
+            index = next((i for i, r in enumerate(rows) if str(r.get(key)) == part), None)
+            if index is None:
+                self.notify("書きかけの入力の行が見つかりません（状態が変わりました）", severity="warning")
+                return
+            table = self.query_one(wid, DataTable)
+            table.focus()
+            table.move_cursor(row=index)
+        handlers = {"step": self.action_step, "notified": self.action_notified, "na": self.action_not_needed,
+                    "call": lambda: self.action_call(arg.split(":", 1)[1] if ":" in arg else None),
+                    "hand_over": self.action_hand_over, "add_party": self.action_add_party,
+                    "evidence": self.action_evidence, "monitoring": self.action_monitoring,
+                    "crime": self.action_crime, "close": self.action_close, "council": self.action_council,
+                    "resume": self.action_resume}
+        handler = handlers.get(action)
+        if handler is not None:
+            handler()
 
     def _parties(self) -> list[tuple[str, str]]:
         profile = self.app.store.profile
@@ -225,12 +257,11 @@ class ResponseScreen(Screen):
                   Field("note", "メモ" + (" (完了時は必須: 何をしたか)" if row["note_required"] else " (対象外は理由が必須)"),
                         "multiline")]
 
-        def done(v):
-            if v:
-                self._run(rs.set_step, row["step"], v["status"], note=v["note"], who=v["who"],
-                          occurred_at=v.get("when_iso"), ok=f"{row['label']}: {rs.STEP_STATUSES[v['status']]}")
+        def save(v):
+            self._run(rs.set_step, row["step"], v["status"], note=v["note"], who=v["who"],
+                      occurred_at=v.get("when_iso"), ok=f"{row['label']}: {rs.STEP_STATUSES[v['status']]}")
 
-        self.app.push_screen(FormScreen(f"手順の状態 — {row['label']}", fields, intro=intro), done)
+        self._form(f"手順の状態 — {row['label']}", fields, f"step:{row['step']}", save, intro=intro)
 
     def action_notified(self) -> None:
         n = self._selected("#notifs", self.notifs)
@@ -240,15 +271,16 @@ class ResponseScreen(Screen):
                   Field("person", "相手 (連絡がついた人)", required=True),
                   Field("said", "伝えた内容", "multiline", required=True),
                   Field("when", "いつ", "time", "今")]
-        self.app.push_screen(FormScreen(f"連絡済み — {n['label']}", fields, intro=n["reason"]),
-                             lambda v: v and self._run(rs.update_notification, n["party"], "done", means=v["means"],
-                                                       person=v["person"], said=v["said"],
-                                                       occurred_at=v.get("when_iso"), purpose=n["purpose"],
-                                                       ok=f"{n['label']}: 連絡済み"))
+        self._form(f"連絡済み — {n['label']}", fields, f"notified:{n['thread']}",
+                   lambda v: self._run(rs.update_notification, n["party"], "done", means=v["means"],
+                                       person=v["person"], said=v["said"], occurred_at=v.get("when_iso"),
+                                       purpose=n["purpose"], ok=f"{n['label']}: 連絡済み"),
+                   intro=n["reason"])
 
-    def action_call(self) -> None:
+    def action_call(self, person_id: str | None = None) -> None:
         """Call the party of the selected notification: who to call now from the roster, then log the call;
-        a call that got through also marks the notification 連絡済み."""
+        a call that got through also marks the notification 連絡済み. ``person_id``: that person
+        (a draft of the call's form reopened), without the choice."""
         from screens.roster import call_party
 
         n = self._selected("#notifs", self.notifs)
@@ -263,30 +295,29 @@ class ResponseScreen(Screen):
                                        occurred_at=values.get("when_iso"), purpose=n["purpose"])
             self.reload()
 
-        call_party(self.app, self.incident_id, n["party"], n["label"], after)
+        call_party(self.app, self.incident_id, n["party"], n["label"], after, screen="response",
+                   person_id=person_id)
 
     def action_not_needed(self) -> None:
         n = self._selected("#notifs", self.notifs)
         if n is None:
             return
-        self.app.push_screen(FormScreen(f"連絡不要 — {n['label']}", [Field("why", "理由", "multiline", required=True)]),
-                             lambda v: v and self._run(rs.update_notification, n["party"], "na", why=v["why"],
-                                                       purpose=n["purpose"], ok=f"{n['label']}: 不要"))
+        self._form(f"連絡不要 — {n['label']}", [Field("why", "理由", "multiline", required=True)], f"na:{n['thread']}",
+                   lambda v: self._run(rs.update_notification, n["party"], "na", why=v["why"],
+                                       purpose=n["purpose"], ok=f"{n['label']}: 不要"))
 
     def action_add_party(self) -> None:
         fields = [Field("party", "連絡先 (役割・外部の関係者)", "select", options=self._parties()),
                   Field("other", "一覧にない相手 (名称)"),
                   Field("reason", "理由", "multiline", required=True)]
 
-        def done(v):
-            if v:
-                party = v["party"] or v["other"].strip()
-                if not party:
-                    self.notify("連絡先を選ぶか、名称を入力してください", severity="error")
-                    return
-                self._run(rs.add_notification, party, reason=v["reason"], ok="連絡先を追加しました")
+        def save(v):
+            party = v["party"] or v["other"].strip()
+            if not party:
+                raise DomainError("連絡先を選ぶか、名称を入力してください")
+            self._run(rs.add_notification, party, reason=v["reason"], ok="連絡先を追加しました")
 
-        self.app.push_screen(FormScreen("連絡先を追加", fields), done)
+        self._form("連絡先を追加", fields, "add_party", save)
 
     def action_evidence(self) -> None:
         fields = [Field("item", "証拠 (何を)", required=True), Field("source_device", "取得元の機器"),
@@ -295,18 +326,26 @@ class ResponseScreen(Screen):
                   Field("location", "保管場所", required=True),
                   Field("path", "ファイルのパス (あれば SHA-256 を計算します)"),
                   Field("note", "メモ", "multiline")]
-        self.app.push_screen(FormScreen("証拠を登録 (証拠保全)", fields), self._add_evidence)
+        self._form("証拠を登録 (証拠保全)", fields, "evidence", self._add_evidence)
 
-    def _add_evidence(self, v: dict[str, Any] | None) -> None:
-        if not v:
-            return
+    def _add_evidence(self, v: dict[str, Any]) -> Pending | None:
+        """Register the evidence; a file is hashed first in a worker (the form waits, open)."""
         item = ev.EvidenceItem(item=v["item"], collected_by=v["collected_by"], collected_at=v["when"],
                                location=v["location"], source_device=v["source_device"], path=v["path"],
                                note=v["note"])
         if not v["path"].strip():
             self._run(ev.add_evidence, item, ok="証拠を登録しました")
-            return
+            return None
         self.notify("SHA-256 を計算しています…", markup=False)
+        pending = Pending()
+
+        def record():
+            try:
+                self._run(ev.add_evidence, item, ok="証拠を登録しました")
+            except (DomainError, OSError) as err:
+                pending.done(err)
+            else:
+                pending.done(None)
 
         def work():
             last = [0.0]
@@ -323,9 +362,10 @@ class ResponseScreen(Screen):
                                           markup=False)
                 digest = ""
             item.sha256 = digest
-            self.app.call_from_thread(self._run, ev.add_evidence, item, ok="証拠を登録しました")
+            self.app.call_from_thread(record)
 
         self.run_worker(work, thread=True, exit_on_error=False)
+        return pending
 
     def action_hand_over(self) -> None:
         i = self._selected("#evidence", self.items)
@@ -334,49 +374,39 @@ class ResponseScreen(Screen):
         fields = [Field("from_", "渡した人", value=i.get("holder") or "", required=True),
                   Field("to", "受け取った人", required=True), Field("when", "いつ", "time", "今", required=True),
                   Field("why", "理由", required=True), Field("location", "新しい保管場所")]
-        self.app.push_screen(FormScreen(f"証拠の受け渡し — #{i['seq']} {i.get('item', '')}", fields),
-                             lambda v: v and self._run(ev.hand_over, i["seq"], from_=v["from_"], to=v["to"],
-                                                       when=v["when"], why=v["why"], location=v["location"],
-                                                       ok="受け渡しを記録しました"))
+        self._form(f"証拠の受け渡し — #{i['seq']} {i.get('item', '')}", fields, f"hand_over:{i['seq']}",
+                   lambda v: self._run(ev.hand_over, i["seq"], from_=v["from_"], to=v["to"], when=v["when"],
+                                       why=v["why"], location=v["location"], ok="受け渡しを記録しました"))
 
     def action_monitoring(self) -> None:
         fields = [Field("start", "監視の開始", "time", "今", required=True),
                   Field("period", "期間 (例: 30日 / 2週間 / 1か月)", required=True, value="1か月"),
                   Field("note", "監視の内容", "multiline")]
-        self.app.push_screen(FormScreen("監視期間 (再発及び関連活動の有無)", fields),
-                             lambda v: v and self._run(rs.set_monitoring, start=v["start"], period=v["period"],
-                                                       note=v["note"], ok="監視期間を記録しました"))
+        self._form("監視期間 (再発及び関連活動の有無)", fields, "monitoring",
+                   lambda v: self._run(rs.set_monitoring, start=v["start"], period=v["period"], note=v["note"],
+                                       ok="監視期間を記録しました"))
 
     def action_crime(self) -> None:
-        self.app.push_screen(
-            FormScreen("犯罪の可能性 (攻撃の記録を保存し、警察と連携)", [Field("note", "状況", "multiline", required=True)]),
-            lambda v: v and self._run(rs.flag_crime, note=v["note"], ok="犯罪の可能性を記録しました (警察への連絡を追加)"))
+        self._form("犯罪の可能性 (攻撃の記録を保存し、警察と連携)", [Field("note", "状況", "multiline", required=True)],
+                   "crime", lambda v: self._run(rs.flag_crime, note=v["note"],
+                                                ok="犯罪の可能性を記録しました (警察への連絡を追加)"))
 
     def action_close(self, force: bool = False) -> None:
         fields = [Field("note", "収束の確認 (内容)", "multiline", required=True)]
 
-        def done(v):
-            if not v:
-                return
+        def save(v):
             try:
-                entry, warnings = rs.close_incident(self.app.store, self.incident_id, operator=self.app.operator,
-                                                    note=v["note"], force=force or bool(v.get("force")))
+                rs.close_incident(self.app.store, self.incident_id, operator=self.app.operator,
+                                  note=v["note"], force=force or bool(v.get("force")))
             except rs.CloseError as err:
-                if err.needs_force:
-                    extra = [Field("note", "収束の確認 (内容)", "multiline", v["note"], required=True),
-                             Field("force", "未完了のものを承知のうえで収束する", "check")]
-                    self.app.push_screen(FormScreen("未完了のものがあります", extra,
-                                                    intro="\n".join(err.warnings)), done)
-                    return
-                self.notify(str(err), severity="error", timeout=10, markup=False)
-                return
-            except (DomainError, OSError) as err:
-                self.notify(str(err), severity="error", timeout=10, markup=False)
-                return
+                if err.needs_force:  # the same form asks: what was typed stays in it
+                    raise AskMore([Field("force", "未完了のものを承知のうえで収束する", "check")],
+                                  "\n".join(err.warnings), "未完了のものがあります") from None
+                raise
             self.notify("収束を記録しました", markup=False)
             self.reload()
 
-        self.app.push_screen(FormScreen("収束 (事後対応)", fields), done)
+        self._form("収束 (事後対応)", fields, "close", save)
 
     def action_council(self) -> None:
         profile = self.app.store.profile
@@ -403,9 +433,7 @@ class ResponseScreen(Screen):
                     fields.append(Field(name, text, "multiline"))
         fields.append(Field("text", "議事・その他", "multiline"))
 
-        def done(v):
-            if not v:
-                return
+        def save(v):
             data = {k: val for k, val in v.items() if not k.endswith("_iso")}
             for key in ("system_stop", "contact", "support"):
                 if key in data:
@@ -415,7 +443,7 @@ class ResponseScreen(Screen):
                                    for line in data["interim"].splitlines() if ":" in line]
             self._run(rs.record_council, rs.CouncilDecision.from_dict(data), ok="セキュリティ会議の決定を記録しました")
 
-        self.app.push_screen(FormScreen(f"セキュリティ会議 — {step['label']}", fields), done)
+        self._form(f"セキュリティ会議 — {step['label']}", fields, f"council:{step.get('id', '')}", save)
 
     def action_resume(self) -> None:
         profile = self.app.store.profile
@@ -433,14 +461,14 @@ class ResponseScreen(Screen):
                 return
             fields = [Field("condition", "確認した条件", "select", options=confirmable, required=True),
                       Field("note", "確認の内容", "multiline", required=True), Field("who", "確認した人")]
-            self.app.push_screen(FormScreen("運用再開の条件の確認", fields, intro=intro),
-                                 lambda v: v and self._run(rs.confirm_resume_condition, v["condition"], note=v["note"],
-                                                           who=v["who"], ok="確認を記録しました"))
+            self._form("運用再開の条件の確認", fields, "resume:condition",
+                       lambda v: self._run(rs.confirm_resume_condition, v["condition"], note=v["note"], who=v["who"],
+                                           ok="確認を記録しました"), intro=intro)
             return
-        self.app.push_screen(FormScreen("運用再開", [Field("note", "運用再開の内容", "multiline", required=True)],
-                                        intro=intro + "\n関係機関に運用再開の連絡をします。"),
-                             lambda v: v and self._run(rs.record_resume, note=v["note"],
-                                                       ok="運用再開を記録しました (関係機関への連絡を追加)"))
+        self._form("運用再開", [Field("note", "運用再開の内容", "multiline", required=True)], "resume",
+                   lambda v: self._run(rs.record_resume, note=v["note"],
+                                       ok="運用再開を記録しました (関係機関への連絡を追加)"),
+                   intro=intro + "\n関係機関に運用再開の連絡をします。")
 
     def action_timeline(self) -> None:
         from screens.timeline import TimelineScreen

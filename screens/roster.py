@@ -22,15 +22,18 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 from csirt_tui import roster as rc
 from csirt_tui.errors import DomainError
 from csirt_tui.textsafe import printable
-from screens.form import Field, FormScreen, PickerScreen, SafeInput, pad
+from screens.form import DraftKey, Field, FormScreen, PickerScreen, SafeInput, pad
 
 BOOL_FIELDS = ("weekday", "night", "holiday", "absent")
 
 
-def call_party(app, incident_id: str, party: str, label: str, after=None) -> None:
+def call_party(app, incident_id: str, party: str, label: str, after=None, *, screen: str = "incident",
+               person_id: str | None = None) -> None:
     """From an incident: who to call now for ``party`` (a role or outside body), pick one,
     see their numbers, and log the call (time, means, reached or not, what was said)
-    as a timeline entry. ``after(person, values)`` runs once the call is recorded."""
+    as a timeline entry. ``after(person, values)`` runs once the call is recorded.
+    The call's form is a draft (``screen``: where it was opened, for the dashboard to reopen
+    it there); ``person_id``: that person, without the choice (a draft reopened)."""
     store = app.store
     candidates = rc.who_to_call(store.profile, rc.list_people(store), party, app.now())
     if not candidates:
@@ -46,28 +49,33 @@ def call_party(app, incident_id: str, party: str, label: str, after=None) -> Non
     def chosen(doc_id: str | None) -> None:
         if not doc_id:
             return
-        person = next(c["person"] for c in candidates if str(c["person"]["doc_id"]) == doc_id)
+        person = next((c["person"] for c in candidates if str(c["person"]["doc_id"]) == doc_id), None)
+        if person is None:
+            app.notify("その人は今の連絡先の候補にいません（名簿が変わりました）", severity="warning")
+            return
         fields = [Field("means", "方法 (電話・内線・携帯・メール)", value="電話", required=True),
                   Field("reached", "連絡がついた", "check", True),
                   Field("said", "伝えた内容・相手の返答", "multiline", required=True),
                   Field("when", "いつ", "time", "今")]
 
-        def logged(values):
-            if not values:
-                return
-            try:
-                rc.log_call(store, incident_id, operator=app.operator, person=person, party=party,
-                            means=values["means"], reached=bool(values["reached"]), said=values["said"],
-                            occurred_at=values.get("when_iso"))
-                if after is not None:
-                    after(person, values)
-            except (DomainError, OSError) as err:
-                app.notify(f"記録できませんでした: {err}", severity="error", markup=False)
-                return
+        def log(values):  # raises when the record refuses: the form stays open with the text
+            rc.log_call(store, incident_id, operator=app.operator, person=person, party=party,
+                        means=values["means"], reached=bool(values["reached"]), said=values["said"],
+                        occurred_at=values.get("when_iso"))
             app.notify("通話を記録しました", markup=False)
+            if after is not None:
+                try:
+                    after(person, values)
+                except (DomainError, OSError) as err:  # the call is on the record; what followed is not
+                    app.notify(f"通話は記録しました。続きを記録できませんでした: {err}", severity="error",
+                               markup=False)
 
-        app.push_screen(FormScreen(f"通話の記録 — {person.get('name', '')} ({label})", fields), logged)
+        app.push_screen(FormScreen(f"通話の記録 — {person.get('name', '')} ({label})", fields, save=log,
+                                   draft=DraftKey("form", incident_id, f"call:{party}:{doc_id}", screen)))
 
+    if person_id is not None:
+        chosen(person_id)
+        return
     app.push_screen(PickerScreen(choices, f"{label}: 今だれに電話するか (上から順に)"), chosen)
 
 
@@ -84,10 +92,11 @@ class RosterScreen(Screen):
         Binding("escape", "leave", "戻る"),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, reopen: str | None = None) -> None:
         super().__init__()
         self.people: list[dict[str, Any]] = []
         self.shown: list[dict[str, Any]] = []
+        self._reopen = reopen  # a form to open once shown (a draft chosen on the dashboard)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -105,6 +114,19 @@ class RosterScreen(Screen):
         self.query_one("#people", DataTable).add_column("名簿", key="row")
         self.reload()
         self.query_one("#people", DataTable).focus()
+        if self._reopen:
+            self.call_after_refresh(self.reopen, self._reopen)
+
+    def reopen(self, dialog: str) -> None:
+        """Open the form a draft belongs to (the dashboard's list of drafts): it offers the text."""
+        if dialog == "roster_add":
+            self.action_add()
+        elif dialog.startswith("roster_edit:"):
+            person = next((p for p in self.people if str(p["doc_id"]) == dialog.split(":", 1)[1]), None)
+            if person is None:
+                self.notify("その人は名簿にいません（削除されました）", severity="warning")
+                return
+            self._edit(person)
 
     # ------------------------------------------------------------ data
     def _role_label(self, role_id: str) -> str:
@@ -235,14 +257,20 @@ class RosterScreen(Screen):
         return fields
 
     def action_add(self) -> None:
-        self.app.push_screen(FormScreen("名簿に追加", self._fields(None)),
-                             lambda v: v and self._save(None, v))
+        self._edit(None)
 
     def action_edit(self) -> None:
         person = self._current()
         if person is not None:
-            self.app.push_screen(FormScreen(f"編集 — {person.get('name', '')}", self._fields(person)),
-                                 lambda v: v and self._save(person, v))
+            self._edit(person)
+
+    def _edit(self, person: dict[str, Any] | None) -> None:
+        """The person's form (a draft while typed); saved only when every field is valid: a
+        refusal keeps the form open with what was typed and says what to fix."""
+        title = "名簿に追加" if person is None else f"編集 — {person.get('name', '')}"
+        dialog = "roster_add" if person is None else f"roster_edit:{person['doc_id']}"
+        self.app.push_screen(FormScreen(title, self._fields(person), save=lambda v: self._save(person, v),
+                                        draft=DraftKey("form", None, dialog, "roster")))
 
     def _save(self, person: dict[str, Any] | None, values: dict[str, Any]) -> None:
         values = {k: v for k, v in values.items() if not k.endswith("_iso")}
@@ -257,15 +285,7 @@ class RosterScreen(Screen):
         except rc.RosterError as err:
             problems = getattr(err, "problems", None) or {}
             text = "\n".join(problems.values()) or str(err)  # each message names its field
-            self.notify("保存していません:\n" + text, severity="error", timeout=12, markup=False)
-            # reopen the form with what was typed, so nothing is lost
-            fields = self._fields({**(person or {}), **values})
-            self.app.push_screen(FormScreen("入力を直してください", fields, intro=text),
-                                 lambda v: v and self._save(person, v))
-            return
-        except (DomainError, OSError) as err:
-            self.notify(str(err), severity="error", markup=False)
-            return
+            raise DomainError(text) from None
         self.notify("名簿を保存しました (変更履歴に記録)", markup=False)
         self.reload()
 

@@ -15,7 +15,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static, TextArea
 
 from csirt_tui.errors import DomainError
@@ -23,26 +23,35 @@ from csirt_tui.model import KINDS, TimelineEntry
 from csirt_tui.textsafe import one_line, printable
 from csirt_tui.timeparse import TimeParseError, format_preview, parse_time, to_iso
 from csirt_tui.views import short_time
-from screens.form import PickerScreen, SafeInput, SafeTextArea
+from screens.form import DraftedDialog, DraftKey, DraftStatus, PickerScreen, SafeInput, SafeTextArea
 
 SHOWN = 100  # newest entries drawn at once ("m" shows 100 more): 5,000 entries open fast
 ALL = "__all__"
 WATCH_SECONDS = 2.0  # how often an open record looks for other writers' entries
 
 
-class NoteScreen(ModalScreen[dict[str, Any] | None]):
-    """Add a note, or a correction of an entry. Returns {text, when} or None."""
+class NoteScreen(DraftedDialog):
+    """Add a note, or a correction of an entry. ``save({text, when})`` puts it on the record
+    while the dialog is open (it stays, with the text, if that fails); returns {text, when}
+    and what ``save`` returned (``entry``), or None. ``draft``: the text is a draft while typed."""
 
     BINDINGS = [Binding("ctrl+s", "save", "記録", priority=True), Binding("escape", "cancel", "やめる")]
+    DRAFT_WHAT = "メモ"
+    DEFAULT_CSS = "NoteScreen #note-box { max-width: 100%; }"  # 90 columns wide: an 80-column terminal too
 
-    def __init__(self, title: str, original: TimelineEntry | None = None) -> None:
-        super().__init__()
+    def __init__(self, title: str, original: TimelineEntry | None = None, *, save=None,
+                 draft: DraftKey | None = None) -> None:
+        super().__init__(draft)
         self.title_text = title
         self.original = original
+        self.save = save
+        if original is not None:
+            self.DRAFT_WHAT = "訂正"
 
     def compose(self) -> ComposeResult:
         with Vertical(id="note-box"):
-            yield Label(self.title_text, classes="saved-title")
+            yield Label(self.title_text, classes="saved-title", markup=False)
+            yield DraftStatus(id="draft-status")
             if self.original is not None:
                 yield Static(printable(f"#{self.original.seq} {short_time(self.original.when)} "
                                        f"[{self.original.kind_label}] {self.original.text}"),
@@ -52,11 +61,12 @@ class NoteScreen(ModalScreen[dict[str, Any] | None]):
                 yield Label("いつ", classes="label")
                 yield SafeInput("今", id="note-when", compact=True)
             yield Static("", id="note-when-preview", classes="preview", markup=False)
-            yield Static("Ctrl+S 記録   Esc やめる", classes="hint", markup=False)
+            yield Static("Ctrl+S 記録   Esc やめる   (入力は自動で下書きに保存)", classes="hint", markup=False)
 
     def on_mount(self) -> None:
         self._preview()
         self.query_one("#note-text", TextArea).focus()
+        self.start_drafts()
 
     @on(Input.Changed, "#note-when")
     def _preview(self) -> None:
@@ -66,6 +76,30 @@ class NoteScreen(ModalScreen[dict[str, Any] | None]):
             target.update("→ " + format_preview(parse_time(text, self.app.now())))
         except TimeParseError as err:
             target.update("✘ " + one_line(str(err)))
+
+    # the draft (DraftedDialog)
+    def draft_values(self) -> dict[str, Any]:
+        return {"text": self.query_one("#note-text", TextArea).text,
+                "when": self.query_one("#note-when", Input).value}
+
+    def load_draft_values(self, values: dict[str, Any]) -> None:
+        area = self.query_one("#note-text", TextArea)
+        area.text = values.get("text") or ""
+        area.move_cursor(area.document.end)
+        self.query_one("#note-when", Input).value = values.get("when") or "今"
+
+    def draft_fields(self) -> list[tuple[str, Any]]:
+        values = self.draft_values()
+        fields = [("内容", values["text"]), ("いつ", values["when"])]
+        if self.original is not None:
+            fields.insert(0, ("訂正する記録", f"#{self.original.seq} {self.original.text}"))
+        return fields
+
+    def draft_title(self) -> str:
+        return self.title_text
+
+    def draft_time_keys(self) -> tuple[str, ...]:
+        return ("when",)
 
     def action_save(self) -> None:
         text = self.query_one("#note-text", TextArea).text
@@ -78,10 +112,8 @@ class NoteScreen(ModalScreen[dict[str, Any] | None]):
         except TimeParseError as err:
             self.notify(one_line(str(err)), severity="error", markup=False)
             return
-        self.dismiss({"text": text, "when": when})
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+        result: dict[str, Any] = {"text": text, "when": when}
+        self.record_and_return(self.save, result, result)
 
 
 class TimelineScreen(Screen):
@@ -95,9 +127,10 @@ class TimelineScreen(Screen):
         Binding("escape", "leave", "戻る"),
     ]
 
-    def __init__(self, incident_id: str) -> None:
+    def __init__(self, incident_id: str, reopen: str | None = None) -> None:
         super().__init__()
         self.incident_id = incident_id
+        self._reopen = reopen  # a dialog to open once shown (a draft chosen on the dashboard)
         self.limit = SHOWN
         self.entries: list[TimelineEntry] = []
         self.kind = ALL
@@ -120,6 +153,8 @@ class TimelineScreen(Screen):
         self.action_reload()
         self.query_one("#entries", DataTable).focus()
         self.set_interval(WATCH_SECONDS, self._watch)
+        if self._reopen:
+            self.call_after_refresh(self.reopen, self._reopen)
 
     def _watch(self) -> None:
         """Another desk (or the CLI) appended to this record: show it."""
@@ -278,30 +313,48 @@ class TimelineScreen(Screen):
 
     # ------------------------------------------------------------ writing
     def action_note(self) -> None:
-        self.app.push_screen(NoteScreen(f"メモを追加 ({self.incident_id})"), self._save_note)
+        self.app.push_screen(NoteScreen(f"メモを追加 ({self.incident_id})", save=self._append,
+                                        draft=DraftKey("note", self.incident_id, "note", "timeline")),
+                             self._saved)
 
     def action_correct(self) -> None:
         table = self.query_one("#entries", DataTable)
         if not table.row_count:
             return
-        seq = int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
-        original = next(e for e in self.entries if e.seq == seq)
-        self.app.push_screen(NoteScreen(f"#{seq} の訂正 (元の記録は残ります)", original),
-                             lambda result: self._save_note(result, corrects=seq))
+        self.correct(int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value))
 
-    def _save_note(self, result: dict[str, Any] | None, corrects: int | None = None) -> None:
-        if not result:
+    def correct(self, seq: int) -> None:
+        original = next((e for e in self.entries if e.seq == seq), None)
+        if original is None:  # not among the entries read yet (an old one): read the whole record
+            original = next((e for e in self.app.store.timeline(self.incident_id) if e.seq == seq), None)
+        if original is None:
+            self.notify(f"#{seq} の記録が見つかりません", severity="error", markup=False)
             return
+        self.app.push_screen(NoteScreen(f"#{seq} の訂正 (元の記録は残ります)", original,
+                                        save=lambda result: self._append(result, corrects=seq),
+                                        draft=DraftKey("note", self.incident_id, f"correction:{seq}", "timeline")),
+                             self._saved)
+
+    def reopen(self, dialog: str) -> None:
+        """Open the dialog a draft belongs to (the dashboard's list of drafts): it offers the text."""
+        if dialog == "note":
+            self.action_note()
+        elif dialog.startswith("correction:") and dialog.split(":", 1)[1].isdigit():
+            self.correct(int(dialog.split(":", 1)[1]))
+
+    def _append(self, result: dict[str, Any], corrects: int | None = None):
+        """Put the note on the record (raises when it cannot: the dialog stays open)."""
         now = self.app.now()
         when = result["when"]
         occurred = to_iso(when) if abs((now - when).total_seconds()) >= 60 else None
-        try:
-            entry = self.app.store.append(
-                self.incident_id, "correction" if corrects else "note", result["text"],
-                operator=self.app.operator, occurred_at=occurred, corrects=corrects)
-        except (DomainError, OSError) as err:
-            self.notify(f"記録できませんでした: {one_line(str(err))}", severity="error", markup=False)
+        return self.app.store.append(
+            self.incident_id, "correction" if corrects else "note", result["text"],
+            operator=self.app.operator, occurred_at=occurred, corrects=corrects)
+
+    def _saved(self, result: dict[str, Any] | None) -> None:
+        if not result or result.get("entry") is None:
             return
+        entry = result["entry"]
         self.notify(f"{entry.id} を記録しました", markup=False)
         self.limit = max(self.limit, SHOWN)
         self.action_reload()

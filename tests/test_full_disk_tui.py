@@ -19,6 +19,7 @@ import os
 import random
 import stat
 import threading
+import time
 
 import pytest
 from textual.widgets import Input, Static, TextArea
@@ -335,3 +336,41 @@ def test_ctrl_s_saves_once_space_returns(store_dir, monkeypatch):
     inc = store.incident("2026-0001")
     assert inc.intake["what"] == CALL["what"] and inc.intake["memo"] == CALL["memo"]
     assert store.list_drafts() == []
+
+def test_a_note_the_full_disk_cannot_take_stays_in_its_dialog(store_dir, monkeypatch):
+    """The record's append fails too: the note dialog stays open with the text, says so."""
+    from screens.timeline import NoteScreen, TimelineScreen
+
+    clock = Clock()
+    store = Store.open(store_dir, clock=clock)
+    inc = store.create_incident(sample_intake(), operator="受付")
+    disk = FullDisk(store_dir).install(monkeypatch)
+    seen: list[str] = []
+
+    async def scenario():
+        app = make_app(store, clock)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            app.push_screen(TimelineScreen(inc.id))
+            await pilot.pause(0.5)
+            await pilot.press("n")
+            await pilot.pause()
+            assert isinstance(app.screen, NoteScreen)
+            disk.full = True
+            await pilot.press(*"ベンダーに電話した")
+            await pilot.pause(0.5)
+            await pilot.press("ctrl+s")
+            await pilot.pause(0.3)
+            assert isinstance(app.screen, NoteScreen), "the dialog closed with its text on no disk"
+            assert app.screen.query_one("#note-text", TextArea).text == "ベンダーに電話した"
+            said_all(app, seen)
+            disk.full = False
+            await pilot.press("ctrl+s")
+            await pilot.pause(0.3)
+            assert isinstance(app.screen, TimelineScreen)
+
+    run(scenario())
+    assert [e.text for e in Store.open(store_dir).timeline(inc.id)][-1] == "ベンダーに電話した"
+    no_false_draft_claim(seen)
+    assert any("記録できませんでした" in m for m in seen), seen
+
