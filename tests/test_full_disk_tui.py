@@ -337,15 +337,15 @@ def test_ctrl_s_saves_once_space_returns(store_dir, monkeypatch):
     assert inc.intake["what"] == CALL["what"] and inc.intake["memo"] == CALL["memo"]
     assert store.list_drafts() == []
 
-def test_a_note_the_full_disk_cannot_take_stays_in_its_dialog(store_dir, monkeypatch):
-    """The record's append fails too: the note dialog stays open with the text, says so."""
+def note_on_full_disk(store_dir, monkeypatch, then) -> str:
+    """An incident's record, its note dialog open (n), the store's disk not full yet: ``await
+    then(app, pilot, disk)``. Returns the incident's id."""
     from screens.timeline import NoteScreen, TimelineScreen
 
     clock = Clock()
     store = Store.open(store_dir, clock=clock)
     inc = store.create_incident(sample_intake(), operator="受付")
     disk = FullDisk(store_dir).install(monkeypatch)
-    seen: list[str] = []
 
     async def scenario():
         app = make_app(store, clock)
@@ -356,21 +356,170 @@ def test_a_note_the_full_disk_cannot_take_stays_in_its_dialog(store_dir, monkeyp
             await pilot.press("n")
             await pilot.pause()
             assert isinstance(app.screen, NoteScreen)
-            disk.full = True
-            await pilot.press(*"ベンダーに電話した")
-            await pilot.pause(0.5)
-            await pilot.press("ctrl+s")
-            await pilot.pause(0.3)
-            assert isinstance(app.screen, NoteScreen), "the dialog closed with its text on no disk"
-            assert app.screen.query_one("#note-text", TextArea).text == "ベンダーに電話した"
-            said_all(app, seen)
-            disk.full = False
-            await pilot.press("ctrl+s")
-            await pilot.pause(0.3)
-            assert isinstance(app.screen, TimelineScreen)
+            await then(app, pilot, disk)
 
     run(scenario())
-    assert [e.text for e in Store.open(store_dir).timeline(inc.id)][-1] == "ベンダーに電話した"
+    return inc.id
+
+
+def test_a_note_the_full_disk_cannot_take_stays_in_its_dialog(store_dir, monkeypatch):
+    """The record's append fails too: the note dialog stays open with the text, says so."""
+    from screens.timeline import NoteScreen, TimelineScreen
+
+    seen: list[str] = []
+
+    async def then(app, pilot, disk):
+        disk.full = True
+        await pilot.press(*"ベンダーに電話した")
+        await pilot.pause(0.5)
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, NoteScreen), "the dialog closed with its text on no disk"
+        assert app.screen.query_one("#note-text", TextArea).text == "ベンダーに電話した"
+        said_all(app, seen)
+        disk.full = False
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, TimelineScreen)
+
+    incident_id = note_on_full_disk(store_dir, monkeypatch, then)
+    assert [e.text for e in Store.open(store_dir).timeline(incident_id)][-1] == "ベンダーに電話した"
     no_false_draft_claim(seen)
     assert any("記録できませんでした" in m for m in seen), seen
 
+
+
+# ---------------------------------------------------------------------------
+# Heavy: the disk fills at a random write, Esc / Ctrl+S / Ctrl+O at random moments
+
+CHUNKS = ("今朝9時", "本庁舎3階", "税務課の窓口端末", "画面が真っ暗", "英語の脅迫文", "𩸽𠮷", "内線2301",
+          "試験一郎", "折り返しを約束", "ランサムウェアの疑い")
+FIELDS = ("found_at", "place", "what", "rep_name", "rep_contact", "memo")
+
+
+def on_disk_somewhere(store_dir, typed: dict[str, str]) -> bool:
+    """Is every field's text in an incident's intake or in an open draft?"""
+    store = Store.open(store_dir)
+    places = [d["data"] for d in store.list_drafts()]
+    places += [store.incident(row["id"]).intake for row in store.list_incidents()]
+
+    def holds(data, wid, text):
+        rep = data.get("reporter") or {}
+        value = {"found_at": data.get("found_at_text", data.get("found_at")), "rep_name": rep.get("name"),
+                 "rep_contact": rep.get("contact")}.get(wid, data.get(wid))
+        return (value or "") == text
+
+    return any(all(holds(data, wid, text) for wid, text in typed.items() if text) for data in places)
+
+
+async def back_to_the_form(app, pilot) -> bool:
+    """Close what is over the intake (the offer to keep the text elsewhere); False once the
+    intake is saved (its number shown) or gone."""
+    for _ in range(5):
+        if isinstance(app.screen, SavedScreen) or not intake_open(app):
+            return False
+        if isinstance(app.screen, IntakeScreen):
+            return True
+        await pilot.press("escape")
+        await pilot.pause()
+    raise AssertionError(f"the intake is not reached again: {app.screen_stack}")
+
+
+@pytest.mark.heavy
+@pytest.mark.parametrize("seed", range(40))
+def test_full_disk_at_a_random_write_loses_no_typed_text(store_dir, tmp_path, monkeypatch, seed):
+    """Calls typed into the intake while the disk fills at a random store write (the 1st to the
+    12th after the first intake opens); Esc and Ctrl+S at random moments, a new call after each
+    that closed the form. Whenever the form closes, all that was typed in it is on disk; once
+    space returns, Ctrl+S saves the last call, every character."""
+    rnd = random.Random(seed)
+    clock = Clock()
+    store = Store.open(store_dir, clock=clock)
+    disk = FullDisk(store_dir).install(monkeypatch)
+    calls: list[dict[str, str]] = [{}]
+    closes = {"escape": 0, "ctrl+s": 0, "refused": 0}
+    fills_at = rnd.randint(1, 12)
+
+    async def scenario():
+        app = make_app(store, clock)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("ctrl+n")
+            await pilot.pause()
+            disk.writes, disk.fail_at = 0, fills_at
+            for _ in range(rnd.randint(6, 12)):
+                if not await back_to_the_form(app, pilot):  # closed: a new call
+                    while not intake_open(app) or isinstance(app.screen, SavedScreen):
+                        await pilot.press("enter" if isinstance(app.screen, SavedScreen) else "ctrl+n")
+                        await pilot.pause()
+                    calls.append({})
+                typed = calls[-1]
+                wid = rnd.choice(FIELDS)
+                field = app.screen.query_one(f"#{wid}")
+                field.focus()
+                await pilot.pause()
+                if isinstance(field, TextArea):
+                    field.move_cursor(field.document.end)
+                else:
+                    await pilot.press("end")
+                text = rnd.choice(CHUNKS)
+                await pilot.press(*text)
+                typed[wid] = typed.get(wid, "") + text
+                await pilot.pause(rnd.choice((0.0, 0.1, 0.4)))
+                if rnd.random() < 0.35:
+                    key = rnd.choice(("escape", "ctrl+s"))
+                    await pilot.press(key)
+                    await pilot.pause(0.3)
+                    if not intake_open(app) or isinstance(app.screen, SavedScreen):  # closed: all on a disk
+                        assert on_disk_somewhere(store_dir, typed), (seed, key, typed, disk.full)
+                        closes[key] += 1
+                    else:
+                        closes["refused"] += 1
+            disk.full, disk.fail_at = False, None  # space comes back: Ctrl+S saves it all
+            for _ in range(5):
+                if not await back_to_the_form(app, pilot):
+                    break
+                await pilot.press("ctrl+s")
+                await pilot.pause(0.5)
+            assert isinstance(app.screen, SavedScreen) or not intake_open(app)
+
+    started = time.monotonic()
+    run(scenario())
+    for typed in calls:
+        assert on_disk_somewhere(store_dir, typed), (seed, typed)
+    print(f"seed {seed}: full from store write {fills_at}, {disk.refused} writes refused, {len(calls)} calls, "
+          f"{sum(len(v) for c in calls for v in c.values())} characters; closed by Esc {closes['escape']}, "
+          f"Ctrl+S {closes['ctrl+s']}; refused to close {closes['refused']}; {time.monotonic() - started:.1f} s")
+
+
+@pytest.mark.heavy
+@pytest.mark.parametrize("seed", range(20))
+def test_full_disk_at_a_random_write_loses_no_note(store_dir, monkeypatch, seed):
+    """The record's note dialog, the disk filling at a random store write: the dialog closes only
+    with its text on the record, and Ctrl+S records it, every character, once space returns."""
+    from screens.timeline import NoteScreen, TimelineScreen
+
+    rnd = random.Random(seed)
+    typed: list[str] = []
+    refused = []
+
+    async def then(app, pilot, disk):
+        disk.writes, disk.fail_at = 0, rnd.randint(1, 6)
+        for _ in range(rnd.randint(3, 7)):
+            text = rnd.choice(CHUNKS)
+            await pilot.press(*text)
+            typed.append(text)
+            await pilot.pause(rnd.choice((0.0, 0.1, 0.4)))
+            if rnd.random() < 0.4:
+                await pilot.press(rnd.choice(("escape", "ctrl+s")))
+                await pilot.pause(0.3)
+                if not any(isinstance(s, NoteScreen) for s in app.screen_stack):
+                    assert app.store.timeline(app.screen.incident_id)[-1].text == "".join(typed), (seed, typed)
+                    return
+        disk.full, disk.fail_at = False, None
+        refused.append(disk.refused)
+        await pilot.press("ctrl+s")
+        assert await wait_until(pilot, lambda: isinstance(app.screen, TimelineScreen))
+
+    incident_id = note_on_full_disk(store_dir, monkeypatch, then)
+    assert Store.open(store_dir).timeline(incident_id)[-1].text == "".join(typed), (seed, typed)
+    print(f"seed {seed}: {refused[0] if refused else 0} writes refused, {len(''.join(typed))} characters on the record")
