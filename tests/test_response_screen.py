@@ -82,9 +82,7 @@ def test_first_response_to_closure(store_dir):
             await pilot.pause()
             await _fill(pilot, app, {"status": "done", "note": ""})
             assert store.incident(incident_id).steps.get("evidence", {}).get("status") != "done"
-            assert isinstance(app.screen, ResponseScreen)  # refused, the tracker stays
-            await pilot.press("s")
-            await pilot.pause()
+            assert isinstance(app.screen, FormScreen)  # refused: the form stays, with what was typed
             await _fill(pilot, app, {"status": "done", "note": "端末のメモリダンプとイベントログを取得"})
             # a notification: done, with what was said
             _row(screen, "#notifs", str(screen.notifs[0]["thread"]))
