@@ -199,7 +199,8 @@ def test_desk_open_when_the_index_is_damaged_keeps_running_and_says_which_file(f
             path.write_bytes(b"{ broken")
             assert await wait_until(pilot, lambda: "ストアを読めません" in str(status.render()))
             assert str(path) in str(status.render())
-            assert any(str(path) in str(n.message) for n in app._notifications)
+            # the toast is a message to the app: it arrives after the status line is drawn
+            assert await wait_until(pilot, lambda: any(str(path) in str(n.message) for n in app._notifications))
             assert table.row_count == 2  # what was read last stays on screen
             await pilot.pause(0.5)
             assert app.is_running and len(app._notifications) == 1  # said once, not every poll
