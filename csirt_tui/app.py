@@ -152,8 +152,20 @@ class CsirtDeskApp(App):
             except Exception as err:  # never keep the desk from closing over it
                 problem = one_line(str(err)) or type(err).__name__
             if problem:
-                problems.append(problem)
+                problems.append(self._unsaved_text(screen, problem))
         return problems
+
+    @staticmethod
+    def _unsaved_text(screen, problem: str) -> str:
+        """What could not be written and where its text is, in words that are true: which
+        screen's text, whether an older draft of it is on disk, the disk's reason."""
+        try:
+            title = screen.draft_title() if hasattr(screen, "draft_title") else ""
+            keeper = getattr(screen, "keeper", None)
+            where = keeper.where_text() if keeper is not None else ""
+        except Exception:  # a screen being torn down: say the plain reason
+            title, where = "", ""
+        return f"{title}: {where or problem}" if title else (where or problem)
 
     def exit(self, result=None, return_code: int = 0, message=None) -> None:
         """Close the desk, every pending draft written first (whoever asks: Ctrl+Q, the
@@ -186,8 +198,8 @@ class CsirtDeskApp(App):
         again = self._quit_refused_at is not None and now - self._quit_refused_at < QUIT_AGAIN_SECONDS
         if problems and not again:
             self._quit_refused_at = now
-            self.notify("入力中の受付を下書きとして保存できませんでした: " + "; ".join(problems)
-                        + "\n入力した内容は画面にだけあります。もう一度 Ctrl+Q を押すと、保存せずに終了します。",
+            self.notify("下書きを保存できませんでした。\n" + "\n".join(problems)
+                        + "\nCtrl+O で別の場所に保存・コピーできます。もう一度 Ctrl+Q を押すと、保存せずに終了します。",
                         title="終了していません", severity="error", timeout=QUIT_AGAIN_SECONDS, markup=False)
             return
         self.exit()
@@ -441,7 +453,7 @@ def run_app(*, store_dir: str | None, profile: str | None, operator: str) -> int
     app = CsirtDeskApp(store, operator=operator)
     app.run()
     for problem in app.unsaved_on_exit:
-        print(f"csirt-desk: 入力中の受付を下書きとして保存できませんでした: {problem}", file=sys.stderr)
+        print(f"csirt-desk: 下書きを保存できずに終了しました: {problem}", file=sys.stderr)
     if app.backups:
         try:
             store.backup("close")

@@ -5,7 +5,8 @@ functions are only for display (terminal, TUI).
   the terminal: they are replaced by visible symbols.
 - Bidirectional overrides/isolates would reorder what the operator sees:
   shown as ``⟨U+202E⟩``.
-- Lone surrogates cannot be printed as UTF-8: shown as U+FFFD.
+- Lone surrogates cannot be printed as UTF-8: shown as ␦ (U+2426; not U+FFFD,
+  whose width is ambiguous: two cells in a Japanese font, one in Textual).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import re
 
 _BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+_SUBSTITUTE = "\u2426"  # ␦: every character in the desk's drawing of user text has an unambiguous width
 _UNSAFE = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f" + _BIDI + "\ud800-\udfff]"
 )
@@ -25,7 +27,7 @@ def _visible(ch: str) -> str:
     if code == 0x7F:
         return "\u2421"                    # ␡
     if 0xD800 <= code <= 0xDFFF:
-        return "\ufffd"
+        return _SUBSTITUTE
     return f"⟨U+{code:04X}⟩"
 
 
@@ -37,14 +39,15 @@ def printable(text: str, *, keep_newlines: bool = True) -> str:
     return out
 
 
-_PICTURE = re.compile("[\x00-\x1f\x7f-\x9f" + _BIDI + "\ud800-\udfff]")
+_PICTURE = re.compile("[\x00-\x1f\x7f-\x9f" + _BIDI + "\u2028\u2029\ud800-\udfff]")
 
 
 def control_pictures(text: str, keep: str = "") -> str:
     """``text`` with every character a terminal would obey replaced by one visible
     character, so that it has the same length (for an editor: the cursor and the
-    selection stay on the same characters): C0 controls as ␀ … ␟, DEL as ␡, C1
-    controls, bidi controls and lone surrogates as U+FFFD. Characters in ``keep``
+    selection stay on the same characters): C0 controls as ␀ … ␟, DEL as ␡, line and
+    paragraph separators (U+2028, U+2029: kept as text, not breaks) as ␤, C1 controls,
+    bidi controls and lone surrogates as ␦. Characters in ``keep``
     (e.g. a tab the editor lays out itself) are left as they are."""
 
     def one(m: re.Match) -> str:
@@ -54,7 +57,9 @@ def control_pictures(text: str, keep: str = "") -> str:
         code = ord(ch)
         if code < 0x20:
             return chr(0x2400 + code)
-        return "\u2421" if code == 0x7F else "\ufffd"
+        if code == 0x7F:
+            return "\u2421"
+        return "\u2424" if code in (0x2028, 0x2029) else _SUBSTITUTE
 
     return _PICTURE.sub(one, text or "")
 

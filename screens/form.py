@@ -19,6 +19,7 @@ labelled, to a file in another folder, or copies it to the clipboard.
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 import time
@@ -28,8 +29,11 @@ from typing import Any, Callable
 
 from rich.cells import cell_len
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
+from textual.document._document import Document
+from textual.document._document_navigator import DocumentNavigator
+from textual.document._wrapped_document import WrappedDocument
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
@@ -42,7 +46,9 @@ from csirt_tui.errors import DomainError, TargetExistsError
 from csirt_tui.textsafe import control_pictures, one_line, printable
 from csirt_tui.timeparse import TimeParseError, format_preview, parse_time, to_iso
 from csirt_tui.views import short_time
-from screens.safe_input import SafeInput
+from screens.safe_input import SafeInput, typed_text
+
+_CRLF = re.compile(r"\r\n|\r|\n")
 
 SAVE_DELAY = 0.25        # seconds from the first unsaved change to the draft write (goal: ≤ 0.5 s)
 RETRY_SECONDS = 2.0      # a draft the disk refused is tried again this often, until it is on disk
@@ -55,13 +61,55 @@ CLOSE_TRIES = 150        # a draft that could not be marked saved is tried again
 # the dashboard's first paint) and SafeTextArea here.
 
 
+class _BreaksAreCRLF(str):
+    """A text whose lines break at CR, LF and CRLF only. Textual's Document splits with
+    ``str.splitlines``, which also breaks at VT, FF, U+001C-U+001E, U+0085, U+2028 and
+    U+2029: a typed or pasted U+2028 became a line break, and a trailing one was dropped
+    (issue 14, defect 11). Those are characters of the text, kept as they are."""
+
+    def splitlines(self, keepends: bool = False) -> list[str]:  # Document never asks for keepends
+        parts = _CRLF.split(self)
+        if parts[-1] == "":  # "a\n" is one line, "" none: as str.splitlines counts them
+            parts.pop()
+        return parts
+
+
+class PlainDocument(Document):
+    """Textual's Document with line breaks at CR, LF and CRLF only (see _BreaksAreCRLF)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(_BreaksAreCRLF(text))
+
+    def replace_range(self, start, end, text: str):
+        return super().replace_range(start, end, _BreaksAreCRLF(text))
+
+
 class SafeTextArea(TextArea):
     """A multi-line field, shown with control characters as symbols (tabs are laid
-    out by the TextArea). The text is what the TextArea holds: line breaks are
-    its own (CR, LF and CRLF, and what ``str.splitlines`` counts as a break, such
-    as VT, FF, U+0085, U+2028, all become the field's line break)."""
+    out by the TextArea). The text is kept as typed or pasted: its lines break at
+    CR, LF and CRLF only (PlainDocument); a typed joiner, direction mark, BOM, tag
+    character or line separator is text, as it is when pasted (SafeInput does the same)."""
 
     SHOWS_CONTROLS_AS_SYMBOLS = True  # a paste is given to it as it is (csirt_tui.app: on_event)
+
+    def _set_document(self, text: str, language: str | None) -> None:
+        super()._set_document(text, language)
+        if type(self.document) is Document:  # plain text (no syntax highlighting): keep every character
+            self.document = PlainDocument(text)
+            self.wrapped_document = WrappedDocument(self.document, tab_width=self.indent_width)
+            self.navigator = DocumentNavigator(self.wrapped_document)
+            self._build_highlight_map()
+            self.move_cursor((0, 0))
+
+    async def _on_key(self, event: events.Key) -> None:
+        ch = typed_text(event)
+        if ch is None or self.read_only:
+            await super()._on_key(event)
+            return
+        event.stop()
+        event.prevent_default()
+        self._restart_blink()
+        self._replace_via_keyboard(ch, *self.selection)
 
     def get_line(self, line_index: int) -> Text:
         return Text(control_pictures(self.document.get_line(line_index), keep="\t"), end="", no_wrap=True)

@@ -365,6 +365,9 @@ class IntakeScreen(Screen):
         elif keeper.problem:
             status.say("⚠ " + keeper.where_text() + " この画面は閉じません。Ctrl+O: 別の場所に保存・コピー", "alarm")
 
+    def draft_title(self) -> str:
+        return "受付の入力"
+
     def flush_now(self, *, report: bool = True) -> str | None:
         """Write the draft synchronously (leaving the screen, saving, the desk closing): the
         form as it is now, unless that is on disk already. Returns what went wrong, if the
@@ -408,7 +411,7 @@ class IntakeScreen(Screen):
 
     def action_keep_elsewhere(self, reason: str = "") -> None:
         if not isinstance(self.app.screen, KeepTextScreen):
-            self.app.push_screen(KeepTextScreen(self.keeper, "受付の入力", self.text_fields,
+            self.app.push_screen(KeepTextScreen(self.keeper, self.draft_title(), self.text_fields,
                                                 file_word="受付", reason=reason))
 
     def action_save(self) -> None:

@@ -6,7 +6,7 @@ Textual's Input and TextArea draw their text as it is: an ESC, a C1 CSI
 (U+009B), NUL or a bidi override typed or pasted into a field would reach the
 terminal and be obeyed (colours, clearing the screen, OSC 52 writing the
 clipboard, a changed window title…). These show each such character as one
-visible symbol (␛ ␀ �); the value is unchanged.
+visible symbol (␛ ␀ ␦); the value is unchanged.
 """
 
 from __future__ import annotations

@@ -382,7 +382,9 @@ INTAKE_LINES = (
     ("rep_contact", "paste", "\u202e逆 \u2066x\u2069 \ud800 ゼ\u200bロ ｶﾀｶﾅ 👩\u200d💻 e\u0301\u0301"),
     ("callback_number", "paste", "+1 -1 @SUM(1) \x9d0;t\x9c 前\x85後 a\x1cb"),
 )
-MULTI_BREAKS = re.compile("\r\n|[\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+# A multi-line field breaks its lines at CR, LF and CRLF only: VT, FF, U+001C-U+001E, U+0085,
+# U+2028 and U+2029 are characters of the text (issue 14.11; Textual's own TextArea broke there).
+MULTI_BREAKS = re.compile("\r\n|[\r\n]")
 
 
 def one_line_paste(text: str) -> str:

@@ -254,4 +254,4 @@ def test_a_paste_into_textuals_own_inputs_is_shown_with_symbols(store_dir):
             assert app.is_running
 
     asyncio.run(scenario())
-    assert held["value"] == "␛]0;pwned␇␛[2J\ufffd31m検索"
+    assert held["value"] == "␛]0;pwned␇␛[2J\u242631m検索"

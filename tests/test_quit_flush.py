@@ -134,6 +134,9 @@ def test_ctrl_q_with_a_draft_that_cannot_be_written_says_so_and_stays_open_once(
         assert app.is_running and isinstance(app.screen, IntakeScreen)
         said = [str(n.message) for n in app._notifications]
         assert any("保存できませんでした" in m and "もう一度 Ctrl+Q" in m for m in said), said
+        # which text, and the truth about it: 前半 is in the older draft, the rest only on screen
+        assert any("受付の入力:" in m and "までの入力は下書きにあります" in m and "この画面にだけあります" in m
+                   and "Ctrl+O" in m and "画面にだけあります。もう一度" not in m for m in said), said
         await pilot.press("ctrl+q")
 
     state = run_call(store_dir, monkeypatch, ctrl_q_twice)
