@@ -5,6 +5,13 @@ A guided sequence, every step visible and changeable: 1 事実確認, 2 種別
 matches; context that raises severity), 4 判断 (incident or not, level,
 priority with its reasons), 5 what it sets in motion (notifications, first
 steps) or, at level 0, the not-an-incident path. Ctrl+S records it all.
+
+What the handler types or chooses is a draft (issue 14, defect 4): kind "triage", the
+incident's id, written within 0.25 s of a change as every dialog's (screens/form.py
+DraftedDialog: the screen is one, full-screen). Esc with anything typed or chosen asks
+first (a second Esc discards); Ctrl+O keeps the text elsewhere when the disk refuses it;
+the triage on the record closes the draft; opened again, after a quit or a crash too, the
+triage of that incident offers it back.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
+from textual.message import Message
 from textual.widgets import (Checkbox, Footer, Header, Input, Label, RadioButton, RadioSet, Select,
                              SelectionList, Static)
 
@@ -25,26 +32,87 @@ from csirt_tui.errors import DomainError
 from csirt_tui.textsafe import one_line, printable
 from csirt_tui.timeparse import TimeParseError, format_preview, parse_time, to_iso
 from csirt_tui.views import short_time
-from screens.form import SafeInput
+from screens.form import DraftedDialog, DraftKey, DraftStatus, SafeInput
 
 NO_SELECTION = getattr(Select, "NULL", None) or getattr(Select, "BLANK")
 FACT_CHOICES = (("done", "確認済み"), ("pending", "確認中（保留のまま進める）"), ("not_needed", "不要"))
 YES_NO = [(Text("あり"), "yes"), (Text("なし"), "no"), (Text("不明"), "unknown")]
 
 
+# The screen's fields, by kind (the draft's values are keyed by these ids).
+SELECTS = ("personal_data", "encrypted", "segment", "ac-confidentiality", "ac-integrity", "ac-availability",
+           "override", "reported_to")
+CHECKS = ("outward_attack", "crime")
+TEXTS = ("fact_note", "stop_hours", "override_reason", "reply_who", "reply_when", "reply_how", "warning")
+
+
 def _sel(widget: Select) -> Any:
     return None if widget.is_blank() else widget.value
 
 
-class TriageScreen(Screen):
+def option_label(widget: Select) -> str:
+    """What a Select shows for its value ("" when none is chosen)."""
+    if widget.is_blank():
+        return ""
+    return next((str(prompt) for prompt, value in widget._options if value == widget.value), str(widget.value))
+
+
+def _type_of(name: str | None) -> tuple[str | None, str | None]:
+    """(type id, exclusion id) of a type button's name: type:ID or excl:ID:EXCLUSION."""
+    parts = (name or "").split(":")
+    if parts[0] == "type" and len(parts) == 2:
+        return parts[1], None
+    if parts[0] == "excl" and len(parts) == 3:
+        return parts[1], parts[2]
+    return None, None
+
+
+def level_words(scale: str | None, level: int | None) -> str:
+    """「レベル2」, 「脅威度2」 (大崎), or "" when there is no level (a type without a level table)."""
+    if level is None:
+        return ""
+    return f"脅威度{level}" if scale == "threat" else f"レベル{level}"
+
+
+class GuidedRadioSet(RadioSet):
+    """One step's choices. The cursor starts on the choice already made (a default such as
+    確認中 included), and Space/Enter on it confirms it (:class:`Confirmed`) as choosing
+    another does (``Changed``): either way the screen moves on to the next step."""
+
+    class Confirmed(Message):
+        def __init__(self, radio_set: "GuidedRadioSet") -> None:
+            super().__init__()
+            self.radio_set = radio_set
+
+        @property
+        def control(self) -> "GuidedRadioSet":
+            return self.radio_set
+
+    def on_focus(self) -> None:
+        if self.pressed_index >= 0:
+            self._selected = self.pressed_index
+
+    def action_toggle_button(self) -> None:
+        if self._selected is not None and self._selected == self.pressed_index:
+            self.post_message(self.Confirmed(self))
+            return
+        super().action_toggle_button()
+
+
+class TriageScreen(DraftedDialog):
     BINDINGS = [
         Binding("ctrl+s", "record", "記録", priority=True),
-        Binding("escape", "leave", "戻る (記録しない)"),
+        Binding("escape", "cancel", "やめる (確認あり)"),
     ]
+    DRAFT_WHAT = "トリアージ"
 
     def __init__(self, incident_id: str) -> None:
-        super().__init__()
+        super().__init__(DraftKey("triage", incident_id, "triage", "triage"))
         self.incident_id = incident_id
+        self._built_for: tuple[str | None, str | None] | None = None  # the type whose examples are shown
+        self._ticks: dict[str, set[str]] = {}       # ticked examples by type (kept when the type changes)
+        self._checks_for: str | None = None         # the fault type whose check items are shown
+        self._checks: dict[str, set[str]] = {}      # ticked check items by fault type
 
     # ------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -54,11 +122,14 @@ class TriageScreen(Screen):
         previous = self._previous_answers()
         yield Header()
         yield Static(self._heading(), id="triage-heading", markup=False)
+        status = DraftStatus(id="draft-status")
+        status.display = False  # shown when there is something to say (a question, a refused write)
+        yield status
         with VerticalScroll(id="triage-form"):
             # 1 事実確認
             yield Label("1 事実確認", classes="step-title")
             yield Static(self._method_text(), id="fact-method", classes="method", markup=False)
-            with RadioSet(id="fact"):
+            with GuidedRadioSet(id="fact"):
                 for value, label in FACT_CHOICES:
                     yield RadioButton(label, value=(value == previous.get("fact_check", self._fact_default())),
                                       name=value)
@@ -66,7 +137,7 @@ class TriageScreen(Screen):
                         compact=True)
             # 2 種別
             yield Label("2 種別", classes="step-title")
-            with RadioSet(id="type"):
+            with GuidedRadioSet(id="type"):
                 for t in profile.incident_types:
                     yield RadioButton(Text(t["label"]), name=f"type:{t['id']}",
                                       value=(previous.get("type_id") == t["id"] and not previous.get("exclusion")))
@@ -123,7 +194,10 @@ class TriageScreen(Screen):
 
     def _heading(self) -> str:
         it = self.incident.intake
-        return printable(f"トリアージ {self.incident_id}  受付 {short_time(self.incident.received_at)}  "
+        keeper = self.keeper
+        saved = (f"  下書き保存 {keeper.written_at}" if keeper is not None and keeper.written_at
+                 and not keeper.problem and keeper.ever_written else "")
+        return printable(f"トリアージ {self.incident_id}  受付 {short_time(self.incident.received_at)}{saved}  "
                          f"{one_line(it.get('what', ''), 70)}")
 
     def _fact_default(self) -> str:
@@ -157,6 +231,7 @@ class TriageScreen(Screen):
         self._type_changed()
         self._update()
         self.query_one("#fact", RadioSet).focus()
+        self.start_drafts()  # what is on screen now is "nothing typed"; an unsaved triage is offered
 
     def _restore(self, prev: dict[str, Any]) -> None:
         ctx = prev.get("context") or {}
@@ -172,21 +247,114 @@ class TriageScreen(Screen):
         self.query_one("#crime", Checkbox).value = bool(ctx.get("crime"))
         if ctx.get("stop_hours") is not None:
             self.query_one("#stop_hours", Input).value = str(ctx["stop_hours"])
-        self._restore_ticked = set(prev.get("ticked") or [])
-        self._restore_fault = (prev.get("fault_type"), set(prev.get("fault_checks") or []))
+        if prev.get("type_id"):
+            self._ticks[prev["type_id"]] = set(prev.get("ticked") or [])
+        if prev.get("fault_type"):
+            self._checks[prev["fault_type"]] = set(prev.get("fault_checks") or [])
+            self._set_select("fault_type", prev["fault_type"])
 
-    _restore_ticked: set[str] = set()
-    _restore_fault: tuple = (None, set())
+    def _set_select(self, wid: str, value: Any) -> None:
+        try:
+            self.query_one(f"#{wid}", Select).value = NO_SELECTION if value is None else value
+        except Exception:  # an id the profile no longer offers: the rest still comes back
+            pass
+
+    # ------------------------------------------------------------ the draft (DraftedDialog)
+    def _press(self, wid: str, name: str | None) -> None:
+        for button in self.query_one(f"#{wid}", RadioSet).query(RadioButton):
+            if button.name == name:
+                button.value = True
+
+    def draft_values(self) -> dict[str, Any]:
+        fact = self.query_one("#fact", RadioSet).pressed_button
+        kind = self.query_one("#type", RadioSet).pressed_button
+        values: dict[str, Any] = {
+            "fact": fact.name if fact is not None else None,
+            "type": kind.name if kind is not None else None,
+            "ticked": sorted(self.query_one("#examples", SelectionList).selected),
+            "fault_type": _sel(self.query_one("#fault_type", Select)),
+            "fault_checks": sorted(self.query_one("#fault_checks", SelectionList).selected),
+        }
+        values.update((wid, _sel(self.query_one(f"#{wid}", Select))) for wid in SELECTS)
+        values.update((wid, self.query_one(f"#{wid}", Checkbox).value) for wid in CHECKS)
+        values.update((wid, self.query_one(f"#{wid}", Input).value) for wid in TEXTS)
+        return values
+
+    def load_draft_values(self, values: dict[str, Any]) -> None:
+        self._press("fact", values.get("fact"))
+        self._press("type", values.get("type"))  # the set takes it in when its message comes round
+        type_id, exclusion = _type_of(values.get("type"))
+        if type_id and not exclusion:
+            self._ticks[type_id] = set(values.get("ticked") or [])
+        if values.get("fault_type"):
+            self._checks[values["fault_type"]] = set(values.get("fault_checks") or [])
+        self._build_for(type_id, exclusion)  # its examples and level choices now, ticked as they were
+        for wid in (*SELECTS, "fault_type"):
+            self._set_select(wid, values.get(wid))
+        for wid in CHECKS:
+            self.query_one(f"#{wid}", Checkbox).value = bool(values.get(wid))
+        for wid in TEXTS:
+            if isinstance(values.get(wid), str):
+                self.query_one(f"#{wid}", Input).value = values[wid]
+        self._reply_preview()
+        self._update()
+
+    def draft_fields(self) -> list[tuple[str, Any]]:
+        """Every answer under its label, as the operator sees it (the copy kept elsewhere)."""
+        def label(wid: str) -> str:
+            widget = self.query_one(f"#{wid}", Select)
+            return option_label(widget)
+
+        fact = self.query_one("#fact", RadioSet).pressed_button
+        kind = self.query_one("#type", RadioSet).pressed_button
+        examples = self.query_one("#examples", SelectionList)
+        ticked = [str(examples.get_option(key).prompt) for key in examples.selected]
+        out: list[tuple[str, Any]] = [
+            ("事実確認", str(fact.label) if fact is not None else ""),
+            ("確認の結果・方法", self.query_one("#fact_note", Input).value),
+            ("種別", str(kind.label) if kind is not None else ""),
+            ("該当する事例", "\n".join(ticked)),
+        ]
+        if self.query_one("#fault-box").display:
+            checks = self.query_one("#fault_checks", SelectionList)
+            out += [("障害の種類", label("fault_type")), ("確認した事項", "\n".join(map(str, checks.selected)))]
+        names = {"personal_data": "個人情報", "encrypted": "暗号化", "segment": "ネットワーク区分",
+                 "ac-confidentiality": "機密性", "ac-integrity": "完全性", "ac-availability": "可用性",
+                 "override": "レベルの変更", "reported_to": "報告先"}
+        out += [(names[wid], label(wid)) for wid in SELECTS if wid != "reported_to"]
+        out += [("外部に向けた攻撃", self.query_one("#outward_attack", Checkbox).value),
+                ("犯罪の可能性", self.query_one("#crime", Checkbox).value)]
+        texts = {"stop_hours": "想定停止時間 (時間)", "override_reason": "変更する理由", "reply_who": "通報者へ連絡した人",
+                 "reply_when": "いつ", "reply_how": "方法", "warning": "職員への注意喚起"}
+        out += [(texts["stop_hours"], self.query_one("#stop_hours", Input).value),
+                (texts["override_reason"], self.query_one("#override_reason", Input).value),
+                (names["reported_to"], label("reported_to"))]
+        out += [(texts[wid], self.query_one(f"#{wid}", Input).value)
+                for wid in ("reply_who", "reply_when", "reply_how", "warning")]
+        return out
+
+    def draft_title(self) -> str:
+        return f"トリアージ ({self.incident_id})"
+
+    def draft_time_keys(self) -> tuple[str, ...]:
+        return ("reply_when",)
+
+    def show_draft_state(self) -> None:
+        super().show_draft_state()
+        keeper = self.keeper
+        if keeper is not None and self._esc_at is None and not keeper.problem:
+            self.query_one(DraftStatus).say("")  # all is well: said in the heading, not on a row of its own
+        self.query_one("#triage-heading", Static).update(self._heading())
+
+    @on(RadioSet.Changed)
+    @on(SelectionList.SelectedChanged)
+    def _choice_changed(self) -> None:
+        self._draft_field_changed()  # the dialog's handler takes Input, Select and Checkbox changes
 
     # ------------------------------------------------------------ reading the form
     def _type_choice(self) -> tuple[str | None, str | None]:
         button = self.query_one("#type", RadioSet).pressed_button
-        if button is None or not button.name:
-            return None, None
-        parts = button.name.split(":")
-        if parts[0] == "type":
-            return parts[1], None
-        return parts[1], parts[2]
+        return _type_of(button.name if button is not None else None)
 
     def answers(self) -> core.Triage:
         fact = self.query_one("#fact", RadioSet).pressed_button
@@ -208,14 +376,18 @@ class TriageScreen(Screen):
             stop_hours=stop_hours,
         )
         override = _sel(self.query_one("#override", Select))
+        # The fault type and its checks only while their box is on screen: a value left in the hidden
+        # control (a 障害 re-triaged as 不正行為) is not an answer (issue 15).
+        faults = bool(core.fault_options(self.app.store.profile, type_id)) and not exclusion
+        fault_type = _sel(self.query_one("#fault_type", Select)) if faults else None
         return core.Triage(
             fact_check=fact.name if fact is not None else "pending",
             fact_check_note=self.query_one("#fact_note", Input).value,
             type_id=type_id,
             exclusion=exclusion,
             ticked=list(self.query_one("#examples", SelectionList).selected),
-            fault_type=_sel(self.query_one("#fault_type", Select)),
-            fault_checks=list(self.query_one("#fault_checks", SelectionList).selected),
+            fault_type=fault_type,
+            fault_checks=list(self.query_one("#fault_checks", SelectionList).selected) if fault_type else [],
             context=context,
             level_override=int(override) if override is not None else None,
             override_reason=self.query_one("#override_reason", Input).value,
@@ -223,17 +395,43 @@ class TriageScreen(Screen):
 
     # ------------------------------------------------------------ live updates
     @on(RadioSet.Changed, "#fact")
-    def _fact_chosen(self, event: RadioSet.Changed) -> None:
-        if event.radio_set.has_focus:  # guided: a choice moves on to the next step
+    @on(GuidedRadioSet.Confirmed, "#fact")
+    def _fact_chosen(self, event) -> None:
+        if event.radio_set.has_focus:  # guided: a choice (or the default confirmed) moves on to the next step
             self.query_one("#type", RadioSet).focus()
+
+    @on(GuidedRadioSet.Confirmed, "#type")
+    def _type_confirmed(self) -> None:
+        self._step_after_type()
 
     @on(RadioSet.Changed, "#type")
     def _type_changed(self, event=None) -> None:
+        choice = self._type_choice()
+        if choice != self._built_for:
+            self._build_for(*choice)
+        if event is not None and event.radio_set.has_focus:
+            self._step_after_type()
+        self._update()
+
+    def _step_after_type(self) -> None:
+        _type_id, exclusion = self._type_choice()
+        nxt = self.query_one("#examples", SelectionList)
+        if exclusion:
+            nxt = self.query_one("#reply_who", Input)
+        elif not nxt.option_count:
+            nxt = self.query_one("#fault_type", Select)
+        self.call_after_refresh(nxt.focus)
+
+    def _build_for(self, type_id: str | None, exclusion: str | None) -> None:
+        """The examples, level choices and fault box of the type chosen; the examples ticked
+        for another type are kept for it (chosen again, they come back)."""
         profile = self.app.store.profile
-        type_id, exclusion = self._type_choice()
         definition = self.query_one("#type-def", Static)
         examples = self.query_one("#examples", SelectionList)
         override = self.query_one("#override", Select)
+        if self._built_for is not None and self._built_for[0] and not self._built_for[1]:
+            self._ticks[self._built_for[0]] = set(examples.selected)
+        self._built_for = (type_id, exclusion)
         examples.clear_options()
         if type_id is None:
             definition.update("種別を選んでください (↑↓ で移動、Space で決定)。")
@@ -243,46 +441,44 @@ class TriageScreen(Screen):
             text = f"{t['label']}: {t.get('definition', '')}"
             if exclusion:
                 ex = next(e for e in t.get("exclusions", []) if e["id"] == exclusion)
-                text = f"対象外 — {ex.get('text', ex['label'])} → CSIRT では扱いません。"
+                text = f"対象外: {ex.get('text', ex['label'])} CSIRT では扱いません。"
             definition.update(text)
             table = profile.level_table_for(type_id)
             if table and not exclusion:
                 criteria = []
                 for lv in table["levels"]:
                     criteria.append(f"{lv['label']}: {lv['criterion']}"
-                                    + (f" → {lv['consequence']}" if lv.get("consequence") else ""))
+                                    + (f"  {lv['consequence']}" if lv.get("consequence") else ""))
                 self.query_one("#level-criteria", Static).update("\n".join(criteria))
+                ticked = self._ticks.get(type_id, set())
                 for key, level, text, group in core.level_examples(profile, type_id):
                     label = f"L{level} " + (f"({group}) " if group else "") + text
-                    examples.add_option((Text(label), key, key in self._restore_ticked))
+                    examples.add_option((Text(label), key, key in ticked))
                 override.set_options([(Text(lv["label"]), lv["level"]) for lv in table["levels"]])
+                examples.highlighted = 0  # the first Space acts on the first row
             else:
                 self.query_one("#level-criteria", Static).update(
                     "" if exclusion else "この種別にはレベル表がありません。")
                 override.set_options([])
-        if event is not None and event.radio_set.has_focus:
-            nxt = self.query_one("#examples", SelectionList)
-            if exclusion:
-                nxt = self.query_one("#reply_who", Input)
-            elif not nxt.option_count:
-                nxt = self.query_one("#fault_type", Select)
-            self.call_after_refresh(nxt.focus)
         fault_box = self.query_one("#fault-box")
-        fault_box.display = bool(type_id and profile.incident_type(type_id).get("fault_checks") and not exclusion)
-        if fault_box.display and self._restore_fault[0]:
-            self.query_one("#fault_type", Select).value = self._restore_fault[0]
-        self._update()
+        fault_box.display = bool(core.fault_options(profile, type_id)) and not exclusion
 
     @on(Select.Changed, "#fault_type")
     def _fault_changed(self) -> None:
         profile = self.app.store.profile
         checks = self.query_one("#fault_checks", SelectionList)
-        checks.clear_options()
         fault = _sel(self.query_one("#fault_type", Select))
+        if fault == self._checks_for:
+            return
+        if self._checks_for is not None:
+            self._checks[self._checks_for] = set(checks.selected)
+        self._checks_for = fault
+        checks.clear_options()
+        ticked = self._checks.get(fault, set())
         for f in profile.fault_types or []:
             if f["id"] == fault:
                 for item in f.get("checks", []):
-                    checks.add_option((Text(item), item, item in self._restore_fault[1]))
+                    checks.add_option((Text(item), item, item in ticked))
         self._update()
 
     @on(RadioSet.Changed, "#fact")
@@ -322,12 +518,13 @@ class TriageScreen(Screen):
         scale = "脅威度" if a.scale == "threat" else "レベル"
         lines = []
         if a.scale is not None:
-            lines.append(f"提案される{scale}: " + ("—" if a.suggested_level is None else str(a.suggested_level))
-                         + ("" if t.ticked else " (該当する事例を選んでください)")
+            suggested = "なし" if a.suggested_level is None else str(a.suggested_level)
+            lines.append(f"提案される{scale}: {suggested}" + ("" if t.ticked else " (該当する事例を選んでください)")
                          + f"   {scale}: " + ("未決定" if a.level is None else str(a.level))
-                         + (f" (変更: 提案 {a.suggested_level})" if t.level_override is not None else ""))
+                         + (" (変更)" if t.level_override is not None and t.level_override != a.suggested_level
+                            else ""))
         if a.is_incident:
-            lines.append(f"インシデント: はい   優先度: {a.priority}   理由: {' / '.join(a.priority_reasons) or '—'}")
+            lines.append(f"インシデント: はい   優先度: {a.priority}   理由: {' / '.join(a.priority_reasons) or 'なし'}")
         elif a.is_incident is False:
             lines.append("インシデントではない: CSIRT管理者に報告し、通報者へ結果を連絡して閉じます (4 の欄)。")
         lines.append("事実確認: " + dict(FACT_CHOICES).get(t.fact_check, t.fact_check))
@@ -339,45 +536,73 @@ class TriageScreen(Screen):
         not_box.display = a.is_incident is False
 
     # ------------------------------------------------------------ actions
-    def action_leave(self) -> None:
-        self.app.pop_screen()
+    def missing(self, t: core.Triage, a: core.Assessment) -> list[tuple[str | None, str]]:
+        """What keeps the triage from being recorded: (the field to fill, what to do), in the
+        order of the screen; only what is missing (an answer given is not named)."""
+        out: list[tuple[str | None, str]] = []
+        if t.type_id is None:
+            return [("type", "種別を選んでください")]
+        fields = {core.OVERRIDE_REASON_MESSAGE: "override_reason", core.DECISION_REASON_MESSAGE: "override_reason"}
+        for problem in a.problems:
+            if problem.startswith("該当する事例にチェック"):
+                out.append(("examples", "該当する事例を選ぶか、レベルを指定してください"))
+            else:
+                out.append((fields.get(problem, "fault_type" if "障害の種類" in problem else None), problem))
+        if not a.problems and a.is_incident is None:
+            out.append(("examples", "該当する事例を選ぶか、レベルを指定してください"))
+        if a.is_incident is False and not a.excluded:
+            reply = self._reply()
+            if not _sel(self.query_one("#reported_to", Select)):
+                out.append(("reported_to", "報告先 (CSIRT管理者) を選んでください"))
+            if not reply["who"].strip():
+                out.append(("reply_who", "通報者へ連絡した人を入力してください"))
+            if not reply["when"].strip():
+                out.append(("reply_when", "通報者へ連絡した日時を入力してください"))
+            else:
+                try:
+                    parse_time(reply["when"], self.app.now())
+                except TimeParseError as err:
+                    out.append(("reply_when", f"通報者へ連絡した日時: {one_line(str(err))}"))
+            if not reply["how"].strip():
+                out.append(("reply_how", "通報者へ連絡した方法 (電話・メール等) を入力してください"))
+        return out
 
     def action_record(self) -> None:
-        app = self.app
-        store = app.store
-        profile = store.profile
+        profile = self.app.store.profile
         t = self.answers()
         a = core.assess(profile, t)
-        problems = list(a.problems)
-        if t.type_id is None:
-            problems.insert(0, "種別を選んでください")
-        elif a.is_incident is None:
-            problems.append("該当する事例を選ぶか、レベルを指定してください")
-        if problems:
-            self.notify("\n".join(problems), severity="error", timeout=8, markup=False)
+        missing = self.missing(t, a)
+        if missing:
+            self.notify("\n".join(text for _wid, text in missing), title="まだ記録できません", severity="error",
+                        timeout=8, markup=False)
+            target = next((wid for wid, _text in missing if wid), None)
+            if target is not None:
+                widget = self.query_one(f"#{target}")
+                widget.focus()
+                self.call_after_refresh(widget.scroll_visible, animate=False)
             return
-        try:
-            if t.exclusion:
-                core.exclusion_close(store, self.incident_id, t, operator=app.operator)
-                self._record_exclusion_reply(store)
-                message = f"{self.incident_id}: 対象外として記録しました"
-            elif a.is_incident is False:
-                reply = self._reply()
-                reported_to = _sel(self.query_one("#reported_to", Select))
-                if not (reply["who"].strip() and reply["how"].strip() and reported_to):
-                    raise DomainError("報告先、通報者へ連絡した人と方法を入力してください")
-                # the decision, the report, the reply and the closing in one go (nothing half-recorded)
-                core.record_not_incident(store, self.incident_id, operator=app.operator, reported_to=reported_to,
-                                         reply=reply, warning=self.query_one("#warning", Input).value, triage=t)
-                message = f"{self.incident_id}: インシデントではないとして閉じました"
-            else:
-                core.record_triage(store, self.incident_id, t, operator=app.operator)
-                message = f"{self.incident_id}: トリアージを記録しました (レベル{a.level}・優先度{a.priority})"
-        except (DomainError, OSError) as err:
-            self.notify(f"記録できませんでした: {one_line(str(err))}", severity="error", timeout=10, markup=False)
-            return
-        self.notify(message, markup=False)
-        self.app.pop_screen()
+        self.save_to_record(lambda: self._write(t, a), None)
+
+    def _write(self, t: core.Triage, a: core.Assessment) -> None:
+        """Put the triage on the record (raises DomainError/OSError when it cannot: the screen stays)."""
+        app = self.app
+        store = app.store
+        if t.exclusion:
+            core.exclusion_close(store, self.incident_id, t, operator=app.operator)
+            self._record_exclusion_reply(store)
+            message = f"{self.incident_id}: 対象外として記録しました"
+        elif a.is_incident is False:
+            reported_to = _sel(self.query_one("#reported_to", Select))
+            # the decision, the report, the reply and the closing in one go (nothing half-recorded)
+            core.record_not_incident(store, self.incident_id, operator=app.operator, reported_to=reported_to,
+                                     reply=self._reply(), warning=self.query_one("#warning", Input).value,
+                                     triage=t)
+            message = f"{self.incident_id}: インシデントではないとして閉じました"
+        else:
+            core.record_triage(store, self.incident_id, t, operator=app.operator)
+            said = "・".join(w for w in (level_words(a.scale, a.level), f"優先度{a.priority}") if w)
+            message = f"{self.incident_id}: トリアージを記録しました ({said})"
+        app.notify(message, markup=False)
 
     def _reply(self) -> dict[str, Any]:
         return {"who": self.query_one("#reply_who", Input).value,

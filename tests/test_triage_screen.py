@@ -64,7 +64,7 @@ def test_typical_call_by_keyboard_in_ten_keys(store_dir):
             await pilot.press("t")  # on the dashboard row
             await pilot.pause()
             assert isinstance(app.screen, TriageScreen)
-            seq = ["enter",                      # 1 事実確認: 確認済み (moves on to 種別)
+            seq = ["enter",                      # 1 事実確認: 確認中 (the default, confirmed: moves on to 種別)
                    "down", "enter",              # 2 種別: 外部からのサイバー攻撃 (moves on to the examples)
                    "down", "down", "down", "down", "space",  # 3 L1 ネットワーク接続している端末に…
                    "ctrl+s"]
@@ -78,7 +78,7 @@ def test_typical_call_by_keyboard_in_ten_keys(store_dir):
     inc = store.incident(incident_id)
     assert (inc.type_id, inc.level, inc.priority) == ("cyber", 1, "中")
     triage = next(e for e in inc.entries if e.kind == "triage")
-    assert triage.data["answers"]["fact_check"] == "done"
+    assert triage.data["answers"]["fact_check"] == "pending"
     assert {n["party"] for n in inc.notifications} == {"csirt_manager", "csirt_chief"}
     assert [s["status"] for s in inc.steps.values()] and all(s["status"] == "todo" for s in inc.steps.values())
 
