@@ -50,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--incidents", type=int, metavar="N", help="N 件の大きなストアを作る (ベンチマーク用)")
     s.add_argument("--entries", type=int, default=20, metavar="M", help="1 件あたりの記録数 (--incidents と共に)")
     s.add_argument("--seed", type=int, default=7)
+    s.add_argument("--years", type=int, default=5, metavar="Y", help="受付日を過去 Y 年に散らす (--incidents と共に)")
+    s.add_argument("--open", type=int, default=50, metavar="K",
+                   help="うち対応中の件数 (ほかは収束・インシデントではない。--incidents と共に)")
 
     s = sub.add_parser("intake", help="受付を記録する (JSON)")
     s.add_argument("--json", required=True, metavar="FILE", help="JSON ファイル、または - で標準入力")
@@ -266,10 +269,65 @@ def _stdin_text(*, line: bool = False) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+_OPENED: list = []  # the stores a command opened: what they noticed is said when it ends
+
+
 def _store(args, *, create: bool = True):
     from .store import Store, resolve_store_dir
 
-    return Store.open(resolve_store_dir(args.store), profile=args.profile, create=create)
+    store = Store.open(resolve_store_dir(args.store), profile=args.profile, create=create)
+    _OPENED.append(store)
+    return store
+
+
+def _say_notices() -> None:
+    """A stale index made again from the record (or one that could not be, read-only):
+    said on stderr, never silently."""
+    while _OPENED:
+        for notice in _OPENED.pop().take_notices():
+            print(f"csirt-desk: 注意: {_one_line(notice)}", file=sys.stderr)
+
+
+def _print_json_rows(rows) -> None:
+    """A JSON array of ``rows`` (an iterable), written row by row: the same text as
+    ``_print_json(list(rows))`` without holding the list."""
+    from .textsafe import json_for_terminal
+
+    first = True
+    for row in rows:
+        text = "\n".join("  " + line for line in json_for_terminal(row).split("\n"))
+        _write_bytes((("[\n" if first else ",\n") + text).encode("utf-8"))
+        first = False
+    _write_bytes(b"[]\n" if first else b"\n]\n")
+
+
+class _Progress:
+    """verify's progress on stderr: nothing for a check that takes under 2 s; then a line
+    every 5 s (a terminal: one line rewritten twice a second)."""
+
+    def __init__(self) -> None:
+        import time
+
+        self._clock = time.monotonic
+        self._start = self._clock()
+        self._tty = sys.stderr.isatty()
+        self._last = float("-inf")  # the first line as soon as 2 s have passed
+        self._shown = False
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        now = self._clock()
+        if now - self._start < 2.0 or (now - self._last < (0.5 if self._tty else 5.0) and done != total):
+            return
+        if done == total and not self._shown:
+            return
+        self._last, self._shown = now, True
+        what = {"files": "ファイル", "incidents": "インシデントの記録", "backup": "最新のバックアップとの照合"}[stage]
+        count = f"{done:,} / {total:,} ({done * 100 // max(total, 1)}%)" if total else f"{done:,}"
+        line = f"verify: {what} {count}"
+        if self._tty:
+            print(f"\r{line}\x1b[K", end="\n" if done == total else "", file=sys.stderr, flush=True)
+        else:
+            print(line, file=sys.stderr, flush=True)
 
 
 def _print_json(obj: Any) -> None:
@@ -313,12 +371,13 @@ def cmd_demo(args) -> int:
 
     store = _store(args)
     if args.incidents:
-        n = build_large(store, incidents=args.incidents, entries=args.entries, seed=args.seed)
+        n = build_large(store, incidents=args.incidents, entries=args.entries, seed=args.seed,
+                        years=args.years, open_count=args.open)
         print(f"{n} 件のインシデントを作成しました ({store.root})")
     else:
-        existing = store.list_incidents()
+        existing = store.count_incidents()
         if existing:  # running the README's first command again must not double the demo
-            print(f"ストアには既に {len(existing)} 件あります。デモは追加しません ({store.root})")
+            print(f"ストアには既に {existing} 件あります。デモは追加しません ({store.root})")
             return 0
         ids = build_demo(store, operator=operator_name(args))
         print(f"デモ: {len(ids)} 件のインシデントを作成しました ({store.root})")
@@ -347,19 +406,19 @@ def cmd_intake(args) -> int:
 
 def cmd_list(args) -> int:
     store = _store(args)
-    rows = store.list_incidents()
-    if not args.all:
-        rows = [r for r in rows if r.get("status") == "open"]
+    # the open incidents: open.json alone; --all: one year's index in memory at a time
+    rows = store.iter_incidents() if args.all else store.list_incidents(status="open")
     if args.json:
-        _print_json(rows)
+        _print_json_rows(rows)
         return 0
     if args.csv is not None:
-        return _list_csv(store, rows, args.csv, force=args.force)
+        return _list_csv(store, list(rows), args.csv, force=args.force)
     from .views import incident_row_cells
 
     prof = store.profile
+    now = store.now()
     for r in rows:
-        print("  ".join(_plain(c) for c in incident_row_cells(prof, r, store.now())))
+        print("  ".join(_plain(c) for c in incident_row_cells(prof, r, now)))
     return 0
 
 
@@ -538,7 +597,7 @@ def cmd_verify(args) -> int:
         store.incident(args.id)  # an unknown id is said so, not reported as a missing file
         report = store.verify_incident(args.id)
     else:
-        report = store.verify()
+        report = store.verify(progress=_Progress())
     for cut in report.closings:
         print(f"csirt-desk: 注意: {cut} の書き込みは途中で止まりました (停電・強制終了など)。"
               "その書き込みは記録されていません (番号はその後の記録が使っていることがあります)", file=sys.stderr)
@@ -607,7 +666,10 @@ def _main(argv: Sequence[str] | None) -> int:
             from .store import normalize_incident_id
 
             args.id = normalize_incident_id(args.id)
-        return COMMANDS[args.command](args)
+        try:
+            return COMMANDS[args.command](args)
+        finally:
+            _say_notices()
     except DomainError as err:
         from .errors import TargetExistsError
 

@@ -83,48 +83,75 @@ _WORDS = ("サーバ", "端末", "ネットワーク", "メール", "ウイル�
           "庁内LAN", "基幹系", "窓口端末", "プリンタ", "無線LAN", "クラウド", "バックアップ")
 
 
-def build_large(store, *, incidents: int, entries: int, seed: int = 7, batch: int = 500) -> int:
-    """A large synthetic store (benchmarks): ``incidents`` incidents with about
-    ``entries`` timeline entries each, spread over the last two years."""
+def large_items(profile, now: datetime, *, incidents: int, entries: int, seed: int = 7, years: int = 5,
+                open_count: int = 50):
+    """The (intake, entry specs) of a large synthetic store, oldest first (a generator):
+    ``incidents`` incidents over the last ``years`` years with about ``entries`` entries
+    each, as a desk's record looks after some years: all closed (収束; about one in
+    twenty インシデントではない) but ``open_count`` still open, most of them the newest,
+    a few older ones (long-running cases). The entries are those the desk writes:
+    受付, トリアージ, 手順 and メモ, and a 収束 as :func:`csirt_tui.response.close_incident` records it."""
     rng = random.Random(seed)
-    profile = store.profile
     types = [t["id"] for t in profile.incident_types]
     steps = [(ph["id"], st["id"], st["label"]) for ph in profile.phases for st in ph["steps"]]
     first_phase = profile.phases[0]["id"]
     sources = [s["id"] for s in profile.report_sources]
     channels = [c["id"] for c in profile.channels]
-    now = store.now()
-    made = 0
-    starts = sorted(now - timedelta(minutes=rng.randrange(60, 2 * 365 * 24 * 60)) for _ in range(incidents))
-    for lo in range(0, incidents, batch):
-        items = []
-        for received in starts[lo:lo + batch]:
-            what = f"{rng.choice(_WORDS)}の{rng.choice(('不具合', '停止', '不審な通信', '紛失', '感染の疑い'))}について連絡あり"
-            intake = {
-                "received_at": to_iso(received), "channel": rng.choice(channels),
-                "reporter_type": rng.choice(sources), "found_at_text": "さっき",
-                "found_at": to_iso(received - timedelta(minutes=10)),
-                "place": f"本庁舎{rng.randint(1, 7)}階", "what": what, "memo": "",
-                "reporter": {"name": f"試験 太郎{rng.randint(1, 99)}", "section": "総務課",
-                             "contact": f"内線{rng.randint(2000, 2999)}"}, "extras": {},
-            }
-            specs = []
-            at = received
-            span = max((now - received).total_seconds() / max(entries, 1), 1)
-            type_id = rng.choice(types)
-            for k in range(max(entries - 1, 0)):
-                at = at + timedelta(seconds=rng.uniform(0.2, 1.0) * span)
-                at = min(at, now)
-                if k == 0:
-                    specs.append({"kind": "triage", "text": "トリアージ", "operator": "試験 花子", "at": to_iso(at),
-                                  "data": {"type": type_id, "level": rng.choice((0, 1, 1, 2)), "phase": first_phase}})
-                elif k % 5 == 0:
-                    ph, st, label = rng.choice(steps)
-                    specs.append({"kind": "step", "text": f"{label}: 対応中", "operator": "試験 花子",
-                                  "at": to_iso(at), "data": {"phase": ph, "step": st, "status": "doing"}})
-                else:
-                    specs.append({"kind": "note", "text": f"経過メモ {k}: {rng.choice(_WORDS)}を確認",
-                                  "operator": "試験 花子", "at": to_iso(at)})
-            items.append((intake, specs))
-        made += len(store.bulk_create(items, durable=False))
-    return made
+    starts = sorted(now - timedelta(minutes=rng.randrange(60, max(years, 1) * 365 * 24 * 60))
+                    for _ in range(incidents))
+    n_open = min(open_count, incidents)
+    old_open = n_open // 5
+    opened = set(range(incidents - (n_open - old_open), incidents))
+    while len(opened) < n_open:
+        opened.add(rng.randrange(incidents))
+    for i, received in enumerate(starts):
+        what = f"{rng.choice(_WORDS)}の{rng.choice(('不具合', '停止', '不審な通信', '紛失', '感染の疑い'))}について連絡あり"
+        intake = {
+            "received_at": to_iso(received), "channel": rng.choice(channels),
+            "reporter_type": rng.choice(sources), "found_at_text": "さっき",
+            "found_at": to_iso(received - timedelta(minutes=10)),
+            "place": f"本庁舎{rng.randint(1, 7)}階", "what": what, "memo": "",
+            "reporter": {"name": f"試験 太郎{rng.randint(1, 99)}", "section": "総務課",
+                         "contact": f"内線{rng.randint(2000, 2999)}"}, "extras": {},
+        }
+        is_open = i in opened
+        # a closed incident was worked on for hours to weeks; an open one is still going
+        until = now if is_open else min(received + timedelta(hours=rng.uniform(2, 24 * 21)), now)
+        count = max(entries - 1, 0)
+        span = max((until - received).total_seconds() / max(count, 1), 1)
+        specs = []
+        at = received
+        type_id = rng.choice(types)
+        for k in range(count):
+            at = min(at + timedelta(seconds=rng.uniform(0.2, 1.0) * span), until)
+            if k == count - 1 and not is_open:
+                if rng.random() < 0.05:  # as csirt_tui.triage records it
+                    specs.append({"kind": "close", "text": "インシデントではない: 調査の結果、業務上の操作と判明",
+                                  "operator": "試験 花子", "at": to_iso(at), "data": {"status": "not_incident"}})
+                else:  # as csirt_tui.response.close_incident records it
+                    note = "対応の完了を確認"
+                    specs.append({"kind": "close", "text": f"収束: {note}\n確認の内容: {note}",
+                                  "operator": "試験 花子", "at": to_iso(at), "data": {
+                                      "status": "closed", "note": note, "open_steps": [],
+                                      "open_notifications": [], "warnings": [], "forced": False}})
+            elif k == 0:
+                specs.append({"kind": "triage", "text": "トリアージ", "operator": "試験 花子", "at": to_iso(at),
+                              "data": {"type": type_id, "level": rng.choice((0, 1, 1, 2)), "phase": first_phase}})
+            elif k % 5 == 0:
+                ph, st, label = rng.choice(steps)
+                specs.append({"kind": "step", "text": f"{label}: 対応中", "operator": "試験 花子",
+                              "at": to_iso(at), "data": {"phase": ph, "step": st, "status": "doing"}})
+            else:
+                specs.append({"kind": "note", "text": f"経過メモ {k}: {rng.choice(_WORDS)}を確認",
+                              "operator": "試験 花子", "at": to_iso(at)})
+        yield intake, specs
+
+
+def build_large(store, *, incidents: int, entries: int, seed: int = 7, years: int = 5,
+                open_count: int = 50) -> int:
+    """A large synthetic store (benchmarks): see :func:`large_items`. Written by
+    :meth:`Store.bulk_create` (chained, hashed, anchored and indexed as the desk's own
+    writes; files verify), in one pass: one year's closed rows in memory at a time."""
+    items = large_items(store.profile, store.now(), incidents=incidents, entries=entries, seed=seed,
+                        years=years, open_count=open_count)
+    return len(store.bulk_create(items, durable=False))

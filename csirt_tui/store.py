@@ -3,7 +3,9 @@
 Layout of a store directory (every file a TinyDB JSON file)::
 
     store.json                      schema version, profile, settings
-    index/2026.json                 one dashboard row per incident of that year
+    index/open.json                 the dashboard rows of the open incidents; per year:
+                                    its count, highest number and its file's digest
+    index/2026.json                 the rows of that year's incidents no longer open
     incidents/2026/2026-0007/
         timeline-0000.json          entries 1..128 of the incident
         timeline-0001.json          entries 129..256, …
@@ -21,7 +23,11 @@ new entry is spliced onto the segment's bytes as one more line, after the
 whole segment has been parsed (a damaged file is never written to); the
 files stay ordinary TinyDB files that TinyDB itself reads. The
 index (one small row per incident) is rewritten only when a dashboard
-column changes (intake, triage, phase, closure), never for a note.
+column changes (intake, triage, phase, closure), never for a note; and
+while an incident is open only open.json is (small whatever the store
+holds); its year's file once, when it closes. Opening the store, a note,
+``show``, ``list`` and the desk's first rows read open.json and the last
+bytes of each year file, nothing that grows with the closed incidents.
 
 Every read-modify-write runs under one inter-process file lock, so two
 app instances or a CLI script never lose each other's writes; readers need
@@ -32,6 +38,8 @@ SHA-256 hash chain per incident; ``verify`` checks every chain and file.
 from __future__ import annotations
 
 import errno
+import hashlib
+import json
 import os
 import re
 import shutil
@@ -39,7 +47,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from .errors import (
     DomainError,
@@ -53,6 +61,7 @@ from .jsonfile import (
     FILE_MODE,
     atomic_write,
     decode,
+    doc_line,
     encode,
     fsync_dir,
     is_canonical,
@@ -60,6 +69,7 @@ from .jsonfile import (
     read_bytes,
     read_file,
     replace,
+    retry_busy,
     seal,
     splice_append,
     write_new,
@@ -87,7 +97,7 @@ INDEX_KINDS = frozenset({"intake", "triage", "classification", "step", "decision
 # (called under the lock, after a backup). Version 1 is the first schema.
 def _rebuild_index(root: Path) -> None:
     """1 → 2: index rows gained ``drill``. The index is derived from the timelines:
-    drop it; Store.open rebuilds every missing row (``_repair_index``) right after."""
+    drop it; Store.open finds no index/open.json and builds the index from the record."""
     for path in (Path(root) / "index").glob("*.json"):
         path.unlink()
 
@@ -127,6 +137,70 @@ MIGRATIONS: dict[int, Callable[["Path"], None]] = {1: _rebuild_index, 2: _seal_a
 _ID_RE = re.compile(r"^([0-9]{4})-([0-9]{4,6})$")  # ASCII digits only (\d takes ０-９, ٠-٩ …)
 _SEGMENT_RE = re.compile(r"^timeline-(\d{4,})\.json$")
 _SKIP = {"backups", ".lock"}
+
+# ----------------------------------------------------------------- index files
+# index/open.json: the rows of the open incidents (table "incidents", key YYYYNNNNNN) and,
+# per year (table "years"), how many incidents it has, its highest number and the seal
+# digest of its file index/<year>.json, which holds the rows of that year's incidents that
+# are no longer open (収束, インシデントではない). The desk, `list` and a new report read
+# open.json alone, and check each year file by its last bytes only (its seal digest must
+# be the one recorded): nothing there grows with the number of closed incidents.
+OPEN_INDEX = "open.json"
+_YEAR_FILE = re.compile(r"^([0-9]{4})\.json$")
+_YEAR_HEAD = b'{\n"incidents":{'
+_SEAL_TAIL = re.compile(rb',\n"_seal":\{\n"1":\{"sha256":"([0-9a-f]{64})"\}\n\}\n\}\n\Z')
+_TAIL_BYTES = 128
+
+
+def _open_key(year: int, number: int) -> str:
+    return f"{year:04d}{number:06d}"
+
+
+def _read_tail(path: Path, size: int = _TAIL_BYTES) -> bytes:
+    def read() -> bytes:
+        with open(path, "rb") as fh:
+            end = fh.seek(0, os.SEEK_END)
+            fh.seek(max(end - size, 0))
+            return fh.read()
+
+    return retry_busy(read, path)
+
+
+def _tail_digest(path: Path) -> str | None:
+    """The seal digest a sealed file ends with (read from its last bytes only), or None
+    when it does not end as csirt-desk seals a file (damaged, truncated, unsealed)."""
+    m = _SEAL_TAIL.search(_read_tail(path))
+    return m.group(1).decode() if m else None
+
+
+def _year_payload(lines: list[bytes]) -> tuple[bytes, str]:
+    """The sealed bytes of a year index file of these row lines (``doc_line`` of each
+    row, as :func:`jsonfile.seal` writes them) and its digest, made without encoding
+    every row again."""
+    body = _YEAR_HEAD + (b"\n" + b",\n".join(lines) + b"\n}\n}\n" if lines else b"}\n}\n")
+    digest = hashlib.sha256(body).hexdigest()
+    return body[:-3] + b',\n"_seal":{\n"1":{"sha256":"' + digest.encode() + b'"}\n}\n}\n', digest
+
+
+def _year_lines(raw: bytes) -> list[bytes] | None:
+    """The row lines of a year index file whose bytes are exactly what
+    :func:`_year_payload` writes, its seal checked by hashing (no JSON decode); None
+    for anything else (then it is decoded, which names what is wrong)."""
+    m = _SEAL_TAIL.search(raw[-_TAIL_BYTES:])
+    if not m:
+        return None
+    cut = len(raw) - len(m.group(0))
+    h = hashlib.sha256(memoryview(raw)[:cut])
+    h.update(b"\n}\n")
+    if h.hexdigest() != m.group(1).decode():
+        return None
+    block = raw[:cut]
+    if block == _YEAR_HEAD + b"}":
+        return []
+    if not block.startswith(_YEAR_HEAD + b"\n") or not block.endswith(b"\n}"):
+        return None
+    lines = block[len(_YEAR_HEAD) + 1:-2].split(b"\n")
+    return [line[:-1] if line.endswith(b",") else line for line in lines]
 
 
 def default_store_dir() -> Path:
@@ -214,6 +288,10 @@ def _check_meta(path: Path, meta: Any) -> None:
             path, f"backup_keep は 1 以上にしてください ({meta['backup_keep']} では次のバックアップが全部を消します)")
 
 
+def _newest_first(row: dict[str, Any]) -> tuple[str, str]:
+    return row.get("received_at") or "", row["id"]
+
+
 def format_incident_id(year: int, number: int) -> str:
     return f"{year}-{number:04d}"
 
@@ -273,9 +351,11 @@ class Store:
         self._profile = None
         self.readonly = False
         self.set_aside: list[tuple[Path, str]] = []
+        self.notices: list[str] = []  # what opening or reading found and did (a stale index made again)
         self._ledger = Ledger(root)
         self._confirmed: str | None = None  # the ledger record whose entry this Store wrote last
         self._pending: dict[str, Any] | None = None  # the record of the entry being written
+        self._row_checked: str | None = None  # the ledger record whose incident's index row was last looked at
 
     # ------------------------------------------------------------------ open
     @classmethod
@@ -316,9 +396,10 @@ class Store:
             if meta["schema"] < SCHEMA_VERSION:
                 store._migrate(meta["schema"])
                 store.meta = store._read_meta(create=False, profile=None)
-            for path in sorted((root / "index").glob("*.json")):
-                store._read(path)  # refuse a corrupt index now, before any write
-            store._repair_index()
+            # open.json, and each year file's last bytes (its digest): refuses a damaged
+            # index now, before any write, and makes a stale one again (nothing read grows
+            # with the closed incidents; the whole check is verify's)
+            store._check_index(repair=True)
             store._refresh_last_row()
         finally:
             store._lock.release()
@@ -400,8 +481,7 @@ class Store:
         if self.meta["schema"] < SCHEMA_VERSION:
             raise StoreError(f"{self.root}: 古い版のストアで、更新が必要ですが読み取り専用です。"
                              "書き込める場所にコピーしてから開いてください")
-        for path in sorted((self.root / "index").glob("*.json")):
-            self._read(path)
+        self._check_index(repair=False)
         if profile and profile != self.meta["profile"]:
             raise StoreError(f"{self.root}: このストアのプロファイルは {self.meta['profile']!r} です"
                              f" (--profile {profile} とは違います)")
@@ -458,12 +538,10 @@ class Store:
         return segs
 
     def _indexed(self, incident_id: str) -> bool:
-        year, number = parse_incident_id(incident_id)
         try:
-            data = self._read(self._index_path(year)) or {}
+            return self._row_of(incident_id) is not None
         except StoreCorruptError:
             return False
-        return str(number) in (data.get("incidents") or {})
 
     def _read_segment(self, path: Path) -> list[dict[str, Any]]:
         data = self._read(path) or {}
@@ -520,9 +598,7 @@ class Store:
         intake["received_at"] = received
         year = datetime.fromisoformat(received).astimezone(now.tzinfo).year
         with self.locked():
-            index = self._read(self._index_path(year)) or {}
-            taken = {int(k) for k in index.get("incidents", {})}
-            number = max(taken, default=0) + 1
+            number = self._last_number(year) + 1
             while (self.root / "incidents" / str(year) / format_incident_id(year, number)).exists():
                 number += 1  # a shard left by a crash before its index row
             incident_id = format_incident_id(year, number)
@@ -543,8 +619,22 @@ class Store:
             self._confirmed = self._pending["rhash"]
             fsync_dir(idir.parent)
             inc = Incident.from_entries(incident_id, [entry])
-            self._update_index(inc)
+            self._update_index(inc, new=True)
         return inc
+
+    def _last_number(self, year: int) -> int:
+        """The highest number taken in ``year``, as open.json records it (a number a crash
+        took without its row is skipped by the caller: its folder exists)."""
+        doc = self._read_open_index()
+        if doc is None:
+            return 0
+        return (doc["years"].get(str(year)) or {}).get("last", 0)
+
+    def take_notices(self) -> list[str]:
+        """What opening or reading the store found and did since the last call
+        (a stale index made again from the record, or one that could not be)."""
+        taken, self.notices = self.notices, []
+        return taken
 
     def append(self, incident_id: str, kind: str, text: str, *, operator: str,
                data: dict[str, Any] | None = None, occurred_at: str | None = None,
@@ -637,8 +727,12 @@ class Store:
         try:
             tail = self._ledger._tail()
             if tail[3] is not None and tail[3]["rhash"] != self._confirmed:
+                last = tail[3]
                 if self._ledger.close_unfinished(self._head) is not None:
                     tail = None  # read again: the closing record is the tail now
+                # another desk wrote last (or was killed between its entry and its index row):
+                # that incident's row, as Store.open looks at it
+                self._refresh_last_row(last)
             records = self._ledger.anchor(items, durable=durable, tail=tail)
         except StoreCorruptError as err:
             raise StoreCorruptError(err.path, err.problem, newest_backup(self.root)) from None
@@ -655,56 +749,106 @@ class Store:
         except Exception:  # the disk is still full: the next write closes it ("crash")
             pass
 
-    def bulk_create(self, items: list[tuple[dict[str, Any], list[dict[str, Any]]]], *,
-                    durable: bool = False) -> list[str]:
+    def bulk_create(self, items: Iterable[tuple[dict[str, Any], list[dict[str, Any]]]], *,
+                    durable: bool = False, chunk: int = 500) -> list[str]:
         """Create many incidents at once, each from an intake and a list of entry
-        specs ({kind, text, operator, at, data, occurred_at, corrects}).
+        specs ({kind, text, operator, at, data, occurred_at, corrects}); ``items`` may
+        be a generator (a large store is never held in memory whole).
 
-        For demo and benchmark stores: one file write per segment and one index
-        write per year instead of one per entry. Entries are chained and hashed
-        exactly as :meth:`append` does."""
+        For demo and benchmark stores. Entries are chained and hashed exactly as
+        :meth:`append` writes them, each announced in the ledger before its incident's
+        folder is renamed into place, and each incident's index row is the one
+        :meth:`index_row` makes; but per ``chunk`` incidents there is one ledger write
+        per ledger segment (not one per entry), and one write of each year's index file
+        once that year is done. ``durable=False`` (benchmarks) also skips the fsyncs:
+        a power cut may lose the store being built, never a store that was there."""
         created: list[str] = []
-        rows: dict[int, dict[str, dict[str, Any]]] = {}
         with self.locked():
+            doc = self._read_open_index()
+            if doc is None or self._stale_years(doc):
+                self._rebuild_index(None)
+                doc = self._read_open_index() or self._empty_index()
+            pending: list[tuple[Path, Path, list[TimelineEntry]]] = []
+            lines: dict[int, list[bytes]] = {}   # year → rows of closed incidents not yet in its file
+            counts: dict[int, int] = {}
+            last_no = {int(y): rec["last"] for y, rec in doc["years"].items()}
+
+            def flush() -> None:
+                if not pending:
+                    return
+                anchored = self._anchor_locked([(e.incident, e.seq, e.hash, e.prev_hash)
+                                                for _, _, entries in pending for e in entries], durable=durable)
+                for tmp, idir, _ in pending:
+                    replace(tmp, idir)
+                self._confirmed = anchored["rhash"]
+                pending.clear()
+
+            def write_year(year: int) -> None:
+                """The year's rows into its file (its folders are all in place by now), then open.json."""
+                flush()
+                rec = doc["years"].get(str(year))
+                path = self._index_path(year)
+                old = read_bytes(path) if rec is not None and path.exists() else None
+                have = [] if old is None else _year_lines(old)
+                if have is None:
+                    have = [doc_line(k, v).encode("utf-8")
+                            for k, v in ((self._read(path) or {}).get("incidents") or {}).items()]
+                payload, digest = _year_payload(have + lines.pop(year, []))
+                make_dirs(path.parent)
+                atomic_write(path, payload, durable=durable)
+                doc["years"][str(year)] = {"year": year, "count": (rec["count"] if rec else 0) + counts.pop(year, 0),
+                                           "last": last_no[year], "sha256": digest}
+                self._write_open_index(doc)
+
             for intake, specs in items:
                 intake = clean_text(dict(intake))
                 year = datetime.fromisoformat(intake["received_at"]).year
-                if year not in rows:
-                    rows[year] = dict((self._read(self._index_path(year)) or {}).get("incidents", {}))
-                number = max((int(k) for k in rows[year]), default=0) + 1
+                for done in [y for y in lines if y != year]:
+                    write_year(done)  # receipt order: that year is done
+                number = last_no.get(year, 0) + 1
                 while (self.root / "incidents" / str(year) / format_incident_id(year, number)).exists():
                     number += 1
+                last_no[year] = number
                 incident_id = format_incident_id(year, number)
                 idir = self._incident_dir(incident_id)
                 tmp = idir.with_name(f".new-{incident_id}-{os.getpid()}")
-                make_dirs(tmp)
+                if durable or not idir.parent.is_dir():
+                    make_dirs(tmp)
+                else:  # a benchmark store: no fsync of the year folder for each incident
+                    os.mkdir(tmp, 0o700)
                 prev = genesis_hash(incident_id)
-                first = {"kind": "intake", "text": "受付", "operator": specs[0]["operator"] if specs else "demo",
+                first = {"kind": "intake", "text": "受付", "operator": clean_text(specs[0]["operator"]) if specs else "demo",
                          "at": intake["received_at"], "data": intake}
                 segments: dict[int, dict[str, Any]] = {}
                 entries = []
                 for seq, spec in enumerate([first, *specs], start=1):
-                    entry = clean_text({
+                    if spec is not first:  # (the intake is clean already: clean_text is idempotent)
+                        spec = clean_text(spec)
+                    entry = {  # the entry append() writes (clean_text of it: the same dict)
                         "incident": incident_id, "seq": seq, "at": spec["at"],
                         "occurred_at": spec.get("occurred_at"), "operator": spec["operator"],
                         "kind": spec["kind"], "text": spec["text"], "data": spec.get("data") or {},
                         "corrects": spec.get("corrects"), "prev_hash": prev,
-                    })
+                    }
                     entry["hash"] = prev = entry_hash(entry)
                     segments.setdefault((seq - 1) // SEGMENT_SIZE, {})[str(seq)] = entry
                     entries.append(TimelineEntry.from_dict(entry))
                 for seg_no, docs in segments.items():
                     atomic_write(tmp / f"timeline-{seg_no:04d}.json", encode({"timeline": docs}),
                                  durable=durable)
-                anchored = self._anchor_locked([(incident_id, e.seq, e.hash, e.prev_hash) for e in entries],
-                                               durable=durable)
-                replace(tmp, idir)
-                self._confirmed = anchored["rhash"]
-                rows[year][str(number)] = self.index_row(Incident.from_entries(incident_id, entries))
+                pending.append((tmp, idir, entries))
+                row = self.index_row(Incident.from_entries(incident_id, entries))
+                if row["status"] == "open":
+                    doc["incidents"][_open_key(year, number)] = row
+                else:
+                    lines.setdefault(year, []).append(doc_line(number, row).encode("utf-8"))
+                counts[year] = counts.get(year, 0) + 1
                 created.append(incident_id)
-            for year, docs in rows.items():
-                make_dirs(self._index_path(year).parent)
-                atomic_write(self._index_path(year), seal({"incidents": docs}))
+                if len(pending) >= chunk:
+                    flush()
+            flush()
+            for year in sorted({*lines, *counts}):
+                write_year(year)
         return created
 
     # --------------------------------------------------------------- index
@@ -724,50 +868,277 @@ class Store:
         row["notify_due"] = due
         return row
 
-    def _update_index(self, inc: Incident) -> None:
-        from tinydb.table import Document
+    # The index (see OPEN_INDEX): open.json for the open incidents and each year's count,
+    # highest number and file digest; index/<year>.json for the incidents no longer open.
+    def _open_index_path(self) -> Path:
+        return self.root / "index" / OPEN_INDEX
 
-        year, number = parse_incident_id(inc.id)
-        path = self._index_path(year)
+    @staticmethod
+    def _empty_index() -> dict[str, dict[str, Any]]:
+        return {"incidents": {}, "years": {}}
+
+    def _read_open_index(self) -> dict[str, dict[str, Any]] | None:
+        """open.json, its seal and shape checked (None when there is none)."""
+        path = self._open_index_path()
+        data = self._read(path)
+        if data is None:
+            return None
+        doc = {"incidents": data.get("incidents") or {}, "years": data.get("years") or {}}
+        ok = set(data) <= {"incidents", "years"} and all(
+            isinstance(r.get("id"), str) and isinstance(r.get("status"), str) for r in doc["incidents"].values())
+        for year, rec in doc["years"].items():
+            ok = ok and set(rec) == {"year", "count", "last", "sha256"} and rec["year"] == int(year) \
+                and all(isinstance(rec[k], int) and not isinstance(rec[k], bool) for k in ("count", "last")) \
+                and isinstance(rec["sha256"], str)
+        if not ok:
+            raise StoreCorruptError(path, "索引の形式が不正です", newest_backup(self.root))
+        return doc
+
+    def _write_open_index(self, doc: dict[str, dict[str, Any]]) -> None:
+        path = self._open_index_path()
         make_dirs(path.parent)
-        self._db(path).table("incidents").upsert(Document(self.index_row(inc), doc_id=number))
+        atomic_write(path, seal({"incidents": dict(sorted(doc["incidents"].items())),
+                                 "years": dict(sorted(doc["years"].items()))}))
 
-    def _refresh_last_row(self) -> None:
-        """A crash between an entry and its index row leaves the row stale (the
-        dashboard shows 対応中 for a closed incident): the only incident that can be
-        is the one of the ledger's newest record. Its row is made again if it differs."""
+    def _year_files(self) -> list[int]:
         try:
-            tail = self._ledger.last()
-            if tail is None or not tail["seq"] or not self.exists(tail["incident"]):
+            names = os.listdir(self.root / "index")
+        except FileNotFoundError:
+            return []
+        return sorted(int(m.group(1)) for m in map(_YEAR_FILE.match, names) if m)
+
+    def _has_incidents(self) -> bool:
+        """Any incident folder (not a hidden one being made): O(years), the first year with one ends it."""
+        base = self.root / "incidents"
+        return base.is_dir() and any(p.is_dir() and p.name.isdigit() and any(map(_ID_RE.match, os.listdir(p)))
+                                     for p in base.iterdir())
+
+    def _stale_years(self, doc: dict[str, dict[str, Any]], only: int | None = None) -> list[int]:
+        """The years whose file is not the one open.json records (missing, unrecorded, or
+        another digest: a write cut off between the two files, or a change from outside).
+        Reads each year file's last bytes only; one whose digest there is not the one recorded
+        is read whole, which refuses it if its own seal does not hold (StoreCorruptError, file
+        and backup named): a damaged file is never taken for a stale one and rebuilt over."""
+        stale = []
+        years = {int(y) for y in doc["years"]} | set(self._year_files()) if only is None else {only}
+        for year in sorted(years):
+            path = self._index_path(year)
+            try:
+                digest = _tail_digest(path)
+            except FileNotFoundError:
+                digest = None
+                present = False
+            else:
+                present = True
+            rec = doc["years"].get(str(year))
+            if rec is None or digest is None or rec["sha256"] != digest:
+                if present:
+                    self._read(path)  # damaged (its own seal does not hold): refused here, named
+                stale.append(year)
+        return stale
+
+    def _check_index(self, *, repair: bool) -> None:
+        """Store.open's look at the index: open.json (small) and the last bytes of each
+        year file. A stale index is made again from the record of the years concerned
+        (``repair``, under the lock) or, read-only, said; either way it is in :attr:`notices`."""
+        doc = self._read_open_index()
+        if doc is None:
+            if self._has_incidents() or self._year_files():
+                self._index_stale(None, f"{self._open_index_path()}: 対応中のインシデントの索引がありません", repair)
+            return
+        stale = self._stale_years(doc)
+        if stale:
+            names = ", ".join(str(self._index_path(y)) for y in stale)
+            self._index_stale(stale, f"{names}: 索引が open.json の記録と一致しません"
+                                     " (書き込みの途中で止まった、または外から変更された)", repair)
+
+    def _index_stale(self, years: list[int] | None, why: str, repair: bool) -> None:
+        if not repair:
+            self.notices.append(f"{why}。一覧が記録と違うことがあります (書き込める場所で csirt-desk reindex)")
+            return
+        self._rebuild_index(years)
+        self.notices.append(f"{why}。記録から作り直しました")
+
+    def _index_for_read(self) -> dict[str, dict[str, Any]]:
+        """open.json checked against the year files, for a reader (no lock). A mismatch is
+        looked at again under the lock (another desk may be between its two writes) and,
+        if it stays, repaired there. Read-only and without open.json (a store of the
+        older layout, whose year files hold every row): ``legacy``."""
+        doc = self._read_open_index()
+        if doc is not None and not self._stale_years(doc):
+            return doc
+        if doc is None and not self._has_incidents() and not self._year_files():
+            return self._empty_index()
+        if self.readonly:
+            self._check_index(repair=False)
+            return doc if doc is not None else {**self._empty_index(), "legacy": {}}
+        with self.locked():
+            self._check_index(repair=True)
+            return self._read_open_index() or self._empty_index()
+
+    def _year_edit(self, year: int, number: int, row: dict[str, Any] | None) -> tuple[str | None, bool]:
+        """Set (``row``) or take out (None) one row of a year file, under the lock; returns
+        (the file's digest now, whether the row was there). The file's bytes are hashed,
+        not decoded, and one line is changed: a year of closed incidents costs a hash and
+        a write, not a JSON decode and encode of every row. A file that is not exactly
+        what csirt-desk wrote is decoded, which refuses a damaged one."""
+        path = self._index_path(year)
+        try:
+            raw = read_bytes(path)
+        except FileNotFoundError:
+            raw = None
+        lines = [] if raw is None else _year_lines(raw)
+        if lines is None:
+            data = self._read(path) or {}
+            lines = [doc_line(k, v).encode("utf-8") for k, v in (data.get("incidents") or {}).items()]
+        prefix = b'"%d":' % number
+        at = next((i for i, line in enumerate(lines) if line.startswith(prefix)), None)
+        if row is None:
+            if at is None:
+                return (_year_payload(lines)[1] if raw is not None else None), False
+            del lines[at]
+        else:
+            line = doc_line(number, row).encode("utf-8")
+            if at is None:
+                lines.append(line)
+            else:
+                lines[at] = line
+        payload, digest = _year_payload(lines)
+        make_dirs(path.parent)
+        atomic_write(path, payload)
+        return digest, at is not None
+
+    def _update_index(self, inc: Incident, *, new: bool = False) -> None:
+        """Put an incident's row where it belongs, under the lock: in open.json while it
+        is open (a small file), in its year's file once it is not. ``new``: a number just
+        taken (no row of it can exist). The year file is written only when a row goes into
+        it or out of it (closing, reopening); open.json after it, with the file's digest."""
+        row = self.index_row(inc)
+        year, number = parse_incident_id(inc.id)
+        key = _open_key(year, number)
+        doc = self._read_open_index()
+        if doc is None or self._stale_years(doc, year):
+            # no open.json, or this year's file is not the one it records: made again first
+            self._rebuild_index(None if doc is None else [year])
+            doc = self._read_open_index() or self._empty_index()
+        rec = doc["years"].get(str(year))  # None: the year has no file yet
+        existed = key in doc["incidents"]
+        if row["status"] == "open":
+            digest = rec["sha256"] if rec else None
+            if rec is None:
+                payload, digest = _year_payload([])
+                make_dirs(self._index_path(year).parent)
+                atomic_write(self._index_path(year), payload)
+            elif not existed and not new:
+                digest, existed = self._year_edit(year, number, None)  # reopened: out of its year's file
+            doc["incidents"][key] = row
+        else:
+            digest, found = self._year_edit(year, number, row)
+            existed = existed or found
+            doc["incidents"].pop(key, None)
+        doc["years"][str(year)] = {"year": year, "count": (rec["count"] if rec else 0) + (0 if existed else 1),
+                                   "last": max(rec["last"] if rec else 0, number), "sha256": digest}
+        self._write_open_index(doc)
+
+    def _row_of(self, incident_id: str) -> dict[str, Any] | None:
+        """The index row of one incident as stored (open.json, or the line of its year file)."""
+        year, number = parse_incident_id(incident_id)
+        doc = self._read_open_index() or self._empty_index()
+        row = doc["incidents"].get(_open_key(year, number))
+        return row if row is not None else self._row_of_year(incident_id)
+
+    def _row_of_year(self, incident_id: str) -> dict[str, Any] | None:
+        """The row of one incident in its year's file (its line found, not the file decoded)."""
+        year, number = parse_incident_id(incident_id)
+        try:
+            raw = read_bytes(self._index_path(year))
+        except FileNotFoundError:
+            return None
+        prefix = b'\n"%d":' % number
+        at = raw.find(prefix)
+        if at < 0:
+            return None
+        end = raw.find(b"\n", at + 1)
+        line = raw[at + len(prefix):end].rstrip(b",")
+        try:
+            return json.loads(line)
+        except ValueError:
+            return None
+
+    def _refresh_last_row(self, tail: dict[str, Any] | None = None) -> None:
+        """A crash between an entry and its index row leaves the row stale or missing (the
+        dashboard shows 対応中 for a closed incident, or not at all): the only incident that
+        can be is the one of the ledger's newest record (``tail``, or read now). Its row is
+        made again if it differs. At open, and before a write that follows another desk's
+        (which may have been killed, and no Store.open since). Under the lock."""
+        try:
+            tail = tail if tail is not None else self._ledger.last()
+            if tail is None or not tail["seq"] or tail["rhash"] == self._row_checked \
+                    or not self.exists(tail["incident"]):
                 return
+            self._row_checked = tail["rhash"]
             segs = self._segments(self._incident_dir(tail["incident"]))
             rows = (self._read(segs[-1]) or {}).get("timeline") or {}
             if not rows or rows[max(rows, key=int)].get("kind") not in INDEX_KINDS:
                 return  # the last write was a note or the like: it does not change the row (one segment read)
-            year, number = parse_incident_id(tail["incident"])
-            row = ((self._read(self._index_path(year)) or {}).get("incidents") or {}).get(str(number))
             inc = self.incident(tail["incident"])
-            if row is not None and row != self.index_row(inc):
+            if self._row_of(inc.id) != self.index_row(inc):
                 self._update_index(inc)
         except DomainError:
             return  # verify names what is wrong; opening the store is not the place
 
-    def _repair_index(self) -> list[str]:
-        """Add index rows for incidents whose shard exists but whose row does not
-        (a crash between the two writes). Returns the ids repaired."""
-        repaired = []
+    def _rebuild_index(self, years: list[int] | None) -> int:
+        """Index rows made again from the timelines, for ``years`` (None: all, open.json
+        not read). Each year file is built in memory and replaces the old one in one
+        atomic write, open.json last: a failure (a full disk) leaves the old files whole.
+        A year's highest number never goes down (a lost incident's number is not reused)."""
+        try:
+            old = self._read_open_index() or self._empty_index()
+        except StoreCorruptError:
+            if years is not None:
+                raise
+            old = self._empty_index()
+        doc = self._empty_index() if years is None else old
         base = self.root / "incidents"
-        if not base.is_dir():
-            return repaired
-        for ydir in sorted(p for p in base.iterdir() if p.is_dir() and p.name.isdigit()):
-            data = self._read(self._index_path(int(ydir.name))) or {}
-            have = set(data.get("incidents", {}))
-            for name in sorted(os.listdir(ydir)):  # names, not Paths: this runs at every start
+        on_disk = sorted(int(p.name) for p in base.iterdir() if p.is_dir() and p.name.isdigit()) \
+            if base.is_dir() else []
+        targets = sorted(set(on_disk) | set(self._year_files()) | {int(y) for y in old["years"]}) \
+            if years is None else sorted(set(years))
+        total = 0
+        for year in targets:
+            closed: dict[int, dict[str, Any]] = {}
+            opened: dict[str, dict[str, Any]] = {}
+            ydir = base / str(year)
+            names = sorted(os.listdir(ydir)) if ydir.is_dir() else []
+            for name in names:
                 m = _ID_RE.match(name)
-                if m and str(int(m.group(2))) not in have and self._segments(ydir / name):
-                    self._update_index(self.incident(name))
-                    repaired.append(name)
-        return repaired
+                if not m or int(m.group(1)) != year or not (ydir / name).is_dir():
+                    continue
+                row = self.index_row(self.incident(name))
+                number = int(m.group(2))
+                if row["status"] == "open":
+                    opened[_open_key(year, number)] = row
+                else:
+                    closed[number] = row
+            doc["incidents"] = {k: v for k, v in doc["incidents"].items() if not k.startswith(f"{year:04d}")}
+            count = len(closed) + len(opened)
+            last = max([int(k[4:]) for k in opened] + list(closed) + [(old["years"].get(str(year)) or {})
+                                                                        .get("last", 0)])
+            path = self._index_path(year)
+            if count or last:
+                payload, digest = _year_payload([doc_line(n, closed[n]).encode("utf-8") for n in sorted(closed)])
+                make_dirs(path.parent)
+                atomic_write(path, payload)
+                doc["incidents"].update(opened)
+                doc["years"][str(year)] = {"year": year, "count": count, "last": last, "sha256": digest}
+            else:
+                doc["years"].pop(str(year), None)
+            total += count
+        self._write_open_index(doc)
+        for year in targets:
+            if str(year) not in doc["years"] and self._index_path(year).exists():
+                self._index_path(year).unlink()
+        return total
 
     def _not_restoring(self) -> None:
         """Reads take no lock: a read that overlaps a restore (its journal exists
@@ -775,38 +1146,58 @@ class Store:
         if (self.root / RESTORE_JOURNAL).exists():
             raise StoreBusyError(f"{self.root}: 復元中です。しばらくしてからもう一度開いてください")
 
+    def _rows_by_year(self, status: str | None) -> Iterator[list[dict[str, Any]]]:
+        """Index rows with ``status`` (None: all), one year at a time, the newest year
+        first: one year's file in memory at a time. ``status`` "open": open.json alone."""
+        self._not_restoring()
+        doc = self._index_for_read()
+        legacy = "legacy" in doc
+        by_year: dict[int, dict[str, dict[str, Any]]] = {}
+        for key, row in doc["incidents"].items():
+            by_year.setdefault(int(key[:4]), {})[row["id"]] = row
+        years = set(by_year) | {int(y) for y in doc["years"]} | (set(self._year_files()) if legacy else set())
+        for year in sorted(years, reverse=True):
+            rows = by_year.get(year, {}) if status in (None, "open") else {}
+            if status != "open" or legacy:
+                data = self._read(self._index_path(year)) or {}
+                for row in (data.get("incidents") or {}).values():  # the newer, if a row moved meanwhile
+                    if status is None or row.get("status") == status:
+                        rows[row["id"]] = row
+                    else:
+                        rows.pop(row.get("id"), None)
+            self._not_restoring()
+            yield list(rows.values())
+
     def list_incidents(self, *, status: str | None = None, sort: bool = True) -> list[dict[str, Any]]:
-        """Dashboard rows, newest receipt first (``sort=False``: in file order, for callers that re-order)."""
-        rows: list[dict[str, Any]] = []
-        self._not_restoring()
-        for path in sorted((self.root / "index").glob("*.json")):
-            data = self._read(path) or {}
-            rows.extend(data.get("incidents", {}).values())
-        self._not_restoring()
-        if status:
-            rows = [r for r in rows if r.get("status") == status]
+        """Dashboard rows, newest receipt first (``sort=False``: in file order, for callers
+        that re-order). ``status="open"`` reads only the open incidents' file."""
+        rows = [row for year in self._rows_by_year(status) for row in year]
         if sort:
-            rows.sort(key=lambda r: (r.get("received_at") or "", r["id"]), reverse=True)
+            rows.sort(key=_newest_first, reverse=True)
         return rows
+
+    def iter_incidents(self, *, status: str | None = None) -> Iterator[dict[str, Any]]:
+        """The rows of :meth:`list_incidents`, newest receipt first, without holding them all:
+        one year's rows in memory at a time (``list --all`` of a large store)."""
+        for rows in self._rows_by_year(status):
+            rows.sort(key=_newest_first, reverse=True)
+            yield from rows
+
+    def count_incidents(self) -> int:
+        """How many incidents the store has (from open.json: no year file is read)."""
+        doc = self._index_for_read()
+        if "legacy" in doc:
+            return sum(len(rows) for rows in self._rows_by_year(None))
+        return sum(rec["count"] for rec in doc["years"].values())
 
     def reindex(self) -> int:
         """Rebuild every index row from the timelines. Each year's index is built in
         memory and replaces the old one in one atomic write: on a full disk (or any
         failure) the old index stays whole, it is never emptied."""
         with self.locked():
-            years: dict[int, dict[str, dict[str, Any]]] = {}
-            for idir in self._incident_dirs():
-                year, number = parse_incident_id(idir.name)
-                years.setdefault(year, {})[str(number)] = self.index_row(self.incident(idir.name))
-            for year, rows in sorted(years.items()):
-                path = self._index_path(year)
-                make_dirs(path.parent)
-                atomic_write(path, seal({"incidents": dict(sorted(rows.items(), key=lambda kv: int(kv[0])))}))
-            for path in (self.root / "index").glob("*.json"):
-                if path.stem.isdigit() and int(path.stem) not in years:
-                    path.unlink()
+            n = self._rebuild_index(None)
             self._sweep_temp()
-        return sum(len(rows) for rows in years.values())
+        return n
 
     def _incident_dirs(self) -> list[Path]:
         base = self.root / "incidents"
@@ -1065,11 +1456,20 @@ class Store:
         return src
 
     # -------------------------------------------------------------- verify
-    def verify(self) -> VerifyReport:
-        """Check every file, every hash chain and the index; problems name the file or entry."""
+    def verify(self, progress: Callable[[str, int, int], None] | None = None) -> VerifyReport:
+        """Check every file, every hash chain and the index; problems name the file or entry.
+        ``progress(stage, done, total)``, if given, is called as the check goes: stage
+        "files" (the files other than segments; total 0: not counted beforehand), then
+        "incidents" (each one's segments and chain), then "backup" (its segments)."""
         report = VerifyReport()
+        incidents = self.root / "incidents"
         for path in store_files(self.root):
+            if _SEGMENT_RE.match(path.name) and path.parent.parent.parent == incidents \
+                    and _ID_RE.match(path.parent.name):
+                continue  # a timeline segment: read once, with its chain (_verify_chain)
             report.files += 1
+            if progress is not None:
+                progress("files", report.files, 0)
             try:
                 ok, problem = is_canonical(path, sealed=not _is_chained(path))
                 if ok and path == self.root / "store.json":
@@ -1082,24 +1482,23 @@ class Store:
                 continue
             if not ok:
                 report.problems.append(f"{path}: {problem}")
-        indexed: dict[str, dict[str, Any]] = {}
-        for path in sorted((self.root / "index").glob("*.json")):
-            try:
-                for doc in ((read_file(path) or {}).get("incidents") or {}).values():
-                    indexed[doc.get("id")] = doc
-            except StoreCorruptError:
-                pass  # already reported
+        index = self._verify_index_load(report)
         anchors, closings = self._ledger.walk(report.problems)
         try:
             tail = self._ledger.last()
         except StoreCorruptError:
             tail = None  # reported by the walk
         report.closings = [f"{c['incident']}#{c['seq'] + 1}" for c in closings if c["why"] == "crash"]
-        for idir in self._incident_dirs():
+        dirs = self._incident_dirs()
+        for done, idir in enumerate(dirs, start=1):
+            if progress is not None:
+                progress("incidents", done, len(dirs))
             report.incidents += 1
             entries = self._verify_chain(idir, report)
             if entries is None:
                 anchors.pop(idir.name, None)
+                for rows in index["rows"]:
+                    rows.pop(idir.name, None)
                 continue
             head = (entries[-1].seq, entries[-1].hash)
             problem = _anchor_problem(idir.name, head, anchors.pop(idir.name, None), tail)
@@ -1107,21 +1506,114 @@ class Store:
                 problem = self._recheck_anchor(idir.name, problem)
             if problem:
                 report.problems.append(problem)
-            inc = Incident.from_entries(idir.name, entries)
-            row = indexed.pop(idir.name, None)
-            if row is None:
-                report.problems.append(f"{idir.name}: 索引 (index) に行がありません")
-            elif row != self.index_row(inc):
-                report.problems.append(f"{idir.name}: 索引 (index) の行が記録と一致しません")
-        for missing in sorted(i for i in indexed if i):
+            problem = self._row_problem(idir.name, self.index_row(Incident.from_entries(idir.name, entries)), index)
+            if problem:
+                problem = self._recheck_row(idir.name, problem)
+            if problem:
+                report.problems.append(problem)
+        for missing in sorted({i for rows in index["rows"] for i in rows if i}):
             report.problems.append(f"{missing}: 索引にありますが記録 (incidents/) がありません")
+        self._verify_years(index, report)
         for incident_id, rec in sorted(anchors.items()):
             if rec["seq"] == 0 or (rec == tail and rec["seq"] == 1):
                 continue  # a creation that never finished (closed, or the last write of all)
             report.problems.append(f"{incident_id}: 台帳 (ledger) にありますが記録 (incidents/) がありません"
                                    f" (台帳 #{rec['n']}: 記録 #{rec['seq']}。削除?)")
-        self._verify_against_backup(report)
+        self._verify_against_backup(report, progress)
         return report
+
+    def _verify_index_load(self, report: VerifyReport) -> dict[str, Any]:
+        """The index as stored, for verify: the open rows, the closed rows, the years table
+        (files that do not decode are reported by the files pass)."""
+        opened: dict[str, dict[str, Any]] = {}
+        closed: dict[str, dict[str, Any]] = {}
+        per_year: dict[int, int] = {}
+        years: dict[str, dict[str, Any]] | None = None
+        try:
+            doc = self._read_open_index()
+        except StoreCorruptError as err:
+            if "形式" in err.problem:
+                report.problems.append(f"{err.path}: {err.problem}")
+            doc = None  # a damaged file is already reported
+        else:
+            if doc is None and (self._has_incidents() or self._year_files()):
+                report.problems.append(f"{self._open_index_path()}: 対応中のインシデントの索引がありません"
+                                       " (csirt-desk reindex で作り直せます)")
+        if doc is not None:
+            years = doc["years"]
+            for key, row in doc["incidents"].items():
+                if not _ID_RE.match(row["id"]) or key != _open_key(*parse_incident_id(row["id"])):
+                    report.problems.append(f"{self._open_index_path()}: 索引の行 {key} の番号が不正です")
+                    continue
+                opened[row["id"]] = row
+                per_year[int(key[:4])] = per_year.get(int(key[:4]), 0) + 1
+        for year in self._year_files():
+            try:
+                rows = ((read_file(self._index_path(year)) or {}).get("incidents") or {})
+            except StoreCorruptError:
+                continue  # already reported
+            for key, row in rows.items():
+                closed[row.get("id")] = row
+                per_year[year] = per_year.get(year, 0) + 1
+        return {"rows": (opened, closed), "per_year": per_year, "years": years}
+
+    @staticmethod
+    def _row_problem(incident_id: str, expect: dict[str, Any], index: dict[str, Any]) -> str | None:
+        """What is wrong with an incident's index row (taken out of ``index``), or None: an
+        open incident's row is in open.json, any other's in its year file, as the record says."""
+        opened, closed = index["rows"]
+        here, there = (opened, closed) if expect["status"] == "open" else (closed, opened)
+        row, elsewhere = here.pop(incident_id, None), there.pop(incident_id, None)
+        if row is None and elsewhere is None:
+            return f"{incident_id}: 索引 (index) に行がありません"
+        if row != expect:
+            return f"{incident_id}: 索引 (index) の行が記録と一致しません"
+        if elsewhere is not None:
+            return f"{incident_id}: 索引 (index) の行が対応中と収束の両方にあります"
+        return None
+
+    def _recheck_row(self, incident_id: str, problem: str) -> str | None:
+        """verify reads without the lock: another desk closing an incident moves its row
+        between two files. Look again under the lock; only what is still wrong is a problem."""
+        if self.readonly:
+            return problem
+        try:
+            with self.locked():
+                year, number = parse_incident_id(incident_id)
+                expect = self.index_row(self.incident(incident_id))
+                doc = self._read_open_index() or self._empty_index()
+                opened = doc["incidents"].get(_open_key(year, number))
+                closed = None if opened is not None and expect["status"] == "open" else self._row_of_year(incident_id)
+                index = {"rows": ({incident_id: opened} if opened else {}, {incident_id: closed} if closed else {})}
+                return self._row_problem(incident_id, expect, index)
+        except (StoreBusyError, DomainError):
+            return problem
+
+    def _verify_years(self, index: dict[str, Any], report: VerifyReport) -> None:
+        """open.json's table of years: each year's file, with the digest it records, as
+        many rows as it counts, and no number above its highest."""
+        years = index["years"]
+        if years is None:
+            return
+        files = set(self._year_files())
+        path = self._open_index_path()
+        for year in sorted({int(y) for y in years} | files | set(index["per_year"])):
+            rec = years.get(str(year))
+            if rec is None:
+                report.problems.append(f"{path}: {year} 年の索引の記録がありません")
+                continue
+            if year not in files:
+                report.problems.append(f"{self._index_path(year)}: 索引のファイルがありません")
+            elif _tail_digest(self._index_path(year)) != rec["sha256"]:
+                report.problems.append(f"{self._index_path(year)}: open.json が記録した索引と違います (古い写し・書きかけ)")
+            if rec["count"] != index["per_year"].get(year, 0):
+                report.problems.append(f"{path}: {year} 年の件数 {rec['count']} が索引の行数"
+                                       f" {index['per_year'].get(year, 0)} と一致しません")
+            ydir = self.root / "incidents" / str(year)
+            numbers = [int(m.group(2)) for m in map(_ID_RE.match, os.listdir(ydir)) if m] if ydir.is_dir() else []
+            if numbers and max(numbers) > rec["last"]:
+                report.problems.append(f"{path}: {year} 年の最大の番号 {rec['last']} より大きい番号"
+                                       f" {max(numbers)} の記録があります")
 
     def _recheck_anchor(self, incident_id: str, problem: str) -> str | None:
         """verify reads without the lock: another desk's append between reading the
@@ -1142,16 +1634,7 @@ class Store:
         and its head against the ledger."""
         report = VerifyReport(incidents=1)
         idir = self._incident_dir(incident_id)
-        for seg in self._segments(idir):
-            report.files += 1
-            try:
-                ok, problem = is_canonical(seg)
-            except StoreCorruptError as err:
-                report.problems.append(f"{err.path}: {err.problem}")
-                continue
-            if not ok:
-                report.problems.append(f"{seg}: {problem}")
-        entries = self._verify_chain(idir, report)
+        entries = self._verify_chain(idir, report)  # its files too (each read once)
         if entries is not None:
             # its newest ledger record, read back from the tail (the whole ledger's chain is verify's)
             try:
@@ -1166,19 +1649,33 @@ class Store:
         return report
 
     def _verify_chain(self, idir: Path, report: VerifyReport) -> list[TimelineEntry] | None:
+        """One incident's segments (each read once: its bytes as csirt-desk writes them)
+        and its hash chain; the entries, or None after a problem (reported)."""
         incident_id = idir.name
         prev = genesis_hash(incident_id)
         expect = 1
         out: list[TimelineEntry] = []
-        for seg_index, seg in enumerate(self._segments(idir)):
+        decoded: list[dict[str, Any] | None] = []
+        for seg in self._segments(idir):
+            report.files += 1
+            try:
+                raw = read_bytes(seg)
+                data = decode(seg, raw)
+            except StoreCorruptError as err:
+                report.problems.append(f"{err.path}: {err.problem}")
+                decoded.append(None)
+                continue
+            if encode(data) != raw and seal(data) != raw:
+                report.problems.append(f"{seg}: csirt-desk 以外で書き換えられています (not in canonical form)")
+            decoded.append(data)
+        for seg_index, (seg, data) in enumerate(zip(self._segments(idir), decoded)):
             seg_no = int(_SEGMENT_RE.match(seg.name).group(1))
             if seg_no != seg_index:
                 report.problems.append(f"{idir / f'timeline-{seg_index:04d}.json'}: 記録の区分ファイルがありません (missing)")
                 return None
-            try:
-                docs = (read_file(seg) or {}).get("timeline", {})
-            except StoreCorruptError:
+            if data is None:
                 return None  # the file problem is already reported
+            docs = data.get("timeline", {})
             for key in sorted(docs, key=int):
                 doc = docs[key]
                 where = f"{seg}: {incident_id}#{key}"
@@ -1212,13 +1709,17 @@ class Store:
             return None
         return out
 
-    def _verify_against_backup(self, report: VerifyReport) -> None:
+    def _verify_against_backup(self, report: VerifyReport,
+                               progress: Callable[[str, int, int], None] | None = None) -> None:
         """Entries in the newest backup must still be in the store (catches deleted tails)."""
         regular = [p for p in list_backup_dirs(self.root) if "before-" not in p.name]
         if not regular:
             return
         bdir = regular[0]
-        for seg in sorted((bdir / "incidents").glob("*/*/timeline-*.json")):
+        segs = sorted((bdir / "incidents").glob("*/*/timeline-*.json"))
+        for done, seg in enumerate(segs, start=1):
+            if progress is not None:
+                progress("backup", done, len(segs))
             try:
                 docs = (read_file(seg) or {}).get("timeline", {})
             except StoreCorruptError:
