@@ -13,14 +13,15 @@ from typing import Callable
 
 from textual import events
 from textual.app import App
-from textual.binding import Binding
 
 from .errors import DomainError
 from .profiles import load_profile
+from .settings import load_settings, save_setting
 from .resources import assets_dir
 from .textsafe import control_pictures, one_line, printable
 from .store import Store, resolve_store_dir
 from screens import paste
+from screens.commands import bindings
 
 # Textual's input parser let an ESC inside a pasted text end the paste and read the rest as key
 # presses (issue 14, defect 1): read every bracketed paste whole instead, in every driver.
@@ -43,11 +44,8 @@ class CsirtDeskApp(App):
     # The other screens' styles: read 1.5 s after start, or when a screen not styled by desk.tcss
     # alone opens before that (see push_screen), not before the first paint (they cost it 20-30 ms).
     SCREENS_CSS = assets_dir() / "screens.tcss"
-    BINDINGS = [
-        Binding("ctrl+q", "quit", "終了", priority=True),
-        Binding("ctrl+n", "new_intake", "新規受付", priority=True),
-        Binding("ctrl+r", "roster", "連絡先名簿", priority=True),
-    ]
+    BINDINGS = bindings("app")  # F1, Ctrl+N, Ctrl+R, Ctrl+P, Ctrl+Q (screens/commands.py)
+    COMMAND_PALETTE_DISPLAY = "Ctrl+P"
 
     def __init__(self, store: Store, *, operator: str, clock: Callable[[], datetime] | None = None,
                  backups: bool = True, freeze_gc: bool = True) -> None:
@@ -76,6 +74,7 @@ class CsirtDeskApp(App):
         from screens.dashboard import DashboardScreen
 
         self._ui_thread = threading.get_ident()
+        self._restore_theme()
         self._catch_closing_signals()
         self.push_screen(DashboardScreen())
         self.set_timer(SCREENS_CSS_DELAY, self._preload_screens_css)
@@ -418,7 +417,41 @@ class CsirtDeskApp(App):
     def now(self) -> datetime:
         return self.clock()
 
+    # ------------------------------------------------------------ keys, help, palette, theme
+    def action_help(self) -> None:
+        """F1: the keys of the screen in front (screens/commands.py), all of them."""
+        from screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss(None)
+            return
+        self.push_screen(HelpScreen(getattr(self.screen, "KEYS_SCREEN", "app")))
+
+    def action_help_quit(self) -> None:
+        """Ctrl+C (a reflex to quit; in a field it copies): say how the desk closes, in Japanese."""
+        self.notify("終了するには Ctrl+Q を押してください (入力中の下書きは保存されます)。", title="終了しますか?",
+                    markup=False)
+
+    def action_command_palette(self) -> None:
+        from textual.command import CommandPalette
+
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(id="--command-palette", placeholder="コマンドを名前で探す (例: 報告書)"))
+
+    def _restore_theme(self) -> None:
+        theme = load_settings().get("theme")
+        if isinstance(theme, str) and theme in self.available_themes:
+            self.theme = theme
+        self.theme_changed_signal.subscribe(self, self._keep_theme)
+
+    def _keep_theme(self, theme) -> None:
+        problem = save_setting("theme", theme.name)
+        if problem:
+            self.notify(f"テーマを保存できませんでした: {problem}", severity="warning", markup=False)
+
     def get_system_commands(self, screen):
+        """The palette: the desk's commands only, all in Japanese (Textual's own Keys, Maximize,
+        Screenshot — an SVG of personal data written to the current folder — are left out)."""
         from textual.app import SystemCommand
 
         yield SystemCommand("新規受付", "電話・メールなどの通報を受け付ける (Ctrl+N)", self.action_new_intake)
@@ -433,8 +466,9 @@ class CsirtDeskApp(App):
         yield SystemCommand("委員会向け集計 (PDF)", "期間を指定して委員会向けの集計を PDF に",
                             lambda: self.open_export(None, "summary"))
         yield SystemCommand("バックアップ", "今すぐストアのバックアップを作る", self.action_backup)
-        yield SystemCommand("終了", "csirt-desk を終了する", self.request_quit)
-        yield from super().get_system_commands(screen)
+        yield SystemCommand("キー一覧 (ヘルプ)", "この画面のキーと、できること (F1)", self.action_help)
+        yield SystemCommand("テーマ (画面の色)", "画面の色を変える (次の起動でも同じ色)", self.action_change_theme)
+        yield SystemCommand("終了", "csirt-desk を終了する (Ctrl+Q)", self.request_quit)
 
     def action_backup(self) -> None:
         def work():

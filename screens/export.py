@@ -26,7 +26,6 @@ from typing import Any
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, ProgressBar, RadioButton, RadioSet, Static, TextArea
@@ -36,6 +35,7 @@ from csirt_tui.errors import DomainError
 from csirt_tui.textsafe import one_line, printable
 from csirt_tui.timeparse import TimeParseError, parse_time, to_wareki
 from screens.form import DraftedDialog, DraftKey, DraftStatus, SafeInput, SafeTextArea
+from screens.commands import bindings
 
 # What the dialog can make: (id, label). The first two are 報告様式1 variants
 # (csirt_tui.report.content.VARIANTS); "summary" is the committee summary.
@@ -83,11 +83,8 @@ def plain_error(err: BaseException, path: str) -> str:
 class ExportScreen(ModalScreen[Any]):
     """Export a report. Returns the ExportResult, or None when cancelled."""
 
-    BINDINGS = [
-        Binding("ctrl+s", "export", "出力", priority=True),
-        Binding("f2", "edit_texts", "記載の編集"),
-        Binding("escape", "cancel", "やめる"),
-    ]
+    KEYS_SCREEN = "export"
+    BINDINGS = bindings("export")  # screens/commands.py
 
     def __init__(self, incident_id: str | None = None, kind: str | None = None) -> None:
         super().__init__()
@@ -470,7 +467,8 @@ def _parts(store, incident_id: str, now) -> dict[str, dict[str, Any]]:
 class ReportTextsScreen(ModalScreen[None]):
     """The parts of 報告様式1 the handler may write: pick one (Enter) to edit it."""
 
-    BINDINGS = [Binding("escape", "close", "閉じる")]
+    KEYS_SCREEN = "report_texts"
+    BINDINGS = bindings("report_texts")  # screens/commands.py
 
     def __init__(self, incident_id: str, reopen: str | None = None) -> None:
         super().__init__()
@@ -551,7 +549,8 @@ class ReportTextScreen(DraftedDialog):
     while the dialog is open (it stays, with the text, if that fails). Returns {text, entry}
     or None. The text is a draft while it is typed (kind "report")."""
 
-    BINDINGS = [Binding("ctrl+s", "save", "保存", priority=True), Binding("escape", "cancel", "やめる")]
+    KEYS_SCREEN = "form"
+    BINDINGS = bindings("form", only=("submit", "cancel"), rename={"submit": "save"})  # screens/commands.py
     DRAFT_WHAT = "記載"
 
     def __init__(self, incident_id: str, field_id: str, label: str, text: str, auto: list[str], *,

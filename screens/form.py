@@ -34,7 +34,6 @@ from textual.app import ComposeResult
 from textual.document._document import Document
 from textual.document._document_navigator import DocumentNavigator
 from textual.document._wrapped_document import WrappedDocument
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, OptionList, Select, Static, TextArea
@@ -47,6 +46,7 @@ from csirt_tui.textsafe import control_pictures, one_line, printable
 from csirt_tui.timeparse import TimeParseError, format_preview, parse_time, to_iso
 from csirt_tui.views import short_time
 from screens.safe_input import SafeInput, typed_text
+from screens.commands import bindings
 
 _CRLF = re.compile(r"\r\n|\r|\n")
 
@@ -408,7 +408,8 @@ class KeepTextScreen(ModalScreen[None]):
     """Keep typed text the store cannot take: in a file in another folder (the operator types
     its path; the text of every field, labelled, UTF-8) or on the clipboard. Esc: back."""
 
-    BINDINGS = [Binding("escape", "back", "入力に戻る")]
+    KEYS_SCREEN = "keep"
+    BINDINGS = bindings("keep")  # screens/commands.py
     DEFAULT_CSS = """
     KeepTextScreen { align: center middle; }
     #keep-box { width: 96%; max-width: 100; height: auto; max-height: 100%; padding: 0 1;
@@ -518,7 +519,8 @@ class DraftOfferScreen(ModalScreen[str | None]):
     """A dialog opened again for the same incident finds its unsaved text: go on with it
     ("resume"), discard it and start anew ("new"), or not now (None: the dialog closes)."""
 
-    BINDINGS = [Binding("escape", "later", "あとで"), Binding("n", "new", "新しく書く")]
+    KEYS_SCREEN = "offer"
+    BINDINGS = bindings("offer")  # screens/commands.py
     DEFAULT_CSS = """
     DraftOfferScreen { align: center middle; }
     #offer-box { width: 90%; max-width: 90; height: auto; padding: 1 2; border: thick $accent; background: $surface; }
@@ -604,9 +606,9 @@ class DraftedDialog(ModalScreen[Any]):
     ``start_drafts()`` at the end of their on_mount, ``save_to_record(fn, value)``
     from their Ctrl+S, and yield a :class:`DraftStatus`."""
 
+    KEYS_SCREEN = "form"
     BINDINGS = [
-        Binding("escape", "cancel", "やめる"),
-        Binding("ctrl+o", "keep_elsewhere", "別の場所に保存", show=False, priority=True),
+        *bindings("form", only=("cancel", "keep_elsewhere")),  # screens/commands.py
     ]
     DRAFT_WHAT = "入力"  # what the messages call the text (メモ, 記載 …)
 
@@ -863,7 +865,7 @@ class FormScreen(DraftedDialog):
     still open: if it raises, the form stays with what was typed. ``draft``: the form's text is
     a draft (see DraftedDialog). Returns the values, or None when cancelled."""
 
-    BINDINGS = [Binding("ctrl+s", "submit", "記録", priority=True), Binding("escape", "cancel", "やめる")]
+    BINDINGS = bindings("form", only=("submit", "cancel"))  # screens/commands.py
     DEFAULT_CSS = "FormScreen #form-box { max-width: 100%; }"  # 96 columns wide: an 80-column terminal too
 
     def __init__(self, title: str, fields: list[Field], *, intro: str = "",
@@ -1035,7 +1037,8 @@ class FormScreen(DraftedDialog):
 class PickerScreen(ModalScreen[str | None]):
     """Pick one of a list (built only when asked). Returns the chosen id, or None."""
 
-    BINDINGS = [Binding("escape", "cancel", "やめる")]
+    KEYS_SCREEN = "picker"
+    BINDINGS = bindings("picker")  # screens/commands.py
 
     def __init__(self, choices: list[tuple[str, str]], title: str, current: str | None = None) -> None:
         super().__init__()

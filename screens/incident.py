@@ -8,10 +8,9 @@ what the dashboard's list of drafts does with such a draft."""
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from typing import Any
 
@@ -21,6 +20,8 @@ from csirt_tui.textsafe import printable
 from csirt_tui.views import incident_text_lines, short_time
 from screens.form import Folded
 from screens.timeline import WATCH_SECONDS
+from screens.commands import bindings
+from screens.footer import DeskFooter
 
 
 def dialog_drafts_of(store, incident_id: str | None) -> list[dict[str, Any]]:
@@ -63,17 +64,8 @@ def reopen_draft(app, draft: dict[str, Any]) -> None:
 
 
 class IncidentScreen(Screen):
-    BINDINGS = [
-        Binding("escape", "app.pop_screen", "戻る"),
-        Binding("r", "reload", "更新"),
-        Binding("t", "triage", "トリアージ"),
-        Binding("l", "timeline", "記録 (メモ・訂正)"),
-        Binding("o", "response", "対応の記録"),
-        Binding("c", "call", "電話する (名簿)"),
-        Binding("p", "export", "報告書 (PDF)"),
-        Binding("e", "report_texts", "報告書の記載"),
-        Binding("d", "drafts", "書きかけを開く"),
-    ]
+    KEYS_SCREEN = "incident"
+    BINDINGS = bindings("incident")  # screens/commands.py
 
     def action_export(self) -> None:
         """報告様式1 (or the committee summary) as PDF: the export dialog."""
@@ -140,7 +132,7 @@ class IncidentScreen(Screen):
         yield banner
         with VerticalScroll(id="incident-view"):
             yield Static("", id="incident-text", markup=False)
-        yield Footer()
+        yield DeskFooter()
 
     def on_screen_resume(self) -> None:
         self.action_reload()

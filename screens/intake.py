@@ -17,10 +17,9 @@ from rich.text import Text
 from textual import on
 from textual.actions import SkipAction
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Checkbox, Digits, Footer, Header, Input, Label, Select, Static, TextArea
+from textual.widgets import Button, Checkbox, Digits, Header, Input, Label, Select, Static, TextArea
 
 from csirt_tui.draftsave import plain_problem
 from csirt_tui.errors import DomainError
@@ -30,6 +29,8 @@ from csirt_tui.textsafe import one_line, printable
 from csirt_tui.timeparse import TimeParseError, format_preview, parse_time, to_iso
 from csirt_tui.views import ITEM_SHORT, intake_entry_text
 from screens.form import DraftKeeper, DraftStatus, KeepTextScreen, SafeInput, SafeTextArea, new_draft_id  # noqa: F401
+from screens.commands import bindings
+from screens.footer import DeskFooter
 
 SAVE_DELAY = 0.25  # seconds from the first unsaved change to the draft write (goal: ≤ 0.5 s)
 
@@ -55,7 +56,8 @@ def is_blank(values: dict[str, Any]) -> bool:
 class SavedScreen(ModalScreen[tuple[str, bool]]):
     """The new incident number, large, to read out to the caller; triage is offered next."""
 
-    BINDINGS = [Binding("escape", "close", "閉じる"), Binding("t", "triage", "トリアージへ")]
+    KEYS_SCREEN = "saved"
+    BINDINGS = bindings("saved")  # screens/commands.py
 
     def __init__(self, incident_id: str, missing: list[str]) -> None:
         super().__init__()
@@ -92,14 +94,8 @@ class IntakeScreen(Screen):
     # Enter / Tab / Shift+Tab are priority bindings so that focus moves when the
     # key is read, not when the field gets round to it: what an operator types
     # right after Enter lands in the next field, however fast they type.
-    BINDINGS = [
-        Binding("ctrl+s", "save", "保存", priority=True),
-        Binding("escape", "leave", "戻る (下書きは残ります)"),
-        Binding("ctrl+o", "keep_elsewhere", "別の場所に保存", priority=True),
-        Binding("enter", "enter_key", "次へ", show=False, priority=True),
-        Binding("tab", "move(1)", "次の項目", show=False, priority=True),
-        Binding("shift+tab", "move(-1)", "前の項目", show=False, priority=True),
-    ]
+    KEYS_SCREEN = "intake"
+    BINDINGS = bindings("intake")  # screens/commands.py
 
     def _overlay_open(self) -> bool:
         return any(getattr(sel, "expanded", False) for sel in self.query(Select))
@@ -191,7 +187,7 @@ class IntakeScreen(Screen):
                 yield Static("", id="callback_at", markup=False)
             yield Label("メモ", classes="item-label")
             yield SafeTextArea(id="memo", soft_wrap=True, tab_behavior="focus", classes="multiline small", compact=True)
-        yield Footer()
+        yield DeskFooter()
 
     def _out_of_hours_text(self, now: datetime) -> str:
         profile = self.app.store.profile

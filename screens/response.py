@@ -12,10 +12,9 @@ from typing import Any
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widgets import DataTable, Header, Label, Static
 
 from csirt_tui import evidence as ev
 from csirt_tui import response as rs
@@ -23,28 +22,16 @@ from csirt_tui.errors import DomainError
 from csirt_tui.textsafe import one_line, printable
 from csirt_tui.views import level_label, short_time, type_label
 from screens.form import AskMore, DraftKey, Field, FormScreen, Pending, pad
+from screens.commands import bindings
+from screens.footer import DeskFooter
 
 STEP_OPTIONS = [(label, key) for key, label in rs.STEP_STATUSES.items()]
 STOP_OPTIONS = [(label, key) for key, label in rs.SYSTEM_STOP_LABELS.items()]
 
 
 class ResponseScreen(Screen):
-    BINDINGS = [
-        Binding("s", "step", "手順の状態"),
-        Binding("t", "call", "電話する (名簿)"),
-        Binding("d", "notified", "連絡済み"),
-        Binding("x", "not_needed", "連絡不要"),
-        Binding("a", "add_party", "連絡先を追加"),
-        Binding("e", "evidence", "証拠を登録"),
-        Binding("h", "hand_over", "証拠の受け渡し"),
-        Binding("m", "monitoring", "監視期間"),
-        Binding("p", "crime", "犯罪の可能性"),
-        Binding("k", "council", "セキュリティ会議", show=False),
-        Binding("o", "resume", "運用再開", show=False),
-        Binding("c", "close", "収束"),
-        Binding("l", "timeline", "記録"),
-        Binding("escape", "app.pop_screen", "戻る"),
-    ]
+    KEYS_SCREEN = "response"
+    BINDINGS = bindings("response")  # screens/commands.py
 
     def __init__(self, incident_id: str, reopen: str | None = None) -> None:
         super().__init__()
@@ -63,7 +50,7 @@ class ResponseScreen(Screen):
             yield DataTable(id="evidence", cursor_type="row")
         with Vertical(id="response-detail"):
             yield Static("", id="response-info", markup=False)
-        yield Footer()
+        yield DeskFooter()
 
     def on_mount(self) -> None:
         for wid in ("#steps", "#notifs", "#evidence"):

@@ -6,17 +6,18 @@ from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
 from csirt_tui.textsafe import one_line
 from csirt_tui.views import short_time
+from screens.commands import bindings
 
 
 class ResumeDraftScreen(ModalScreen[str | None]):
-    BINDINGS = [Binding("escape", "later", "あとで")]
+    KEYS_SCREEN = "resume"
+    BINDINGS = bindings("resume")  # screens/commands.py
 
     def __init__(self, drafts: list[dict[str, Any]]) -> None:
         super().__init__()

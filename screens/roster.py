@@ -14,15 +14,16 @@ from typing import Any
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Label, Static
+from textual.widgets import DataTable, Header, Input, Label, Static
 
 from csirt_tui import roster as rc
 from csirt_tui.errors import DomainError
 from csirt_tui.textsafe import printable
 from screens.form import DraftKey, Field, FormScreen, PickerScreen, SafeInput, pad
+from screens.commands import bindings
+from screens.footer import DeskFooter
 
 BOOL_FIELDS = ("weekday", "night", "holiday", "absent")
 
@@ -80,17 +81,8 @@ def call_party(app, incident_id: str, party: str, label: str, after=None, *, scr
 
 
 class RosterScreen(Screen):
-    BINDINGS = [
-        Binding("slash", "search", "検索"),
-        Binding("w", "who", "今だれに電話するか"),
-        Binding("a", "add", "追加"),
-        Binding("e", "edit", "編集"),
-        Binding("x", "absent", "不在/在席"),
-        Binding("v", "reviewed", "見直し済み"),
-        Binding("i", "import_csv", "CSV取込"),
-        Binding("o", "export_csv", "CSV出力"),
-        Binding("escape", "leave", "戻る"),
-    ]
+    KEYS_SCREEN = "roster"
+    BINDINGS = bindings("roster")  # screens/commands.py
 
     def __init__(self, reopen: str | None = None) -> None:
         super().__init__()
@@ -108,7 +100,7 @@ class RosterScreen(Screen):
         with Vertical(id="roster-detail"):
             yield Static("", id="who-result", markup=False)
             yield Static("", id="person-detail", markup=False)
-        yield Footer()
+        yield DeskFooter()
 
     def on_mount(self) -> None:
         self.query_one("#people", DataTable).add_column("名簿", key="row")

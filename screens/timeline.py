@@ -13,10 +13,9 @@ from typing import Any
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Label, Static, TextArea
+from textual.widgets import DataTable, Header, Input, Label, Static, TextArea
 
 from csirt_tui.errors import DomainError
 from csirt_tui.model import KINDS, TimelineEntry
@@ -24,6 +23,8 @@ from csirt_tui.textsafe import one_line, printable
 from csirt_tui.timeparse import TimeParseError, format_preview, parse_time, to_iso
 from csirt_tui.views import short_time
 from screens.form import DraftedDialog, DraftKey, DraftStatus, PickerScreen, SafeInput, SafeTextArea
+from screens.commands import bindings
+from screens.footer import DeskFooter
 
 SHOWN = 100  # newest entries drawn at once ("m" shows 100 more): 5,000 entries open fast
 ALL = "__all__"
@@ -35,7 +36,8 @@ class NoteScreen(DraftedDialog):
     while the dialog is open (it stays, with the text, if that fails); returns {text, when}
     and what ``save`` returned (``entry``), or None. ``draft``: the text is a draft while typed."""
 
-    BINDINGS = [Binding("ctrl+s", "save", "記録", priority=True), Binding("escape", "cancel", "やめる")]
+    KEYS_SCREEN = "form"
+    BINDINGS = bindings("form", only=("submit", "cancel"), rename={"submit": "save"})  # screens/commands.py
     DRAFT_WHAT = "メモ"
     DEFAULT_CSS = "NoteScreen #note-box { max-width: 100%; }"  # 90 columns wide: an 80-column terminal too
 
@@ -117,15 +119,8 @@ class NoteScreen(DraftedDialog):
 
 
 class TimelineScreen(Screen):
-    BINDINGS = [
-        Binding("n", "note", "メモ追加"),
-        Binding("c", "correct", "訂正"),
-        Binding("slash", "search", "検索"),
-        Binding("k", "kind", "種類で絞る"),
-        Binding("m", "more", "さらに表示"),
-        Binding("r", "reload", "更新"),
-        Binding("escape", "leave", "戻る"),
-    ]
+    KEYS_SCREEN = "timeline"
+    BINDINGS = bindings("timeline")  # screens/commands.py
 
     def __init__(self, incident_id: str, reopen: str | None = None) -> None:
         super().__init__()
@@ -146,7 +141,7 @@ class TimelineScreen(Screen):
         yield DataTable(id="entries", cursor_type="row", zebra_stripes=True)
         with VerticalScroll(id="entry-detail"):
             yield Static("", id="detail", markup=False)
-        yield Footer()
+        yield DeskFooter()
 
     def on_mount(self) -> None:
         self.query_one("#entries", DataTable).add_column("記録", key="row")
