@@ -1,0 +1,328 @@
+"""The bundle: one file that carries incidents between desks (the desk's PC and the isolated
+terminal, issue 17; the design is docs/exchange.md).
+
+This module is the container and its checks: :func:`pack` makes the bytes of a bundle from
+its payload (optionally encrypted with a password: AES-256-GCM, the key made with scrypt),
+:func:`read_bundle` / :func:`unpack` give the payload back only when everything in it has
+been checked, before the store is touched:
+
+- the magic line and a header of at most ``MAX_HEADER`` bytes, strict JSON;
+- the payload length declared in the header equal to what the file holds (a bundle that
+  claims 1 GB is refused from its header, before anything is read or allocated), and at
+  most ``MAX_PAYLOAD``;
+- the payload's SHA-256 (a plain bundle) or the GCM tag (an encrypted one: a wrong
+  password and any edited byte give the same one line);
+- strict JSON again (no duplicate keys, no NaN/Infinity), then every field's type and form:
+  incident numbers in their one written form (no path can hide in them), store ids hex,
+  kinds known, sizes bounded;
+- every entry's hash recomputed from the entry as its desk wrote it, and no two entries
+  with one identity (desk, incident, seq) and different content.
+
+What fails is a :class:`BundleError`: one line in Japanese, nothing written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from .errors import DomainError
+from .jsonfile import read_bytes
+from .model import KINDS, entry_hash
+
+MAGIC = b"csirt-desk bundle 1\n"
+FORMAT = 1
+MAX_HEADER = 4096
+MAX_PAYLOAD = 1 << 30           # 1 GiB: more than ten years of a prefecture's record
+MAX_TEXT = 4 << 20              # one entry's text (a pasted log excerpt): 4 MiB
+MAX_ENTRIES = 5_000_000
+SCRYPT = {"n": 1 << 15, "r": 8, "p": 1}  # ~32 MiB and ~0.1 s per derivation
+_WIRE_FIELDS = ("store", "incident", "seq", "at", "occurred_at", "operator", "kind", "text", "data",
+                "corrects", "prev_hash", "hash")
+_HEX = frozenset("0123456789abcdef")
+
+
+class BundleError(DomainError):
+    """A bundle that cannot be taken in: the reason in one line; nothing was written."""
+
+
+# --------------------------------------------------------------------------- writing
+def canonical_payload(payload: dict[str, Any]) -> bytes:
+    return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+                      allow_nan=False).encode("utf-8")
+
+
+def pack(payload: dict[str, Any], *, password: bytes | None = None) -> bytes:
+    """The bytes of a bundle holding ``payload`` (checked first: a bundle this desk would
+    refuse is never made)."""
+    check_payload(payload)
+    body = canonical_payload(payload)
+    if password is None:
+        header = {"format": FORMAT, "encrypted": False, "length": len(body),
+                  "sha256": hashlib.sha256(body).hexdigest()}
+        return MAGIC + _header_line(header) + body
+    salt, nonce = os.urandom(16), os.urandom(12)
+    header = {"format": FORMAT, "encrypted": True, "cipher": "AES-256-GCM",
+              "kdf": {"name": "scrypt", "salt": salt.hex(), **SCRYPT}, "nonce": nonce.hex(),
+              "length": len(body) + 16}
+    line = _header_line(header)
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    sealed = AESGCM(_key(password, salt, SCRYPT)).encrypt(nonce, body, MAGIC + line)
+    return MAGIC + line + sealed
+
+
+def _header_line(header: dict[str, Any]) -> bytes:
+    return json.dumps(header, sort_keys=True, separators=(",", ":")).encode("ascii") + b"\n"
+
+
+def _key(password: bytes, salt: bytes, kdf: dict[str, Any]) -> bytes:
+    from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+    return Scrypt(salt=salt, length=32, n=kdf["n"], r=kdf["r"], p=kdf["p"]).derive(password)
+
+
+# --------------------------------------------------------------------------- reading
+def read_bundle(path: str | os.PathLike, *, password: bytes | None = None) -> dict[str, Any]:
+    """The checked payload of the bundle at ``path`` (see the module docstring)."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if not path.is_file():
+            raise BundleError(f"{path}: 通常のファイルではありません")
+        if size > len(MAGIC) + MAX_HEADER + MAX_PAYLOAD:
+            raise BundleError(f"{path}: バンドルとしては大きすぎます ({size:,} バイト)")
+        with open(path, "rb") as fh:
+            head = fh.read(len(MAGIC) + MAX_HEADER + 1)
+        header, start = _read_header(head, path)
+        if size - start != header["length"]:
+            raise BundleError(f"{path}: バンドルが途中で切れているか、余分なデータがあります"
+                              f" (ヘッダーでは {header['length']:,} バイト、実際は {max(size - start, 0):,} バイト)")
+        raw = read_bytes(path)
+    except OSError as err:
+        raise BundleError(f"{path}: 読めません: {err.strerror or err}") from None
+    return unpack(raw, password=password, source=str(path))
+
+
+def unpack(raw: bytes, *, password: bytes | None = None, source: str = "バンドル") -> dict[str, Any]:
+    header, start = _read_header(raw[: len(MAGIC) + MAX_HEADER + 1], source)
+    body = raw[start:]
+    if len(body) != header["length"]:
+        raise BundleError(f"{source}: バンドルが途中で切れているか、余分なデータがあります"
+                          f" (ヘッダーでは {header['length']:,} バイト、実際は {len(body):,} バイト)")
+    if header["encrypted"]:
+        if password is None:
+            raise BundleError(f"{source}: 暗号化されたバンドルです。パスワードファイルを指定してください (--password-file)")
+        from cryptography.exceptions import InvalidTag
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        line = raw[len(MAGIC):start]
+        try:
+            body = AESGCM(_key(password, bytes.fromhex(header["kdf"]["salt"]), header["kdf"])).decrypt(
+                bytes.fromhex(header["nonce"]), body, MAGIC + line)
+        except InvalidTag:
+            raise BundleError(f"{source}: パスワードが違うか、ファイルが壊れています") from None
+    elif hashlib.sha256(body).hexdigest() != header["sha256"]:
+        raise BundleError(f"{source}: ファイルが壊れています (内容がヘッダーのハッシュと一致しません)")
+    payload = _strict_json(body, source)
+    check_payload(payload, source=source)
+    return payload
+
+
+def _read_header(head: bytes, source) -> tuple[dict[str, Any], int]:
+    if not head.startswith(MAGIC):
+        if head.startswith(b"csirt-desk bundle "):
+            raise BundleError(f"{source}: 新しい版の csirt-desk が作ったバンドルです。この版では読めません")
+        raise BundleError(f"{source}: csirt-desk のバンドルではありません")
+    end = head.find(b"\n", len(MAGIC))
+    if end < 0:
+        raise BundleError(f"{source}: バンドルのヘッダーが壊れています")
+    header = _strict_json(head[len(MAGIC):end], source, what="ヘッダー")
+    problem = _header_problem(header)
+    if problem:
+        raise BundleError(f"{source}: バンドルのヘッダーが壊れています ({problem})")
+    return header, end + 1
+
+
+def _header_problem(h: Any) -> str | None:
+    if not isinstance(h, dict):
+        return "not an object"
+    if h.get("format") != FORMAT:
+        return f"format {h.get('format')!r}"
+    length = h.get("length")
+    if not isinstance(length, int) or isinstance(length, bool) or not 0 <= length <= MAX_PAYLOAD + 16:
+        return "length"
+    if h.get("encrypted") is False:
+        return None if _is_hex(h.get("sha256"), 64) else "sha256"
+    if h.get("encrypted") is not True or h.get("cipher") != "AES-256-GCM" or not _is_hex(h.get("nonce"), 24):
+        return "cipher"
+    kdf = h.get("kdf")
+    if not (isinstance(kdf, dict) and kdf.get("name") == "scrypt" and _is_hex(kdf.get("salt"), 32)
+            and all(isinstance(kdf.get(k), int) and not isinstance(kdf.get(k), bool) for k in ("n", "r", "p"))
+            and 2 <= kdf["n"] <= 1 << 20 and kdf["n"] & (kdf["n"] - 1) == 0 and 1 <= kdf["r"] <= 16
+            and 1 <= kdf["p"] <= 4):
+        return "kdf"  # bounded: a header cannot make the reader spend gigabytes on the key
+    return None
+
+
+def _strict_json(raw: bytes, source, what: str = "内容") -> Any:
+    def no_duplicates(pairs):
+        out = {}
+        for key, value in pairs:
+            if key in out:
+                raise BundleError(f"{source}: {what}に同じ項目が二度あります ({key[:40]!r})")
+            out[key] = value
+        return out
+
+    def no_constant(name):
+        raise BundleError(f"{source}: {what}に数でない値があります ({name})")
+
+    try:
+        return json.loads(raw.decode("utf-8"), object_pairs_hook=no_duplicates, parse_constant=no_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise BundleError(f"{source}: {what}が壊れています (JSON として読めません)") from None
+
+
+# --------------------------------------------------------------------------- the payload's form
+def _is_hex(value: Any, length: int | None = None) -> bool:
+    return (isinstance(value, str) and bool(value) and set(value) <= _HEX
+            and (length is None or len(value) == length))
+
+
+def is_store_id(value: Any) -> bool:
+    return _is_hex(value, 16)
+
+
+def _is_incident_id(value: Any) -> bool:
+    from .store import parse_incident_id
+
+    try:
+        parse_incident_id(value)
+    except DomainError:
+        return False
+    return True
+
+
+def _is_int(value: Any, low: int = 1) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= low
+
+
+def _is_text(value: Any, limit: int = 200) -> bool:
+    return isinstance(value, str) and len(value) <= limit
+
+
+def entry_problem(e: Any) -> str | None:
+    """Why a wire-form entry is not one (None: it is, and its hash is its content's)."""
+    if not isinstance(e, dict) or set(e) != set(_WIRE_FIELDS):
+        return "fields"
+    if not is_store_id(e["store"]) or not _is_incident_id(e["incident"]) or not _is_int(e["seq"]):
+        return "identity"
+    if e["kind"] not in KINDS or not _is_text(e["operator"]) or not _is_text(e["text"], MAX_TEXT):
+        return "kind/operator/text"
+    if not _is_text(e["at"], 40) or not (e["occurred_at"] is None or _is_text(e["occurred_at"], 40)):
+        return "time"
+    if not isinstance(e["data"], dict) or not (e["corrects"] is None or _is_int(e["corrects"])):
+        return "data/corrects"
+    if not _is_hex(e["prev_hash"], 64) or not _is_hex(e["hash"], 64):
+        return "hash"
+    if (e["kind"] == "intake") != (e["seq"] == 1):
+        return "intake"
+    if entry_hash(e) != e["hash"]:
+        return "hash does not match its content"
+    return None
+
+
+def check_payload(p: Any, *, source: str = "バンドル") -> None:
+    """Raise BundleError unless ``p`` is a payload in the form docs/exchange.md gives."""
+    def bad(why: str) -> BundleError:
+        return BundleError(f"{source}: バンドルの内容が不正です ({why})")
+
+    if not isinstance(p, dict) or p.get("format") != FORMAT:
+        raise bad("format")
+    if not is_store_id(p.get("family")):
+        raise bad("family")
+    sender = p.get("sender")
+    if not (isinstance(sender, dict) and is_store_id(sender.get("store")) and _is_text(sender.get("desk"))
+            and _is_text(sender.get("profile"), 64) and _is_int(sender.get("schema"))):
+        raise bad("sender")
+    if not _is_text(p.get("created_at"), 40):
+        raise bad("created_at")
+    incidents = p.get("incidents")
+    if not isinstance(incidents, list):
+        raise bad("incidents")
+    seen: dict[tuple[str, str, int], str] = {}
+    uids: set[tuple[str, str]] = set()
+    count = 0
+    for n, inc in enumerate(incidents, 1):
+        if not isinstance(inc, dict) or set(inc) != {"uid", "id", "aliases", "map", "entries"}:
+            raise bad(f"incident {n}")
+        uid = inc["uid"]
+        if not (isinstance(uid, dict) and set(uid) == {"store", "incident"} and is_store_id(uid["store"])
+                and _is_incident_id(uid["incident"])):
+            raise bad(f"incident {n} uid")
+        key = (uid["store"], uid["incident"])
+        if key in uids:
+            raise bad(f"incident {uid['incident']} twice")
+        uids.add(key)
+        if not _is_incident_id(inc["id"]) or not (isinstance(inc["aliases"], list)
+                                                   and all(_is_text(a, 80) for a in inc["aliases"])):
+            raise bad(f"incident {n} id/aliases")
+        entries = inc["entries"]
+        if not isinstance(entries, list):
+            raise bad(f"incident {n} entries")
+        count += len(entries)
+        if count > MAX_ENTRIES:
+            raise bad("too many entries")
+        for e in entries:
+            why = entry_problem(e)
+            if why:
+                raise bad(f"{inc['id']} entry: {why}")
+            ident = (e["store"], e["incident"], e["seq"])
+            if seen.setdefault(ident, e["hash"]) != e["hash"]:
+                raise BundleError(f"{source}: 同じ記録 ({e['incident']}#{e['seq']}) が内容を変えて二度あります")
+        if not isinstance(inc["map"], list) or not all(_map_row_ok(r) for r in inc["map"]):
+            raise bad(f"incident {n} map")
+        local = [r[0] for r in inc["map"]]
+        if len(set(local)) != len(local):
+            raise bad(f"incident {n} map repeats a number")
+    drafts = p.get("drafts", [])
+    if not isinstance(drafts, list) or not all(isinstance(d, dict) for d in drafts):
+        raise bad("drafts")
+    if set(p) - {"format", "family", "sender", "created_at", "incidents", "drafts"}:
+        raise bad("unknown fields")
+
+
+def _map_row_ok(row: Any) -> bool:
+    """One row of a sender's seq map: [sender's seq, origin store, origin incident, origin seq]."""
+    return (isinstance(row, list) and len(row) == 4 and _is_int(row[0]) and is_store_id(row[1])
+            and _is_incident_id(row[2]) and _is_int(row[3]))
+
+
+# --------------------------------------------------------------------------- building a payload
+def wire_entry(entry, store_id: str) -> dict[str, Any]:
+    """An entry of this desk (``store_id``) in the form it travels in: as it was written."""
+    doc = entry.to_dict()
+    return {"store": store_id, **{k: doc[k] for k in _WIRE_FIELDS if k != "store"}}
+
+
+def incident_record(incident, store_id: str, *, since: int = 0, aliases: list[str] | None = None
+                    ) -> dict[str, Any]:
+    """One incident of this desk for a payload: its entries after local seq ``since`` (all by
+    default), with this desk's seq map."""
+    return {"uid": {"store": store_id, "incident": incident.id}, "id": incident.id,
+            "aliases": list(aliases or []),
+            "map": [[e.seq, store_id, incident.id, e.seq] for e in incident.entries],
+            "entries": [wire_entry(e, store_id) for e in incident.entries if e.seq > since]}
+
+
+def make_payload(incidents: list[dict[str, Any]], *, family: str, store_id: str, desk: str, profile: str,
+                 schema: int, created_at: str, drafts: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    payload = {"format": FORMAT, "family": family,
+               "sender": {"store": store_id, "desk": desk, "profile": profile, "schema": schema},
+               "created_at": created_at, "incidents": incidents}
+    if drafts:
+        payload["drafts"] = drafts
+    return payload
