@@ -9,21 +9,49 @@ from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Input, Label, Static
+from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
 from csirt_tui.draftsave import draft_label, draft_text, draft_what
 from csirt_tui.errors import DomainError
 from csirt_tui.textsafe import one_line
 from csirt_tui.views import DASHBOARD_COLUMNS, RowFilter, dashboard_order, incident_row_cells, short_time
-from screens.commands import bindings
-from screens.footer import DeskFooter
 from screens.safe_input import SafeInput
 
 REFRESH_SECONDS = 2.0
 STAMP_FOLDERS = ("index", "drafts")  # what the poll fingerprints (store_stamp)
 MAX_ROWS = 50  # rows built at once; the filter narrows the rest (10,000 incidents stay fast)
+
+
+class DeskFooter(Footer):
+    """Textual's Footer, rebuilt only when the keys it shows have changed.
+
+    Textual's Footer removes and mounts again one widget per shown key on every
+    bindings update (screen mounted, focus moved, app focus …): the dashboard's
+    footer was built five times while it started, 30-40 ms each, four times with
+    the same keys. Same keys, same look; a change of keys (or of their enabled
+    state) rebuilds it as before.
+    """
+
+    _shown: tuple | None = None
+
+    def _keys_shown(self) -> tuple:
+        active = self.screen.active_bindings
+        keys = tuple((binding, enabled, tooltip) for (_, binding, enabled, tooltip) in active.values()
+                     if binding.show)
+        palette = active.get(self.app.COMMAND_PALETTE_BINDING) if self.show_command_palette else None
+        return keys, palette[1:] if palette else None, self.app.ENABLE_COMMAND_PALETTE
+
+    def compose(self) -> ComposeResult:
+        self._shown = self._keys_shown() if self._bindings_ready else None
+        yield from super().compose()
+
+    async def recompose(self) -> None:
+        if self._shown is not None and self.is_attached and self._keys_shown() == self._shown:
+            return  # the same keys as shown now
+        await super().recompose()
 
 
 def store_stamp(root: Path) -> tuple:
@@ -68,10 +96,16 @@ class DashboardScreen(Screen):
     AUTO_FOCUS = "#incidents"  # the list, not the filter (its keys differ: the footer would be built twice)
     # The footer shows the keys of the daily work; n (the footer shows Ctrl+N), a and r
     # (the list reloads itself within 2 s of a change) work all the same and are listed
-    # with the others in F1 (screens/commands.py); a and r are also commands in Ctrl+P (README: キー操作).
+    # with the others in Ctrl+P → Keys; a and r are also commands there (README: キー操作).
     # Each key shown costs the first paint ~3-4 ms (Textual builds one widget per key).
-    KEYS_SCREEN = "dashboard"
-    BINDINGS = bindings("dashboard")  # screens/commands.py
+    BINDINGS = [
+        Binding("n", "app.new_intake", "新規受付", show=False),
+        Binding("t", "triage", "トリアージ"),
+        Binding("o", "response", "対応の記録"),
+        Binding("slash", "focus_filter", "絞り込み"),
+        Binding("a", "toggle_all", "全件/対応中", show=False),
+        Binding("r", "refresh", "更新", show=False),
+    ]
 
     def __init__(self) -> None:
         super().__init__()
@@ -161,7 +195,9 @@ class DashboardScreen(Screen):
         self._stamp = self._store_stamp()
         self._ticks = 0
         try:
-            rows = store.list_incidents(sort=False)  # dashboard_order sorts them
+            # the open incidents (one small file) unless 全件 is shown; dashboard_order sorts them
+            rows = store.list_incidents(status=None if self.show_all else "open", sort=False)
+            total = store.count_incidents()
             drafts = store.list_drafts(kind=None)  # intakes, and the text of dialogs not yet on the record
             self.app.report_set_aside()
         except (DomainError, OSError) as err:
@@ -178,6 +214,7 @@ class DashboardScreen(Screen):
             return
         self._problem = None
         self._all_rows = rows
+        self._total = total
         self._make_filter()
         self._fill_incidents(select=select)
         dtable = self.query_one("#drafts", DataTable)
@@ -255,7 +292,8 @@ class DashboardScreen(Screen):
         review = "  ⚠ 連絡先名簿の見直し時期です (Ctrl+R)" if overdue else ""
         if self._problem:
             review = f"  ⚠ ストアを読めません: {self._problem}" + review
-        status = (f"{now:%m/%d %H:%M}{review}  対応中 {open_n} 件 (未記入あり {incomplete} 件)  全 {len(rows):,} 件"
+        status = (f"{now:%m/%d %H:%M}{review}  対応中 {open_n} 件 (未記入あり {incomplete} 件)"
+                  f"  全 {getattr(self, '_total', len(rows)):,} 件"
                   f"  下書き {len(self._drafts)} 件  表示: {'全件' if self.show_all else '対応中のみ'}"
                   f"  ストア: {self.app.store.root}")
         self.query_one("#dash-status", Static).update(status)
@@ -292,9 +330,7 @@ class DashboardScreen(Screen):
 
     def action_toggle_all(self) -> None:
         self.show_all = not self.show_all
-        self._make_filter()
-        self._fill_incidents()
-        self._update_status()
+        self.refresh_data()  # 全件 reads every year's index; 対応中 the open incidents' alone
 
     @on(DataTable.RowSelected, "#incidents")
     def _open_incident(self, event: DataTable.RowSelected) -> None:
