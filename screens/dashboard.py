@@ -9,49 +9,21 @@ from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Label, Static
+from textual.widgets import DataTable, Header, Input, Label, Static
 
 from csirt_tui.draftsave import draft_label, draft_text, draft_what
 from csirt_tui.errors import DomainError
 from csirt_tui.textsafe import one_line
 from csirt_tui.views import DASHBOARD_COLUMNS, RowFilter, dashboard_order, incident_row_cells, short_time
+from screens.commands import bindings
+from screens.footer import DeskFooter
 from screens.safe_input import SafeInput
 
 REFRESH_SECONDS = 2.0
 STAMP_FOLDERS = ("index", "drafts")  # what the poll fingerprints (store_stamp)
 MAX_ROWS = 50  # rows built at once; the filter narrows the rest (10,000 incidents stay fast)
-
-
-class DeskFooter(Footer):
-    """Textual's Footer, rebuilt only when the keys it shows have changed.
-
-    Textual's Footer removes and mounts again one widget per shown key on every
-    bindings update (screen mounted, focus moved, app focus …): the dashboard's
-    footer was built five times while it started, 30-40 ms each, four times with
-    the same keys. Same keys, same look; a change of keys (or of their enabled
-    state) rebuilds it as before.
-    """
-
-    _shown: tuple | None = None
-
-    def _keys_shown(self) -> tuple:
-        active = self.screen.active_bindings
-        keys = tuple((binding, enabled, tooltip) for (_, binding, enabled, tooltip) in active.values()
-                     if binding.show)
-        palette = active.get(self.app.COMMAND_PALETTE_BINDING) if self.show_command_palette else None
-        return keys, palette[1:] if palette else None, self.app.ENABLE_COMMAND_PALETTE
-
-    def compose(self) -> ComposeResult:
-        self._shown = self._keys_shown() if self._bindings_ready else None
-        yield from super().compose()
-
-    async def recompose(self) -> None:
-        if self._shown is not None and self.is_attached and self._keys_shown() == self._shown:
-            return  # the same keys as shown now
-        await super().recompose()
 
 
 def store_stamp(root: Path) -> tuple:
@@ -96,16 +68,10 @@ class DashboardScreen(Screen):
     AUTO_FOCUS = "#incidents"  # the list, not the filter (its keys differ: the footer would be built twice)
     # The footer shows the keys of the daily work; n (the footer shows Ctrl+N), a and r
     # (the list reloads itself within 2 s of a change) work all the same and are listed
-    # with the others in Ctrl+P → Keys; a and r are also commands there (README: キー操作).
+    # with the others in F1 (screens/commands.py); a and r are also commands in Ctrl+P (README: キー操作).
     # Each key shown costs the first paint ~3-4 ms (Textual builds one widget per key).
-    BINDINGS = [
-        Binding("n", "app.new_intake", "新規受付", show=False),
-        Binding("t", "triage", "トリアージ"),
-        Binding("o", "response", "対応の記録"),
-        Binding("slash", "focus_filter", "絞り込み"),
-        Binding("a", "toggle_all", "全件/対応中", show=False),
-        Binding("r", "refresh", "更新", show=False),
-    ]
+    KEYS_SCREEN = "dashboard"
+    BINDINGS = bindings("dashboard")  # screens/commands.py
 
     def __init__(self) -> None:
         super().__init__()
