@@ -14,6 +14,7 @@ from typing import Callable
 from textual import events
 from textual.app import App
 
+from .draftsave import plain_problem
 from .errors import DomainError
 from .profiles import load_profile
 from .settings import load_settings, save_setting
@@ -472,7 +473,12 @@ class CsirtDeskApp(App):
 
     def action_backup(self) -> None:
         def work():
-            path = self.store.backup("manual")
+            try:
+                path = self.store.backup("manual")
+            except (DomainError, OSError) as err:  # a full disk: said plainly, not a silent worker error
+                self.call_from_thread(self.notify, f"バックアップできませんでした: {plain_problem(err, self.store.root)}",
+                                      severity="error", timeout=12, markup=False)
+                return
             self.call_from_thread(self.notify, f"バックアップを作成しました: {path.name}", markup=False)
 
         self.run_worker(work, thread=True, exit_on_error=False)
@@ -493,5 +499,5 @@ def run_app(*, store_dir: str | None, profile: str | None, operator: str) -> int
             store.backup("close")
         except (DomainError, OSError) as err:  # the session's work is already saved; e.g. a file
             # renamed away by another process while it was copied (a draft set aside)
-            print(f"csirt-desk: バックアップできませんでした: {err}", file=sys.stderr)
+            print(f"csirt-desk: バックアップできませんでした: {plain_problem(err, store.root)}", file=sys.stderr)
     return app.return_code or 0

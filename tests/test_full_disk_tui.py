@@ -523,3 +523,26 @@ def test_full_disk_at_a_random_write_loses_no_note(store_dir, monkeypatch, seed)
     incident_id = note_on_full_disk(store_dir, monkeypatch, then)
     assert Store.open(store_dir).timeline(incident_id)[-1].text == "".join(typed), (seed, typed)
     print(f"seed {seed}: {refused[0] if refused else 0} writes refused, {len(''.join(typed))} characters on the record")
+
+
+def test_the_palettes_backup_on_a_full_disk_says_so_plainly(store_dir, monkeypatch):
+    """バックアップ from the palette ran in a worker whose error nobody saw: on a full disk
+    the operator got no answer at all."""
+    clock = Clock()
+    store = Store.open(store_dir, clock=clock)
+    store.create_incident(sample_intake(), operator="受付 花子")
+    disk = FullDisk(store_dir).install(monkeypatch)
+    seen: list[str] = []
+
+    async def go():
+        app = make_app(store, clock)
+        async with app.run_test(size=(120, 30)) as pilot:
+            await pilot.pause()
+            disk.full = True
+            app.action_backup()
+            assert await wait_until(pilot, lambda: any("バックアップできませんでした" in m
+                                                       for m in said_all(app, seen)))
+
+    asyncio.run(go())
+    message = next(m for m in seen if "バックアップできませんでした" in m)
+    assert "ディスクの空きがありません" in message and "[Errno" not in message
