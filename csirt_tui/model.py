@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 # Timeline entry kinds and their Japanese names (as shown in the record).
@@ -64,7 +65,21 @@ def genesis_hash(incident_id: str) -> str:
 
 
 def entry_hash(entry: dict[str, Any]) -> str:
-    return hashlib.sha256(canonical({k: entry.get(k) for k in ENTRY_FIELDS})).hexdigest()
+    """The entry's hash: its ENTRY_FIELDS, and ``origin`` when it has one (an entry that came
+    from another desk, docs/exchange.md; entries without it hash as they always have)."""
+    fields = {k: entry.get(k) for k in ENTRY_FIELDS}
+    if entry.get("origin") is not None:
+        fields["origin"] = entry["origin"]
+    return hashlib.sha256(canonical(fields)).hexdigest()
+
+
+def _instant(iso: str) -> datetime:
+    """An ISO time as an instant (desks may write different offsets); unreadable: the epoch."""
+    try:
+        t = datetime.fromisoformat(iso)
+    except (TypeError, ValueError):
+        return datetime.min.replace(tzinfo=timezone.utc)
+    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
 
 
 def clean_text(value: Any) -> Any:
@@ -98,6 +113,9 @@ class TimelineEntry:
     corrects: int | None
     prev_hash: str
     hash: str
+    # Set on an entry that came from another desk: {store, incident, seq, prev_hash, hash,
+    # corrects, data?}, the entry as that desk wrote it (docs/exchange.md). None: written here.
+    origin: dict[str, Any] | None = None
 
     @property
     def id(self) -> str:
@@ -113,11 +131,21 @@ class TimelineEntry:
         return KINDS.get(self.kind, self.kind)
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in (*ENTRY_FIELDS, "hash")}
+        doc = {k: getattr(self, k) for k in (*ENTRY_FIELDS, "hash")}
+        if self.origin is not None:
+            doc["origin"] = self.origin
+        return doc
 
     @classmethod
     def from_dict(cls, doc: dict[str, Any]) -> "TimelineEntry":
-        return cls(**{k: doc.get(k) for k in (*ENTRY_FIELDS, "hash")})
+        return cls(**{k: doc.get(k) for k in (*ENTRY_FIELDS, "hash")}, origin=doc.get("origin"))
+
+    def merge_key(self, store_id: str) -> tuple[datetime, str, int]:
+        """Where the entry stands when an incident holds entries of several desks: by its
+        recorded time, then its desk's id, then its number at that desk (the same order on
+        every desk; ``store_id``: the desk this entry is read on)."""
+        origin = self.origin or {}
+        return (_instant(self.at), origin.get("store", store_id), origin.get("seq", self.seq))
 
 
 def missing_items(intake: dict[str, Any]) -> list[str]:
@@ -160,10 +188,19 @@ class Incident:
     drill: bool = False          # 訓練 (csirt_tui.response.mark_drill; the latest decision wins)
 
     @classmethod
-    def from_entries(cls, incident_id: str, entries: list[TimelineEntry]) -> "Incident":
+    def from_entries(cls, incident_id: str, entries: list[TimelineEntry], *, store_id: str = "") -> "Incident":
+        """The incident its entries make. Entries of one desk are applied in their order; an
+        incident that also holds entries of other desks (docs/exchange.md) is folded in
+        ``merge_key`` order, so that every desk holding the same entries shows the same state.
+        ``entries`` keeps the record's own order either way."""
         inc = cls(id=incident_id)
-        for e in entries:
-            inc.apply(e)
+        if any(e.origin is not None for e in entries):
+            for e in sorted(entries, key=lambda e: e.merge_key(store_id)):
+                inc.apply(e)
+            inc.entries = list(entries)
+        else:
+            for e in entries:
+                inc.apply(e)
         return inc
 
     def apply(self, e: TimelineEntry) -> None:

@@ -1,0 +1,63 @@
+"""Decisions two desks made apart (docs/exchange.md, section 3).
+
+An incident that holds entries of several desks is folded in one order on every desk
+(``TimelineEntry.merge_key``): the state is the later decision by recorded time. What the
+other desk decided differently stays on the record; :func:`decided_apart` finds it so that a
+screen can say 「隔離端末1 は 12:30 にレベル2 と記録しています」.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .model import STATUS_LABELS, STEP_STATUSES, Incident, TimelineEntry
+
+
+def _desk(e: TimelineEntry, store_id: str) -> str:
+    return (e.origin or {}).get("store", store_id)
+
+
+def _decisions(e: TimelineEntry) -> list[tuple[str, Any]]:
+    """(what, value) pairs an entry decides."""
+    d = e.data or {}
+    out: list[tuple[str, Any]] = []
+    if e.kind in ("triage", "classification"):
+        for key, name in (("type", "種別"), ("level", "レベル"), ("priority", "優先度")):
+            if key in d:
+                out.append((name, d[key]))
+        if d.get("not_incident"):
+            out.append(("状態", STATUS_LABELS["not_incident"]))
+    elif e.kind == "step" and d.get("step") and d.get("status"):
+        out.append((f"手順 {d['step']}", STEP_STATUSES.get(d["status"], d["status"])))
+    elif e.kind == "close":
+        out.append(("状態", STATUS_LABELS.get(d.get("status", "closed"), d.get("status"))))
+    elif e.kind == "reopen":
+        out.append(("状態", STATUS_LABELS["open"]))
+    return out
+
+
+def decided_apart(incident: Incident, store_id: str) -> list[dict[str, Any]]:
+    """Where the desks' latest decisions differ: for each such thing, the value the state
+    follows and every other desk's own latest one (who, when). Empty for an incident of one
+    desk, or when the desks agree."""
+    if not any(e.origin is not None for e in incident.entries):
+        return []
+    latest: dict[str, dict[str, tuple[Any, TimelineEntry]]] = {}  # what -> desk -> (value, entry)
+    order: list[str] = []
+    for e in sorted(incident.entries, key=lambda e: e.merge_key(store_id)):
+        for what, value in _decisions(e):
+            if what not in latest:
+                latest[what] = {}
+                order.append(what)
+            latest[what][_desk(e, store_id)] = (value, e)
+    out = []
+    for what in order:
+        by_desk = latest[what]
+        if len({repr(v) for v, _ in by_desk.values()}) < 2:
+            continue
+        last_desk, (value, entry) = max(by_desk.items(), key=lambda kv: kv[1][1].merge_key(store_id))
+        others = [{"desk": desk, "value": v, "at": e.at, "operator": e.operator}
+                  for desk, (v, e) in by_desk.items() if desk != last_desk]
+        out.append({"what": what, "value": value, "desk": last_desk, "at": entry.at, "operator": entry.operator,
+                    "others": others})
+    return out
