@@ -41,7 +41,10 @@ MAX_TEXT = 4 << 20              # one entry's text (a pasted log excerpt): 4 MiB
 MAX_ENTRIES = 5_000_000
 SCRYPT = {"n": 1 << 15, "r": 8, "p": 1}  # ~32 MiB and ~0.1 s per derivation
 _WIRE_FIELDS = ("store", "incident", "seq", "at", "occurred_at", "operator", "kind", "text", "data",
-                "corrects", "prev_hash", "hash")
+                "corrects", "prev_hash", "hash", "refs")
+# The places where an entry names another by its number (docs/exchange.md, 2). Numbers differ
+# between desks: a wire entry says whom each one means as an identity (desk, incident, seq).
+REF_KEYS = ("corrects", "data.custody_of", "data.thread", "data.started", "data.up_to_seq")
 _HEX = frozenset("0123456789abcdef")
 
 
@@ -214,10 +217,28 @@ def _is_text(value: Any, limit: int = 200) -> bool:
     return isinstance(value, str) and len(value) <= limit
 
 
+def ref_value(e: dict[str, Any], key: str) -> Any:
+    """The number at ``key`` (one of REF_KEYS) of an entry dict, None when there is none."""
+    if key == "corrects":
+        return e.get("corrects")
+    data = e.get("data")
+    return data.get(key.removeprefix("data.")) if isinstance(data, dict) else None
+
+
+def _identity_ok(v: Any) -> bool:
+    return (isinstance(v, list) and len(v) == 3 and is_store_id(v[0]) and _is_incident_id(v[1])
+            and _is_int(v[2]))
+
+
 def entry_problem(e: Any) -> str | None:
     """Why a wire-form entry is not one (None: it is, and its hash is its content's)."""
     if not isinstance(e, dict) or set(e) != set(_WIRE_FIELDS):
         return "fields"
+    refs = e["refs"]
+    if not isinstance(refs, dict) or not set(refs) <= set(REF_KEYS) or not all(map(_identity_ok, refs.values())):
+        return "refs"
+    if any(_is_int(ref_value(e, key)) != (key in refs) for key in REF_KEYS):
+        return "refs"  # every number that names an entry has its identity, and only those
     if not is_store_id(e["store"]) or not _is_incident_id(e["incident"]) or not _is_int(e["seq"]):
         return "identity"
     if e["kind"] not in KINDS or not _is_text(e["operator"]) or not _is_text(e["text"], MAX_TEXT):
@@ -257,7 +278,7 @@ def check_payload(p: Any, *, source: str = "バンドル") -> None:
     uids: set[tuple[str, str]] = set()
     count = 0
     for n, inc in enumerate(incidents, 1):
-        if not isinstance(inc, dict) or set(inc) != {"uid", "id", "aliases", "map", "entries"}:
+        if not isinstance(inc, dict) or set(inc) != {"uid", "id", "aliases", "entries"}:
             raise bad(f"incident {n}")
         uid = inc["uid"]
         if not (isinstance(uid, dict) and set(uid) == {"store", "incident"} and is_store_id(uid["store"])
@@ -283,11 +304,6 @@ def check_payload(p: Any, *, source: str = "バンドル") -> None:
             ident = (e["store"], e["incident"], e["seq"])
             if seen.setdefault(ident, e["hash"]) != e["hash"]:
                 raise BundleError(f"{source}: 同じ記録 ({e['incident']}#{e['seq']}) が内容を変えて二度あります")
-        if not isinstance(inc["map"], list) or not all(_map_row_ok(r) for r in inc["map"]):
-            raise bad(f"incident {n} map")
-        local = [r[0] for r in inc["map"]]
-        if len(set(local)) != len(local):
-            raise bad(f"incident {n} map repeats a number")
     drafts = p.get("drafts", [])
     if not isinstance(drafts, list) or not all(isinstance(d, dict) for d in drafts):
         raise bad("drafts")
@@ -295,27 +311,49 @@ def check_payload(p: Any, *, source: str = "バンドル") -> None:
         raise bad("unknown fields")
 
 
-def _map_row_ok(row: Any) -> bool:
-    """One row of a sender's seq map: [sender's seq, origin store, origin incident, origin seq]."""
-    return (isinstance(row, list) and len(row) == 4 and _is_int(row[0]) and is_store_id(row[1])
-            and _is_incident_id(row[2]) and _is_int(row[3]))
-
 
 # --------------------------------------------------------------------------- building a payload
-def wire_entry(entry, store_id: str) -> dict[str, Any]:
-    """An entry of this desk (``store_id``) in the form it travels in: as it was written."""
+def identity(entry, store_id: str) -> list[Any]:
+    """[desk, incident, seq] of an entry as the desk that wrote it numbers it."""
+    o = entry.origin
+    return [o["store"], o["incident"], o["seq"]] if o else [store_id, entry.incident, entry.seq]
+
+
+def wire_entry(entry, store_id: str, by_seq: dict[int, Any]) -> dict[str, Any]:
+    """An entry read on this desk (``store_id``) in the form it travels in: as the desk that
+    wrote it wrote it, with the identity of every entry it names (``by_seq``: this desk's
+    entries of the incident by number)."""
     doc = entry.to_dict()
-    return {"store": store_id, **{k: doc[k] for k in _WIRE_FIELDS if k != "store"}}
+    o = entry.origin
+    if o:  # written elsewhere: its own numbers and data (references here are this desk's numbers)
+        wire = {**doc, "incident": o["incident"], "seq": o["seq"], "prev_hash": o["prev_hash"],
+                "corrects": o.get("corrects"), "hash": o["hash"], "data": o.get("data", doc["data"])}
+    else:
+        wire = dict(doc)
+    wire.pop("origin", None)
+    refs = {}
+    for key in REF_KEYS:
+        local = ref_value(doc, key)
+        if _is_int(local) and local in by_seq:
+            refs[key] = identity(by_seq[local], store_id)
+    return {"store": o["store"] if o else store_id, **{k: wire[k] for k in _WIRE_FIELDS if k not in ("store", "refs")},
+            "refs": refs}
+
+
+def incident_uid(incident, store_id: str) -> dict[str, str]:
+    """Whose incident it is: the desk that took the report and its number there."""
+    first = incident.entries[0]
+    return {"store": first.origin["store"], "incident": first.origin["incident"]} if first.origin \
+        else {"store": store_id, "incident": incident.id}
 
 
 def incident_record(incident, store_id: str, *, since: int = 0, aliases: list[str] | None = None
                     ) -> dict[str, Any]:
-    """One incident of this desk for a payload: its entries after local seq ``since`` (all by
-    default), with this desk's seq map."""
-    return {"uid": {"store": store_id, "incident": incident.id}, "id": incident.id,
-            "aliases": list(aliases or []),
-            "map": [[e.seq, store_id, incident.id, e.seq] for e in incident.entries],
-            "entries": [wire_entry(e, store_id) for e in incident.entries if e.seq > since]}
+    """One incident read on this desk for a payload: its entries after local seq ``since``
+    (all by default), each in its wire form."""
+    by_seq = {e.seq: e for e in incident.entries}
+    return {"uid": incident_uid(incident, store_id), "id": incident.id, "aliases": list(aliases or []),
+            "entries": [wire_entry(e, store_id, by_seq) for e in incident.entries if e.seq > since]}
 
 
 def make_payload(incidents: list[dict[str, Any]], *, family: str, store_id: str, desk: str, profile: str,

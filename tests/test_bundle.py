@@ -122,7 +122,8 @@ HOSTILE = {
     "a field the format does not have": lambda d: d["incidents"][0]["entries"][1].update(path="/etc/passwd"),
     "an incident twice": lambda d: d["incidents"].append(d["incidents"][0]),
     "a newer format": lambda d: d.update(format=2),
-    "a seq of zero": lambda d: d["incidents"][0]["map"].append([0, DESK, "2026-0001", 0]),
+    "a reference with no identity": lambda d: d["incidents"][0]["entries"][-1]["refs"].clear(),
+    "an identity that is a path": lambda d: d["incidents"][0]["entries"][-1]["refs"].update(corrects=[DESK, "../x", 1]),
 }
 
 
