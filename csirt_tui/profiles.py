@@ -92,6 +92,21 @@ COUNCIL_ITEM_IDS = ("system_stop", "contact", "support", "damage", "structure", 
 REPORT_FILLS = ("situation", "service", "cause", "damage", "response", "measures", "external", "record")
 REPORT_PHASE_PARTS = ("first_response", "recovery", "measures", "external", "closure")
 
+# The sections whose text an operator reads: ``read_as`` rewords them, the name
+# check (_check_names) reads them.  Keys whose strings are not such text (ids,
+# references, citations, machine values) are in _NOT_TEXT.
+TEXT_SECTIONS = ("poc", "channels", "report_sources", "incident_types", "level_tables", "fault_types",
+                 "context", "phases", "roles", "outside_bodies", "notification_rules", "report_form", "priority")
+_NOT_TEXT = frozenset({
+    "id", "source", "sources", "key", "kind", "fill", "report", "milestone", "level_table", "deputy_for",
+    "step", "notice_step", "parties", "types", "council_items", "segment", "asset_class", "hours",
+    "classification_default", "aliases", "mail", "phone", "extension", "contact",
+})
+# Role labels that are ordinary words, not names (むつ 別表第3「その他」), and the
+# kinds of outside body whose labels are ordinary words (報道機関, 住民).
+_GENERIC_NAMES = frozenset({"その他"})
+_WORD_KINDS = frozenset({"press", "public"})
+
 # Hours a party may stay 未連絡 before the notification counts as overdue, when
 # neither the rule (``due_hours``) nor the profile (``notification_due_hours``) says.
 DEFAULT_NOTIFICATION_DUE_HOURS = 24
@@ -613,6 +628,15 @@ _SCHEMA = _Table({
     "default": _opt(_Bool(), False),
     "sources": _req(_List(_S, min=1)),
     "notification_due_hours": _opt(_Number(0), DEFAULT_NOTIFICATION_DUE_HOURS),
+    # words that name this organisation in text (besides its roles, outside bodies and PoC); see _check_names
+    "names": _opt(_List(_S, unique=True), []),
+    # 読み替え: a wording of text taken from another organisation, read as this organisation's own
+    "read_as": _opt(_List(_Table({
+        "from": _req(_S),
+        "to": _req(_S0),
+        "sections": _req(_List(_Enum(*TEXT_SECTIONS), min=1, unique=True)),
+        "reason": _req(_S),
+    })), []),
     # checked (and flattened to dotted keys) before merging; see _shared_from()
     "shared_from": _opt(_Table({key: _opt(_Str(pattern=_ID_PATTERN, what=_ID_WHAT)) for key in SHAREABLE}), {}),
     "poc": _req(_Table({
@@ -758,6 +782,7 @@ _SCHEMA = _Table({
         "deputy_for": _opt(_Ref("role", "the id of a role")),
         "duty": _req(_Bool()),
         "source": _req(_SOURCE),
+        "aliases": _opt(_List(_S, unique=True), []),
         "contact": _opt(_CONTACT),
     }, checks=(_check_role,)), min=1)),
     "outside_bodies": _req(_List(_Table({
@@ -767,6 +792,7 @@ _SCHEMA = _Table({
                            "expert", "press", "public", "committee", "other")),
         "note": _req(_S0),
         "source": _opt(_SOURCE),
+        "aliases": _opt(_List(_S, unique=True), []),
         "contact": _opt(_CONTACT),
     }))),
     "notification_rules": _req(_List(_Table({
@@ -782,6 +808,8 @@ _SCHEMA = _Table({
         "addressee": _req(_S),
         "sender": _req(_S),
         "sender_note": _req(_S0),
+        # the committee summary's addressee (csirt_tui.report.summary); default 情報セキュリティ委員会
+        "summary_addressee": _opt(_S),
         "opening": _req(_Str(empty=False, contains="{summary}", what="a string with a {summary} placeholder")),
         "sections": _req(_List(_Table({
             "no": _req(_S),
@@ -819,6 +847,142 @@ def _validate(data: dict, file: Path, origins: dict[tuple, Path]) -> None:
             known = sorted(set().union(*(ctx.ids.get(s, {}) for s in scopes)))
             ctx.fail(path, f"{what} ({', '.join(known) or 'none defined'})", value)
     _check_priority_levels(data, ctx)
+
+
+# -- 読み替え (read_as) and the name check -------------------------------------
+
+
+def _text_slots(value: Any, path: tuple):
+    """(container, key, path) of every string an operator reads inside ``value``."""
+    if isinstance(value, dict):
+        for key, sub in value.items():
+            if key in _NOT_TEXT:
+                continue
+            if isinstance(sub, str):
+                yield value, key, path + (key,)
+            else:
+                yield from _text_slots(sub, path + (key,))
+    elif isinstance(value, list):
+        for i, sub in enumerate(value):
+            if isinstance(sub, str):
+                yield value, i, path + (i,)
+            else:
+                yield from _text_slots(sub, path + (i,))
+
+
+def _apply_read_as(data: dict, ctx: _Ctx) -> None:
+    """Replace each ``read_as`` wording by its reading in the sections it names
+    (all rules at once, the longest wording first, so that a reading is never
+    read again).  A rule whose wording occurs nowhere is an error: it is stale."""
+    import re
+
+    rules = data.get("read_as") or []
+    hits = [0] * len(rules)
+    for section in TEXT_SECTIONS:
+        table: dict[str, int] = {}
+        for i, rule in enumerate(rules):
+            if section in rule["sections"]:
+                if rule["from"] in table:
+                    ctx.fail(("read_as", i, "from"), f"a wording not already read as at read_as[{table[rule['from']]}]"
+                             f" for {section}", rule["from"])
+                table[rule["from"]] = i
+        if not table or section not in data:
+            continue
+        rx = re.compile("|".join(re.escape(w) for w in sorted(table, key=len, reverse=True)))
+
+        def reading(m, table=table):
+            i = table[m.group()]
+            hits[i] += 1
+            return rules[i]["to"]
+
+        for container, key, _path in list(_text_slots(data[section], (section,))):
+            container[key] = rx.sub(reading, container[key])
+    for i, rule in enumerate(rules):
+        if not hits[i]:
+            ctx.fail(("read_as", i, "from"), "a wording that occurs in " + ", ".join(rule["sections"]), rule["from"])
+
+
+def _norm_name(text: str) -> str:
+    """NFKC without blanks: 「CSIRT 管理者」「CSIRT管理者」, （ and ( match."""
+    import unicodedata
+
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+def _name_forms(data: dict) -> set[str]:
+    """The names a profile's own data defines: its name, PoC, ``names``, each role's
+    label, aliases and post, each outside body's label and aliases.  A label
+    「A（B）」 also gives A and B (最高情報セキュリティ責任者（CISO）: CISO)."""
+    out: set[str] = set()
+
+    def add(text: Any, split: bool = True, short: bool = False) -> None:
+        if not isinstance(text, str):
+            return
+        norm = _norm_name(text)
+        parts = [norm]
+        if split and "(" in norm:
+            base, _, rest = norm.partition("(")
+            parts += [base, rest.partition(")")[0]]
+        for part in parts:
+            if short and (len(part) > 30 or "、" in part):
+                continue  # a post that describes (「セキュリティベンダー、NISC、…のうち」) is not a name
+            if len(part) >= 2 and part not in _GENERIC_NAMES:
+                out.add(part)
+
+    add(data.get("name"))
+    poc = data.get("poc")
+    if isinstance(poc, dict):
+        add(poc.get("organisation"))
+        add(poc.get("section"))
+    for word in data.get("names") or ():
+        add(word, split=False)
+    for key in ("roles", "outside_bodies"):
+        for item in data.get(key) or ():
+            if not isinstance(item, dict) or item.get("kind") in _WORD_KINDS:
+                continue
+            add(item.get("label"))
+            for alias in item.get("aliases") or ():
+                add(alias, split=False)
+            if key == "roles":
+                add(item.get("post"), short=True)
+    return out
+
+
+def name_findings(data: dict, others: dict[Path, dict]) -> list[tuple[tuple, str, Path]]:
+    """(key path, name, file that defines it) for each name of another profile
+    (``others``: {file: its data}) that the text of ``data`` uses and ``data`` does
+    not define: a role, body or organisation the operator of this profile cannot
+    find in it.  The longest name wins where names overlap (統括情報セキュリティ責任者
+    is not read as 情報セキュリティ責任者)."""
+    import re
+
+    own = _name_forms(data)
+    owner: dict[str, Path] = {}
+    for file, other in others.items():
+        for form in _name_forms(other):
+            if form not in own:
+                owner.setdefault(form, file)
+    if not owner:
+        return []
+    rx = re.compile("|".join(re.escape(f) for f in sorted(own | set(owner), key=len, reverse=True)))
+    found = []
+    for section in TEXT_SECTIONS:
+        for container, key, path in _text_slots(data.get(section), (section,)):
+            for m in rx.finditer(_norm_name(container[key])):
+                if m.group() in owner:
+                    found.append((path, m.group(), owner[m.group()]))
+    return found
+
+
+def _check_names(data: dict, ctx: _Ctx, deps: dict[Path, int]) -> None:
+    others = {}
+    for dep in deps:
+        if Path(dep).resolve() != Path(ctx.file).resolve() and dep in _RAW:
+            others[dep] = _RAW[dep][1]
+    for path, name, file in name_findings(data, others)[:1]:
+        ctx.fail(path, "only names this profile defines (its roles, outside bodies, PoC or names; "
+                 f"text taken from another profile may be reworded with read_as): {name!r} is named in "
+                 f"{file.name}", name)
 
 
 # ---------------------------------------------------------------------------
@@ -994,6 +1158,9 @@ def _build(path: Path) -> tuple[Profile, dict[Path, int]]:
         _put(data, parts, value)
         origins.update(sub_origins)
     _validate(data, path, origins)
+    ctx = _Ctx(path, origins)
+    _apply_read_as(data, ctx)
+    _check_names(data, ctx, resolver.deps)
     return Profile(path, data, origins), resolver.deps
 
 

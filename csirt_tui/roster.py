@@ -382,7 +382,11 @@ def who_to_call(profile, people: list[dict[str, Any]], role_id: str, now: dateti
        now, or to try when the first does not answer), 「代理（○○の代理）」;
     3. when nobody of the role itself is reachable: the people of any role with
        ``deputy_for`` = this role (CSIRT副責任者 for the CSIRT責任者),
-       「代理（○○に代わって副…）」.
+       「代理（○○に代わって副…）」;
+    4. when the roster has nobody at all to call: the contact the profile itself
+       gives the role or body for the time slot (:func:`profile_contact`, 大崎 3条
+       「通常業務時及び夜間・休日時の担当者連絡先」), kind "profile", as a person
+       whose ``doc_id`` is ``"profile:<id>"`` (it can be logged with :func:`log_call`).
     Removed people are never proposed."""
     try:
         profile.party(role_id)
@@ -440,7 +444,36 @@ def who_to_call(profile, people: list[dict[str, Any]], role_id: str, now: dateti
                 if p.get("role") == role["id"] and usable(p):
                     add(p, f"代理（{labels.get(role_id, role_id)}に連絡がつかないため{role['label']}）・{slot_reason}",
                         "role_deputy")
+    if not out:
+        fallback = profile_contact(profile, role_id, now)
+        if fallback is not None:
+            out.append({"person": fallback, "reason": f"名簿に候補がないためプロファイルの連絡先（{fallback['note']}）"
+                        f"・{slot_reason}", "kind": "profile"})
     return out
+
+
+# The profile's ``contact`` key for each time slot of :func:`time_slot`.
+CONTACT_SLOTS: dict[str, tuple[str, str]] = {
+    "weekday": ("weekday", "通常業務時"),
+    "night": ("night_holiday", "夜間・休日時"),
+    "holiday": ("night_holiday", "夜間・休日時"),
+}
+
+
+def profile_contact(profile, party_id: str, now: datetime) -> dict[str, Any] | None:
+    """The contact the profile gives a role or outside body (``contact =
+    {weekday, night_holiday}``) for the time slot of ``now``, as a person-like
+    dict {doc_id: "profile:<id>", name: its label, role, phone: the text,
+    note: 通常業務時 | 夜間・休日時, source: "profile"}; None when the profile
+    gives none for that slot (the shipped values are "": the city fills them in)."""
+    party = profile.party(party_id)
+    slot, _reason = time_slot(profile, now)
+    key, when = CONTACT_SLOTS[slot]
+    text = ((party.get("contact") or {}).get(key) or "").strip()
+    if not text:
+        return None
+    return {"doc_id": f"profile:{party_id}", "name": party["label"], "role": party_id, "phone": text,
+            "note": when, "source": "profile"}
 
 
 # ---------------------------------------------------------------------------
