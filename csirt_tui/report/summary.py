@@ -89,7 +89,7 @@ class SummaryStats:
     profile_id: str
     profile_name: str
     generated_at: datetime
-    classification: str           # the mark printed on every page
+    classification: str           # the mark printed on every page: the highest class among what it lists
     encryption_required: bool
     addressee: str
     sender: str
@@ -104,6 +104,9 @@ class SummaryStats:
     lines: list[IncidentLine]     # incidents and 「インシデントではない」, in receipt order
     drill_lines: list[IncidentLine]
     containment_steps: list[str] = field(default_factory=list)  # labels of the milestone steps
+    # the incidents (listed or drills) whose class is the mark, when it is above the form's default
+    classification_from: list[str] = field(default_factory=list)
+    classification_default: str = ""
 
     @property
     def received(self) -> int:
@@ -233,10 +236,28 @@ def incident_times(inc: Incident, containment: set[str]) -> dict[str, float | No
     return out
 
 
+def highest_class(profile, labels) -> str:
+    """The highest of ``labels`` and the report form's default (Mito 3(2)オ(ウ): 分類が異なる情報が
+    複数記録されている場合、最高度の分類に従って). The classes run from the highest down; a
+    label the profile does not know counts as the highest (be careful, as requires_encryption)."""
+    from .content import confidentiality_classes
+
+    order = [c["label"] for c in confidentiality_classes(profile)]
+    best = profile.report_form["classification_default"]
+
+    def rank(label: str) -> int:
+        return order.index(label) if label in order else -1
+
+    for label in labels:
+        if rank(label) < rank(best):
+            best = label
+    return best
+
+
 def summary_stats(store, start: date, end: date) -> SummaryStats:
     """The committee summary's figures for the incidents received (受付日時, in the
     profile's time zone) from ``start`` to ``end``, both days included."""
-    from .content import requires_encryption
+    from .content import classification_of, requires_encryption
 
     start, end = check_period(start, end)
     profile = store.profile
@@ -260,9 +281,11 @@ def summary_stats(store, start: date, end: date) -> SummaryStats:
     lines: list[IncidentLine] = []
     drill_lines: list[IncidentLine] = []
     counted = not_incident = drills = 0
+    classes: dict[str, str] = {}  # incident id: its class (what the summary lists)
 
     for received, incident_id in picked:
         inc = store.incident(incident_id)
+        classes[inc.id] = classification_of(profile, inc)[0]
         tlabel = type_label(profile, inc.type_id)
         lkey, llabel = _level(profile, inc)
         status = STATUS_LABELS.get(inc.status, inc.status)
@@ -295,12 +318,13 @@ def summary_stats(store, start: date, end: date) -> SummaryStats:
         del types[UNCLASSIFIED]
     medians = [Median(key=k, label=label, hours=statistics.median(times[k]) if times[k] else None,
                       n=len(times[k]), of=counted) for k, label in MEDIANS.items()]
-    mark = profile.report_form["classification_default"]
+    default = profile.report_form["classification_default"]
+    mark = highest_class(profile, classes.values())
     form = profile.report_form
     return SummaryStats(
         start=start, end=end, profile_id=profile.id, profile_name=profile.name, generated_at=store.now(),
         classification=mark, encryption_required=requires_encryption(profile, mark),
-        addressee=ADDRESSEE, sender=form.get("sender", "") + form.get("sender_note", ""),
+        addressee=form.get("summary_addressee") or ADDRESSEE, sender=form.get("sender", "") + form.get("sender_note", ""),
         incidents=counted, not_incident=not_incident, drills=drills,
         by_type=[Count(k, v) for k, v in types.items()],
         by_level=[Count(label, n) for label, (_, n) in sorted(levels.items(), key=lambda kv: kv[1][0])],
@@ -308,6 +332,8 @@ def summary_stats(store, start: date, end: date) -> SummaryStats:
         by_month=[MonthCount(y, m, month_label(y, m), **month_rows[(y, m)]) for y, m in months],
         medians=medians, lines=lines, drill_lines=drill_lines,
         containment_steps=list(containment.values()),
+        classification_from=[i for i, c in classes.items() if c == mark] if mark != default else [],
+        classification_default=default,
     )
 
 
@@ -459,6 +485,11 @@ def summary_story(stats: SummaryStats, st) -> list:
               para(f"{stats.period}に受け付けた情報セキュリティインシデントの対応状況について、"
                    "下記のとおり報告します。", st.body),
               Spacer(1, 4), para("記", st.center)]
+    if stats.classification_from:  # why the mark is above the default, and which incidents make it so
+        shown = "、".join(stats.classification_from[:10]) + (
+            f" ほか{len(stats.classification_from) - 10}件" if len(stats.classification_from) > 10 else "")
+        story.append(para(f"この集計の分類: {stats.classification}（一覧のうち最も高い分類。{shown}。"
+                          "水戸 3(2)オ(ウ)「最高度の分類に従って」）", st.small))
 
     def heading(text: str) -> Any:
         return para(text, st.heading)
@@ -531,7 +562,7 @@ def build_summary(stats: SummaryStats, font, *, on_progress: Callable[[str], Any
     st = make_styles(font)
     return build_pdf(
         summary_story(stats, st), title=f"{TITLE} {stats.period}",
-        header_left=f"情報セキュリティ委員会への報告  {stats.period}",
+        header_left=f"{stats.addressee}への報告  {stats.period}",
         mark=stats.classification, footer_left=f"インシデント対応状況 {stats.period}",
         font=font, on_progress=on_progress)
 
@@ -550,7 +581,8 @@ def export_summary(store, path: str | os.PathLike, *, start: date, end: date, op
     """Write the committee summary for ``start``–``end`` to ``path`` and log the
     export in the store (``Store.log_export``: period, path, pages, mark,
     encrypted or the reason it is not, SHA-256, the incidents included; never
-    the password). The mark is the report form's ``classification_default``;
+    the password). The mark is the highest class among the incidents it lists
+    (:func:`highest_class`; at least the report form's ``classification_default``);
     機密性2 and above needs ``password`` or ``waive_reason``. Returns an
     :class:`~csirt_tui.report.export.ExportResult` (``entry`` None)."""
     from .export import KINDS, ExportResult, _finish, encryption_problem
