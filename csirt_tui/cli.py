@@ -102,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("verify", help="全ファイルとハッシュチェーンを検査する (ID で 1 件だけ)")
     s.add_argument("id", nargs="?", help="インシデント番号 (その記録・チェーン・台帳の最新だけを検査)")
+    s.add_argument("--changed", action="store_true",
+                   help="前回 問題のなかった検査の後に書かれた分だけを検査する (書かれていないインシデントと"
+                        "それより前の台帳は読み直しません: それは verify 全体で)")
     sub.add_parser("backup", help="バックアップを作る")
     s = sub.add_parser("restore", help="バックアップから復元する (現在のファイルは退避)")
     s.add_argument("name", nargs="?", help="バックアップ名 (既定: 最新)")
@@ -293,12 +296,17 @@ def _print_json_rows(rows) -> None:
     ``_print_json(list(rows))`` without holding the list."""
     from .textsafe import json_for_terminal
 
-    first = True
+    first, chunk, size = True, [], 0
     for row in rows:
         text = "\n".join("  " + line for line in json_for_terminal(row).split("\n"))
-        _write_bytes((("[\n" if first else ",\n") + text).encode("utf-8"))
+        chunk.append((("[\n" if first else ",\n") + text).encode("utf-8"))
+        size += len(chunk[-1])
         first = False
-    _write_bytes(b"[]\n" if first else b"\n]\n")
+        if size > 1 << 16:  # written 64 KB at a time
+            _write_bytes(b"".join(chunk))
+            chunk, size = [], 0
+    chunk.append(b"[]\n" if first else b"\n]\n")
+    _write_bytes(b"".join(chunk))
 
 
 class _Progress:
@@ -592,12 +600,16 @@ def cmd_report_text(args) -> int:
 
 
 def cmd_verify(args) -> int:
+    if args.id and args.changed:
+        raise DomainError("verify ID と --changed は一緒に使えません")
     store = _store(args, create=False)
     if args.id:
         store.incident(args.id)  # an unknown id is said so, not reported as a missing file
         report = store.verify_incident(args.id)
     else:
-        report = store.verify(progress=_Progress())
+        report = (store.verify_changed if args.changed else functools.partial(store.verify, mark=True))(progress=_Progress())
+        if args.changed and report.full:
+            print("csirt-desk: 注意: 前回の検査の記録がないため、全体を検査しました", file=sys.stderr)
     for cut in report.closings:
         print(f"csirt-desk: 注意: {cut} の書き込みは途中で止まりました (停電・強制終了など)。"
               "その書き込みは記録されていません (番号はその後の記録が使っていることがあります)", file=sys.stderr)

@@ -146,6 +146,7 @@ _SKIP = {"backups", ".lock"}
 # open.json alone, and check each year file by its last bytes only (its seal digest must
 # be the one recorded): nothing there grows with the number of closed incidents.
 OPEN_INDEX = "open.json"
+VERIFIED = "verified.json"  # where the ledger stood at the last check that found nothing (verify --changed)
 _YEAR_FILE = re.compile(r"^([0-9]{4})\.json$")
 _YEAR_HEAD = b'{\n"incidents":{'
 _SEAL_TAIL = re.compile(rb',\n"_seal":\{\n"1":\{"sha256":"([0-9a-f]{64})"\}\n\}\n\}\n\Z')
@@ -331,6 +332,7 @@ class VerifyReport:
     problems: list[str] = field(default_factory=list)
     # writes cut off by a crash and closed in the ledger ("ID#seq" of the entry never written)
     closings: list[str] = field(default_factory=list)
+    full: bool = False  # verify --changed found no earlier check and did the whole one
 
     @property
     def ok(self) -> bool:
@@ -1165,6 +1167,7 @@ class Store:
                         rows[row["id"]] = row
                     else:
                         rows.pop(row.get("id"), None)
+                del data  # one year's file in memory at a time (not this one while the next is read)
             self._not_restoring()
             yield list(rows.values())
 
@@ -1456,32 +1459,17 @@ class Store:
         return src
 
     # -------------------------------------------------------------- verify
-    def verify(self, progress: Callable[[str, int, int], None] | None = None) -> VerifyReport:
+    def verify(self, progress: Callable[[str, int, int], None] | None = None, *,
+               mark: bool = False) -> VerifyReport:
         """Check every file, every hash chain and the index; problems name the file or entry.
         ``progress(stage, done, total)``, if given, is called as the check goes: stage
         "files" (the files other than segments; total 0: not counted beforehand), then
-        "incidents" (each one's segments and chain), then "backup" (its segments)."""
+        "incidents" (each one's segments and chain), then "backup" (its segments).
+        ``mark``: when nothing is wrong, note where the ledger stood (verified.json), from
+        where :meth:`verify_changed` goes on."""
         report = VerifyReport()
-        incidents = self.root / "incidents"
-        for path in store_files(self.root):
-            if _SEGMENT_RE.match(path.name) and path.parent.parent.parent == incidents \
-                    and _ID_RE.match(path.parent.name):
-                continue  # a timeline segment: read once, with its chain (_verify_chain)
-            report.files += 1
-            if progress is not None:
-                progress("files", report.files, 0)
-            try:
-                ok, problem = is_canonical(path, sealed=not _is_chained(path))
-                if ok and path == self.root / "store.json":
-                    _check_meta(path, ((read_file(path) or {}).get("meta") or {}).get("1"))
-            except FileNotFoundError:
-                report.files -= 1  # a draft set aside by another desk while this one listed the folder
-                continue
-            except StoreCorruptError as err:
-                report.problems.append(str(err.path) + ": " + err.problem)
-                continue
-            if not ok:
-                report.problems.append(f"{path}: {problem}")
+        start = self._ledger_tail_or_none()
+        self._verify_files(report, lambda path: True, progress)
         index = self._verify_index_load(report)
         anchors, closings = self._ledger.walk(report.problems)
         try:
@@ -1520,6 +1508,148 @@ class Store:
             report.problems.append(f"{incident_id}: 台帳 (ledger) にありますが記録 (incidents/) がありません"
                                    f" (台帳 #{rec['n']}: 記録 #{rec['seq']}。削除?)")
         self._verify_against_backup(report, progress)
+        if report.ok and mark:
+            self._mark_verified(start)
+        return report
+
+    def _ledger_tail_or_none(self) -> dict[str, Any] | None:
+        try:
+            return self._ledger.last()
+        except StoreCorruptError:
+            return None  # the walk reports it
+
+    def _verify_files(self, report: VerifyReport, wanted: Callable[[Path], bool],
+                      progress: Callable[[str, int, int], None] | None) -> None:
+        """The files pass: every file (but the incidents' segments, read with their chains)
+        that ``wanted`` takes is csirt-desk's own bytes, sealed where it must be."""
+        incidents = self.root / "incidents"
+        for path in store_files(self.root):
+            if _SEGMENT_RE.match(path.name) and path.parent.parent.parent == incidents \
+                    and _ID_RE.match(path.parent.name) or not wanted(path):
+                continue  # a timeline segment: read once, with its chain (_verify_chain)
+            report.files += 1
+            if progress is not None:
+                progress("files", report.files, 0)
+            try:
+                ok, problem = is_canonical(path, sealed=not _is_chained(path))
+                if ok and path == self.root / "store.json":
+                    _check_meta(path, ((read_file(path) or {}).get("meta") or {}).get("1"))
+            except FileNotFoundError:
+                report.files -= 1  # a draft set aside by another desk while this one listed the folder
+                continue
+            except StoreCorruptError as err:
+                report.problems.append(str(err.path) + ": " + err.problem)
+                continue
+            if not ok:
+                report.problems.append(f"{path}: {problem}")
+
+    # verify --changed: the newest ledger record and the year files' digests when the
+    # last check found nothing (a full verify, or verify --changed itself)
+    def _mark_verified(self, start: dict[str, Any] | None) -> None:
+        """Note where the ledger stood when a check that found nothing began (its records
+        up to there, and every incident, were checked). Not on a read-only store; a check
+        another desk's lock keeps waiting is simply not noted."""
+        if self.readonly or start is None:
+            return
+        years = {y: {"sha256": _tail_digest(self._index_path(int(y)))}
+                 for y in ((self._read_open_index() or {}).get("years") or {})
+                 if self._index_path(int(y)).exists()}
+        doc = {"checkpoint": {"1": {"at": self.now().isoformat(timespec="seconds"), "n": start["n"],
+                                    "rhash": start["rhash"]}}, "years": years}
+        try:
+            with self.locked():
+                atomic_write(self.root / VERIFIED, seal(doc))
+        except (StoreBusyError, OSError):
+            pass
+
+    def _verified(self) -> dict[str, Any] | None:
+        """The last check's mark (see :meth:`_mark_verified`), or None (none, or unusable)."""
+        try:
+            data = self._read(self.root / VERIFIED)
+        except StoreCorruptError:
+            return None  # the files pass names it
+        mark = ((data or {}).get("checkpoint") or {}).get("1")
+        if not isinstance(mark, dict) or not isinstance(mark.get("n"), int) or not isinstance(mark.get("rhash"), str):
+            return None
+        years = {y: (v or {}).get("sha256") for y, v in ((data or {}).get("years") or {}).items()}
+        return {**mark, "years": years}
+
+    def verify_changed(self, progress: Callable[[str, int, int], None] | None = None) -> VerifyReport:
+        """What changed since the last check that found nothing (a full :meth:`verify`, or
+        this), at a cost that grows with what changed, not with the store. Without such a
+        check: the full verify (``report.full``).
+
+        It proves: every file but the incidents' segments, the ledger segments before the
+        mark and the year files unchanged since (their digest) is csirt-desk's own bytes;
+        the ledger record the mark names is still there with its hash and every record after
+        it chains onto it; each incident with a record since has its whole chain, its head
+        as its newest record, its first record since following on from its timeline, and
+        its index row where and as it should be; each year file is the one open.json records.
+        It does not re-read the incidents without a ledger record since, nor the ledger
+        before the mark, nor compare with the newest backup: an edit made there outside
+        csirt-desk (with the file's time set back) is found by the next full verify."""
+        mark = self._verified()
+        if mark is None:
+            report = self.verify(progress, mark=True)
+            report.full = True
+            return report
+        report = VerifyReport()
+        start = self._ledger_tail_or_none()
+        mark_seg = (mark["n"] - 1) // SEGMENT_SIZE if mark["n"] else 0
+
+        def wanted(path: Path) -> bool:
+            if path.parent == self._ledger.dir and _is_chained(path):
+                return int(re.sub(r"\D", "", path.name) or 0) >= mark_seg
+            m = _YEAR_FILE.match(path.name)
+            if m and path.parent == self.root / "index":
+                return _tail_digest(path) != mark["years"].get(m.group(1))
+            return True
+
+        self._verify_files(report, wanted, progress)
+        firsts: dict[str, dict[str, Any]] = {}
+        anchors, closings = self._ledger.walk(report.problems, start=(mark["n"], mark["rhash"]), firsts=firsts)
+        tail = self._ledger_tail_or_none()
+        report.closings = [f"{c['incident']}#{c['seq'] + 1}" for c in closings if c["why"] == "crash"]
+        touched = sorted(anchors)
+        for done, incident_id in enumerate(touched, start=1):
+            if progress is not None:
+                progress("incidents", done, len(touched))
+            rec = anchors[incident_id]
+            idir = self._incident_dir(incident_id)
+            if not idir.is_dir():
+                if not (rec["seq"] == 0 or (rec == tail and rec["seq"] == 1)):
+                    report.problems.append(f"{incident_id}: 台帳 (ledger) にありますが記録 (incidents/) がありません"
+                                           f" (台帳 #{rec['n']}: 記録 #{rec['seq']}。削除?)")
+                continue
+            report.incidents += 1
+            entries = self._verify_chain(idir, report)
+            if entries is None:
+                continue
+            problem = _anchor_problem(incident_id, (entries[-1].seq, entries[-1].hash), rec, tail)
+            first = firsts.get(incident_id)
+            if not problem and first is not None and first["why"] is None and first["seq"] >= 1:
+                before = entries[first["seq"] - 2].hash if first["seq"] >= 2 else genesis_hash(incident_id)
+                if first["seq"] > len(entries) + 1 or first["after"] != before:
+                    problem = (f"{incident_id}: 台帳 #{first['n']} が記録の続きになっていません"
+                               " (その前の記録の書き換え・削除、または番号の使い回し)")
+            if problem:
+                problem = self._recheck_anchor(incident_id, problem)
+            if problem:
+                report.problems.append(problem)
+            problem = self._row_check(incident_id)
+            if problem:
+                problem = self._recheck_row(incident_id, problem)
+            if problem:
+                report.problems.append(problem)
+        try:
+            doc = self._read_open_index()
+            stale = self._stale_years(doc) if doc is not None else []
+        except StoreCorruptError:
+            stale = []  # the files pass names it
+        for year in stale:
+            report.problems.append(f"{self._index_path(year)}: open.json が記録した索引と違います (古い写し・書きかけ)")
+        if report.ok:
+            self._mark_verified(start)
         return report
 
     def _verify_index_load(self, report: VerifyReport) -> dict[str, Any]:
@@ -1579,15 +1709,19 @@ class Store:
             return problem
         try:
             with self.locked():
-                year, number = parse_incident_id(incident_id)
-                expect = self.index_row(self.incident(incident_id))
-                doc = self._read_open_index() or self._empty_index()
-                opened = doc["incidents"].get(_open_key(year, number))
-                closed = None if opened is not None and expect["status"] == "open" else self._row_of_year(incident_id)
-                index = {"rows": ({incident_id: opened} if opened else {}, {incident_id: closed} if closed else {})}
-                return self._row_problem(incident_id, expect, index)
+                return self._row_check(incident_id)
         except (StoreBusyError, DomainError):
             return problem
+
+    def _row_check(self, incident_id: str) -> str | None:
+        """:meth:`_row_problem` for one incident, its row read from open.json or its year file's line."""
+        year, number = parse_incident_id(incident_id)
+        expect = self.index_row(self.incident(incident_id))
+        doc = self._read_open_index() or self._empty_index()
+        opened = doc["incidents"].get(_open_key(year, number))
+        closed = None if opened is not None and expect["status"] == "open" else self._row_of_year(incident_id)
+        index = {"rows": ({incident_id: opened} if opened else {}, {incident_id: closed} if closed else {})}
+        return self._row_problem(incident_id, expect, index)
 
     def _verify_years(self, index: dict[str, Any], report: VerifyReport) -> None:
         """open.json's table of years: each year's file, with the digest it records, as

@@ -354,3 +354,25 @@ def test_an_intake_cut_off_before_its_row_gets_it_at_another_desks_next_write(ye
     other.append(a, "note", "別のデスクのメモ", operator="op2")
     assert any(r["summary"].startswith("途中で止まった受付") for r in other.list_incidents(status="open"))
     assert other.verify().ok
+
+
+def test_verify_id_of_an_old_incident_finds_its_record_far_back_in_the_ledger(store):
+    """Its newest ledger record lies segments back: found by the incident's name in the
+    segments' bytes; a consistent rewrite of its chain is still caught."""
+    from csirt_tui.model import entry_hash
+
+    old = store.create_incident(sample_intake(what="古い受付"), operator="op")
+    store.append(old.id, "note", "古いメモ", operator="op")
+    busy = store.create_incident(sample_intake(what="新しい受付"), operator="op")
+    for i in range(300):  # three ledger segments after the old incident's last record
+        store.append(busy.id, "note", f"メモ {i}", operator="op")
+    assert len(list((store.root / "ledger").glob("ledger-*.json"))) == 3
+    assert store.verify_incident(old.id).ok
+    seg = store.root / "incidents" / "2026" / old.id / "timeline-0000.json"
+    data = jsonfile.decode(seg, seg.read_bytes())
+    entry = data["timeline"]["2"]
+    entry["text"] = "書き換えたメモ"
+    entry["hash"] = entry_hash(entry)
+    seg.write_bytes(jsonfile.encode(data))
+    problems = store.verify_incident(old.id).problems
+    assert any("台帳" in p and old.id in p for p in problems), problems
