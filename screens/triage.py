@@ -16,15 +16,23 @@ triage of that incident offers it back.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
+from rich.cells import cell_len
+from rich.segment import Segment
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.actions import SkipAction
 from textual.binding import Binding
+from textual.content import Content
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import (Checkbox, Footer, Header, Input, Label, RadioButton, RadioSet, Select,
+from textual.scrollbar import ScrollBarRender
+from textual.strip import Strip
+from textual.widgets._toggle_button import ToggleButton
+from textual.widgets import (Checkbox, Footer, Input, Label, RadioButton, RadioSet, Select,
                              SelectionList, Static)
 
 from csirt_tui import triage as core
@@ -57,6 +65,27 @@ def option_label(widget: Select) -> str:
     return next((str(prompt) for prompt, value in widget._options if value == widget.value), str(widget.value))
 
 
+_NARROW = {"→": "->", "←": "<-", "…": "...", "—": "－", "―": "－", "※": "＊", "○": "〇", "×": "x"}
+
+
+def narrow(text: str) -> str:
+    """A profile's text as the desk draws it: the seeds' wording, but each character of ambiguous
+    East Asian width (①, →, …: one cell for Textual, two in a Japanese terminal font, issue 15)
+    written with characters of one width: ① as (1), → as ->, … as ... (the profile is unchanged)."""
+    out = []
+    for ch in text:
+        if unicodedata.east_asian_width(ch) != "A":
+            out.append(ch)
+        elif ch in _NARROW:
+            out.append(_NARROW[ch])
+        elif unicodedata.name(ch, "").startswith(("CIRCLED DIGIT", "CIRCLED NUMBER")):
+            out.append(f"({unicodedata.numeric(ch):g})")
+        else:
+            plain = unicodedata.normalize("NFKC", ch)
+            out.append(plain if all(unicodedata.east_asian_width(c) != "A" for c in plain) else ch)
+    return "".join(out)
+
+
 def _type_of(name: str | None) -> tuple[str | None, str | None]:
     """(type id, exclusion id) of a type button's name: type:ID or excl:ID:EXCLUSION."""
     parts = (name or "").split(":")
@@ -74,15 +103,112 @@ def level_words(scale: str | None, level: int | None) -> str:
     return f"脅威度{level}" if scale == "threat" else f"レベル{level}"
 
 
+# What the desk draws around the choices has no character of ambiguous East Asian width (issue 15:
+# one cell for Textual, two in a Japanese terminal font): Textual's ● ▌ ▼ ▲ are replaced here.
+# A choice made is seen without colours too: (*) [X], not made ( ) [ ].
+def _plain_button(button: ToggleButton) -> Content:
+    return Content.assemble(button.BUTTON_LEFT,
+                            (button.BUTTON_INNER if button.value else " ", button.get_visual_style("toggle--button")),
+                            button.BUTTON_RIGHT)
+
+
+class Choice(RadioButton):
+    BUTTON_LEFT, BUTTON_INNER, BUTTON_RIGHT = "(", "*", ")"
+
+    @property
+    def _button(self) -> Content:
+        return _plain_button(self)
+
+
+class DeskCheckbox(Checkbox):
+    BUTTON_LEFT, BUTTON_INNER, BUTTON_RIGHT = "[", "X", "]"
+
+    @property
+    def _button(self) -> Content:
+        return _plain_button(self)
+
+
+class DeskSelect(Select):
+    """A Select whose arrows are v / ^ (▼ ▲ are ambiguous-width)."""
+
+    def on_mount(self) -> None:
+        for arrow, text in ((".down-arrow", "v"), (".up-arrow", "^")):
+            for widget in self.query(arrow):
+                widget.update(text)
+
+
+class PlainBars(ScrollBarRender):
+    """Scroll bars drawn with coloured blanks only (Textual ends a thumb with ▁▂▃…, ambiguous-width)."""
+
+    VERTICAL_BARS = [" "] * 8
+    HORIZONTAL_BARS = [" "] * 8
+
+
+def cut(text: str, width: int) -> str:
+    """``text`` in at most ``width`` cells, a cut one ending in "..." (Textual's … is ambiguous-width)."""
+    if cell_len(text) <= width:
+        return text
+    out, used = [], 0
+    for ch in text:
+        if used + cell_len(ch) > width - 3:
+            break
+        out.append(ch)
+        used += cell_len(ch)
+    return "".join(out) + "..."
+
+
+class ExampleList(SelectionList):
+    """A SelectionList drawn with [ ] / [X] (Textual draws its box with ▌, ambiguous-width). An
+    option is one line (Textual's Selection keeps only the first line of a prompt): a long one is
+    cut at the list's width with "...", and the screen shows the one under the cursor whole."""
+
+    def add_texts(self, items: list[tuple[str, str, bool]]) -> None:
+        """Options of (text, value, ticked)."""
+        self._texts = [text for text, _value, _ticked in items]
+        width = self._cut_width()
+        self.add_options([(Text(cut(text, width)), value, ticked) for text, value, ticked in items])
+
+    def text_at(self, index: int) -> str:
+        texts = getattr(self, "_texts", [])
+        return texts[index] if 0 <= index < len(texts) else ""
+
+    def _cut_width(self) -> int:
+        width = self.content_size.width or (self.app.size.width - 6)
+        return max(10, width - 5)  # "[X] " and a cell for the scroll bar
+
+    def on_resize(self) -> None:
+        width = self._cut_width()
+        if getattr(self, "_cut_at", None) == width:
+            return
+        self._cut_at = width
+        for index, text in enumerate(getattr(self, "_texts", [])[:self.option_count]):
+            self.replace_option_prompt_at_index(index, Text(cut(text, width)))
+
+    def render_line(self, y: int) -> Strip:
+        strip = super().render_line(y)
+        segments = list(strip)
+        for i, seg in enumerate(segments[:6]):
+            if seg.text == ToggleButton.BUTTON_LEFT and i + 2 < len(segments) \
+                    and segments[i + 2].text == ToggleButton.BUTTON_RIGHT:
+                index = (seg.style.meta if seg.style else {}).get("option")
+                ticked = index is not None and self.get_option_at_index(index).value in self._selected
+                inner = segments[i + 1]
+                segments[i:i + 3] = [Segment("[", None), Segment("X" if ticked else " ", inner.style),
+                                     Segment("]", None)]
+                return Strip(segments, strip.cell_length)
+        return strip
+
+
 class GuidedRadioSet(RadioSet):
     """One step's choices. The cursor starts on the choice already made (a default such as
-    確認中 included), and Space/Enter on it confirms it (:class:`Confirmed`) as choosing
-    another does (``Changed``): either way the screen moves on to the next step."""
+    確認中 included); Space/Enter (the screen's priority keys, see TriageScreen.action_choose)
+    choose the one under the cursor, or confirm it when it is the choice made, and move on."""
 
-    class Confirmed(Message):
-        def __init__(self, radio_set: "GuidedRadioSet") -> None:
+    class Highlighted(Message):
+        def __init__(self, radio_set: "GuidedRadioSet", button: RadioButton | None) -> None:
             super().__init__()
             self.radio_set = radio_set
+            self.button = button
 
         @property
         def control(self) -> "GuidedRadioSet":
@@ -92,19 +218,50 @@ class GuidedRadioSet(RadioSet):
         if self.pressed_index >= 0:
             self._selected = self.pressed_index
 
-    def action_toggle_button(self) -> None:
-        if self._selected is not None and self._selected == self.pressed_index:
-            self.post_message(self.Confirmed(self))
-            return
-        super().action_toggle_button()
+    def watch__selected(self) -> None:
+        super().watch__selected()
+        self.post_message(self.Highlighted(self, self.highlighted_button()))
+
+    def highlighted_button(self) -> RadioButton | None:
+        buttons = list(self.query(RadioButton))
+        index = self._selected
+        return buttons[index] if index is not None and index < len(buttons) else None
+
+    def choose(self) -> RadioButton | None:
+        """Press the button under the cursor now, not when its message comes round (the keys typed
+        next belong to the next step), and say so with ``Changed`` as a press does."""
+        button = self.highlighted_button()
+        if button is None or button is self._pressed_button:
+            return button
+        with self.prevent(RadioButton.Changed):
+            if self._pressed_button is not None:
+                self._pressed_button.value = False
+            button.value = True
+        self._pressed_button = button
+        self.post_message(self.Changed(self, button))
+        return button
 
 
 class TriageScreen(DraftedDialog):
+    # Every key that moves the focus is a priority binding: it acts when the key is read, so what is
+    # typed right after it lands in the next step however fast it comes (tmux, a fast typist), as on
+    # the intake. A key that does not apply (Space in a field) goes on to the widget as usual.
     BINDINGS = [
         Binding("ctrl+s", "record", "記録", priority=True),
         Binding("escape", "cancel", "やめる (確認あり)"),
+        Binding("enter", "enter_key", "決定", show=False, priority=True),
+        Binding("space", "choose", "決定", show=False, priority=True),
+        Binding("down,right", "cursor('down')", show=False, priority=True),
+        Binding("up,left", "cursor('up')", show=False, priority=True),
+        Binding("home", "cursor('first')", show=False, priority=True),
+        Binding("end", "cursor('last')", show=False, priority=True),
+        Binding("pagedown", "cursor('page_down')", show=False, priority=True),
+        Binding("pageup", "cursor('page_up')", show=False, priority=True),
+        Binding("tab", "move(1)", show=False, priority=True),
+        Binding("shift+tab", "move(-1)", show=False, priority=True),
     ]
     DRAFT_WHAT = "トリアージ"
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]  # -short: a 3-line decision panel
 
     def __init__(self, incident_id: str) -> None:
         super().__init__(DraftKey("triage", incident_id, "triage", "triage"))
@@ -120,85 +277,105 @@ class TriageScreen(DraftedDialog):
         profile = store.profile
         self.incident = store.incident(self.incident_id)
         previous = self._previous_answers()
-        yield Header()
+        # No title bar: the heading says what the triage is about (a row more for the form at 80x24,
+        # and the bar's ⭘ and the title's — are ambiguous-width).
         yield Static(self._heading(), id="triage-heading", markup=False)
         status = DraftStatus(id="draft-status")
         status.display = False  # shown when there is something to say (a question, a refused write)
         yield status
         with VerticalScroll(id="triage-form"):
             # 1 事実確認
-            yield Label("1 事実確認", classes="step-title")
-            yield Static(self._method_text(), id="fact-method", classes="method", markup=False)
-            with GuidedRadioSet(id="fact"):
+            yield Label("1 事実確認 (上下キーで選び Space か Enter で決定)", classes="step-title")
+            yield Static(narrow(self._method_text()), id="fact-method", classes="method", markup=False)
+            with GuidedRadioSet(id="fact", compact=True):
                 for value, label in FACT_CHOICES:
-                    yield RadioButton(label, value=(value == previous.get("fact_check", self._fact_default())),
-                                      name=value)
+                    yield Choice(label, value=(value == previous.get("fact_check", self._fact_default())), name=value)
             yield SafeInput(previous.get("fact_check_note", ""), id="fact_note", placeholder="確認の結果・方法 (任意)",
-                        compact=True)
+                            compact=True)
             # 2 種別
             yield Label("2 種別", classes="step-title")
-            with GuidedRadioSet(id="type"):
+            with GuidedRadioSet(id="type", compact=True):
                 for t in profile.incident_types:
-                    yield RadioButton(Text(t["label"]), name=f"type:{t['id']}",
-                                      value=(previous.get("type_id") == t["id"] and not previous.get("exclusion")))
+                    yield Choice(Text(narrow(t["label"])), name=f"type:{t['id']}",
+                                 value=(previous.get("type_id") == t["id"] and not previous.get("exclusion")))
                 for t in profile.incident_types:
                     for ex in t.get("exclusions", []):
-                        yield RadioButton(Text(f"対象外: {ex['label']}"), name=f"excl:{t['id']}:{ex['id']}",
-                                          value=(previous.get("exclusion") == ex["id"]))
+                        yield Choice(Text(narrow(f"対象外: {ex['label']}")), name=f"excl:{t['id']}:{ex['id']}",
+                                     value=(previous.get("exclusion") == ex["id"]))
             yield Static("", id="type-def", classes="method", markup=False)
             # 3 レベル
             yield Label("3 レベル (該当する事例を Space で選ぶ。最も高いレベルが提案されます)", classes="step-title")
             yield Static("", id="level-criteria", classes="method", markup=False)
-            yield SelectionList(id="examples")
+            yield ExampleList(id="examples", compact=True)
+            yield Static("", id="example-detail", classes="method", markup=False)
             with Vertical(id="fault-box"):
                 yield Label("障害の種類と確認事項", classes="sub-title")
-                yield Select([(Text(f["label"]), f["id"]) for f in profile.fault_types] if profile.fault_types else [],
-                             id="fault_type", prompt="障害の種類", compact=True)
-                yield SelectionList(id="fault_checks")
+                with Horizontal(classes="row"):
+                    yield Label("障害の種類", classes="field-label")
+                    yield DeskSelect([(Text(narrow(f["label"])), f["id"]) for f in profile.fault_types]
+                                     if profile.fault_types else [], id="fault_type", prompt="選ぶ", compact=True)
+                yield ExampleList(id="fault_checks", compact=True)
             yield Label("重大度を上げる事情", classes="sub-title")
             ctx = profile.context or {}
             with Horizontal(classes="row"):
-                yield Select([(Text(p["label"]), p["id"]) for p in ctx.get("personal_data", [])], id="personal_data",
-                             prompt="個人情報", compact=True)
-                yield Select(YES_NO, id="encrypted", prompt="暗号化", compact=True)
-                yield Select([(Text(s["label"]), s["id"]) for s in ctx.get("segments", [])], id="segment",
-                             prompt="ネットワーク区分", compact=True)
+                yield Label("個人情報", classes="field-label")
+                yield DeskSelect([(Text(narrow(p["label"])), p["id"]) for p in ctx.get("personal_data", [])],
+                                 id="personal_data", prompt="未確認", compact=True)
+                yield Label("暗号化", classes="field-label")
+                yield DeskSelect(YES_NO, id="encrypted", prompt="未確認", compact=True)
+            with Horizontal(classes="row"):
+                yield Label("ネットワーク区分", classes="field-label")
+                yield DeskSelect([(Text(narrow(s["label"])), s["id"]) for s in ctx.get("segments", [])], id="segment",
+                                 prompt="未確認", compact=True)
             classes = ctx.get("asset_classes", {})
             with Horizontal(classes="row"):
                 for key, prompt in (("confidentiality", "機密性"), ("integrity", "完全性"), ("availability", "可用性")):
-                    yield Select([(Text(c["label"]), c["id"]) for c in classes.get(key, [])], id=f"ac-{key}",
-                                 prompt=prompt, compact=True)
+                    yield Label(prompt, classes="field-label")
+                    yield DeskSelect([(Text(narrow(c["label"])), c["id"]) for c in classes.get(key, [])], id=f"ac-{key}",
+                                     prompt="未確認", compact=True)
+            yield Static("", id="class-criterion", classes="method", markup=False)
             with Horizontal(classes="row"):
-                yield Checkbox("外部に向けた攻撃", id="outward_attack", compact=True)
-                yield Checkbox("犯罪の可能性 (警察)", id="crime", compact=True)
+                yield DeskCheckbox("外部に向けた攻撃", id="outward_attack", compact=True)
+                yield DeskCheckbox("犯罪の可能性 (警察)", id="crime", compact=True)
                 yield SafeInput(id="stop_hours", placeholder="想定停止時間 (時間)", compact=True, classes="short")
             with Horizontal(classes="row"):
-                yield Select([], id="override", prompt="レベルを変更する (任意)", compact=True)
+                yield Label("レベルの変更", classes="field-label")
+                yield DeskSelect([], id="override", prompt="しない", compact=True)
                 yield SafeInput(id="override_reason", placeholder="変更する理由 (変更時は必須)", compact=True)
             # 4 レベル0・対象外: インシデントではない
             with Vertical(id="not-incident-box"):
-                yield Label("4 インシデントではない (つくば 4(2)②(III)): 報告と通報者への連絡", classes="step-title")
-                yield Select([(Text(r["label"]), r["id"]) for r in profile.roles], id="reported_to",
-                             prompt="報告先 (CSIRT管理者)", compact=True,
-                             value=core.report_to_default(profile) or NO_SELECTION)
+                yield Label("4 インシデントではない: CSIRT管理者への報告と通報者への連絡", classes="step-title")
+                with Horizontal(classes="row"):
+                    yield Label("報告先", classes="field-label")
+                    yield DeskSelect([(Text(narrow(r["label"])), r["id"]) for r in profile.roles], id="reported_to",
+                                     prompt="選ぶ", compact=True,
+                                     value=core.report_to_default(profile) or NO_SELECTION)
                 with Horizontal(classes="row"):
                     yield SafeInput(id="reply_who", placeholder="通報者へ連絡した人", compact=True)
                     yield SafeInput("今", id="reply_when", placeholder="いつ (例: 今 / 14:30)", compact=True,
-                                classes="short")
+                                    classes="short")
                     yield SafeInput(id="reply_how", placeholder="方法 (電話・メール等)", compact=True)
                 yield Static("", id="reply_when-preview", classes="preview", markup=False)
                 yield SafeInput(id="warning", placeholder="職員への注意喚起 (任意)", compact=True)
-        # Always in view: the suggestion, the decision and what it sets in motion.
+        # Always in view, always as high: the decision and what it sets in motion (issue 15: it grew
+        # from 3 to 7 lines as examples were ticked and hid the list).
         yield Static("", id="triage-summary", markup=False)
         yield Footer()
 
     def _heading(self) -> str:
+        """Two lines: the incident, who reported it and how to call back (so the number need not be
+        looked up), the draft's state; then what was reported (cut at the edge)."""
         it = self.incident.intake
         keeper = self.keeper
         saved = (f"  下書き保存 {keeper.written_at}" if keeper is not None and keeper.written_at
                  and not keeper.problem and keeper.ever_written else "")
-        return printable(f"トリアージ {self.incident_id}  受付 {short_time(self.incident.received_at)}{saved}  "
-                         f"{one_line(it.get('what', ''), 70)}")
+        rep = it.get("reporter") or {}
+        who = " ".join(v for v in (rep.get("name"), rep.get("section"), rep.get("contact")) if v)
+        callback = (it.get("callback") or {}).get("number")
+        first = (f"トリアージ {self.incident_id}  受付 {short_time(self.incident.received_at)}{saved}"
+                 + (f"  通報者 {who}" if who else "") + (f"  折り返し先 {callback}" if callback else ""))
+        what = " ".join(str(it.get("what") or "").split())
+        return printable(" ".join(first.split("\n")) + "\n" + what)
 
     def _fact_default(self) -> str:
         cb = self.incident.intake.get("callback") or {}
@@ -222,7 +399,13 @@ class TriageScreen(DraftedDialog):
             return f"通報の種類: {source}"
         cb = it.get("callback") or {}
         done = f"  折り返し確認済み {short_time(cb['confirmed_at'])}" if cb.get("confirmed_at") else ""
-        return f"{src['label']}: {src.get('method', '')}{done}"
+        text = f"{src['label']}: {src.get('method', '')}{done}"
+        if "上記" in src.get("method", ""):  # 「上記の方法に準じて」: the method it refers to, shown with it
+            sources = profile.report_sources
+            before = sources[:[s["id"] for s in sources].index(src["id"])]
+            above = [s for s in before if bool(s.get("callback")) == bool(src.get("callback"))]
+            text += "".join(f"\n（上記の方法: {s['label']}）{s.get('method', '')}" for s in above)
+        return text
 
     def on_mount(self) -> None:
         prev = self._previous_answers()
@@ -230,6 +413,8 @@ class TriageScreen(DraftedDialog):
             self._restore(prev)
         self._type_changed()
         self._update()
+        for wid in ("triage-form", "examples", "fault_checks"):
+            self.query_one(f"#{wid}").vertical_scrollbar.renderer = PlainBars
         self.query_one("#fact", RadioSet).focus()
         self.start_drafts()  # what is on screen now is "nothing typed"; an unsaved triage is offered
 
@@ -260,17 +445,19 @@ class TriageScreen(DraftedDialog):
             pass
 
     # ------------------------------------------------------------ the draft (DraftedDialog)
-    def _press(self, wid: str, name: str | None) -> None:
+    def _press(self, wid: str, names: Any) -> None:
         for button in self.query_one(f"#{wid}", RadioSet).query(RadioButton):
-            if button.name == name:
+            if isinstance(names, list) and button.name in names:
                 button.value = True
 
     def draft_values(self) -> dict[str, Any]:
         fact = self.query_one("#fact", RadioSet).pressed_button
         kind = self.query_one("#type", RadioSet).pressed_button
-        values: dict[str, Any] = {
-            "fact": fact.name if fact is not None else None,
-            "type": kind.name if kind is not None else None,
+        values: dict[str, Any] = {  # a choice as [its name] and its label (what the lists show)
+            "fact": [fact.name] if fact is not None else [],
+            "fact_label": str(fact.label) if fact is not None else "",
+            "type": [kind.name] if kind is not None else [],
+            "type_label": str(kind.label) if kind is not None else "",
             "ticked": sorted(self.query_one("#examples", SelectionList).selected),
             "fault_type": _sel(self.query_one("#fault_type", Select)),
             "fault_checks": sorted(self.query_one("#fault_checks", SelectionList).selected),
@@ -283,7 +470,7 @@ class TriageScreen(DraftedDialog):
     def load_draft_values(self, values: dict[str, Any]) -> None:
         self._press("fact", values.get("fact"))
         self._press("type", values.get("type"))  # the set takes it in when its message comes round
-        type_id, exclusion = _type_of(values.get("type"))
+        type_id, exclusion = _type_of((values.get("type") or [None])[0])
         if type_id and not exclusion:
             self._ticks[type_id] = set(values.get("ticked") or [])
         if values.get("fault_type"):
@@ -394,24 +581,139 @@ class TriageScreen(DraftedDialog):
         )
 
     # ------------------------------------------------------------ live updates
+    def _overlay_open(self) -> bool:
+        return any(getattr(sel, "expanded", False) for sel in self.query(Select))
+
+    def action_move(self, step: int) -> None:
+        if self._overlay_open() or not isinstance(self.app.screen, TriageScreen):
+            raise SkipAction()
+        if step > 0:
+            self.focus_next()
+        else:
+            self.focus_previous()
+
+    def action_enter_key(self) -> None:
+        """Enter: a step's choice (as Space), or on from a one-line field to the next field."""
+        if isinstance(self.focused, Input) and not self._overlay_open():
+            self.focus_next()
+            return
+        self.action_choose()
+
+    def action_cursor(self, where: str) -> None:
+        """The cursor of a step's choices or of a list of examples, moved when the key is read (so a
+        Space or a Ctrl+S right after it acts on the row the operator moved to)."""
+        focused = self.focused
+        if isinstance(focused, GuidedRadioSet) and where in ("down", "up"):
+            (focused.action_next_button if where == "down" else focused.action_previous_button)()
+        elif isinstance(focused, SelectionList):
+            getattr(focused, "action_cursor_" + where if where in ("down", "up") else "action_" + where)()
+        else:
+            raise SkipAction()
+
+    def action_choose(self) -> None:
+        """Space/Enter on a step's choices: the one under the cursor is the answer (chosen, or the
+        choice already made confirmed: 確認中 pre-selected too), and the next step has the focus.
+        Space on a list of examples or a checkbox ticks it at once (a Ctrl+S right after sees it)."""
+        focused = self.focused
+        if isinstance(focused, SelectionList) and focused.highlighted is not None:
+            focused.toggle(focused.get_option_at_index(focused.highlighted).value)
+            return
+        if isinstance(focused, Checkbox):
+            focused.toggle()
+            return
+        if not isinstance(focused, GuidedRadioSet) or focused.highlighted_button() is None:
+            raise SkipAction()
+        focused.choose()
+        if focused.id == "fact":
+            self.set_focus(self.query_one("#type", RadioSet))
+        else:
+            self._type_changed()  # its examples now: the next keys tick them
+            self._step_after_type()
+
     @on(RadioSet.Changed, "#fact")
-    @on(GuidedRadioSet.Confirmed, "#fact")
     def _fact_chosen(self, event) -> None:
-        if event.radio_set.has_focus:  # guided: a choice (or the default confirmed) moves on to the next step
+        if event.radio_set.has_focus:  # chosen another way (the mouse): on to the next step all the same
             self.query_one("#type", RadioSet).focus()
 
-    @on(GuidedRadioSet.Confirmed, "#type")
-    def _type_confirmed(self) -> None:
-        self._step_after_type()
+    @on(GuidedRadioSet.Highlighted, "#type")
+    def _type_highlighted(self, event: GuidedRadioSet.Highlighted) -> None:
+        """What the type under the cursor covers, while choosing it (issue 15)."""
+        if event.radio_set.has_focus and event.button is not None:
+            self.query_one("#type-def", Static).update(narrow(self._type_text(*_type_of(event.button.name))))
+
+    def on_descendant_blur(self, event) -> None:
+        wid = getattr(event.widget, "id", None) or ""
+        if wid == "type":  # back to what the chosen type covers
+            self.query_one("#type-def", Static).update(narrow(self._type_text(*self._type_choice())))
+        elif wid.startswith("ac-"):
+            self._show_classes()
+
+    @on(SelectionList.SelectionHighlighted, "#examples")
+    def _example_highlighted(self) -> None:
+        self._show_example()
+
+    def _show_example(self) -> None:
+        """The example under the cursor whole, with its level's criterion and what the level means
+        (the 脅威度 texts, long, are shown here, under the list, rather than above it)."""
+        examples = self.query_one("#examples", SelectionList)
+        detail = self.query_one("#example-detail", Static)
+        index = examples.highlighted
+        type_id, exclusion = self._built_for or (None, None)
+        if index is None or not examples.option_count or exclusion:
+            detail.update("")
+            return
+        key = examples.get_option_at_index(index).value
+        found = next(((lv, text, group) for k, lv, text, group in core.level_examples(self.app.store.profile, type_id)
+                      if k == key), None)
+        if found is None:
+            detail.update("")
+            return
+        level, text, group = found
+        table = self.app.store.profile.level_table_for(type_id) or {"levels": []}
+        entry = next((e for e in table["levels"] if e["level"] == level), {})
+        detail.update(narrow(f"事例：{'(' + group + ') ' if group else ''}{text}\n"
+                             f"{entry.get('label', level)}: {entry.get('criterion', '')}"
+                             + (f"  {entry['consequence']}" if entry.get("consequence") else "")))
+
+    def on_descendant_focus(self, event) -> None:
+        widget = event.widget
+        wid = getattr(widget, "id", None) or ""
+        if wid == "examples":  # the whole list in view, its top at the top: the cursor row is always seen
+            self._fit_examples()
+            form = self.query_one("#triage-form", VerticalScroll)
+            self.call_after_refresh(form.scroll_to_widget, widget, top=True, animate=False)
+        if wid.startswith("ac-"):
+            self._show_classes(wid)
+
+    def _fit_examples(self) -> None:
+        form = self.query_one("#triage-form", VerticalScroll)
+        height = form.scrollable_content_region.height
+        if height > 0:
+            # the list and the detail under it (its level and the whole example, up to 4 lines) in view
+            self.query_one("#examples", SelectionList).styles.max_height = max(3, height - 4)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._fit_examples)
+
+    def _show_classes(self, focused: str | None = None) -> None:
+        """The criteria of the asset classes (水戸 3(1)): all of the kind being chosen, else those chosen."""
+        classes = (self.app.store.profile.context or {}).get("asset_classes", {})
+        lines = []
+        for key in ("confidentiality", "integrity", "availability"):
+            chosen = _sel(self.query_one(f"#ac-{key}", Select))
+            for c in classes.get(key, []):
+                if focused == f"ac-{key}" or (focused is None and c["id"] == chosen):
+                    lines.append(f"{c['label']}: {c.get('criterion', '')}")
+        self.query_one("#class-criterion", Static).update(narrow("\n".join(lines)))
 
     @on(RadioSet.Changed, "#type")
     def _type_changed(self, event=None) -> None:
         choice = self._type_choice()
         if choice != self._built_for:
             self._build_for(*choice)
+        self._update()
         if event is not None and event.radio_set.has_focus:
             self._step_after_type()
-        self._update()
 
     def _step_after_type(self) -> None:
         _type_id, exclusion = self._type_choice()
@@ -420,7 +722,7 @@ class TriageScreen(DraftedDialog):
             nxt = self.query_one("#reply_who", Input)
         elif not nxt.option_count:
             nxt = self.query_one("#fault_type", Select)
-        self.call_after_refresh(nxt.focus)
+        self.set_focus(nxt)
 
     def _build_for(self, type_id: str | None, exclusion: str | None) -> None:
         """The examples, level choices and fault box of the type chosen; the examples ticked
@@ -433,35 +735,36 @@ class TriageScreen(DraftedDialog):
             self._ticks[self._built_for[0]] = set(examples.selected)
         self._built_for = (type_id, exclusion)
         examples.clear_options()
+        definition.update(narrow(self._type_text(type_id, exclusion)))
         if type_id is None:
-            definition.update("種別を選んでください (↑↓ で移動、Space で決定)。")
             override.set_options([])
         else:
-            t = profile.incident_type(type_id)
-            text = f"{t['label']}: {t.get('definition', '')}"
-            if exclusion:
-                ex = next(e for e in t.get("exclusions", []) if e["id"] == exclusion)
-                text = f"対象外: {ex.get('text', ex['label'])} CSIRT では扱いません。"
-            definition.update(text)
             table = profile.level_table_for(type_id)
             if table and not exclusion:
-                criteria = []
-                for lv in table["levels"]:
-                    criteria.append(f"{lv['label']}: {lv['criterion']}"
-                                    + (f"  {lv['consequence']}" if lv.get("consequence") else ""))
+                # one line a level; what a level means at length is shown with the example under the cursor
+                criteria = [narrow(f"L{lv['level']} = {lv['label']}: {lv['criterion']}") for lv in table["levels"]]
                 self.query_one("#level-criteria", Static).update("\n".join(criteria))
                 ticked = self._ticks.get(type_id, set())
-                for key, level, text, group in core.level_examples(profile, type_id):
-                    label = f"L{level} " + (f"({group}) " if group else "") + text
-                    examples.add_option((Text(label), key, key in ticked))
-                override.set_options([(Text(lv["label"]), lv["level"]) for lv in table["levels"]])
+                examples.add_texts([(narrow(f"L{level} " + (f"({group}) " if group else "") + text), key, key in ticked)
+                                    for key, level, text, group in core.level_examples(profile, type_id)])
+                override.set_options([(Text(narrow(lv["label"])), lv["level"]) for lv in table["levels"]])
                 examples.highlighted = 0  # the first Space acts on the first row
+                self._show_example()
             else:
                 self.query_one("#level-criteria", Static).update(
                     "" if exclusion else "この種別にはレベル表がありません。")
                 override.set_options([])
         fault_box = self.query_one("#fault-box")
         fault_box.display = bool(core.fault_options(profile, type_id)) and not exclusion
+
+    def _type_text(self, type_id: str | None, exclusion: str | None) -> str:
+        if type_id is None:
+            return "種別を選んでください (上下キーで移動、Space か Enter で決定)。"
+        t = self.app.store.profile.incident_type(type_id)
+        if exclusion:
+            ex = next(e for e in t.get("exclusions", []) if e["id"] == exclusion)
+            return f"対象外：{ex.get('text', ex['label'])} CSIRT では扱いません。"
+        return f"{t['label']}: {t.get('definition', '')}"
 
     @on(Select.Changed, "#fault_type")
     def _fault_changed(self) -> None:
@@ -477,8 +780,7 @@ class TriageScreen(DraftedDialog):
         ticked = self._checks.get(fault, set())
         for f in profile.fault_types or []:
             if f["id"] == fault:
-                for item in f.get("checks", []):
-                    checks.add_option((Text(item), item, item in ticked))
+                checks.add_texts([(narrow(item), item, item in ticked) for item in f.get("checks", [])])
         self._update()
 
     @on(RadioSet.Changed, "#fact")
@@ -495,45 +797,49 @@ class TriageScreen(DraftedDialog):
         text = self.query_one("#reply_when", Input).value
         target = self.query_one("#reply_when-preview", Static)
         try:
-            target.update("→ " + format_preview(parse_time(text, self.app.now())) if text.strip() else "")
+            target.update("日時: " + format_preview(parse_time(text, self.app.now())) if text.strip() else "")
         except TimeParseError as err:
             target.update("✘ " + one_line(str(err)))
 
     def _update(self) -> None:
         if not self.is_mounted:
             return
-        profile = self.app.store.profile
         t = self.answers()
-        panel = self.query_one("#triage-summary", Static)
-        not_box = self.query_one("#not-incident-box")
+        a = core.assess(self.app.store.profile, t)
+        self.query_one("#triage-summary", Static).update(narrow("\n".join(self.decision_lines(t, a))))
+        self.query_one("#not-incident-box").display = bool(t.type_id) and a.is_incident is False
+
+    def decision_lines(self, t: core.Triage, a: core.Assessment) -> list[str]:
+        """The decision panel, most important first, one line each (the panel shows as many as fit:
+        3 at 80x24, 6 from 30 rows; a line is cut at the edge, never wrapped)."""
+        fact = "事実確認: " + dict(FACT_CHOICES).get(t.fact_check, t.fact_check)
         if t.type_id is None:
-            panel.update("種別がまだ選ばれていません。")
-            not_box.display = False
-            return
+            return [f"種別がまだ選ばれていません。   {fact}"]
         if t.exclusion:
-            panel.update("対象外: CSIRT では扱いません (記録して閉じます)。通報者への連絡を 4 の欄に記録してください。")
-            not_box.display = True
-            return
-        a = core.assess(profile, t)
+            return [f"対象外: CSIRT では扱いません (記録して閉じます)。   {fact}",
+                    "通報者への連絡を 4 の欄に記録してください (任意)。"]
         scale = "脅威度" if a.scale == "threat" else "レベル"
-        lines = []
+        head = []
         if a.scale is not None:
-            suggested = "なし" if a.suggested_level is None else str(a.suggested_level)
-            lines.append(f"提案される{scale}: {suggested}" + ("" if t.ticked else " (該当する事例を選んでください)")
-                         + f"   {scale}: " + ("未決定" if a.level is None else str(a.level))
-                         + (" (変更)" if t.level_override is not None and t.level_override != a.suggested_level
-                            else ""))
+            if a.level is None:
+                head.append(f"{scale}: 未決定")
+            elif t.level_override is not None and t.level_override != a.suggested_level:
+                suggested = "なし" if a.suggested_level is None else str(a.suggested_level)
+                head.append(f"{scale}: {a.level} (変更。事例からの提案 {suggested})")
+            else:
+                head.append(f"{scale}: {a.level} (事例から)")
         if a.is_incident:
-            lines.append(f"インシデント: はい   優先度: {a.priority}   理由: {' / '.join(a.priority_reasons) or 'なし'}")
+            head.append(f"インシデント  優先度 {a.priority}")
         elif a.is_incident is False:
-            lines.append("インシデントではない: CSIRT管理者に報告し、通報者へ結果を連絡して閉じます (4 の欄)。")
-        lines.append("事実確認: " + dict(FACT_CHOICES).get(t.fact_check, t.fact_check))
+            head.append("インシデントではない: 報告・連絡して閉じる (4 の欄)")
+        head.append(fact)
+        lines = ["   ".join(head)]
         lines.extend(f"⚠ {p}" for p in a.problems)
         if a.is_incident:
+            lines.append("優先度の理由: " + (" / ".join(a.priority_reasons) or "なし"))
             lines.append("通知する先: " + ("、".join(p["label"] for p, _rule in a.parties) or "なし"))
             lines.append("初動の手順: " + ("、".join(st["label"] for _ph, st in a.steps) or "なし"))
-        panel.update("\n".join(lines))
-        not_box.display = a.is_incident is False
+        return lines
 
     # ------------------------------------------------------------ actions
     def missing(self, t: core.Triage, a: core.Assessment) -> list[tuple[str | None, str]]:
@@ -568,12 +874,15 @@ class TriageScreen(DraftedDialog):
         return out
 
     def action_record(self) -> None:
+        self.app.after_keys(self._record)  # the keys read before Ctrl+S are in their fields first
+
+    def _record(self) -> None:
         profile = self.app.store.profile
         t = self.answers()
         a = core.assess(profile, t)
         missing = self.missing(t, a)
         if missing:
-            self.notify("\n".join(text for _wid, text in missing), title="まだ記録できません", severity="error",
+            self.notify(narrow("\n".join(text for _wid, text in missing)), title="まだ記録できません", severity="error",
                         timeout=8, markup=False)
             target = next((wid for wid, _text in missing if wid), None)
             if target is not None:
@@ -618,6 +927,6 @@ class TriageScreen(DraftedDialog):
         except TimeParseError:
             when = None
         store.append(self.incident_id, "call",
-                     f"通報者への回答: {reply['who']} {reply['how']} — CSIRT の対象外である旨を連絡",
+                     f"通報者への回答: {reply['who']} {reply['how']}: CSIRT の対象外である旨を連絡",
                      operator=self.app.operator, occurred_at=when,
                      data={**reply, "when": when, "when_text": reply["when"], "purpose": "triage_reply"})

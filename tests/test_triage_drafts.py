@@ -111,7 +111,7 @@ def test_a_choice_alone_is_a_draft_and_typing_after_the_first_esc_keeps_it(store
 
     async def then(app, pilot, screen):
         await pilot.press("enter", "down", "enter")  # 確認中 confirmed, 外部からのサイバー攻撃
-        assert await wait_until(pilot, lambda: [v["type"] for v in values(store_dir)] == ["type:cyber"], timeout=5)
+        assert await wait_until(pilot, lambda: [v["type"] for v in values(store_dir)] == [["type:cyber"]], timeout=5)
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is screen
@@ -183,7 +183,7 @@ def test_a_triage_left_by_a_quit_is_offered_back_and_recorded_once(store_dir):
 
     desk(store, clock, first, incident_id=incident_id)
     (v,) = values(store_dir)
-    assert (v["reply_who"], v["reply_how"], v["type"]) == ("試験 花子", "電話", "type:cyber")
+    assert (v["reply_who"], v["reply_how"], v["type"]) == ("試験 花子", "電話", ["type:cyber"])
     desk(store, clock, second, incident_id=incident_id)
     inc = store.incident(incident_id)
     assert inc.status == "not_incident"
@@ -247,9 +247,11 @@ def test_a_triage_typed_then_sigkill_is_offered_after_the_restart(tmp_path):
         assert wait_for(lambda: len(list((store_dir / "backups").iterdir())) >= 2, 30, term)
         mark = len(term.output)
         term.send("t")
-        assert wait_for(lambda: "書きかけのトリアージ" in term.output[mark:].decode("utf-8", "replace"), 15, term)
+        assert wait_for(lambda: "書きかけのトリアージ" in term.output[mark:].decode("utf-8", "replace"), 15, term), \
+            term.output[-1500:].decode("utf-8", "replace")
         term.send("\r")  # 続きを書く
         term.pump(1.0)
+        assert "本人に電話で確認済み" in term.output[mark:].decode("utf-8", "replace")
         term.send("\x11")  # Ctrl+Q: the draft is the one offered, still open
         term.pump(2.0)
     finally:
@@ -270,7 +272,7 @@ def test_an_override_without_a_suggestion_and_a_type_without_levels_never_say_no
         screen.query_one("#override", Select).value = 2
         await pilot.pause()
         panel = str(screen.query_one("#triage-summary", Static).render())
-        assert "None" not in panel and "提案されるレベル: なし" in panel, panel
+        assert "None" not in panel and "事例からの提案 なし" in panel, panel
 
     desk(store, clock, then, incident_id=incident_id)
 

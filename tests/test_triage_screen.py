@@ -97,7 +97,7 @@ def test_cyber_level_2_with_personal_data_notifies_the_personal_information_body
             screen.query_one("#encrypted", Select).value = "no"
             await pilot.pause()
             panel = str(screen.query_one("#triage-summary", Static).render())
-            assert "提案されるレベル: 2" in panel and "個人情報保護委員会" in panel
+            assert "レベル: 2 (事例から)" in panel and "個人情報保護委員会" in panel
             await pilot.press("ctrl+s")
             await pilot.pause()
 
