@@ -628,6 +628,13 @@ _SCHEMA = _Table({
     "default": _opt(_Bool(), False),
     "sources": _req(_List(_S, min=1)),
     "notification_due_hours": _opt(_Number(0), DEFAULT_NOTIFICATION_DUE_HOURS),
+    # how long the organisation's systems keep their logs (水戸 7-1(6)ア): Profile.logs_secure_by
+    "log_retention": _opt(_Table({
+        "months": _req(_Int(1, 120)),
+        "text": _req(_S),
+        "source": _req(_SOURCE),
+        "step": _req(_Ref("step", "the id of a step in phases")),
+    })),
     # words that name this organisation in text (besides its roles, outside bodies and PoC); see _check_names
     "names": _opt(_List(_S, unique=True), []),
     # 読み替え: a wording of text taken from another organisation, read as this organisation's own
@@ -1535,6 +1542,24 @@ class Profile:
                     seen.add(party_id)
                     out.append((self.party(party_id), rule))
         return out
+
+    def logs_secure_by(self, since: datetime) -> dict | None:
+        """When logs of an event at ``since`` may be gone (``log_retention``; 水戸 7-1(6)ア
+        「各種ログ…を取得し、1か月程度保存しなければならない」): {date (the day, local),
+        months, text, source, step (the step that should show it: the evidence step)};
+        None when the profile says nothing.  The date is ``since`` plus the months, the
+        last day of a shorter month when that day does not exist (1/31 + 1 → 2/28)."""
+        rule = self.data.get("log_retention")
+        if not rule:
+            return None
+        import calendar
+
+        local = since if since.tzinfo is None else since.astimezone(self.timezone)
+        month = local.month - 1 + rule["months"]
+        year, month = local.year + month // 12, month % 12 + 1
+        day = min(local.day, calendar.monthrange(year, month)[1])
+        return {"date": local.date().replace(year=year, month=month, day=day), "months": rule["months"],
+                "text": rule["text"], "source": rule["source"], "step": rule["step"]}
 
     def in_hours(self, when: datetime) -> bool:
         """Is the PoC open at ``when``?  A naive datetime is taken as the profile's local time.
