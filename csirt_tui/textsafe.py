@@ -65,10 +65,11 @@ def control_pictures(text: str, keep: str = "") -> str:
 
 
 def one_line(text: str, width: int | None = None) -> str:
-    """A single display line, shortened with … to ``width`` characters."""
+    """A single display line, shortened with "..." to ``width`` characters (not with …: its
+    width is ambiguous, two cells in a Japanese terminal font; csirt_tui/cells.py)."""
     out = printable(text, keep_newlines=False).replace("\r", "")
     if width is not None and len(out) > width:
-        out = out[: max(width - 1, 0)] + "…"
+        out = out[: max(width - 3, 0)] + "..."[: max(width, 0)]
     return out
 
 

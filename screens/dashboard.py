@@ -5,21 +5,25 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from rich.cells import cell_len, set_cell_size
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Input, Label, Static
+from textual.widgets import DataTable, Input, Label, Static
 
+from csirt_tui.cells import cut, fit, narrow
 from csirt_tui.draftsave import draft_label, draft_text, draft_what
 from csirt_tui.errors import DomainError
 from csirt_tui.textsafe import one_line
 from csirt_tui.views import DASHBOARD_COLUMNS, RowFilter, dashboard_order, incident_row_cells, short_time
+from screens.chrome import DeskHeader, install
 from screens.commands import bindings
 from screens.footer import DeskFooter
 from screens.safe_input import SafeInput
+
+install()  # frames, scroll bars and Select arrows without ambiguous-width characters (screens/chrome.py)
 
 REFRESH_SECONDS = 2.0
 STAMP_FOLDERS = ("index", "drafts")  # what the poll fingerprints (store_stamp)
@@ -48,17 +52,25 @@ def store_stamp(root: Path) -> tuple:
     return tuple(stamp)
 
 
-def _fit(text: str, width: int) -> str:
-    """``text`` in exactly ``width`` cells: padded with spaces, or cut with … (as Text.truncate(pad=True))."""
-    size = cell_len(text)
-    if size > width:
-        return set_cell_size(text, width - 1) + "…"
-    return text + " " * (width - size)
+NARROW_WIDTH = 100  # below this many columns the list leaves out 受付日時 and shortens its columns
+# at 80 columns: 番号 経過 優先 種別 Lv フェーズ in 48 cells, 概要 gets the other 26 (issue 15: it had none)
+COMPACT_COLUMNS = (0, 2, 3, 4, 5, 6, 7)  # of DASHBOARD_COLUMNS: all but 受付日時
+COMPACT_HEADS = {"優先度": "優先", "レベル": "Lv"}
 
 
 def cell(text: str, width: int | None = None) -> Text:
     """User text as a plain cell: never parsed as markup, controls made visible."""
-    return Text(one_line(text, width), no_wrap=True, overflow="ellipsis")
+    return Text(one_line(text, width), no_wrap=True, overflow="crop")
+
+
+def summary_cell(text: str, summary: str) -> str:
+    """The 概要 cell as drawn: the desk's marks before the summary (【未記入: ②どこで・④誰が】) with
+    one-width characters, and the index's short form (cut at 60 characters with …,
+    csirt_tui.model.summary_line) ending in "..." instead; the typed summary otherwise as it is."""
+    head, body = (text[: len(text) - len(summary)], summary) if summary and text.endswith(summary) else (text, "")
+    if len(body) == 60 and body.endswith("…"):
+        body = body[:-1] + "..."
+    return narrow(head) + body
 
 
 class DashboardScreen(Screen):
@@ -89,7 +101,7 @@ class DashboardScreen(Screen):
         self._drafts_read = False  # the drafts have been read once (the start's notice given)
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield DeskHeader()
         with Vertical(id="dash"):
             yield Static("", id="dash-status", markup=False)
             with Horizontal(id="filter-row"):
@@ -97,28 +109,45 @@ class DashboardScreen(Screen):
                 yield SafeInput(id="filter", compact=True, placeholder="番号・概要・場所・報告者・種別 (空白区切りで AND)")
             yield Static("対応中のインシデント", id="incidents-title", classes="section-title", markup=False)
             yield DataTable(id="incidents", cursor_type="row", zebra_stripes=True)
-            yield Static("下書き (保存前の受付・書きかけのメモや入力) — Enter で開く", classes="section-title",
+            yield Static("下書き (保存前の受付・書きかけのメモや入力)。Enter で開く", classes="section-title",
                          markup=False)
             yield DataTable(id="drafts", cursor_type="row")
         yield DeskFooter()
 
-    def _column_widths(self) -> list[int]:
-        """Fixed widths from the profile's labels (the summary takes the rest)."""
+    def _column_widths(self, compact: bool = False) -> list[int]:
+        """Fixed widths from the profile's labels (the summary takes the rest); ``compact``: for
+        fewer than NARROW_WIDTH columns, without 受付日時 (COMPACT_COLUMNS)."""
         profile = self.app.store.profile
         longest = lambda labels: max((cell_len(x) for x in labels), default=4)  # noqa: E731
-        # type and phase labels can be long (大崎: 「不正行為: 報告・情報の把握・緊急措置」): capped, …
-        widths = [9, 11, 10, 6,
-                  min(max(longest(t["label"] for t in profile.incident_types), 6), 16),
-                  7,
-                  min(max(longest(p["label"] for p in profile.phases), longest(("トリアージ前",))), 14)]
+        # type and phase labels can be long (大崎: 「不正行為: 報告・情報の把握・緊急措置」): capped, ...
+        types = max(longest(t["label"] for t in profile.incident_types), 6)
+        phases = max(longest(p["label"] for p in profile.phases), longest(("トリアージ前",)))
+        if compact:
+            return [9, 9, 4, min(types, 10), 2, min(phases, 10)]
+        widths = [9, 11, 10, 6, min(types, 16), 7, min(phases, 14)]
         return [max(w, cell_len(h)) for w, h in zip(widths, DASHBOARD_COLUMNS)]
+
+    def _layout(self) -> None:
+        """The columns for the screen's width (the header row too)."""
+        compact = 0 < self.size.width < NARROW_WIDTH
+        if getattr(self, "_compact", None) == compact:
+            return
+        self._compact = compact
+        self._widths = self._column_widths(compact)
+        heads = [COMPACT_HEADS.get(DASHBOARD_COLUMNS[i], DASHBOARD_COLUMNS[i]) for i in COMPACT_COLUMNS] \
+            if compact else list(DASHBOARD_COLUMNS)
+        table = self.query_one("#incidents", DataTable)
+        keep = _cursor_key(table)
+        table.clear(columns=True)
+        table.add_column(self._line(heads, head=True), key="row")
+        self._shown = []  # the rows are laid out again
+        self._restore_after_layout = keep
 
     def on_mount(self) -> None:
         # One cell per row, laid out here in fixed-width columns: a filter keystroke
         # repaints one Rich text per visible row instead of eight.
-        self._widths = self._column_widths()
         table = self.query_one("#incidents", DataTable)
-        table.add_column(self._line(list(DASHBOARD_COLUMNS)), key="row")
+        self._layout()
         self.query_one("#drafts", DataTable).add_columns("更新", "操作者", "種類", "いつ・どこで / 対象", "内容")
         self.refresh_data()
         self.set_interval(REFRESH_SECONDS, self._poll)
@@ -130,21 +159,26 @@ class DashboardScreen(Screen):
         table.focus()
         self.call_after_refresh(self.app.freeze_startup_objects)  # after the first paint (and the filter's text)
 
-    def _line(self, cells: list[str]) -> Text:
+    def _line(self, cells: list[str], summary: str = "", head: bool = False) -> Text:
         """One dashboard row: user text shown as typed (controls made visible), padded to the columns.
+        ``summary``: the row's own summary (the rest of the last cell is the desk's marks).
+        The desk's columns are drawn without ambiguous-width characters (「—」 as 「-」: cells.narrow).
 
         Laid out as one plain string, then one Text (no styles: a Text per cell cost twice as much)."""
-        head = "".join([_fit(one_line(text), width) + "  " for text, width in zip(cells, self._widths)])
-        summary = one_line(cells[-1])
-        room = max(self.size.width - 6 - cell_len(head), 12)
-        if cell_len(summary) > room:
-            summary = set_cell_size(summary, room - 1) + "…"
-        return Text(head + summary, no_wrap=True, overflow="ellipsis")
+        if self._compact and not head:
+            cells = [cells[i] for i in COMPACT_COLUMNS]
+            cells[4] = cells[4].removeprefix("レベル")  # Lv: 2
+        gap = " " if self._compact else "  "
+        start = "".join([fit(narrow(one_line(text)), width) + gap for text, width in zip(cells, self._widths)])
+        last = one_line(cells[-1]) if head else summary_cell(one_line(cells[-1]), one_line(summary))
+        room = max(self.size.width - 6 - cell_len(start), 12)
+        return Text(start + cut(last, room), no_wrap=True, overflow="crop")
 
     def on_resize(self) -> None:
         # rows are laid out for the screen width: lay them out again only when it changed
+        self._layout()
         if self._rows and self.size.width != self._laid_out_width:
-            self._fill_incidents()
+            self._fill_incidents(select=getattr(self, "_restore_after_layout", None))
 
     # ------------------------------------------------------------ data
     def _store_stamp(self) -> tuple:
@@ -221,7 +255,7 @@ class DashboardScreen(Screen):
         self._rows = rows[:MAX_ROWS]
         table = self.query_one("#incidents", DataTable)
         self._laid_out_width = self.size.width
-        lines = [(r["id"], self._line(incident_row_cells(profile, r, now))) for r in self._rows]
+        lines = [(r["id"], self._line(incident_row_cells(profile, r, now), r.get("summary") or "")) for r in self._rows]
         shown = [(key, line.plain) for key, line in lines]
         if shown != self._shown or table.row_count != len(shown):
             keep = select or _cursor_key(table)
@@ -236,7 +270,7 @@ class DashboardScreen(Screen):
             _restore_cursor(table, select)
         title = "全インシデント" if self.show_all else "対応中のインシデント"
         if self._matching > MAX_ROWS:
-            title += f" (上位 {MAX_ROWS} 件を表示 / 該当 {self._matching:,} 件 — 絞り込んでください)"
+            title += f" (上位 {MAX_ROWS} 件を表示 / 該当 {self._matching:,} 件。絞り込んでください)"
         elif query.strip():
             title += f" (該当 {self._matching:,} 件)"
         if title != self._title:

@@ -26,14 +26,16 @@ from typing import Any
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, ProgressBar, RadioButton, RadioSet, Static, TextArea
 from textual.widgets.option_list import Option
 
+from csirt_tui.cells import narrow
 from csirt_tui.errors import DomainError
 from csirt_tui.textsafe import one_line, printable
 from csirt_tui.timeparse import TimeParseError, parse_time, to_wareki
+from screens.chrome import OneLine
 from screens.form import DraftedDialog, DraftKey, DraftStatus, SafeInput, SafeTextArea
 from screens.commands import bindings
 
@@ -114,12 +116,13 @@ class ExportScreen(ModalScreen[Any]):
         if incident is not None and self.kind == "occurrence" and incident.status != "open":
             self.kind = "closure"
         today = self.app.now().date()
-        with Vertical(id="export-box"):
-            title = f"報告書を PDF で出力 — {self.incident_id}" if self.incident_id else "委員会向け集計を PDF で出力"
+        # scrolls: at 80x24 the buttons were below the screen (issue 15)
+        with VerticalScroll(id="export-box", can_focus=False):
+            title = f"報告書を PDF で出力: {self.incident_id}" if self.incident_id else "委員会向け集計を PDF で出力"
             yield Label(printable(title), classes="saved-title", markup=False)
             if incident is not None:
                 about = one_line(f"{incident.intake.get('place') or ''} {incident.intake.get('what') or ''}")
-                yield Static(about, classes="intro one-line", markup=False)
+                yield OneLine(about, classes="intro one-line")
             yield Label("種類", classes="export-label")
             with RadioSet(id="export-kind"):
                 for kid, label in self._choices():
@@ -243,7 +246,7 @@ class ExportScreen(ModalScreen[Any]):
         password = self.query_one("#export-password", Input).value
         if required:
             note.update(printable(f"{mark}: 暗号化が必要です（水戸 3(2)キ）"
-                                  + ("" if password else "\n→ パスワードを指定するか、暗号化しない理由を記入してください")))
+                                  + ("" if password else "\n-> パスワードを指定するか、暗号化しない理由を記入してください")))
         else:
             note.update(printable(f"{mark}: 暗号化は任意です（パスワードを指定すれば暗号化します）"))
         note.set_class(required, "required")
@@ -277,7 +280,7 @@ class ExportScreen(ModalScreen[Any]):
             target.add_class("error")
             return
         target.remove_class("error")
-        target.update(f"→ {_date_preview(start)} 〜 {_date_preview(end)}（{to_wareki(start)} 〜 {to_wareki(end)}）")
+        target.update(f"-> {_date_preview(start)} 〜 {_date_preview(end)}（{to_wareki(start)} 〜 {to_wareki(end)}）")
         if self.kind == SUMMARY:
             self._refresh_path()
 
@@ -348,7 +351,7 @@ class ExportScreen(ModalScreen[Any]):
         self._pages = 0
         self._say("")
         self.query_one("#export-working").display = True
-        self.query_one("#export-progress-text", Static).update("作成中…")
+        self.query_one("#export-progress-text", Static).update("作成中...")
         for wid in ("#export-go", "#export-edit"):
             self.query_one(wid, Button).disabled = True
         # The password goes to the worker in a one-shot box the worker empties: it is not
@@ -391,7 +394,7 @@ class ExportScreen(ModalScreen[Any]):
 
     def _progress(self) -> None:
         self._pages += 1
-        self.query_one("#export-progress-text", Static).update(f"作成中… {self._pages} ページ目")
+        self.query_one("#export-progress-text", Static).update(f"作成中... {self._pages} ページ目")
 
     def _stop_working(self) -> None:
         self.working = False
@@ -478,7 +481,7 @@ class ReportTextsScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="texts-box"):
-            yield Label(printable(f"報告様式1の記載 — {self.incident_id}"), classes="saved-title", markup=False)
+            yield Label(printable(f"報告様式1の記載: {self.incident_id}"), classes="saved-title", markup=False)
             yield Static("原因・被害・再発防止策などを書いておくと報告書に入ります（保存するたびに記録に残ります）。"
                          "空のままの欄は手書き用の空欄として印刷されます。", classes="intro", markup=False)
             yield OptionList(id="texts-list")
@@ -499,11 +502,11 @@ class ReportTextsScreen(ModalScreen[None]):
         lst = self.query_one("#texts-list", OptionList)
         lst.clear_options()
         for fid, p in self.parts.items():
-            prompt = Text(one_line(p["label"]), style="bold")
+            prompt = Text(narrow(one_line(p["label"])), style="bold")
             if (p["text"] or "").strip():
                 prompt.append("\n  " + one_line(p["text"], 80))
             elif p["auto"]:
-                prompt.append("\n  記録から: " + one_line(" / ".join(p["auto"]), 70), style="dim")
+                prompt.append("\n  記録から: " + narrow(one_line(" / ".join(p["auto"]), 70)), style="dim")
             else:
                 prompt.append("\n  " + BLANK, style="dim")
             lst.add_option(Option(prompt, id=fid))

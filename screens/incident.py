@@ -10,16 +10,18 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Header, Static
+from textual.widgets import Static
 
 from typing import Any
 
+from csirt_tui.cells import narrow
 from csirt_tui.draftsave import draft_label, draft_text, draft_what
 from csirt_tui.errors import DomainError
 from csirt_tui.textsafe import printable
 from csirt_tui.views import incident_text_lines, short_time
 from screens.form import Folded
 from screens.timeline import WATCH_SECONDS
+from screens.chrome import DeskHeader
 from screens.commands import bindings
 from screens.footer import DeskFooter
 
@@ -61,6 +63,32 @@ def reopen_draft(app, draft: dict[str, Any]) -> None:
         call_party(app, incident_id, party, labels.get(party, party), screen="incident", person_id=person or None)
     else:
         app.notify("この書きかけを開く画面が分かりません", severity="warning")
+
+
+def chrome_lines(lines: list[str]) -> list[str]:
+    """csirt_tui.views.incident_text_lines as drawn: the desk's labels (the profile's ①いつ), its
+    「—」 for an empty item, 「(→ 11/19 07:52)」 and 「← #3 の訂正」 with one-width characters
+    (csirt_tui/cells.py); what was typed and what the record says stay as they are."""
+    out, record = [], False
+    for line in lines:
+        if record:  # "#12  11/19 08:35  operator  [kind] ← #3 の訂正  text"
+            head, sep, rest = line.partition("]")
+            if sep and rest.startswith(" ← #"):
+                rest = " <- #" + rest[len(" ← #"):]
+            out.append(head + sep + rest)
+            continue
+        if line == "時系列の記録:":
+            record = True
+        elif line.startswith("未記入: "):
+            line = narrow(line)
+        else:
+            label, sep, value = line.partition(": ")
+            if sep and label[:1] in "①②③④⑤⑥⑦⑧⑨" or narrow(label) != label:
+                value = "-" if value == "—" else value
+                value = value.replace(" (→ ", " (-> ") if value.endswith(")") else value
+                line = narrow(label) + sep + value
+        out.append(line)
+    return out
 
 
 class IncidentScreen(Screen):
@@ -123,7 +151,7 @@ class IncidentScreen(Screen):
         self._drafts: list[dict[str, Any]] = []
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield DeskHeader()
         banner = Folded("", id="incident-drafts")
         banner.styles.color = "yellow"
         banner.styles.text_style = "bold"
@@ -151,7 +179,7 @@ class IncidentScreen(Screen):
         store = self.app.store
         self._stamp = store.incident_stamp(self.incident_id)
         try:
-            lines = incident_text_lines(store.profile, store.incident(self.incident_id))
+            lines = chrome_lines(incident_text_lines(store.profile, store.incident(self.incident_id)))
         except DomainError as err:
             lines = [str(err)]
         self.query_one("#incident-text", Static).update(printable("\n".join(lines)))

@@ -19,8 +19,9 @@ from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Checkbox, Digits, Header, Input, Label, Select, Static, TextArea
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
 
+from csirt_tui.cells import narrow
 from csirt_tui.draftsave import plain_problem
 from csirt_tui.errors import DomainError
 from csirt_tui.intake import build_intake, duty_contacts
@@ -29,6 +30,7 @@ from csirt_tui.textsafe import one_line, printable
 from csirt_tui.timeparse import TimeParseError, format_preview, parse_time, to_iso
 from csirt_tui.views import ITEM_SHORT, intake_entry_text
 from screens.form import DraftKeeper, DraftStatus, KeepTextScreen, SafeInput, SafeTextArea, new_draft_id  # noqa: F401
+from screens.chrome import DeskHeader
 from screens.commands import bindings
 from screens.footer import DeskFooter
 
@@ -41,6 +43,11 @@ NO_SELECTION = getattr(Select, "NULL", None) or getattr(Select, "BLANK")  # Text
 class FieldInput(SafeInput):
     """A one-line field: Enter moves on to the next field (see IntakeScreen); the value
     is kept as typed, shown with control characters as symbols (see SafeInput)."""
+
+
+def big_number(incident_id: str) -> str:
+    """「2026-0011」 as 「２ ０ ２ ６ － ０ ０ １ １」: full-width (two cells in every terminal)."""
+    return " ".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in incident_id)
 
 
 def is_blank(values: dict[str, Any]) -> bool:
@@ -58,6 +65,7 @@ class SavedScreen(ModalScreen[tuple[str, bool]]):
 
     KEYS_SCREEN = "saved"
     BINDINGS = bindings("saved")  # screens/commands.py
+    DEFAULT_CSS = "SavedScreen #saved-id { text-style: bold reverse; padding: 0 1; }"
 
     def __init__(self, incident_id: str, missing: list[str]) -> None:
         super().__init__()
@@ -67,11 +75,13 @@ class SavedScreen(ModalScreen[tuple[str, bool]]):
     def compose(self) -> ComposeResult:
         with Vertical(id="saved-box"):
             yield Label("受付番号 (通報者に伝えてください)", classes="saved-title")
-            yield Digits(self.incident_id, id="saved-id")
+            # large for reading out: full-width digits, spaced (Textual's Digits draws them with
+            # box-drawing characters, ambiguous-width: issue 15)
+            yield Static(big_number(self.incident_id), id="saved-id", markup=False)
             yield Static(self.incident_id + " を記録しました。", markup=False)
             if self.missing:
-                yield Static("未記入の項目: " + "・".join(ITEM_SHORT.get(m, m) for m in self.missing)
-                             + " — ダッシュボードに「未記入」と表示されます。", markup=False, classes="warn")
+                yield Static(narrow("未記入の項目: " + "・".join(ITEM_SHORT.get(m, m) for m in self.missing))
+                             + "。ダッシュボードに「未記入」と表示されます。", markup=False, classes="warn")
             with Horizontal(classes="buttons"):
                 yield Button("ダッシュボードへ (Enter)", id="saved-close", variant="primary")
                 yield Button("トリアージへ進む (t)", id="saved-triage")
@@ -137,8 +147,8 @@ class IntakeScreen(Screen):
         now = app.now()
         # The receipt time is stamped when the screen opens (editable).
         self.stamp = (self.draft or {}).get("data", {}).get("received_at") or f"{now:%Y-%m-%d %H:%M}"
-        items = {i["key"]: i["label"] for i in profile.poc["items"]}
-        yield Header()
+        items = {i["key"]: narrow(i["label"]) for i in profile.poc["items"]}  # ①いつ drawn as (1)いつ
+        yield DeskHeader()
         if not profile.in_hours(now):
             yield Static(self._out_of_hours_text(now), id="out-of-hours", classes="banner-out-of-hours",
                          markup=False)
@@ -151,12 +161,12 @@ class IntakeScreen(Screen):
                 yield Static("", id="received_at-preview", classes="preview", markup=False)
             with Horizontal(classes="row"):
                 yield Label("受付方法", classes="label")
-                yield Select([(Text(c["label"]), c["id"]) for c in profile.channels], id="channel",
+                yield Select([(Text(narrow(c["label"])), c["id"]) for c in profile.channels], id="channel",
                              value="naisen" if any(c["id"] == "naisen" for c in profile.channels) else NO_SELECTION,
                              prompt="受付方法を選択", compact=True)
             with Horizontal(classes="row"):
                 yield Label("通報の種類", classes="label")
-                yield Select([(Text(s["label"]), s["id"]) for s in profile.report_sources], id="reporter_type",
+                yield Select([(Text(narrow(s["label"])), s["id"]) for s in profile.report_sources], id="reporter_type",
                              prompt="通報の種類を選択", compact=True)
             yield Static("", id="method", classes="method", markup=False)
             yield Label(items["found_at"], classes="item-label")
@@ -172,7 +182,7 @@ class IntakeScreen(Screen):
                 yield FieldInput(id="rep_section", compact=True, placeholder="所属", classes="third")
                 yield FieldInput(id="rep_contact", compact=True, placeholder="内線・電話", classes="third")
             for extra in profile.poc.get("extra_items", []):
-                yield Label(extra["label"], classes="item-label")
+                yield Label(narrow(extra["label"]), classes="item-label")
                 if extra.get("kind") == "multiline":
                     yield SafeTextArea(id=f"x-{extra['key']}", soft_wrap=True, tab_behavior="focus",
                                        classes="multiline", compact=True)
@@ -194,9 +204,9 @@ class IntakeScreen(Screen):
         people = duty_contacts(profile, self.app.store.list_people(), now)
         roles = {r["id"]: r["label"] for r in profile.roles}
         contacts = "  ".join(
-            f"{roles.get(p['role'], p['role'])} {p.get('name', '')} {p.get('mobile') or p.get('phone') or ''}"
+            f"{narrow(roles.get(p['role'], p['role']))} {p.get('name', '')} {p.get('mobile') or p.get('phone') or ''}"
             for p in people) or "名簿に夜間・休日の連絡先がありません"
-        return (f"時間外です (PoC: {profile.poc.get('hours_label', '')})。夜間・休日の連絡先: {contacts}")
+        return (f"時間外です (PoC: {narrow(profile.poc.get('hours_label', ''))})。夜間・休日の連絡先: {contacts}")
 
     def on_unmount(self) -> None:
         self.keeper.detached = True
@@ -298,7 +308,7 @@ class IntakeScreen(Screen):
             target.update("✘ " + one_line(str(err)))
             target.add_class("error")
         else:
-            target.update("→ " + format_preview(dt))
+            target.update("-> " + narrow(format_preview(dt)))
             target.remove_class("error")
 
     def _show_method(self) -> None:
@@ -310,7 +320,7 @@ class IntakeScreen(Screen):
             return
         src = self.app.store.profile.report_source(source)
         lead = "【折り返し確認が必要】" if src.get("callback") else ""
-        method.update(f"事実関係の確認の方法{lead}: {src.get('method', '')}")
+        method.update(narrow(f"事実関係の確認の方法{lead}: {src.get('method', '')}"))
 
     def _update_checklist(self) -> None:
         data = self.values()
@@ -320,7 +330,7 @@ class IntakeScreen(Screen):
         strip = Text()
         for key in ("found_at", "place", "what", "reporter"):
             ok = key not in missing
-            strip.append(f" {'✔' if ok else '✘'} {ITEM_SHORT[key]} ", style="bold green" if ok else "bold red")
+            strip.append(f" {'✔' if ok else '✘'} {narrow(ITEM_SHORT[key])} ", style="bold green" if ok else "bold red")
         strip.append(f"  受付 {printable(data['received_at'])}")
         if self.saved_at:
             strip.append(f"  下書き保存 {self.saved_at}", style="dim")

@@ -14,14 +14,15 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Label, Static
+from textual.widgets import DataTable, Label, Static
 
 from csirt_tui import evidence as ev
 from csirt_tui import response as rs
 from csirt_tui.errors import DomainError
 from csirt_tui.textsafe import one_line, printable
 from csirt_tui.views import level_label, short_time, type_label
-from screens.form import AskMore, DraftKey, Field, FormScreen, Pending, pad
+from screens.form import AskMore, DraftKey, Field, FormScreen, Pending
+from screens.chrome import DeskHeader, pad
 from screens.commands import bindings
 from screens.footer import DeskFooter
 
@@ -39,7 +40,7 @@ class ResponseScreen(Screen):
         self._reopen = reopen  # a form to open once shown (a draft chosen on the dashboard)
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield DeskHeader()
         yield Static("", id="response-heading", markup=False)
         with VerticalScroll(id="response-body"):
             yield Label("対応の手順 (s / Enter で状態を記録)", classes="section-title")
@@ -80,7 +81,7 @@ class ResponseScreen(Screen):
         mon = rs.monitoring_status(inc, now)
         overdue = sum(1 for n in self.notifs if n["overdue"])
         head = [f"対応 {inc.id}", type_label(profile, inc.type_id), level_label(inc.level),
-                f"優先度 {inc.priority or '—'}", {"open": "対応中", "closed": "収束",
+                f"優先度 {inc.priority or '-'}", {"open": "対応中", "closed": "収束",
                                                  "not_incident": "インシデントではない"}.get(inc.status, inc.status)]
         if mon:
             head.append(f"監視 {mon['end']:%m/%d} まで" + (f" 残り{mon['days_left']}日" if mon["days_left"] > 0
@@ -143,7 +144,7 @@ class ResponseScreen(Screen):
         line.append(f"{short_time(i.get('collected_at'))} {one_line(i.get('collected_by', ''), 12)}", style="dim")
         line.append(f"  保管: {one_line(i.get('holder') or '', 12)} {one_line(i.get('current_location') or '', 20)}")
         if i.get("sha256"):
-            line.append(f"  sha256:{i['sha256'][:12]}…", style="dim")
+            line.append(f"  sha256:{i['sha256'][:12]}...", style="dim")
         return line
 
     @on(DataTable.RowHighlighted)
@@ -157,8 +158,8 @@ class ResponseScreen(Screen):
         elif isinstance(focused, DataTable) and focused.id == "evidence" and self.items:
             i = self.items[min(focused.cursor_row, len(self.items) - 1)]
             chain = ev.custody_chain(self.incident, i["seq"])
-            text = (f"{i.get('item', '')} (取得元 {i.get('source_device', '')})\nSHA-256: {i.get('sha256') or '—'}\n"
-                    + "受け渡し: " + (" → ".join(f"{c.get('from')}→{c.get('to')} {short_time(c.get('when'))}"
+            text = (f"{i.get('item', '')} (取得元 {i.get('source_device', '')})\nSHA-256: {i.get('sha256') or '-'}\n"
+                    + "受け渡し: " + (" -> ".join(f"{c.get('from')}->{c.get('to')} {short_time(c.get('when'))}"
                                             for c in chain) or "なし"))
         elif self.steps:
             table = self.query_one("#steps", DataTable)
@@ -248,7 +249,7 @@ class ResponseScreen(Screen):
             self._run(rs.set_step, row["step"], v["status"], note=v["note"], who=v["who"],
                       occurred_at=v.get("when_iso"), ok=f"{row['label']}: {rs.STEP_STATUSES[v['status']]}")
 
-        self._form(f"手順の状態 — {row['label']}", fields, f"step:{row['step']}", save, intro=intro)
+        self._form(f"手順の状態: {row['label']}", fields, f"step:{row['step']}", save, intro=intro)
 
     def action_notified(self) -> None:
         n = self._selected("#notifs", self.notifs)
@@ -258,7 +259,7 @@ class ResponseScreen(Screen):
                   Field("person", "相手 (連絡がついた人)", required=True),
                   Field("said", "伝えた内容", "multiline", required=True),
                   Field("when", "いつ", "time", "今")]
-        self._form(f"連絡済み — {n['label']}", fields, f"notified:{n['thread']}",
+        self._form(f"連絡済み: {n['label']}", fields, f"notified:{n['thread']}",
                    lambda v: self._run(rs.update_notification, n["party"], "done", means=v["means"],
                                        person=v["person"], said=v["said"], occurred_at=v.get("when_iso"),
                                        purpose=n["purpose"], ok=f"{n['label']}: 連絡済み"),
@@ -289,7 +290,7 @@ class ResponseScreen(Screen):
         n = self._selected("#notifs", self.notifs)
         if n is None:
             return
-        self._form(f"連絡不要 — {n['label']}", [Field("why", "理由", "multiline", required=True)], f"na:{n['thread']}",
+        self._form(f"連絡不要: {n['label']}", [Field("why", "理由", "multiline", required=True)], f"na:{n['thread']}",
                    lambda v: self._run(rs.update_notification, n["party"], "na", why=v["why"],
                                        purpose=n["purpose"], ok=f"{n['label']}: 不要"))
 
@@ -323,7 +324,7 @@ class ResponseScreen(Screen):
         if not v["path"].strip():
             self._run(ev.add_evidence, item, ok="証拠を登録しました")
             return None
-        self.notify("SHA-256 を計算しています…", markup=False)
+        self.notify("SHA-256 を計算しています...", markup=False)
         pending = Pending()
 
         def record():
@@ -345,7 +346,7 @@ class ResponseScreen(Screen):
             try:
                 digest = ev.sha256_file(v["path"], progress=progress)
             except DomainError as err:
-                self.app.call_from_thread(self.notify, f"{err} — ハッシュなしで登録します", severity="warning",
+                self.app.call_from_thread(self.notify, f"{err}: ハッシュなしで登録します", severity="warning",
                                           markup=False)
                 digest = ""
             item.sha256 = digest
@@ -361,7 +362,7 @@ class ResponseScreen(Screen):
         fields = [Field("from_", "渡した人", value=i.get("holder") or "", required=True),
                   Field("to", "受け取った人", required=True), Field("when", "いつ", "time", "今", required=True),
                   Field("why", "理由", required=True), Field("location", "新しい保管場所")]
-        self._form(f"証拠の受け渡し — #{i['seq']} {i.get('item', '')}", fields, f"hand_over:{i['seq']}",
+        self._form(f"証拠の受け渡し: #{i['seq']} {i.get('item', '')}", fields, f"hand_over:{i['seq']}",
                    lambda v: self._run(ev.hand_over, i["seq"], from_=v["from_"], to=v["to"], when=v["when"],
                                        why=v["why"], location=v["location"], ok="受け渡しを記録しました"))
 
@@ -430,7 +431,7 @@ class ResponseScreen(Screen):
                                    for line in data["interim"].splitlines() if ":" in line]
             self._run(rs.record_council, rs.CouncilDecision.from_dict(data), ok="セキュリティ会議の決定を記録しました")
 
-        self._form(f"セキュリティ会議 — {step['label']}", fields, f"council:{step.get('id', '')}", save)
+        self._form(f"セキュリティ会議: {step['label']}", fields, f"council:{step.get('id', '')}", save)
 
     def action_resume(self) -> None:
         profile = self.app.store.profile

@@ -11,17 +11,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Input, Label, Static
+from textual.widgets import DataTable, Input, Label, Static
 
 from csirt_tui import roster as rc
 from csirt_tui.errors import DomainError
 from csirt_tui.textsafe import printable
-from screens.form import DraftKey, Field, FormScreen, PickerScreen, SafeInput, pad
+from screens.form import DraftKey, Field, FormScreen, PickerScreen, SafeInput
+from screens.chrome import DeskHeader, pad
 from screens.commands import bindings
 from screens.footer import DeskFooter
 
@@ -71,13 +73,24 @@ def call_party(app, incident_id: str, party: str, label: str, after=None, *, scr
                     app.notify(f"通話は記録しました。続きを記録できませんでした: {err}", severity="error",
                                markup=False)
 
-        app.push_screen(FormScreen(f"通話の記録 — {person.get('name', '')} ({label})", fields, save=log,
+        app.push_screen(FormScreen(f"通話の記録: {person.get('name', '')} ({label})", fields, save=log,
                                    draft=DraftKey("form", incident_id, f"call:{party}:{doc_id}", screen)))
 
     if person_id is not None:
         chosen(person_id)
         return
     app.push_screen(PickerScreen(choices, f"{label}: 今だれに電話するか (上から順に)"), chosen)
+
+
+def flow(items: list[str], width: int, gap: str = "   ") -> str:
+    """``items`` side by side in lines of at most ``width`` cells (a longer item on a line of its own)."""
+    lines: list[str] = []
+    for item in items:
+        if lines and cell_len(lines[-1]) + len(gap) + cell_len(item) <= width:
+            lines[-1] += gap + item
+        else:
+            lines.append(item)
+    return "\n".join(lines)
 
 
 class RosterScreen(Screen):
@@ -91,7 +104,7 @@ class RosterScreen(Screen):
         self._reopen = reopen  # a form to open once shown (a draft chosen on the dashboard)
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield DeskHeader()
         yield Static("", id="roster-status", markup=False)
         with Horizontal(id="roster-search"):
             yield Label("検索 (/):", classes="label")
@@ -135,7 +148,7 @@ class RosterScreen(Screen):
         last = status.get("last_reviewed")
         text = f"連絡先名簿 {len(self.people)} 人   最終見直し: {(last or '未記録')[:10]}"
         if status.get("overdue"):
-            text += "   ⚠ 見直しの時期を過ぎています (つくば 5(1)①: 最新の状態を維持) — v で見直し済みを記録"
+            text += "   ⚠ 見直しの時期を過ぎています (つくば 5(1)(1): 最新の状態を維持)。v で見直し済みを記録"
         self.query_one("#roster-status", Static).update(printable(text))
         self._fill()
 
@@ -169,9 +182,11 @@ class RosterScreen(Screen):
         if person is None:
             detail.update("該当する人はいません。")
             return
-        lines = [f"{rc.FIELD_LABELS.get(k, k)}: {self._value_text(k, person.get(k))}"
+        items = [printable(f"{rc.FIELD_LABELS.get(k, k)}: {self._value_text(k, person.get(k))}", keep_newlines=False)
                  for k in rc.PERSON_FIELDS if person.get(k) not in (None, "", False) or k in BOOL_FIELDS]
-        detail.update(printable("\n".join(lines)))
+        # side by side as they fit (one per line, the detail took 15 of 24 lines and the list
+        # showed one person: issue 15)
+        detail.update(flow(items, max(detail.content_size.width or self.size.width - 2, 20)))
 
     def _value_text(self, key: str, value: Any) -> str:
         if key in BOOL_FIELDS:
@@ -259,7 +274,7 @@ class RosterScreen(Screen):
     def _edit(self, person: dict[str, Any] | None) -> None:
         """The person's form (a draft while typed); saved only when every field is valid: a
         refusal keeps the form open with what was typed and says what to fix."""
-        title = "名簿に追加" if person is None else f"編集 — {person.get('name', '')}"
+        title = "名簿に追加" if person is None else f"編集: {person.get('name', '')}"
         dialog = "roster_add" if person is None else f"roster_edit:{person['doc_id']}"
         self.app.push_screen(FormScreen(title, self._fields(person), save=lambda v: self._save(person, v),
                                         draft=DraftKey("form", None, dialog, "roster")))

@@ -15,7 +15,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Input, Label, Static, TextArea
+from textual.widgets import DataTable, Input, Label, Static, TextArea
 
 from csirt_tui.errors import DomainError
 from csirt_tui.model import KINDS, TimelineEntry
@@ -23,6 +23,7 @@ from csirt_tui.textsafe import one_line, printable
 from csirt_tui.timeparse import TimeParseError, format_preview, parse_time, to_iso
 from csirt_tui.views import short_time
 from screens.form import DraftedDialog, DraftKey, DraftStatus, PickerScreen, SafeInput, SafeTextArea
+from screens.chrome import DeskHeader
 from screens.commands import bindings
 from screens.footer import DeskFooter
 
@@ -75,7 +76,7 @@ class NoteScreen(DraftedDialog):
         text = self.query_one("#note-when", Input).value
         target = self.query_one("#note-when-preview", Static)
         try:
-            target.update("→ " + format_preview(parse_time(text, self.app.now())))
+            target.update("-> " + format_preview(parse_time(text, self.app.now())))
         except TimeParseError as err:
             target.update("✘ " + one_line(str(err)))
 
@@ -133,7 +134,7 @@ class TimelineScreen(Screen):
         self._complete = False
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield DeskHeader()
         yield Static("", id="timeline-heading", markup=False)
         with Horizontal(id="timeline-filters"):
             yield Static("種類: すべて (k)", id="kind", markup=False)
@@ -169,7 +170,7 @@ class TimelineScreen(Screen):
         self._complete = len(self.entries) >= self.total
         self._index_corrections()
         self._fill()
-        self._set_heading("ハッシュチェーン検査中…")
+        self._set_heading("ハッシュチェーン検査中...")
         self.call_after_refresh(lambda: self.run_worker(self._load_all, thread=True, exclusive=True,
                                                         group="load", exit_on_error=False))
 
@@ -226,7 +227,7 @@ class TimelineScreen(Screen):
         if e.corrects:
             line.append(f" #{e.corrects}の訂正", style="bold yellow")
         if e.seq in self._corrected_by:
-            line.append(" 訂正あり→" + ",".join(f"#{s}" for s in self._corrected_by[e.seq]), style="yellow")
+            line.append(" 訂正あり->" + ",".join(f"#{s}" for s in self._corrected_by[e.seq]), style="yellow")
         line.append("  " + one_line(e.text))
         return line
 
@@ -260,9 +261,9 @@ class TimelineScreen(Screen):
         e = by_seq[seq]
         parts = [self._detail_text(e)]
         if e.corrects and e.corrects in by_seq:
-            parts.append("── 訂正前の記録 ──\n" + self._detail_text(by_seq[e.corrects]))
+            parts.append("-- 訂正前の記録 --\n" + self._detail_text(by_seq[e.corrects]))
         for s in self._corrected_by.get(e.seq, []):
-            parts.append("── この記録の訂正 ──\n" + self._detail_text(by_seq[s]))
+            parts.append("-- この記録の訂正 --\n" + self._detail_text(by_seq[s]))
         detail.update(printable("\n".join(parts)))
 
     @staticmethod

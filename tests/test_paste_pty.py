@@ -78,7 +78,7 @@ def start_intake(store_dir, term: Terminal) -> None:
     assert wait_for(lambda: (store_dir / "backups").is_dir() and any((store_dir / "backups").iterdir()),
                     30, term), term.output[-500:]
     term.send("\x0e")  # Ctrl+N
-    assert wait_for(lambda: "③" in term.output.decode("utf-8", "replace"), 15, term), term.output[-800:]
+    assert wait_for(lambda: "発見した内容" in term.output.decode("utf-8", "replace"), 15, term), term.output[-800:]
     term.send("\t\t")  # 通報の種類 → ① → ②
     term.send("場")
     assert wait_for(lambda: draft(store_dir).get("place") == "場", 10, term), term.output[-800:]

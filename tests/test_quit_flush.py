@@ -197,7 +197,7 @@ def test_a_signal_or_a_closed_terminal_writes_the_pending_draft(tmp_path, how):
         assert wait_for(lambda: (store_dir / "backups").is_dir() and any((store_dir / "backups").iterdir()),
                         30, term), term.output[-500:]
         term.send("\x0e")  # Ctrl+N
-        assert wait_for(lambda: "③" in term.output.decode("utf-8", "replace"), 15, term), term.output[-800:]
+        assert wait_for(lambda: "発見した内容" in term.output.decode("utf-8", "replace"), 15, term), term.output[-800:]
         term.send("\t\t\t")  # 通報の種類 → ① → ② → ③
         term.send("前半")
         assert wait_for(lambda: what() == ["前半"], 10, term), (what(), term.output[-800:])

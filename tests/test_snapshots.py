@@ -1,0 +1,49 @@
+"""Snapshots of every screen at 120x30 and 80x24 (issue 15), as the text on screen.
+
+Each screen is opened on a demo store at a fixed time (tests/screen_walk.py) and read back cell
+by cell from Textual's compositor; the store's temporary path is written <STORE>. The text is
+compared with tests/__snapshots__/test_snapshots/<scene>-<W>x<H>.txt: a change of layout or
+wording shows as a plain diff. After a deliberate change, look at the new screens and write
+them with ``CSIRT_SNAPSHOT_UPDATE=1 pytest tests/test_snapshots.py`` (a missing snapshot fails).
+
+Text rather than SVG: the SVG of Textual's screenshot changes with every Textual release and
+theme colour, the text only when the desk draws something else. bench/screenshots.py renders
+the same screens to PNG in a real xterm with a Japanese font, to look at.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from screen_walk import SCENES, SIZES, open_scene
+
+SNAPSHOTS = Path(__file__).with_name("__snapshots__") / "test_snapshots"
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("scene", list(SCENES))
+def test_screen_snapshot(tmp_path, scene, size):
+    drawn, _texts = open_scene(tmp_path, scene, size)
+    path = SNAPSHOTS / f"{scene}-{size[0]}x{size[1]}.txt"
+    text = drawn.text.rstrip("\n") + "\n"
+    assert len(drawn.rows) == size[1]
+    if os.environ.get("CSIRT_SNAPSHOT_UPDATE"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"no snapshot {path.name}: write it with CSIRT_SNAPSHOT_UPDATE=1"
+    assert text == path.read_text(encoding="utf-8"), f"{scene} at {size} differs from {path.name}"
+
+
+def test_at_80x24_the_dashboard_shows_the_summary_and_the_roster_a_list():
+    """The two layouts issue 15 found unusable at 80x24, checked by what they show."""
+    dash = (SNAPSHOTS / "dashboard-80x24.txt").read_text(encoding="utf-8").splitlines()
+    head = next(line for line in dash if "番号" in line)
+    assert "概要" in head
+    assert any("2026-0006" in line and "監視システム" in line for line in dash)  # its summary, not cut off
+    roster = (SNAPSHOTS / "roster-80x24.txt").read_text(encoding="utf-8").splitlines()
+    assert sum("内線2" in line for line in roster) >= 6  # people in the list (one before)
+    export = (SNAPSHOTS / "export-80x24.txt").read_text(encoding="utf-8")
+    assert "出力 (Ctrl+S)" in export
