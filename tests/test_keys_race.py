@@ -1,0 +1,65 @@
+"""Ctrl+S read together with the last keys typed (a fast typist, a paste and Ctrl+S at once,
+keys batched by a remote session): Ctrl+S is a priority binding and ran before those keys
+were in their field. The intake was saved with ③ empty and the form closed: the text was
+lost. Every priority binding that reads the fields now runs behind the keys read with it."""
+
+from __future__ import annotations
+
+import asyncio
+
+from textual._xterm_parser import XTermParser
+
+from conftest import Clock, sample_intake, wait_until
+from csirt_tui.app import CsirtDeskApp
+from csirt_tui.store import Store
+
+
+def burst(app, text: str) -> None:
+    """Keys as one read of the terminal gives them: all posted before any is handled."""
+    for event in XTermParser().feed(text):
+        app.post_message(event)
+
+
+def test_text_typed_with_ctrl_s_in_one_read_is_in_the_saved_intake(store_dir):
+    clock = Clock()
+    store = Store.open(store_dir, clock=clock)
+
+    async def go():
+        app = CsirtDeskApp(store, operator="受付 花子", clock=clock, backups=False)
+        async with app.run_test(size=(120, 30)) as pilot:
+            await pilot.press("ctrl+n")
+            await pilot.pause(0.3)
+            app.screen.query_one("#what").focus()
+            await pilot.pause()
+            burst(app, "最後まで入力した文\x13")  # ... and Ctrl+S
+            assert await wait_until(pilot, lambda: type(app.screen).__name__ == "SavedScreen")
+
+    asyncio.run(go())
+    assert Store.open(store_dir).incident("2026-0001").intake["what"] == "最後まで入力した文"
+
+
+def test_a_note_typed_with_ctrl_s_in_one_read_is_recorded_whole(store_dir):
+    clock = Clock()
+    store = Store.open(store_dir, clock=clock)
+    inc = store.create_incident(sample_intake(), operator="受付 花子")
+
+    async def go():
+        app = CsirtDeskApp(store, operator="受付 花子", clock=clock, backups=False)
+        async with app.run_test(size=(120, 30)) as pilot:
+            await pilot.pause()
+            app.open_incident(inc.id) if hasattr(app, "open_incident") else None
+            from screens.timeline import NoteScreen, TimelineScreen
+
+            app.push_screen(TimelineScreen(inc.id))
+            assert await wait_until(pilot, lambda: isinstance(app.screen, TimelineScreen))
+            await pilot.pause(0.3)
+            await pilot.press("n")
+            assert await wait_until(pilot, lambda: isinstance(app.screen, NoteScreen) and app.screen.query("TextArea"))
+            app.screen.query_one("TextArea").focus()
+            await pilot.pause()
+            burst(app, "電話で確認した内容\x13")
+            assert await wait_until(pilot, lambda: not isinstance(app.screen, NoteScreen))
+
+    asyncio.run(go())
+    notes = [e.text for e in Store.open(store_dir).incident(inc.id).entries if e.kind == "note"]
+    assert notes == ["電話で確認した内容"]
