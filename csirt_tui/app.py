@@ -190,6 +190,23 @@ class CsirtDeskApp(App):
     async def action_quit(self) -> None:
         self.after_keys(self.request_quit)
 
+    async def action_after_typed(self, action: str) -> None:
+        """Run the screen's ``action`` once the keys read with its key are in their fields (the
+        priority keys that save or copy what was typed: screens/commands.py READS_FIELDS)."""
+        screen = self.screen
+
+        async def run() -> None:
+            if screen.is_attached:
+                await screen.run_action(action)
+
+        try:
+            target = self.focused or screen
+            if target.call_later(run):
+                return
+        except Exception:  # nothing focused that could queue it
+            pass
+        await run()
+
     def request_quit(self) -> None:
         """Ctrl+Q / 終了: close, unless a draft cannot be written; then say so and stay open
         (pressed again within QUIT_AGAIN_SECONDS it closes all the same)."""

@@ -39,7 +39,7 @@ SCREENS = {  # screen id -> its name in the help and the README
 }
 
 _DISPLAY = {"ctrl": "Ctrl", "shift": "Shift", "escape": "Esc", "enter": "Enter", "tab": "Tab", "space": "Space",
-            "slash": "/", "up": "Up", "down": "Down", "pageup": "PgUp", "pagedown": "PgDn", "home": "Home",
+            "slash": "/", "up": "Up", "down": "Down", "left": "Left", "right": "Right", "pageup": "PgUp", "pagedown": "PgDn", "home": "Home",
             "end": "End", "question_mark": "?"}
 
 
@@ -71,16 +71,34 @@ class Key:
     rank: int = 5                  # which footer entries stay when narrow (lower stays)
     palette: bool = False          # offered in the command palette too (app-level actions)
 
-    def bindings(self) -> list[Binding]:
+    def bindings(self, rename: dict[str, str] | None = None) -> list[Binding]:
         if self.action is None:
             return []
-        return [Binding(key, self.action, self.label, show=self.show and i == 0, priority=self.priority,
+        action = (rename or {}).get(self.action, self.action)
+        if self.priority and set(self.keys) & READS_FIELDS:
+            action = f"app.after_typed({action!r})"
+        return [Binding(key, action, self.label, show=self.show and i == 0, priority=self.priority,
                         key_display=key_text(key))
                 for i, key in enumerate(self.keys)]
 
     @property
     def keys_text(self) -> str:
         return " / ".join(key_text(k) for k in self.keys)
+
+
+# Priority keys that act on what is in the fields (save, keep elsewhere). A priority binding runs
+# as soon as the app reads the key, while the keys read with it (a fast typist, a paste and
+# Ctrl+S at once, a remote session's batch) still wait in the field's queue: the intake was
+# saved with 何がどのように empty and closed, the text lost. These run behind those keys
+# (CsirtDeskApp.action_after_typed).
+READS_FIELDS = frozenset({"ctrl+s", "ctrl+o"})
+
+
+def unwrapped(action: str) -> str:
+    """The action a binding runs, without the after_typed wrapper and the namespace."""
+    if action.startswith("app.after_typed(") and action.endswith(")"):
+        action = action[len("app.after_typed("):-1].strip("'\"")
+    return action.removeprefix("app.").removeprefix("screen.")
 
 
 def _k(screen, keys, action, label, description, **kw) -> Key:
@@ -147,9 +165,20 @@ KEYS: list[Key] = [
     _k("report_texts", "enter", None, "編集", "選んだ欄を編集"),
     _k("report_texts", "escape", "close", "閉じる", "戻る", rank=1),
     # triage
-    _k("triage", "up down enter space", None, "選ぶ", "事実確認・種別を選ぶ (選ぶと次の段階へ移ります)。"
-       "該当する事例・確認事項を選ぶ / 外す"),
-    _k("triage", "tab shift+tab", None, "次/前", "次 / 前の項目 (事情、レベルの変更と理由、レベル0 の報告・連絡)"),
+    # the keys that choose and move act when they are read (priority): what is typed right after
+    # them lands where the operator expects (screens/triage.py)
+    _k("triage", "enter", "enter_key", "決定", "選んだものに決める (事実確認・種別は選ぶと次の段階へ移ります)", show=False,
+       priority=True),
+    _k("triage", "space", "choose", "選ぶ", "選ぶ / 該当する事例・確認事項をつける・外す", show=False, priority=True),
+    _k("triage", "down right", "cursor('down')", "下へ", "一覧の次へ", show=False, priority=True),
+    _k("triage", "up left", "cursor('up')", "上へ", "一覧の前へ", show=False, priority=True),
+    _k("triage", "home", "cursor('first')", "先頭", "一覧の先頭へ", show=False, priority=True),
+    _k("triage", "end", "cursor('last')", "末尾", "一覧の最後へ", show=False, priority=True),
+    _k("triage", "pagedown", "cursor('page_down')", "次の頁", "一覧を 1 画面先へ", show=False, priority=True),
+    _k("triage", "pageup", "cursor('page_up')", "前の頁", "一覧を 1 画面前へ", show=False, priority=True),
+    _k("triage", "tab", "move(1)", "次の項目", "次の項目 (事情、レベルの変更と理由、レベル0 の報告・連絡)", show=False,
+       priority=True),
+    _k("triage", "shift+tab", "move(-1)", "前の項目", "前の項目", show=False, priority=True),
     _k("triage", "ctrl+s", "record", "記録", "記録 (足りない項目があれば、その項目へ移って知らせる)", priority=True,
        rank=1),
     _k("triage", "ctrl+o", "keep_elsewhere", "別の場所に保存",
@@ -215,20 +244,16 @@ def bindings(screen: str, *, only: tuple[str, ...] | None = None, rename: dict[s
     """A screen's BINDINGS: its rows here, in this order (``only`` these actions; ``rename``
     an action where a dialog names its own, e.g. a note's Ctrl+S runs ``save``)."""
     rows = [k for k in keys_for(screen) if only is None or k.action in only]
-    out = [b for k in rows for b in k.bindings()]
-    if rename:
-        out = [Binding(b.key, rename.get(b.action, b.action), b.description, show=b.show, priority=b.priority,
-                       key_display=b.key_display) for b in out]
-    return out
+    return [b for k in rows for b in k.bindings(rename)]
 
 
 def rank_of(screen_ids: tuple[str, ...], action: str, key: str) -> int:
     """The footer rank of ``key`` running ``action`` on a screen (its own rows first, then
     the app's); 9 for a key not listed here."""
-    bare = action.removeprefix("app.").removeprefix("screen.")
+    bare = unwrapped(action)
     for sid in screen_ids:
         for k in keys_for(sid):
-            if key in k.keys and k.action and k.action.removeprefix("app.").removeprefix("screen.") == bare:
+            if key in k.keys and k.action and (unwrapped(k.action) == bare or k.priority and key in READS_FIELDS):
                 return k.rank
     return 9
 

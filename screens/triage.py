@@ -25,7 +25,6 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.actions import SkipAction
-from textual.binding import Binding
 from textual.content import Content
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
@@ -40,6 +39,7 @@ from csirt_tui.errors import DomainError
 from csirt_tui.textsafe import one_line, printable
 from csirt_tui.timeparse import TimeParseError, format_preview, parse_time, to_iso
 from csirt_tui.views import short_time
+from screens.commands import bindings
 from screens.form import DraftedDialog, DraftKey, DraftStatus, SafeInput
 
 NO_SELECTION = getattr(Select, "NULL", None) or getattr(Select, "BLANK")
@@ -246,20 +246,8 @@ class TriageScreen(DraftedDialog):
     # Every key that moves the focus is a priority binding: it acts when the key is read, so what is
     # typed right after it lands in the next step however fast it comes (tmux, a fast typist), as on
     # the intake. A key that does not apply (Space in a field) goes on to the widget as usual.
-    BINDINGS = [
-        Binding("ctrl+s", "record", "記録", priority=True),
-        Binding("escape", "cancel", "やめる (確認あり)"),
-        Binding("enter", "enter_key", "決定", show=False, priority=True),
-        Binding("space", "choose", "決定", show=False, priority=True),
-        Binding("down,right", "cursor('down')", show=False, priority=True),
-        Binding("up,left", "cursor('up')", show=False, priority=True),
-        Binding("home", "cursor('first')", show=False, priority=True),
-        Binding("end", "cursor('last')", show=False, priority=True),
-        Binding("pagedown", "cursor('page_down')", show=False, priority=True),
-        Binding("pageup", "cursor('page_up')", show=False, priority=True),
-        Binding("tab", "move(1)", show=False, priority=True),
-        Binding("shift+tab", "move(-1)", show=False, priority=True),
-    ]
+    KEYS_SCREEN = "triage"
+    BINDINGS = bindings("triage")  # screens/commands.py
     DRAFT_WHAT = "トリアージ"
     VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]  # -short: a 3-line decision panel
 
