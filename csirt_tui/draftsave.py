@@ -25,7 +25,7 @@ from .errors import DomainError
 from .textsafe import one_line, printable
 
 # The dialog drafts' kinds (Store.save_draft kind=) and how the desk names them.
-DRAFT_KINDS = {"intake": "受付", "note": "メモ", "form": "入力", "report": "記載"}
+DRAFT_KINDS = {"intake": "受付", "note": "メモ", "form": "入力", "report": "記載", "triage": "トリアージ"}
 EMPTY = "（未記入）"
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 

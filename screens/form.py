@@ -42,6 +42,7 @@ from textual.widgets.option_list import Option
 from csirt_tui.draftsave import (default_copy_path, dialog_drafts, draft_text, plain_problem, render_text,
                                  save_copy)
 from csirt_tui.errors import DomainError, TargetExistsError
+from csirt_tui.cells import narrow
 from csirt_tui.textsafe import control_pictures, one_line, printable
 from csirt_tui.timeparse import TimeParseError, format_preview, parse_time, to_iso
 from csirt_tui.views import short_time
@@ -929,7 +930,7 @@ class FormScreen(DraftedDialog):
             target.update("")
             return
         try:
-            target.update("→ " + format_preview(parse_time(text, self.app.now())))
+            target.update("-> " + narrow(format_preview(parse_time(text, self.app.now()))))
         except TimeParseError as err:
             target.update("✘ " + one_line(str(err)))
 

@@ -56,6 +56,8 @@ def reopen_draft(app, draft: dict[str, Any]) -> None:
         app.push_screen(ReportTextsScreen(incident_id, reopen=dialog.partition(":")[2]))
     elif where == "response":
         app.push_screen(ResponseScreen(incident_id, reopen=dialog))
+    elif where == "triage":  # the triage screen offers its draft back itself (once the incident is up)
+        app.call_later(app.open_triage, incident_id)
     elif where == "incident" and dialog.startswith("call:"):
         _, party, person = (dialog.split(":", 2) + ["", ""])[:3]
         profile = app.store.profile

@@ -31,7 +31,7 @@ from textual.message import Message
 from textual.scrollbar import ScrollBarRender
 from textual.strip import Strip
 from textual.widgets._toggle_button import ToggleButton
-from textual.widgets import (Checkbox, Footer, Input, Label, RadioButton, RadioSet, Select,
+from textual.widgets import (Checkbox, Input, Label, RadioButton, RadioSet, Select,
                              SelectionList, Static)
 
 from csirt_tui import triage as core
@@ -40,6 +40,7 @@ from csirt_tui.textsafe import one_line, printable
 from csirt_tui.timeparse import TimeParseError, format_preview, parse_time, to_iso
 from csirt_tui.views import short_time
 from screens.commands import bindings
+from screens.footer import DeskFooter
 from screens.form import DraftedDialog, DraftKey, DraftStatus, SafeInput
 
 NO_SELECTION = getattr(Select, "NULL", None) or getattr(Select, "BLANK")
@@ -247,7 +248,8 @@ class TriageScreen(DraftedDialog):
     # typed right after it lands in the next step however fast it comes (tmux, a fast typist), as on
     # the intake. A key that does not apply (Space in a field) goes on to the widget as usual.
     KEYS_SCREEN = "triage"
-    BINDINGS = bindings("triage")  # screens/commands.py
+    # (a modal screen's footer shows only its own keys: F1 and Ctrl+Q are listed here too)
+    BINDINGS = bindings("triage") + bindings("app", only=("app.help", "app.quit"))  # screens/commands.py
     DRAFT_WHAT = "トリアージ"
     VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]  # -short: a 3-line decision panel
 
@@ -348,7 +350,7 @@ class TriageScreen(DraftedDialog):
         # Always in view, always as high: the decision and what it sets in motion (issue 15: it grew
         # from 3 to 7 lines as examples were ticked and hid the list).
         yield Static("", id="triage-summary", markup=False)
-        yield Footer()
+        yield DeskFooter()
 
     def _heading(self) -> str:
         """Two lines: the incident, who reported it and how to call back (so the number need not be

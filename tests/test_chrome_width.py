@@ -21,7 +21,6 @@ from screen_walk import SCENES, SIZES, open_scene
 # screens/form.py is not this change's to edit: its FormScreen draws a time preview as 「→ 2026年…」
 # (one line; '-> ' + cells.narrow(format_preview(...)) fixes it). strict: passing says it is done.
 EXPECTED_TO_FAIL: dict[str, str] = {
-    "response_step": "screens/form.py draws the time preview with → (FormScreen, not changed here)",
 }
 
 

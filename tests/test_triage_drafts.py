@@ -358,3 +358,29 @@ def test_space_on_the_preselected_fact_check_confirms_it_and_moves_on(store_dir)
         assert list(examples.selected) == [examples.get_option_at_index(0).value]
 
     desk(store, clock, then, incident_id=incident_id)
+
+
+def test_a_triage_draft_in_the_dashboards_list_opens_the_triage(store_dir):
+    """Enter on a triage draft in the dashboard's list said 「この書きかけを開く画面が分かりません」."""
+    from csirt_tui.draftsave import draft_what
+    from screens.incident import reopen_draft
+
+    store = Store.open(store_dir, clock=Clock())
+    inc = store.create_incident(sample_intake(), operator="受付 花子")
+    store.save_draft("triage-20261122-143500-abcd", {"dialog": "triage", "screen": "triage", "title": "トリアージ",
+                                                     "values": {"fact_note": "電話で確認"}, "typed": ["fact_note"]},
+                     operator="受付 花子", kind="triage", incident=inc.id)
+    draft = store.list_drafts(kind="triage")[0]
+    assert draft_what(draft) == "トリアージ"  # the lists called it 入力
+    seen = {}
+
+    async def go():
+        app = CsirtDeskApp(store, operator="受付 花子", clock=Clock(), backups=False)
+        async with app.run_test(size=(120, 30)) as pilot:
+            await pilot.pause()
+            reopen_draft(app, draft)
+            seen["opened"] = await wait_until(pilot, lambda: any(isinstance(s, TriageScreen) for s in app.screen_stack))
+            seen["said"] = [str(n.message) for n in app._notifications]
+
+    asyncio.run(go())
+    assert seen["opened"] and not any("開く画面が分かりません" in m for m in seen["said"])
