@@ -153,6 +153,15 @@ _SEAL_TAIL = re.compile(rb',\n"_seal":\{\n"1":\{"sha256":"([0-9a-f]{64})"\}\n\}\
 _TAIL_BYTES = 128
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _clean(value: Any) -> Any:
+    """clean_text(value), made only when it would change something: clean_text changes
+    only strings holding surrogates, which one C-speed dump of the value finds (keys too)."""
+    return clean_text(value) if _SURROGATE.search(json.dumps(value, ensure_ascii=False, default=str)) else value
+
+
 def _open_key(year: int, number: int) -> str:
     return f"{year:04d}{number:06d}"
 
@@ -790,11 +799,7 @@ class Store:
                 flush()
                 rec = doc["years"].get(str(year))
                 path = self._index_path(year)
-                old = read_bytes(path) if rec is not None and path.exists() else None
-                have = [] if old is None else _year_lines(old)
-                if have is None:
-                    have = [doc_line(k, v).encode("utf-8")
-                            for k, v in ((self._read(path) or {}).get("incidents") or {}).items()]
+                have = self._year_file_lines(year)[1] if rec is not None else []
                 payload, digest = _year_payload(have + lines.pop(year, []))
                 make_dirs(path.parent)
                 atomic_write(path, payload, durable=durable)
@@ -803,7 +808,7 @@ class Store:
                 self._write_open_index(doc)
 
             for intake, specs in items:
-                intake = clean_text(dict(intake))
+                intake = _clean(dict(intake))
                 year = datetime.fromisoformat(intake["received_at"]).year
                 for done in [y for y in lines if y != year]:
                     write_year(done)  # receipt order: that year is done
@@ -819,13 +824,13 @@ class Store:
                 else:  # a benchmark store: no fsync of the year folder for each incident
                     os.mkdir(tmp, 0o700)
                 prev = genesis_hash(incident_id)
-                first = {"kind": "intake", "text": "受付", "operator": clean_text(specs[0]["operator"]) if specs else "demo",
+                first = {"kind": "intake", "text": "受付", "operator": _clean(specs[0]["operator"]) if specs else "demo",
                          "at": intake["received_at"], "data": intake}
                 segments: dict[int, dict[str, Any]] = {}
                 entries = []
                 for seq, spec in enumerate([first, *specs], start=1):
                     if spec is not first:  # (the intake is clean already: clean_text is idempotent)
-                        spec = clean_text(spec)
+                        spec = _clean(spec)
                     entry = {  # the entry append() writes (clean_text of it: the same dict)
                         "incident": incident_id, "seq": seq, "at": spec["at"],
                         "occurred_at": spec.get("occurred_at"), "operator": spec["operator"],
@@ -985,19 +990,12 @@ class Store:
         a write, not a JSON decode and encode of every row. A file that is not exactly
         what csirt-desk wrote is decoded, which refuses a damaged one."""
         path = self._index_path(year)
-        try:
-            raw = read_bytes(path)
-        except FileNotFoundError:
-            raw = None
-        lines = [] if raw is None else _year_lines(raw)
-        if lines is None:
-            data = self._read(path) or {}
-            lines = [doc_line(k, v).encode("utf-8") for k, v in (data.get("incidents") or {}).items()]
+        exists, lines = self._year_file_lines(year)
         prefix = b'"%d":' % number
         at = next((i for i, line in enumerate(lines) if line.startswith(prefix)), None)
         if row is None:
             if at is None:
-                return (_year_payload(lines)[1] if raw is not None else None), False
+                return (_year_payload(lines)[1] if exists else None), False
             del lines[at]
         else:
             line = doc_line(number, row).encode("utf-8")
@@ -1009,6 +1007,21 @@ class Store:
         make_dirs(path.parent)
         atomic_write(path, payload)
         return digest, at is not None
+
+    def _year_file_lines(self, year: int) -> tuple[bool, list[bytes]]:
+        """(whether index/<year>.json exists, its row lines), its seal checked by hashing
+        (:func:`_year_lines`); a file not exactly as csirt-desk writes it is decoded whole,
+        which refuses a damaged one (StoreCorruptError, file and backup named)."""
+        path = self._index_path(year)
+        try:
+            raw = read_bytes(path)
+        except FileNotFoundError:
+            return False, []
+        lines = _year_lines(raw)
+        if lines is None:
+            del raw
+            lines = [doc_line(k, v).encode("utf-8") for k, v in ((self._read(path) or {}).get("incidents") or {}).items()]
+        return True, lines
 
     def _update_index(self, inc: Incident, *, new: bool = False) -> None:
         """Put an incident's row where it belongs, under the lock: in open.json while it
@@ -1148,9 +1161,11 @@ class Store:
         if (self.root / RESTORE_JOURNAL).exists():
             raise StoreBusyError(f"{self.root}: 復元中です。しばらくしてからもう一度開いてください")
 
-    def _rows_by_year(self, status: str | None) -> Iterator[list[dict[str, Any]]]:
+    def _rows_by_year(self, status: str | None, *, lazy: bool) -> Iterator[Iterable[dict[str, Any]]]:
         """Index rows with ``status`` (None: all), one year at a time, the newest year
-        first: one year's file in memory at a time. ``status`` "open": open.json alone."""
+        first, each year's newest receipt first. ``status`` "open": open.json alone.
+        ``lazy``: a year file's rows decoded one by one as they are taken (its bytes, and
+        one sort key per row, in memory; not every row's dict)."""
         self._not_restoring()
         doc = self._index_for_read()
         legacy = "legacy" in doc
@@ -1159,38 +1174,63 @@ class Store:
             by_year.setdefault(int(key[:4]), {})[row["id"]] = row
         years = set(by_year) | {int(y) for y in doc["years"]} | (set(self._year_files()) if legacy else set())
         for year in sorted(years, reverse=True):
-            rows = by_year.get(year, {}) if status in (None, "open") else {}
+            opened = by_year.get(year, {}) if status in (None, "open") else {}
             if status != "open" or legacy:
-                data = self._read(self._index_path(year)) or {}
-                for row in (data.get("incidents") or {}).values():  # the newer, if a row moved meanwhile
-                    if status is None or row.get("status") == status:
-                        rows[row["id"]] = row
-                    else:
-                        rows.pop(row.get("id"), None)
-                del data  # one year's file in memory at a time (not this one while the next is read)
+                yield self._year_rows(year, status, opened, lazy=lazy)
+            else:
+                yield sorted(opened.values(), key=_newest_first, reverse=True)
             self._not_restoring()
-            yield list(rows.values())
+
+    def _year_rows(self, year: int, status: str | None, opened: dict[str, dict[str, Any]], *,
+                   lazy: bool) -> Iterator[dict[str, Any]]:
+        """One year's rows with ``status``: those of its file and ``opened`` (its open
+        rows; a row in both moved meanwhile: the file's is the newer), newest receipt
+        first. The file's seal is checked by hashing its bytes (:func:`_year_lines`); a
+        file not exactly as csirt-desk writes it is decoded whole (refused if damaged)."""
+        path = self._index_path(year)
+        lines = self._year_file_lines(year)[1]
+        keyed: list[tuple[str, str, Any]] = []
+        seen: set[str] = set()
+        for at, line in enumerate(lines):
+            row = self._line_row(path, line)
+            seen.add(row["id"])
+            if status is None or row.get("status") == status:
+                keyed.append((row.get("received_at") or "", row["id"], at if lazy else row))
+        keyed.extend((row.get("received_at") or "", rid, row) for rid, row in opened.items() if rid not in seen)
+        keyed.sort(key=lambda k: (k[0], k[1]), reverse=True)
+        for _, _, where in keyed:
+            yield self._line_row(path, lines[where]) if isinstance(where, int) else where
+
+    def _line_row(self, path: Path, line: bytes) -> dict[str, Any]:
+        key, _, body = line.partition(b":")
+        try:
+            row = json.loads(body)
+        except ValueError:
+            row = None
+        if not (key[1:-1].isdigit() and isinstance(row, dict) and isinstance(row.get("id"), str)):
+            raise StoreCorruptError(path, "索引の行が読めません", newest_backup(self.root))
+        return row
 
     def list_incidents(self, *, status: str | None = None, sort: bool = True) -> list[dict[str, Any]]:
         """Dashboard rows, newest receipt first (``sort=False``: in file order, for callers
         that re-order). ``status="open"`` reads only the open incidents' file."""
-        rows = [row for year in self._rows_by_year(status) for row in year]
+        rows = [row for year in self._rows_by_year(status, lazy=False) for row in year]
         if sort:
             rows.sort(key=_newest_first, reverse=True)
         return rows
 
     def iter_incidents(self, *, status: str | None = None) -> Iterator[dict[str, Any]]:
         """The rows of :meth:`list_incidents`, newest receipt first, without holding them all:
-        one year's rows in memory at a time (``list --all`` of a large store)."""
-        for rows in self._rows_by_year(status):
-            rows.sort(key=_newest_first, reverse=True)
+        one year file's bytes in memory at a time, its rows decoded as they are taken
+        (``list --all`` of a large store)."""
+        for rows in self._rows_by_year(status, lazy=True):
             yield from rows
 
     def count_incidents(self) -> int:
         """How many incidents the store has (from open.json: no year file is read)."""
         doc = self._index_for_read()
         if "legacy" in doc:
-            return sum(len(rows) for rows in self._rows_by_year(None))
+            return sum(1 for rows in self._rows_by_year(None, lazy=True) for _ in rows)
         return sum(rec["count"] for rec in doc["years"].values())
 
     def reindex(self) -> int:
@@ -1469,7 +1509,7 @@ class Store:
         where :meth:`verify_changed` goes on."""
         report = VerifyReport()
         start = self._ledger_tail_or_none()
-        self._verify_files(report, lambda path: True, progress)
+        self._verify_files(report, store_files(self.root), progress)
         index = self._verify_index_load(report)
         anchors, closings = self._ledger.walk(report.problems)
         try:
@@ -1518,14 +1558,14 @@ class Store:
         except StoreCorruptError:
             return None  # the walk reports it
 
-    def _verify_files(self, report: VerifyReport, wanted: Callable[[Path], bool],
+    def _verify_files(self, report: VerifyReport, paths: Iterable[Path],
                       progress: Callable[[str, int, int], None] | None) -> None:
-        """The files pass: every file (but the incidents' segments, read with their chains)
-        that ``wanted`` takes is csirt-desk's own bytes, sealed where it must be."""
+        """The files pass: each of ``paths`` (but the incidents' segments, read with their
+        chains) is csirt-desk's own bytes, sealed where it must be."""
         incidents = self.root / "incidents"
-        for path in store_files(self.root):
+        for path in paths:
             if _SEGMENT_RE.match(path.name) and path.parent.parent.parent == incidents \
-                    and _ID_RE.match(path.parent.name) or not wanted(path):
+                    and _ID_RE.match(path.parent.name):
                 continue  # a timeline segment: read once, with its chain (_verify_chain)
             report.files += 1
             if progress is not None:
@@ -1579,8 +1619,9 @@ class Store:
         this), at a cost that grows with what changed, not with the store. Without such a
         check: the full verify (``report.full``).
 
-        It proves: every file but the incidents' segments, the ledger segments before the
-        mark and the year files unchanged since (their digest) is csirt-desk's own bytes;
+        It proves: every file of the store's top folder, index/, drafts/ and ledger/ (but the
+        ledger segments before the mark and the year files unchanged since, by their digest)
+        is csirt-desk's own bytes;
         the ledger record the mark names is still there with its hash and every record after
         it chains onto it; each incident with a record since has its whole chain, its head
         as its newest record, its first record since following on from its timeline, and
@@ -1597,15 +1638,25 @@ class Store:
         start = self._ledger_tail_or_none()
         mark_seg = (mark["n"] - 1) // SEGMENT_SIZE if mark["n"] else 0
 
-        def wanted(path: Path) -> bool:
-            if path.parent == self._ledger.dir and _is_chained(path):
-                return int(re.sub(r"\D", "", path.name) or 0) >= mark_seg
-            m = _YEAR_FILE.match(path.name)
-            if m and path.parent == self.root / "index":
-                return _tail_digest(path) != mark["years"].get(m.group(1))
-            return True
+        def changed_files() -> Iterator[Path]:
+            """The store's own files but the incidents' (no walk over their folders): the ledger
+            from the mark's segment, the year files whose digest moved, all the others."""
+            for folder in (self.root, self.root / "index", self.root / "drafts", self._ledger.dir):
+                try:
+                    names = sorted(n for n in os.listdir(folder) if n.endswith(".json") and not n.startswith("."))
+                except FileNotFoundError:
+                    continue
+                for name in names:
+                    path = folder / name
+                    m = _YEAR_FILE.match(name)
+                    if folder == self._ledger.dir:
+                        if int(re.sub(r"\D", "", name) or 0) < mark_seg:
+                            continue
+                    elif folder == self.root / "index" and m and _tail_digest(path) == mark["years"].get(m.group(1)):
+                        continue
+                    yield path
 
-        self._verify_files(report, wanted, progress)
+        self._verify_files(report, changed_files(), progress)
         firsts: dict[str, dict[str, Any]] = {}
         anchors, closings = self._ledger.walk(report.problems, start=(mark["n"], mark["rhash"]), firsts=firsts)
         tail = self._ledger_tail_or_none()

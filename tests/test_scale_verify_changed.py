@@ -89,3 +89,34 @@ def test_without_a_mark_it_is_the_full_verify_and_says_so(store, capsys):
     assert main(["--store", str(store.root), "verify", "--changed"]) == 0
     assert capsys.readouterr().err == ""
     assert main(["--store", str(store.root), "verify", "2026-0001", "--changed"]) == 1
+
+
+def test_it_walks_no_incident_folder(checked, monkeypatch):
+    import csirt_tui.store as store_mod
+
+    store, ids = checked
+
+    def walked(*args, **kwargs):
+        raise AssertionError("a walk over the whole store")
+
+    monkeypatch.setattr(store_mod, "store_files", walked)
+    monkeypatch.setattr(Store, "_incident_dirs", walked)
+    report = store.verify_changed()
+    assert report.ok and report.incidents == 1 and report.files >= 3, report
+
+
+def test_list_all_decodes_a_years_rows_as_they_are_taken(store, monkeypatch):
+    """iter_incidents holds a year file's bytes and one key per row, not every row's dict:
+    the second decode of each row happens as the caller takes it."""
+    from csirt_tui.response import close_incident
+
+    for i in range(4):
+        inc = store.create_incident(sample_intake(what=f"受付 {i}"), operator="op")
+        close_incident(store, inc.id, operator="op", note="完了", force=True)
+    calls = []
+    real = Store._line_row
+    monkeypatch.setattr(Store, "_line_row", lambda self, path, line: calls.append(1) or real(self, path, line))
+    rows = store.iter_incidents()
+    first = next(rows)
+    assert len(calls) == 5  # 4 for the keys, then the first row taken
+    assert [first["id"], *(r["id"] for r in rows)] == [r["id"] for r in store.list_incidents()]
