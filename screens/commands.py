@@ -161,7 +161,10 @@ KEYS: list[Key] = [
     _k("export", "tab", None, "次へ", "次の項目"),
     _k("export", "ctrl+s", "export", "出力", "出力 (欄で Enter も同じ)", priority=True, rank=1),
     _k("export", "f2", "edit_texts", "記載の編集", "報告書の記載 (原因・被害など) を編集", rank=2),
-    _k("export", "escape", "cancel", "やめる", "やめる", rank=1),
+    _k("export", "ctrl+o", "keep_elsewhere", "別の場所に保存",
+       "下書きをストアに書けないとき: 入力 (暗号化しない理由・保存先) を別のフォルダのファイルかクリップボードに",
+       priority=True, show=False),
+    _k("export", "escape", "cancel", "やめる", "やめる (入力があれば、もう一度 Esc で破棄)", rank=1),
     _k("report_texts", "enter", None, "編集", "選んだ欄を編集"),
     _k("report_texts", "escape", "close", "閉じる", "戻る", rank=1),
     # triage

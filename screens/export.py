@@ -82,14 +82,19 @@ def plain_error(err: BaseException, path: str) -> str:
     return f"報告書を作れませんでした（{type(err).__name__}: {err}）"
 
 
-class ExportScreen(ModalScreen[Any]):
-    """Export a report. Returns the ExportResult, or None when cancelled."""
+class ExportScreen(DraftedDialog):
+    """Export a report. Returns the ExportResult, or None when cancelled.
+
+    What the operator types here (the reason not to encrypt, a path of their own) is a draft
+    as in every dialog (issue 14, defect 4): Esc asks before it is discarded, Ctrl+O keeps it
+    elsewhere, opened again it is offered back. Passwords are never part of it."""
 
     KEYS_SCREEN = "export"
     BINDINGS = bindings("export")  # screens/commands.py
+    DRAFT_WHAT = "入力 (暗号化しない理由・保存先)"
 
     def __init__(self, incident_id: str | None = None, kind: str | None = None) -> None:
-        super().__init__()
+        super().__init__(DraftKey("form", incident_id, "export" if incident_id else "export:summary", "export"))
         self.incident_id = incident_id
         self.kind = kind or ("occurrence" if incident_id else SUMMARY)
         if not incident_id:
@@ -148,6 +153,9 @@ class ExportScreen(ModalScreen[Any]):
             with Vertical(id="export-waive-box"):
                 yield Label("暗号化しない理由（パスワードなしで出力する場合。記録に残ります）", classes="export-label")
                 yield SafeInput("", id="export-waive", compact=True, placeholder="例: 庁内の施錠された端末でのみ扱うため")
+            status = DraftStatus(id="draft-status")
+            status.display = False  # shown when there is something to say (a question, a refused write)
+            yield status
             yield Static("", id="export-message", markup=False)
             with Horizontal(id="export-working"):
                 yield ProgressBar(total=None, show_eta=False, show_percentage=False, id="export-progress")
@@ -164,6 +172,24 @@ class ExportScreen(ModalScreen[Any]):
         self._period_preview()
         # the path is filled in already: what the operator types first is the password
         self.query_one("#export-password", Input).focus()
+        self.start_drafts()
+
+    # ------------------------------------------------------------ the draft (DraftedDialog)
+    def draft_values(self) -> dict[str, Any]:
+        return {"waive": self.query_one("#export-waive", Input).value,
+                "path": self.query_one("#export-path", Input).value}
+
+    def load_draft_values(self, values: dict[str, Any]) -> None:
+        for key, wid in (("waive", "#export-waive"), ("path", "#export-path")):
+            if isinstance(values.get(key), str):
+                self.query_one(wid, Input).value = values[key]
+
+    def draft_fields(self) -> list[tuple[str, Any]]:
+        values = self.draft_values()
+        return [("暗号化しない理由", values["waive"]), ("保存先", values["path"])]
+
+    def draft_title(self) -> str:
+        return f"報告書の出力 ({self.incident_id})" if self.incident_id else "委員会向け集計の出力"
 
     # ------------------------------------------------------------ state
     def _mark(self) -> tuple[str, bool]:
@@ -419,6 +445,8 @@ class ExportScreen(ModalScreen[Any]):
         if warning:
             self.app.notify(printable(warning), title="報告書のフォント", severity="warning", markup=False,
                             timeout=30)
+        if self.keeper is not None:
+            self.keeper.close("saved", self.incident_id)  # the reason is on the record with the export
         self.dismiss(result)
 
     def _clear_secrets(self) -> None:
@@ -430,8 +458,11 @@ class ExportScreen(ModalScreen[Any]):
         if self.working:
             self.notify("出力中です。終わるまでお待ちください", severity="warning")
             return
+        super().action_cancel()  # typed text: asks first (a second Esc discards)
+
+    def on_unmount(self) -> None:
+        super().on_unmount()  # the draft first: what follows is not typing
         self._clear_secrets()
-        self.dismiss(None)
 
     # ------------------------------------------------------------ the free-text parts
     def action_edit_texts(self) -> None:

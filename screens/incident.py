@@ -45,6 +45,9 @@ def reopen_draft(app, draft: dict[str, Any]) -> None:
     if where == "roster":
         app.push_screen(RosterScreen(reopen=dialog))
         return
+    if where == "export" and not incident_id:  # the committee summary's dialog
+        app.open_export(None, "summary")
+        return
     if not incident_id or not app.store.exists(incident_id):
         app.notify("この書きかけのインシデントが見つかりません", severity="warning")
         return
@@ -56,6 +59,8 @@ def reopen_draft(app, draft: dict[str, Any]) -> None:
         app.push_screen(ReportTextsScreen(incident_id, reopen=dialog.partition(":")[2]))
     elif where == "response":
         app.push_screen(ResponseScreen(incident_id, reopen=dialog))
+    elif where == "export":
+        app.call_later(app.open_export, incident_id)
     elif where == "triage":  # the triage screen offers its draft back itself (once the incident is up)
         app.call_later(app.open_triage, incident_id)
     elif where == "incident" and dialog.startswith("call:"):
