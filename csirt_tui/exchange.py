@@ -14,6 +14,8 @@ from typing import Any
 from .bundle import REF_KEYS, BundleError, identity, incident_uid
 from .model import _instant
 
+LISTED = 30  # incidents the dry run lists one by one
+
 
 @dataclass
 class IncidentPlan:
@@ -45,12 +47,13 @@ class ImportPlan:
         """The dry run, in words."""
         out = [f"{self.sender.get('desk') or self.sender['store']} からのバンドル: "
                f"新しいインシデント {len(self.new_incidents)} 件、新しい記録 {self.new_entries} 件"]
-        for p in self.incidents:
-            if not p.entries:
-                continue
+        shown = [p for p in self.incidents if p.entries]
+        for p in shown[:LISTED]:
             where = "新規" if p.local_id is None else p.local_id
             alias = f" (相手の番号 {p.sender_id})" if p.sender_id != p.local_id else ""
             out.append(f"  {where}{alias}: 記録 {len(p.entries)} 件を追加 (既にある {p.known} 件)")
+        if len(shown) > LISTED:
+            out.append(f"  ほか {len(shown) - LISTED} 件のインシデントに記録を追加")
         if self.changes_nothing:
             out.append("  変更はありません (すべて取り込み済みです)")
         return out
@@ -110,3 +113,128 @@ def plan_import(store, payload: dict[str, Any], *, store_id: str, family: str,
                     raise BundleError(f"{rec['id']}: 記録 #{e['seq']} が、どちらの端末にもない記録を指しています")
         plans.append(plan)
     return ImportPlan(sender=payload["sender"], incidents=plans)
+
+
+# --------------------------------------------------------------------------- applying
+def _spec(e: dict[str, Any], seqs: dict[tuple, int]) -> dict[str, Any]:
+    """What the store appends for wire entry ``e``: its numbers translated into this desk's
+    (``seqs``: identity → number here), the entry as its desk wrote it kept in ``origin``."""
+    data = dict(e["data"])
+    corrects = e["corrects"]
+    for key, target in e["refs"].items():
+        local = seqs[tuple(target)]
+        if key == "corrects":
+            corrects = local
+        else:
+            data[key.removeprefix("data.")] = local
+    origin = {"store": e["store"], "incident": e["incident"], "seq": e["seq"], "prev_hash": e["prev_hash"],
+              "hash": e["hash"], "corrects": e["corrects"]}
+    if data != e["data"]:
+        origin["data"] = e["data"]
+    return {"kind": e["kind"], "text": e["text"], "data": data, "operator": e["operator"], "at": e["at"],
+            "occurred_at": e["occurred_at"], "corrects": corrects, "origin": origin}
+
+
+def apply_import(store, plan: ImportPlan, *, store_id: str, progress=None) -> list[str]:
+    """Take ``plan`` in, all of it or nothing (Store.import_all); returns this desk's numbers of
+    the incidents that changed. ``progress(done, total)`` after each incident (a screen's bar)."""
+    def work() -> list[str]:
+        changed = []
+        total = sum(1 for p in plan.incidents if p.entries)
+        for p in plan.incidents:
+            if not p.entries:
+                continue
+            entries = p.entries
+            if p.local_id is None:
+                first = entries[0]
+                inc = store.imported_incident(_spec(first, {}))
+                local_id, entries = inc.id, entries[1:]
+            else:
+                local_id = p.local_id
+            held = store.incident(local_id).entries
+            seqs = {tuple(identity(e, store_id)): e.seq for e in held}
+            for n, e in enumerate(entries, held[-1].seq + 1):
+                seqs[(e["store"], e["incident"], e["seq"])] = n
+            for e in entries:
+                store.imported_entry(local_id, _spec(e, seqs))
+            store.imported_done(local_id)
+            changed.append(local_id)
+            if progress is not None:
+                progress(len(changed), total)
+        return changed
+
+    return store.import_all(work)
+
+
+# --------------------------------------------------------------------------- exporting
+def export_payload(store, ids: list[str] | None = None, *, created_at: str | None = None) -> dict[str, Any]:
+    """A payload of ``ids`` (every incident when None), each with all its entries."""
+    from .bundle import incident_record, make_payload
+
+    from .store import parse_incident_id
+
+    if ids is None:  # oldest first: a desk that takes them all in numbers them in the same order
+        ids = sorted((row["id"] for row in store.iter_incidents(status=None)), key=parse_incident_id)
+    records = [incident_record(store.incident(i), store.store_id) for i in ids]
+    return make_payload(records, family=store.family, store_id=store.store_id, desk=store.desk,
+                        profile=store.meta["profile"], schema=store.meta["schema"],
+                        created_at=created_at or store.now().isoformat(timespec="seconds"))
+
+
+# --------------------------------------------------------------------------- what the CLI and the screen do
+ENCRYPT_RULE = ("バンドルは暗号化して持ち出してください。暗号化しない場合は理由を書きます"
+                " (機密性2以上は暗号化が原則: 水戸 3(2)キ)")
+
+
+@dataclass
+class Written:
+    path: Any
+    incidents: int
+    entries: int
+    encrypted: bool
+
+
+def write_bundle(store, target, *, ids: list[str] | None, password: str | None, waive_reason: str,
+                 operator: str, force: bool = False) -> Written:
+    """持ち出し: ``ids`` (None: every incident) to the bundle file ``target``, encrypted with
+    ``password`` or, without one, only with a reason; logged in the store's exports."""
+    from .bundle import pack
+    from .errors import DomainError
+    from .fileout import check_target
+    from .jsonfile import atomic_write
+
+    if not password and not waive_reason.strip():
+        raise DomainError(ENCRYPT_RULE)
+    for incident_id in ids or []:
+        if not store.exists(incident_id):
+            raise DomainError(f"インシデント {incident_id} はありません")
+    path = check_target(target, "バンドル", store_root=store.root, force=force)
+    payload = export_payload(store, ids)
+    atomic_write(path, pack(payload, password=password.encode("utf-8") if password else None))
+    entries = sum(len(i["entries"]) for i in payload["incidents"])
+    store.log_export({"report": "bundle", "path": str(path), "incidents": len(payload["incidents"]),
+                      "entries": entries, "encrypted": bool(password), "waive_reason": waive_reason,
+                      "operator": operator})
+    return Written(path, len(payload["incidents"]), entries, bool(password))
+
+
+def read_and_plan(store, source, *, password: str | None) -> tuple[ImportPlan, str]:
+    """取り込み, first half: the bundle read and checked whole, and what it would change.
+    Returns the plan and the family the store takes it in as (a new, empty store joins the
+    desk whose bundle it takes in first)."""
+    from .bundle import read_bundle
+
+    payload = read_bundle(source, password=password.encode("utf-8") if password else None)
+    family = store.family
+    if payload["family"] != family and store.family == store.store_id and not store.count_incidents():
+        family = payload["family"]
+    return plan_import(store, payload, store_id=store.store_id, family=family), family
+
+
+def take_in(store, plan: ImportPlan, family: str, *, desk: str | None = None, progress=None) -> list[str]:
+    """取り込み, second half: the plan applied, all or nothing."""
+    if family != store.family or desk is not None:
+        store.join_family(family, desk=desk)
+    if plan.changes_nothing:
+        return []
+    return apply_import(store, plan, store_id=store.store_id, progress=progress)

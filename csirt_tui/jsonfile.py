@@ -26,12 +26,14 @@ by its ``winerror``), so the tests on Linux exercise it with injected errors.
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import json
 import os
 import re
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
@@ -107,8 +109,26 @@ def retry_busy(action: Callable[[], T], path: str | os.PathLike,
         raise
 
 
+_WATCH: contextvars.ContextVar[Callable[[Path], None] | None] = contextvars.ContextVar("write_watch", default=None)
+
+
+@contextmanager
+def watching_writes(before: Callable[[Path], None]):
+    """Within the block, ``before(path)`` is called before any file or folder is put in place
+    at ``path`` (every store write ends in :func:`replace`): an import journals what it is
+    about to change (csirt_tui/store.py, Store.import_entries)."""
+    token = _WATCH.set(before)
+    try:
+        yield
+    finally:
+        _WATCH.reset(token)
+
+
 def replace(src: str | os.PathLike, dst: str | os.PathLike) -> None:
     """``os.replace`` (file or folder) that waits out another program's hold on Windows."""
+    before = _WATCH.get()
+    if before is not None:
+        before(Path(dst))
     retry_busy(lambda: os.replace(src, dst), dst)
 
 

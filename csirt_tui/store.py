@@ -42,6 +42,7 @@ import hashlib
 import json
 import os
 import re
+import secrets
 import shutil
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -72,6 +73,7 @@ from .jsonfile import (
     retry_busy,
     seal,
     splice_append,
+    watching_writes,
     write_new,
 )
 from .ledger import Ledger
@@ -84,7 +86,8 @@ from .model import (
     genesis_hash,
 )
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
+IMPORT_DIR = ".import"  # an import under way: its journal and the files as they were (docs/exchange.md, 5)
 SEGMENT_SIZE = 128
 DEFAULT_BACKUP_KEEP = 10
 ENV_STORE = "CSIRT_DESK_STORE"
@@ -132,7 +135,22 @@ def _seal_and_anchor(root: Path) -> None:
     Ledger(root).anchor(items, why="baseline")
 
 
-MIGRATIONS: dict[int, Callable[["Path"], None]] = {1: _rebuild_index, 2: _seal_and_anchor}
+def new_store_id() -> str:
+    return secrets.token_hex(8)
+
+
+def _identify(root: Path) -> None:
+    """3 → 4: the store gets its identity for exchanges with other desks (docs/exchange.md):
+    its own id, the family it belongs to (its own: it began one) and a desk name (empty)."""
+    path = root / "store.json"
+    data = read_file(path) or {"meta": {"1": {}}}
+    meta = data["meta"]["1"]
+    store_id = meta.get("store_id") or new_store_id()
+    meta.update(store_id=store_id, family=meta.get("family") or store_id, desk=meta.get("desk") or "")
+    atomic_write(path, seal(data))
+
+
+MIGRATIONS: dict[int, Callable[["Path"], None]] = {1: _rebuild_index, 2: _seal_and_anchor, 3: _identify}
 
 _ID_RE = re.compile(r"^([0-9]{4})-([0-9]{4,6})$")  # ASCII digits only (\d takes ０-９, ٠-٩ …)
 _SEGMENT_RE = re.compile(r"^timeline-(\d{4,})\.json$")
@@ -274,6 +292,7 @@ def _anchor_problem(incident_id: str, head: tuple[int, str] | None, rec: dict[st
 
 # What store.json's one record holds: every key csirt-desk reads, and its type.
 _META_TYPES: dict[str, type] = {"app": str, "schema": int, "profile": str, "created_at": str, "backup_keep": int}
+_META_SINCE_4: dict[str, type] = {"store_id": str, "family": str, "desk": str}  # the store's identity
 
 
 def _check_meta(path: Path, meta: Any) -> None:
@@ -287,10 +306,14 @@ def _check_meta(path: Path, meta: Any) -> None:
     if schema > SCHEMA_VERSION:
         raise StoreCorruptError(
             path, f"スキーマ版数 {schema} はこの版 (対応: {SCHEMA_VERSION}) より新しいです。csirt-desk を更新してください")
-    for key, kind in _META_TYPES.items():
+    types = {**_META_TYPES, **(_META_SINCE_4 if schema >= 4 else {})}
+    for key, kind in types.items():
         if not isinstance(meta.get(key), kind) or isinstance(meta.get(key), bool):
             raise StoreCorruptError(path, f"項目 {key!r} がないか、型が不正です ({type(meta.get(key)).__name__})")
-    unknown = sorted(set(meta) - set(_META_TYPES))
+    for key in ("store_id", "family"):
+        if key in meta and not (isinstance(meta[key], str) and re.fullmatch(r"[0-9a-f]{16}", meta[key])):
+            raise StoreCorruptError(path, f"項目 {key!r} が不正です ({str(meta[key])[:40]!r})")
+    unknown = sorted(set(meta) - set(_META_TYPES) - set(_META_SINCE_4))  # an older store may have them already
     if unknown:
         raise StoreCorruptError(path, f"知らない項目があります: {', '.join(map(repr, unknown))}")
     if meta["backup_keep"] < 1:
@@ -399,6 +422,8 @@ class Store:
             # again under the lock: a restore may have run (or died) while this waited for it
             if (root / RESTORE_JOURNAL).exists():
                 _finish_restore(root)
+            if (root / IMPORT_DIR).exists():  # an import killed half-way: the store as it was before it
+                _undo_import(root)
             if not meta_path.exists() and (list_backup_dirs(root) or not create):
                 raise StoreError(f"{root}: store.json がありません。バックアップがあるので、新しいストアは作りません。"
                                  "csirt-desk restore --list で確かめて csirt-desk restore で戻してください")
@@ -436,12 +461,16 @@ class Store:
 
             pid = profile or DEFAULT_PROFILE_ID
             load_profile(pid)  # unknown profile: fail before creating anything
+            store_id = new_store_id()
             meta = {
                 "schema": SCHEMA_VERSION,
                 "profile": pid,
                 "created_at": self.now().isoformat(timespec="seconds"),
                 "backup_keep": DEFAULT_BACKUP_KEEP,
                 "app": "csirt-desk",
+                "store_id": store_id,
+                "family": store_id,
+                "desk": "",
             }
             atomic_write(path, seal({"meta": {"1": meta}}))
             return meta
@@ -599,7 +628,20 @@ class Store:
         return [TimelineEntry.from_dict(d) for d in docs[-count:]], total
 
     def incident(self, incident_id: str) -> Incident:
-        return Incident.from_entries(incident_id, self.timeline(incident_id))
+        return Incident.from_entries(incident_id, self.timeline(incident_id), store_id=self.store_id)
+
+    @property
+    def store_id(self) -> str:
+        """This store's id among the desks it exchanges with (docs/exchange.md)."""
+        return self.meta.get("store_id", "")
+
+    @property
+    def family(self) -> str:
+        return self.meta.get("family", "")
+
+    @property
+    def desk(self) -> str:
+        return self.meta.get("desk", "")
 
     def create_incident(self, intake: dict[str, Any], *, operator: str, text: str | None = None) -> Incident:
         """Record a report: a new incident whose first entry is the 受付 (intake)."""
@@ -609,29 +651,35 @@ class Store:
         intake["received_at"] = received
         year = datetime.fromisoformat(received).astimezone(now.tzinfo).year
         with self.locked():
-            number = self._last_number(year) + 1
-            while (self.root / "incidents" / str(year) / format_incident_id(year, number)).exists():
-                number += 1  # a shard left by a crash before its index row
-            incident_id = format_incident_id(year, number)
-            # The incident appears at once with its first entry: written in a
-            # hidden folder, then renamed into place (a crash leaves no empty shard).
-            idir = self._incident_dir(incident_id)
-            tmp = idir.with_name(f".new-{incident_id}-{os.getpid()}")
-            shutil.rmtree(tmp, ignore_errors=True)
-            make_dirs(tmp)
-            entry = self._append_locked(incident_id, tmp, "intake", text or "受付", intake, operator,
-                                        None, None, now)
-            try:
-                replace(tmp, idir)
-            except Exception:
-                self._refused(self._pending)  # the folder is not in place: the intake is not recorded
-                shutil.rmtree(tmp, ignore_errors=True)
-                raise
-            self._confirmed = self._pending["rhash"]
-            fsync_dir(idir.parent)
-            inc = Incident.from_entries(incident_id, [entry])
+            inc = self._create_locked(year, text or "受付", intake, operator, now)
             self._update_index(inc, new=True)
         return inc
+
+    def _create_locked(self, year: int, text: str, intake: dict[str, Any], operator: str, now: datetime, *,
+                       at: str | None = None, occurred_at: str | None = None,
+                       origin: dict[str, Any] | None = None) -> Incident:
+        """A new incident of ``year`` (the next number) whose first entry is the intake."""
+        number = self._last_number(year) + 1
+        while (self.root / "incidents" / str(year) / format_incident_id(year, number)).exists():
+            number += 1  # a shard left by a crash before its index row
+        incident_id = format_incident_id(year, number)
+        # The incident appears at once with its first entry: written in a
+        # hidden folder, then renamed into place (a crash leaves no empty shard).
+        idir = self._incident_dir(incident_id)
+        tmp = idir.with_name(f".new-{incident_id}-{os.getpid()}")
+        shutil.rmtree(tmp, ignore_errors=True)
+        make_dirs(tmp)
+        entry = self._append_locked(incident_id, tmp, "intake", text, intake, operator, occurred_at, None, now,
+                                    at=at, origin=origin)
+        try:
+            replace(tmp, idir)
+        except Exception:
+            self._refused(self._pending)  # the folder is not in place: the intake is not recorded
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        self._confirmed = self._pending["rhash"]
+        fsync_dir(idir.parent)
+        return Incident.from_entries(incident_id, [entry], store_id=self.store_id)
 
     def _last_number(self, year: int) -> int:
         """The highest number taken in ``year``, as open.json records it (a number a crash
@@ -662,7 +710,10 @@ class Store:
         return entry
 
     def _append_locked(self, incident_id, idir, kind, text, data, operator, occurred_at,
-                       corrects, now) -> TimelineEntry:
+                       corrects, now, *, at: str | None = None, origin: dict[str, Any] | None = None
+                       ) -> TimelineEntry:
+        """Write one entry (the lock held). ``at`` and ``origin``: an entry another desk wrote,
+        appended here with its own recorded time and where it came from (docs/exchange.md)."""
         segs = self._segments(idir) if kind == "intake" else self._record_segments(incident_id, idir)
         raw = b""
         seg_data: dict[str, Any] = {}
@@ -684,7 +735,7 @@ class Store:
         entry = clean_text({
             "incident": incident_id,
             "seq": seq,
-            "at": now.isoformat(timespec="seconds"),
+            "at": at or now.isoformat(timespec="seconds"),
             "occurred_at": occurred_at,
             "operator": operator,
             "kind": kind,
@@ -693,6 +744,8 @@ class Store:
             "corrects": corrects,
             "prev_hash": last["hash"] if last else genesis_hash(incident_id),
         })
+        if origin is not None:
+            entry["origin"] = clean_text(origin)
         entry["hash"] = entry_hash(entry)
         # the ledger announces the entry before it is written (csirt_tui/ledger.py)
         self._pending = self._anchor_locked([(incident_id, seq, entry["hash"], entry["prev_hash"])])
@@ -714,6 +767,90 @@ class Store:
         if kind != "intake":  # an intake is confirmed once its folder is in place
             self._confirmed = self._pending["rhash"]
         return TimelineEntry.from_dict(entry)
+
+    # -------------------------------------------------------------- import (docs/exchange.md)
+    def import_all(self, work: Callable[[], Any]) -> Any:
+        """Run ``work`` as one import: every file it changes is journaled first (IMPORT_DIR), so
+        that a failure (a full disk) or a kill anywhere in it leaves the store as it was before
+        (undone at once, or by the next open). ``work`` uses the ``imported_*`` methods below."""
+        with self.locked():
+            jdir = self.root / IMPORT_DIR
+            if jdir.exists():
+                _undo_import(self.root)
+            make_dirs(jdir / "saved")
+            journal: dict[str, list] = {"saved": [], "created": []}
+            touched: set[Path] = set()
+
+            def write_journal() -> None:
+                atomic_write(jdir / "journal.json", json.dumps(journal, ensure_ascii=False).encode("utf-8"))
+
+            def before(path: Path) -> None:
+                if path in touched or path == jdir or jdir in path.parents:
+                    return
+                touched.add(path)
+                rel = path.relative_to(self.root).as_posix()
+                if path.is_file():
+                    n = len(journal["saved"])
+                    write_new(jdir / "saved" / str(n), read_bytes(path))
+                    journal["saved"].append([rel, n])
+                elif not path.exists():
+                    journal["created"].append(rel)
+                write_journal()  # on disk before the file is replaced
+
+            write_journal()
+            try:
+                with watching_writes(before):
+                    result = work()
+            except BaseException:
+                _undo_import(self.root)
+                self._ledger, self._confirmed = Ledger(self.root), None  # its cached tail is undone too
+                raise
+            os.unlink(jdir / "journal.json")  # the import is complete from here on
+            fsync_dir(jdir)
+            shutil.rmtree(jdir, ignore_errors=True)
+            return result
+
+    def join_family(self, family: str, desk: str | None = None) -> None:
+        """A new store (no incident yet, its own family) joins another desk's family: the
+        terminal set up from the desk's first bundle (docs/exchange.md, 1)."""
+        if not re.fullmatch(r"[0-9a-f]{16}", family):
+            raise DomainError(f"family が不正です: {family[:40]!r}")
+        with self.locked():
+            if family == self.family and desk is None:
+                return
+            if family != self.family and (self.family != self.store_id or self._has_incidents()):
+                raise StoreError(f"{self.root}: このストアは既に別のデスクとつながっています。"
+                                 "新しい空のストアで取り込んでください")
+            path = self.root / "store.json"
+            data = self._read(path)
+            meta = data["meta"]["1"]
+            meta["family"] = family
+            if desk is not None:
+                meta["desk"] = desk
+            atomic_write(path, seal(data))
+            self.meta = meta
+
+    def imported_incident(self, spec: dict[str, Any]) -> Incident:
+        """A new incident here for an intake another desk took (within :meth:`import_all`)."""
+        received = spec["data"].get("received_at") or spec["at"]
+        now = self.now()
+        year = datetime.fromisoformat(received).astimezone(now.tzinfo).year
+        inc = self._create_locked(year, spec["text"], spec["data"], spec["operator"], now, at=spec["at"],
+                                  occurred_at=spec["occurred_at"], origin=spec["origin"])
+        self._update_index(inc, new=True)
+        return inc
+
+    def imported_entry(self, incident_id: str, spec: dict[str, Any]) -> TimelineEntry:
+        """An entry another desk wrote, appended here (within :meth:`import_all`)."""
+        if spec["kind"] not in KINDS or spec["kind"] == "intake":
+            raise DomainError(f"記録の種類が不正です: {spec['kind']!r}")
+        return self._append_locked(incident_id, self._incident_dir(incident_id), spec["kind"], spec["text"],
+                                   spec["data"], spec["operator"], spec["occurred_at"], spec["corrects"], self.now(),
+                                   at=spec["at"], origin=spec["origin"])
+
+    def imported_done(self, incident_id: str) -> None:
+        """The incident's index row after its imported entries (within :meth:`import_all`)."""
+        self._update_index(self.incident(incident_id))
 
     # -------------------------------------------------------------- ledger
     def _head(self, incident_id: str) -> tuple[int, str] | None:
@@ -844,7 +981,7 @@ class Store:
                     atomic_write(tmp / f"timeline-{seg_no:04d}.json", encode({"timeline": docs}),
                                  durable=durable)
                 pending.append((tmp, idir, entries))
-                row = self.index_row(Incident.from_entries(incident_id, entries))
+                row = self.index_row(Incident.from_entries(incident_id, entries, store_id=self.store_id))
                 if row["status"] == "open":
                     doc["incidents"][_open_key(year, number)] = row
                 else:
@@ -1534,7 +1671,7 @@ class Store:
                 problem = self._recheck_anchor(idir.name, problem)
             if problem:
                 report.problems.append(problem)
-            problem = self._row_problem(idir.name, self.index_row(Incident.from_entries(idir.name, entries)), index)
+            problem = self._row_problem(idir.name, self.index_row(Incident.from_entries(idir.name, entries, store_id=self.store_id)), index)
             if problem:
                 problem = self._recheck_row(idir.name, problem)
             if problem:
@@ -1882,6 +2019,8 @@ class Store:
                     problem = "直前の記録のハッシュと一致しません (前の記録の削除・改ざん)"
                 elif entry_hash(doc) != entry.hash:
                     problem = "ハッシュが一致しません (改ざん)"
+                elif entry.origin is not None and origin_problem(doc):
+                    problem = f"取り込んだ記録が元のデスクの記録と一致しません ({origin_problem(doc)})"
                 if problem:
                     report.problems.append(f"{where}: {problem}")
                     return None
@@ -1951,6 +2090,38 @@ def _store_entries(root: Path) -> list[Path]:
     # reports/ is not in any backup (the PDFs the record names): it stays where it is
     return [e for e in sorted(root.iterdir())
             if e.name not in _SKIP and e.name != "reports" and not e.name.startswith(".")]
+
+
+def origin_problem(doc: dict[str, Any]) -> str | None:
+    """Why an entry that came from another desk is not what that desk wrote (None: it is): the
+    entry as its origin numbered it must hash to the origin's hash (docs/exchange.md, 2)."""
+    o = doc.get("origin")
+    if not isinstance(o, dict) or not {"store", "incident", "seq", "prev_hash", "hash", "corrects"} <= set(o):
+        return "origin の形式"
+    original = {**doc, "incident": o["incident"], "seq": o["seq"], "prev_hash": o["prev_hash"],
+                "corrects": o["corrects"], "data": o.get("data", doc.get("data"))}
+    original.pop("origin")
+    return None if entry_hash(original) == o["hash"] else "hash"
+
+
+def _undo_import(root: Path) -> None:
+    """Put back every file an unfinished import changed and remove what it made (the lock
+    held). An import whose journal is gone was complete: only its leftovers are removed."""
+    jdir = root / IMPORT_DIR
+    jpath = jdir / "journal.json"
+    if jpath.exists():
+        journal = json.loads(read_bytes(jpath).decode("utf-8"))
+        for rel, n in journal["saved"]:
+            atomic_write(root / rel, read_bytes(jdir / "saved" / str(n)))
+        for rel in reversed(journal["created"]):
+            path = root / rel
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink(missing_ok=True)
+        os.unlink(jpath)
+        fsync_dir(jdir)
+    shutil.rmtree(jdir, ignore_errors=True)
 
 
 def _finish_restore(root: Path) -> bool:

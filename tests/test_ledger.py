@@ -168,7 +168,7 @@ def test_a_schema_2_store_is_sealed_and_anchored_when_opened(store_dir, clock):
         path.write_bytes(jsonfile.encode(data))
     shutil.rmtree(store_dir / "ledger")
     s2 = Store.open(store_dir, clock=clock)
-    assert s2.meta["schema"] == SCHEMA_VERSION == 3
+    assert s2.meta["schema"] == SCHEMA_VERSION == 4
     report = s2.verify()
     assert report.ok, report.problems
     assert any("before-migration-v2" in p.name for p in s2.list_backups())
