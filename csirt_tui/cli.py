@@ -110,6 +110,25 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("name", nargs="?", help="バックアップ名 (既定: 最新)")
     s.add_argument("--list", action="store_true", help="バックアップの一覧")
     sub.add_parser("reindex", help="一覧用の索引を記録から作り直す")
+
+    s = sub.add_parser("bundle", help="隔離端末などとインシデントを持ち出す・取り込む (バンドル)")
+    bsub = s.add_subparsers(dest="bundle_command", metavar="<export|import>", required=True)
+    b = bsub.add_parser("export", help="インシデントをバンドルに書き出す (持ち出し)", allow_abbrev=False)
+    b.add_argument("file", metavar="FILE", help="書き出すバンドルのファイル (…bundle)")
+    b.add_argument("ids", nargs="*", metavar="ID", help="インシデント番号 (省略: すべて)")
+    b.add_argument("--password", nargs="?", action=_RefusePassword, help=argparse.SUPPRESS)
+    b.add_argument("--password-file", metavar="FILE",
+                   help="バンドルを暗号化するパスワードを 1 行目に書いたファイル、または - で標準入力")
+    b.add_argument("--waive-reason", metavar="TEXT", default="",
+                   help="暗号化せずに持ち出す理由 (機密性2以上は暗号化して持ち出すのが原則。記録に残ります)")
+    b.add_argument("--desk", metavar="NAME", help="このデスクの名前 (例: 本庁デスク)。相手の画面に出ます")
+    b.add_argument("--force", action="store_true", help="書き出し先のファイルが既にあれば上書きする")
+    b = bsub.add_parser("import", help="バンドルを取り込む (取り込み)", allow_abbrev=False)
+    b.add_argument("file", metavar="FILE", help="取り込むバンドルのファイル")
+    b.add_argument("--password", nargs="?", action=_RefusePassword, help=argparse.SUPPRESS)
+    b.add_argument("--password-file", metavar="FILE", help="暗号化されたバンドルのパスワードのファイル、または -")
+    b.add_argument("--dry-run", action="store_true", help="何が変わるかを表示するだけで、取り込まない")
+    b.add_argument("--desk", metavar="NAME", help="このデスクの名前 (例: 隔離端末1)")
     return p
 
 
@@ -649,6 +668,39 @@ def cmd_reindex(args) -> int:
     return 0
 
 
+def cmd_bundle(args) -> int:
+    from .exchange import ENCRYPT_RULE, read_and_plan, take_in, write_bundle
+
+    password = read_password(args.password_file)
+    if args.bundle_command == "export":
+        from .store import normalize_incident_id
+
+        if password is None and not args.waive_reason.strip():
+            raise DomainError(f"{ENCRYPT_RULE}: --password-file FILE か --waive-reason TEXT")
+
+        store = _store(args, create=False)
+        if args.desk is not None:
+            store.join_family(store.family, desk=args.desk)
+        done = write_bundle(store, args.file, ids=[normalize_incident_id(i) for i in args.ids] or None,
+                            password=password, waive_reason=args.waive_reason, operator=operator_name(args),
+                            force=args.force)
+        how = "暗号化あり (AES-256-GCM)" if done.encrypted else f"暗号化なし (理由: {_one_line(args.waive_reason)})"
+        print(f"バンドルを書き出しました: {_plain(str(done.path))}")
+        print(f"インシデント {done.incidents} 件、記録 {done.entries} 件、{how}")
+        return 0
+    store = _store(args)
+    plan, family = read_and_plan(store, args.file, password=password)
+    for line in plan.lines():
+        print(_plain(line))
+    if args.dry_run:
+        print("(--dry-run: 何も取り込んでいません)")
+        return 0
+    changed = take_in(store, plan, family, desk=args.desk)
+    if changed:
+        print(f"取り込みました: {', '.join(changed)}")
+    return 0
+
+
 def cmd_tui(args) -> int:
     from .app import run_app
 
@@ -659,7 +711,7 @@ COMMANDS = {
     "profiles": cmd_profiles, "demo": cmd_demo, "intake": cmd_intake, "list": cmd_list,
     "show": cmd_show, "log": cmd_log, "verify": cmd_verify, "backup": cmd_backup,
     "restore": cmd_restore, "reindex": cmd_reindex, "export": cmd_export, "summary": cmd_summary,
-    "report-text": cmd_report_text, None: cmd_tui,
+    "report-text": cmd_report_text, "bundle": cmd_bundle, None: cmd_tui,
 }
 
 
