@@ -36,6 +36,7 @@ SCREENS = {  # screen id -> its name in the help and the README
     "keep": "別の場所に保存",
     "picker": "一覧から選ぶ画面",
     "help": "キー一覧 (F1)",
+    "bundle": "バンドルの持ち出し・取り込み",
 }
 
 _DISPLAY = {"ctrl": "Ctrl", "shift": "Shift", "escape": "Esc", "enter": "Enter", "tab": "Tab", "space": "Space",
@@ -233,6 +234,13 @@ KEYS: list[Key] = [
     _k("keep", "escape", "back", "入力に戻る", "入力に戻る", rank=1),
     _k("picker", "up down enter", None, "選ぶ", "移動 / 決定"),
     _k("picker", "escape", "cancel", "やめる", "やめる", rank=1),
+    # priority: focus moves when Tab is read, so that what is typed right after it lands in the next field
+    _k("bundle", "tab", "app.focus_next", "次の項目", "次の項目", show=False, priority=True),
+    _k("bundle", "shift+tab", "app.focus_previous", "前の項目", "前の項目", show=False, priority=True),
+    _k("bundle", "ctrl+s", "go", "実行",
+       "持ち出す / 取り込むバンドルを確かめる (何が変わるかを表示)、もう一度で取り込む (欄で Enter も同じ)", priority=True,
+       rank=1),
+    _k("bundle", "escape", "cancel", "やめる", "やめる", rank=1),
     _k("help", "up down pageup pagedown", None, "スクロール", "スクロール"),
     _k("help", "escape f1", "close", "閉じる", "閉じる", rank=1),
 ]

@@ -1,0 +1,238 @@
+"""持ち出し / 取り込み: carry incidents to and from the isolated terminal in a bundle
+(issue 17; docs/exchange.md). The work is the core's (csirt_tui.exchange); this screen asks
+for the file and the password, shows what an import would change before it is done, and a
+progress bar while a large bundle goes in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, ProgressBar, Static
+
+from csirt_tui.draftsave import plain_problem
+from csirt_tui.errors import DomainError, TargetExistsError
+from csirt_tui.textsafe import printable
+from screens.commands import bindings
+from screens.safe_input import SafeInput
+
+
+def default_bundle_path(store, now) -> str:
+    name = store.desk or store.store_id[:6] or "desk"
+    return str(Path.home() / f"csirt-desk-{name}-{now:%Y%m%d-%H%M}.bundle")
+
+
+class BundleScreen(ModalScreen[None]):
+    """``mode`` "export" (持ち出し: every incident, or ``incident_id``) or "import" (取り込み)."""
+
+    KEYS_SCREEN = "bundle"
+    BINDINGS = bindings("bundle")  # screens/commands.py
+    DEFAULT_CSS = """
+    BundleScreen { align: center middle; }
+    BundleScreen #bundle-box { width: 96%; max-width: 100; height: auto; max-height: 96%; border: round $accent;
+                               background: $surface; padding: 0 1; }
+    BundleScreen .bundle-key { width: 12; }
+    BundleScreen .bundle-row { height: 1; }
+    BundleScreen #bundle-plan { height: auto; max-height: 12; }
+    BundleScreen #bundle-message { color: $warning; }
+    BundleScreen .buttons { height: auto; margin-top: 1; }
+    """
+
+    def __init__(self, mode: str, incident_id: str | None = None) -> None:
+        super().__init__()
+        self.mode = mode
+        self.incident_id = incident_id
+        self.plan = None
+        self.family = ""
+        self.working = False
+        self._overwrite = ""
+        # what the operator types first: the password (the path is filled in), or the file to take in
+        self.AUTO_FOCUS = "#bundle-password" if mode == "export" else "#bundle-path"
+
+    def compose(self) -> ComposeResult:
+        store = self.app.store
+        exporting = self.mode == "export"
+        with Vertical(id="bundle-box"):
+            title = "バンドルの持ち出し (隔離端末などへ)" if exporting else "バンドルの取り込み"
+            yield Label(title, classes="saved-title", markup=False)
+            if exporting:
+                what = (f"インシデント {self.incident_id}" if self.incident_id
+                        else f"すべてのインシデント（{store.count_incidents():,}件）")
+                yield Static(f"持ち出すもの: {what}。記録はすべて、書いた人・時刻のまま運ばれます。", markup=False)
+            with Horizontal(classes="bundle-row"):
+                yield Label("ファイル", classes="bundle-key")
+                yield SafeInput(default_bundle_path(store, self.app.now()) if exporting else "", id="bundle-path",
+                                compact=True)
+            with Horizontal(classes="bundle-row"):
+                yield Label("パスワード", classes="bundle-key")
+                yield Input("", id="bundle-password", password=True, compact=True,
+                            placeholder="バンドルのパスワード (記録には残りません)")
+            if exporting:
+                with Horizontal(classes="bundle-row"):
+                    yield Label("確認", classes="bundle-key")
+                    yield Input("", id="bundle-confirm", password=True, compact=True, placeholder="もう一度")
+                yield Label("暗号化しない理由 (パスワードなしで持ち出す場合。記録に残ります)", markup=False)
+                yield SafeInput("", id="bundle-waive", compact=True, placeholder="例: 庁内の施錠された部屋で手渡しするため")
+            plan = VerticalScroll(id="bundle-plan")
+            plan.display = False  # until a bundle has been checked
+            with plan:
+                yield Static("", id="bundle-plan-text", markup=False)
+            yield Static("", id="bundle-message", markup=False)
+            bar = ProgressBar(total=None, show_eta=False, id="bundle-progress")
+            bar.display = False
+            yield bar
+            with Horizontal(classes="buttons"):
+                label = "持ち出す (Ctrl+S)" if exporting else "確かめる (Ctrl+S)"
+                yield Button(label, id="bundle-go", variant="primary", compact=True)
+                yield Button("やめる (Esc)", id="bundle-cancel", compact=True)
+
+
+    def _say(self, text: str) -> None:
+        self.query_one("#bundle-message", Static).update(printable(text))
+
+    def _value(self, wid: str) -> str:
+        return self.query_one(f"#{wid}", Input).value
+
+    # ------------------------------------------------------------ actions
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#bundle-go")
+    def action_go(self) -> None:
+        # Ctrl+S is a priority binding: run once the keys read with it are in their fields
+        self.app.after_keys(self._go)
+
+    def _go(self) -> None:
+        if self.working or not self.is_attached:
+            return
+        if self.mode == "export":
+            self._export()
+        elif self.plan is None:
+            self._check()
+        else:
+            self._take_in()
+
+    @on(Button.Pressed, "#bundle-cancel")
+    def action_cancel(self) -> None:
+        if not self.working:
+            self.dismiss(None)
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        if self.mode == "import" and event.input.id in ("bundle-path", "bundle-password") and self.plan is not None:
+            self.plan = None  # another file: check it again before anything is taken in
+            self.query_one("#bundle-plan").display = False
+            self.query_one("#bundle-go", Button).label = "確かめる (Ctrl+S)"
+
+    def _export(self) -> None:
+        password = self._value("bundle-password")
+        if password != self._value("bundle-confirm"):
+            self._say("パスワードと確認が一致しません")
+            return
+        path = self._value("bundle-path").strip()
+        force = bool(path) and path == self._overwrite
+        waive = self._value("bundle-waive")
+        store, operator = self.app.store, self.app.operator
+        ids = [self.incident_id] if self.incident_id else None
+
+        def work() -> None:
+            from csirt_tui.exchange import write_bundle
+
+            try:
+                done = write_bundle(store, path, ids=ids, password=password or None, waive_reason=waive,
+                                    operator=operator, force=force)
+            except TargetExistsError as err:
+                self.app.call_from_thread(self._exists, path, str(err))
+                return
+            except (DomainError, OSError) as err:
+                self.app.call_from_thread(self._failed, plain_problem(err, path))
+                return
+            how = "暗号化あり" if done.encrypted else "暗号化なし"
+            self.app.call_from_thread(self._done, f"書き出しました: {done.path}\nインシデント {done.incidents} 件、"
+                                                  f"記録 {done.entries} 件、{how}。パスワードはバンドルとは別に渡してください。")
+
+        self._start("書き出しています")
+        self.run_worker(work, thread=True, exit_on_error=False)
+
+    def _check(self) -> None:
+        path, password = self._value("bundle-path").strip(), self._value("bundle-password") or None
+        if not path:
+            self._say("取り込むバンドルのファイルを入力してください")
+            return
+        store = self.app.store
+
+        def work() -> None:
+            from csirt_tui.exchange import read_and_plan
+
+            try:
+                plan, family = read_and_plan(store, path, password=password)
+            except (DomainError, OSError) as err:
+                self.app.call_from_thread(self._failed, plain_problem(err, path))
+                return
+            self.app.call_from_thread(self._planned, plan, family)
+
+        self._start("確かめています (ファイル全体を検査します)")
+        self.run_worker(work, thread=True, exit_on_error=False)
+
+    def _planned(self, plan, family: str) -> None:
+        self._stop()
+        self.plan, self.family = plan, family
+        box = self.query_one("#bundle-plan")
+        box.display = True
+        self.query_one("#bundle-plan-text", Static).update(printable("\n".join(plan.lines())))
+        if plan.changes_nothing:
+            self._say("取り込むものはありません。")
+            self.plan = None
+            return
+        self._say("この内容で取り込むなら Ctrl+S。全部が取り込まれるか、何も変わらないかのどちらかです。")
+        self.query_one("#bundle-go", Button).label = "取り込む (Ctrl+S)"
+
+    def _take_in(self) -> None:
+        plan, family, store = self.plan, self.family, self.app.store
+        bar = self.query_one("#bundle-progress", ProgressBar)
+
+        def progress(done: int, total: int) -> None:
+            self.app.call_from_thread(bar.update, total=total, progress=done)
+
+        def work() -> None:
+            from csirt_tui.exchange import take_in
+
+            try:
+                changed = take_in(store, plan, family, progress=progress)
+            except (DomainError, OSError) as err:
+                self.app.call_from_thread(self._failed, plain_problem(err, store.root)
+                                          + "\nストアは取り込む前のままです。")
+                return
+            self.app.call_from_thread(self._done, f"取り込みました: インシデント {len(changed)} 件 "
+                                                  f"({', '.join(changed[:8])}{' ほか' if len(changed) > 8 else ''})")
+
+        self.plan = None
+        self._start("取り込んでいます")
+        self.run_worker(work, thread=True, exit_on_error=False)
+
+    # ------------------------------------------------------------ state
+    def _start(self, text: str) -> None:
+        self.working = True
+        self.query_one("#bundle-progress").display = True
+        self._say(text)
+
+    def _stop(self) -> None:
+        self.working = False
+        self.query_one("#bundle-progress").display = False
+
+    def _failed(self, text: str) -> None:
+        self._stop()
+        self._say(text)
+
+    def _exists(self, path: str, text: str) -> None:
+        self._stop()
+        self._overwrite = path
+        self._say(f"{text}\n上書きするなら、もう一度 Ctrl+S を押してください。")
+
+    def _done(self, text: str) -> None:
+        self._stop()
+        self.app.notify(text, title="バンドル", markup=False, timeout=12)
+        self.dismiss(None)
+        for screen in self.app.screen_stack:  # the dashboard shows what came in
+            if hasattr(screen, "refresh_data"):
+                screen.refresh_data()
