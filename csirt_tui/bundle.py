@@ -31,7 +31,7 @@ from typing import Any
 
 from .errors import DomainError
 from .jsonfile import read_bytes
-from .model import KINDS, entry_hash
+from .model import KINDS, REF_KEYS, entry_hash, entry_nodes, ref_value
 
 MAGIC = b"csirt-desk bundle 1\n"
 FORMAT = 1
@@ -40,11 +40,14 @@ MAX_PAYLOAD = 1 << 30           # 1 GiB: more than ten years of a prefecture's r
 MAX_TEXT = 4 << 20              # one entry's text (a pasted log excerpt): 4 MiB
 MAX_ENTRIES = 5_000_000
 SCRYPT = {"n": 1 << 15, "r": 8, "p": 1}  # ~32 MiB and ~0.1 s per derivation
+MAX_KDF_WORK = 128 * (1 << 16) * 8      # what a header may ask of the reader: 64 MiB (twice the writer's)
 _WIRE_FIELDS = ("store", "incident", "seq", "at", "occurred_at", "operator", "kind", "text", "data",
-                "corrects", "prev_hash", "hash", "refs")
-# The places where an entry names another by its number (docs/exchange.md, 2). Numbers differ
-# between desks: a wire entry says whom each one means as an identity (desk, incident, seq).
-REF_KEYS = ("corrects", "data.custody_of", "data.thread", "data.started", "data.up_to_seq")
+                "corrects", "prev_hash", "hash", "refs", "seen")
+# REF_KEYS (model.py): the places where an entry names another by its number. Numbers differ
+# between desks: a wire entry says whom each one means as an identity (desk, incident, seq), and
+# what its desk had seen of the others when it was written (``seen``: desk → highest number).
+MAX_DATA = 4 << 20   # one entry's data, as JSON
+MAX_DESKS = 256      # desks one entry may have seen
 _HEX = frozenset("0123456789abcdef")
 
 
@@ -165,9 +168,9 @@ def _header_problem(h: Any) -> str | None:
     kdf = h.get("kdf")
     if not (isinstance(kdf, dict) and kdf.get("name") == "scrypt" and _is_hex(kdf.get("salt"), 32)
             and all(isinstance(kdf.get(k), int) and not isinstance(kdf.get(k), bool) for k in ("n", "r", "p"))
-            and 2 <= kdf["n"] <= 1 << 20 and kdf["n"] & (kdf["n"] - 1) == 0 and 1 <= kdf["r"] <= 16
-            and 1 <= kdf["p"] <= 4):
-        return "kdf"  # bounded: a header cannot make the reader spend gigabytes on the key
+            and 2 <= kdf["n"] and kdf["n"] & (kdf["n"] - 1) == 0 and 1 <= kdf["r"] and 1 <= kdf["p"]
+            and 128 * kdf["n"] * kdf["r"] * kdf["p"] <= MAX_KDF_WORK):
+        return "kdf"  # bounded: a header cannot make the reader spend gigabytes and minutes on the key
     return None
 
 
@@ -217,12 +220,16 @@ def _is_text(value: Any, limit: int = 200) -> bool:
     return isinstance(value, str) and len(value) <= limit
 
 
-def ref_value(e: dict[str, Any], key: str) -> Any:
-    """The number at ``key`` (one of REF_KEYS) of an entry dict, None when there is none."""
-    if key == "corrects":
-        return e.get("corrects")
-    data = e.get("data")
-    return data.get(key.removeprefix("data.")) if isinstance(data, dict) else None
+def _iso_ok(value: Any) -> bool:
+    """An ISO 8601 time with its offset (what every desk writes)."""
+    from datetime import datetime
+
+    if not isinstance(value, str) or len(value) > 40:
+        return False
+    try:
+        return datetime.fromisoformat(value).tzinfo is not None
+    except ValueError:
+        return False
 
 
 def _identity_ok(v: Any) -> bool:
@@ -243,13 +250,24 @@ def entry_problem(e: Any) -> str | None:
         return "identity"
     if e["kind"] not in KINDS or not _is_text(e["operator"]) or not _is_text(e["text"], MAX_TEXT):
         return "kind/operator/text"
-    if not _is_text(e["at"], 40) or not (e["occurred_at"] is None or _is_text(e["occurred_at"], 40)):
+    if not _iso_ok(e["at"]) or not (e["occurred_at"] is None or _iso_ok(e["occurred_at"])):
         return "time"
+    seen = e["seen"]
+    if not (isinstance(seen, dict) and len(seen) <= MAX_DESKS
+            and all(is_store_id(d) and _is_int(n) for d, n in seen.items())):
+        return "seen"
+    try:
+        if len(json.dumps(e["data"], ensure_ascii=False)) > MAX_DATA:
+            return "data too large"
+    except (TypeError, ValueError, RecursionError):
+        return "data"
     if not isinstance(e["data"], dict) or not (e["corrects"] is None or _is_int(e["corrects"])):
         return "data/corrects"
     if not _is_hex(e["prev_hash"], 64) or not _is_hex(e["hash"], 64):
         return "hash"
     if (e["kind"] == "intake") != (e["seq"] == 1):
+        return "intake"
+    if e["kind"] == "intake" and (refs or not _iso_ok(e["data"].get("received_at") or e["at"])):
         return "intake"
     if entry_hash(e) != e["hash"]:
         return "hash does not match its content"
@@ -319,7 +337,7 @@ def identity(entry, store_id: str) -> list[Any]:
     return [o["store"], o["incident"], o["seq"]] if o else [store_id, entry.incident, entry.seq]
 
 
-def wire_entry(entry, store_id: str, by_seq: dict[int, Any]) -> dict[str, Any]:
+def wire_entry(entry, store_id: str, by_seq: dict[int, Any], seen: dict[str, int] | None = None) -> dict[str, Any]:
     """An entry read on this desk (``store_id``) in the form it travels in: as the desk that
     wrote it wrote it, with the identity of every entry it names (``by_seq``: this desk's
     entries of the incident by number)."""
@@ -336,8 +354,9 @@ def wire_entry(entry, store_id: str, by_seq: dict[int, Any]) -> dict[str, Any]:
         local = ref_value(doc, key)
         if _is_int(local) and local in by_seq:
             refs[key] = identity(by_seq[local], store_id)
-    return {"store": o["store"] if o else store_id, **{k: wire[k] for k in _WIRE_FIELDS if k not in ("store", "refs")},
-            "refs": refs}
+    return {"store": o["store"] if o else store_id,
+            **{k: wire[k] for k in _WIRE_FIELDS if k not in ("store", "refs", "seen")},
+            "refs": refs, "seen": dict(seen or {})}
 
 
 def incident_uid(incident, store_id: str) -> dict[str, str]:
@@ -352,8 +371,10 @@ def incident_record(incident, store_id: str, *, since: int = 0, aliases: list[st
     """One incident read on this desk for a payload: its entries after local seq ``since``
     (all by default), each in its wire form."""
     by_seq = {e.seq: e for e in incident.entries}
+    nodes = entry_nodes(incident.entries, store_id)
     return {"uid": incident_uid(incident, store_id), "id": incident.id, "aliases": list(aliases or []),
-            "entries": [wire_entry(e, store_id, by_seq) for e in incident.entries if e.seq > since]}
+            "entries": [wire_entry(e, store_id, by_seq, node.seen)
+                        for e, node in zip(incident.entries, nodes) if e.seq > since]}
 
 
 def make_payload(incidents: list[dict[str, Any]], *, family: str, store_id: str, desk: str, profile: str,

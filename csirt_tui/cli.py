@@ -688,6 +688,20 @@ def cmd_bundle(args) -> int:
         print(f"バンドルを書き出しました: {_plain(str(done.path))}")
         print(f"インシデント {done.incidents} 件、記録 {done.entries} 件、{how}")
         return 0
+    if args.dry_run:  # never makes a store (a mistyped --store): a missing one is planned as empty
+        from .store import Store, resolve_store_dir
+
+        root = resolve_store_dir(args.store)
+        if not (root / "store.json").exists():
+            import tempfile
+
+            with tempfile.TemporaryDirectory() as empty:
+                plan, _ = read_and_plan(Store.open(Path(empty) / "s", profile=args.profile), args.file,
+                                        password=password)
+            for line in plan.lines():
+                print(_plain(line))
+            print(f"(--dry-run: {_plain(str(root))} にはまだストアがありません。取り込むと作ります。何も取り込んでいません)")
+            return 0
     store = _store(args)
     plan, family = read_and_plan(store, args.file, password=password)
     for line in plan.lines():

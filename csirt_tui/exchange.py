@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .bundle import REF_KEYS, BundleError, identity, incident_uid
-from .model import _instant
+from .model import Node, causal_order, entry_nodes
 
 LISTED = 30  # incidents the dry run lists one by one
 
@@ -30,6 +30,8 @@ class IncidentPlan:
 class ImportPlan:
     sender: dict[str, Any]
     incidents: list[IncidentPlan]
+    payload: dict[str, Any] | None = None  # what it was made from (planned again when applied)
+    family: str = ""
 
     @property
     def new_incidents(self) -> list[IncidentPlan]:
@@ -69,8 +71,9 @@ def uid_map(store, store_id: str) -> dict[tuple[str, str], str]:
     return out
 
 
-def _order(e: dict[str, Any]) -> tuple:
-    return (_instant(e["at"]), e["store"], e["seq"])
+def _node(e: dict[str, Any]) -> Node:
+    """A wire entry as the merge orders it (model.causal_order)."""
+    return Node((e["store"], e["seq"]), e["at"], dict(e["seen"]), tuple((t[0], t[2]) for t in e["refs"].values()))
 
 
 def plan_import(store, payload: dict[str, Any], *, store_id: str, family: str,
@@ -85,12 +88,13 @@ def plan_import(store, payload: dict[str, Any], *, store_id: str, family: str,
         uid = (rec["uid"]["store"], rec["uid"]["incident"])
         local_id = uids.get(uid)
         held: dict[tuple, str] = {}
-        if local_id is not None:
-            for e in store.incident(local_id).entries:
-                held[tuple(identity(e, store_id))] = e.origin["hash"] if e.origin else e.hash
+        held_entries = store.incident(local_id).entries if local_id is not None else []
+        for e in held_entries:
+            held[tuple(identity(e, store_id))] = e.origin["hash"] if e.origin else e.hash
         plan = IncidentPlan(uid=uid, local_id=local_id, sender_id=rec["id"])
         seen = set(held)
-        for e in sorted(rec["entries"], key=_order):
+        fresh = []
+        for e in rec["entries"]:
             ident = (e["store"], e["incident"], e["seq"])
             if ident in held:
                 if held[ident] != e["hash"]:
@@ -100,8 +104,17 @@ def plan_import(store, payload: dict[str, Any], *, store_id: str, family: str,
                 continue
             if ident in seen:
                 continue  # the same entry twice in the bundle (checked: the same content)
+            if e["store"] == store_id:  # "written here", but not here: forged, or this store is an old copy
+                raise BundleError(f"記録 {e['incident']}#{e['seq']} はこの端末が書いたことになっていますが、"
+                                  "この端末にありません。取り込みません (古いバックアップから戻したストアなら、"
+                                  "最新のバックアップから戻してください)")
             seen.add(ident)
-            plan.entries.append(e)
+            fresh.append(e)
+        # appended in the merge's own order: each after its desk's earlier entries, after what its
+        # desk had seen, after the entries it names (clocks need not agree)
+        place = {ident: n for n, ident in enumerate(causal_order(entry_nodes(held_entries, store_id)
+                                                                  + [_node(e) for e in fresh]))}
+        plan.entries = sorted(fresh, key=lambda e: place[(e["store"], e["seq"])])
         if local_id is None and plan.entries and (plan.entries[0]["kind"] != "intake"
                                                   or (plan.entries[0]["store"], plan.entries[0]["incident"]) != uid):
             raise BundleError(f"{rec['id']}: この端末にないインシデントの一部だけのバンドルです。"
@@ -112,7 +125,7 @@ def plan_import(store, payload: dict[str, Any], *, store_id: str, family: str,
                 if target is not None and tuple(target) not in seen:
                     raise BundleError(f"{rec['id']}: 記録 #{e['seq']} が、どちらの端末にもない記録を指しています")
         plans.append(plan)
-    return ImportPlan(sender=payload["sender"], incidents=plans)
+    return ImportPlan(sender=payload["sender"], incidents=plans, payload=payload, family=family)
 
 
 # --------------------------------------------------------------------------- applying
@@ -128,17 +141,25 @@ def _spec(e: dict[str, Any], seqs: dict[tuple, int]) -> dict[str, Any]:
         else:
             data[key.removeprefix("data.")] = local
     origin = {"store": e["store"], "incident": e["incident"], "seq": e["seq"], "prev_hash": e["prev_hash"],
-              "hash": e["hash"], "corrects": e["corrects"]}
+              "hash": e["hash"], "corrects": e["corrects"], "seen": dict(e["seen"])}
     if data != e["data"]:
         origin["data"] = e["data"]
     return {"kind": e["kind"], "text": e["text"], "data": data, "operator": e["operator"], "at": e["at"],
             "occurred_at": e["occurred_at"], "corrects": corrects, "origin": origin}
 
 
-def apply_import(store, plan: ImportPlan, *, store_id: str, progress=None) -> list[str]:
+def apply_import(store, plan: ImportPlan, *, store_id: str, progress=None, desk: str | None = None
+                 ) -> list[str]:
     """Take ``plan`` in, all of it or nothing (Store.import_all); returns this desk's numbers of
-    the incidents that changed. ``progress(done, total)`` after each incident (a screen's bar)."""
+    the incidents that changed. ``progress(done, total)`` after each incident (a screen's bar).
+    The plan is made again under the store's lock: what another desk or process took in since it
+    was shown is not taken in twice. Joining the family (a new store) is part of the import."""
     def work() -> list[str]:
+        nonlocal plan
+        if plan.payload is not None:
+            plan = plan_import(store, plan.payload, store_id=store_id, family=plan.family)
+        if plan.family and (plan.family != store.family or desk is not None):
+            store.join_family(plan.family, desk=desk)
         changed = []
         total = sum(1 for p in plan.incidents if p.entries)
         for p in plan.incidents:
@@ -233,8 +254,7 @@ def read_and_plan(store, source, *, password: str | None) -> tuple[ImportPlan, s
 
 def take_in(store, plan: ImportPlan, family: str, *, desk: str | None = None, progress=None) -> list[str]:
     """取り込み, second half: the plan applied, all or nothing."""
-    if family != store.family or desk is not None:
-        store.join_family(family, desk=desk)
-    if plan.changes_nothing:
+    if plan.changes_nothing and family == store.family and desk is None:
         return []
-    return apply_import(store, plan, store_id=store.store_id, progress=progress)
+    plan.family = family
+    return apply_import(store, plan, store_id=store.store_id, progress=progress, desk=desk)

@@ -1,7 +1,7 @@
 """Decisions two desks made apart (docs/exchange.md, section 3).
 
 An incident that holds entries of several desks is folded in one order on every desk
-(``TimelineEntry.merge_key``): the state is the later decision by recorded time. What the
+(``model.causal_order``): the state is the decision that comes last in it. What the
 other desk decided differently stays on the record; :func:`decided_apart` finds it so that a
 screen can say 「隔離端末1 は 12:30 にレベル2 と記録しています」.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .model import STATUS_LABELS, STEP_STATUSES, Incident, TimelineEntry
+from .model import STATUS_LABELS, STEP_STATUSES, Incident, TimelineEntry, fold_order
 
 
 def _desk(e: TimelineEntry, store_id: str) -> str:
@@ -44,7 +44,9 @@ def decided_apart(incident: Incident, store_id: str) -> list[dict[str, Any]]:
         return []
     latest: dict[str, dict[str, tuple[Any, TimelineEntry]]] = {}  # what -> desk -> (value, entry)
     order: list[str] = []
-    for e in sorted(incident.entries, key=lambda e: e.merge_key(store_id)):
+    place: dict[int, int] = {}
+    for n, e in enumerate(fold_order(incident.entries, store_id)):
+        place[e.seq] = n
         for what, value in _decisions(e):
             if what not in latest:
                 latest[what] = {}
@@ -55,7 +57,7 @@ def decided_apart(incident: Incident, store_id: str) -> list[dict[str, Any]]:
         by_desk = latest[what]
         if len({repr(v) for v, _ in by_desk.values()}) < 2:
             continue
-        last_desk, (value, entry) = max(by_desk.items(), key=lambda kv: kv[1][1].merge_key(store_id))
+        last_desk, (value, entry) = max(by_desk.items(), key=lambda kv: place[kv[1][1].seq])
         others = [{"desk": desk, "value": v, "at": e.at, "operator": e.operator}
                   for desk, (v, e) in by_desk.items() if desk != last_desk]
         out.append({"what": what, "value": value, "desk": last_desk, "at": entry.at, "operator": entry.operator,

@@ -140,12 +140,124 @@ class TimelineEntry:
     def from_dict(cls, doc: dict[str, Any]) -> "TimelineEntry":
         return cls(**{k: doc.get(k) for k in (*ENTRY_FIELDS, "hash")}, origin=doc.get("origin"))
 
-    def merge_key(self, store_id: str) -> tuple[datetime, str, int]:
-        """Where the entry stands when an incident holds entries of several desks: by its
-        recorded time, then its desk's id, then its number at that desk (the same order on
-        every desk; ``store_id``: the desk this entry is read on)."""
-        origin = self.origin or {}
-        return (_instant(self.at), origin.get("store", store_id), origin.get("seq", self.seq))
+    def identity(self, store_id: str) -> tuple[str, int]:
+        """(desk that wrote it, its number there); ``store_id``: the desk it is read on."""
+        o = self.origin
+        return (o["store"], o["seq"]) if o else (store_id, self.seq)
+
+
+# The places where an entry names another of its incident by number (docs/exchange.md, 2).
+REF_KEYS = ("corrects", "data.custody_of", "data.thread", "data.started", "data.up_to_seq")
+
+
+def ref_value(e: dict[str, Any], key: str) -> Any:
+    """The number at ``key`` (one of REF_KEYS) of an entry dict, None when there is none."""
+    if key == "corrects":
+        return e.get("corrects")
+    data = e.get("data")
+    return data.get(key.removeprefix("data.")) if isinstance(data, dict) else None
+
+
+@dataclass(frozen=True)
+class Node:
+    """An entry as the merge orders it: who wrote it (desk, number there), when it was
+    recorded, what its desk held of each other desk when it was written (``seen``: desk →
+    highest number), and the entries it names."""
+    ident: tuple[str, int]
+    at: str
+    seen: dict[str, int]
+    refs: tuple[tuple[str, int], ...]
+
+
+def causal_order(nodes: list[Node]) -> list[tuple[str, int]]:
+    """The one order every desk folds an incident's entries in: each entry after its own
+    desk's earlier ones, after what its desk had seen of the others when it was written, and
+    after the entries it names; among entries none of which came first, by recorded time,
+    desk and number. Clocks need not agree: time only breaks ties between entries written
+    apart. (A cycle, which only a forged bundle makes, is broken in the same tie order.)"""
+    import heapq
+
+    by_desk: dict[str, list[int]] = {}
+    for n in nodes:
+        by_desk.setdefault(n.ident[0], []).append(n.ident[1])
+    for seqs in by_desk.values():
+        seqs.sort()
+    present = {n.ident for n in nodes}
+
+    def upto(desk: str, seq: int) -> tuple[str, int] | None:
+        """The entry of ``desk`` with the highest number <= ``seq`` (None: none)."""
+        import bisect
+
+        seqs = by_desk.get(desk, [])
+        i = bisect.bisect_right(seqs, seq)
+        return (desk, seqs[i - 1]) if i else None
+
+    preds: dict[tuple, set] = {}
+    for n in nodes:
+        p = set()
+        own = upto(n.ident[0], n.ident[1] - 1)
+        if own:
+            p.add(own)
+        for desk, seq in n.seen.items():
+            if desk != n.ident[0]:
+                q = upto(desk, seq)
+                if q:
+                    p.add(q)
+        p.update(r for r in n.refs if r in present and r != n.ident)
+        preds[n.ident] = p
+    key = {n.ident: (_instant(n.at), n.ident[0], n.ident[1]) for n in nodes}
+    after: dict[tuple, list] = {}
+    for x, ps in preds.items():
+        for q in ps:
+            after.setdefault(q, []).append(x)
+    waiting = {x: len(ps) for x, ps in preds.items()}
+    ready = [(key[x], x) for x, c in waiting.items() if c == 0]
+    heapq.heapify(ready)
+    out: list[tuple[str, int]] = []
+    done: set = set()
+    while len(out) < len(nodes):
+        if not ready:  # a cycle: take the first of the rest in tie order
+            x = min((k, x) for x, k in key.items() if x not in done)[1]
+            waiting[x] = 0
+            heapq.heappush(ready, (key[x], x))
+        _, x = heapq.heappop(ready)
+        if x in done:
+            continue
+        done.add(x)
+        out.append(x)
+        for y in after.get(x, []):
+            waiting[y] -= 1
+            if waiting[y] == 0 and y not in done:
+                heapq.heappush(ready, (key[y], y))
+    return out
+
+
+def entry_nodes(entries: list[TimelineEntry], store_id: str) -> list[Node]:
+    """The merge's view of an incident's entries as this desk holds them (local order)."""
+    by_seq = {e.seq: e for e in entries}
+    running: dict[str, int] = {}
+    out = []
+    for e in entries:
+        ident = e.identity(store_id)
+        if e.origin is not None:
+            seen = {d: s for d, s in (e.origin.get("seen") or {}).items()}
+        else:  # written here: after everything this desk held then
+            seen = {d: s for d, s in running.items() if d != store_id}
+        refs = []
+        doc = {"corrects": e.corrects, "data": e.data}
+        for k in REF_KEYS:
+            v = ref_value(doc, k)
+            if isinstance(v, int) and v in by_seq:
+                refs.append(by_seq[v].identity(store_id))
+        out.append(Node(ident, e.at, seen, tuple(refs)))
+        running[ident[0]] = max(running.get(ident[0], 0), ident[1])
+    return out
+
+
+def fold_order(entries: list[TimelineEntry], store_id: str) -> list[TimelineEntry]:
+    """``entries`` in causal_order (an incident holding entries of several desks)."""
+    by_ident = {e.identity(store_id): e for e in entries}
+    return [by_ident[i] for i in causal_order(entry_nodes(entries, store_id))]
 
 
 def missing_items(intake: dict[str, Any]) -> list[str]:
@@ -191,11 +303,11 @@ class Incident:
     def from_entries(cls, incident_id: str, entries: list[TimelineEntry], *, store_id: str = "") -> "Incident":
         """The incident its entries make. Entries of one desk are applied in their order; an
         incident that also holds entries of other desks (docs/exchange.md) is folded in
-        ``merge_key`` order, so that every desk holding the same entries shows the same state.
+        :func:`causal_order`, so that every desk holding the same entries shows the same state.
         ``entries`` keeps the record's own order either way."""
         inc = cls(id=incident_id)
         if any(e.origin is not None for e in entries):
-            for e in sorted(entries, key=lambda e: e.merge_key(store_id)):
+            for e in fold_order(entries, store_id):
                 inc.apply(e)
             inc.entries = list(entries)
         else:

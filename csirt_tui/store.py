@@ -390,6 +390,7 @@ class Store:
         self._confirmed: str | None = None  # the ledger record whose entry this Store wrote last
         self._pending: dict[str, Any] | None = None  # the record of the entry being written
         self._row_checked: str | None = None  # the ledger record whose incident's index row was last looked at
+        self._importing = False  # within import_all (its journal is this Store's own)
 
     # ------------------------------------------------------------------ open
     @classmethod
@@ -542,6 +543,11 @@ class Store:
                              "書き込める場所にコピーしてください")
         self._acquire()
         try:
+            if not self._importing and (self.root / IMPORT_DIR / "journal.json").exists():
+                # an import that died (or could not be undone) since: undone before anything is
+                # written on top of it, or the write is refused (an undo later would erase it)
+                _undo_import(self.root)
+                self._ledger, self._confirmed = Ledger(self.root), None
             yield
         finally:
             self._lock.release()
@@ -798,13 +804,21 @@ class Store:
                 write_journal()  # on disk before the file is replaced
 
             write_journal()
+            self._importing = True
             try:
                 with watching_writes(before):
                     result = work()
-            except BaseException:
-                _undo_import(self.root)
-                self._ledger, self._confirmed = Ledger(self.root), None  # its cached tail is undone too
+            except BaseException as err:
+                try:
+                    _undo_import(self.root)
+                except Exception as undo_err:  # a full disk: the journal stays; the next write undoes it first
+                    raise StoreError(f"{self.root}: 取り込みを途中でやめましたが、まだ元に戻せていません"
+                                     f" ({undo_err})。ディスクの空きができれば、次の記録の前に自動で元に戻します"
+                                     ) from err
                 raise
+            finally:
+                self._importing = False
+                self._ledger, self._confirmed = Ledger(self.root), None  # its cached tail may be undone
             os.unlink(jdir / "journal.json")  # the import is complete from here on
             fsync_dir(jdir)
             shutil.rmtree(jdir, ignore_errors=True)

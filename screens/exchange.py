@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, ProgressBar, Static
 
 from csirt_tui.draftsave import plain_problem
-from csirt_tui.errors import DomainError, TargetExistsError
+from csirt_tui.errors import TargetExistsError
 from csirt_tui.textsafe import printable
 from screens.commands import bindings
 from screens.safe_input import SafeInput
@@ -144,7 +144,7 @@ class BundleScreen(ModalScreen[None]):
             except TargetExistsError as err:
                 self.app.call_from_thread(self._exists, path, str(err))
                 return
-            except (DomainError, OSError) as err:
+            except Exception as err:  # whatever it is, said, and the screen usable again
                 self.app.call_from_thread(self._failed, plain_problem(err, path))
                 return
             how = "暗号化あり" if done.encrypted else "暗号化なし"
@@ -166,7 +166,7 @@ class BundleScreen(ModalScreen[None]):
 
             try:
                 plan, family = read_and_plan(store, path, password=password)
-            except (DomainError, OSError) as err:
+            except Exception as err:  # whatever it is, said, and the screen usable again
                 self.app.call_from_thread(self._failed, plain_problem(err, path))
                 return
             self.app.call_from_thread(self._planned, plan, family)
@@ -199,9 +199,11 @@ class BundleScreen(ModalScreen[None]):
 
             try:
                 changed = take_in(store, plan, family, progress=progress)
-            except (DomainError, OSError) as err:
-                self.app.call_from_thread(self._failed, plain_problem(err, store.root)
-                                          + "\nストアは取り込む前のままです。")
+            except Exception as err:  # whatever it is, said, and the screen usable again
+                text = plain_problem(err, store.root)
+                if "まだ元に戻せていません" not in text:
+                    text += "\nストアは取り込む前のままです。"
+                self.app.call_from_thread(self._failed, text)
                 return
             self.app.call_from_thread(self._done, f"取り込みました: インシデント {len(changed)} 件 "
                                                   f"({', '.join(changed[:8])}{' ほか' if len(changed) > 8 else ''})")

@@ -122,6 +122,11 @@ HOSTILE = {
     "a field the format does not have": lambda d: d["incidents"][0]["entries"][1].update(path="/etc/passwd"),
     "an incident twice": lambda d: d["incidents"].append(d["incidents"][0]),
     "a newer format": lambda d: d.update(format=2),
+    "a time that is not a time": lambda d: d["incidents"][0]["entries"][1].update(at="昨日"),
+    "an intake that names another entry": lambda d: (
+        d["incidents"][0]["entries"][0]["data"].update(custody_of=1),
+        d["incidents"][0]["entries"][0]["refs"].update({"data.custody_of": [DESK, "2026-0001", 1]})),
+    "a seen that is not a desk": lambda d: d["incidents"][0]["entries"][1]["seen"].update({"../x": 1}),
     "a reference with no identity": lambda d: d["incidents"][0]["entries"][-1]["refs"].clear(),
     "an identity that is a path": lambda d: d["incidents"][0]["entries"][-1]["refs"].update(corrects=[DESK, "../x", 1]),
 }
@@ -181,3 +186,13 @@ def test_pack_refuses_to_make_what_would_be_refused(payload):
     with pytest.raises(BundleError):
         pack(bad)
     check_payload(payload)
+
+
+def test_a_header_that_asks_for_gigabytes_of_key_work_is_refused_before_any(payload, tmp_path):
+    """scrypt n=2^20, r=16, p=4 in a 247-byte file made the reader spend a minute and 2 GiB."""
+    raw = pack(payload, password=PASSWORD)
+    head, rest = raw[len(MAGIC):].split(b"\n", 1)
+    header = json.loads(head)
+    header["kdf"].update(n=1 << 20, r=16, p=4)
+    with pytest.raises(BundleError, match="kdf"):
+        unpack(MAGIC + json.dumps(header).encode() + b"\n" + rest, password=PASSWORD)

@@ -241,3 +241,117 @@ def test_a_schema_3_store_gets_its_identity_when_opened(tmp_path):
     path.write_bytes(seal(data))
     with pytest.raises(Exception, match="store_id"):
         Store.open(s.root)
+
+
+# --- found by review: clocks that disagree, a plan gone stale, a write after a killed import
+
+
+def _xfer(src, dst):
+    p = unpack(pack(export_payload(src)))
+    if dst.family != p["family"] and not dst.count_incidents():
+        dst.join_family(p["family"])
+    return apply_import(dst, plan_import(dst, p, store_id=dst.store_id, family=dst.family), store_id=dst.store_id)
+
+
+def test_desks_whose_clocks_disagree_keep_what_came_first_first(tmp_path):
+    """The merge followed recorded time: a terminal 20 minutes slow lost its own correction of the
+    intake at once, a correction dated before the entry it corrects could not be taken in by a
+    third desk, and a new desk refused the incident as 'part of one'."""
+    from datetime import timedelta
+
+    real = Clock()
+    a = Store.open(tmp_path / "A", clock=real)
+    b = Store.open(tmp_path / "B", clock=lambda: real.now + timedelta(minutes=30))
+    c = Store.open(tmp_path / "C", clock=lambda: real.now - timedelta(minutes=20))
+    a.create_incident(sample_intake(what="通報", reporter={"name": "山田", "contact": "090"}), operator="受付")
+    _xfer(a, b)
+    _xfer(a, c)
+    bid, cid = (next(r["id"] for r in s.iter_incidents(status=None)) for s in (b, c))
+    real.advance(minutes=5)
+    c.append(cid, "correction", "通報者名の訂正", operator="端末2",
+             data={"intake": {"reporter": {"name": "山田 一郎", "contact": "090"}}})
+    assert c.incident(cid).intake["reporter"]["name"] == "山田 一郎"
+    real.advance(minutes=5)
+    b.append(bid, "note", "感染端末は3台", operator="端末1")
+    _xfer(b, c)
+    real.advance(minutes=5)
+    note = next(e for e in c.incident(cid).entries if e.text == "感染端末は3台")
+    c.append(cid, "correction", "2台の誤り", operator="端末2", corrects=note.seq)
+    assert _xfer(c, a)  # a correction recorded "before" the note it corrects (C's clock): taken in
+    d = Store.open(tmp_path / "D", clock=real)
+    assert _xfer(c, d)
+    for s in (a, b, c, d):
+        _xfer(s, a)
+    for s in (b, c, d):
+        _xfer(a, s)
+    assert record(a) == record(b) == record(c) == record(d)
+    assert state(a) == state(b) == state(c) == state(d)
+    for s in (a, b, c, d):
+        inc = s.incident(next(r["id"] for r in s.iter_incidents(status=None)))
+        assert inc.intake["reporter"]["name"] == "山田 一郎"  # the correction stands everywhere
+        corr = next(e for e in inc.entries if e.text == "2台の誤り")
+        assert next(x for x in inc.entries if x.seq == corr.corrects).text == "感染端末は3台"
+        assert s.verify().ok
+
+
+def test_a_plan_taken_in_by_someone_else_meanwhile_is_not_taken_in_twice(tmp_path):
+    desk, terminal = two_desks(tmp_path, notes=10, new=1)
+    payload = unpack(pack(export_payload(terminal)))
+    shown = plan_import(desk, payload, store_id=desk.store_id, family=desk.family)  # on the screen
+    other = Store.open(desk.root)  # the CLI (or a second desk on the shared store) takes it in first
+    apply_import(other, plan_import(other, payload, store_id=other.store_id, family=other.family),
+                 store_id=other.store_id)
+    before = snapshot(desk.root)
+    assert apply_import(desk, shown, store_id=desk.store_id) == []  # planned again under the lock
+    assert snapshot(desk.root) == before
+    unpack(pack(export_payload(desk)))  # and the desk can still send everything
+
+
+def test_a_write_after_a_killed_import_comes_after_its_undo_not_under_it(tmp_path, monkeypatch):
+    """An import killed half-way, then the TUI (opened before) appends a note: the next open
+    undid the import on top of the note and erased it, verify OK."""
+    import csirt_tui.store as store_mod
+
+    desk, terminal = two_desks(tmp_path, notes=20, new=1)
+    payload = unpack(pack(export_payload(terminal)))
+    tui = Store.open(desk.root)
+    cli = Store.open(desk.root)
+    plan = plan_import(cli, payload, store_id=cli.store_id, family=cli.family)
+
+    class Killed(BaseException):
+        pass
+
+    real, calls = cli.imported_entry, []
+
+    def killed(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 5:
+            raise Killed()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cli, "imported_entry", killed)
+    monkeypatch.setattr(store_mod, "_undo_import", lambda root: None)
+    with pytest.raises(Killed):
+        apply_import(cli, plan, store_id=cli.store_id)
+    monkeypatch.undo()
+    target = next(r["id"] for r in tui.iter_incidents(status=None))
+    tui.append(target, "note", "オペレーターが打った大事なメモ", operator="花子")
+    again = Store.open(desk.root)
+    assert "オペレーターが打った大事なメモ" in [e.text for e in again.incident(target).entries]
+    assert again.verify().ok
+
+
+def test_an_entry_said_to_be_written_here_but_not_here_is_refused(tmp_path):
+    import json as _json
+
+    from csirt_tui.model import entry_hash
+
+    desk, terminal = two_desks(tmp_path, notes=2, new=0)
+    payload = _json.loads(_json.dumps(unpack(pack(export_payload(terminal)))))
+    rec = payload["incidents"][0]
+    forged = dict(rec["entries"][-1], store=desk.store_id, seq=999, kind="triage", text="CISO の判断",
+                  data={"not_incident": True}, refs={}, seen={})
+    forged["hash"] = entry_hash(forged)
+    rec["entries"].append(forged)
+    with pytest.raises(BundleError, match="この端末が書いたことになっていますが"):
+        plan_import(desk, unpack(pack(payload)), store_id=desk.store_id, family=desk.family)
