@@ -99,10 +99,7 @@ class BundleScreen(ModalScreen[None]):
     @on(Input.Submitted)
     @on(Button.Pressed, "#bundle-go")
     def action_go(self) -> None:
-        # Ctrl+S is a priority binding: run once the keys read with it are in their fields
-        self.app.after_keys(self._go)
-
-    def _go(self) -> None:
+        # (Ctrl+S runs behind the keys read with it: screens/commands.py READS_FIELDS)
         if self.working or not self.is_attached:
             return
         if self.mode == "export":
