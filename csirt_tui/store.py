@@ -1090,8 +1090,13 @@ class Store:
                 present = True
             rec = doc["years"].get(str(year))
             if rec is None or digest is None or rec["sha256"] != digest:
-                if present:
-                    self._read(path)  # damaged (its own seal does not hold): refused here, named
+                if present:  # damaged, not stale: refused here, named (a crash leaves csirt-desk's own bytes)
+                    try:
+                        ok, problem = is_canonical(path, sealed=True)
+                    except StoreCorruptError as err:
+                        raise StoreCorruptError(err.path, err.problem, newest_backup(self.root)) from None
+                    if not ok:
+                        raise StoreCorruptError(path, problem, newest_backup(self.root))
                 stale.append(year)
         return stale
 

@@ -29,13 +29,16 @@ def template(tmp_path_factory):
     s.add_person({"name": "試験 花子", "role": "ciso", "extension": "2301"}, operator="試験")
     s.log_export({"incident": long.id, "path": "/tmp/x.pdf", "kind": "form1"})
     s.backup("manual")
-    assert s.verify().ok
+    assert s.verify(mark=True).ok  # and verified.json (verify --changed goes on from it)
+    assert (root / "verified.json").exists()
     return root, long.id
 
 
 KINDS = {
     "store.json": lambda root, inc: root / "store.json",
-    "index": lambda root, inc: next((root / "index").glob("*.json")),
+    "index-open": lambda root, inc: root / "index" / "open.json",
+    "index-year": lambda root, inc: root / "index" / f"{inc[:4]}.json",
+    "verified": lambda root, inc: root / "verified.json",
     "timeline-first": lambda root, inc: root / "incidents" / inc[:4] / inc / "timeline-0000.json",
     "timeline-last": lambda root, inc: root / "incidents" / inc[:4] / inc / "timeline-0001.json",
     "draft": lambda root, inc: root / "drafts" / "d1.json",
