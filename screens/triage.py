@@ -16,10 +16,8 @@ triage of that incident offers it back.
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
-from rich.cells import cell_len
 from rich.segment import Segment
 from rich.text import Text
 from textual import on
@@ -28,7 +26,6 @@ from textual.actions import SkipAction
 from textual.content import Content
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.scrollbar import ScrollBarRender
 from textual.strip import Strip
 from textual.widgets._toggle_button import ToggleButton
 from textual.widgets import (Checkbox, Input, Label, RadioButton, RadioSet, Select,
@@ -39,6 +36,8 @@ from csirt_tui.errors import DomainError
 from csirt_tui.textsafe import one_line, printable
 from csirt_tui.timeparse import TimeParseError, format_preview, parse_time, to_iso
 from csirt_tui.views import short_time
+from csirt_tui.cells import cut, narrow
+from screens.chrome import PlainBars
 from screens.commands import bindings
 from screens.footer import DeskFooter
 from screens.form import DraftedDialog, DraftKey, DraftStatus, SafeInput
@@ -64,27 +63,6 @@ def option_label(widget: Select) -> str:
     if widget.is_blank():
         return ""
     return next((str(prompt) for prompt, value in widget._options if value == widget.value), str(widget.value))
-
-
-_NARROW = {"→": "->", "←": "<-", "…": "...", "—": "－", "―": "－", "※": "＊", "○": "〇", "×": "x"}
-
-
-def narrow(text: str) -> str:
-    """A profile's text as the desk draws it: the seeds' wording, but each character of ambiguous
-    East Asian width (①, →, …: one cell for Textual, two in a Japanese terminal font, issue 15)
-    written with characters of one width: ① as (1), → as ->, … as ... (the profile is unchanged)."""
-    out = []
-    for ch in text:
-        if unicodedata.east_asian_width(ch) != "A":
-            out.append(ch)
-        elif ch in _NARROW:
-            out.append(_NARROW[ch])
-        elif unicodedata.name(ch, "").startswith(("CIRCLED DIGIT", "CIRCLED NUMBER")):
-            out.append(f"({unicodedata.numeric(ch):g})")
-        else:
-            plain = unicodedata.normalize("NFKC", ch)
-            out.append(plain if all(unicodedata.east_asian_width(c) != "A" for c in plain) else ch)
-    return "".join(out)
 
 
 def _type_of(name: str | None) -> tuple[str | None, str | None]:
@@ -136,26 +114,6 @@ class DeskSelect(Select):
         for arrow, text in ((".down-arrow", "v"), (".up-arrow", "^")):
             for widget in self.query(arrow):
                 widget.update(text)
-
-
-class PlainBars(ScrollBarRender):
-    """Scroll bars drawn with coloured blanks only (Textual ends a thumb with ▁▂▃…, ambiguous-width)."""
-
-    VERTICAL_BARS = [" "] * 8
-    HORIZONTAL_BARS = [" "] * 8
-
-
-def cut(text: str, width: int) -> str:
-    """``text`` in at most ``width`` cells, a cut one ending in "..." (Textual's … is ambiguous-width)."""
-    if cell_len(text) <= width:
-        return text
-    out, used = [], 0
-    for ch in text:
-        if used + cell_len(ch) > width - 3:
-            break
-        out.append(ch)
-        used += cell_len(ch)
-    return "".join(out) + "..."
 
 
 class ExampleList(SelectionList):
