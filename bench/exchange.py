@@ -1,0 +1,105 @@
+"""Bundle export and import times (issue 17): the whole store, and a small delta (one
+incident with 10 new entries), on the demo store and on a large one.
+
+    python bench/exchange.py [--incidents 1000] [--entries 50] [--runs 3]
+
+Prints a table of medians. The delta is exported as that one incident (`bundle export
+FILE ID`); "what this desk has not yet sent" is not built yet, so the plan still reads
+every incident once to find which of this desk's incidents a bundle's uids are (the
+figure shows how that grows with the store)."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import ROOT
+
+sys.path.insert(0, str(ROOT))
+
+from csirt_tui.bundle import pack, read_bundle  # noqa: E402
+from csirt_tui.exchange import apply_import, export_payload, plan_import  # noqa: E402
+from csirt_tui.store import Store  # noqa: E402
+
+
+def timed(fn):
+    t0 = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t0, out
+
+
+def build(root: Path, incidents: int | None, entries: int) -> None:
+    cmd = [sys.executable, "-m", "csirt_tui", "--store", str(root), "demo"]
+    if incidents:
+        cmd += ["--incidents", str(incidents), "--entries", str(entries)]
+    subprocess.run(cmd, check=True, capture_output=True, cwd=ROOT)
+
+
+def measure(src: Path, work: Path, runs: int) -> dict[str, float]:
+    out: dict[str, list[float]] = {"export all": [], "import all": [], "export delta": [], "import delta": []}
+    for n in range(runs):
+        desk_root = work / f"desk{n}"
+        shutil.copytree(src, desk_root)
+        desk = Store.open(desk_root)
+        path = work / f"all{n}.bundle"
+        t, _ = timed(lambda: path.write_bytes(pack(export_payload(desk))))
+        out["export all"].append(t)
+        term = Store.open(work / f"term{n}")
+
+        def take_all():
+            payload = read_bundle(path)
+            term.join_family(payload["family"])
+            plan = plan_import(term, payload, store_id=term.store_id, family=term.family)
+            return apply_import(term, plan, store_id=term.store_id)
+
+        t, _ = timed(take_all)
+        out["import all"].append(t)
+        target = next(r["id"] for r in term.iter_incidents(status="open"))
+        for k in range(10):
+            term.append(target, "note", f"端末のメモ {k}", operator="端末")
+        delta = work / f"delta{n}.bundle"
+        t, _ = timed(lambda: delta.write_bytes(pack(export_payload(term, [target]))))
+        out["export delta"].append(t)
+
+        def take_delta():
+            payload = read_bundle(delta)
+            plan = plan_import(desk, payload, store_id=desk.store_id, family=desk.family)
+            assert plan.new_entries == 10, plan.new_entries
+            return apply_import(desk, plan, store_id=desk.store_id)
+
+        t, _ = timed(take_delta)
+        out["import delta"].append(t)
+        shutil.rmtree(desk_root)
+        shutil.rmtree(work / f"term{n}")
+    return {k: statistics.median(v) for k, v in out.items()}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--incidents", type=int, default=1000)
+    ap.add_argument("--entries", type=int, default=50)
+    ap.add_argument("--runs", type=int, default=3)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="csirt-bench-exchange-") as tmp:
+        tmp = Path(tmp)
+        build(tmp / "demo", None, 0)
+        build(tmp / "big", args.incidents, args.entries)
+        big = Store.open(tmp / "big")
+        n_entries = sum(len(big.incident(r["id"]).entries) for r in big.iter_incidents(status=None))
+        rows = {"demo store (12 incidents)": measure(tmp / "demo", tmp / "w1", args.runs),
+                f"{args.incidents:,} incidents / {n_entries:,} entries": measure(tmp / "big", tmp / "w2", args.runs)}
+    keys = list(next(iter(rows.values())))
+    print(f"{'store':<36}" + "".join(f"{k:>14}" for k in keys))
+    for name, figures in rows.items():
+        print(f"{name:<36}" + "".join(f"{figures[k] * 1000:>12.0f}ms" for k in keys))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
