@@ -190,6 +190,20 @@ class CsirtDeskApp(App):
     async def action_quit(self) -> None:
         self.after_keys(self.request_quit)
 
+    def action_move_focus(self, step: int) -> None:
+        """Tab / Shift+Tab, as soon as they are read (priority): the keys typed right after go to
+        the next field, however fast they come. An open dropdown keeps its own keys."""
+        from textual.actions import SkipAction
+        from textual.widgets import Select
+
+        screen = self.screen
+        if any(getattr(sel, "expanded", False) for sel in screen.query(Select)):
+            raise SkipAction()
+        if step > 0:
+            screen.focus_next()
+        else:
+            screen.focus_previous()
+
     async def action_after_typed(self, action: str) -> None:
         """Run the screen's ``action`` once the keys read with its key are in their fields (the
         priority keys that save or copy what was typed: screens/commands.py READS_FIELDS)."""

@@ -116,6 +116,11 @@ KEYS: list[Key] = [
        palette=True),
     _k("app", "ctrl+p", "app.command_palette", "コマンド",
        "コマンドパレット (名前で探して実行: 報告書、委員会向け集計、バックアップ、テーマなど)", priority=True, rank=6),
+    # priority: focus moves when Tab is read, so that what is typed right after it lands in the
+    # next field (a dialog's fast typing went into the field before: a reason into a password)
+    _k("app", "tab", "app.move_focus(1)", "次の項目", "次の項目 (どの画面でも。開いた選択肢の中では選択肢の操作)",
+       show=False, priority=True),
+    _k("app", "shift+tab", "app.move_focus(-1)", "前の項目", "前の項目", show=False, priority=True),
     _k("app", "ctrl+q", "app.quit", "終了",
        "終了 (入力中の下書きを書いてから。書けないときは閉じずに知らせ、10 秒以内にもう一度 Ctrl+Q で閉じる)",
        priority=True, rank=3, palette=True),

@@ -63,3 +63,34 @@ def test_a_note_typed_with_ctrl_s_in_one_read_is_recorded_whole(store_dir):
     asyncio.run(go())
     notes = [e.text for e in Store.open(store_dir).incident(inc.id).entries if e.kind == "note"]
     assert notes == ["電話で確認した内容"]
+
+
+def test_text_typed_right_after_tab_lands_in_the_next_field_of_a_dialog(store_dir):
+    """In the export dialog, Tab Tab and a reason typed in one read went into the password
+    field (the Tabs were handled after the keys had been handed to it): the reason was hidden
+    as dots and never drafted."""
+    from textual.widgets import Input
+
+    from screens.export import ExportScreen
+
+    clock = Clock()
+    store = Store.open(store_dir, clock=clock)
+    inc = store.create_incident(sample_intake(), operator="受付 花子")
+    got = {}
+
+    async def go():
+        app = CsirtDeskApp(store, operator="受付 花子", clock=clock, backups=False)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            app.open_export(inc.id)
+            assert await wait_until(pilot, lambda: isinstance(app.screen, ExportScreen)
+                                    and app.screen.query("#export-waive"))
+            await pilot.pause(0.3)
+            assert app.focused.id == "export-password"
+            burst(app, "\t\t施錠した部屋で手渡し")
+            await pilot.pause(0.5)
+            got["password"] = app.screen.query_one("#export-password", Input).value
+            got["waive"] = app.screen.query_one("#export-waive", Input).value
+
+    asyncio.run(go())
+    assert got == {"password": "", "waive": "施錠した部屋で手渡し"}
