@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -219,6 +219,21 @@ class IntakeScreen(Screen):
         self._refresh_all()
         # 受付方法 defaults to the desk's 内線 (Shift+Tab to change it): start at 通報の種類.
         self.query_one("#reporter_type", Select).focus()
+
+    def on_key(self, event: events.Key) -> None:
+        """Text typed while a choice (受付方法, 通報の種類) has the focus: the operator is already
+        answering (1) いつ — it goes there, not nowhere (a closed Select ignores typed text).
+        Each key of a burst arrives here in order, so the text lands whole."""
+        focused = self.focused
+        field = self.query_one("#found_at", Input)
+        # (the rest of a burst typed into the Select arrives after the focus has moved to the field)
+        if (event.is_printable and event.character and (focused is field or isinstance(focused, Select))
+                and not getattr(focused, "expanded", False)):
+            event.stop()
+            if focused is not field:
+                field.focus()
+                field.cursor_position = len(field.value)
+            field.insert_text_at_cursor(event.character)
 
     # ------------------------------------------------------------ values
     def _input(self, wid: str) -> str:

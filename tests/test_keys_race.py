@@ -94,3 +94,25 @@ def test_text_typed_right_after_tab_lands_in_the_next_field_of_a_dialog(store_di
 
     asyncio.run(go())
     assert got == {"password": "", "waive": "施錠した部屋で手渡し"}
+
+
+def test_text_typed_first_in_a_new_intake_goes_to_itsu_not_nowhere(store_dir):
+    """Ctrl+N opens the intake on 通報の種類 (a choice); an operator who starts typing the answer
+    to (1) いつ at once lost it: a closed Select ignores text."""
+    clock = Clock()
+    store = Store.open(store_dir, clock=clock)
+    got = {}
+
+    async def go():
+        app = CsirtDeskApp(store, operator="受付 花子", clock=clock, backups=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("ctrl+n")
+            await pilot.pause(0.3)
+            assert app.focused.id == "reporter_type"
+            burst(app, "今朝9時ごろ")
+            await pilot.pause(0.5)
+            got["found_at"] = app.screen.query_one("#found_at").value
+            got["focus"] = app.focused.id
+
+    asyncio.run(go())
+    assert got == {"found_at": "今朝9時ごろ", "focus": "found_at"}
