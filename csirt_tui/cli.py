@@ -111,6 +111,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--list", action="store_true", help="バックアップの一覧")
     sub.add_parser("reindex", help="一覧用の索引を記録から作り直す")
 
+    s = sub.add_parser("drafts", help="下書きの一覧 (保存前の受付・書きかけのメモや入力)。drafts discard ID で破棄")
+    s.add_argument("--discarded", action="store_true", help="破棄した下書き (だれがいつ破棄したか、中身) の一覧")
+    s.add_argument("--json", action="store_true")
+    dsub = s.add_subparsers(dest="drafts_command", metavar="[discard]")
+    d = dsub.add_parser("discard", help="下書きを破棄する (中身はストアに残り、だれがいつ破棄したかを記録)")
+    d.add_argument("ids", nargs="+", metavar="ID", help="下書きの ID (drafts の一覧の 1 列目)")
+
     s = sub.add_parser("bundle", help="隔離端末などとインシデントを持ち出す・取り込む (バンドル)")
     bsub = s.add_subparsers(dest="bundle_command", metavar="<export|import>", required=True)
     b = bsub.add_parser("export", help="インシデントをバンドルに書き出す (持ち出し)", allow_abbrev=False)
@@ -668,6 +675,39 @@ def cmd_reindex(args) -> int:
     return 0
 
 
+def cmd_drafts(args) -> int:
+    from .draftsave import discard_text, draft_row
+    from .views import short_time
+
+    store = _store(args, create=False)
+    if args.drafts_command == "discard":
+        operator = operator_name(args)
+        failed = 0
+        for draft_id in args.ids:
+            try:
+                draft = store.discard_draft(draft_id, operator=operator)
+            except DomainError as err:
+                print(f"csirt-desk: {_plain(str(err))}", file=sys.stderr)
+                failed += 1
+                continue
+            kind, about, text = draft_row(draft)
+            print(_plain(f"破棄しました: {draft_id} {kind} {about} {text}".rstrip()))
+        if failed:
+            print("(破棄した下書きの中身はストアに残っています: csirt-desk drafts --discarded)", file=sys.stderr)
+        return 1 if failed else 0
+    drafts = store.list_drafts(status="discarded" if args.discarded else "open", kind=None)
+    if args.json:
+        _print_json(drafts)
+        return 0
+    for d in drafts:
+        kind, about, text = draft_row(d)
+        who = discard_text(d) if args.discarded else f"{short_time(d.get('updated_at'))} {d.get('operator', '')}"
+        print(_plain(f"{d['id']}  {kind}  {who}  {about}  {text}".rstrip()))
+    if not drafts:
+        print("破棄した下書きはありません" if args.discarded else "下書きはありません")
+    return 0
+
+
 def cmd_bundle(args) -> int:
     from .exchange import ENCRYPT_RULE, read_and_plan, take_in, write_bundle
 
@@ -725,7 +765,7 @@ COMMANDS = {
     "profiles": cmd_profiles, "demo": cmd_demo, "intake": cmd_intake, "list": cmd_list,
     "show": cmd_show, "log": cmd_log, "verify": cmd_verify, "backup": cmd_backup,
     "restore": cmd_restore, "reindex": cmd_reindex, "export": cmd_export, "summary": cmd_summary,
-    "report-text": cmd_report_text, "bundle": cmd_bundle, None: cmd_tui,
+    "report-text": cmd_report_text, "bundle": cmd_bundle, "drafts": cmd_drafts, None: cmd_tui,
 }
 
 

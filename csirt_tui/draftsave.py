@@ -122,3 +122,19 @@ def draft_label(draft: dict[str, Any]) -> str:
     if kind == "intake":
         return DRAFT_KINDS["intake"]
     return one_line(data.get("title") or DRAFT_KINDS.get(kind, kind))
+
+
+def draft_row(draft: dict[str, Any]) -> tuple[str, str, str]:
+    """A draft as the lists show it (the dashboard, ``csirt-desk drafts``, the question before a
+    discard): what it is (受付, メモ …), what it is about (いつ・どこで of an intake, the incident
+    and dialog of the others) and its typed text, each on one line."""
+    data = draft.get("data") or {}
+    if draft.get("kind", "intake") == "intake":
+        about = " ".join(one_line(str(x)) for x in (data.get("found_at"), data.get("place")) if x)
+        return DRAFT_KINDS["intake"], about, one_line(str(data.get("what") or ""))
+    return draft_what(draft), f"{draft.get('incident') or '名簿'} {draft_label(draft)}", draft_text(draft)
+
+
+def discard_text(draft: dict[str, Any]) -> str:
+    """What a discarded draft's record says: who discarded it and when (the list of discarded drafts)."""
+    return f"{draft.get('closed_at', '')} {draft.get('closed_by') or '(操作者の記録なし)'} が破棄"

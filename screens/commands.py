@@ -24,6 +24,7 @@ SCREENS = {  # screen id -> its name in the help and the README
     "intake": "受付",
     "saved": "受付番号の表示",
     "resume": "下書きの再開 (起動時)",
+    "discard": "下書きの破棄",
     "incident": "インシデント",
     "export": "報告書の出力",
     "report_texts": "報告書の記載",
@@ -135,6 +136,8 @@ KEYS: list[Key] = [
     _k("dashboard", "a", "toggle_all", "全件/対応中", "対応中のみ / 全件 (収束・非インシデントも) を切り替える", rank=7),
     _k("dashboard", "r", "refresh", "更新",
        "一覧を読み直す (ストアが変わると一覧は 2 秒以内に自動で読み直されます)", show=False),
+    _k("dashboard", "x", "discard_draft", "下書きを破棄",
+       "下書き一覧で選んだ下書きを破棄 (確かめてから。中身はストアに残り、だれがいつ破棄したかを記録)", rank=2),
     # intake
     _k("intake", "tab", "move(1)", "次の項目", "次の項目", show=False, priority=True),
     _k("intake", "shift+tab", "move(-1)", "前の項目", "前の項目", show=False, priority=True),
@@ -152,6 +155,11 @@ KEYS: list[Key] = [
     # resume at start
     _k("resume", "enter", None, "続き", "続きを入力"),
     _k("resume", "escape", "later", "あとで", "あとで (下書きはダッシュボードの一覧に残る)", rank=1),
+    _k("resume", "x", "discard", "破棄", "この下書きを破棄 (確かめてから。中身はストアに残る)", rank=2),
+    # discard a draft (the dashboard's x, the offer at start): Enter is on やめる
+    _k("discard", "y", "discard", "破棄する",
+       "破棄する (中身はストアに「破棄した下書き」として残り、だれがいつ破棄したかを記録)", rank=1),
+    _k("discard", "escape", "cancel", "やめる", "やめる (破棄しない。Enter も同じ)", rank=1),
     # incident
     _k("incident", "up down pageup pagedown", None, "スクロール", "スクロール"),
     _k("incident", "t", "triage", "トリアージ", "トリアージ", rank=1),

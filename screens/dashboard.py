@@ -14,7 +14,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Input, Label, Static
 
 from csirt_tui.cells import cut, fit, narrow
-from csirt_tui.draftsave import draft_label, draft_text, draft_what
+from csirt_tui.draftsave import draft_row
 from csirt_tui.errors import DomainError
 from csirt_tui.textsafe import one_line
 from csirt_tui.views import DASHBOARD_COLUMNS, RowFilter, dashboard_order, incident_row_cells, short_time
@@ -221,12 +221,7 @@ class DashboardScreen(Screen):
         keep = _cursor_key(dtable)
         dtable.clear()
         for d in drafts:
-            data = d.get("data") or {}
-            if d.get("kind", "intake") == "intake":
-                kind, target, text = "受付", " ".join(x for x in (data.get("found_at"), data.get("place")) if x), \
-                    data.get("what", "")
-            else:
-                kind, target, text = draft_what(d), f"{d.get('incident') or '名簿'} {draft_label(d)}", draft_text(d)
+            kind, target, text = draft_row(d)
             dtable.add_row(cell(short_time(d.get("updated_at"))), cell(d.get("operator", ""), 12), cell(kind, 8),
                            cell(target, 30), cell(text, 50), key=d["id"])
         _restore_cursor(dtable, keep)
@@ -331,6 +326,21 @@ class DashboardScreen(Screen):
     def action_toggle_all(self) -> None:
         self.show_all = not self.show_all
         self.refresh_data()  # 全件 reads every year's index; 対応中 the open incidents' alone
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "discard_draft":  # x: only in the draft list (the footer shows it there)
+            drafts = self.query_one("#drafts", DataTable)
+            return drafts.has_focus and drafts.row_count > 0
+        return True
+
+    def action_discard_draft(self) -> None:
+        """x in the draft list: discard the highlighted draft, after a question (screens/discard.py)."""
+        from screens.discard import ask_and_discard
+
+        key = _cursor_key(self.query_one("#drafts", DataTable))
+        draft = next((d for d in self._drafts if d["id"] == key), None)
+        if draft is not None:
+            ask_and_discard(self.app, draft, lambda done: self.refresh_data() if done else None)
 
     @on(DataTable.RowSelected, "#incidents")
     def _open_incident(self, event: DataTable.RowSelected) -> None:

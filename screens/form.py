@@ -316,7 +316,8 @@ class DraftKeeper:
             if not self.ever_written:
                 return None
             try:
-                self.store.close_draft(self.draft_id, status=status, incident_id=incident_id or self.incident)
+                self.store.close_draft(self.draft_id, status=status, incident_id=incident_id or self.incident,
+                                       operator=self.operator)
                 return None
             except (DomainError, OSError) as err:
                 problem = plain_problem(err, self.store.root / "drafts")
@@ -331,7 +332,7 @@ def close_later(app, draft_id: str, status: str, incident_id: str | None) -> Non
     def attempt() -> None:
         tries[0] += 1
         try:
-            app.store.close_draft(draft_id, status=status, incident_id=incident_id)
+            app.store.close_draft(draft_id, status=status, incident_id=incident_id, operator=app.operator)
         except (DomainError, OSError):
             if tries[0] < CLOSE_TRIES:
                 return
@@ -674,7 +675,8 @@ class DraftedDialog(ModalScreen[Any]):
             self.show_draft_state()
         elif answer == "new":
             try:
-                self.app.store.close_draft(newest["id"], status="discarded", incident_id=newest.get("incident"))
+                self.app.store.close_draft(newest["id"], status="discarded", incident_id=newest.get("incident"),
+                                           operator=self.app.operator)
             except (DomainError, OSError) as err:
                 self.notify(f"書きかけの{self.DRAFT_WHAT}を閉じられませんでした: {plain_problem(err)}",
                             severity="warning", markup=False)

@@ -37,6 +37,7 @@ class ResumeDraftScreen(ModalScreen[str | None]):
                 markup=False)
             yield Button("続きを入力する (Enter)", id="resume", variant="primary")
             yield Button("あとで (Esc)", id="later")
+            yield Button("破棄する (x)", id="discard")
 
     def on_mount(self) -> None:
         self.query_one("#resume", Button).focus()
@@ -48,3 +49,10 @@ class ResumeDraftScreen(ModalScreen[str | None]):
     @on(Button.Pressed, "#later")
     def action_later(self) -> None:
         self.dismiss(None)
+
+    @on(Button.Pressed, "#discard")
+    def action_discard(self) -> None:
+        """x: discard this draft after a question; it stays in the store, marked discarded."""
+        from screens.discard import ask_and_discard
+
+        ask_and_discard(self.app, self.drafts[0], lambda done: self.dismiss(None) if done else None)

@@ -119,6 +119,7 @@ SCENES: dict[str, Callable] = {
     "intake_channel": _keys("ctrl+n", "tab", "enter"),  # the 受付方法 dropdown open
     "saved": _push(_saved),
     "resume": _push(_resume),
+    "resume_discard": _then(_push(_resume), _keys("x")),  # DiscardDraftScreen (discard.py)
     "incident": _push(_incident),
     "incident_call": _then(_push(_incident), _keys("c")),   # PickerScreen (form.py)
     "response": _push(_response),

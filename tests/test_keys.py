@@ -47,6 +47,7 @@ def test_no_screen_builds_its_own_bindings():
 def test_every_screen_names_its_keys_and_every_row_has_a_home():
     import screens.dashboard, screens.export, screens.form, screens.help, screens.incident  # noqa: E401,F401
     import screens.intake, screens.response, screens.resume, screens.roster, screens.timeline  # noqa: E401,F401
+    import screens.discard  # noqa: F401
     from textual.screen import Screen
 
     def subclasses(cls):
