@@ -56,6 +56,31 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("intake", help="受付を記録する (JSON)")
     s.add_argument("--json", required=True, metavar="FILE", help="JSON ファイル、または - で標準入力")
+    s.add_argument("--drill", action="store_true", help="訓練として受け付ける (受付の記録に残り、件数に数えない)")
+
+    s = sub.add_parser("poc", help="PoC (窓口) の連絡先カード")
+    s.add_argument("--json", action="store_true")
+
+    s = sub.add_parser("drill", help="訓練・演習 (シナリオ、訓練の記録、講評)")
+    dsub = s.add_subparsers(dest="drill_command", metavar="<list|show|start|mark|unmark|review>", required=True)
+    d = dsub.add_parser("list", help="このプロファイルの訓練シナリオの一覧")
+    d.add_argument("--json", action="store_true")
+    d = dsub.add_parser("show", help="シナリオ (通報者が話す内容と、各段階で期待する対応)")
+    d.add_argument("scenario", metavar="SCENARIO")
+    d = dsub.add_parser("start", help="シナリオから訓練の受付を記録する (番号を表示)")
+    d.add_argument("scenario", metavar="SCENARIO")
+    d.add_argument("--json", metavar="FILE",
+                   help="受付の内容 (intake --json と同じ形。省略するとシナリオの通報者の内容のまま)")
+    d = dsub.add_parser("mark", help="インシデントを訓練として記録する (新しい記録として残ります)")
+    d.add_argument("id")
+    d.add_argument("--note", default="", metavar="TEXT", help="メモ (だれの指示の訓練か など)")
+    d = dsub.add_parser("unmark", help="訓練の指定を取り消す (新しい記録として残ります。理由が必要)")
+    d.add_argument("id")
+    d.add_argument("--note", required=True, metavar="TEXT", help="取り消す理由")
+    d = dsub.add_parser("review", help="訓練の講評 (シナリオの期待と記録、時間)。--pdf で PDF に", allow_abbrev=False)
+    d.add_argument("id")
+    d.add_argument("--pdf", metavar="PATH", help="出力先のファイル (…pdf。出力は記録に残ります)")
+    _report_options(d)
 
     s = sub.add_parser("list", help="インシデントの一覧")
     fmt = s.add_mutually_exclusive_group()
@@ -309,6 +334,17 @@ def _store(args, *, create: bool = True):
     return store
 
 
+def _profile_of(args):
+    """The store's profile; without a store (nothing recorded yet), --profile or the default."""
+    from .store import resolve_store_dir
+
+    if (resolve_store_dir(args.store) / "store.json").exists():
+        return _store(args, create=False).profile
+    from .profiles import DEFAULT_PROFILE_ID, load_profile
+
+    return load_profile(args.profile or DEFAULT_PROFILE_ID)
+
+
 def _say_notices() -> None:
     """A stale index made again from the record (or one that could not be, read-only):
     said on stderr, never silently."""
@@ -432,9 +468,84 @@ def cmd_intake(args) -> int:
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise DomainError(f"{args.json}: JSON として読めません: {err}") from None
     store = _store(args)
-    intake = build_intake(store.profile, raw, store.now())
-    inc = store.create_incident(intake, operator=operator_name(args))
+    if args.drill:
+        from .drill import start_drill
+
+        if not isinstance(raw, dict):
+            raise DomainError("受付データは JSON オブジェクトで指定してください")
+        inc = start_drill(store, raw, operator=operator_name(args), strict=True)
+    else:
+        intake = build_intake(store.profile, raw, store.now())
+        inc = store.create_incident(intake, operator=operator_name(args))
     print(inc.id)
+    return 0
+
+
+def _read_json_arg(name: str) -> Any:
+    try:
+        if name == "-":
+            return json.loads(_stdin_text())
+        with open(name, encoding="utf-8-sig") as fh:
+            return json.load(fh)
+    except FileNotFoundError:
+        raise DomainError(f"{name}: ファイルがありません") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise DomainError(f"{name}: JSON として読めません: {err}") from None
+
+
+def cmd_poc(args) -> int:
+    from .poc import poc_card
+
+    card = poc_card(_profile_of(args))
+    if args.json:
+        _print_json([{"label": label, "value": value} for label, value in card])
+        return 0
+    for label, value in card:
+        print(_plain(f"{label}: {value}"))
+    return 0
+
+
+def cmd_drill(args) -> int:
+    from . import drill
+    from .response import mark_drill
+
+    command = args.drill_command
+    if command in ("list", "show"):
+        profile = _profile_of(args)
+        if command == "list":
+            scenarios = drill.load_scenarios(profile)
+            if args.json:
+                _print_json([{"id": sc.id, "title": sc.title, "source": sc.source} for sc in scenarios])
+            for sc in scenarios if not args.json else ():
+                print(_plain(f"{sc.id:<28} {sc.title}  ({sc.source})"))
+            return 0
+        for line in drill.scenario_text_lines(profile, drill.find_scenario(profile, args.scenario)):
+            print(_plain(line))
+        return 0
+    if command == "start":
+        store = _store(args)
+        sc = drill.find_scenario(store.profile, args.scenario)
+        raw = _read_json_arg(args.json) if args.json else drill.caller_intake(sc)
+        if not isinstance(raw, dict):
+            raise DomainError("受付データは JSON オブジェクトで指定してください")
+        inc = drill.start_drill(store, raw, operator=operator_name(args), scenario=sc, strict=bool(args.json))
+        print(inc.id)
+        return 0
+    store = _store(args, create=False)
+    if command in ("mark", "unmark"):
+        entry = mark_drill(store, args.id, operator=operator_name(args), drill=command == "mark", note=args.note)
+        print(f"記録: {entry.id}  {_one_line(entry.text)}")
+        return 0
+    if not args.pdf:
+        for line in drill.review_text_lines(drill.review(store.profile, store.incident(args.id))):
+            print(_plain(line))
+        return 0
+    from .report.drillreview import export_review
+
+    password = read_password(args.password_file)
+    result = export_review(store, args.id, args.pdf, operator=operator_name(args), password=password,
+                           waive_reason=args.waive_reason or "", font=args.font, force=args.force)
+    _report_done(result, "【訓練】訓練の講評", args.waive_reason or "")
     return 0
 
 
@@ -765,7 +876,8 @@ COMMANDS = {
     "profiles": cmd_profiles, "demo": cmd_demo, "intake": cmd_intake, "list": cmd_list,
     "show": cmd_show, "log": cmd_log, "verify": cmd_verify, "backup": cmd_backup,
     "restore": cmd_restore, "reindex": cmd_reindex, "export": cmd_export, "summary": cmd_summary,
-    "report-text": cmd_report_text, "bundle": cmd_bundle, "drafts": cmd_drafts, None: cmd_tui,
+    "report-text": cmd_report_text, "bundle": cmd_bundle, "drafts": cmd_drafts, "poc": cmd_poc, "drill": cmd_drill,
+    None: cmd_tui,
 }
 
 

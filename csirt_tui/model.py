@@ -297,7 +297,7 @@ class Incident:
     steps: dict[str, dict[str, Any]] = field(default_factory=dict)
     notifications: list[dict[str, Any]] = field(default_factory=list)
     evidence: list[dict[str, Any]] = field(default_factory=list)
-    drill: bool = False          # 訓練 (csirt_tui.response.mark_drill; the latest decision wins)
+    drill: bool = False          # 訓練 (at intake, or csirt_tui.response.mark_drill; the latest entry wins)
 
     @classmethod
     def from_entries(cls, incident_id: str, entries: list[TimelineEntry], *, store_id: str = "") -> "Incident":
@@ -321,6 +321,7 @@ class Incident:
         if e.kind == "intake":
             self.intake = dict(d)
             self.received_at = d.get("received_at") or e.at
+            self.drill = bool(d.get("drill"))  # marked a drill at intake (csirt_tui.drill.start_drill)
         elif e.kind == "correction" and isinstance(d.get("intake"), dict):
             self.intake = {**self.intake, **d["intake"]}
             if d["intake"].get("received_at"):

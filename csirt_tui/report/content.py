@@ -98,6 +98,7 @@ class Form1:
     # record on paper (csirt-desk verify checks the store against the same chain)
     head_seq: int = 0
     head_hash: str = ""
+    drill: bool = False        # a drill (訓練): 【訓練】 on the title and on every page
 
 
 # ---------------------------------------------------------------------------
@@ -388,6 +389,7 @@ def form1_content(profile, incident: Incident, now: datetime, variant: str = "oc
         status=STATUS_LABELS.get(incident.status, incident.status),
         head_seq=incident.entries[-1].seq if incident.entries else 0,
         head_hash=incident.entries[-1].hash if incident.entries else "",
+        drill=incident.drill,
     )
 
 

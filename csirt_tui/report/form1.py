@@ -33,6 +33,11 @@ PART_LINES = 40
 PART_TEXT_LIMIT = 10_000
 PART_LINE_LIMIT = 200
 
+from ..drill import DRILL_MARK
+
+# Under the title of a drill's report (a drill is never sent as a real report).
+DRILL_NOTE = "この報告書は訓練の記録です。実際の報告として送付しないでください。"
+
 COLUMNS = (("日時", 28 * mm), ("担当者", 22 * mm), ("種類", 24 * mm))
 
 # No row is split inside (a split row puts a repeated header in the middle of a
@@ -159,7 +164,9 @@ def form1_story(form: Form1, st: Styles) -> list:
     if form.sender_note:
         story.append(para(form.sender_note, st.right))
     story.append(Spacer(1, 8))
-    story.append(para(form.title, st.title))
+    story.append(para(DRILL_MARK + form.title if form.drill else form.title, st.title))
+    if form.drill:
+        story.append(para(DRILL_NOTE, st.center))
     if form.summary:
         summary = form.summary
         if len(summary) > ROW_CHARS:  # one paragraph: see PART_TEXT_LIMIT (the whole text is in the record)
@@ -195,10 +202,11 @@ def build_form1(form: Form1, font: FontChoice, *, on_progress: Callable[[str], A
     """報告様式1 as PDF bytes (unencrypted, in memory)."""
     st = make_styles(font)
     variant = VARIANTS.get(form.variant, form.variant)
+    drill = DRILL_MARK if form.drill else ""
     return build_pdf(
-        form1_story(form, st), title=f"{form.title}（{variant}） {form.incident_id}",
-        header_left=f"報告様式1（{variant}）  インシデント {form.incident_id}",
+        form1_story(form, st), title=f"{drill}{form.title}（{variant}） {form.incident_id}",
+        header_left=f"{drill}報告様式1（{variant}）  インシデント {form.incident_id}",
         mark=form.classification,
-        footer_left=f"インシデント {form.incident_id}" + (
+        footer_left=f"{drill}インシデント {form.incident_id}" + (
             f"  記録 #{form.head_seq} {form.head_hash[:16]}" if form.head_hash else ""),
         font=font, on_progress=on_progress)

@@ -458,7 +458,8 @@ def _list_table(st, lines: list[IncidentLine], width: float):
     data: list[list[Any]] = [[fixed(h, st.cell_head) for h, _ in cols] + [fixed("概要（③何が の1行目）", st.cell_head)]]
     for line in lines:
         data.append([para(line.id, st.cell), para(line.received, st.cell), para(line.type, st.cell),
-                     para(line.level, st.cell), para(line.status, st.cell), para(line.summary, st.cell)])
+                     para(line.level, st.cell), para(line.status, st.cell),
+                     para(("【訓練】" if line.drill else "") + line.summary, st.cell)])
     # Rows are short (one summary line of at most SUMMARY_WIDTH characters), so a row never needs
     # splitting: splitInRow stays 0. With splitInRow=1 ReportLab may cut a row at a page foot and put
     # the repeated header above the remainder (see the form1 tests); a whole row moves to the next page.
