@@ -152,6 +152,8 @@ KEYS: list[Key] = [
     # the new number
     _k("saved", "enter escape", "close", "閉じる", "ダッシュボードへ (新しいインシデントを選択)", rank=1),
     _k("saved", "t", "triage", "トリアージへ", "トリアージへ進む", rank=1),
+    _k("saved", "c ctrl+c", "copy_id", "番号をコピー",
+       "受付番号をクリップボードに (届かない端末では、画面の番号を選んでコピーするか書き写す)", rank=2),
     # resume at start
     _k("resume", "enter", None, "続き", "続きを入力"),
     _k("resume", "escape", "later", "あとで", "あとで (下書きはダッシュボードの一覧に残る)", rank=1),
@@ -170,6 +172,8 @@ KEYS: list[Key] = [
     _k("incident", "e", "report_texts", "記載", "報告書の記載 (原因・被害・再発防止策など)", rank=3),
     _k("incident", "d", "drafts", "書きかけ", "書きかけのメモ・入力を開く", rank=4),
     _k("incident", "r", "reload", "更新", "読み直す", rank=6),
+    _k("incident", "ctrl+c", "copy_id", "番号をコピー",
+       "インシデントの番号 (受付番号) をクリップボードに (届かない端末では画面の番号を選ぶか書き写す)", rank=7),
     _k("incident", "escape", "app.pop_screen", "戻る", "戻る", rank=2),
     # export
     _k("export", "tab", None, "次へ", "次の項目"),

@@ -152,6 +152,12 @@ class IncidentScreen(Screen):
     def action_triage(self) -> None:
         self.app.open_triage(self.incident_id)
 
+    def action_copy_id(self) -> None:
+        """Ctrl+C: the incident's number to the clipboard (screens/intake.copy_incident_id)."""
+        from screens.intake import copy_incident_id
+
+        self.notify(copy_incident_id(self.app, self.incident_id), title="番号をコピー", markup=False)
+
     def __init__(self, incident_id: str) -> None:
         super().__init__()
         self.incident_id = incident_id

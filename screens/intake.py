@@ -60,6 +60,15 @@ def is_blank(values: dict[str, Any]) -> bool:
         or (values.get("callback") or {}).get("number"))
 
 
+def copy_incident_id(app, incident_id: str) -> str:
+    """Send the 受付番号 to the clipboard (OSC 52: Textual's App.copy_to_clipboard) and say what
+    was done: the old Windows console host and some remote sessions ignore OSC 52, so the
+    words say so and point to the number on screen (plain ASCII, to select or read out)."""
+    app.copy_to_clipboard(incident_id)
+    return (f"受付番号 {incident_id} をクリップボードに送りました。届かない端末 (古い Windows のコンソールなど) "
+            f"では、画面の {incident_id} を選んでコピーするか、書き写してください。")
+
+
 class SavedScreen(ModalScreen[tuple[str, bool]]):
     """The new incident number, large, to read out to the caller; triage is offered next."""
 
@@ -82,9 +91,11 @@ class SavedScreen(ModalScreen[tuple[str, bool]]):
             if self.missing:
                 yield Static(narrow("未記入の項目: " + "・".join(ITEM_SHORT.get(m, m) for m in self.missing))
                              + "。ダッシュボードに「未記入」と表示されます。", markup=False, classes="warn")
+            yield Static("", id="saved-copied", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("ダッシュボードへ (Enter)", id="saved-close", variant="primary")
-                yield Button("トリアージへ進む (t)", id="saved-triage")
+                yield Button("トリアージへ (t)", id="saved-triage")
+                yield Button("番号をコピー (c)", id="saved-copy")
 
     def on_mount(self) -> None:
         self.query_one("#saved-close", Button).focus()
@@ -96,6 +107,12 @@ class SavedScreen(ModalScreen[tuple[str, bool]]):
     @on(Button.Pressed, "#saved-triage")
     def action_triage(self) -> None:
         self.dismiss((self.incident_id, True))
+
+    @on(Button.Pressed, "#saved-copy")
+    def action_copy_id(self) -> None:
+        said = copy_incident_id(self.app, self.incident_id)
+        self.query_one("#saved-copied", Static).update(said)
+        self.query_one("#saved-close", Button).focus()  # Enter goes on to the dashboard as before
 
 
 class IntakeScreen(Screen):
