@@ -497,6 +497,8 @@ class CsirtDeskApp(App):
                             lambda: self.action_report_texts(screen))
         yield SystemCommand("委員会向け集計 (PDF)", "期間を指定して委員会向けの集計を PDF に",
                             lambda: self.open_export(None, "summary"))
+        yield SystemCommand("手順の評価・見直し", "手順・計画の定期的な評価及び見直しの記録と、次の見直しの時期",
+                            self.open_reviews)
         yield SystemCommand("バンドルの持ち出し", "隔離端末などへ、インシデントをバンドル (1 ファイル) に書き出す",
                             lambda: self.open_bundle("export", getattr(screen, "incident_id", None)))
         yield SystemCommand("バンドルの取り込み", "隔離端末などで記録したバンドルを取り込む (何が変わるかを先に表示)",
@@ -505,6 +507,12 @@ class CsirtDeskApp(App):
         yield SystemCommand("キー一覧 (ヘルプ)", "この画面のキーと、できること (F1)", self.action_help)
         yield SystemCommand("テーマ (画面の色)", "画面の色を変える (次の起動でも同じ色)", self.action_change_theme)
         yield SystemCommand("終了", "csirt-desk を終了する (Ctrl+Q)", self.request_quit)
+
+    def open_reviews(self) -> None:
+        from screens.review import ReviewScreen
+
+        if not isinstance(self.screen, ReviewScreen):
+            self.push_screen(ReviewScreen())
 
     def open_bundle(self, mode: str, incident_id: str | None = None) -> None:
         from screens.exchange import BundleScreen

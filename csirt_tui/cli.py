@@ -143,6 +143,20 @@ def build_parser() -> argparse.ArgumentParser:
     d = dsub.add_parser("discard", help="下書きを破棄する (中身はストアに残り、だれがいつ破棄したかを記録)")
     d.add_argument("ids", nargs="+", metavar="ID", help="下書きの ID (drafts の一覧の 1 列目)")
 
+    s = sub.add_parser("review", help="手順の評価・見直し (定期的な見直しの記録と、次の見直しの時期)")
+    rsub = s.add_subparsers(dest="review_command", metavar="<add|list>", required=True)
+    r = rsub.add_parser("add", help="評価・見直しを記録する (記録は変えられません。訂正は --corrects)")
+    r.add_argument("--who", required=True, metavar="NAME", help="評価・見直しを行った者 (氏名・役割)")
+    r.add_argument("--on", dest="when", required=True, metavar="DATE", help="評価・見直しの日 (例: 2026-11-20, 11/20)")
+    r.add_argument("--subject", required=True, metavar="TEXT", help="対象 (手順・計画のどこを見直したか)")
+    r.add_argument("--changes", required=True, metavar="TEXT", help="見直しの内容 (変更すること。なければ「変更なし」)")
+    r.add_argument("--incident", dest="incidents", action="append", default=[], metavar="ID",
+                   help="見直しに使った、収束したインシデントの評価 (繰り返し指定できます)")
+    r.add_argument("--note", default="", metavar="TEXT", help="メモ")
+    r.add_argument("--corrects", type=int, metavar="NO", help="訂正する見直しの記録の番号")
+    r = rsub.add_parser("list", help="評価・見直しの記録と次の見直しの時期")
+    r.add_argument("--json", action="store_true")
+
     s = sub.add_parser("bundle", help="隔離端末などとインシデントを持ち出す・取り込む (バンドル)")
     bsub = s.add_subparsers(dest="bundle_command", metavar="<export|import>", required=True)
     b = bsub.add_parser("export", help="インシデントをバンドルに書き出す (持ち出し)", allow_abbrev=False)
@@ -866,6 +880,28 @@ def cmd_bundle(args) -> int:
     return 0
 
 
+def cmd_review(args) -> int:
+    from . import reviews
+
+    store = _store(args, create=False)
+    if args.review_command == "add":
+        row = reviews.record_review(store, operator=operator_name(args), reviewer=args.who, reviewed_at=args.when,
+                                    subject=args.subject, changes=args.changes, incidents=args.incidents,
+                                    note=args.note, corrects=args.corrects)
+        print(f"手順の評価・見直しを記録しました: No.{row['no']}")
+        return 0
+    rows = reviews.list_reviews(store)
+    due = reviews.review_due(store, store.now())
+    if args.json:
+        _print_json({"reviews": rows, "due": due})
+        return 0
+    for row in rows:
+        print(_plain(reviews.review_text(row, store.profile.timezone)))
+        print()
+    print(_plain(reviews.due_line(due)))
+    return 0
+
+
 def cmd_tui(args) -> int:
     from .app import run_app
 
@@ -877,7 +913,7 @@ COMMANDS = {
     "show": cmd_show, "log": cmd_log, "verify": cmd_verify, "backup": cmd_backup,
     "restore": cmd_restore, "reindex": cmd_reindex, "export": cmd_export, "summary": cmd_summary,
     "report-text": cmd_report_text, "bundle": cmd_bundle, "drafts": cmd_drafts, "poc": cmd_poc, "drill": cmd_drill,
-    None: cmd_tui,
+    "review": cmd_review, None: cmd_tui,
 }
 
 

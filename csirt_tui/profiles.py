@@ -96,11 +96,12 @@ REPORT_PHASE_PARTS = ("first_response", "recovery", "measures", "external", "clo
 # check (_check_names) reads them.  Keys whose strings are not such text (ids,
 # references, citations, machine values) are in _NOT_TEXT.
 TEXT_SECTIONS = ("poc", "channels", "report_sources", "incident_types", "level_tables", "fault_types",
-                 "context", "phases", "roles", "outside_bodies", "notification_rules", "report_form", "priority")
+                 "context", "phases", "roles", "outside_bodies", "notification_rules", "report_form", "priority",
+                 "procedure_review")
 _NOT_TEXT = frozenset({
     "id", "source", "sources", "key", "kind", "fill", "report", "milestone", "level_table", "deputy_for",
     "step", "notice_step", "parties", "types", "council_items", "segment", "asset_class", "hours",
-    "classification_default", "aliases", "mail", "phone", "extension", "contact",
+    "classification_default", "aliases", "mail", "phone", "extension", "contact", "evaluation_step",
 })
 # Role labels that are ordinary words, not names (むつ 別表第3「その他」), and the
 # kinds of outside body whose labels are ordinary words (報道機関, 住民).
@@ -634,6 +635,15 @@ _SCHEMA = _Table({
         "text": _req(_S),
         "source": _req(_SOURCE),
         "step": _req(_Ref("step", "the id of a step in phases")),
+    })),
+    # the periodic evaluation and review of the procedures (むつ 2条(2)ウ, つくば 5(3), 水戸 8-3(4)・10-3):
+    # how often (months), the clause in its own words; csirt_tui.reviews
+    "procedure_review": _opt(_Table({
+        "months": _req(_Int(1, 120)),
+        "text": _req(_S),
+        "source": _req(_SOURCE),
+        # the step whose note is an incident's own evaluation (つくば 4(2)⑤(II)), offered to a review
+        "evaluation_step": _opt(_Ref("step", "the id of a step in phases")),
     })),
     # words that name this organisation in text (besides its roles, outside bodies and PoC); see _check_names
     "names": _opt(_List(_S, unique=True), []),
@@ -1560,6 +1570,12 @@ class Profile:
         day = min(local.day, calendar.monthrange(year, month)[1])
         return {"date": local.date().replace(year=year, month=month, day=day), "months": rule["months"],
                 "text": rule["text"], "source": rule["source"], "step": rule["step"]}
+
+    @property
+    def procedure_review(self) -> dict | None:
+        """{months, text, source, evaluation_step?}: how often the procedures are evaluated and
+        reviewed (csirt_tui.reviews), or None when the profile's rules set no period."""
+        return self.data.get("procedure_review")
 
     def in_hours(self, when: datetime) -> bool:
         """Is the PoC open at ``when``?  A naive datetime is taken as the profile's local time.

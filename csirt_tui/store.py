@@ -12,6 +12,7 @@ Layout of a store directory (every file a TinyDB JSON file)::
     drafts/<id>.json                intake drafts (autosaved while typing)
     roster.json                     contacts and their audit trail
     reports.json                    log of exported reports (committee summary …)
+    reviews.json                    the periodic evaluation and review of the procedures (csirt_tui.reviews)
     backups/<time>-<reason>/        rotated copies of all of the above
     .lock                           the inter-process lock
 
@@ -1544,6 +1545,27 @@ class Store:
         """The rows of :meth:`log_export`, oldest first, each with ``doc_id``."""
         rows = (self._read(self.root / "reports.json") or {}).get("exports", {})
         return [dict(rows[k], doc_id=int(k)) for k in sorted(rows, key=int)]
+
+    # ------------------------------------------------------------- reviews
+    def add_review(self, row: dict[str, Any]) -> int:
+        """Append one row to the ``reviews`` table of reviews.json (the periodic
+        evaluation and review of the procedures, csirt_tui.reviews): under the lock,
+        one atomic write. Rows are never changed; a correction is a new row. Returns
+        its number."""
+        row = clean_text(dict(row))
+        path = self.root / "reviews.json"
+        with self.locked():
+            data = self._read(path) or {}
+            rows = data.setdefault("reviews", {})
+            number = max((int(k) for k in rows), default=0) + 1
+            rows[str(number)] = row
+            atomic_write(path, seal(data))
+        return number
+
+    def list_reviews(self) -> list[dict[str, Any]]:
+        """The rows of :meth:`add_review`, oldest first, each with ``no``."""
+        rows = (self._read(self.root / "reviews.json") or {}).get("reviews", {})
+        return [dict(rows[k], no=int(k)) for k in sorted(rows, key=int)]
 
     # ------------------------------------------------------------- backups
     def backup(self, reason: str = "manual") -> Path:

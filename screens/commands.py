@@ -38,6 +38,7 @@ SCREENS = {  # screen id -> its name in the help and the README
     "picker": "一覧から選ぶ画面",
     "help": "キー一覧 (F1)",
     "bundle": "バンドルの持ち出し・取り込み",
+    "review": "手順の評価・見直し",
 }
 
 _DISPLAY = {"ctrl": "Ctrl", "shift": "Shift", "escape": "Esc", "enter": "Enter", "tab": "Tab", "space": "Space",
@@ -239,6 +240,11 @@ KEYS: list[Key] = [
     _k("roster", "i", "import_csv", "CSV取込", "CSV 取込", rank=5),
     _k("roster", "o", "export_csv", "CSV出力", "CSV 出力", rank=5),
     _k("roster", "escape", "leave", "戻る", "戻る", rank=1),
+    # 手順の評価・見直し (palette)
+    _k("review", "up down pageup pagedown", None, "スクロール", "スクロール"),
+    _k("review", "a", "add", "記録", "手順の評価・見直しを記録 (だれが・いつ・何を・どう変えるか・使った評価)", rank=1),
+    _k("review", "c", "correct", "訂正", "選んだ記録を訂正 (新しい記録として。元の記録は残る)", rank=2),
+    _k("review", "escape", "leave", "戻る", "戻る", rank=1),
     # dialogs
     _k("form", "tab", None, "次へ", "次の項目"),
     _k("form", "ctrl+s", "submit", "記録", "記録", priority=True, rank=1),

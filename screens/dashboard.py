@@ -285,6 +285,14 @@ class DashboardScreen(Screen):
         except (DomainError, OSError) as err:
             overdue, self._problem = False, self._problem or one_line(str(err))
         review = "  ⚠ 連絡先名簿の見直し時期です (Ctrl+R)" if overdue else ""
+        from csirt_tui.reviews import review_due
+
+        try:
+            due = review_due(self.app.store, now)
+        except (DomainError, OSError) as err:
+            due, self._problem = None, self._problem or one_line(str(err))
+        if due and due["overdue"]:
+            review += "  ⚠ 手順の評価・見直しの時期です (Ctrl+P 手順の評価・見直し)"
         if self._problem:
             review = f"  ⚠ ストアを読めません: {self._problem}" + review
         status = (f"{now:%m/%d %H:%M}{review}  対応中 {open_n} 件 (未記入あり {incomplete} 件)"

@@ -895,7 +895,7 @@ class FormScreen(DraftedDialog):
     def _widgets(f: Field):
         wid = f"f-{f.key}"
         if f.kind == "check":
-            yield Checkbox(f.label, value=bool(f.value), id=wid, compact=True)
+            yield Checkbox(Text(f.label), value=bool(f.value), id=wid, compact=True)  # a label may hold user text
             return
         yield Label(f.label + (" *" if f.required else ""), classes="form-label")
         if f.kind == "multiline":
@@ -910,7 +910,19 @@ class FormScreen(DraftedDialog):
             if f.kind == "time":
                 yield Static("", id=f"{wid}-preview", classes="preview", markup=False)
 
+    def on_resize(self) -> None:
+        self._fit_fields()
+
+    def _fit_fields(self) -> None:
+        """The fields scroll inside what the screen leaves (title, draft state, intro, hint and the
+        frame: about 10 lines): at 80x24 a long form's lower fields were cut off below the frame
+        and Tab moved the focus where it could not be seen."""
+        height = self.app.size.height
+        if height:
+            self.query_one("#form-fields", VerticalScroll).styles.max_height = max(5, min(30, height - 10))
+
     def on_mount(self) -> None:
+        self._fit_fields()
         for f in self.fields:
             if f.kind == "time":
                 self._preview(f"f-{f.key}")

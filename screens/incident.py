@@ -45,6 +45,11 @@ def reopen_draft(app, draft: dict[str, Any]) -> None:
     if where == "roster":
         app.push_screen(RosterScreen(reopen=dialog))
         return
+    if where == "review":  # 手順の評価・見直し
+        from screens.review import ReviewScreen
+
+        app.push_screen(ReviewScreen(reopen=dialog))
+        return
     if where == "export" and not incident_id:  # the committee summary's dialog
         app.open_export(None, "summary")
         return

@@ -107,6 +107,10 @@ class SummaryStats:
     # the incidents (listed or drills) whose class is the mark, when it is above the form's default
     classification_from: list[str] = field(default_factory=list)
     classification_default: str = ""
+    # 手順の評価・見直し (csirt_tui.reviews) dated in the period, and when the next one is due
+    reviews: list[dict[str, Any]] = field(default_factory=list)
+    review_rule: dict[str, Any] | None = None
+    review_due: str = ""
 
     @property
     def received(self) -> int:
@@ -318,6 +322,13 @@ def summary_stats(store, start: date, end: date) -> SummaryStats:
         del types[UNCLASSIFIED]
     medians = [Median(key=k, label=label, hours=statistics.median(times[k]) if times[k] else None,
                       n=len(times[k]), of=counted) for k, label in MEDIANS.items()]
+    from ..reviews import due_line, list_reviews, review_due
+
+    reviews = []
+    for row in list_reviews(store):
+        day = from_iso(row["reviewed_at"]).astimezone(tz).date()
+        if start <= day <= end:
+            reviews.append(dict(row, day=day))
     default = profile.report_form["classification_default"]
     mark = highest_class(profile, classes.values())
     form = profile.report_form
@@ -334,6 +345,8 @@ def summary_stats(store, start: date, end: date) -> SummaryStats:
         containment_steps=list(containment.values()),
         classification_from=[i for i, c in classes.items() if c == mark] if mark != default else [],
         classification_default=default,
+        reviews=reviews, review_rule=profile.procedure_review,
+        review_due=due_line(review_due(store, store.now())),
     )
 
 
@@ -550,9 +563,44 @@ def summary_story(stats: SummaryStats, st) -> list:
         story.append(_list_table(st, stats.drill_lines, width))
     else:
         story.append(para("（該当なし）", st.item))
+    story.append(CondPageBreak(30 * mm))
+    rule = stats.review_rule
+    story.append(heading("8　手順の評価・見直し" + (f"（{rule['source']}）" if rule else "")))
+    if rule:
+        story.append(para(f"「{rule['text']}」", st.small))
+    if stats.reviews:
+        story.append(_review_table(st, stats.reviews, width))
+    else:
+        story.append(para("（対象期間に記録された評価・見直しはありません）", st.item))
+    story.append(para(stats.review_due, st.item))
     story.append(Spacer(1, 10))
     story.append(fixed("以上", st.right))
     return story
+
+
+def _review_table(st, reviews: list[dict[str, Any]], width: float):
+    """One row per review of the procedures: the day, who, what, the changes, the evaluations used."""
+    from reportlab.lib.units import mm
+    from reportlab.platypus import LongTable
+
+    from .pdfkit import fixed, para, table_style_commands
+
+    widths = [26 * mm, 28 * mm, 40 * mm, 0, 26 * mm]
+    widths[3] = width - sum(widths)
+    head = ("番号・日付", "実施者", "対象", "見直しの内容", "使った評価")
+    data: list[list[Any]] = [[fixed(h, st.cell_head) for h in head]]
+    for row in reviews:
+        changes = row["changes"]
+        if row.get("corrects"):
+            changes = f"（No.{row['corrects']} の訂正）{changes}"
+        if row.get("corrected_by"):
+            changes = f"（No.{row['corrected_by']} で訂正）{changes}"
+        used = "、".join(i["id"] for i in row.get("incidents") or ()) or "なし"
+        data.append([para(f"No.{row['no']}\n{row['day']:%Y-%m-%d}", st.cell), para(row["reviewer"], st.cell),
+                     para(row["subject"], st.cell), para(changes, st.cell), para(used, st.cell)])
+    table = LongTable(data, colWidths=widths, repeatRows=1, splitInRow=1)
+    table.setStyle(table_style_commands())
+    return table
 
 
 def build_summary(stats: SummaryStats, font, *, on_progress: Callable[[str], Any] | None = None) -> bytes:
