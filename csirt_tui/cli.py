@@ -125,6 +125,11 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--text", metavar="TEXT", help="記載する文 (そのまま記録します)")
     g.add_argument("--file", metavar="FILE", help="記載を書いた UTF-8 ファイル、または - で標準入力")
 
+    s = sub.add_parser("threat", help="報告様式1 の 3 (原因) の脅威の種類を記録する (ポリシーの「対象とする脅威」から)")
+    s.add_argument("id")
+    s.add_argument("kind", nargs="?", metavar="KIND", help="脅威の種類の id (省略: 一覧と今の指定を表示)")
+    s.add_argument("--none", action="store_true", help="指定を取り消す (記録に残ります)")
+
     s = sub.add_parser("verify", help="全ファイルとハッシュチェーンを検査する (ID で 1 件だけ)")
     s.add_argument("id", nargs="?", help="インシデント番号 (その記録・チェーン・台帳の最新だけを検査)")
     s.add_argument("--changed", action="store_true",
@@ -902,6 +907,25 @@ def cmd_review(args) -> int:
     return 0
 
 
+def cmd_threat(args) -> int:
+    from .report.content import set_threat, threat_choice
+
+    store = _store(args, create=False)
+    if args.kind is None and not args.none:
+        chosen = threat_choice(store.profile, store.incident(args.id))
+        for t in store.profile.threats:
+            mark = "*" if chosen and chosen.get("threat") == t["id"] else " "
+            print(_plain(f"{mark} {t['id']}  {t['label']}（{t['source']}）: {t['text']}"))
+        if not store.profile.threats:
+            print("このプロファイルに脅威の種類はありません")
+        return 0
+    if args.kind is not None and args.none:
+        raise DomainError("KIND と --none はどちらか一方で指定してください")
+    entry = set_threat(store, args.id, None if args.none else args.kind, operator=operator_name(args))
+    print(entry.id if entry else "変更はありません（記録していません）")
+    return 0
+
+
 def cmd_tui(args) -> int:
     from .app import run_app
 
@@ -913,7 +937,7 @@ COMMANDS = {
     "show": cmd_show, "log": cmd_log, "verify": cmd_verify, "backup": cmd_backup,
     "restore": cmd_restore, "reindex": cmd_reindex, "export": cmd_export, "summary": cmd_summary,
     "report-text": cmd_report_text, "bundle": cmd_bundle, "drafts": cmd_drafts, "poc": cmd_poc, "drill": cmd_drill,
-    "review": cmd_review, None: cmd_tui,
+    "review": cmd_review, "threat": cmd_threat, None: cmd_tui,
 }
 
 

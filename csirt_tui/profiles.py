@@ -97,7 +97,7 @@ REPORT_PHASE_PARTS = ("first_response", "recovery", "measures", "external", "clo
 # references, citations, machine values) are in _NOT_TEXT.
 TEXT_SECTIONS = ("poc", "channels", "report_sources", "incident_types", "level_tables", "fault_types",
                  "context", "phases", "roles", "outside_bodies", "notification_rules", "report_form", "priority",
-                 "procedure_review")
+                 "procedure_review", "threats")
 _NOT_TEXT = frozenset({
     "id", "source", "sources", "key", "kind", "fill", "report", "milestone", "level_table", "deputy_for",
     "step", "notice_step", "parties", "types", "council_items", "segment", "asset_class", "hours",
@@ -636,6 +636,13 @@ _SCHEMA = _Table({
         "source": _req(_SOURCE),
         "step": _req(_Ref("step", "the id of a step in phases")),
     })),
+    # the kinds of threat (むつ ポリシー「対象とする脅威」), offered where the cause of 報告様式1 section 3 is recorded
+    "threats": _opt(_List(_Table({
+        "id": _req(_Id("threat")),
+        "label": _req(_S),
+        "text": _req(_S),
+        "source": _req(_SOURCE),
+    })), []),
     # the periodic evaluation and review of the procedures (むつ 2条(2)ウ, つくば 5(3), 水戸 8-3(4)・10-3):
     # how often (months), the clause in its own words; csirt_tui.reviews
     "procedure_review": _opt(_Table({
@@ -1570,6 +1577,11 @@ class Profile:
         day = min(local.day, calendar.monthrange(year, month)[1])
         return {"date": local.date().replace(year=year, month=month, day=day), "months": rule["months"],
                 "text": rule["text"], "source": rule["source"], "step": rule["step"]}
+
+    @property
+    def threats(self) -> list[dict]:
+        """The kinds of threat the rules name ({id, label, text, source}); [] when they name none."""
+        return self.data["threats"]
 
     @property
     def procedure_review(self) -> dict | None:

@@ -36,7 +36,7 @@ from csirt_tui.errors import DomainError
 from csirt_tui.textsafe import one_line, printable
 from csirt_tui.timeparse import TimeParseError, parse_time, to_wareki
 from screens.chrome import OneLine
-from screens.form import DraftedDialog, DraftKey, DraftStatus, SafeInput, SafeTextArea
+from screens.form import DraftedDialog, DraftKey, DraftStatus, PickerScreen, SafeInput, SafeTextArea
 from screens.commands import bindings
 
 # What the dialog can make: (id, label). The first two are 報告様式1 variants
@@ -532,7 +532,11 @@ class ReportTextsScreen(ModalScreen[None]):
             return
         lst = self.query_one("#texts-list", OptionList)
         lst.clear_options()
+        threats = self.app.store.profile.threats
         for fid, p in self.parts.items():
+            if fid == "cause" and threats:  # むつ ポリシー「対象とする脅威」: chosen, not typed
+                lst.add_option(Option(self._threat_prompt(threats[0]["source"].split(" 対象とする脅威")[0]),
+                                      id="threat"))
             prompt = Text(narrow(one_line(p["label"])), style="bold")
             if (p["text"] or "").strip():
                 prompt.append("\n  " + one_line(p["text"], 80))
@@ -546,12 +550,56 @@ class ReportTextsScreen(ModalScreen[None]):
         elif lst.option_count:
             lst.highlighted = 0
 
+    def _threat_prompt(self, source: str) -> Text:
+        from csirt_tui.report.content import threat_choice
+
+        prompt = Text(f"3 原因: 脅威の種類（{source}「対象とする脅威」から選ぶ）", style="bold")
+        try:
+            chosen = threat_choice(self.app.store.profile, self.app.store.incident(self.incident_id))
+        except DomainError:
+            chosen = None
+        if chosen:
+            prompt.append("\n  " + narrow(one_line(f"{chosen['label']}: {chosen['text']}", 76)))
+        else:
+            prompt.append("\n  " + "（選んでいません）", style="dim")
+        return prompt
+
     @on(OptionList.OptionSelected, "#texts-list")
     def _chosen(self, event: OptionList.OptionSelected) -> None:
         self.edit(event.option.id)
 
+    def choose_threat(self) -> None:
+        """The kind of threat behind the cause: one of the rule's list, on the record when chosen."""
+        from csirt_tui.report.content import set_threat, threat_choice
+
+        store = self.app.store
+        try:
+            current = threat_choice(store.profile, store.incident(self.incident_id))
+        except DomainError:
+            current = None
+        choices = [(narrow(one_line(f"{t['label']}: {t['text']}", 70)), t["id"]) for t in store.profile.threats]
+        choices.append(("指定しない（選んだ種類を取り消す）", "__none__"))
+
+        def chosen(tid: str | None) -> None:
+            if tid is None:
+                return
+            try:
+                entry = set_threat(store, self.incident_id, None if tid == "__none__" else tid,
+                                   operator=self.app.operator)
+            except (DomainError, OSError) as err:
+                self.notify(one_line(str(err)), severity="error", markup=False)
+                return
+            self.notify(f"{entry.id} 脅威の種類を記録しました" if entry else "変更はありません（記録していません）",
+                        markup=False)
+            self.reload(keep="threat")
+
+        self.app.push_screen(PickerScreen(choices, "3 原因: 脅威の種類", (current or {}).get("threat")), chosen)
+
     def edit(self, fid: str) -> None:
         """Write one part: its dialog puts the text on the record before it closes."""
+        if fid == "threat":
+            self.choose_threat()
+            return
         p = self.parts.get(fid)
         if p is None:
             return

@@ -169,6 +169,55 @@ def set_report_text(store, incident_id: str, field_id: str, text: str, *, operat
                             data={"report": "form1", "field": field_id, "text": text})
 
 
+def threat_choice(profile, incident: Incident) -> dict[str, Any] | None:
+    """The kind of threat chosen for the cause (the latest "report" entry with field
+    "threat"): {threat (id or None), label, text, source, seq, at, operator}; None when
+    none was ever chosen or the choice was taken back."""
+    chosen = None
+    for e in incident.entries:
+        d = e.data or {}
+        if e.kind == "report" and d.get("field") == "threat":
+            chosen = {**d, "seq": e.seq, "at": e.when, "operator": e.operator}
+    if not chosen or not chosen.get("threat"):
+        return None
+    known = next((t for t in profile.threats if t["id"] == chosen["threat"]), None)
+    if known is not None:
+        chosen.update(label=known["label"], text=known["text"], source=known["source"])
+    return chosen
+
+
+def threat_line(choice: dict[str, Any] | None) -> list[str]:
+    """The chosen kind of threat as printed in section 3 (the rule's own words)."""
+    if not choice:
+        return []
+    return [f"脅威の種類: {choice.get('label', '')}（{choice.get('source', '')}）\n　{choice.get('text', '')}"]
+
+
+def set_threat(store, incident_id: str, threat_id: str | None, *, operator: str) -> TimelineEntry | None:
+    """Record the kind of threat behind the cause of 報告様式1 section 3 (むつ ポリシー
+    「対象とする脅威」): a "report" entry {report: "form1", field: "threat", threat, label,
+    text, source}; ``None`` takes the choice back (a new entry). Returns None when it
+    changes nothing. Refuses an id the profile does not name."""
+    profile = store.profile
+    known = {t["id"]: t for t in profile.threats}
+    if threat_id is not None and threat_id not in known:
+        names = "、".join(f"{k}（{t['label']}）" for k, t in known.items()) or "このプロファイルに脅威の種類はありません"
+        raise ReportContentError(f"脅威の種類が不明です: {threat_id!r}（{names}）")
+    with store.locked():
+        inc = store.incident(incident_id)
+        current = threat_choice(profile, inc)
+        if (current or {}).get("threat") == threat_id:
+            return None
+        if threat_id is None:
+            return store.append(incident_id, "report", "報告様式1の記載「3 原因」: 脅威の種類の指定を取り消し",
+                                operator=operator, data={"report": "form1", "field": "threat", "threat": None})
+        t = known[threat_id]
+        return store.append(
+            incident_id, "report", f"報告様式1の記載「3 原因」: 脅威の種類 {t['label']}（{t['source']}）\n{t['text']}",
+            operator=operator, data={"report": "form1", "field": "threat", "threat": threat_id, "label": t["label"],
+                                     "text": t["text"], "source": t["source"]})
+
+
 # ---------------------------------------------------------------------------
 # Classification (水戸 3(1)–(2))
 
@@ -354,7 +403,7 @@ def form1_content(profile, incident: Incident, now: datetime, variant: str = "oc
         elif fill == "service":
             parts = [_part(None, _context_lines(profile, answers, "service"), edits, "service")]
         elif fill == "cause":
-            parts = [_part(None, [], edits, "cause")]
+            parts = [_part(None, threat_line(threat_choice(profile, incident)), edits, "cause")]
         elif fill == "damage":
             parts = [_part(None, _level_lines(profile, incident, answers)
                            + _context_lines(profile, answers, "damage"), edits, "damage")]
