@@ -65,6 +65,8 @@ __all__ = [
     "step_states",
     "open_steps",
     "check_order",
+    "log_deadline",
+    "log_deadline_text",
     "set_step",
     "close_incident",
     "reopen_incident",
@@ -334,12 +336,41 @@ def _find_step(profile, incident: Incident, step_id: str) -> tuple[dict, dict] |
     return None
 
 
+def log_deadline(profile, incident: Incident) -> dict[str, Any] | None:
+    """By when the logs behind the incident must be secured (水戸 7-1(6)ア: logs are kept
+    about one month; ``Profile.logs_secure_by``): {date, months, text, source, step, since
+    (ISO: when it was found, else when it was received)}; None when the profile keeps no
+    ``log_retention`` or the incident has no time to count from."""
+    from .timeparse import from_iso
+
+    since = incident.intake.get("found_at") or incident.received_at
+    if not since:
+        return None
+    try:
+        when = from_iso(since)
+    except (TypeError, ValueError):
+        return None
+    rule = profile.logs_secure_by(when)
+    return None if rule is None else {**rule, "since": since}
+
+
+def log_deadline_text(deadline: dict[str, Any], today: date | None = None) -> str:
+    """「ログの確保: 2026年12月22日まで（発見から1か月。水戸 7-1(6)ア）」, with 「過ぎています」 after it."""
+    day = deadline["date"]
+    text = f"ログの確保: {day.year}年{day.month}月{day.day}日まで（発見から{deadline['months']}か月。{deadline['source']}）"
+    if today is not None and today > day:
+        text += " 過ぎています: 残っているログを確かめてください"
+    return text
+
+
 def step_states(profile, incident: Incident) -> list[dict[str, Any]]:
     """One row per applicable step, in profile order: the tracker's list.
 
     {phase, phase_label, step, label, text, points, note_required, status,
-    status_label, note, who, at, operator, seq, warnings}. A step with no entry
-    yet is 未着手 (status "todo", seq None)."""
+    status_label, note, who, at, operator, seq, warnings, log_deadline}. A step with no
+    entry yet is 未着手 (status "todo", seq None). ``log_deadline`` (:func:`log_deadline`)
+    is set on the step the profile's ``log_retention`` names (the evidence step), else None."""
+    deadline = log_deadline(profile, incident)
     rows = []
     for phase, step in applicable_steps(profile, incident):
         rec = incident.steps.get(step["id"]) or {}
@@ -352,6 +383,7 @@ def step_states(profile, incident: Incident) -> list[dict[str, Any]]:
             "note": rec.get("note", ""), "who": rec.get("who", ""),
             "at": rec.get("at"), "operator": rec.get("operator"), "seq": rec.get("seq"),
             "warnings": list(rec.get("warnings") or []),
+            "log_deadline": deadline if deadline and deadline["step"] == step["id"] else None,
         })
     return rows
 

@@ -88,6 +88,9 @@ class ResponseScreen(Screen):
                                                          else " 終了"))
         if overdue:
             head.append(f"⚠ 期限超過の連絡 {overdue} 件")
+        deadline = next((r for r in self.steps if r.get("log_deadline") and r["status"] not in ("done", "na")), None)
+        if deadline:  # 水戸 7-1(6)ア: the logs may be gone after this day
+            head.append(f"ログ確保 {deadline['log_deadline']['date']:%m/%d} まで")
         if state.crime:
             head.append("犯罪の可能性: 攻撃の記録を保存")
         self.query_one("#response-heading", Static).update(printable("  ".join(head)))
@@ -116,6 +119,9 @@ class ResponseScreen(Screen):
             line.append(f"  {short_time(row['at'])} {one_line(row['who'] or row['operator'] or '', 10)}", style="dim")
         if row["warnings"]:
             line.append("  ⚠", style="yellow")
+        if row.get("log_deadline") and row["status"] not in ("done", "na"):  # 水戸 7-1(6)ア
+            day = row["log_deadline"]["date"]
+            line.append(f"  ログ確保 {day:%m/%d} まで", style="bold yellow")
         if row["note"]:
             line.append("  " + one_line(row["note"]))
         return line
@@ -165,6 +171,8 @@ class ResponseScreen(Screen):
             table = self.query_one("#steps", DataTable)
             row = self.steps[min(table.cursor_row, len(self.steps) - 1)]
             text = f"{row['phase_label']} / {row['label']}: {row['text']}"
+            if row.get("log_deadline"):
+                text += "\n" + rs.log_deadline_text(row["log_deadline"], self.app.now().date())
             if row["points"]:
                 text += "\n" + "\n".join(f"・{p}" for p in row["points"])
             if row["warnings"]:
@@ -239,6 +247,8 @@ class ResponseScreen(Screen):
             return
         warn = rs.check_order(self.app.store.profile, self.incident, row["step"], "doing")
         intro = f"{row['phase_label']} / {row['label']}: {row['text']}" + ("\n⚠ " + "\n⚠ ".join(warn) if warn else "")
+        if row.get("log_deadline"):
+            intro += "\n" + rs.log_deadline_text(row["log_deadline"], self.app.now().date())
         fields = [Field("status", "状態", "select", row["status"], STEP_OPTIONS, required=True),
                   Field("who", "担当", value=row["who"] or self.app.operator),
                   Field("when", "いつ", "time", "今"),
