@@ -3,10 +3,11 @@ incident with 10 new entries), on the demo store and on a large one.
 
     python bench/exchange.py [--incidents 1000] [--entries 50] [--runs 3]
 
-Prints a table of medians. The delta is exported as that one incident (`bundle export
-FILE ID`); "what this desk has not yet sent" is not built yet, so the plan still reads
-every incident once to find which of this desk's incidents a bundle's uids are (the
-figure shows how that grows with the store)."""
+Prints a table of medians. "delta" is that one incident exported by its number (`bundle
+export FILE ID`); "--for" is what the terminal has not yet sent the desk (`bundle export FILE
+--for DESK`), after one exchange each way (the desk's whole bundle in, the terminal's first
+`--for` bundle back). Both plans find the incidents through the index of uids
+(csirt_tui/uids.py) and read only those: neither should grow with the store."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ from common import ROOT
 
 sys.path.insert(0, str(ROOT))
 
-from csirt_tui.bundle import pack, read_bundle  # noqa: E402
+from csirt_tui import peers  # noqa: E402
+from csirt_tui.bundle import pack, read_bundle, unpack  # noqa: E402
 from csirt_tui.exchange import apply_import, export_payload, plan_import  # noqa: E402
 from csirt_tui.store import Store  # noqa: E402
 
@@ -42,7 +44,8 @@ def build(root: Path, incidents: int | None, entries: int) -> None:
 
 
 def measure(src: Path, work: Path, runs: int) -> dict[str, float]:
-    out: dict[str, list[float]] = {"export all": [], "import all": [], "export delta": [], "import delta": []}
+    out: dict[str, list[float]] = {"export all": [], "import all": [], "export delta": [], "import delta": [],
+                                   "export --for": [], "import --for": []}
     for n in range(runs):
         desk_root = work / f"desk{n}"
         shutil.copytree(src, desk_root)
@@ -75,6 +78,30 @@ def measure(src: Path, work: Path, runs: int) -> dict[str, float]:
 
         t, _ = timed(take_delta)
         out["import delta"].append(t)
+
+        def take(payload):
+            plan = plan_import(desk, payload, store_id=desk.store_id, family=desk.family)
+            apply_import(desk, plan, store_id=desk.store_id)
+            return plan
+
+        # one exchange each way first: the terminal's first --for bundle (untimed) tells the desk what it holds
+        first = export_payload(term, for_peer=desk.store_id)
+        peers.update_sent(term, desk.store_id, first)
+        take(unpack(pack(first)))
+        for k in range(10):
+            term.append(target, "note", f"端末のメモ その2 {k}", operator="端末")
+        forward = work / f"for{n}.bundle"
+
+        def export_for():
+            payload = export_payload(term, for_peer=desk.store_id)
+            forward.write_bytes(pack(payload))
+            peers.update_sent(term, desk.store_id, payload)
+
+        t, _ = timed(export_for)
+        out["export --for"].append(t)
+        t, plan = timed(lambda: take(read_bundle(forward)))
+        assert plan.new_entries == 10, plan.new_entries
+        out["import --for"].append(t)
         shutil.rmtree(desk_root)
         shutil.rmtree(work / f"term{n}")
     return {k: statistics.median(v) for k, v in out.items()}
@@ -97,7 +124,7 @@ def main() -> int:
     keys = list(next(iter(rows.values())))
     print(f"{'store':<36}" + "".join(f"{k:>14}" for k in keys))
     for name, figures in rows.items():
-        print(f"{name:<36}" + "".join(f"{figures[k] * 1000:>12.0f}ms" for k in keys))
+        print(f"{name:<36}" + "".join(f"{figures[k] * 1000:>12.1f}ms" for k in keys))
     return 0
 
 

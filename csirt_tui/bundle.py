@@ -325,8 +325,25 @@ def check_payload(p: Any, *, source: str = "バンドル") -> None:
     drafts = p.get("drafts", [])
     if not isinstance(drafts, list) or not all(isinstance(d, dict) for d in drafts):
         raise bad("drafts")
-    if set(p) - {"format", "family", "sender", "created_at", "incidents", "drafts"}:
+    # what this bundle says of the desks' ledgers (csirt_tui/peers.py): the sender's position
+    # when it was made, whether it holds everything up to there, and what the sender holds of others
+    for key in ("as_of", "base"):
+        if key in p and not _position_ok(p[key]):
+            raise bad(key)
+    if not isinstance(p.get("complete", False), bool):
+        raise bad("complete")
+    acks = p.get("acks", {})
+    if not (isinstance(acks, dict) and len(acks) <= MAX_DESKS
+            and all(is_store_id(k) and _position_ok(v) for k, v in acks.items())):
+        raise bad("acks")
+    if set(p) - {"format", "family", "sender", "created_at", "incidents", "drafts", "as_of", "base", "complete",
+                  "acks"}:
         raise bad("unknown fields")
+
+
+def _position_ok(pos: Any) -> bool:
+    return (isinstance(pos, dict) and set(pos) == {"n", "rhash"} and _is_int(pos["n"], 0)
+            and _is_hex(pos["rhash"], 64))
 
 
 
@@ -378,10 +395,19 @@ def incident_record(incident, store_id: str, *, since: int = 0, aliases: list[st
 
 
 def make_payload(incidents: list[dict[str, Any]], *, family: str, store_id: str, desk: str, profile: str,
-                 schema: int, created_at: str, drafts: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+                 schema: int, created_at: str, drafts: list[dict[str, Any]] | None = None,
+                 as_of: dict[str, Any] | None = None, base: dict[str, Any] | None = None,
+                 complete: bool = False, acks: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     payload = {"format": FORMAT, "family": family,
                "sender": {"store": store_id, "desk": desk, "profile": profile, "schema": schema},
                "created_at": created_at, "incidents": incidents}
     if drafts:
         payload["drafts"] = drafts
+    if as_of is not None:
+        payload["as_of"] = as_of
+        payload["complete"] = complete
+    if base is not None:
+        payload["base"] = base
+    if acks:
+        payload["acks"] = acks
     return payload

@@ -173,6 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--waive-reason", metavar="TEXT", default="",
                    help="暗号化せずに持ち出す理由 (機密性2以上は暗号化して持ち出すのが原則。記録に残ります)")
     b.add_argument("--desk", metavar="NAME", help="このデスクの名前 (例: 本庁デスク)。相手の画面に出ます")
+    b.add_argument("--for", dest="for_desk", metavar="DESK",
+                   help="相手のデスク (名前か番号)。そのデスクにまだ渡していない記録だけを書き出す")
     b.add_argument("--force", action="store_true", help="書き出し先のファイルが既にあれば上書きする")
     b = bsub.add_parser("import", help="バンドルを取り込む (取り込み)", allow_abbrev=False)
     b.add_argument("file", metavar="FILE", help="取り込むバンドルのファイル")
@@ -851,11 +853,18 @@ def cmd_bundle(args) -> int:
         store = _store(args, create=False)
         if args.desk is not None:
             store.join_family(store.family, desk=args.desk)
+        for_peer = None
+        if args.for_desk is not None:
+            from .peers import find
+
+            for_peer = find(store, args.for_desk)
         done = write_bundle(store, args.file, ids=[normalize_incident_id(i) for i in args.ids] or None,
                             password=password, waive_reason=args.waive_reason, operator=operator_name(args),
-                            force=args.force)
+                            force=args.force, for_peer=for_peer)
         how = "暗号化あり (AES-256-GCM)" if done.encrypted else f"暗号化なし (理由: {_one_line(args.waive_reason)})"
         print(f"バンドルを書き出しました: {_plain(str(done.path))}")
+        if for_peer is not None:
+            print(f"({_plain(args.for_desk)} にまだ渡していない記録だけです)")
         print(f"インシデント {done.incidents} 件、記録 {done.entries} 件、{how}")
         return 0
     if args.dry_run:  # never makes a store (a mistyped --store): a missing one is planned as empty

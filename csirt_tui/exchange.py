@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .bundle import REF_KEYS, BundleError, identity, incident_uid
+from . import uids as uid_index
+from .bundle import REF_KEYS, BundleError, identity, incident_uid  # noqa: F401 (incident_uid: tests)
 from .model import Node, causal_order, entry_nodes
 
 LISTED = 30  # incidents the dry run lists one by one
@@ -32,6 +33,7 @@ class ImportPlan:
     incidents: list[IncidentPlan]
     payload: dict[str, Any] | None = None  # what it was made from (planned again when applied)
     family: str = ""
+    gap: bool = False  # a delta from a bundle of the sender's that was never taken in here
 
     @property
     def new_incidents(self) -> list[IncidentPlan]:
@@ -58,17 +60,10 @@ class ImportPlan:
             out.append(f"  ほか {len(shown) - LISTED} 件のインシデントに記録を追加")
         if self.changes_nothing:
             out.append("  変更はありません (すべて取り込み済みです)")
+        if self.gap:
+            out.append("  注意: 相手のデスクがこの前に書き出したバンドルを、まだ取り込んでいません。抜けがあるかもしれません"
+                       " (前のバンドルを取り込むか、相手にすべてを書き出してもらってください)")
         return out
-
-
-def uid_map(store, store_id: str) -> dict[tuple[str, str], str]:
-    """(desk, number there) → this desk's number, for every incident of the store."""
-    out = {}
-    for row in store.iter_incidents(status=None):
-        inc = store.incident(row["id"])
-        uid = incident_uid(inc, store_id)
-        out[(uid["store"], uid["incident"])] = inc.id
-    return out
 
 
 def _node(e: dict[str, Any]) -> Node:
@@ -82,13 +77,17 @@ def plan_import(store, payload: dict[str, Any], *, store_id: str, family: str,
     Raises BundleError (one line) for what must be refused; nothing is written."""
     if payload["family"] != family:
         raise BundleError("別のストアのバンドルです (この端末とつながりのあるデスクのものではありません)")
-    uids = uid_map(store, store_id) if uids is None else uids
+    if uids is None:  # the index of uids (csirt_tui/uids.py): no incident is read but those named
+        uids = uid_index.lookup(store, [(r["uid"]["store"], r["uid"]["incident"]) for r in payload["incidents"]],
+                                 own=store_id)
     plans = []
     for rec in payload["incidents"]:
         uid = (rec["uid"]["store"], rec["uid"]["incident"])
         local_id = uids.get(uid)
         held: dict[tuple, str] = {}
-        held_entries = store.incident(local_id).entries if local_id is not None else []
+        held_entries = store.timeline(local_id) if local_id is not None else []
+        if held_entries and held_entries[0].origin is not None and uid[0] == store_id:
+            held_entries, local_id = [], None  # this number here is another desk's incident, not that one
         for e in held_entries:
             held[tuple(identity(e, store_id))] = e.origin["hash"] if e.origin else e.hash
         plan = IncidentPlan(uid=uid, local_id=local_id, sender_id=rec["id"])
@@ -161,6 +160,7 @@ def apply_import(store, plan: ImportPlan, *, store_id: str, progress=None, desk:
         if plan.family and (plan.family != store.family or desk is not None):
             store.join_family(plan.family, desk=desk)
         changed = []
+        made = []  # (uid, number here) of the incidents new here: index/uids.json
         total = sum(1 for p in plan.incidents if p.entries)
         for p in plan.incidents:
             if not p.entries:
@@ -170,9 +170,10 @@ def apply_import(store, plan: ImportPlan, *, store_id: str, progress=None, desk:
                 first = entries[0]
                 inc = store.imported_incident(_spec(first, {}))
                 local_id, entries = inc.id, entries[1:]
+                made.append((p.uid, local_id))
             else:
                 local_id = p.local_id
-            held = store.incident(local_id).entries
+            held = store.timeline(local_id)
             seqs = {tuple(identity(e, store_id)): e.seq for e in held}
             for n, e in enumerate(entries, held[-1].seq + 1):
                 seqs[(e["store"], e["incident"], e["seq"])] = n
@@ -182,24 +183,58 @@ def apply_import(store, plan: ImportPlan, *, store_id: str, progress=None, desk:
             changed.append(local_id)
             if progress is not None:
                 progress(len(changed), total)
+        uid_index.add(store, made)
+        if plan.payload is not None:
+            from . import peers
+
+            peers.note_bundle(store, plan.payload)
         return changed
 
     return store.import_all(work)
 
 
 # --------------------------------------------------------------------------- exporting
-def export_payload(store, ids: list[str] | None = None, *, created_at: str | None = None) -> dict[str, Any]:
-    """A payload of ``ids`` (every incident when None), each with all its entries."""
+def export_payload(store, ids: list[str] | None = None, *, created_at: str | None = None,
+                   for_peer: str | None = None) -> dict[str, Any]:
+    """A payload of ``ids`` (every incident when None), each with all its entries; or, for
+    the desk ``for_peer`` (its store id), only what this desk has not yet sent it
+    (csirt_tui/peers.py): the entries the ledger announced since, but the ones that desk wrote."""
+    from . import peers
     from .bundle import incident_record, make_payload
-
     from .store import parse_incident_id
 
-    if ids is None:  # oldest first: a desk that takes them all in numbers them in the same order
-        ids = sorted((row["id"] for row in store.iter_incidents(status=None)), key=parse_incident_id)
-    records = [incident_record(store.incident(i), store.store_id) for i in ids]
+    as_of = peers.tail_position(store)  # before anything is read: what comes after is sent next time
+    table = peers.read(store)
+    base = None
+    since: dict[str, int] | None = None
+    if for_peer is not None:
+        row = table.get(for_peer) or {}
+        base = peers._later(row.get("sent"), row.get("acked"))
+        since = peers.changed_since(store, base)
+        if since is None:
+            base = None  # never sent, or a position this ledger no longer holds: everything
+    if since is not None:
+        targets = sorted((i for i in since if ids is None or i in ids), key=parse_incident_id)
+    elif ids is None:  # oldest first: a desk that takes them all in numbers them in the same order
+        targets = sorted((row["id"] for row in store.iter_incidents(status=None)), key=parse_incident_id)
+    else:
+        targets = list(ids)
+    records = []
+    for incident_id in targets:
+        if since is not None and not store.exists(incident_id):
+            continue  # a creation the ledger announced that never finished
+        rec = incident_record(store.incident(incident_id), store.store_id,
+                              since=(since[incident_id] - 1) if since is not None else 0)
+        if for_peer is not None:
+            rec["entries"] = [e for e in rec["entries"] if e["store"] != for_peer]
+            if not rec["entries"]:
+                continue
+        records.append(rec)
+    acks = {sid: row["received"] for sid, row in table.items() if row["received"] is not None}
     return make_payload(records, family=store.family, store_id=store.store_id, desk=store.desk,
                         profile=store.meta["profile"], schema=store.meta["schema"],
-                        created_at=created_at or store.now().isoformat(timespec="seconds"))
+                        created_at=created_at or store.now().isoformat(timespec="seconds"),
+                        as_of=as_of, base=base, complete=ids is None, acks=acks)
 
 
 # --------------------------------------------------------------------------- what the CLI and the screen do
@@ -216,9 +251,11 @@ class Written:
 
 
 def write_bundle(store, target, *, ids: list[str] | None, password: str | None, waive_reason: str,
-                 operator: str, force: bool = False) -> Written:
+                 operator: str, force: bool = False, for_peer: str | None = None) -> Written:
     """持ち出し: ``ids`` (None: every incident) to the bundle file ``target``, encrypted with
-    ``password`` or, without one, only with a reason; logged in the store's exports."""
+    ``password`` or, without one, only with a reason; logged in the store's exports.
+    ``for_peer`` (a desk's store id): only what this desk has not yet sent that desk, and
+    noted as sent once the file is written."""
     from .bundle import pack
     from .errors import DomainError
     from .fileout import check_target
@@ -230,12 +267,18 @@ def write_bundle(store, target, *, ids: list[str] | None, password: str | None, 
         if not store.exists(incident_id):
             raise DomainError(f"インシデント {incident_id} はありません")
     path = check_target(target, "バンドル", store_root=store.root, force=force)
-    payload = export_payload(store, ids)
+    payload = export_payload(store, ids, for_peer=for_peer)
     atomic_write(path, pack(payload, password=password.encode("utf-8") if password else None))
     entries = sum(len(i["entries"]) for i in payload["incidents"])
-    store.log_export({"report": "bundle", "path": str(path), "incidents": len(payload["incidents"]),
-                      "entries": entries, "encrypted": bool(password), "waive_reason": waive_reason,
-                      "operator": operator})
+    doc = {"report": "bundle", "path": str(path), "incidents": len(payload["incidents"]),
+           "entries": entries, "encrypted": bool(password), "waive_reason": waive_reason, "operator": operator}
+    if for_peer is not None:
+        doc["for"] = for_peer
+    store.log_export(doc)
+    if for_peer is not None:
+        from . import peers
+
+        peers.update_sent(store, for_peer, payload)
     return Written(path, len(payload["incidents"]), entries, bool(password))
 
 
@@ -249,12 +292,21 @@ def read_and_plan(store, source, *, password: str | None) -> tuple[ImportPlan, s
     family = store.family
     if payload["family"] != family and store.family == store.store_id and not store.count_incidents():
         family = payload["family"]
-    return plan_import(store, payload, store_id=store.store_id, family=family), family
+    from . import peers
+
+    plan = plan_import(store, payload, store_id=store.store_id, family=family)
+    plan.gap = peers.gap(store, payload)
+    return plan, family
 
 
 def take_in(store, plan: ImportPlan, family: str, *, desk: str | None = None, progress=None) -> list[str]:
     """取り込み, second half: the plan applied, all or nothing."""
     if plan.changes_nothing and family == store.family and desk is None:
+        if plan.payload is not None:
+            from . import peers
+
+            with store.locked():  # nothing new, but what the sender holds of this desk
+                peers.note_bundle(store, plan.payload)
         return []
     plan.family = family
     return apply_import(store, plan, store_id=store.store_id, progress=progress, desk=desk)

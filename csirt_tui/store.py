@@ -78,6 +78,7 @@ from .jsonfile import (
     write_new,
 )
 from .ledger import Ledger
+from . import uids
 from .model import (
     KINDS,
     Incident,
@@ -438,6 +439,7 @@ class Store:
             # index now, before any write, and makes a stale one again (nothing read grows
             # with the closed incidents; the whole check is verify's)
             store._check_index(repair=True)
+            uids.ensure(store)  # index/uids.json: incidents of other desks (csirt_tui/uids.py)
             store._refresh_last_row()
         finally:
             store._lock.release()
@@ -1396,6 +1398,7 @@ class Store:
         failure) the old index stays whole, it is never emptied."""
         with self.locked():
             n = self._rebuild_index(None)
+            uids.rebuild(self)
             self._sweep_temp()
         return n
 
@@ -1712,6 +1715,7 @@ class Store:
             tail = None  # reported by the walk
         report.closings = [f"{c['incident']}#{c['seq'] + 1}" for c in closings if c["why"] == "crash"]
         dirs = self._incident_dirs()
+        foreign: dict[tuple[str, str], str] = {}  # uid -> number here, for csirt_tui/uids.py
         for done, idir in enumerate(dirs, start=1):
             if progress is not None:
                 progress("incidents", done, len(dirs))
@@ -1722,6 +1726,8 @@ class Store:
                 for rows in index["rows"]:
                     rows.pop(idir.name, None)
                 continue
+            if entries[0].origin:
+                foreign[(entries[0].origin["store"], entries[0].origin["incident"])] = idir.name
             head = (entries[-1].seq, entries[-1].hash)
             problem = _anchor_problem(idir.name, head, anchors.pop(idir.name, None), tail)
             if problem:
@@ -1736,6 +1742,7 @@ class Store:
         for missing in sorted({i for rows in index["rows"] for i in rows if i}):
             report.problems.append(f"{missing}: 索引にありますが記録 (incidents/) がありません")
         self._verify_years(index, report)
+        report.problems += uids.problems(self, foreign, whole=True)
         for incident_id, rec in sorted(anchors.items()):
             if rec["seq"] == 0 or (rec == tail and rec["seq"] == 1):
                 continue  # a creation that never finished (closed, or the last write of all)
@@ -1856,6 +1863,7 @@ class Store:
         tail = self._ledger_tail_or_none()
         report.closings = [f"{c['incident']}#{c['seq'] + 1}" for c in closings if c["why"] == "crash"]
         touched = sorted(anchors)
+        foreign: dict[tuple[str, str], str] = {}
         for done, incident_id in enumerate(touched, start=1):
             if progress is not None:
                 progress("incidents", done, len(touched))
@@ -1870,6 +1878,8 @@ class Store:
             entries = self._verify_chain(idir, report)
             if entries is None:
                 continue
+            if entries[0].origin:
+                foreign[(entries[0].origin["store"], entries[0].origin["incident"])] = incident_id
             problem = _anchor_problem(incident_id, (entries[-1].seq, entries[-1].hash), rec, tail)
             first = firsts.get(incident_id)
             if not problem and first is not None and first["why"] is None and first["seq"] >= 1:
@@ -1893,6 +1903,7 @@ class Store:
             stale = []  # the files pass names it
         for year in stale:
             report.problems.append(f"{self._index_path(year)}: open.json が記録した索引と違います (古い写し・書きかけ)")
+        report.problems += uids.problems(self, foreign, whole=False)
         if report.ok:
             self._mark_verified(start)
         return report

@@ -263,7 +263,10 @@ KEYS: list[Key] = [
     _k("bundle", "ctrl+s", "go", "実行",
        "持ち出す / 取り込むバンドルを確かめる (何が変わるかを表示)、もう一度で取り込む (欄で Enter も同じ)", priority=True,
        rank=1),
-    _k("bundle", "escape", "cancel", "やめる", "やめる", rank=1),
+    _k("bundle", "ctrl+o", "keep_elsewhere", "別の場所に保存",
+       "下書きをストアに書けないとき: 入力 (暗号化しない理由・保存先) を別のフォルダのファイルかクリップボードに",
+       priority=True, show=False),
+    _k("bundle", "escape", "cancel", "やめる", "やめる (入力があれば、もう一度 Esc で破棄)", rank=1),
     _k("help", "up down pageup pagedown", None, "スクロール", "スクロール"),
     _k("help", "escape f1", "close", "閉じる", "閉じる", rank=1),
 ]

@@ -9,13 +9,15 @@ from pathlib import Path
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, ProgressBar, Static
+from rich.text import Text
+from textual.widgets import Button, Input, Label, ProgressBar, Select, Static
 
+from csirt_tui.cells import narrow
 from csirt_tui.draftsave import plain_problem
 from csirt_tui.errors import TargetExistsError
 from csirt_tui.textsafe import printable
 from screens.commands import bindings
+from screens.form import DraftedDialog, DraftKey, DraftStatus
 from screens.safe_input import SafeInput
 
 
@@ -24,11 +26,17 @@ def default_bundle_path(store, now) -> str:
     return str(Path.home() / f"csirt-desk-{name}-{now:%Y%m%d-%H%M}.bundle")
 
 
-class BundleScreen(ModalScreen[None]):
-    """``mode`` "export" (持ち出し: every incident, or ``incident_id``) or "import" (取り込み)."""
+class BundleScreen(DraftedDialog):
+    """``mode`` "export" (持ち出し: every incident, or ``incident_id``) or "import" (取り込み).
+
+    What the operator types for an export (the reason not to encrypt, a path of their own) is a
+    draft as in every dialog: it autosaves, Esc asks before it is discarded, Ctrl+O keeps it
+    elsewhere, opened again it is offered back, the bundle written closes it. Passwords are
+    never part of it."""
 
     KEYS_SCREEN = "bundle"
     BINDINGS = bindings("bundle")  # screens/commands.py
+    DRAFT_WHAT = "入力 (暗号化しない理由・保存先)"
     DEFAULT_CSS = """
     BundleScreen { align: center middle; }
     BundleScreen #bundle-box { width: 96%; max-width: 100; height: auto; max-height: 96%; border: round $accent;
@@ -41,7 +49,7 @@ class BundleScreen(ModalScreen[None]):
     """
 
     def __init__(self, mode: str, incident_id: str | None = None) -> None:
-        super().__init__()
+        super().__init__(DraftKey("form", incident_id, "bundle:export", "bundle") if mode == "export" else None)
         self.mode = mode
         self.incident_id = incident_id
         self.plan = None
@@ -60,7 +68,16 @@ class BundleScreen(ModalScreen[None]):
             if exporting:
                 what = (f"インシデント {self.incident_id}" if self.incident_id
                         else f"すべてのインシデント（{store.count_incidents():,}件）")
-                yield Static(f"持ち出すもの: {what}。記録はすべて、書いた人・時刻のまま運ばれます。", markup=False)
+                yield Static(f"持ち出すもの: {what}。記録はすべて、書いた人・時刻のまま運ばれます。", markup=False,
+                             id="bundle-what")
+                known = self._peers()
+                if known and not self.incident_id:  # what that desk has not yet got from here (csirt_tui/peers.py)
+                    with Horizontal(classes="bundle-row"):
+                        yield Label("相手", classes="bundle-key")
+                        yield Select([(Text("すべての記録"), "")]
+                                     + [(Text(printable(narrow(f"{name} にまだ渡していない記録だけ"))), sid)
+                                        for sid, name in known],
+                                     value="", allow_blank=False, id="bundle-for", compact=True)
             with Horizontal(classes="bundle-row"):
                 yield Label("ファイル", classes="bundle-key")
                 yield SafeInput(default_bundle_path(store, self.app.now()) if exporting else "", id="bundle-path",
@@ -75,6 +92,9 @@ class BundleScreen(ModalScreen[None]):
                     yield Input("", id="bundle-confirm", password=True, compact=True, placeholder="もう一度")
                 yield Label("暗号化しない理由 (パスワードなしで持ち出す場合。記録に残ります)", markup=False)
                 yield SafeInput("", id="bundle-waive", compact=True, placeholder="例: 庁内の施錠された部屋で手渡しするため")
+            status = DraftStatus(id="draft-status")
+            status.display = False  # shown when there is something to say (a question, a refused write)
+            yield status
             plan = VerticalScroll(id="bundle-plan")
             plan.display = False  # until a bundle has been checked
             with plan:
@@ -88,6 +108,37 @@ class BundleScreen(ModalScreen[None]):
                 yield Button(label, id="bundle-go", variant="primary", compact=True)
                 yield Button("やめる (Esc)", id="bundle-cancel", compact=True)
 
+
+    def on_mount(self) -> None:
+        self.start_drafts()
+
+    def _peers(self) -> list[tuple[str, str]]:
+        """(store id, name) of the desks this one has taken a bundle of (they can be sent a delta)."""
+        from csirt_tui.peers import read
+
+        try:
+            return sorted(((sid, row["desk"] or sid[:6]) for sid, row in read(self.app.store).items()),
+                          key=lambda x: x[1])
+        except Exception:  # a damaged exchange.json: verify names it; the whole export still works
+            return []
+
+    # ------------------------------------------------------------ the draft (DraftedDialog)
+    def draft_values(self) -> dict[str, str]:
+        if self.mode != "export":
+            return {}
+        return {"waive": self._value("bundle-waive"), "path": self._value("bundle-path")}
+
+    def load_draft_values(self, values: dict[str, str]) -> None:
+        for key, wid in (("waive", "#bundle-waive"), ("path", "#bundle-path")):
+            if isinstance(values.get(key), str):
+                self.query_one(wid, Input).value = values[key]
+
+    def draft_fields(self) -> list[tuple[str, str]]:
+        values = self.draft_values()
+        return [("暗号化しない理由", values.get("waive", "")), ("保存先", values.get("path", ""))]
+
+    def draft_title(self) -> str:
+        return f"バンドルの持ち出し ({self.incident_id})" if self.incident_id else "バンドルの持ち出し"
 
     def _say(self, text: str) -> None:
         self.query_one("#bundle-message", Static).update(printable(text))
@@ -112,7 +163,15 @@ class BundleScreen(ModalScreen[None]):
     @on(Button.Pressed, "#bundle-cancel")
     def action_cancel(self) -> None:
         if not self.working:
-            self.dismiss(None)
+            super().action_cancel()  # typed text: asks first (a second Esc discards)
+
+    @on(Select.Changed, "#bundle-for")
+    def _for_changed(self, event: Select.Changed) -> None:
+        names = dict(self._peers())
+        what = (f"{names.get(event.value, '')} にまだ渡していない記録 (そのデスクが書いた記録を除く)" if event.value
+                else f"すべてのインシデント（{self.app.store.count_incidents():,}件）")
+        self.query_one("#bundle-what", Static).update(printable(narrow(f"持ち出すもの: {what}。"
+                                                                      "記録はすべて、書いた人・時刻のまま運ばれます。")))
 
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:
@@ -131,13 +190,15 @@ class BundleScreen(ModalScreen[None]):
         waive = self._value("bundle-waive")
         store, operator = self.app.store, self.app.operator
         ids = [self.incident_id] if self.incident_id else None
+        chosen = self.query("#bundle-for")
+        for_peer = (chosen.first(Select).value or None) if chosen else None
 
         def work() -> None:
             from csirt_tui.exchange import write_bundle
 
             try:
                 done = write_bundle(store, path, ids=ids, password=password or None, waive_reason=waive,
-                                    operator=operator, force=force)
+                                    operator=operator, force=force, for_peer=for_peer)
             except TargetExistsError as err:
                 self.app.call_from_thread(self._exists, path, str(err))
                 return
@@ -230,6 +291,8 @@ class BundleScreen(ModalScreen[None]):
 
     def _done(self, text: str) -> None:
         self._stop()
+        if self.keeper is not None:
+            self.keeper.close("saved", self.incident_id)  # the reason is on the record with the export
         self.app.notify(text, title="バンドル", markup=False, timeout=12)
         self.dismiss(None)
         for screen in self.app.screen_stack:  # the dashboard shows what came in

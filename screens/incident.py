@@ -53,6 +53,9 @@ def reopen_draft(app, draft: dict[str, Any]) -> None:
     if where == "export" and not incident_id:  # the committee summary's dialog
         app.open_export(None, "summary")
         return
+    if where == "bundle" and not incident_id:  # a bundle of every incident
+        app.open_bundle("export")
+        return
     if not incident_id or not app.store.exists(incident_id):
         app.notify("この書きかけのインシデントが見つかりません", severity="warning")
         return
@@ -66,6 +69,8 @@ def reopen_draft(app, draft: dict[str, Any]) -> None:
         app.push_screen(ResponseScreen(incident_id, reopen=dialog))
     elif where == "export":
         app.call_later(app.open_export, incident_id)
+    elif where == "bundle":
+        app.call_later(app.open_bundle, "export", incident_id)
     elif where == "triage":  # the triage screen offers its draft back itself (once the incident is up)
         app.call_later(app.open_triage, incident_id)
     elif where == "incident" and dialog.startswith("call:"):

@@ -30,21 +30,25 @@ async def _export_screen(app, pilot, incident_id):
     return app.screen
 
 
-def test_esc_asks_before_the_typed_reason_is_discarded_and_a_quit_keeps_it(store_dir):
-    store, incident_id = _open(store_dir)
+def esc_then_quit_then_offered(store_dir, open_dialog, dialog, password: str, waive: str, size=(100, 30)):
+    """Type a password and REASON in a dialog (``open_dialog(app)``, a ``dialog`` screen), Esc
+    once (it stays), quit: the reason is a draft, the password is not; opened again the draft
+    is offered back, and two Esc discard it. Shared by every dialog with a reason not to encrypt."""
     seen = {}
 
     async def first():
-        app = CsirtDeskApp(store, operator="受付 花子", clock=Clock(), backups=False)
-        async with app.run_test(size=(100, 30)) as pilot:
+        app = CsirtDeskApp(Store.open(store_dir, clock=Clock()), operator="受付 花子", clock=Clock(), backups=False)
+        async with app.run_test(size=size) as pilot:
             await pilot.pause()
-            screen = await _export_screen(app, pilot, incident_id)
-            screen.query_one("#export-password", Input).value = "秘密のパスワード"
-            screen.query_one("#export-waive", Input).value = REASON
+            open_dialog(app)
+            assert await wait_until(pilot, lambda: isinstance(app.screen, dialog) and app.screen.query(waive))
+            await pilot.pause(0.2)
+            app.screen.query_one(password, Input).value = "秘密のパスワード"
+            app.screen.query_one(waive, Input).value = REASON
             await pilot.pause(0.5)
             await pilot.press("escape")
             await pilot.pause()
-            seen["after_one_esc"] = isinstance(app.screen, ExportScreen)
+            seen["after_one_esc"] = isinstance(app.screen, dialog)
             app.exit()
 
     asyncio.run(first())
@@ -55,22 +59,28 @@ def test_esc_asks_before_the_typed_reason_is_discarded_and_a_quit_keeps_it(store
 
     async def again():
         app = CsirtDeskApp(Store.open(store_dir, clock=Clock()), operator="受付 花子", clock=Clock(), backups=False)
-        async with app.run_test(size=(100, 30)) as pilot:
+        async with app.run_test(size=size) as pilot:
             await pilot.pause()
-            app.open_export(incident_id)
+            open_dialog(app)
             assert await wait_until(pilot, lambda: isinstance(app.screen, DraftOfferScreen))
             await pilot.press("enter")  # 続きを入力
-            assert await wait_until(pilot, lambda: isinstance(app.screen, ExportScreen))
+            assert await wait_until(pilot, lambda: isinstance(app.screen, dialog))
             await pilot.pause(0.2)
-            seen["offered"] = app.screen.query_one("#export-waive", Input).value
+            seen["offered"] = app.screen.query_one(waive, Input).value
             await pilot.press("escape")
             await pilot.pause()
             await pilot.press("escape")  # the second Esc discards
-            assert await wait_until(pilot, lambda: not isinstance(app.screen, ExportScreen))
+            assert await wait_until(pilot, lambda: not isinstance(app.screen, dialog))
 
     asyncio.run(again())
     assert seen["offered"] == REASON
     assert Store.open(store_dir).list_drafts(kind="form") == []
+
+
+def test_esc_asks_before_the_typed_reason_is_discarded_and_a_quit_keeps_it(store_dir):
+    _, incident_id = _open(store_dir)
+    esc_then_quit_then_offered(store_dir, lambda app: app.open_export(incident_id), ExportScreen,
+                               "#export-password", "#export-waive")
 
 
 def test_an_export_done_closes_its_draft(store_dir, tmp_path):
