@@ -29,7 +29,7 @@ from csirt_tui.model import missing_items
 from csirt_tui.textsafe import one_line, printable
 from csirt_tui.timeparse import TimeParseError, format_preview, parse_time, to_iso
 from csirt_tui.views import ITEM_SHORT, intake_entry_text
-from screens.form import DraftKeeper, DraftStatus, KeepTextScreen, SafeInput, SafeTextArea, new_draft_id  # noqa: F401
+from screens.form import DraftKeeper, DraftStatus, KeepTextScreen, SafeInput, SafeTextArea, new_draft_id
 from screens.chrome import DeskHeader
 from screens.commands import bindings
 from screens.footer import DeskFooter
@@ -42,7 +42,16 @@ NO_SELECTION = getattr(Select, "NULL", None) or getattr(Select, "BLANK")  # Text
 
 class FieldInput(SafeInput):
     """A one-line field: Enter moves on to the next field (see IntakeScreen); the value
-    is kept as typed, shown with control characters as symbols (see SafeInput)."""
+    is kept as typed, shown with control characters as symbols (see SafeInput).
+
+    Focus does not select the text (Textual's Input selects it all): the next key typed would
+    replace what was there. Text typed on 通報の種類 goes to (1) いつ and moves the focus there
+    (IntakeScreen.on_key): its first character was selected by that focus and replaced by the
+    second (「今朝9時」 was kept as 「朝9時」 when the form had been made ahead)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("select_on_focus", False)
+        super().__init__(*args, **kwargs)
 
 
 def big_number(incident_id: str) -> str:
@@ -123,6 +132,10 @@ class IntakeScreen(Screen):
     # right after Enter lands in the next field, however fast they type.
     KEYS_SCREEN = "intake"
     BINDINGS = bindings("intake")  # screens/commands.py
+    # Focus goes straight to 通報の種類 (受付方法 defaults to the desk's 内線): Textual's auto focus
+    # gave it first to the scrolling form, whose focus and blur restyled all its fields twice
+    # (about a fifth of Ctrl+N's time, bench/intake.py)
+    AUTO_FOCUS = "#reporter_type"
 
     def _overlay_open(self) -> bool:
         return any(getattr(sel, "expanded", False) for sel in self.query(Select))
@@ -162,16 +175,18 @@ class IntakeScreen(Screen):
         app = self.app
         profile = app.store.profile
         now = app.now()
-        # The receipt time is stamped when the screen opens (editable).
+        # The receipt time is stamped when the screen opens (editable; a screen made ahead is
+        # stamped again when Ctrl+N takes it: open_now).
         self.stamp = (self.draft or {}).get("data", {}).get("received_at") or f"{now:%Y-%m-%d %H:%M}"
         items = {i["key"]: narrow(i["label"]) for i in profile.poc["items"]}  # ①いつ drawn as (1)いつ
         yield DeskHeader()
-        if not profile.in_hours(now):
-            yield Static(self._out_of_hours_text(now), id="out-of-hours", classes="banner-out-of-hours",
-                         markup=False)
+        banner = Static("", id="out-of-hours", classes="banner-out-of-hours", markup=False)
+        banner.display = False
+        yield banner
         yield Static("", id="checklist", markup=False)
         yield DraftStatus(id="draft-status")
-        with VerticalScroll(id="intake-form"):
+        # not focusable itself: Tab / Shift+Tab go from field to field (the form scrolls to the focused one)
+        with VerticalScroll(id="intake-form", can_focus=False):
             with Horizontal(classes="row"):
                 yield Label("受付日時", classes="label")
                 yield FieldInput(self.stamp, id="received_at", classes="short", compact=True)
@@ -233,9 +248,55 @@ class IntakeScreen(Screen):
         if self.draft:
             self._load(self.draft.get("data") or {})
         self._values_loaded = True
+        self._show_hours()
         self._refresh_all()
         # 受付方法 defaults to the desk's 内線 (Shift+Tab to change it): start at 通報の種類.
         self.query_one("#reporter_type", Select).focus()
+        if not self.is_current:  # made ahead (CsirtDeskApp.prepare_intake): laid out and drawn unseen
+            self.call_later(self._lay_out_unseen)
+
+    def _lay_out_unseen(self) -> None:
+        """Lay the form out for the terminal's size and draw it once, before it is shown: Ctrl+N
+        then shows lines already drawn."""
+        if self.is_current or not self.is_attached:
+            return
+        self._refresh_layout(self.app.size)
+        self._compositor.render_update(full=True)
+        self._drawn_unseen = self.app.theme
+
+    _drawn_unseen: str | None = None  # the theme the form was styled and drawn with, unseen
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        """Shown for the first time after it was drawn unseen: its styles are as they were just
+        made (unless the theme changed since), so Textual need not restyle every field again
+        (Screen._on_screen_resume runs after this)."""
+        if self._drawn_unseen is not None:
+            if self._drawn_unseen == self.app.theme:
+                event.refresh_styles = False
+            self._drawn_unseen = None
+
+    def _show_hours(self) -> None:
+        """The out-of-hours banner with the night and holiday contacts, as of now."""
+        now = self.app.now()
+        banner = self.query_one("#out-of-hours", Static)
+        out = not self.app.store.profile.in_hours(now)
+        if out:
+            banner.update(self._out_of_hours_text(now))
+        banner.display = out
+
+    def open_now(self) -> None:
+        """A blank form made ahead of the call (CsirtDeskApp.prepare_intake) is taken by Ctrl+N:
+        as if it opened now: the receipt time, the out-of-hours banner, a new draft id."""
+        if self.draft or self.keeper.ever_written:
+            return
+        now = self.app.now()
+        field = self.query_one("#received_at", Input)
+        if field.value == self.stamp:
+            self.stamp = f"{now:%Y-%m-%d %H:%M}"
+            field.value = self.stamp
+        self.keeper.draft_id = new_draft_id(now)
+        self._show_hours()
+        self._refresh_all()
 
     def on_key(self, event: events.Key) -> None:
         """Text typed while a choice (受付方法, 通報の種類) has the focus: the operator is already

@@ -224,10 +224,10 @@ def test_out_of_hours_banner_shows_the_duty_contacts(store_dir):
             async with app.run_test(size=(120, 50)) as pilot:
                 await pilot.press("ctrl+n")
                 await pilot.pause()
-                banners = app.screen.query("#out-of-hours")
-                assert bool(banners) is expect, when
+                banner = app.screen.query_one("#out-of-hours", Static)
+                assert banner.display is expect, when  # always there, shown out of hours
                 if expect:
-                    text = str(banners.first(Static).render())
+                    text = str(banner.render())
                     assert "当番 太郎 090-0000-0001" in text and "平日 のみ" not in text
 
         run(scenario())
@@ -262,3 +262,23 @@ def test_dashboard_filter_and_row_cap(store_dir):
             assert await wait_until(pilot, lambda: new.id in [str(k.value) for k in table.rows][:2])
 
     run(scenario())
+
+
+def test_going_back_to_a_filled_field_and_typing_adds_to_it(store_dir):
+    """Textual's Input selects its text when focused: Shift+Tab back to (2) どこで and typing
+    replaced the place typed before ("本庁舎3階" became "税務課")."""
+    clock = Clock(MONDAY_10)
+    store = Store.open(store_dir, clock=clock)
+
+    async def scenario():
+        app = make_app(store, clock)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("ctrl+n")
+            await pilot.pause()
+            app.screen.query_one("#place").focus()
+            await pilot.pause()
+            await pilot.press(*"本庁舎3階", "tab", "shift+tab", *" 税務課")
+            await pilot.pause()
+            assert app.screen.query_one("#place").value == "本庁舎3階 税務課"
+
+    asyncio.run(scenario())
