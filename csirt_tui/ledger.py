@@ -23,6 +23,19 @@ whole store deleted, the one thing this ledger cannot tell apart) and
 otherwise requires every incident's head to be exactly its last record. Someone who rewrites the
 ledger and the timelines together is not caught by any file in the store: the
 head hash printed on every 報告様式1 anchors the record on paper.
+
+Each incident's newest record, without reading the ledger (``verify ID``, issue 18):
+``ledger/heads/upto.json`` says through which segment the ledger has been folded
+into ``ledger/heads/YYYY-NNN.json`` (the incidents YYYY-NNN000..NNN999: for each,
+the number and hash of its newest record in those segments). The writer folds a
+segment when it is full (once per 128 records, into the few files its incidents
+fall in), and any segment a killed write left unfolded with it. The newest record
+of an incident is then the newest one that names it in the segments after
+``upto`` (a byte search, usually of one segment), or else the one its heads file
+names, read back and checked (its hash, its incident): a heads file that names
+another record is a problem said, never a silent pass. The full ``verify`` checks
+every heads file against its walk of the whole ledger and makes them when a store
+has none (an older store; ``reindex`` too).
 """
 
 from __future__ import annotations
@@ -35,13 +48,26 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from .errors import StoreCorruptError
-from .jsonfile import atomic_write, decode, encode, make_dirs, read_bytes, splice_append
+from .jsonfile import atomic_write, decode, encode, make_dirs, read_bytes, read_file, seal, splice_append
 from .model import canonical
 
 SEGMENT = 128
 FIELDS = ("n", "incident", "seq", "hash", "after", "closes", "why", "prev")
 GENESIS = hashlib.sha256(b"csirt-desk:ledger").hexdigest()
 _SEG_RE = re.compile(r"^ledger-(\d{4,})\.json$")
+HEADS = "heads"  # the folder of the index of each incident's newest record
+HEADS_SPAN = 1000  # incidents per heads file
+_ID = re.compile(r"^(\d{4})-(\d{4,6})$")
+_HEADS_RE = re.compile(r"^(\d{4})-(\d{3,})\.json$")
+
+
+def heads_key(incident: str) -> tuple[str, str] | None:
+    """(heads file name, key in it) of an incident id, None for an id of no known form."""
+    m = _ID.match(incident)
+    if not m:
+        return None
+    number = int(m.group(2))
+    return f"{m.group(1)}-{number // HEADS_SPAN:03d}.json", str(number)
 
 # ``why`` of a record: None for an entry announced; for a closing record (``closes`` =
 # the n of the record it closes) "crash" (found unwritten by a later write) or
@@ -125,17 +151,144 @@ class Ledger:
         by_seg: dict[int, list[dict[str, Any]]] = {}
         for rec in records:
             by_seg.setdefault((rec["n"] - 1) // SEGMENT, []).append(rec)
+        full: dict[int, dict[str, Any]] = {}  # the segments this write filled: all their rows
         for seg_no, recs in by_seg.items():
             path = self._path(seg_no)
+            old_rows = (data.get("ledger") or {}) if seg is not None and path == seg else {}
             if seg is not None and path == seg and len(recs) == 1:
                 payload = splice_append(raw, data, "ledger", recs[0]["n"], recs[0])
+                rows = {**old_rows, str(recs[0]["n"]): recs[0]}
             else:
-                rows = dict(data.get("ledger") or {}) if seg is not None and path == seg else {}
+                rows = dict(old_rows)
                 rows.update({str(r["n"]): r for r in recs})
                 payload = encode({"ledger": rows})
             atomic_write(path, payload, durable=durable)
             self._tail_no = max(self._tail_no or 0, seg_no)
+            if recs[-1]["n"] % SEGMENT == 0:
+                full[seg_no] = rows
+        if full:
+            self.fold(max(full), full, durable=durable)
         return records
+
+    # ------------------------------------------------- heads (each incident's newest record)
+    @property
+    def heads_dir(self) -> Path:
+        return self.dir / HEADS
+
+    def _upto_path(self) -> Path:
+        return self.heads_dir / "upto.json"
+
+    def folded(self) -> int | None:
+        """Through which segment the heads files hold the ledger (-1: none yet), None when
+        the store has no heads files (or they cannot be read: then the ledger is read)."""
+        try:
+            rec = ((read_file(self._upto_path()) or {}).get("upto") or {}).get("1")
+        except (StoreCorruptError, OSError):
+            return None
+        if not isinstance(rec, dict) or not isinstance(rec.get("segment"), int):
+            return None
+        return rec["segment"]
+
+    def _read_heads(self, name: str) -> dict[str, Any]:
+        return (read_file(self.heads_dir / name) or {}).get("heads") or {}
+
+    def _write_heads(self, heads: dict[str, dict[str, Any]], upto: int, *, durable: bool,
+                     replace_all: bool = False) -> None:
+        """Merge ``heads`` (incident → its newest record's n and rhash) into the heads files
+        (``replace_all``: they are the whole index: every file is written anew), then note
+        ``upto``. A write killed between leaves files ahead of upto.json: harmless (the
+        next fold takes the newer of the two)."""
+        make_dirs(self.heads_dir)
+        by_file: dict[str, dict[str, dict[str, Any]]] = {}
+        for incident, rec in heads.items():
+            where = heads_key(incident)
+            if where is not None:
+                by_file.setdefault(where[0], {})[where[1]] = {"n": rec["n"], "rhash": rec["rhash"]}
+        if replace_all:
+            for name in os.listdir(self.heads_dir):
+                if _HEADS_RE.match(name) and name not in by_file:
+                    os.unlink(self.heads_dir / name)
+        for name, new in sorted(by_file.items()):
+            rows = {} if replace_all else dict(self._read_heads(name))
+            for key, rec in new.items():
+                if key not in rows or rows[key].get("n", 0) < rec["n"]:
+                    rows[key] = rec
+            atomic_write(self.heads_dir / name, seal({"heads": dict(sorted(rows.items(), key=lambda kv: int(kv[0])))}),
+                         durable=durable)
+        atomic_write(self._upto_path(), seal({"upto": {"1": {"segment": upto}}}), durable=durable)
+
+    def fold(self, through: int, known: dict[int, dict[str, Any]] | None = None, *, durable: bool = True) -> None:
+        """Fold the segments after upto.json's through ``through`` into the heads files
+        (``known``: rows of some of them, as just written). Nothing on a store without
+        heads files; a segment or heads file that cannot be read leaves upto.json where it
+        was (the ledger is then read further back; verify names the damaged file): the
+        write goes on."""
+        upto = self.folded()
+        if upto is None or upto >= through:
+            return
+        try:
+            heads: dict[str, dict[str, Any]] = {}
+            for no in range(upto + 1, through + 1):
+                rows = (known or {}).get(no)
+                if rows is None:
+                    path = self._path(no)
+                    rows = decode(path, read_bytes(path)).get("ledger") or {}
+                for key in sorted(rows, key=int):
+                    heads[rows[key]["incident"]] = rows[key]
+            self._write_heads(heads, through, durable=durable)
+        except (StoreCorruptError, OSError, KeyError, TypeError, ValueError):
+            return
+
+    def start_heads(self, *, durable: bool = True) -> None:
+        """A new store's (empty) heads files: from now on the writer keeps them."""
+        if self.folded() is None and not self.segments():
+            self._write_heads({}, -1, durable=durable, replace_all=True)
+
+    def build_heads(self, heads: dict[str, dict[str, Any]], through: int) -> None:
+        """Write the whole heads index: ``heads`` = each incident's newest record in the
+        segments through ``through`` (what a walk of the ledger found). The caller holds
+        the store lock."""
+        self._write_heads(heads, through, durable=True, replace_all=True)
+
+    def heads_problems(self, folded: dict[str, dict[str, Any]], upto: int,
+                       after: dict[str, list[dict[str, Any]]]) -> list[tuple[str, str]]:
+        """What is wrong with the heads files, against a walk of the ledger: ``folded`` =
+        each incident's newest record in the segments through ``upto`` (upto.json's),
+        ``after`` = each incident's records after those. A heads file must name exactly
+        that record, or one of the records after (a fold killed before upto.json).
+        (incident, problem) pairs."""
+        problems: list[tuple[str, str]] = []
+        seen: set[str] = set()
+        try:
+            names = sorted(n for n in os.listdir(self.heads_dir) if _HEADS_RE.match(n))
+        except FileNotFoundError:
+            names = []
+        for name in names:
+            try:
+                rows = self._read_heads(name)
+            except StoreCorruptError:
+                continue  # the files pass names it
+            year, block = _HEADS_RE.match(name).groups()
+            for key, ref in rows.items():
+                incident = f"{year}-{int(key):04d}" if key.isdigit() else key
+                where = heads_key(incident)
+                seen.add(incident)
+                if where is None or where[0] != name:
+                    problems.append((incident, f"{self.heads_dir / name}: {key}: 台帳の索引の番号が不正です"))
+                    continue
+                want = folded.get(incident)
+                ok = isinstance(ref, dict) and (
+                    (want is not None and ref.get("n") == want["n"] and ref.get("rhash") == want["rhash"])
+                    or any(ref.get("n") == r["n"] and ref.get("rhash") == r["rhash"] for r in after.get(incident, ())))
+                if not ok:
+                    problems.append((incident, f"{self.heads_dir / name}: {incident}: 台帳の索引が台帳の記録と一致しません"
+                                               f" (台帳: #{want['n'] if want else 'なし'}。csirt-desk reindex で作り直せます)"))
+        for incident in sorted(set(folded) - seen):
+            where = heads_key(incident)
+            if where is not None:
+                problems.append((incident, f"{self.heads_dir / where[0]}: {incident}: 台帳の索引に行がありません"
+                                           f" (台帳 #{folded[incident]['n']}。csirt-desk reindex で作り直せます)"))
+        return problems
 
     def close(self, rec: dict[str, Any], head: tuple[int, str] | None, why: str) -> dict[str, Any]:
         """Close ``rec``, an announced entry that was not written: anchor its incident's
@@ -161,7 +314,9 @@ class Ledger:
         return None
 
     def walk(self, problems: list[str], *, start: tuple[int, str] | None = None,
-             firsts: dict[str, dict[str, Any]] | None = None) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
+             firsts: dict[str, dict[str, Any]] | None = None,
+             folded: tuple[int, dict[str, dict[str, Any]], dict[str, list[dict[str, Any]]]] | None = None,
+             ) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
         """Check the whole chain, and that each incident's records follow on from
         one another; (last record per incident, the closing records). Problems name
         the file and record; the walk stops at the first break of the chain.
@@ -169,7 +324,11 @@ class Ledger:
         ``start`` (n, rhash): only the records after record n, which must still be
         there with that hash (verify --changed). An incident's first record after it
         cannot be checked against the ones before (not read): it goes in ``firsts``,
-        for the caller to check against the incident's timeline."""
+        for the caller to check against the incident's timeline.
+
+        ``folded`` (upto, newest, after): each incident's newest record in the segments
+        through upto goes in ``newest``, its records after them in ``after`` (to check
+        the heads files against, :meth:`heads_problems`)."""
         from .model import genesis_hash
 
         heads: dict[str, dict[str, Any]] = {}
@@ -240,21 +399,30 @@ class Ledger:
                     problems.append(f"{where}: {incident} の記録の続きになっていません"
                                     " (その前の記録の書き換え・削除、または番号の使い回し)")
                 heads[incident] = rec
+                if folded is not None:
+                    if index <= folded[0]:
+                        folded[1][incident] = rec
+                    else:
+                        folded[2].setdefault(incident, []).append(rec)
                 state[incident] = (rec["seq"], rec["hash"]) if rec["seq"] else (0, genesis_hash(incident))
                 prev, expect = rec["rhash"], expect + 1
         return heads, closings
 
-    def last_for(self, incident: str) -> dict[str, Any] | None:
-        """The newest record of one incident, read from the newest segment back
-        (the full chain is checked by :meth:`walk`). A segment is decoded only if its
-        bytes name the incident (a record is one canonical line: ``"incident":"ID"``
-        stands in it as is): an incident closed years ago costs a read of the segments
-        after its last record, not a JSON decode of each (1,200 segments: ~15 ms)."""
+    def last_for(self, incident: str, *, scan: bool = False) -> dict[str, Any] | None:
+        """The newest record of one incident: the segments after the heads files' upto
+        are searched from the newest back, then the record the heads file names is read
+        back and checked (StoreCorruptError when it is not that incident's, or its hash is
+        wrong: the heads file or the ledger was changed). A store without heads files: the
+        whole ledger from the newest segment back (the full chain is checked by
+        :meth:`walk`); ``scan``: that, whatever the heads files say. A segment is decoded only if its bytes name the incident (a record
+        is one canonical line: ``"incident":"ID"`` stands in it as is)."""
         tail_path = self._tail_path()
         if tail_path is None:
             return None
+        where = heads_key(incident)
+        upto = self.folded() if where is not None and not scan else None
         needle = b'"incident":' + json.dumps(incident, ensure_ascii=False).encode("utf-8") + b","
-        for no in range(int(_SEG_RE.match(tail_path.name).group(1)), -1, -1):
+        for no in range(int(_SEG_RE.match(tail_path.name).group(1)), (upto if upto is not None else -1), -1):
             path = self._path(no)
             try:
                 raw = read_bytes(path)
@@ -265,5 +433,28 @@ class Ledger:
             rows = decode(path, raw).get("ledger") or {}
             for key in sorted(rows, key=int, reverse=True):
                 if rows[key].get("incident") == incident:
-                    return rows[key]
-        return None
+                    return self._checked(path, rows[key])
+        if upto is None:
+            return None
+        heads_path = self.heads_dir / where[0]
+        ref = self._read_heads(where[0]).get(where[1]) if heads_path.exists() else None
+        if ref is None:
+            return None
+        if not isinstance(ref, dict) or not isinstance(ref.get("n"), int) or ref["n"] < 1:
+            raise StoreCorruptError(heads_path, f"{incident}: 台帳の索引の行が不正です")
+        path = self._path((ref["n"] - 1) // SEGMENT)
+        try:
+            rec = (decode(path, read_bytes(path)).get("ledger") or {}).get(str(ref["n"]))
+        except FileNotFoundError:
+            rec = None
+        if not isinstance(rec, dict) or rec.get("incident") != incident or rec.get("rhash") != ref.get("rhash"):
+            raise StoreCorruptError(heads_path, f"{incident}: 台帳の索引が台帳の記録と一致しません (台帳 #{ref['n']}。"
+                                                "台帳か索引の書き換え。csirt-desk verify で確かめてください)")
+        return self._checked(path, rec)
+
+    @staticmethod
+    def _checked(path: Path, rec: dict[str, Any]) -> dict[str, Any]:
+        if not isinstance(rec, dict) or set(rec) != {*FIELDS, "rhash"} or record_hash(rec) != rec["rhash"]:
+            raise StoreCorruptError(path, f"台帳 #{rec.get('n') if isinstance(rec, dict) else '?'}: "
+                                          "ハッシュが一致しません (改ざん)")
+        return rec

@@ -9,6 +9,8 @@ Layout of a store directory (every file a TinyDB JSON file)::
     incidents/2026/2026-0007/
         timeline-0000.json          entries 1..128 of the incident
         timeline-0001.json          entries 129..256, …
+    ledger/ledger-0000.json         the ledger (csirt_tui/ledger.py): every entry announced, chained
+    ledger/heads/2026-000.json      each incident's newest ledger record (verify ID), upto.json
     drafts/<id>.json                intake drafts (autosaved while typing)
     roster.json                     contacts and their audit trail
     reports.json                    log of exported reports (committee summary …)
@@ -77,7 +79,7 @@ from .jsonfile import (
     watching_writes,
     write_new,
 )
-from .ledger import Ledger
+from .ledger import Ledger, heads_key
 from . import uids
 from .model import (
     KINDS,
@@ -477,6 +479,7 @@ class Store:
                 "desk": "",
             }
             atomic_write(path, seal({"meta": {"1": meta}}))
+            self._ledger.start_heads()  # each incident's newest ledger record, kept from the first write
             return meta
         meta = (data.get("meta") or {}).get("1")
         try:
@@ -1399,8 +1402,29 @@ class Store:
         with self.locked():
             n = self._rebuild_index(None)
             uids.rebuild(self)
+            self._rebuild_heads()
             self._sweep_temp()
         return n
+
+    def _rebuild_heads(self, walked: tuple[dict[str, dict[str, Any]], int] | None = None) -> bool:
+        """Make the ledger's heads files (each incident's newest record) from a walk of the
+        whole ledger (``walked``: (newest record per incident, the last record's n) of a walk
+        just made); the caller holds the lock. A ledger whose walk finds a problem gets
+        none (verify ID then reads the ledger itself): False."""
+        if walked is None:
+            problems: list[str] = []
+            heads, _ = self._ledger.walk(problems)
+            if problems:
+                try:
+                    os.unlink(self._ledger._upto_path())
+                except FileNotFoundError:
+                    pass
+                return False
+            last = max((r["n"] for r in heads.values()), default=0)
+        else:
+            heads, last = walked
+        self._ledger.build_heads(heads, last // SEGMENT_SIZE - 1)
+        return True
 
     def _incident_dirs(self) -> list[Path]:
         base = self.root / "incidents"
@@ -1708,7 +1732,22 @@ class Store:
         start = self._ledger_tail_or_none()
         self._verify_files(report, store_files(self.root), progress)
         index = self._verify_index_load(report)
-        anchors, closings = self._ledger.walk(report.problems)
+        upto = self._ledger.folded()
+        folded: tuple = (upto if upto is not None else 1 << 62, {}, {})
+        anchors, closings = self._ledger.walk(report.problems, folded=folded)
+        walk_ok = not report.problems
+        if upto is not None and walk_ok:
+            for incident_id, problem in self._ledger.heads_problems(folded[1], upto, folded[2]):
+                if self._recheck_heads(incident_id):
+                    report.problems.append(problem)
+        elif walk_ok and anchors and mark and not self.readonly:
+            # an older store: its heads files, from this walk (verify ID reads no more than them since)
+            try:
+                with self.locked():
+                    if self._ledger.folded() is None:
+                        self._rebuild_heads((dict(folded[1]), max(r["n"] for r in folded[1].values())))
+            except (StoreBusyError, OSError):
+                pass
         try:
             tail = self._ledger.last()
         except StoreCorruptError:
@@ -1864,6 +1903,10 @@ class Store:
         report.closings = [f"{c['incident']}#{c['seq'] + 1}" for c in closings if c["why"] == "crash"]
         touched = sorted(anchors)
         foreign: dict[tuple[str, str], str] = {}
+        with_heads = self._ledger.folded() is not None
+        if with_heads:  # the heads files the records since fall in (each incident's newest record)
+            names = sorted({w[0] for w in map(heads_key, touched) if w} | {"upto.json"})
+            self._verify_files(report, [p for p in (self._ledger.heads_dir / n for n in names) if p.exists()], progress)
         for done, incident_id in enumerate(touched, start=1):
             if progress is not None:
                 progress("incidents", done, len(touched))
@@ -1881,6 +1924,12 @@ class Store:
             if entries[0].origin:
                 foreign[(entries[0].origin["store"], entries[0].origin["incident"])] = incident_id
             problem = _anchor_problem(incident_id, (entries[-1].seq, entries[-1].hash), rec, tail)
+            if not problem and with_heads:  # what verify ID reads must be that record too
+                try:
+                    if self._ledger.last_for(incident_id) != rec:
+                        problem = f"{incident_id}: 台帳の索引 (ledger/heads) が台帳の最新の記録 #{rec['n']} と一致しません"
+                except StoreCorruptError as err:
+                    problem = f"{err.path}: {err.problem}"
             first = firsts.get(incident_id)
             if not problem and first is not None and first["why"] is None and first["seq"] >= 1:
                 before = entries[first["seq"] - 2].hash if first["seq"] >= 2 else genesis_hash(incident_id)
@@ -2018,6 +2067,20 @@ class Store:
                                        self._ledger.last_for(incident_id), self._ledger.last())
         except (StoreBusyError, StoreCorruptError):
             return problem
+
+    def _recheck_heads(self, incident_id: str) -> bool:
+        """verify reads without the lock: a write that filled a ledger segment meanwhile
+        moves the heads files on. Under the lock: is the record the heads files give for
+        the incident still not its newest in the whole ledger?"""
+        if self.readonly:
+            return True
+        try:
+            with self.locked():
+                return self._ledger.last_for(incident_id) != self._ledger.last_for(incident_id, scan=True)
+        except StoreCorruptError:
+            return True
+        except StoreBusyError:
+            return True
 
     def verify_incident(self, incident_id: str) -> VerifyReport:
         """The checks of :meth:`verify` for one incident: its files, its hash chain
