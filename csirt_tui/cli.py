@@ -108,6 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
     _report_options(s)
     s.add_argument("--kind", choices=("occurrence", "closure"), default="occurrence",
                    help="occurrence=発生報告 (既定), closure=収束報告")
+    s.add_argument("--recipient", default="", metavar="TEXT",
+                   help="外部に提供する場合の提供先 (総務省・警察など。記録と報告様式1 の 7 に残ります)")
+    s.add_argument("--permitted-by", default="", metavar="NAME",
+                   help="外部への提供を許可した者 (水戸市議会: 機密性2以上は情報セキュリティ管理者の許可が必要)")
 
     s = sub.add_parser("summary", help="期間のインシデント集計 (委員会向け) を PDF に出力する", allow_abbrev=False)
     s.add_argument("--from", dest="start", required=True, metavar="DATE", help="期間の初日 (例: 2026-11-01, 令和8年11月1日)")
@@ -710,7 +714,7 @@ def cmd_export(args) -> int:
     store = _store(args, create=False)
     result = export_form1(store, args.id, args.pdf, operator=operator_name(args), variant=args.kind,
                           password=password, waive_reason=args.waive_reason or "", font=args.font,
-                          force=args.force)
+                          force=args.force, recipient=args.recipient, permitted_by=args.permitted_by)
     _report_done(result, "報告様式1", args.waive_reason or "")
     return 0
 

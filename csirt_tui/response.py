@@ -1105,6 +1105,7 @@ def notification_state(profile, incident: Incident, now: datetime | None = None)
             "opened_at": opening.get("at"), "due": due, "overdue": overdue, "at": last.get("at"),
             "means": last.get("means", ""), "person": last.get("person", ""),
             "said": last.get("said", ""), "why": last.get("why", ""),
+            "permitted_by": last.get("permitted_by", ""),
             "history": [dict(h) for h in t["history"]],
         })
     return rows
@@ -1192,14 +1193,18 @@ def _pick_thread(profile, inc: Incident, party: str, purpose: str | None,
 
 def update_notification(store, incident_id: str, party: str, status: str, *, operator: str,
                         means: str = "", person: str = "", said: str = "", why: str = "",
-                        occurred_at: Any = None, purpose: str | None = None) -> TimelineEntry:
+                        occurred_at: Any = None, purpose: str | None = None,
+                        permitted_by: str = "") -> TimelineEntry:
     """Record a call or a decision about a notification: "done" 連絡済み (means:
     how — 電話・メール…, person: who was reached, said: what was said; all
     required), "na" 不要 (why required), or "todo" 未連絡 (an attempt that did
     not get through: what happened in ``said``). ``occurred_at`` is when
     (datetime or typed text; default now). The thread is the party's open one
     (or the one of ``purpose``). Appends a "notification" entry {party, thread,
-    status, means, person, said, why, purpose}; text kept as typed."""
+    status, means, person, said, why, purpose, permitted_by?}; text kept as typed.
+    ``permitted_by``: who permitted giving the material to an outside body; required
+    for "done" to an outside body where the profile's ``outside_permission`` applies
+    to the incident's class (水戸 3(2)ケ(イ), csirt_tui.outside)."""
     profile = store.profile
     with store.locked():
         inc = store.incident(incident_id)
@@ -1222,6 +1227,14 @@ def update_notification(store, incident_id: str, party: str, status: str, *, ope
                 problems.append("連絡が不要な理由を入力してください")
             elif status == "todo" and not (said.strip() or why.strip()):
                 problems.append("未連絡のままにする経緯（不在・折り返し待ち等）を入力してください")
+        if not isinstance(permitted_by, str):
+            problems.append("permitted_by: 文字列で入力してください")
+        elif status == "done" and isinstance(party, str) and party in {b["id"] for b in profile.outside_bodies}:
+            from .outside import problem as outside_problem
+
+            refused = outside_problem(profile, inc, permitted_by)
+            if refused:
+                problems.append(refused)
         thread = _pick_thread(profile, inc, party, purpose, problems) if isinstance(party, str) else None
         if not isinstance(party, str):
             problems.append("連絡先を指定してください")
@@ -1239,9 +1252,13 @@ def update_notification(store, incident_id: str, party: str, status: str, *, ope
             lines.append(f"内容: {said}")
         if why.strip():
             lines.append(f"理由: {why}")
+        data = {"party": party, "thread": thread["thread"], "status": status, "means": means,
+                "person": person, "said": said, "why": why, "purpose": thread["purpose"]}
+        if permitted_by.strip():
+            lines.append(f"外部への提供の許可: {permitted_by}")
+            data["permitted_by"] = permitted_by
         return store.append(incident_id, "notification", "\n".join(lines), operator=operator, occurred_at=when,
-                            data={"party": party, "thread": thread["thread"], "status": status, "means": means,
-                                  "person": person, "said": said, "why": why, "purpose": thread["purpose"]})
+                            data=data)
 
 
 # ---------------------------------------------------------------------------

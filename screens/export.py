@@ -150,6 +150,13 @@ class ExportScreen(DraftedDialog):
             with Horizontal(classes="export-row"):
                 yield Label("確認", classes="export-key")
                 yield Input("", id="export-confirm", password=True, compact=True, placeholder="もう一度")
+            rule = store.profile.data.get("outside_permission")
+            with Vertical(id="export-outside-box"):  # 水戸 3(2)ケ(イ): a report given outside needs a permission
+                yield Label("外部に提供する場合の提供先（総務省・警察など。庁内だけなら空欄）", classes="export-label")
+                yield SafeInput("", id="export-recipient", compact=True)
+                yield Label(f"外部への提供を許可した{self._permission_role()}"
+                            + (f"（{rule['source']}）" if rule else ""), classes="export-label")
+                yield SafeInput("", id="export-permitted", compact=True)
             with Vertical(id="export-waive-box"):
                 yield Label("暗号化しない理由（パスワードなしで出力する場合。記録に残ります）", classes="export-label")
                 yield SafeInput("", id="export-waive", compact=True, placeholder="例: 庁内の施錠された端末でのみ扱うため")
@@ -166,6 +173,11 @@ class ExportScreen(DraftedDialog):
                 yield Button("やめる (Esc)", id="export-cancel", compact=True)
             yield Static("", id="export-hint", classes="hint", markup=False)
 
+    def _permission_role(self) -> str:
+        from csirt_tui.outside import role_label
+
+        return role_label(self.app.store.profile)
+
     def on_mount(self) -> None:
         self.query_one("#export-working").display = False
         self._kind_changed()
@@ -177,16 +189,20 @@ class ExportScreen(DraftedDialog):
     # ------------------------------------------------------------ the draft (DraftedDialog)
     def draft_values(self) -> dict[str, Any]:
         return {"waive": self.query_one("#export-waive", Input).value,
-                "path": self.query_one("#export-path", Input).value}
+                "path": self.query_one("#export-path", Input).value,
+                "recipient": self.query_one("#export-recipient", Input).value,
+                "permitted": self.query_one("#export-permitted", Input).value}
 
     def load_draft_values(self, values: dict[str, Any]) -> None:
-        for key, wid in (("waive", "#export-waive"), ("path", "#export-path")):
+        for key, wid in (("waive", "#export-waive"), ("path", "#export-path"), ("recipient", "#export-recipient"),
+                         ("permitted", "#export-permitted")):
             if isinstance(values.get(key), str):
                 self.query_one(wid, Input).value = values[key]
 
     def draft_fields(self) -> list[tuple[str, Any]]:
         values = self.draft_values()
-        return [("暗号化しない理由", values["waive"]), ("保存先", values["path"])]
+        return [("暗号化しない理由", values["waive"]), ("保存先", values["path"]), ("提供先", values["recipient"]),
+                ("提供を許可した者", values["permitted"])]
 
     def draft_title(self) -> str:
         return f"報告書の出力 ({self.incident_id})" if self.incident_id else "委員会向け集計の出力"
@@ -259,6 +275,8 @@ class ExportScreen(DraftedDialog):
 
     def _kind_changed(self) -> None:
         self.query_one("#export-period").display = self.kind == SUMMARY
+        self.query_one("#export-outside-box").display = (
+            self.kind != SUMMARY and bool(self.app.store.profile.data.get("outside_permission")))
         self.query_one("#export-edit", Button).display = self.kind != SUMMARY
         self.query_one("#export-hint", Static).update(
             "Enter / Ctrl+S 出力   " + ("" if self.kind == SUMMARY else "F2 原因・被害・対策などの記載   ")
@@ -362,7 +380,14 @@ class ExportScreen(DraftedDialog):
             self.query_one("#export-path", Input).focus()
             return
         job: dict[str, Any] = {"kind": self.kind, "path": path, "waive": "" if password else waive,
-                               "force": force}
+                               "force": force, "recipient": "", "permitted": ""}
+        if self.kind != SUMMARY and self.query_one("#export-outside-box").display:
+            job["recipient"] = self.query_one("#export-recipient", Input).value
+            job["permitted"] = self.query_one("#export-permitted", Input).value
+            if job["recipient"].strip() and not job["permitted"].strip():
+                self._say(f"外部に提供するには{self._permission_role()}の許可が要ります: 許可した者を入力してください")
+                self.query_one("#export-permitted", Input).focus()
+                return
         if self.kind == SUMMARY:
             try:
                 job["start"], job["end"] = self._period()
@@ -409,7 +434,8 @@ class ExportScreen(DraftedDialog):
 
                 result = export_form1(store, self.incident_id, job["path"], operator=operator, variant=job["kind"],
                                       password=password, waive_reason=job["waive"], on_progress=progress,
-                                      force=job["force"])
+                                      force=job["force"], recipient=job["recipient"],
+                                      permitted_by=job["permitted"])
         except Exception as err:  # shown in plain words; never a traceback, never the password
             password = None
             message = plain_error(err, job["path"])

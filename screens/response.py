@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Label, Static
 
 from csirt_tui import evidence as ev
+from csirt_tui import outside
 from csirt_tui import response as rs
 from csirt_tui.errors import DomainError
 from csirt_tui.textsafe import one_line, printable
@@ -269,11 +270,23 @@ class ResponseScreen(Screen):
                   Field("person", "相手 (連絡がついた人)", required=True),
                   Field("said", "伝えた内容", "multiline", required=True),
                   Field("when", "いつ", "time", "今")]
+        intro = n["reason"]
+        if self._needs_permission(n["party"]):  # 水戸 3(2)ケ(イ)
+            rule = outside.rule(self.app.store.profile)
+            fields.append(Field("permitted_by", f"外部への提供を許可した{outside.role_label(self.app.store.profile)}",
+                                required=True))
+            intro += f"\n{rule['text']}（{rule['source']}）"
         self._form(f"連絡済み: {n['label']}", fields, f"notified:{n['thread']}",
                    lambda v: self._run(rs.update_notification, n["party"], "done", means=v["means"],
                                        person=v["person"], said=v["said"], occurred_at=v.get("when_iso"),
-                                       purpose=n["purpose"], ok=f"{n['label']}: 連絡済み"),
-                   intro=n["reason"])
+                                       purpose=n["purpose"], permitted_by=v.get("permitted_by") or "",
+                                       ok=f"{n['label']}: 連絡済み"),
+                   intro=intro)
+
+    def _needs_permission(self, party: str) -> bool:
+        """Is ``party`` an outside body that the incident's material needs a permission to reach?"""
+        profile = self.app.store.profile
+        return party in {b["id"] for b in profile.outside_bodies} and outside.needed(profile, self.incident)
 
     def action_call(self, person_id: str | None = None) -> None:
         """Call the party of the selected notification: who to call now from the roster, then log the call;
@@ -286,7 +299,11 @@ class ResponseScreen(Screen):
             return
 
         def after(person, values) -> None:
-            if values["reached"] and n["status"] == "todo":
+            if values["reached"] and n["status"] == "todo" and self._needs_permission(n["party"]):
+                self.notify(f"通話を記録しました。{n['label']}を連絡済みにするには d で、外部への提供を許可した"
+                            f"{outside.role_label(self.app.store.profile)}を入力してください", severity="warning",
+                            timeout=12, markup=False)
+            elif values["reached"] and n["status"] == "todo":
                 rs.update_notification(self.app.store, self.incident_id, n["party"], "done",
                                        operator=self.app.operator, means=values["means"],
                                        person=person.get("name", ""), said=values["said"],

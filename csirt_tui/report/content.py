@@ -336,6 +336,8 @@ def _notification_lines(profile, incident: Incident, outside: bool) -> list[str]
         if n.get("person"):
             line += f"、相手 {n['person']}"
         line += "）"
+        if (n.get("permitted_by") or "").strip():
+            line += f"\n　外部への提供の許可: {n['permitted_by'].strip()}"
         if (n.get("said") or "").strip():
             line += f"\n　{n['said'].strip()}"
         lines.append(line)
@@ -420,7 +422,10 @@ def form1_content(profile, incident: Incident, now: datetime, variant: str = "oc
         elif fill == "measures":
             parts = [_part(None, _step_lines(profile, incident, "measures"), edits, "measures")]
         elif fill == "external":
+            from ..outside import permission_lines
+
             parts = [_part(None, _notification_lines(profile, incident, outside=True)
+                           + permission_lines(profile, incident)
                            + _step_lines(profile, incident, "external"), edits, "external")]
         else:  # record
             parts = [_part(None, [], edits, "other")]

@@ -65,10 +65,15 @@ def _finish(pdf: bytes, path: Path, password: str | None, *, store_root=None,
 def export_form1(store, incident_id: str, path: str | os.PathLike, *, operator: str,
                  variant: str = "occurrence", password: str | None = None, waive_reason: str = "",
                  font: str | None = None, on_progress: Callable[[str], Any] | None = None,
-                 force: bool = False) -> ExportResult:
+                 force: bool = False, recipient: str = "", permitted_by: str = "") -> ExportResult:
     """Write 報告様式1 for one incident to ``path`` and record the export on the
     incident's record (a "report" entry: path, variant, encrypted or why not,
     SHA-256 of the file; never the password).
+
+    ``recipient``: the outside body the report is given to (総務省, the police …), if it
+    leaves. Where the profile's ``outside_permission`` applies to the incident's class
+    (水戸 3(2)ケ(イ)) ``permitted_by`` is then required, and the permission is put on the
+    record before the report is made (so section 7 shows it): csirt_tui.outside.
 
     The record says so before the file exists: an entry "出力を開始" first, then
     the file, then the outcome entry. A crash or a full disk in between leaves a
@@ -85,6 +90,16 @@ def export_form1(store, incident_id: str, path: str | os.PathLike, *, operator: 
     problem = encryption_problem(required, password, waive_reason, mark)
     if problem:
         raise ReportError(problem)
+    if (recipient or "").strip():
+        from .. import outside
+
+        refused = outside.problem(profile, inc, permitted_by)
+        if refused:
+            raise ReportError(refused)
+        if (permitted_by or "").strip():
+            outside.record_permission(store, incident_id, operator=operator, permitted_by=permitted_by,
+                                      recipient=recipient, what=f"{KINDS['form1']}（{VARIANTS[variant]}）")
+            inc = store.incident(incident_id)
     chosen = find_font(font)
     form = form1_content(profile, inc, store.now(), variant)
     pdf = build_form1(form, chosen, on_progress=on_progress)
