@@ -534,6 +534,15 @@ class CsirtDeskApp(App):
                             lambda: self.open_bundle("export", getattr(screen, "incident_id", None)))
         yield SystemCommand("バンドルの取り込み", "隔離端末などで記録したバンドルを取り込む (何が変わるかを先に表示)",
                             lambda: self.open_bundle("import"))
+        yield SystemCommand("PoC カード (窓口の連絡先)", "所在地・対応時間・電話番号・メール・確認項目 (F3)",
+                            self.action_poc_card)
+        yield SystemCommand("訓練を始める (シナリオから)", "訓練シナリオを選んで訓練の受付を開く (通報者の言葉を表示)",
+                            self.start_drill)
+        yield SystemCommand("訓練として記録 / 訓練の指定を取り消す",
+                            "選んだインシデントを訓練として記録する、または取り消す (インシデント画面の k)",
+                            lambda: self.mark_drill_dialog(self._current_incident(screen)))
+        yield SystemCommand("訓練の講評 (PDF)", "訓練のシナリオの期待と記録、受付からの時間を PDF に (インシデント画面の v)",
+                            lambda: self.drill_review(self._current_incident(screen)))
         yield SystemCommand("バックアップ", "今すぐストアのバックアップを作る", self.action_backup)
         yield SystemCommand("キー一覧 (ヘルプ)", "この画面のキーと、できること (F1)", self.action_help)
         yield SystemCommand("テーマ (画面の色)", "画面の色を変える (次の起動でも同じ色)", self.action_change_theme)
@@ -544,6 +553,96 @@ class CsirtDeskApp(App):
 
         if not isinstance(self.screen, ReviewScreen):
             self.push_screen(ReviewScreen())
+
+    # ------------------------------------------------------------ PoC card, drills (訓練)
+    def action_poc_card(self) -> None:
+        """F3 / the palette: the whole PoC card (むつ 別表第1) of this desk's profile."""
+        from screens.poccard import PocCardScreen
+
+        if isinstance(self.screen, PocCardScreen):
+            self.screen.dismiss(None)
+            return
+        self.push_screen(PocCardScreen())
+
+    def start_drill(self) -> None:
+        """The palette's 「訓練を始める」: choose one of the profile's scenarios; the intake opens as
+        a drill, the caller's words shown to be read out, the fields empty for the operator to type."""
+        from csirt_tui.drill import load_scenarios
+        from screens.form import PickerScreen
+        from screens.intake import IntakeScreen
+
+        try:
+            scenarios = load_scenarios(self.store.profile)
+        except DomainError as err:
+            self.notify(str(err), severity="error", markup=False)
+            return
+        if not scenarios:
+            self.notify("このプロファイルには訓練シナリオがありません（data/drills/）", severity="warning", markup=False)
+            return
+        by_id = {sc.id: sc for sc in scenarios}
+
+        def chosen(sid: str | None) -> None:
+            if sid:
+                self.push_screen(IntakeScreen(drill_scenario=by_id[sid]))
+
+        self.push_screen(PickerScreen([(f"【訓練】{sc.title}", sc.id) for sc in scenarios],
+                                      "訓練シナリオを選ぶ (Enter)"), chosen)
+
+    def _chosen_incident(self, incident_id: str | None, none_chosen: str):
+        """The incident an action is about, or None after saying why there is none."""
+        if not incident_id:
+            self.notify(none_chosen, severity="warning", markup=False)
+            return None
+        try:
+            return self.store.incident(incident_id)
+        except DomainError as err:
+            self.notify(str(err), severity="error", markup=False)
+            return None
+
+    def mark_drill_dialog(self, incident_id: str | None, on_done=None) -> None:
+        """Mark the incident a drill, or take the mark back: a form (a note; the reason required to
+        take it back), each a new entry on the record."""
+        from csirt_tui.response import mark_drill
+        from screens.form import DraftKey, Field, FormScreen
+
+        inc = self._chosen_incident(incident_id, "インシデントを選ぶか開いてから記録してください")
+        if inc is None:
+            return
+        undo = inc.drill
+        if undo:
+            title = f"【訓練】{incident_id} の訓練の指定を取り消す"
+            intro = ("取り消すと、このインシデントは実際のインシデントとして件数に数えられます。"
+                     "取り消しも新しい記録として残ります（元の記録は消えません）。")
+            fields = [Field("note", "取り消す理由", "multiline", required=True)]
+        else:
+            title = f"{incident_id} を訓練として記録する"
+            intro = ("訓練として記録すると、【訓練】と表示され、委員会向け集計では別掲になります"
+                     "（実際のインシデントとして数えません）。あとで取り消すこともできます（新しい記録として残ります）。")
+            fields = [Field("note", "メモ (だれの指示の訓練か など。任意)", "multiline")]
+
+        def save(values):
+            return mark_drill(self.store, incident_id, operator=self.operator, drill=not undo,
+                              note=values.get("note") or "")
+
+        def done(result) -> None:
+            if result is not None:
+                self.notify("訓練の指定を取り消しました" if undo else "【訓練】として記録しました", markup=False)
+            if on_done is not None:
+                on_done()
+
+        self.push_screen(FormScreen(title, fields, intro=intro, save=save,
+                                    draft=DraftKey("form", incident_id, "drill", "incident")), done)
+
+    def drill_review(self, incident_id: str | None) -> None:
+        """The review (講評) of a drill as PDF: the export dialog on 「訓練の講評」."""
+        inc = self._chosen_incident(incident_id, "訓練のインシデントを選ぶか開いてから出力してください")
+        if inc is None:
+            return
+        if not inc.drill:
+            self.notify(f"{incident_id} は訓練ではありません（講評は訓練のみ。k で訓練として記録できます）",
+                        severity="warning", markup=False)
+            return
+        self.open_export(incident_id, "drill_review")
 
     def open_bundle(self, mode: str, incident_id: str | None = None) -> None:
         from screens.exchange import BundleScreen

@@ -224,6 +224,19 @@ def start_drill(store, raw: dict[str, Any], *, operator: str, scenario: Scenario
     return store.create_incident(intake, operator=operator, text=head + intake_entry_text(profile, intake))
 
 
+def is_drill(entries) -> bool | None:
+    """Whether the record ``entries`` (an incident's, in order) makes a drill; None when they do
+    not start at the 受付 and hold no mark (a tail of the record: not known from it)."""
+    state = None
+    for e in entries:
+        d = e.data or {}
+        if e.kind == "intake":
+            state = bool(d.get("drill"))
+        elif e.kind == "decision" and d.get("decision") == "drill":
+            state = bool(d.get("drill"))
+    return state
+
+
 def scenario_of(incident: Incident) -> str | None:
     """The id of the scenario a drill was started from (None: marked by hand, or not a drill)."""
     sid = incident.intake.get("drill_scenario")
@@ -409,7 +422,7 @@ def review(profile, inc: Incident, scenario: Scenario | None = None) -> DrillRev
         if row is None or row["seq"] is None:
             step_rows.append(ReviewRow(label, s.expect, "（記録なし）", "記録なし"))
             continue
-        when = f"{row['at'][5:16].replace('T', ' ')} " if row.get("at") else ""
+        when = f"{row['at'][5:16].replace('T', ' ')} " if row.get("at") and row["status"] != "todo" else ""
         recorded = f"{row['status_label']} {when}{row.get('note') or ''}".strip()
         verdict = {"done": "実施", "doing": "対応中", "na": "対象外とした"}.get(row["status"], "未実施")
         step_rows.append(ReviewRow(label, s.expect, recorded, verdict))

@@ -207,6 +207,10 @@ def incident_text_lines(profile, inc: Incident) -> list[str]:
         value = (it.get("extras") or {}).get(extra["key"])
         if value:
             lines.append(f"{extra['label']}: {value}")
+    if inc.drill:
+        title = it.get("drill_title")
+        lines.append("【訓練】" + (f"訓練シナリオ: {title}" if title else "訓練として記録されています")
+                     + "  (k: 取り消す / v: 講評 PDF)")
     if inc.missing:
         lines.append("未記入: " + "・".join(ITEM_SHORT.get(m, m) for m in inc.missing))
     lines.append("")

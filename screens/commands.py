@@ -37,6 +37,7 @@ SCREENS = {  # screen id -> its name in the help and the README
     "keep": "別の場所に保存",
     "picker": "一覧から選ぶ画面",
     "help": "キー一覧 (F1)",
+    "poc": "PoC カード",
     "bundle": "バンドルの持ち出し・取り込み",
     "review": "手順の評価・見直し",
 }
@@ -116,6 +117,8 @@ KEYS: list[Key] = [
        rank=1, palette=True),
     _k("app", "ctrl+r", "app.roster", "名簿", "連絡先名簿 (役割・担当者・今だれに電話するか)", priority=True, rank=4,
        palette=True),
+    _k("app", "f3", "app.poc_card", "PoC",
+       "PoC カード (窓口の所在地・対応時間・電話番号・メール・確認項目。むつ 別表第1)", rank=8, palette=True),
     _k("app", "ctrl+p", "app.command_palette", "コマンド",
        "コマンドパレット (名前で探して実行: 報告書、委員会向け集計、バックアップ、テーマなど)", priority=True, rank=6),
     # priority: focus moves when Tab is read, so that what is typed right after it lands in the
@@ -145,11 +148,12 @@ KEYS: list[Key] = [
     _k("intake", "enter", "enter_key", "次へ",
        "1 行の欄では次の項目へ。何がどのように・メモ (複数行) では改行 (Tab で次へ)", show=False, priority=True),
     _k("intake", "down space", None, "選ぶ", "受付方法・通報の種類の選択肢を開く (Up Down で選び Enter)。"
-       "Space で「折り返し確認済み」をつける / 外す"),
+       "Space で「折り返し確認済み」「訓練として受け付ける」をつける / 外す"),
     _k("intake", "ctrl+s", "save", "保存", "保存 (受付番号を表示)", priority=True, rank=1),
     _k("intake", "ctrl+o", "keep_elsewhere", "別の場所に保存",
        "下書きをストアに書けないとき: 入力を別のフォルダのファイルかクリップボードに", priority=True, rank=4),
     _k("intake", "escape", "leave", "戻る", "ダッシュボードへ戻る (下書きは残る)", rank=2),
+    _k("intake", "f4", "toggle_says", "通報者の言葉", "訓練シナリオの通報者の言葉の続きを表示 / 最後まで読んだら隠す / もう一度で表示 (訓練のとき)", rank=6),
     # the new number
     _k("saved", "enter escape", "close", "閉じる", "ダッシュボードへ (新しいインシデントを選択)", rank=1),
     _k("saved", "t", "triage", "トリアージへ", "トリアージへ進む", rank=1),
@@ -172,6 +176,8 @@ KEYS: list[Key] = [
     _k("incident", "p", "export", "報告書", "報告書 (PDF) の出力", rank=2),
     _k("incident", "e", "report_texts", "記載", "報告書の記載 (原因・被害・再発防止策など)", rank=3),
     _k("incident", "d", "drafts", "書きかけ", "書きかけのメモ・入力を開く", rank=4),
+    _k("incident", "k", "drill", "訓練", "訓練として記録 / 訓練の指定を取り消す (どちらも新しい記録として残る)", rank=7),
+    _k("incident", "v", "drill_review", "講評", "訓練の講評 (PDF): シナリオの期待と記録、受付からの時間", rank=7),
     _k("incident", "r", "reload", "更新", "読み直す", rank=6),
     _k("incident", "ctrl+c", "copy_id", "番号をコピー",
        "インシデントの番号 (受付番号) をクリップボードに (届かない端末では画面の番号を選ぶか書き写す)", rank=7),
@@ -267,6 +273,7 @@ KEYS: list[Key] = [
        "下書きをストアに書けないとき: 入力 (暗号化しない理由・保存先) を別のフォルダのファイルかクリップボードに",
        priority=True, show=False),
     _k("bundle", "escape", "cancel", "やめる", "やめる (入力があれば、もう一度 Esc で破棄)", rank=1),
+    _k("poc", "escape enter f3", "close", "閉じる", "閉じる", rank=1),
     _k("help", "up down pageup pagedown", None, "スクロール", "スクロール"),
     _k("help", "escape f1", "close", "閉じる", "閉じる", rank=1),
 ]

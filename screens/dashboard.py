@@ -276,8 +276,10 @@ class DashboardScreen(Screen):
     def _update_status(self) -> None:
         rows = self._all_rows
         now = self.app.now()
-        open_n = sum(1 for r in rows if r.get("status") == "open")
-        incomplete = sum(1 for r in rows if r.get("status") == "open" and r.get("missing"))
+        # drills (訓練) are never counted with real incidents: said apart
+        open_n = sum(1 for r in rows if r.get("status") == "open" and not r.get("drill"))
+        drills = sum(1 for r in rows if r.get("status") == "open" and r.get("drill"))
+        incomplete = sum(1 for r in rows if r.get("status") == "open" and r.get("missing") and not r.get("drill"))
         from csirt_tui.roster import review_status
 
         try:
@@ -296,7 +298,8 @@ class DashboardScreen(Screen):
         if self._problem:
             review = f"  ⚠ ストアを読めません: {self._problem}" + review
         status = (f"{now:%m/%d %H:%M}{review}  対応中 {open_n} 件 (未記入あり {incomplete} 件)"
-                  f"  全 {getattr(self, '_total', len(rows)):,} 件"
+                  + (f"  【訓練】{drills} 件" if drills else "")
+                  + f"  全 {getattr(self, '_total', len(rows)):,} 件"
                   f"  下書き {len(self._drafts)} 件  表示: {'全件' if self.show_all else '対応中のみ'}"
                   f"  ストア: {self.app.store.root}")
         self.query_one("#dash-status", Static).update(status)

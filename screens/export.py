@@ -47,6 +47,9 @@ KIND_CHOICES: list[tuple[str, str]] = [
     ("summary", "委員会向け集計（期間を指定）"),
 ]
 SUMMARY = "summary"
+# The review (講評) of a drill: offered for a drill only (csirt_tui.report.drillreview).
+DRILL_REVIEW = "drill_review"
+DRILL_REVIEW_CHOICE = (DRILL_REVIEW, "【訓練】訓練の講評（シナリオの期待と記録、時間）")
 BLANK = "（未記入・手書き欄になります）"
 WEEKDAYS = "月火水木金土日"
 
@@ -105,10 +108,13 @@ class ExportScreen(DraftedDialog):
         self.result = None
         self._marks: dict[str, tuple[str, bool]] = {}
         self._overwrite = ""          # the existing file the operator said yes to writing over
+        self._is_drill = False
 
     # ------------------------------------------------------------ layout
     def _choices(self) -> list[tuple[str, str]]:
-        return KIND_CHOICES if self.incident_id else [c for c in KIND_CHOICES if c[0] == SUMMARY]
+        if not self.incident_id:
+            return [c for c in KIND_CHOICES if c[0] == SUMMARY]
+        return KIND_CHOICES + ([DRILL_REVIEW_CHOICE] if self._is_drill else [])
 
     def compose(self) -> ComposeResult:
         store = self.app.store
@@ -120,10 +126,15 @@ class ExportScreen(DraftedDialog):
                 incident = None
         if incident is not None and self.kind == "occurrence" and incident.status != "open":
             self.kind = "closure"
+        self._is_drill = bool(incident is not None and incident.drill)
+        if self.kind == DRILL_REVIEW and not self._is_drill:
+            self.kind = "occurrence"
         today = self.app.now().date()
         # scrolls: at 80x24 the buttons were below the screen (issue 15)
         with VerticalScroll(id="export-box", can_focus=False):
             title = f"報告書を PDF で出力: {self.incident_id}" if self.incident_id else "委員会向け集計を PDF で出力"
+            if self._is_drill:
+                title = "【訓練】" + title
             yield Label(printable(title), classes="saved-title", markup=False)
             if incident is not None:
                 about = one_line(f"{incident.intake.get('place') or ''} {incident.intake.get('what') or ''}")
@@ -260,6 +271,10 @@ class ExportScreen(DraftedDialog):
                 except ImportError:
                     named = summary_filename
                 name = named(start, end, now)
+            elif self.kind == DRILL_REVIEW:
+                from csirt_tui.report.drillreview import review_filename
+
+                name = review_filename(self.incident_id, now)
             else:
                 name = form1_filename(self.incident_id, self.kind, now)
             return str(default_report_path(store, name))
@@ -429,6 +444,11 @@ class ExportScreen(DraftedDialog):
                 result = export_summary(store, job["path"], start=job["start"], end=job["end"], operator=operator,
                                         password=password, waive_reason=job["waive"], on_progress=progress,
                                         force=job["force"])
+            elif job["kind"] == DRILL_REVIEW:
+                from csirt_tui.report.drillreview import export_review
+
+                result = export_review(store, self.incident_id, job["path"], operator=operator, password=password,
+                                       waive_reason=job["waive"], on_progress=progress, force=job["force"])
             else:
                 from csirt_tui.report.export import export_form1
 

@@ -73,6 +73,8 @@ def reopen_draft(app, draft: dict[str, Any]) -> None:
         app.call_later(app.open_bundle, "export", incident_id)
     elif where == "triage":  # the triage screen offers its draft back itself (once the incident is up)
         app.call_later(app.open_triage, incident_id)
+    elif where == "incident" and dialog == "drill":
+        app.mark_drill_dialog(incident_id)
     elif where == "incident" and dialog.startswith("call:"):
         _, party, person = (dialog.split(":", 2) + ["", ""])[:3]
         profile = app.store.profile
@@ -153,6 +155,14 @@ class IncidentScreen(Screen):
 
     def action_response(self) -> None:
         self.app.open_response(self.incident_id)
+
+    def action_drill(self) -> None:
+        """k: mark the incident a drill (訓練), or take the mark back (each a new entry)."""
+        self.app.mark_drill_dialog(self.incident_id, self.action_reload)
+
+    def action_drill_review(self) -> None:
+        """v: the review (講評) of a drill as PDF."""
+        self.app.drill_review(self.incident_id)
 
     def action_timeline(self) -> None:
         from screens.timeline import TimelineScreen

@@ -25,12 +25,13 @@ from csirt_tui.cells import narrow
 from csirt_tui.draftsave import plain_problem
 from csirt_tui.errors import DomainError
 from csirt_tui.intake import build_intake, duty_contacts
+from csirt_tui.poc import poc_card
 from csirt_tui.model import missing_items
 from csirt_tui.textsafe import one_line, printable
 from csirt_tui.timeparse import TimeParseError, format_preview, parse_time, to_iso
 from csirt_tui.views import ITEM_SHORT, intake_entry_text
 from screens.form import DraftKeeper, DraftStatus, KeepTextScreen, SafeInput, SafeTextArea, new_draft_id
-from screens.chrome import DeskHeader
+from screens.chrome import DeskHeader, OneLine
 from screens.commands import bindings
 from screens.footer import DeskFooter
 
@@ -85,14 +86,16 @@ class SavedScreen(ModalScreen[tuple[str, bool]]):
     BINDINGS = bindings("saved")  # screens/commands.py
     DEFAULT_CSS = "SavedScreen #saved-id { text-style: bold reverse; padding: 0 1; }"
 
-    def __init__(self, incident_id: str, missing: list[str]) -> None:
+    def __init__(self, incident_id: str, missing: list[str], drill: bool = False) -> None:
         super().__init__()
         self.incident_id = incident_id
         self.missing = missing
+        self.drill = drill
 
     def compose(self) -> ComposeResult:
         with Vertical(id="saved-box"):
-            yield Label("受付番号 (通報者に伝えてください)", classes="saved-title")
+            yield Label(("【訓練】訓練の" if self.drill else "") + "受付番号 (通報者に伝えてください)",
+                        classes="saved-title")
             # large for reading out: full-width digits, spaced (Textual's Digits draws them with
             # box-drawing characters, ambiguous-width: issue 15)
             yield Static(big_number(self.incident_id), id="saved-id", markup=False)
@@ -154,9 +157,12 @@ class IntakeScreen(Screen):
         else:
             self.focus_previous()
 
-    def __init__(self, draft: dict[str, Any] | None = None) -> None:
+    def __init__(self, draft: dict[str, Any] | None = None, *, drill_scenario=None) -> None:
         super().__init__()
         self.draft = draft
+        # 訓練 started from a scenario (csirt_tui.drill): the caller's words are shown, the fields
+        # left for the operator to type (a drill of taking the call down, not of reading it)
+        self.scenario = drill_scenario
         self._values_loaded = False
         # SAVE_DELAY read when each write is due (the tests hold the timer back through it)
         self.keeper = DraftKeeper(self, self.values, blank=is_blank, draft=draft,
@@ -171,10 +177,22 @@ class IntakeScreen(Screen):
         return self.keeper.written_at
 
     # ------------------------------------------------------------ layout
+    def _scenario_of_draft(self):
+        sid = ((self.draft or {}).get("data") or {}).get("drill_scenario")
+        if not sid or self.scenario is not None:
+            return
+        from csirt_tui.drill import find_scenario
+
+        try:
+            self.scenario = find_scenario(self.app.store.profile, sid)
+        except DomainError:  # a scenario no longer shipped: still a drill (the checkbox), no words
+            self.scenario = None
+
     def compose(self) -> ComposeResult:
         app = self.app
         profile = app.store.profile
         now = app.now()
+        self._scenario_of_draft()
         # The receipt time is stamped when the screen opens (editable; a screen made ahead is
         # stamped again when Ctrl+N takes it: open_now).
         self.stamp = (self.draft or {}).get("data", {}).get("received_at") or f"{now:%Y-%m-%d %H:%M}"
@@ -183,6 +201,13 @@ class IntakeScreen(Screen):
         banner = Static("", id="out-of-hours", classes="banner-out-of-hours", markup=False)
         banner.display = False
         yield banner
+        drill = OneLine("", id="drill-banner", classes="banner-drill")
+        drill.display = False
+        yield drill
+        if self.scenario is not None:
+            with VerticalScroll(id="drill-says", can_focus=False):
+                yield Static(narrow("通報者の言葉 (訓練の相手役が読み上げる。F4 で続き / 隠す / 表示):\n"
+                                    + self.scenario.says.strip()), markup=False)
         yield Static("", id="checklist", markup=False)
         yield DraftStatus(id="draft-status")
         # not focusable itself: Tab / Shift+Tab go from field to field (the form scrolls to the focused one)
@@ -229,6 +254,9 @@ class IntakeScreen(Screen):
                 yield Static("", id="callback_at", markup=False)
             yield Label("メモ", classes="item-label")
             yield SafeTextArea(id="memo", soft_wrap=True, tab_behavior="focus", classes="multiline small", compact=True)
+            # 訓練 (むつ 要綱 2条(2)イ): marked in the 受付 entry itself; a scenario's drill is always one
+            yield Checkbox("訓練として受け付ける (実際のインシデントとして数えない)", id="drill", compact=True,
+                           value=self.scenario is not None, disabled=self.scenario is not None)
         yield DeskFooter()
 
     def _out_of_hours_text(self, now: datetime) -> str:
@@ -238,7 +266,10 @@ class IntakeScreen(Screen):
         contacts = "  ".join(
             f"{narrow(roles.get(p['role'], p['role']))} {p.get('name', '')} {p.get('mobile') or p.get('phone') or ''}"
             for p in people) or "名簿に夜間・休日の連絡先がありません"
-        return (f"時間外です (PoC: {narrow(profile.poc.get('hours_label', ''))})。夜間・休日の連絡先: {contacts}")
+        card = "  ".join(f"{label} {value}" for label, value in poc_card(profile)
+                         if label in ("PoC", "所在地", "電話番号", "メール"))
+        return (f"時間外です (PoC: {narrow(profile.poc.get('hours_label', ''))})。夜間・休日の連絡先: {contacts}\n"
+                + narrow(card) + "  (F3: PoC カード)")
 
     def on_unmount(self) -> None:
         self.keeper.detached = True
@@ -342,6 +373,8 @@ class IntakeScreen(Screen):
             "callback": {"number": self._input("callback_number"),
                          "confirmed_at": self.query_one("#callback_ok", Checkbox).value and self._callback_at or ""},
             "memo": self._area("memo"),
+            "drill": self.query_one("#drill", Checkbox).value,
+            "drill_scenario": self.scenario.id if self.scenario is not None else None,
         }
 
     _callback_at = ""
@@ -377,6 +410,8 @@ class IntakeScreen(Screen):
             self._callback_at = cb["confirmed_at"]
             self.query_one("#callback_ok", Checkbox).value = True
         self.query_one("#memo", TextArea).text = data.get("memo") or ""
+        if data.get("drill"):
+            self.query_one("#drill", Checkbox).value = True
 
     # ------------------------------------------------------------ live feedback
     def _refresh_all(self) -> None:
@@ -387,6 +422,29 @@ class IntakeScreen(Screen):
                 self._preview(f"x-{extra['key']}")
         self._show_method()
         self._update_checklist()
+        self._show_drill()
+
+    def _show_drill(self) -> None:
+        """【訓練】 above the form while the intake is a drill's."""
+        banner = self.query_one("#drill-banner", OneLine)
+        on = self.query_one("#drill", Checkbox).value
+        banner.display = on
+        if on:
+            what = f"「{self.scenario.title}」" if self.scenario is not None else "訓練として受け付けます"
+            banner.text = narrow(f"【訓練】実際のインシデントとして数えません {what}")
+            banner.refresh()
+
+    def action_toggle_says(self) -> None:
+        """F4: the caller's words of a drill's scenario: the next lines (the panel is a few lines
+        high at 80x24), hidden after the last, shown again from the top."""
+        for panel in self.query("#drill-says"):
+            if not panel.display:
+                panel.display = True
+                panel.scroll_home(animate=False)
+            elif panel.scroll_y < panel.max_scroll_y:
+                panel.scroll_to(y=panel.scroll_y + max(panel.size.height - 1, 1), animate=False)
+            else:
+                panel.display = False
 
     def _preview(self, wid: str) -> None:
         text = self._input(wid)
@@ -443,6 +501,8 @@ class IntakeScreen(Screen):
             self._preview(wid)
         if wid == "reporter_type":
             self._show_method()
+        if wid == "drill":
+            self._show_drill()
         if wid == "callback_ok":
             self._callback_at = to_iso(self.app.now()) if event.value else ""
             self.query_one("#callback_at", Static).update(
@@ -489,6 +549,8 @@ class IntakeScreen(Screen):
         for extra in profile.poc.get("extra_items", []):
             out.append((extra["label"], v["extras"].get(extra["key"], "")))
         out += [("折り返し先", cb["number"]), ("折り返し確認済み", cb["confirmed_at"] or False), ("メモ", v["memo"])]
+        if v["drill"]:
+            out.append(("訓練", v["drill_scenario"] or True))
         return out
 
     # ------------------------------------------------------------ keys
@@ -520,9 +582,16 @@ class IntakeScreen(Screen):
         keeper = self.keeper
         try:
             keeper.flush_now(report=False)  # what it could not write is said below
-            intake = build_intake(store.profile, values, app.now(), strict=False)
-            inc = store.create_incident(intake, operator=app.operator,
-                                        text=intake_entry_text(store.profile, intake))
+            drill = values.pop("drill")
+            values.pop("drill_scenario")
+            if drill:
+                from csirt_tui.drill import start_drill
+
+                inc = start_drill(store, values, operator=app.operator, scenario=self.scenario)
+            else:
+                intake = build_intake(store.profile, values, app.now(), strict=False)
+                inc = store.create_incident(intake, operator=app.operator,
+                                            text=intake_entry_text(store.profile, intake))
         except (DomainError, OSError) as err:
             # Say where the text is, truly: in the draft (as it is now, or older), or only here.
             where = f"入力は下書きに保存してあります ({keeper.written_at})。" if keeper.ever_written else ""
@@ -538,7 +607,7 @@ class IntakeScreen(Screen):
         if problem:  # the incident is saved; the draft stays listed until the disk takes the change
             self.notify(f"下書きを「保存済み」にできませんでした（{problem}）: ディスクに書けるようになりしだい行います",
                         severity="warning", markup=False)
-        app.push_screen(SavedScreen(inc.id, inc.missing), self._after_save)
+        app.push_screen(SavedScreen(inc.id, inc.missing, inc.drill), self._after_save)
 
     def _after_save(self, answer: tuple[str, bool]) -> None:
         incident_id, triage = answer

@@ -81,7 +81,7 @@ class ResponseScreen(Screen):
         state = rs.response_state(inc)
         mon = rs.monitoring_status(inc, now)
         overdue = sum(1 for n in self.notifs if n["overdue"])
-        head = [f"対応 {inc.id}", type_label(profile, inc.type_id), level_label(inc.level),
+        head = [("【訓練】" if inc.drill else "") + f"対応 {inc.id}", type_label(profile, inc.type_id), level_label(inc.level),
                 f"優先度 {inc.priority or '-'}", {"open": "対応中", "closed": "収束",
                                                  "not_incident": "インシデントではない"}.get(inc.status, inc.status)]
         if mon:
@@ -96,7 +96,10 @@ class ResponseScreen(Screen):
             head.append("犯罪の可能性: 攻撃の記録を保存")
         self.query_one("#response-heading", Static).update(printable("  ".join(head)))
         self._fill("#steps", [(row["step"], self._step_line(row)) for row in self.steps])
-        self._fill("#notifs", [(str(n["thread"]), self._notif_line(n)) for n in self.notifs])
+        outside = {b["id"] for b in profile.outside_bodies}
+        self._fill("#notifs", [(str(n["thread"]), self._notif_line(n) if not (inc.drill and n["party"] in outside)
+                                else Text.assemble(("【訓練:実際には連絡しない】", "bold"), self._notif_line(n)))
+                               for n in self.notifs])
         self._fill("#evidence", [(str(i["seq"]), self._evidence_line(i)) for i in self.items])
         self._show_info()
 
@@ -162,6 +165,8 @@ class ResponseScreen(Screen):
             n = self.notifs[min(focused.cursor_row, len(self.notifs) - 1)]
             text = f"{n['label']}: {n['status_label']}\n理由: {n['reason']}\n" + (
                 f"伝えた内容: {n['said']}" if n["said"] else "")
+            if self.incident.drill:
+                text = self._drill_warning(n["party"]) + "\n" + text
         elif isinstance(focused, DataTable) and focused.id == "evidence" and self.items:
             i = self.items[min(focused.cursor_row, len(self.items) - 1)]
             chain = ev.custody_chain(self.incident, i["seq"])
@@ -270,13 +275,14 @@ class ResponseScreen(Screen):
                   Field("person", "相手 (連絡がついた人)", required=True),
                   Field("said", "伝えた内容", "multiline", required=True),
                   Field("when", "いつ", "time", "今")]
-        intro = n["reason"]
+        warn = self._drill_warning(n["party"])
+        intro = (warn + "\n" if warn else "") + n["reason"]
         if self._needs_permission(n["party"]):  # 水戸 3(2)ケ(イ)
             rule = outside.rule(self.app.store.profile)
             fields.append(Field("permitted_by", f"外部への提供を許可した{outside.role_label(self.app.store.profile)}",
                                 required=True))
             intro += f"\n{rule['text']}（{rule['source']}）"
-        self._form(f"連絡済み: {n['label']}", fields, f"notified:{n['thread']}",
+        self._form(("【訓練】" if warn else "") + f"連絡済み: {n['label']}", fields, f"notified:{n['thread']}",
                    lambda v: self._run(rs.update_notification, n["party"], "done", means=v["means"],
                                        person=v["person"], said=v["said"], occurred_at=v.get("when_iso"),
                                        purpose=n["purpose"], permitted_by=v.get("permitted_by") or "",
@@ -287,6 +293,14 @@ class ResponseScreen(Screen):
         """Is ``party`` an outside body that the incident's material needs a permission to reach?"""
         profile = self.app.store.profile
         return party in {b["id"] for b in profile.outside_bodies} and outside.needed(profile, self.incident)
+
+    def _drill_warning(self, party: str) -> str:
+        """During a drill: that an outside body (総務省, 県, police, J-LIS …) must not be called for real."""
+        if not getattr(self, "incident", None) or not self.incident.drill:
+            return ""
+        from csirt_tui.drill import outside_warning
+
+        return outside_warning(self.app.store.profile, party)
 
     def action_call(self, person_id: str | None = None) -> None:
         """Call the party of the selected notification: who to call now from the roster, then log the call;

@@ -38,6 +38,16 @@ def call_party(app, incident_id: str, party: str, label: str, after=None, *, scr
     The call's form is a draft (``screen``: where it was opened, for the dashboard to reopen
     it there); ``person_id``: that person, without the choice (a draft reopened)."""
     store = app.store
+    drill_note = ""
+    try:
+        if store.incident(incident_id).drill:  # a drill: an outside body is never called for real
+            from csirt_tui.drill import outside_warning
+
+            drill_note = outside_warning(store.profile, party)
+    except DomainError:
+        pass
+    if drill_note:
+        app.notify(drill_note, title="訓練", severity="warning", timeout=15, markup=False)
     candidates = rc.who_to_call(store.profile, rc.list_people(store), party, app.now())
     if not candidates:
         app.notify(f"{label} の連絡先が名簿にありません (Ctrl+R で名簿を開けます)", severity="warning", markup=False)
@@ -73,13 +83,15 @@ def call_party(app, incident_id: str, party: str, label: str, after=None, *, scr
                     app.notify(f"通話は記録しました。続きを記録できませんでした: {err}", severity="error",
                                markup=False)
 
-        app.push_screen(FormScreen(f"通話の記録: {person.get('name', '')} ({label})", fields, save=log,
+        app.push_screen(FormScreen(("【訓練】" if drill_note else "") + f"通話の記録: {person.get('name', '')} ({label})",
+                                   fields, save=log, intro=drill_note,
                                    draft=DraftKey("form", incident_id, f"call:{party}:{doc_id}", screen)))
 
     if person_id is not None:
         chosen(person_id)
         return
-    app.push_screen(PickerScreen(choices, f"{label}: 今だれに電話するか (上から順に)"), chosen)
+    app.push_screen(PickerScreen(choices, ("【訓練】" if drill_note else "") + f"{label}: 今だれに電話するか (上から順に)"),
+                    chosen)
 
 
 def flow(items: list[str], width: int, gap: str = "   ") -> str:

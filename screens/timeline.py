@@ -200,8 +200,11 @@ class TimelineScreen(Screen):
         self.app.call_from_thread(self._set_heading, status)
 
     def _set_heading(self, chain: str) -> None:
+        from csirt_tui.drill import DRILL_MARK, is_drill
+
+        mark = DRILL_MARK if self._complete and is_drill(self.entries) else ""
         self.query_one("#timeline-heading", Static).update(
-            printable(f"記録 {self.incident_id}  {self.total} 件  {chain}"))
+            printable(f"{mark}記録 {self.incident_id}  {self.total} 件  {chain}"))
 
     def _matching(self) -> list[TimelineEntry]:
         kind = self.kind

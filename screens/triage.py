@@ -320,7 +320,7 @@ class TriageScreen(DraftedDialog):
         rep = it.get("reporter") or {}
         who = " ".join(v for v in (rep.get("name"), rep.get("section"), rep.get("contact")) if v)
         callback = (it.get("callback") or {}).get("number")
-        first = (f"トリアージ {self.incident_id}  受付 {short_time(self.incident.received_at)}{saved}"
+        first = (("【訓練】" if self.incident.drill else "") + f"トリアージ {self.incident_id}  受付 {short_time(self.incident.received_at)}{saved}"
                  + (f"  通報者 {who}" if who else "") + (f"  折り返し先 {callback}" if callback else ""))
         what = " ".join(str(it.get("what") or "").split())
         return printable(" ".join(first.split("\n")) + "\n" + what)
@@ -785,7 +785,8 @@ class TriageScreen(DraftedDialog):
         lines.extend(f"⚠ {p}" for p in a.problems)
         if a.is_incident:
             lines.append("優先度の理由: " + (" / ".join(a.priority_reasons) or "なし"))
-            lines.append("通知する先: " + ("、".join(p["label"] for p, _rule in a.parties) or "なし"))
+            lines.append("通知する先: " + ("、".join(p["label"] for p, _rule in a.parties) or "なし")
+                         + ("  【訓練】外部の機関には実際に連絡しない" if self.incident.drill else ""))
             lines.append("初動の手順: " + ("、".join(st["label"] for _ph, st in a.steps) or "なし"))
         return lines
 

@@ -111,6 +111,17 @@ def _triage(app):
     return TriageScreen(UNTRIAGED)
 
 
+def _drill_intake(app):
+    from csirt_tui.drill import find_scenario
+    from screens.intake import IntakeScreen
+    return IntakeScreen(drill_scenario=find_scenario(app.store.profile, "mutsu-ransom"))
+
+
+async def _drill_picker(app, pilot):
+    app.start_drill()
+    await pilot.pause()
+
+
 SCENES: dict[str, Callable] = {
     "dashboard": _keys(),
     "dashboard_all": _keys("a"),
@@ -131,6 +142,9 @@ SCENES: dict[str, Callable] = {
     "export_summary": _push(_summary),
     "report_texts": _push(_texts),
     "triage": _push(_triage),
+    "poc_card": _keys("f3"),                                # PocCardScreen (poccard.py)
+    "drill_picker": _drill_picker,                          # the palette's 訓練を始める (PickerScreen)
+    "drill_intake": _push(_drill_intake),                   # IntakeScreen of a drill scenario
 }
 
 
