@@ -97,11 +97,11 @@ REPORT_PHASE_PARTS = ("first_response", "recovery", "measures", "external", "clo
 # references, citations, machine values) are in _NOT_TEXT.
 TEXT_SECTIONS = ("poc", "channels", "report_sources", "incident_types", "level_tables", "fault_types",
                  "context", "phases", "roles", "outside_bodies", "notification_rules", "report_form", "priority",
-                 "procedure_review", "threats", "outside_permission")
+                 "procedure_review", "threats", "outside_permission", "roster_change_notice")
 _NOT_TEXT = frozenset({
     "id", "source", "sources", "key", "kind", "fill", "report", "milestone", "level_table", "deputy_for",
     "step", "notice_step", "parties", "types", "council_items", "segment", "asset_class", "hours",
-    "classification_default", "aliases", "mail", "phone", "extension", "contact", "evaluation_step", "role", "threshold",
+    "classification_default", "aliases", "mail", "phone", "extension", "contact", "evaluation_step", "role", "threshold", "roles",
 })
 # Role labels that are ordinary words, not names (むつ 別表第3「その他」), and the
 # kinds of outside body whose labels are ordinary words (報道機関, 住民).
@@ -635,6 +635,13 @@ _SCHEMA = _Table({
         "text": _req(_S),
         "source": _req(_SOURCE),
         "step": _req(_Ref("step", "the id of a step in phases")),
+    })),
+    # who must be told quickly when the roster's contacts change (大崎 3条(2)): csirt_tui.roster.change_notices
+    "roster_change_notice": _opt(_Table({
+        "parties": _req(_List(_Ref("party", "the id of a role or an outside body"), min=1, unique=True)),
+        "roles": _opt(_List(_Ref("role", "the id of a role"), unique=True), []),  # [] = everyone on the roster
+        "text": _req(_S),
+        "source": _req(_SOURCE),
     })),
     # giving material of this class or above outside needs the permission of ``role`` (水戸 3(2)ケ(イ)):
     # csirt_tui.outside (the export dialog, a notification of an outside body, 報告様式1 section 7)

@@ -13,7 +13,9 @@ Storage: ``roster.json`` in the store (a TinyDB file) with the tables
   removed person stays, marked ``removed: true`` (+ ``removed_at``/``removed_by``);
 - ``audit``: {at, operator, action: add|update|remove, person: doc_id, before, after};
 - ``meta``: doc 1 = {last_reviewed (ISO), reviewed_by, reviews: [{at, operator}]}
-  — the roster's review date (:func:`mark_reviewed`).
+  — the roster's review date (:func:`mark_reviewed`);
+- ``notices``: the reports of contact changes to the other bodies (大崎 3条(2),
+  :func:`record_change_notice`).
 
 Every change is validated first and then written with its audit row in one
 atomic write under the store lock: a person is never saved half-valid.
@@ -702,6 +704,114 @@ def review_status(store, now: datetime, months: int | None = None) -> dict[str, 
 
 
 # ---------------------------------------------------------------------------
+# Telling the other bodies when the contacts change (大崎 3条(2))
+
+# The fields of 「住基ネット担当者名並びに通常業務時及び夜間・休日時の担当者連絡先」 (大崎 3条(1)).
+NOTICE_FIELDS: tuple[str, ...] = ("name", "extension", "phone", "mobile", "mail", "weekday", "night", "holiday")
+
+
+def _typed_time(store, occurred_at: Any, what: str, problems: dict[str, str]) -> str | None:
+    """ISO of a typed or given time (now when none); a problem goes to ``problems["occurred_at"]``."""
+    from .response import _when
+
+    found: list[str] = []
+    when, _ = _when(occurred_at, store.now(), what, found)
+    if found:
+        problems["occurred_at"] = " / ".join(found)
+    return when
+
+
+def _notice_rule(store) -> dict[str, Any] | None:
+    return store.profile.data.get("roster_change_notice")
+
+
+def _reportable(rule: dict[str, Any], row: dict[str, Any], person: dict[str, Any]) -> list[str]:
+    """The contact fields an audit row changed, for a person of the rule's roles ([] if none).
+    An "update" row holds only the fields that changed: ``person`` (the stored doc) gives the role."""
+    before, after = row.get("before") or {}, row.get("after") or {}
+    roles = set(rule.get("roles") or ())
+    if roles and not ({before.get("role"), after.get("role"), person.get("role")} & roles):
+        return []
+    if row.get("action") in ("add", "remove"):
+        return ["name"] if (before or after).get("name") else list(NOTICE_FIELDS)
+    changed = [k for k in NOTICE_FIELDS if k in after and before.get(k) != after.get(k)]
+    if "role" in after and before.get("role") != after.get("role") and "name" not in changed:
+        changed.insert(0, "name")  # someone became (or stopped being) the 担当者
+    return changed
+
+
+def change_notices(store) -> list[dict[str, Any]]:
+    """What must still be reported, per party of the profile's ``roster_change_notice``:
+    [{party, label, changes: [{audit, at, action, name, fields (labels)}]}], only the parties
+    that have changes not yet reported (the audit rows after the last report to them)."""
+    rule = _notice_rule(store)
+    if not rule:
+        return []
+    data = store.read_roster()
+    audit = sorted(((int(k), v) for k, v in (data.get("audit") or {}).items()), key=lambda kv: kv[0])
+    people = data.get("people") or {}
+    reported: dict[str, int] = {}
+    for doc in (data.get("notices") or {}).values():
+        reported[doc["party"]] = max(reported.get(doc["party"], 0), int(doc.get("upto") or 0))
+    labels = {r["id"]: r["label"] for r in (*store.profile.roles, *store.profile.outside_bodies)}
+    out = []
+    for party in rule["parties"]:
+        changes = []
+        for no, row in audit:
+            if no <= reported.get(party, 0):
+                continue
+            person = people.get(str(row.get("person")), {})
+            fields = _reportable(rule, row, person)
+            if fields:
+                who = person.get("name") or (row.get("after") or row.get("before") or {}).get("name", "")
+                changes.append({"audit": no, "at": row.get("at"), "action": row.get("action"), "name": who,
+                                "fields": [FIELD_LABELS[f] for f in fields]})
+        if changes:
+            out.append({"party": party, "label": labels.get(party, party), "changes": changes})
+    return out
+
+
+def record_change_notice(store, party: str, *, operator: str, means: str, person: str, said: str,
+                         occurred_at: Any = None) -> dict[str, Any]:
+    """Record that the changes were reported to ``party`` (roster.json table "notices": {at,
+    occurred_at, operator, party, means, person, said, upto (the last audit row reported),
+    source}); the changes up to now are then reported to that party. Text kept as typed."""
+    _operator(operator)
+    rule = _notice_rule(store)
+    problems: dict[str, str] = {}
+    if not rule or party not in rule["parties"]:
+        problems["party"] = "この連絡先への名簿の変更の報告はプロファイルにありません"
+    for key, value, label in (("means", means, "方法（電話・メール等）"), ("person", person, "相手"),
+                              ("said", said, "報告した内容")):
+        if not isinstance(value, str) or not value.strip():
+            problems[key] = f"{label}を入力してください"
+    when = _typed_time(store, occurred_at, "報告の日時", problems)
+    if problems:
+        raise RosterError(problems)
+
+    def change(data):
+        audit = data.get("audit") or {}
+        notices = data.setdefault("notices", {})
+        doc = {"at": _now_iso(store), "occurred_at": when, "operator": operator, "party": party, "means": means,
+               "person": person, "said": said, "upto": max((int(k) for k in audit), default=0),
+               "source": rule["source"]}
+        notices[str(max((int(k) for k in notices), default=0) + 1)] = doc
+        return doc
+
+    return store.write_roster(change)
+
+
+def change_notice_text(store, pending: list[dict[str, Any]] | None = None) -> str:
+    """One line for the roster's status: who must still be told, with the clause."""
+    rule = _notice_rule(store)
+    pending = change_notices(store) if pending is None else pending
+    if not rule or not pending:
+        return ""
+    names = "・".join(p["label"] for p in pending)
+    return f"連絡先の変更を{names}へ報告してください（{rule['source']}「速やかに変更事項を報告する」）"
+
+
+# ---------------------------------------------------------------------------
 # Calls from an incident
 
 MEANS_FIELDS: dict[str, str] = {"extension": "内線", "phone": "外線", "mobile": "携帯", "mail": "メール"}
@@ -730,8 +840,6 @@ def log_call(store, incident_id: str, *, operator: str, person: dict[str, Any] |
     free text (電話, 内線, 携帯, メール, FAX …); the number used is ``number``
     or taken from the person by the means. ``occurred_at``: datetime, ISO or
     typed time ("15:10", "さっき"); default now. Returns the entry."""
-    from .response import _when
-
     profile = store.profile
     problems: dict[str, str] = {}
     if person is not None and not isinstance(person, dict):
@@ -747,10 +855,7 @@ def log_call(store, incident_id: str, *, operator: str, person: dict[str, Any] |
         problems["said"] = "伝えた内容は文字で入力してください"
     if not isinstance(operator, str) or not operator.strip():
         problems["operator"] = "操作者を指定してください"
-    time_problems: list[str] = []
-    when, _typed = _when(occurred_at, store.now(), "連絡の日時", time_problems)
-    if time_problems:
-        problems["occurred_at"] = " / ".join(time_problems)
+    when = _typed_time(store, occurred_at, "連絡の日時", problems)
     if problems:
         raise CallLogError(problems)
     labels = {r["id"]: r["label"] for r in (*profile.roles, *profile.outside_bodies)}

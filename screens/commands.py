@@ -243,6 +243,8 @@ KEYS: list[Key] = [
     _k("roster", "e", "edit", "編集", "編集", rank=2),
     _k("roster", "x", "absent", "不在/在席", "不在 / 在席", rank=3),
     _k("roster", "v", "reviewed", "見直し済", "見直し済み", rank=4),
+    _k("roster", "n", "change_notice", "変更の報告",
+       "連絡先の変更を関係機関へ報告したことを記録 (大崎市 3条(2): 速やかに変更事項を報告する)", rank=6),
     _k("roster", "i", "import_csv", "CSV取込", "CSV 取込", rank=5),
     _k("roster", "o", "export_csv", "CSV出力", "CSV 出力", rank=5),
     _k("roster", "escape", "leave", "戻る", "戻る", rank=1),

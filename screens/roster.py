@@ -138,6 +138,8 @@ class RosterScreen(Screen):
         """Open the form a draft belongs to (the dashboard's list of drafts): it offers the text."""
         if dialog == "roster_add":
             self.action_add()
+        elif dialog == "change_notice":
+            self.action_change_notice()
         elif dialog.startswith("roster_edit:"):
             person = next((p for p in self.people if str(p["doc_id"]) == dialog.split(":", 1)[1]), None)
             if person is None:
@@ -161,6 +163,9 @@ class RosterScreen(Screen):
         text = f"連絡先名簿 {len(self.people)} 人   最終見直し: {(last or '未記録')[:10]}"
         if status.get("overdue"):
             text += "   ⚠ 見直しの時期を過ぎています (つくば 5(1)(1): 最新の状態を維持)。v で見直し済みを記録"
+        notice = rc.change_notice_text(store)
+        if notice:  # 大崎 3条(2)
+            text += f"\n⚠ {notice}。n で報告を記録"
         self.query_one("#roster-status", Static).update(printable(text))
         self._fill()
 
@@ -306,7 +311,39 @@ class RosterScreen(Screen):
             text = "\n".join(problems.values()) or str(err)  # each message names its field
             raise DomainError(text) from None
         self.notify("名簿を保存しました (変更履歴に記録)", markup=False)
+        notice = rc.change_notice_text(self.app.store)
+        if notice:  # 大崎 3条(2): the other bodies must be told quickly
+            self.notify(f"{notice}。n で報告を記録します", title="連絡先の変更", severity="warning", timeout=20,
+                        markup=False)
         self.reload()
+
+    def action_change_notice(self) -> None:
+        """Record that the roster's contact changes were reported to another body (大崎 3条(2))."""
+        store = self.app.store
+        rule = store.profile.data.get("roster_change_notice")
+        if not rule:
+            self.notify("このプロファイルには名簿の変更を報告する定めがありません", severity="warning", markup=False)
+            return
+        pending = rc.change_notices(store)
+        if not pending:
+            self.notify("報告していない連絡先の変更はありません", markup=False)
+            return
+        lines = [f"{c['name']}: {'・'.join(c['fields'])}（{c['at'][:16].replace('T', ' ')}）"
+                 for c in pending[0]["changes"]]
+        fields = [Field("party", "報告先", "select", pending[0]["party"],
+                        [(p["label"], p["party"]) for p in pending], required=True),
+                  Field("means", "方法 (電話・メール・文書)", value="電話", required=True),
+                  Field("person", "相手 (報告した先の担当者)", required=True),
+                  Field("said", "報告した変更事項", "multiline", "\n".join(lines), required=True),
+                  Field("when", "いつ", "time", "今")]
+
+        def save(v):
+            rc.record_change_notice(store, v["party"], operator=self.app.operator, means=v["means"],
+                                    person=v["person"], said=v["said"], occurred_at=v.get("when_iso"))
+
+        self.app.push_screen(FormScreen(f"連絡先の変更の報告（{rule['source']}）", fields, save=save,
+                                        intro=rule["text"], draft=DraftKey("form", None, "change_notice", "roster")),
+                             lambda _: self.reload())
 
     def action_absent(self) -> None:
         person = self._current()
