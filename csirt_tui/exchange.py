@@ -166,13 +166,15 @@ def apply_import(store, plan: ImportPlan, *, store_id: str, progress=None, desk:
             if not p.entries:
                 continue
             entries = p.entries
-            if p.local_id is None:
-                first = entries[0]
-                inc = store.imported_incident(_spec(first, {}))
-                local_id, entries = inc.id, entries[1:]
-                made.append((p.uid, local_id))
-            else:
-                local_id = p.local_id
+            if p.local_id is None:  # new here: written whole (its numbers here are 1, 2, ...)
+                seqs = {(e["store"], e["incident"], e["seq"]): n for n, e in enumerate(entries, 1)}
+                inc = store.imported_whole([_spec(e, seqs) for e in entries])
+                made.append((p.uid, inc.id))
+                changed.append(inc.id)
+                if progress is not None:
+                    progress(len(changed), total)
+                continue
+            local_id = p.local_id
             held = store.timeline(local_id)
             seqs = {tuple(identity(e, store_id)): e.seq for e in held}
             for n, e in enumerate(entries, held[-1].seq + 1):

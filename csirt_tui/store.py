@@ -850,13 +850,56 @@ class Store:
             atomic_write(path, seal(data))
             self.meta = meta
 
-    def imported_incident(self, spec: dict[str, Any]) -> Incident:
-        """A new incident here for an intake another desk took (within :meth:`import_all`)."""
-        received = spec["data"].get("received_at") or spec["at"]
+    def imported_whole(self, specs: list[dict[str, Any]]) -> Incident:
+        """A new incident here that arrives whole (its intake and every later entry another
+        desk wrote; within :meth:`import_all`): its segments written in a hidden folder, its
+        entries announced in the ledger in one write, then the folder put in place by one
+        rename (journaled: a kill before the journal is gone undoes it with the rest). The
+        entries are those :meth:`append` would write one by one (chain, hashes, ledger
+        records), at a fraction of the writes: a terminal's first whole import took 120 s
+        for 50,000 entries entry by entry."""
+        first = specs[0]
         now = self.now()
+        received = first["data"].get("received_at") or first["at"]
         year = datetime.fromisoformat(received).astimezone(now.tzinfo).year
-        inc = self._create_locked(year, spec["text"], spec["data"], spec["operator"], now, at=spec["at"],
-                                  occurred_at=spec["occurred_at"], origin=spec["origin"])
+        number = self._last_number(year) + 1
+        while (self.root / "incidents" / str(year) / format_incident_id(year, number)).exists():
+            number += 1  # a shard left by a crash before its index row
+        incident_id = format_incident_id(year, number)
+        prev = genesis_hash(incident_id)
+        segments: dict[int, dict[str, Any]] = {}
+        entries = []
+        for seq, spec in enumerate(specs, start=1):
+            if spec["kind"] not in KINDS or (spec["kind"] == "intake") != (seq == 1):
+                raise DomainError(f"記録の種類が不正です: {spec['kind']!r}")
+            corrects = spec["corrects"]
+            if corrects is not None and not (isinstance(corrects, int) and 1 <= corrects < seq):
+                raise DomainError(f"訂正対象の記録 #{corrects} はありません")
+            entry = clean_text({
+                "incident": incident_id, "seq": seq, "at": spec["at"], "occurred_at": spec["occurred_at"],
+                "operator": spec["operator"], "kind": spec["kind"], "text": spec["text"], "data": spec["data"],
+                "corrects": corrects, "prev_hash": prev,
+            })
+            entry["origin"] = clean_text(spec["origin"])
+            entry["hash"] = prev = entry_hash(entry)
+            segments.setdefault((seq - 1) // SEGMENT_SIZE, {})[str(seq)] = entry
+            entries.append(TimelineEntry.from_dict(entry))
+        idir = self._incident_dir(incident_id)
+        tmp = idir.with_name(f".new-{incident_id}-{os.getpid()}")
+        shutil.rmtree(tmp, ignore_errors=True)
+        make_dirs(tmp)
+        try:
+            for seg_no, docs in segments.items():
+                write_new(tmp / f"timeline-{seg_no:04d}.json", encode({"timeline": docs}))
+            fsync_dir(tmp)
+            last = self._anchor_locked([(incident_id, e.seq, e.hash, e.prev_hash) for e in entries])
+            replace(tmp, idir)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        self._confirmed = last["rhash"]
+        fsync_dir(idir.parent)
+        inc = Incident.from_entries(incident_id, entries, store_id=self.store_id)
         self._update_index(inc, new=True)
         return inc
 
