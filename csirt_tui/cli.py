@@ -356,6 +356,10 @@ def _store(args, *, create: bool = True):
 
     store = Store.open(resolve_store_dir(args.store), profile=args.profile, create=create)
     _OPENED.append(store)
+    if isinstance(getattr(args, "id", None), str) and "@" in args.id:  # 2026-0003@隔離端末1: another desk's number
+        from .uids import resolve
+
+        args.id = resolve(store, args.id)
     return store
 
 
@@ -622,9 +626,10 @@ def cmd_show(args) -> int:
         doc["timeline"] = [e.to_dict() for e in inc.entries]
         _print_json(doc)
         return 0
+    from .merge import exchange_lines
     from .views import incident_text_lines
 
-    for line in incident_text_lines(store.profile, inc):
+    for line in incident_text_lines(store.profile, inc, exchange_lines(store, inc)):
         print(_plain(line))
     return 0
 

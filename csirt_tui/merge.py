@@ -63,3 +63,57 @@ def decided_apart(incident: Incident, store_id: str) -> list[dict[str, Any]]:
         out.append({"what": what, "value": value, "desk": last_desk, "at": entry.at, "operator": entry.operator,
                     "others": others})
     return out
+
+
+RULE = "状態の決め方: 相手の記録を見て書いたものが後。互いに知らずに書いたものどうしは記録した時刻が後のもの"
+
+
+def desk_name(store, store_id: str, names: dict[str, str] | None = None) -> str:
+    """How the screens name a desk: 「このデスク」, the name it gave itself, or its id's start."""
+    if store_id == store.store_id:
+        return "このデスク"
+    from .peers import desk_names
+
+    names = desk_names(store) if names is None else names
+    return names.get(store_id) or store_id[:6]
+
+
+def alias_of(store, incident: Incident, names: dict[str, str] | None = None) -> str | None:
+    """「2026-0003@隔離端末1」: the incident's number at the desk that took the report, when that
+    is another desk (search and the CLI accept it: csirt_tui/uids.py resolve)."""
+    first = incident.entries[0] if incident.entries else None
+    if first is None or not first.origin:
+        return None
+    return f"{first.origin['incident']}@{desk_name(store, first.origin['store'], names)}"
+
+
+def exchange_lines(store, incident: Incident) -> tuple[str | None, list[str]]:
+    """What the incident screen (and ``show``) says of other desks: the incident's number at the
+    desk that took it (None: this desk), and 「判断が分かれています」 with each desk's latest decision
+    and which one is the state, by the rule (empty: the desks agree, or one desk wrote it all)."""
+    from .peers import desk_names
+    from .views import level_label, short_time, type_label
+
+    if not any(e.origin is not None for e in incident.entries):
+        return None, []
+    names = desk_names(store)
+    alias = alias_of(store, incident, names)
+    apart = decided_apart(incident, store.store_id)
+    if not apart:
+        return (f"受け付けたデスクでの番号: {alias}" if alias else None), []
+
+    def shown(what: str, value: Any) -> str:
+        if what == "レベル":
+            return level_label(value)
+        if what == "種別":
+            return type_label(store.profile, value)
+        return str(value)
+
+    out = ["判断が分かれています (どちらの判断も記録に残っています):"]
+    for d in apart:
+        others = "、".join(f"{desk_name(store, o['desk'], names)} は {shown(d['what'], o['value'])}"
+                          f" ({short_time(o['at'])} {o['operator']})" for o in d["others"])
+        out.append(f"  {d['what']}: 状態は {shown(d['what'], d['value'])} ({desk_name(store, d['desk'], names)}"
+                   f" {short_time(d['at'])} {d['operator']})。{others}")
+    out.append(f"  ({RULE})")
+    return (f"受け付けたデスクでの番号: {alias}" if alias else None), out

@@ -364,7 +364,7 @@ class Incident:
 
     def index_doc(self) -> dict[str, Any]:
         """The dashboard row kept in the index (derived; rebuildable from the timeline)."""
-        return {
+        row = {
             "id": self.id,
             "received_at": self.received_at,
             "channel": self.intake.get("channel"),
@@ -380,3 +380,7 @@ class Incident:
             "missing": self.missing,
             "drill": self.drill,
         }
+        first = self.entries[0] if self.entries else None
+        if first is not None and first.origin:  # taken by another desk: its number there (search finds it)
+            row["alias"] = f"{first.origin['incident']}@{first.origin['store']}"
+        return row

@@ -146,3 +146,28 @@ def problems(store, found: dict[tuple[str, str], str], *, whole: bool) -> list[s
             if uid not in found:
                 out.append(f"{path}: {local} ({uid[1]}@{uid[0]}) の行がありますが、記録にはありません")
     return out
+
+
+def resolve(store, text: str) -> str:
+    """This desk's number for 「2026-0003@隔離端末1」 (the number at the desk named after @: its
+    name, its store id or the start of it; this desk's own name gives the number itself)."""
+    from .errors import UnknownIncidentError
+    from .peers import read as read_peers
+    from .store import normalize_incident_id
+
+    number, _, desk = text.partition("@")
+    number, desk = normalize_incident_id(number.strip()), desk.strip()
+    if desk in ("", store.desk, "このデスク") or store.store_id.startswith(desk.lower()) and len(desk) >= 4:
+        return number
+    peers = read_peers(store)
+    stores = [sid for sid, row in peers.items() if row["desk"] == desk]
+    if not stores and len(desk) >= 4:
+        known = set(peers) | {uid[0] for uid in (read(store) or {})}
+        stores = [sid for sid in known if sid.startswith(desk.lower())]
+    if len(stores) != 1:
+        raise UnknownIncidentError(f"{text}: デスク {desk!r} がわかりません" if not stores
+                                   else f"{text}: デスク {desk!r} に当たるものが複数あります")
+    local = local_of(store, stores[0], number)
+    if local is None:
+        raise UnknownIncidentError(f"{text}: この端末にはありません")
+    return local

@@ -115,16 +115,17 @@ class RowFilter:
     """Incremental filter over dashboard rows (kept in their order).
 
     Every space-separated word of the query must appear in the row (NFKC,
-    case-insensitive) among: number, date, summary, place, reporter, type,
+    case-insensitive) among: number, the number at another desk that took it, date, summary, place, reporter, type,
     level, priority, phase, 未記入, 訓練. The text searched is built once per row;
     a query that extends an earlier one only searches that one's matches, and
     the matches of the queries typed on the way are kept, so that erasing back
     to one of them (Backspace) costs no search at all.
     """
 
-    def __init__(self, profile, rows: list[dict[str, Any]]) -> None:
+    def __init__(self, profile, rows: list[dict[str, Any]], desks: dict[str, str] | None = None) -> None:
         self.rows = rows
         self._profile = profile
+        self._desks = desks or {}  # store id -> desk name: 「2026-0003@隔離端末1」 is found as typed
         self._hay: list[str] | None = None
         # (folded query, indices of its matches), each query extending the one before
         self._chain: list[tuple[str, list[int]]] = []
@@ -137,7 +138,7 @@ class RowFilter:
         for r in self.rows:
             received = r.get("received_at") or ""
             hay.append(_fold(" ".join((
-                r.get("id") or "", received[5:10].replace("-", "/"), received[:10],
+                r.get("id") or "", self._alias(r.get("alias")), received[5:10].replace("-", "/"), received[:10],
                 r.get("summary") or "", r.get("place") or "", r.get("reporter") or "",
                 types.get(r.get("type"), "未分類"), level_label(r.get("level")), r.get("priority") or "",
                 phases.get(r.get("phase"), "") if r.get("status") == "open" else STATUS_LABELS.get(r.get("status"), ""),
@@ -145,6 +146,12 @@ class RowFilter:
                 "訓練" if r.get("drill") else "",
             ))))
         return hay
+
+    def _alias(self, alias: str | None) -> str:
+        if not alias:
+            return ""
+        number, _, store_id = alias.partition("@")
+        return f"{alias} {number}@{self._desks[store_id]}" if store_id in self._desks else alias
 
     def prepare(self) -> None:
         """Build the searched text now (e.g. right after the dashboard is drawn)."""
@@ -186,8 +193,10 @@ def _label(items: list[dict[str, Any]], ident: str | None) -> str:
     return ident or "—"
 
 
-def incident_text_lines(profile, inc: Incident) -> list[str]:
-    """The incident and its whole time-ordered record as text lines."""
+def incident_text_lines(profile, inc: Incident, exchange: tuple[str | None, list[str]] = (None, [])) -> list[str]:
+    """The incident and its whole time-ordered record as text lines. ``exchange``: what
+    csirt_tui.merge.exchange_lines says of other desks (its number there, the decisions apart:
+    under the title and under the triage line)."""
     it = inc.intake
     rep = it.get("reporter") or {}
     items = {i["key"]: i["label"] for i in profile.poc.get("items", [])}
@@ -211,6 +220,10 @@ def incident_text_lines(profile, inc: Incident) -> list[str]:
         title = it.get("drill_title")
         lines.append("【訓練】" + (f"訓練シナリオ: {title}" if title else "訓練として記録されています")
                      + "  (k: 取り消す / v: 講評 PDF)")
+    alias, apart = exchange
+    lines[3:3] = apart
+    if alias:
+        lines.insert(1, alias)
     if inc.missing:
         lines.append("未記入: " + "・".join(ITEM_SHORT.get(m, m) for m in inc.missing))
     lines.append("")

@@ -234,10 +234,21 @@ class DashboardScreen(Screen):
                         severity="warning", timeout=8, markup=False)
         self._update_status()
 
+    def _desks(self, rows) -> dict[str, str]:
+        """The other desks' names, when a row has another desk's number (read only then)."""
+        if not any(r.get("alias") for r in rows):
+            return {}
+        from csirt_tui.peers import desk_names
+
+        try:
+            return desk_names(self.app.store)
+        except (DomainError, OSError):  # a damaged exchange.json: verify names it; the numbers are still found
+            return {}
+
     def _make_filter(self) -> None:
         """Order the rows once (priority, then age); the filter keeps that order."""
         rows = self._all_rows if self.show_all else [r for r in self._all_rows if r.get("status") == "open"]
-        self._filter = RowFilter(self.app.store.profile, dashboard_order(rows))
+        self._filter = RowFilter(self.app.store.profile, dashboard_order(rows), self._desks(rows))
         # Build the searched text once the screen is drawn, before the first keystroke.
         self.call_after_refresh(self._filter.prepare)
 

@@ -14,7 +14,7 @@ from textual.widgets import Button, Input, Label, ProgressBar, Select, Static
 
 from csirt_tui.cells import narrow
 from csirt_tui.draftsave import plain_problem
-from csirt_tui.errors import TargetExistsError
+from csirt_tui.errors import DomainError, TargetExistsError
 from csirt_tui.textsafe import printable
 from screens.commands import bindings
 from screens.form import DraftedDialog, DraftKey, DraftStatus
@@ -119,7 +119,7 @@ class BundleScreen(DraftedDialog):
         try:
             return sorted(((sid, row["desk"] or sid[:6]) for sid, row in read(self.app.store).items()),
                           key=lambda x: x[1])
-        except Exception:  # a damaged exchange.json: verify names it; the whole export still works
+        except (DomainError, OSError):  # a damaged exchange.json: verify names it; the whole export still works
             return []
 
     # ------------------------------------------------------------ the draft (DraftedDialog)

@@ -18,6 +18,7 @@ from csirt_tui.cells import narrow
 from csirt_tui.draftsave import draft_label, draft_text, draft_what
 from csirt_tui.errors import DomainError
 from csirt_tui.textsafe import printable
+from csirt_tui.merge import exchange_lines
 from csirt_tui.views import incident_text_lines, short_time
 from screens.form import Folded
 from screens.timeline import WATCH_SECONDS
@@ -212,7 +213,8 @@ class IncidentScreen(Screen):
         store = self.app.store
         self._stamp = store.incident_stamp(self.incident_id)
         try:
-            lines = chrome_lines(incident_text_lines(store.profile, store.incident(self.incident_id)))
+            inc = store.incident(self.incident_id)
+            lines = chrome_lines(incident_text_lines(store.profile, inc, exchange_lines(store, inc)))
         except DomainError as err:
             lines = [str(err)]
         self.query_one("#incident-text", Static).update(printable("\n".join(lines)))
