@@ -785,8 +785,8 @@ class TriageScreen(DraftedDialog):
         lines.extend(f"⚠ {p}" for p in a.problems)
         if a.is_incident:
             lines.append("優先度の理由: " + (" / ".join(a.priority_reasons) or "なし"))
-            lines.append("通知する先: " + ("、".join(p["label"] for p, _rule in a.parties) or "なし")
-                         + ("  【訓練】外部の機関には実際に連絡しない" if self.incident.drill else ""))
+            lines.append(("通知する先【訓練: 外部の機関には実際に連絡しない】: " if self.incident.drill else "通知する先: ")
+                         + ("、".join(p["label"] for p, _rule in a.parties) or "なし"))
             lines.append("初動の手順: " + ("、".join(st["label"] for _ph, st in a.steps) or "なし"))
         return lines
 

@@ -163,9 +163,15 @@ def test_outside_bodies_are_said_not_to_be_called_during_a_drill(store_dir):
     async def go():
         from screens.form import FormScreen
         from screens.response import ResponseScreen
+        from screens.triage import TriageScreen
 
         async with app.run_test(size=(120, 30)) as pilot:
             await pilot.pause()
+            app.push_screen(TriageScreen(inc.id))
+            await pilot.pause(0.3)
+            seen["triage"] = text_of(app.screen.query_one("#triage-heading", Static))
+            app.pop_screen()
+            await pilot.pause(0.3)
             app.push_screen(ResponseScreen(inc.id))
             await pilot.pause()
             screen = app.screen
@@ -184,6 +190,7 @@ def test_outside_bodies_are_said_not_to_be_called_during_a_drill(store_dir):
     manager = next(r for r in seen["rows"] if "CSIRT管理者" in r)
     assert "【訓練:実際には連絡しない】" in soumu and "実際には連絡しない" not in manager
     assert "総務省には実際に連絡しないでください" in seen["form"]
+    assert seen["triage"].startswith("【訓練】トリアージ")
 
 
 def test_v_exports_the_review_of_a_drill_only(store_dir, tmp_path):
