@@ -170,6 +170,11 @@ def test_outside_bodies_are_said_not_to_be_called_during_a_drill(store_dir):
             app.push_screen(TriageScreen(inc.id))
             await pilot.pause(0.3)
             seen["triage"] = text_of(app.screen.query_one("#triage-heading", Static))
+            from csirt_tui import triage as core
+
+            t = core.Triage(fact_check="done", type_id="cyber", ticked=[level2])
+            seen["parties"] = next(line for line in app.screen.decision_lines(t, core.assess(store.profile, t))
+                                   if line.startswith("通知する先"))
             app.pop_screen()
             await pilot.pause(0.3)
             app.push_screen(ResponseScreen(inc.id))
@@ -191,6 +196,8 @@ def test_outside_bodies_are_said_not_to_be_called_during_a_drill(store_dir):
     assert "【訓練:実際には連絡しない】" in soumu and "実際には連絡しない" not in manager
     assert "総務省には実際に連絡しないでください" in seen["form"]
     assert seen["triage"].startswith("【訓練】トリアージ")
+    # said before the list (the end of a long line is cut at the screen's edge)
+    assert seen["parties"].startswith("通知する先【訓練: 外部の機関には実際に連絡しない】: ")
 
 
 def test_v_exports_the_review_of_a_drill_only(store_dir, tmp_path):
