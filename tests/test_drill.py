@@ -153,6 +153,7 @@ def test_review_pdf_has_the_mark_on_every_page_and_is_on_the_record(store, clock
     assert all("【訓練】" in p for p in pages)
     text = "\n".join(pages)
     assert "封じ込め" in text and "2時間20分" in text
+    assert "総務部総合情報課" in text and "0175-22-1111 内線2141" in text  # the PoC card on paper
     assert '<img src="/etc/passwd"/>' in text.replace("\n", "")
     last = store.incident(inc.id).entries[-1]
     assert last.kind == "report" and last.data["report"] == "drill_review" and last.data["state"] == "written"

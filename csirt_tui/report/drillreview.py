@@ -38,7 +38,7 @@ def _table(st, head: list[tuple[str, float]], rows: list[list[str]]) -> LongTabl
     return table
 
 
-def review_story(rv: DrillReview, st, now) -> list:
+def review_story(rv: DrillReview, st, now, card: list[tuple[str, str]] | None = None) -> list:
     story: list = [para(to_wareki(now), st.right), Spacer(1, 4)]
     story.append(para(f"{DRILL_MARK}{TITLE}", st.title))
     story.append(para("この文書は訓練の記録です。実際のインシデントの報告ではありません。", st.center))
@@ -53,6 +53,10 @@ def review_story(rv: DrillReview, st, now) -> list:
         facts.insert(1, "訓練シナリオ: なし（受付のあとで訓練として記録したもの）")
     for line in facts:
         story.append(para(line, st.body))
+    if card:  # the PoC the drill's call came to (むつ 別表第1)
+        story.append(para("PoC（窓口）: " + "  ".join(value if label == "PoC" else f"{label} {value}"
+                                                   for label, value in card if label not in ("確認項目", "出典")),
+                          st.body))
     if sc is not None:
         story.append(para(f"ねらい: {sc.purpose}", st.body))
         story.append(Spacer(1, 4))
@@ -88,9 +92,9 @@ def review_story(rv: DrillReview, st, now) -> list:
 
 
 def build_review(rv: DrillReview, font: FontChoice, now, mark: str, *,
-                 on_progress: Callable[[str], Any] | None = None) -> bytes:
+                 on_progress: Callable[[str], Any] | None = None, card: list[tuple[str, str]] | None = None) -> bytes:
     st = make_styles(font)
-    return build_pdf(review_story(rv, st, now), title=f"{DRILL_MARK}{TITLE} {rv.incident_id}",
+    return build_pdf(review_story(rv, st, now, card), title=f"{DRILL_MARK}{TITLE} {rv.incident_id}",
                      header_left=f"{DRILL_MARK}{TITLE}  インシデント {rv.incident_id}（訓練）",
                      mark=mark, footer_left=f"{DRILL_MARK}訓練の記録（実際の報告ではありません）",
                      font=font, on_progress=on_progress)
@@ -115,7 +119,9 @@ def export_review(store, incident_id: str, path: str | os.PathLike, *, operator:
         raise ReportError(problem)
     chosen = find_font(font)
     now = store.now()
-    pdf = build_review(rv, chosen, now, mark, on_progress=on_progress)
+    from ..poc import poc_card
+
+    pdf = build_review(rv, chosen, now, mark, on_progress=on_progress, card=poc_card(profile))
     label = f"{DRILL_MARK}{TITLE}"
     up_to = inc.entries[-1].seq
     started = store.append(incident_id, "report", f"{label}の出力を開始: {target}", operator=operator,
