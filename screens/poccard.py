@@ -48,7 +48,7 @@ class PocCardScreen(ModalScreen[None]):
         self._fill()
 
     def _fill(self) -> None:
-        width = max(self.query_one("#poc-rows").size.width - 1, 30)
+        width = max(self.query_one("#poc-rows").size.width - 3, 30)  # room for a scroll bar
         lines: list[str] = []
         for label, value in poc_card(self.app.store.profile):
             body = fold(narrow(value), width - LABEL_COLUMN).split("\n")

@@ -270,3 +270,32 @@ def test_f3_shows_the_whole_poc_card_and_the_out_of_hours_banner_holds_it(store_
     banner = seen["banner"].replace("\n", "")
     for want in ("総務部総合情報課", "0175-22-1111 内線2141", "joho@city.mutsu.lg.jp"):
         assert want in banner, want
+
+
+def test_a_long_card_keeps_its_column_beside_a_scroll_bar(tmp_path):
+    """Osaki's card (four more items) is taller than its box at 80x24: a scroll bar takes two
+    cells, and a line folded for the full width was wrapped again by Textual, out of its column."""
+    clock = Clock(datetime(2026, 11, 22, 14, 35, tzinfo=TZ))
+    store = Store.open(tmp_path / "osaki", profile="osaki", clock=clock)
+    app = CsirtDeskApp(store, operator=OP, clock=clock, backups=False)
+    seen = {}
+
+    async def go():
+        from screens.poccard import PocCardScreen
+
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            await pilot.press("f3")
+            assert await wait_until(pilot, lambda: isinstance(app.screen, PocCardScreen))
+            await pilot.pause(0.3)
+            from screen_walk import drawn
+
+            seen["lines"] = drawn(app).text.split("\n")
+
+    asyncio.run(go())
+    lines = [line for line in seen["lines"] if line.strip().startswith("|")]
+    start = next(i for i, line in enumerate(lines) if "確認項目" in line)
+    end = next(i for i, line in enumerate(lines) if "出典" in line)
+    assert end - start >= 3
+    for line in lines[start + 1:end]:
+        assert line.split("|")[1].startswith(" " * 11), line  # under the values, not under the labels
