@@ -243,18 +243,23 @@ def test_v_exports_the_review_of_a_drill_only(store_dir, tmp_path):
     assert store.incident(inc.id).entries[-1].data["report"] == "drill_review"
 
 
+async def open_card(app, pilot) -> None:
+    """F3, and wait for the card."""
+    from screens.poccard import PocCardScreen
+
+    await pilot.pause()
+    await pilot.press("f3")
+    assert await wait_until(pilot, lambda: isinstance(app.screen, PocCardScreen))
+    await pilot.pause(0.3)
+
+
 def test_f3_shows_the_whole_poc_card_and_the_out_of_hours_banner_holds_it(store_dir):
     store, clock, app = make(store_dir, datetime(2026, 11, 22, 14, 35, tzinfo=TZ))  # a Sunday
     seen = {}
 
     async def go():
-        from screens.poccard import PocCardScreen
-
         async with app.run_test(size=(80, 24)) as pilot:
-            await pilot.pause()
-            await pilot.press("f3")
-            assert await wait_until(pilot, lambda: isinstance(app.screen, PocCardScreen))
-            await pilot.pause()
+            await open_card(app, pilot)
             seen["card"] = text_of(app.screen.query_one("#poc-text", Static))
             await pilot.press("escape")
             await pilot.pause()
@@ -281,13 +286,8 @@ def test_a_long_card_keeps_its_column_beside_a_scroll_bar(tmp_path):
     seen = {}
 
     async def go():
-        from screens.poccard import PocCardScreen
-
         async with app.run_test(size=(80, 24)) as pilot:
-            await pilot.pause()
-            await pilot.press("f3")
-            assert await wait_until(pilot, lambda: isinstance(app.screen, PocCardScreen))
-            await pilot.pause(0.3)
+            await open_card(app, pilot)
             from screen_walk import drawn
 
             seen["lines"] = drawn(app).text.split("\n")
