@@ -19,9 +19,19 @@ DASHBOARD_COLUMNS = ("番号", "受付日時", "経過", "優先度", "種別", 
 
 def short_time(iso: str | None) -> str:
     if not iso:
-        return "—"
+        return "-"  # not 「—」: ambiguous width, two cells in a Japanese terminal (issue 15)
     dt = datetime.fromisoformat(iso)
     return dt.strftime("%m/%d %H:%M")
+
+
+def recorded_apart(e) -> str:
+    """「 (記録 12/05 09:00)」 when an entry was recorded at another minute than the time it gives
+    (a note about 14:10 written at 14:40); nothing when the two read the same: a state recorded
+    with 「今」 is written some seconds after the form opened, and every such row said the same
+    minute twice (19 of 80 columns, its text cut)."""
+    if not e.occurred_at or e.occurred_at == e.at or short_time(e.when) == short_time(e.at):
+        return ""
+    return f" (記録 {short_time(e.at)})"
 
 
 def elapsed(since_iso: str | None, now: datetime) -> str:
@@ -230,7 +240,7 @@ def incident_text_lines(profile, inc: Incident, exchange: tuple[str | None, list
     lines.append("時系列の記録:")
     for e in inc.entries:
         when = short_time(e.when)
-        extra = f" (記録 {short_time(e.at)})" if e.occurred_at and e.occurred_at != e.at else ""
+        extra = recorded_apart(e)
         corr = f" ← #{e.corrects} の訂正" if e.corrects else ""
         lines.append(f"#{e.seq:<3} {when}{extra}  {e.operator}  [{e.kind_label}]{corr}  {e.text}")
     return lines

@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Label, Static
 from csirt_tui import evidence as ev
 from csirt_tui import outside
 from csirt_tui import response as rs
+from csirt_tui.cells import narrow
 from csirt_tui.errors import DomainError
 from csirt_tui.textsafe import one_line, printable
 from csirt_tui.views import level_label, short_time, type_label
@@ -163,7 +164,7 @@ class ResponseScreen(Screen):
         focused = self.focused
         if isinstance(focused, DataTable) and focused.id == "notifs" and self.notifs:
             n = self.notifs[min(focused.cursor_row, len(self.notifs) - 1)]
-            text = f"{n['label']}: {n['status_label']}\n理由: {n['reason']}\n" + (
+            text = f"{narrow(n['label'])}: {n['status_label']}\n理由: {_reason(n)}\n" + (
                 f"伝えた内容: {n['said']}" if n["said"] else "")
             if self.incident.drill:
                 text = self._drill_warning(n["party"]) + "\n" + text
@@ -276,12 +277,12 @@ class ResponseScreen(Screen):
                   Field("said", "伝えた内容", "multiline", required=True),
                   Field("when", "いつ", "time", "今")]
         warn = self._drill_warning(n["party"])
-        intro = (warn + "\n" if warn else "") + n["reason"]
+        intro = (warn + "\n" if warn else "") + _reason(n)
         if self._needs_permission(n["party"]):  # 水戸 3(2)ケ(イ)
             rule = outside.rule(self.app.store.profile)
             fields.append(Field("permitted_by", f"外部への提供を許可した{outside.role_label(self.app.store.profile)}",
                                 required=True))
-            intro += f"\n{rule['text']}（{rule['source']}）"
+            intro += narrow(f"\n{rule['text']}（{rule['source']}）")
         self._form(("【訓練】" if warn else "") + f"連絡済み: {n['label']}", fields, f"notified:{n['thread']}",
                    lambda v: self._run(rs.update_notification, n["party"], "done", means=v["means"],
                                        person=v["person"], said=v["said"], occurred_at=v.get("when_iso"),
@@ -503,3 +504,10 @@ class ResponseScreen(Screen):
         from screens.timeline import TimelineScreen
 
         self.app.push_screen(TimelineScreen(self.incident_id))
+
+
+def _reason(n: dict[str, Any]) -> str:
+    """Why a party is to be told: a rule's reason is the profile's clause (「つくば 4(2)④(I): ...」),
+    drawn with one-width characters (cells.narrow: (4)); one typed when a party was added is
+    shown as typed."""
+    return narrow(n["reason"]) if n.get("rule") else n["reason"]

@@ -21,7 +21,7 @@ from csirt_tui.errors import DomainError
 from csirt_tui.model import KINDS, TimelineEntry
 from csirt_tui.textsafe import one_line, printable
 from csirt_tui.timeparse import TimeParseError, format_preview, parse_time, to_iso
-from csirt_tui.views import short_time
+from csirt_tui.views import recorded_apart, short_time
 from screens.form import DraftedDialog, DraftKey, DraftStatus, PickerScreen, SafeInput, SafeTextArea
 from screens.chrome import DeskHeader
 from screens.commands import bindings
@@ -224,7 +224,7 @@ class TimelineScreen(Screen):
         line = Text(no_wrap=True, overflow="ellipsis")
         line.append(f"#{e.seq:<4} ", style="dim")
         line.append(short_time(e.when))
-        line.append(f" (記録 {short_time(e.at)})" if e.occurred_at and e.occurred_at != e.at else "", style="dim")
+        line.append(recorded_apart(e), style="dim")
         line.append(f"  {one_line(e.operator, 12)}  ")
         line.append(f"[{e.kind_label}]", style="bold")
         if e.corrects:
@@ -271,7 +271,7 @@ class TimelineScreen(Screen):
 
     @staticmethod
     def _detail_text(e: TimelineEntry) -> str:
-        when = f"{short_time(e.when)}" + (f" (記録 {short_time(e.at)})" if e.occurred_at and e.occurred_at != e.at else "")
+        when = f"{short_time(e.when)}" + recorded_apart(e)
         return f"#{e.seq} {when} {e.operator} [{e.kind_label}]\n{e.text}\n"
 
     # ------------------------------------------------------------ filters

@@ -135,6 +135,7 @@ SCENES: dict[str, Callable] = {
     "incident_call": _then(_push(_incident), _keys("c")),   # PickerScreen (form.py)
     "response": _push(_response),
     "response_step": _then(_push(_response), _keys("s")),   # FormScreen (form.py)
+    "response_parties": _then(_push(_response), _keys("tab")),  # the parties to notify, and why
     "timeline": _push(_timeline),
     "timeline_note": _then(_push(_timeline), _keys("n")),   # NoteScreen
     "roster": _keys("ctrl+r"),

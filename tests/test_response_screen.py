@@ -139,3 +139,34 @@ def test_overdue_notifications_stand_out_on_the_dashboard(store_dir):
     row = next(r for r in store.list_incidents() if r["id"] == incident_id)
     assert row["notify_due"] is None
     assert "連絡期限超過" not in incident_row_cells(store.profile, row, late)[-1]
+
+
+def test_why_a_party_is_to_be_told_is_drawn_in_one_width_characters(store_dir):
+    """The reason under a party to notify is the profile's clause (つくば 4(2)④(I) …): ④ is of
+    ambiguous width, two cells in a Japanese terminal; it was drawn as it is (found walking a
+    call in tmux at 80x24)."""
+    import unicodedata
+
+    from textual.widgets import Static
+
+    clock = Clock(datetime(2026, 11, 16, 10, 0, tzinfo=TZ))
+    store = Store.open(store_dir, clock=clock)
+    incident_id = _incident(store)
+
+    async def scenario():
+        app = CsirtDeskApp(store, operator="op", clock=clock, backups=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            app.push_screen(ResponseScreen(incident_id))
+            await pilot.pause()
+            app.screen.query_one("#notifs", DataTable).focus()
+            await pilot.pause()
+            text = str(app.screen.query_one("#response-info", Static).render())
+            assert "理由: " in text and "4(2)" in text, text
+            assert [ch for ch in text if unicodedata.east_asian_width(ch) == "A"] == [], text
+            await pilot.press("d")  # 連絡済み: the form says why too
+            await pilot.pause()
+            intro = str(app.screen.query_one("#form-intro", Static).render())
+            assert "4(2)" in intro and [ch for ch in intro if unicodedata.east_asian_width(ch) == "A"] == [], intro
+
+    asyncio.run(scenario())

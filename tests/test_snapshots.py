@@ -47,3 +47,5 @@ def test_at_80x24_the_dashboard_shows_the_summary_and_the_roster_a_list():
     assert sum("内線2" in line for line in roster) >= 6  # people in the list (one before)
     export = (SNAPSHOTS / "export-80x24.txt").read_text(encoding="utf-8")
     assert "出力 (Ctrl+S)" in export
+    saved = (SNAPSHOTS / "saved-80x24.txt").read_text(encoding="utf-8")
+    assert "番号をコピー (c)" in saved  # its key was cut off at 80 columns (found walking a call in tmux)

@@ -104,3 +104,23 @@ def test_chain_status_shows_a_broken_entry(store_dir):
             assert "✘" in heading and f"{incident_id}#2" in heading
 
     asyncio.run(scenario())
+
+
+def test_the_recorded_time_is_said_only_when_it_reads_differently(store_dir):
+    """A step recorded with 「今」 is written seconds after its form opened: every such row said
+    「12/05 08:59 (記録 12/05 08:59)」, 19 of 80 columns, its text cut (found walking a call)."""
+    from conftest import Clock, FIXED_NOW, sample_intake
+    from csirt_tui.store import Store
+    from csirt_tui.views import incident_text_lines, recorded_apart
+
+    clock = Clock(FIXED_NOW.replace(second=40))
+    store = Store.open(store_dir, clock=clock)
+    inc = store.create_incident(sample_intake(), operator="op")
+    same = store.append(inc.id, "note", "今のこと", operator="op",
+                        occurred_at=FIXED_NOW.replace(second=5).isoformat())
+    before = store.append(inc.id, "note", "前のこと", operator="op",
+                          occurred_at=FIXED_NOW.replace(minute=10).isoformat())
+    assert recorded_apart(same) == ""
+    assert recorded_apart(before) == " (記録 11/22 14:35)"
+    lines = incident_text_lines(store.profile, store.incident(inc.id))
+    assert sum("(記録 " in line for line in lines) == 1
