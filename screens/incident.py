@@ -7,6 +7,8 @@ what the dashboard's list of drafts does with such a draft."""
 
 from __future__ import annotations
 
+import re
+
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.screen import Screen
@@ -85,6 +87,9 @@ def reopen_draft(app, draft: dict[str, Any]) -> None:
         app.notify("この書きかけを開く画面が分かりません", severity="warning")
 
 
+_EMPTY_MARK = re.compile(r"(?:(?<=: )|(?<=   ))—(?=   |$)")
+
+
 def chrome_lines(lines: list[str]) -> list[str]:
     """csirt_tui.views.incident_text_lines as drawn: the desk's labels (the profile's ①いつ), its
     「—」 for an empty item, 「(→ 11/19 07:52)」 and 「← #3 の訂正」 with one-width characters
@@ -99,7 +104,12 @@ def chrome_lines(lines: list[str]) -> list[str]:
             continue
         if line == "時系列の記録:":
             record = True
-        elif line.startswith("未記入: "):
+            out.append(line)
+            continue
+        # 「—」 standing for an empty value in the header's joined items (「通報の種類: —」 of an
+        # intake that chose none, 「未分類   —」 before triage) is the desk's, drawn as "-"
+        line = _EMPTY_MARK.sub("-", line)
+        if line.startswith("未記入: "):
             line = narrow(line)
         else:
             label, sep, value = line.partition(": ")

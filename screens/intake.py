@@ -266,10 +266,14 @@ class IntakeScreen(Screen):
         contacts = "  ".join(
             f"{narrow(roles.get(p['role'], p['role']))} {p.get('name', '')} {p.get('mobile') or p.get('phone') or ''}"
             for p in people) or "名簿に夜間・休日の連絡先がありません"
+        head = f"時間外です (PoC: {narrow(profile.poc.get('hours_label', ''))})。夜間・休日の連絡先: {contacts}"
+        if self.app.size.height < 30:
+            # 24 rows: the night contacts are what the operator needs now; the card's address and
+            # mail would push the form's (1)-(4) below the screen (F3 shows the whole card)
+            return head + "  (F3: PoC カード)"
         card = "  ".join(f"{label} {value}" for label, value in poc_card(profile)
                          if label in ("PoC", "所在地", "電話番号", "メール"))
-        return (f"時間外です (PoC: {narrow(profile.poc.get('hours_label', ''))})。夜間・休日の連絡先: {contacts}\n"
-                + narrow(card) + "  (F3: PoC カード)")
+        return head + "\n" + narrow(card) + "  (F3: PoC カード)"
 
     def on_unmount(self) -> None:
         self.keeper.detached = True

@@ -254,27 +254,36 @@ async def open_card(app, pilot) -> None:
 
 
 def test_f3_shows_the_whole_poc_card_and_the_out_of_hours_banner_holds_it(store_dir):
-    store, clock, app = make(store_dir, datetime(2026, 11, 22, 14, 35, tzinfo=TZ))  # a Sunday
     seen = {}
 
-    async def go():
-        async with app.run_test(size=(80, 24)) as pilot:
+    async def go(size):
+        store, clock, app = make(store_dir / f"{size[0]}x{size[1]}", datetime(2026, 11, 22, 14, 35, tzinfo=TZ))  # a Sunday
+        async with app.run_test(size=size) as pilot:
             await open_card(app, pilot)
-            seen["card"] = text_of(app.screen.query_one("#poc-text", Static))
+            seen["card", size] = text_of(app.screen.query_one("#poc-text", Static))
             await pilot.press("escape")
             await pilot.pause()
             await pilot.press("ctrl+n")
             await pilot.pause()
-            seen["banner"] = text_of(app.screen.query_one("#out-of-hours", Static))
+            seen["banner", size] = text_of(app.screen.query_one("#out-of-hours", Static))
+            found_at = app.screen.query_one("#found_at", Input)
+            seen["found_at_y", size] = found_at.region.y if found_at.region.height else None
 
-    asyncio.run(go())
-    flat = seen["card"].replace("\n", "").replace(" ", "")
-    for want in ("総務部総合情報課", "青森県むつ市中央一丁目8番1号", "0175-22-1111内線2141", "joho@city.mutsu.lg.jp",
-                 "平日8時30分～17時15分"):
-        assert want in flat, want
-    banner = seen["banner"].replace("\n", "")
-    for want in ("総務部総合情報課", "0175-22-1111 内線2141", "joho@city.mutsu.lg.jp"):
+    for size in ((120, 30), (80, 24)):
+        asyncio.run(go(size))
+        flat = seen["card", size].replace("\n", "").replace(" ", "")
+        for want in ("総務部総合情報課", "青森県むつ市中央一丁目8番1号", "0175-22-1111内線2141", "joho@city.mutsu.lg.jp",
+                     "平日8時30分～17時15分"):
+            assert want in flat, (size, want)
+    # 120x30: the banner holds the card's lines beside the night contacts
+    banner = seen["banner", (120, 30)].replace("\n", "")
+    for want in ("総務部総合情報課", "0175-22-1111 内線2141", "joho@city.mutsu.lg.jp", "夜間・休日の連絡先"):
         assert want in banner, want
+    # 80x24: the night contacts and where the card is (F3); (1) いつ, where the first words of the
+    # call go, stays on the screen (with the card's lines too it was pushed below the 24th row)
+    small = seen["banner", (80, 24)]
+    assert "夜間・休日の連絡先" in small and "F3: PoC カード" in small and "joho@" not in small
+    assert seen["found_at_y", (80, 24)] is not None and seen["found_at_y", (80, 24)] < 23
 
 
 def test_a_long_card_keeps_its_column_beside_a_scroll_bar(tmp_path):
