@@ -97,7 +97,7 @@ REPORT_PHASE_PARTS = ("first_response", "recovery", "measures", "external", "clo
 # references, citations, machine values) are in _NOT_TEXT.
 TEXT_SECTIONS = ("poc", "channels", "report_sources", "incident_types", "level_tables", "fault_types",
                  "context", "phases", "roles", "outside_bodies", "notification_rules", "report_form", "priority",
-                 "procedure_review", "threats", "outside_permission", "roster_change_notice")
+                 "procedure_review", "threats", "outside_permission", "roster_change_notice", "triage_support")
 _NOT_TEXT = frozenset({
     "id", "source", "sources", "key", "kind", "fill", "report", "milestone", "level_table", "deputy_for",
     "step", "notice_step", "parties", "types", "council_items", "segment", "asset_class", "hours",
@@ -635,6 +635,16 @@ _SCHEMA = _Table({
         "text": _req(_S),
         "source": _req(_SOURCE),
         "step": _req(_Ref("step", "the id of a step in phases")),
+    })),
+    # asking a vendor or an expert for help already during triage (つくば 4(2)②(I)(II)): csirt_tui.response.request_support
+    "triage_support": _opt(_Table({
+        "parties": _req(_List(_Ref("party", "the id of a role or an outside body"), min=1, unique=True)),
+        "reasons": _req(_List(_Table({
+            "id": _req(_Id("support_reason")),
+            "label": _req(_S),
+            "text": _req(_S),
+            "source": _req(_SOURCE),
+        }), min=1)),
     })),
     # who must be told quickly when the roster's contacts change (大崎 3条(2)): csirt_tui.roster.change_notices
     "roster_change_notice": _opt(_Table({

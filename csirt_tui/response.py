@@ -85,6 +85,8 @@ __all__ = [
     "overdue_count",
     "add_notification",
     "update_notification",
+    "support_rule",
+    "request_support",
     "crime_parties",
     "flag_crime",
     "mark_drill",
@@ -1171,6 +1173,59 @@ def add_notification(store, incident_id: str, party: str, *, operator: str, reas
             raise NotificationError(problems)
         return _open_notification(store, profile, incident_id, party, operator=operator, purpose=purpose,
                                   rule=None, reason=reason, label=label, due=due_iso)
+
+
+def support_rule(profile) -> dict[str, Any] | None:
+    """The profile's ``triage_support`` ({parties, reasons}) or None."""
+    return profile.data.get("triage_support")
+
+
+def request_support(store, incident_id: str, party: str, *, operator: str, reason: str, note: str,
+                    means: str = "", person: str = "", occurred_at: Any = None) -> list[TimelineEntry]:
+    """Ask a vendor or an expert for help already during triage (つくば 4(2)②(I) ログ等の検査及び分析,
+    (II) 優先順位の判断が困難): a "notification" thread of purpose "support" {party, status: "todo",
+    rule: None, reason (the clause's label and what is asked), purpose: "support", stage: "triage",
+    support_reason, source, due}; with ``person`` (who took the request) and ``means`` it is
+    marked 連絡済み at once (:func:`update_notification`). ``party`` is one of the profile's
+    ``triage_support.parties``; ``reason`` one of its reasons. Returns the entries appended."""
+    from .timeparse import to_iso
+
+    profile = store.profile
+    rule = support_rule(profile)
+    problems: list[str] = []
+    if rule is None:
+        raise NotificationError("このプロファイルにはトリアージでの支援依頼の定めがありません")
+    reasons = {r["id"]: r for r in rule["reasons"]}
+    if party not in rule["parties"]:
+        problems.append("依頼先を選んでください（" + "、".join(_party_label(profile, p) for p in rule["parties"]) + "）")
+    if reason not in reasons:
+        problems.append("依頼の理由を選んでください（" + "、".join(r["label"] for r in rule["reasons"]) + "）")
+    for value, what in ((note, "依頼の内容"), (means, "方法"), (person, "相手")):
+        if not isinstance(value, str):
+            problems.append(f"{what}は文字列で入力してください")
+    if not problems and not note.strip():
+        problems.append("依頼の内容（何を見てほしいか）を入力してください")
+    if not problems and person.strip() and not means.strip():
+        problems.append("依頼した方法（電話・メール等）を入力してください")
+    with store.locked():
+        inc = store.incident(incident_id)
+        _require_open(inc, problems)
+        if not problems and any(t["party"] == party and t["purpose"] == "support" and t["status"] == "todo"
+                                for t in _threads(inc)):
+            problems.append(f"{_party_label(profile, party)}への技術的支援依頼は既に未連絡の一覧にあります")
+        if problems:
+            raise NotificationError(problems)
+        r = reasons[reason]
+        due = to_iso(store.now() + timedelta(hours=profile.notification_due_hours))
+        label = _party_label(profile, party)
+        text = f"{label}への技術的支援依頼（トリアージ、{r['source']} {r['label']}）\n依頼の内容: {note}"
+        out = [store.append(incident_id, "notification", text, operator=operator, data={
+            "party": party, "status": "todo", "rule": None, "reason": f"{r['label']}（{r['source']}）: {note}",
+            "purpose": "support", "due": due, "stage": "triage", "support_reason": reason, "source": r["source"]})]
+    if person.strip():
+        out.append(update_notification(store, incident_id, party, "done", operator=operator, means=means,
+                                       person=person, said=note, occurred_at=occurred_at, purpose="support"))
+    return out
 
 
 def _pick_thread(profile, inc: Incident, party: str, purpose: str | None,

@@ -822,6 +822,45 @@ class TriageScreen(DraftedDialog):
                 out.append(("reply_how", "通報者へ連絡した方法 (電話・メール等) を入力してください"))
         return out
 
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        """F3 (支援依頼) only where the profile has the request (つくば): not in the footer elsewhere."""
+        if action == "support":
+            from csirt_tui.response import support_rule
+
+            return support_rule(self.app.store.profile) is not None
+        return True
+
+    def action_support(self) -> None:
+        """つくば 4(2)②(I)(II): ask a vendor or an expert for help during triage (log analysis, a
+        priority hard to judge): a form, then a 技術的支援依頼 thread on the record."""
+        from csirt_tui import response as rs
+        from screens.form import Field, FormScreen
+
+        store = self.app.store
+        rule = rs.support_rule(store.profile)
+        if rule is None:
+            self.notify("このプロファイルにはトリアージでの支援依頼の定めがありません", severity="warning", markup=False)
+            return
+        labels = {r["id"]: r["label"] for r in (*store.profile.roles, *store.profile.outside_bodies)}
+        fields = [Field("party", "依頼先", "select", rule["parties"][0],
+                        [(labels.get(p, p), p) for p in rule["parties"]], required=True),
+                  Field("reason", "理由", "select", rule["reasons"][0]["id"],
+                        [(f"{r['label']}（{r['source']}）", r["id"]) for r in rule["reasons"]], required=True),
+                  Field("note", "依頼の内容 (何を見てほしいか: ログ、機器、判断の材料)", "multiline", required=True),
+                  Field("means", "方法 (依頼したとき: 電話・メール)"),
+                  Field("person", "相手 (依頼を受けた人。まだなら空欄: 未連絡として一覧に残る)"),
+                  Field("when", "いつ", "time", "今")]
+        intro = "\n".join(r["text"] for r in rule["reasons"])
+
+        def save(v):
+            rs.request_support(store, self.incident_id, v["party"], operator=self.app.operator, reason=v["reason"],
+                               note=v["note"], means=v["means"], person=v["person"], occurred_at=v.get("when_iso"))
+
+        self.app.push_screen(FormScreen("技術的支援依頼（トリアージ）", fields, intro=intro, save=save,
+                                        draft=DraftKey("form", self.incident_id, "support", "triage")),
+                             lambda v: v and self.notify("技術的支援依頼を記録しました（対応の記録の連絡・通知に入ります）",
+                                                         markup=False))
+
     def action_record(self) -> None:
         self.app.after_keys(self._record)  # the keys read before Ctrl+S are in their fields first
 
