@@ -209,7 +209,7 @@ KEYS: list[Key] = [
     _k("triage", "shift+tab", "move(-1)", "前の項目", "前の項目", show=False, priority=True),
     _k("triage", "ctrl+s", "record", "記録", "記録 (足りない項目があれば、その項目へ移って知らせる)", priority=True,
        rank=1),
-    _k("triage", "f3", "support", "支援依頼",
+    _k("triage", "f5", "support", "支援依頼",
        "外部委託事業者・外部の専門家への協力依頼を記録 (ログ等の検査及び分析、優先順位の判断が困難なとき。つくば)",
        rank=4),
     _k("triage", "ctrl+o", "keep_elsewhere", "別の場所に保存",

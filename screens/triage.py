@@ -823,7 +823,7 @@ class TriageScreen(DraftedDialog):
         return out
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
-        """F3 (支援依頼) only where the profile has the request (つくば): not in the footer elsewhere."""
+        """F5 (支援依頼) only where the profile has the request (つくば): not in the footer elsewhere."""
         if action == "support":
             from csirt_tui.response import support_rule
 

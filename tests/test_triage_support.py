@@ -46,7 +46,7 @@ def test_other_profiles_have_no_such_request(store):
         request_support(store, inc.id, "vendor", operator=OP, reason="analysis", note="x")
 
 
-def test_f3_on_the_triage_screen_records_it(tsukuba, clock):
+def test_f5_on_the_triage_screen_records_it(tsukuba, clock):
     store = tsukuba
     inc = store.create_incident(sample_intake(), operator=OP)
 
@@ -57,7 +57,7 @@ def test_f3_on_the_triage_screen_records_it(tsukuba, clock):
             app.open_triage(inc.id)
             assert await wait_until(pilot, lambda: isinstance(app.screen, TriageScreen))
             await pilot.pause()
-            await pilot.press("f3")
+            await pilot.press("f5")
             assert await wait_until(pilot, lambda: isinstance(app.screen, FormScreen))
             app.screen.query_one("#f-note", TextArea).text = "[bold]FW のログ"
             app.screen.query_one("#f-means", Input).value = "電話"
