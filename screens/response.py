@@ -184,6 +184,7 @@ class ResponseScreen(Screen):
                 text += "\n" + "\n".join(f"・{p}" for p in row["points"])
             if row["warnings"]:
                 text += "\n⚠ " + "\n⚠ ".join(row["warnings"])
+            text = narrow(text)  # the profile's words: its clause numbers drawn one-width
         else:
             text = ""
         info.update(printable(text))
@@ -204,8 +205,8 @@ class ResponseScreen(Screen):
         OSError) when the record refuses or cannot be written: the form that asked stays open."""
         result = fn(self.app.store, self.incident_id, *args, operator=self.app.operator, **kwargs)
         warnings = result[1] if isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], list) else []
-        for w in warnings:
-            self.notify(f"⚠ {w}", severity="warning", timeout=12, markup=False)
+        for w in warnings:  # the procedures' words and clause numbers (「つくば 4(2)③(II)」): one-width
+            self.notify(narrow(f"⚠ {w}"), severity="warning", timeout=12, markup=False)
         self.notify(ok, markup=False)
         self.reload()
         return result

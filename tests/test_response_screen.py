@@ -170,3 +170,26 @@ def test_why_a_party_is_to_be_told_is_drawn_in_one_width_characters(store_dir):
             assert "4(2)" in intro and [ch for ch in intro if unicodedata.east_asian_width(ch) == "A"] == [], intro
 
     asyncio.run(scenario())
+
+
+def test_a_warning_quoting_the_procedures_is_drawn_in_one_width_characters(store_dir):
+    """「復旧の前に監視を始めている（つくば 4(2)③(II)(イ) ...」: the toast drew ③ (two cells in a
+    Japanese terminal; found walking a call in tmux at 80x24)."""
+    import unicodedata
+
+    clock = Clock(datetime(2026, 11, 16, 10, 0, tzinfo=TZ))
+    store = Store.open(store_dir, clock=clock)
+    incident_id = _incident(store)
+
+    async def scenario():
+        app = CsirtDeskApp(store, operator="op", clock=clock, backups=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            app.push_screen(ResponseScreen(incident_id))
+            await pilot.pause()
+            app.screen._run(lambda *a, **k: (None, ["監視（つくば 4(2)③(II)(イ)）"]), ok="記録しました")
+            await pilot.pause()
+            said = [str(n.message) for n in app._notifications if "監視" in str(n.message)]
+            assert said and all(unicodedata.east_asian_width(ch) != "A" for ch in said[0]), said
+
+    asyncio.run(scenario())
