@@ -919,10 +919,17 @@ class FormScreen(DraftedDialog):
         and Tab moved the focus where it could not be seen."""
         height = self.app.size.height
         if height:
-            self.query_one("#form-fields", VerticalScroll).styles.max_height = max(5, min(30, height - 10))
+            rows = height - 10
+            intro = self.query_one("#form-intro", Static)
+            tall = intro.outer_size.height if intro.display else 0
+            if tall >= 7:  # a long intro (at most 6 lines, it scrolls) takes from the fields: the frame
+                # holds 90% of the screen, of which 8 lines are title, draft state, hint and frame
+                rows = min(rows, int(height * 0.9) - 8 - tall)
+            self.query_one("#form-fields", VerticalScroll).styles.max_height = max(4, min(30, rows))
 
     def on_mount(self) -> None:
         self._fit_fields()
+        self.call_after_refresh(self._fit_fields)  # once the intro's height is known
         for f in self.fields:
             if f.kind == "time":
                 self._preview(f"f-{f.key}")
@@ -1040,12 +1047,14 @@ class FormScreen(DraftedDialog):
         if widgets:
             box.mount_all(widgets)
             self.call_after_refresh(lambda: widgets[0].focus() if widgets[0].focusable else widgets[-1].focus())
+            self.call_after_refresh(lambda: box.scroll_end(animate=False))  # the new fields are last
         if more.title:
             self.title_text = more.title
             self.query_one("#form-title", Label).update(more.title)
         intro = self.query_one("#form-intro", Static)
         intro.update(printable(more.intro))
         intro.display = True
+        self.call_after_refresh(self._fit_fields)
         self.notify(printable(more.title or more.intro), severity="warning", markup=False)
 
 

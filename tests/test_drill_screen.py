@@ -308,3 +308,38 @@ def test_a_long_card_keeps_its_column_beside_a_scroll_bar(tmp_path):
     assert end - start >= 3
     for line in lines[start + 1:end]:
         assert line.split("|")[1].startswith(" " * 11), line  # under the values, not under the labels
+
+
+def test_closing_a_drill_at_80x24_shows_the_confirmation_to_tick(store_dir):
+    """The close form lists every open step and notification in its intro: at 80x24 (and 120x30)
+    that list pushed the 「承知のうえで収束する」 box below the frame and the drill could not be
+    closed without a taller terminal (seen in tmux). The intro scrolls now; the box is in view."""
+    store, clock, app = make(store_dir)
+    sc = drill.find_scenario(store.profile, "mutsu-ransom")
+    inc = drill.start_drill(store, drill.caller_intake(sc), operator=OP, scenario=sc)
+    seen = {}
+
+    async def go():
+        from screens.form import FormScreen
+        from screens.response import ResponseScreen
+
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            app.push_screen(ResponseScreen(inc.id))
+            await pilot.pause()
+            await pilot.press("c")
+            assert await wait_until(pilot, lambda: isinstance(app.screen, FormScreen))
+            app.screen.query_one("#f-note", TextArea).text = "訓練終了"
+            await pilot.press("ctrl+s")
+            assert await wait_until(pilot, lambda: bool(app.screen.query("#f-force")))
+            await pilot.pause(0.5)
+            box = app.screen.query_one("#f-force", Checkbox)
+            seen["focused"] = app.focused is box
+            frame = app.screen.query_one("#form-box").region
+            seen["inside"] = box.region.height > 0 and frame.contains_region(box.region)
+            await pilot.press("space", "ctrl+s")
+            assert await wait_until(pilot, lambda: isinstance(app.screen, ResponseScreen))
+
+    asyncio.run(go())
+    assert seen["focused"] and seen["inside"]
+    assert store.incident(inc.id).status == "closed"
