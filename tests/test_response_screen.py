@@ -141,14 +141,14 @@ def test_overdue_notifications_stand_out_on_the_dashboard(store_dir):
     assert "連絡期限超過" not in incident_row_cells(store.profile, row, late)[-1]
 
 
-def test_why_a_party_is_to_be_told_is_drawn_in_one_width_characters(store_dir):
-    """The reason under a party to notify is the profile's clause (つくば 4(2)④(I) …): ④ is of
-    ambiguous width, two cells in a Japanese terminal; it was drawn as it is (found walking a
-    call in tmux at 80x24)."""
+def _one_width(text: str) -> bool:
     import unicodedata
 
-    from textual.widgets import Static
+    return all(unicodedata.east_asian_width(ch) != "A" for ch in text)
 
+
+def _on_the_tracker_at_80x24(store_dir, then) -> None:
+    """Run ``then(app, pilot)`` with the response screen of a level-1 cyber incident open at 80x24."""
     clock = Clock(datetime(2026, 11, 16, 10, 0, tzinfo=TZ))
     store = Store.open(store_dir, clock=clock)
     incident_id = _incident(store)
@@ -159,37 +159,38 @@ def test_why_a_party_is_to_be_told_is_drawn_in_one_width_characters(store_dir):
             await pilot.pause()
             app.push_screen(ResponseScreen(incident_id))
             await pilot.pause()
-            app.screen.query_one("#notifs", DataTable).focus()
-            await pilot.pause()
-            text = str(app.screen.query_one("#response-info", Static).render())
-            assert "理由: " in text and "4(2)" in text, text
-            assert [ch for ch in text if unicodedata.east_asian_width(ch) == "A"] == [], text
-            await pilot.press("d")  # 連絡済み: the form says why too
-            await pilot.pause()
-            intro = str(app.screen.query_one("#form-intro", Static).render())
-            assert "4(2)" in intro and [ch for ch in intro if unicodedata.east_asian_width(ch) == "A"] == [], intro
+            await then(app, pilot)
 
     asyncio.run(scenario())
+
+
+def test_why_a_party_is_to_be_told_is_drawn_in_one_width_characters(store_dir):
+    """The reason under a party to notify is the profile's clause (つくば 4(2)④(I) …): ④ is of
+    ambiguous width, two cells in a Japanese terminal; it was drawn as it is (found walking a
+    call in tmux at 80x24)."""
+    from textual.widgets import Static
+
+    async def then(app, pilot):
+        app.screen.query_one("#notifs", DataTable).focus()
+        await pilot.pause()
+        text = str(app.screen.query_one("#response-info", Static).render())
+        assert "理由: " in text and "4(2)" in text and _one_width(text), text
+        await pilot.press("d")  # 連絡済み: the form says why too
+        await pilot.pause()
+        intro = str(app.screen.query_one("#form-intro", Static).render())
+        assert "4(2)" in intro and _one_width(intro), intro
+
+    _on_the_tracker_at_80x24(store_dir, then)
 
 
 def test_a_warning_quoting_the_procedures_is_drawn_in_one_width_characters(store_dir):
     """「復旧の前に監視を始めている（つくば 4(2)③(II)(イ) ...」: the toast drew ③ (two cells in a
     Japanese terminal; found walking a call in tmux at 80x24)."""
-    import unicodedata
 
-    clock = Clock(datetime(2026, 11, 16, 10, 0, tzinfo=TZ))
-    store = Store.open(store_dir, clock=clock)
-    incident_id = _incident(store)
+    async def then(app, pilot):
+        app.screen._run(lambda *a, **k: (None, ["監視（つくば 4(2)③(II)(イ)）"]), ok="記録しました")
+        await pilot.pause()
+        said = [str(n.message) for n in app._notifications if "監視" in str(n.message)]
+        assert said and _one_width(said[0]), said
 
-    async def scenario():
-        app = CsirtDeskApp(store, operator="op", clock=clock, backups=False)
-        async with app.run_test(size=(80, 24)) as pilot:
-            await pilot.pause()
-            app.push_screen(ResponseScreen(incident_id))
-            await pilot.pause()
-            app.screen._run(lambda *a, **k: (None, ["監視（つくば 4(2)③(II)(イ)）"]), ok="記録しました")
-            await pilot.pause()
-            said = [str(n.message) for n in app._notifications if "監視" in str(n.message)]
-            assert said and all(unicodedata.east_asian_width(ch) != "A" for ch in said[0]), said
-
-    asyncio.run(scenario())
+    _on_the_tracker_at_80x24(store_dir, then)
