@@ -455,7 +455,7 @@ class CsirtDeskApp(App):
     def action_export_report(self, screen=None) -> None:
         incident_id = self._current_incident(screen or self.screen)
         if not incident_id:
-            self.notify("インシデントを選ぶか開いてから出力してください（委員会向け集計はインシデント不要）",
+            self.notify("インシデントを選ぶか開いてから出力してください（集計はインシデント不要: Ctrl+P 集計）",
                         severity="warning", markup=False)
             return
         self.open_export(incident_id)
@@ -526,7 +526,10 @@ class CsirtDeskApp(App):
                             lambda: self.action_export_report(screen))
         yield SystemCommand("報告書の記載を編集", "原因・被害・再発防止策など報告様式1の記載 (インシデント画面の e)",
                             lambda: self.action_report_texts(screen))
-        yield SystemCommand("委員会向け集計 (PDF)", "期間を指定して委員会向けの集計を PDF に",
+        from csirt_tui.report.summary import summary_label
+
+        label = summary_label(self.store.profile)
+        yield SystemCommand(f"{label} (PDF)", f"期間を指定して{label}を PDF に (集計)",
                             lambda: self.open_export(None, "summary"))
         yield SystemCommand("手順の評価・見直し", "手順・計画の定期的な評価及び見直しの記録と、次の見直しの時期",
                             self.open_reviews)
@@ -616,7 +619,7 @@ class CsirtDeskApp(App):
             fields = [Field("note", "取り消す理由", "multiline", required=True)]
         else:
             title = f"{incident_id} を訓練として記録する"
-            intro = ("訓練として記録すると、【訓練】と表示され、委員会向け集計では別掲になります"
+            intro = ("訓練として記録すると、【訓練】と表示され、集計では別掲になります"
                      "（実際のインシデントとして数えません）。あとで取り消すこともできます（新しい記録として残ります）。")
             fields = [Field("note", "メモ (だれの指示の訓練か など。任意)", "multiline")]
 

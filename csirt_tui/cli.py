@@ -113,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--permitted-by", default="", metavar="NAME",
                    help="外部への提供を許可した者 (水戸市議会: 機密性2以上は情報セキュリティ管理者の許可が必要)")
 
-    s = sub.add_parser("summary", help="期間のインシデント集計 (委員会向け) を PDF に出力する", allow_abbrev=False)
+    s = sub.add_parser("summary", help="期間のインシデント集計 (委員会・CISO など、プロファイルの報告先向け) を PDF に出力する", allow_abbrev=False)
     s.add_argument("--from", dest="start", required=True, metavar="DATE", help="期間の初日 (例: 2026-11-01, 令和8年11月1日)")
     s.add_argument("--to", dest="end", required=True, metavar="DATE", help="期間の末日 (その日を含む。年を省くと今年)")
     s.add_argument("--pdf", required=True, metavar="PATH", help="出力先のファイル (…pdf)")

@@ -28,7 +28,7 @@ what the record needs (a note where the step asks for one, a reason for 対象�
 or 不要) and for the conditions the seeds make hard (大崎 4条(8)/5条(8):
 resume only after recovery, integrity and approval).
 
-Sources: つくば 4(2)③～⑤, 大崎 4条(6)～(10)・5条(4)～(9), 水戸 6-3(2)・7-5(3).
+Sources: つくば 4(2)③～⑤, 大崎 4条(6)～(10)・5条(4)～(9), 水戸 6-3(2)・7-6(3).
 Profile keys: docs/profile-format.md (warn_if_not_done, council_items, resume,
 notification_due_hours, notification_rules[].due_hours).
 """
@@ -1317,7 +1317,7 @@ def update_notification(store, incident_id: str, party: str, status: str, *, ope
 
 
 # ---------------------------------------------------------------------------
-# Possible crime (水戸 7-5(3))
+# Possible crime (水戸 7-6(3))
 
 
 def crime_parties(profile) -> list[tuple[dict, dict | None]]:
@@ -1334,7 +1334,7 @@ def crime_parties(profile) -> list[tuple[dict, dict | None]]:
 
 
 def flag_crime(store, incident_id: str, *, operator: str, note: str) -> list[TimelineEntry]:
-    """Possible crime (水戸 7-5(3): 不正アクセス禁止法違反等の犯罪の可能性がある場合には、
+    """Possible crime (水戸 7-6(3): 不正アクセス禁止法違反等の犯罪の可能性がある場合には、
     攻撃の記録を保存するとともに、警察及び関係機関との緊密な連携に努めなければならない):
     a "decision" entry {decision: "crime", crime: true, keep_records: true, note}
     (note: why, required), then a notification (status "todo") for the

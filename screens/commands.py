@@ -120,7 +120,7 @@ KEYS: list[Key] = [
     _k("app", "f3", "app.poc_card", "PoC",
        "PoC カード (窓口の所在地・対応時間・電話番号・メール・確認項目。むつ 別表第1)", rank=8, palette=True),
     _k("app", "ctrl+p", "app.command_palette", "コマンド",
-       "コマンドパレット (名前で探して実行: 報告書、委員会向け集計、バックアップ、テーマなど)", priority=True, rank=6),
+       "コマンドパレット (名前で探して実行: 報告書、集計、バックアップ、テーマなど)", priority=True, rank=6),
     # priority: focus moves when Tab is read, so that what is typed right after it lands in the
     # next field (a dialog's fast typing went into the field before: a reason into a password)
     _k("app", "tab", "app.move_focus(1)", "次の項目", "次の項目 (どの画面でも。開いた選択肢の中では選択肢の操作)",

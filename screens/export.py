@@ -44,7 +44,7 @@ from screens.commands import bindings
 KIND_CHOICES: list[tuple[str, str]] = [
     ("occurrence", "報告様式1 発生報告"),
     ("closure", "報告様式1 収束報告"),
-    ("summary", "委員会向け集計（期間を指定）"),
+    ("summary", "集計（期間を指定）"),  # named after the profile's addressee: ExportScreen._choices
 ]
 SUMMARY = "summary"
 # The review (講評) of a drill: offered for a drill only (csirt_tui.report.drillreview).
@@ -57,10 +57,6 @@ WEEKDAYS = "月火水木金土日"
 def fiscal_year_start(today: date) -> date:
     """The first day of the Japanese fiscal year (年度, April–March) holding ``today``."""
     return date(today.year if today.month >= 4 else today.year - 1, 4, 1)
-
-
-def summary_filename(start: date, end: date, now) -> str:
-    return f"委員会向け集計_{start:%Y%m%d}-{end:%Y%m%d}_{now:%Y%m%d-%H%M}.pdf"
 
 
 def _date_text(d: date) -> str:
@@ -111,10 +107,17 @@ class ExportScreen(DraftedDialog):
         self._is_drill = False
 
     # ------------------------------------------------------------ layout
+    def _summary_label(self) -> str:
+        """The summary's name in the profile's wording (委員会向け集計 only where it goes to a 委員会)."""
+        from csirt_tui.report.summary import summary_label
+
+        return summary_label(self.app.store.profile)
+
     def _choices(self) -> list[tuple[str, str]]:
+        kinds = [(k, f"{self._summary_label()}（期間を指定）" if k == SUMMARY else label) for k, label in KIND_CHOICES]
         if not self.incident_id:
-            return [c for c in KIND_CHOICES if c[0] == SUMMARY]
-        return KIND_CHOICES + ([DRILL_REVIEW_CHOICE] if self._is_drill else [])
+            return [c for c in kinds if c[0] == SUMMARY]
+        return kinds + ([DRILL_REVIEW_CHOICE] if self._is_drill else [])
 
     def compose(self) -> ComposeResult:
         store = self.app.store
@@ -132,7 +135,8 @@ class ExportScreen(DraftedDialog):
         today = self.app.now().date()
         # scrolls: at 80x24 the buttons were below the screen (issue 15)
         with VerticalScroll(id="export-box", can_focus=False):
-            title = f"報告書を PDF で出力: {self.incident_id}" if self.incident_id else "委員会向け集計を PDF で出力"
+            title = (f"報告書を PDF で出力: {self.incident_id}" if self.incident_id
+                     else f"{self._summary_label()}を PDF で出力")
             if self._is_drill:
                 title = "【訓練】" + title
             yield Label(printable(title), classes="saved-title", markup=False)
@@ -216,7 +220,7 @@ class ExportScreen(DraftedDialog):
                 ("提供を許可した者", values["permitted"])]
 
     def draft_title(self) -> str:
-        return f"報告書の出力 ({self.incident_id})" if self.incident_id else "委員会向け集計の出力"
+        return f"報告書の出力 ({self.incident_id})" if self.incident_id else f"{self._summary_label()}の出力"
 
     # ------------------------------------------------------------ state
     def _mark(self) -> tuple[str, bool]:
@@ -266,11 +270,9 @@ class ExportScreen(DraftedDialog):
                     start, end = self._period()
                 except ValueError:
                     start = end = now.date()
-                try:  # the summary module names its files; ours until it is there
-                    from csirt_tui.report.summary import summary_filename as named
-                except ImportError:
-                    named = summary_filename
-                name = named(start, end, now)
+                from csirt_tui.report.summary import summary_filename
+
+                name = summary_filename(start, end, now, store.profile)
             elif self.kind == DRILL_REVIEW:
                 from csirt_tui.report.drillreview import review_filename
 
@@ -440,7 +442,7 @@ class ExportScreen(DraftedDialog):
                 try:
                     from csirt_tui.report.summary import export_summary
                 except ImportError:
-                    raise DomainError("委員会向け集計の出力は、この版ではまだ使えません") from None
+                    raise DomainError("集計の出力は、この版ではまだ使えません") from None
                 result = export_summary(store, job["path"], start=job["start"], end=job["end"], operator=operator,
                                         password=password, waive_reason=job["waive"], on_progress=progress,
                                         force=job["force"])

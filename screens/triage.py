@@ -292,7 +292,8 @@ class TriageScreen(DraftedDialog):
                 yield SafeInput(id="override_reason", placeholder="変更する理由 (変更時は必須)", compact=True)
             # 4 レベル0・対象外: インシデントではない
             with Vertical(id="not-incident-box"):
-                yield Label("4 インシデントではない: CSIRT管理者への報告と通報者への連絡", classes="step-title")
+                yield Label(f"4 インシデントではない: {self._report_to_label()}への報告と通報者への連絡",
+                            classes="step-title", markup=False)
                 with Horizontal(classes="row"):
                     yield Label("報告先", classes="field-label")
                     yield DeskSelect([(Text(narrow(r["label"])), r["id"]) for r in profile.roles], id="reported_to",
@@ -808,7 +809,7 @@ class TriageScreen(DraftedDialog):
         if a.is_incident is False and not a.excluded:
             reply = self._reply()
             if not _sel(self.query_one("#reported_to", Select)):
-                out.append(("reported_to", "報告先 (CSIRT管理者) を選んでください"))
+                out.append(("reported_to", f"報告先 ({self._report_to_label()}) を選んでください"))
             if not reply["who"].strip():
                 out.append(("reply_who", "通報者へ連絡した人を入力してください"))
             if not reply["when"].strip():
@@ -821,6 +822,13 @@ class TriageScreen(DraftedDialog):
             if not reply["how"].strip():
                 out.append(("reply_how", "通報者へ連絡した方法 (電話・メール等) を入力してください"))
         return out
+
+    def _report_to_label(self) -> str:
+        """The role a not-an-incident decision is reported to, in the profile's own words (つくば
+        4(2)②(III) names the CSIRT管理者; 水戸 and 大崎 name their own roles)."""
+        profile = self.app.store.profile
+        role = core.report_to_default(profile)
+        return narrow(profile.role(role)["label"]) if role else "報告先の役割"
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         """F5 (支援依頼) only where the profile has the request (つくば): not in the footer elsewhere."""

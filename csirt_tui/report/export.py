@@ -19,7 +19,7 @@ from .pdfkit import FontChoice, ReportError, check_target, encrypt, find_font, w
 
 KINDS = {
     "form1": "報告様式1",
-    "summary": "委員会向け集計",
+    "summary": "集計",  # named after the profile's addressee: csirt_tui.report.summary.summary_label
 }
 
 

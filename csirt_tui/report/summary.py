@@ -620,8 +620,21 @@ def build_summary(stats: SummaryStats, font, *, on_progress: Callable[[str], Any
 # Export
 
 
-def summary_filename(start: date, end: date, now: datetime) -> str:
-    return f"委員会向け集計_{start:%Y%m%d}-{end:%Y%m%d}_{now:%Y%m%d-%H%M}.pdf"
+def summary_label(profile) -> str:
+    """What the summary is called for this profile, after its addressee: 「委員会向け集計」 where it
+    goes to the 情報セキュリティ委員会 (つくば 4(2)⑤(III)), 「CISO向け集計」 (むつ, 水戸: no such
+    committee in their rules), 「セキュリティ統括責任者向け集計」 (大崎)."""
+    addressee = profile.report_form.get("summary_addressee") or ADDRESSEE
+    base, _, rest = addressee.partition("（")
+    short = rest.rstrip("）") if rest else base
+    if short == ADDRESSEE:
+        short = "委員会"
+    return f"{short}向け集計"
+
+
+def summary_filename(start: date, end: date, now: datetime, profile=None) -> str:
+    label = summary_label(profile) if profile is not None else "委員会向け集計"
+    return f"{label}_{start:%Y%m%d}-{end:%Y%m%d}_{now:%Y%m%d-%H%M}.pdf"
 
 
 def export_summary(store, path: str | os.PathLike, *, start: date, end: date, operator: str,
@@ -634,7 +647,7 @@ def export_summary(store, path: str | os.PathLike, *, start: date, end: date, op
     (:func:`highest_class`; at least the report form's ``classification_default``);
     機密性2 and above needs ``password`` or ``waive_reason``. Returns an
     :class:`~csirt_tui.report.export.ExportResult` (``entry`` None)."""
-    from .export import KINDS, ExportResult, _finish, encryption_problem
+    from .export import ExportResult, _finish, encryption_problem
     from .pdfkit import ReportError, check_target, find_font
 
     start, end = check_period(start, end)
@@ -646,19 +659,20 @@ def export_summary(store, path: str | os.PathLike, *, start: date, end: date, op
     chosen = find_font(font)
     pdf = build_summary(stats, chosen, on_progress=on_progress)
     # the export log says so before the file exists (a crash leaves the log naming it)
-    store.log_export({"report": "summary", "label": KINDS["summary"], "state": "started", "path": str(target),
+    label = summary_label(store.profile)
+    store.log_export({"report": "summary", "label": label, "state": "started", "path": str(target),
                       "at": store.now().isoformat(timespec="seconds"), "operator": operator,
                       "from": start.isoformat(), "to": end.isoformat()})
     try:
         payload, pages = _finish(pdf, target, password, store_root=store.root, force=force)
     except ReportError as err:
-        store.log_export({"report": "summary", "label": KINDS["summary"], "state": "failed", "path": str(target),
+        store.log_export({"report": "summary", "label": label, "state": "failed", "path": str(target),
                           "at": store.now().isoformat(timespec="seconds"), "operator": operator,
                           "problem": str(err)})
         raise
     digest = hashlib.sha256(payload).hexdigest()
     doc: dict[str, Any] = {
-        "report": "summary", "label": KINDS["summary"], "at": store.now().isoformat(timespec="seconds"),
+        "report": "summary", "label": label, "at": store.now().isoformat(timespec="seconds"),
         "operator": operator, "from": start.isoformat(), "to": end.isoformat(), "path": str(target),
         "pages": pages, "size": len(payload), "sha256": digest, "classification": stats.classification,
         "encrypted": bool(password), "font_embedded": chosen.embedded,
