@@ -104,6 +104,7 @@ class ExportScreen(DraftedDialog):
         self.result = None
         self._marks: dict[str, tuple[str, bool]] = {}
         self._overwrite = ""          # the existing file the operator said yes to writing over
+        self._waive_asked: str | None = None  # a reason that looked like a password, asked about once
         self._is_drill = False
 
     # ------------------------------------------------------------ layout
@@ -379,13 +380,21 @@ class ExportScreen(DraftedDialog):
             self._say("保存先を指定してください")
             self.query_one("#export-path", Input).focus()
             return
-        from csirt_tui.report.export import encryption_problem
+        from csirt_tui.report.export import encryption_problem, reason_looks_like_a_password
 
         mark, required = self._mark()
         problem = encryption_problem(required, password, waive, mark)
         if problem:
             self._say(problem)
             self.query_one("#export-password", Input).focus()
+            return
+        if not password and reason_looks_like_a_password(waive) and self._waive_asked != waive:
+            # asked once (not echoed): Ctrl+S again with the same text exports without a password
+            self._waive_asked = waive
+            self._say("「暗号化しない理由」に入力した文字はパスワードのように見えます。理由は記録に残り、PDF は"
+                      "暗号化されません。パスワードなら「パスワード」と「確認」に入力してください。"
+                      "理由のとおりなら、もう一度 Ctrl+S（出力）を押してください")
+            self.query_one("#export-waive", Input).focus()
             return
         target = str(Path(path.strip()).expanduser())
         force = self._overwrite == target

@@ -289,3 +289,36 @@ def test_a_password_typed_only_in_the_confirm_field_is_not_a_waiver(store_dir):
             assert not list((store.root / "reports").glob("*.pdf")) if (store.root / "reports").exists() else True
 
     asyncio.run(scenario())
+
+
+def test_a_password_typed_as_the_reason_not_to_encrypt_is_asked_about(store_dir):
+    """The dialog opens on the password: Tab Tab and a password typed went into 「暗号化しない
+    理由」; Ctrl+S wrote the PDF unencrypted and the password into the record as the reason
+    (found walking a call in tmux at 80x24). Now it asks (without echoing it); Ctrl+S again goes."""
+    store, clock, incident_id = _setup(store_dir)
+    state: dict = {}
+
+    async def scenario():
+        app = _app(store, clock)
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await _open_dialog(pilot, app, incident_id)
+            assert app.focused is screen.query_one("#export-password", Input)
+            await pilot.press("tab", "tab", *"walk-pass-2026", "ctrl+s")
+            await pilot.pause(0.3)
+            assert isinstance(app.screen, ExportScreen)
+            assert "パスワードのように見えます" in _message(screen) and "walk-pass" not in _message(screen)
+            assert not list((store.root / "reports").glob("*.pdf"))
+            await pilot.press("ctrl+s")  # yes, that is the reason
+            assert await wait_until(pilot, lambda: not isinstance(app.screen, ExportScreen))
+            await app.workers.wait_for_complete()
+
+    asyncio.run(scenario())
+    assert store.timeline(incident_id)[-1].data["encryption_waived"] == "walk-pass-2026"
+
+
+def test_a_reason_in_words_is_not_asked_about():
+    from csirt_tui.report.export import reason_looks_like_a_password as looks
+
+    assert looks("walk-pass-2026") and looks(PASSWORD) and looks("abc12345")
+    assert not looks("庁内の施錠された端末でのみ扱うため") and not looks("USB only") and not looks("offline")
+    assert not looks("") and not looks("a1") and not looks("12345678")

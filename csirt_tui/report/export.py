@@ -49,6 +49,21 @@ def encryption_problem(required: bool, password: str | None, waive_reason: str |
     return None
 
 
+def reason_looks_like_a_password(reason: str | None) -> bool:
+    """A reason not to encrypt that reads like a password: one word of ASCII letters, digits and
+    signs, 6 to 64 characters, of at least two of those kinds ("walk-pass-2026", "Sekret42xQ").
+    Typed into the reason's field instead of the password's (the dialog opens on the password:
+    Tab Tab lands on the reason), it went into the record in plain text as the reason and the
+    PDF went out unencrypted (found walking a call in tmux). A reason is words: 「庁内の施錠
+    された端末でのみ扱うため」."""
+    text = (reason or "").strip()
+    if not 6 <= len(text) <= 64 or not text.isascii() or any(ch.isspace() for ch in text):
+        return False
+    kinds = (any(ch.isalpha() for ch in text), any(ch.isdigit() for ch in text),
+             any(not ch.isalnum() for ch in text))
+    return sum(kinds) >= 2
+
+
 def _page_count(pdf: bytes) -> int:
     # ReportLab writes one "/Type /Page" object per page (and "/Type /Pages" once)
     return pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") + pdf.count(b"/Type /Page>")
