@@ -316,6 +316,7 @@ class Ledger:
     def walk(self, problems: list[str], *, start: tuple[int, str] | None = None,
              firsts: dict[str, dict[str, Any]] | None = None,
              folded: tuple[int, dict[str, dict[str, Any]], dict[str, list[dict[str, Any]]]] | None = None,
+             at: tuple[int, dict[str, dict[str, Any]]] | None = None,
              ) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
         """Check the whole chain, and that each incident's records follow on from
         one another; (last record per incident, the closing records). Problems name
@@ -328,7 +329,8 @@ class Ledger:
 
         ``folded`` (upto, newest, after): each incident's newest record in the segments
         through upto goes in ``newest``, its records after them in ``after`` (to check
-        the heads files against, :meth:`heads_problems`)."""
+        the heads files against, :meth:`heads_problems`). ``at`` (n, newest): each
+        incident's newest record up to record n (the newest backup's checkpoint)."""
         from .model import genesis_hash
 
         heads: dict[str, dict[str, Any]] = {}
@@ -399,6 +401,8 @@ class Ledger:
                     problems.append(f"{where}: {incident} の記録の続きになっていません"
                                     " (その前の記録の書き換え・削除、または番号の使い回し)")
                 heads[incident] = rec
+                if at is not None and rec["n"] <= at[0]:
+                    at[1][incident] = rec
                 if folded is not None:
                     if index <= folded[0]:
                         folded[1][incident] = rec

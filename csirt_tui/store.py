@@ -342,7 +342,9 @@ def list_backup_dirs(root: Path) -> list[Path]:
     bdir = Path(root) / "backups"
     if not bdir.is_dir():
         return []
-    dirs = [p for p in bdir.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    from .backup import is_restore_point
+
+    dirs = [p for p in bdir.iterdir() if p.is_dir() and not p.name.startswith(".") and is_restore_point(p)]
     return sorted(dirs, key=lambda p: p.name, reverse=True)
 
 
@@ -1653,19 +1655,9 @@ class Store:
             n += 1
             name = f"{stamp}-{reason}-{n}"
         tmp = bdir / f".tmp-{name}"
-        folders = {tmp}
-        for src in store_files(self.root):
-            dst = tmp / src.relative_to(self.root)
-            make_dirs(dst.parent)
-            try:
-                payload = read_bytes(src)
-            except FileNotFoundError:
-                continue  # a draft (written without the lock) set aside or renamed meanwhile
-            write_new(dst, payload)  # fsynced: a power cut must not leave a damaged newest backup
-            folders.add(dst.parent)
-        make_dirs(tmp)
-        for folder in folders:
-            fsync_dir(folder)
+        from . import backup
+
+        backup.make(self, tmp, reason)  # what changed since the newest backup (csirt_tui/backup.py)
         replace(tmp, bdir / name)
         fsync_dir(bdir)
         self._prune_backups()
@@ -1708,10 +1700,12 @@ class Store:
         return gone
 
     def _prune_backups(self) -> None:
-        keep = int(self.meta.get("backup_keep", DEFAULT_BACKUP_KEEP))
-        rotating = [p for p in list_backup_dirs(self.root) if "before-" not in p.name]
-        for old in rotating[keep:]:
-            shutil.rmtree(old, ignore_errors=True)
+        from .backup import prune
+
+        try:
+            prune(self, int(self.meta.get("backup_keep", DEFAULT_BACKUP_KEEP)))
+        except (OSError, StoreError):
+            pass  # the backup is made; a merge cut off is finished by the next one
 
     def list_backups(self) -> list[Path]:
         return list_backup_dirs(self.root)
@@ -1738,8 +1732,10 @@ class Store:
         src = backups[0] if not name else root / "backups" / name
         if not src.is_dir() or src.parent != root / "backups" or src.name.startswith("."):
             raise StoreError(f"バックアップ {name!r} はありません (一覧: {', '.join(p.name for p in backups[:5])})")
-        for path in store_files(src):
-            decode(path, read_bytes(path))  # never restore a broken backup
+        from .backup import snapshot
+
+        for path in snapshot(root, src).values():
+            decode(path, read_bytes(path))  # never restore a broken backup (nor one whose chain is not whole)
         if not (src / "store.json").is_file():
             raise StoreError(f"{src}: store.json がないバックアップは復元できません")
         stamp = _restore_clock(root, clock).strftime("%Y%m%dT%H%M%S")
@@ -1777,7 +1773,9 @@ class Store:
         index = self._verify_index_load(report)
         upto = self._ledger.folded()
         folded: tuple = (upto if upto is not None else 1 << 62, {}, {})
-        anchors, closings = self._ledger.walk(report.problems, folded=folded)
+        backed = self._backup_checkpoint(report)  # (backup, its ledger record) or None
+        at: tuple = (backed[1]["n"] if backed else 0, {})
+        anchors, closings = self._ledger.walk(report.problems, folded=folded, at=at)
         walk_ok = not report.problems
         if upto is not None and walk_ok:
             for incident_id, problem in self._ledger.heads_problems(folded[1], upto, folded[2]):
@@ -1811,6 +1809,18 @@ class Store:
             if entries[0].origin:
                 foreign[(entries[0].origin["store"], entries[0].origin["incident"])] = idir.name
             head = (entries[-1].seq, entries[-1].hash)
+            then = at[1].pop(idir.name, None)  # its newest record when the newest backup was made
+            if then is not None and then["seq"] >= 1 and not any(c["closes"] == then["n"] for c in closings) \
+                    and (then != tail or self._backup_holds(backed[0], idir.name, then["seq"])):
+                # (the ledger's last record may announce an entry a crash left unwritten: then the
+                # backup's copy tells whether it was there)
+                where = idir / f"timeline-{(then['seq'] - 1) // SEGMENT_SIZE:04d}.json"
+                if then["seq"] > len(entries):
+                    report.problems.append(f"{where}: {idir.name}#{then['seq']}: バックアップ {backed[0].name}"
+                                           f" にある記録がありません (台帳 #{then['n']}。削除・巻き戻し)")
+                elif then["hash"] != entries[then["seq"] - 1].hash:
+                    report.problems.append(f"{where}: {idir.name}#{then['seq']}: バックアップ {backed[0].name} の時点の記録"
+                                           f" (台帳 #{then['n']}) と一致しません (その後の書き換え)")
             problem = _anchor_problem(idir.name, head, anchors.pop(idir.name, None), tail)
             if problem:
                 problem = self._recheck_anchor(idir.name, problem)
@@ -1830,7 +1840,8 @@ class Store:
                 continue  # a creation that never finished (closed, or the last write of all)
             report.problems.append(f"{incident_id}: 台帳 (ledger) にありますが記録 (incidents/) がありません"
                                    f" (台帳 #{rec['n']}: 記録 #{rec['seq']}。削除?)")
-        self._verify_against_backup(report, progress)
+        if progress is not None and backed is not None:
+            progress("backup", 1, 1)
         if report.ok and mark:
             self._mark_verified(start)
         return report
@@ -2207,31 +2218,50 @@ class Store:
             return None
         return out
 
-    def _verify_against_backup(self, report: VerifyReport,
-                               progress: Callable[[str, int, int], None] | None = None) -> None:
-        """Entries in the newest backup must still be in the store (catches deleted tails)."""
+    def _backup_holds(self, bdir: Path, incident_id: str, seq: int) -> bool:
+        from .backup import held
+
+        year = incident_id[:4]
+        try:
+            path = held(self.root, bdir, f"incidents/{year}/{incident_id}/timeline-{(seq - 1) // SEGMENT_SIZE:04d}.json")
+            return path is not None and str(seq) in ((read_file(path) or {}).get("timeline") or {})
+        except (StoreCorruptError, StoreError):
+            return True
+
+    def _backup_checkpoint(self, report: VerifyReport) -> tuple[Path, dict[str, Any]] | None:
+        """The newest backup's ledger checkpoint (its manifest's, or an older backup's own
+        ledger tail), which must still be in the ledger with its hash: then the walk of the
+        ledger and every incident's chain prove that all the backup held is still here (each
+        incident's entry at its newest record up to there is checked, see verify). Reads
+        nothing that grows with the store (before: every segment of the backup)."""
+        from .backup import manifest
+
         regular = [p for p in list_backup_dirs(self.root) if "before-" not in p.name]
         if not regular:
-            return
+            return None
         bdir = regular[0]
-        segs = sorted((bdir / "incidents").glob("*/*/timeline-*.json"))
-        for done, seg in enumerate(segs, start=1):
-            if progress is not None:
-                progress("backup", done, len(segs))
-            try:
-                docs = (read_file(seg) or {}).get("timeline", {})
-            except StoreCorruptError:
-                continue
-            live = self.root / seg.relative_to(bdir)
-            try:
-                live_docs = (read_file(live) or {}).get("timeline", {})
-            except StoreCorruptError:
-                continue
-            for key, doc in docs.items():
-                if live_docs.get(key, {}).get("hash") != doc.get("hash"):
-                    report.problems.append(
-                        f"{live}: {seg.parent.name}#{key}: バックアップ {bdir.name} にある記録が消えているか変わっています")
-                    break
+        try:
+            doc = manifest(bdir)
+            if doc is not None:
+                mark = doc.get("ledger")
+            else:
+                tail = Ledger(bdir)._tail()[3]
+                mark = {"n": tail["n"], "rhash": tail["rhash"]} if tail else None
+        except (StoreCorruptError, KeyError, TypeError) as err:
+            report.problems.append(f"{bdir}: バックアップの台帳が読めません ({getattr(err, 'problem', err)})")
+            return None
+        if not mark or not mark.get("n"):
+            return None
+        path = self._ledger._path((mark["n"] - 1) // SEGMENT_SIZE)
+        try:
+            rec = (decode(path, read_bytes(path)).get("ledger") or {}).get(str(mark["n"]))
+        except (FileNotFoundError, StoreCorruptError):
+            rec = None
+        if not isinstance(rec, dict) or rec.get("rhash") != mark["rhash"]:
+            report.problems.append(f"{path}: 台帳 #{mark['n']}: バックアップ {bdir.name} の時点の台帳の記録がないか変わっています"
+                                   " (その後の書き換え・削除・巻き戻し)")
+            return None
+        return bdir, rec
 
 
 def _restore_clock(root: Path, clock: Callable[[], datetime] | None) -> datetime:
@@ -2331,11 +2361,13 @@ def _finish_restore(root: Path) -> bool:
         _write_journal(root, {**doc, "phase": "copy"})
     # phase "copy": every file of the backup, store.json last (its presence
     # is what tells a reader the store is whole)
-    files = [p for p in store_files(src) if p != src / "store.json"] + [src / "store.json"]
-    for file in files:
-        dst = root / file.relative_to(src)
+    from .backup import snapshot
+
+    files = snapshot(root, src)  # the backup's store: its files and those of the backups it builds on
+    for rel in [r for r in sorted(files) if r != "store.json"] + ["store.json"]:
+        dst = root / rel
         make_dirs(dst.parent)
-        atomic_write(dst, read_bytes(file))
+        atomic_write(dst, read_bytes(files[rel]))
     os.unlink(path)
     fsync_dir(root)
     return True

@@ -17,6 +17,7 @@ import pytest
 from conftest import sample_intake
 from csirt_tui.errors import StoreError
 from csirt_tui import store as store_module
+from csirt_tui import backup as backup_module
 from csirt_tui.store import Store
 
 RESTORE_JOURNAL = getattr(store_module, "RESTORE_JOURNAL", ".restore.json")
@@ -25,14 +26,19 @@ ROOT = Path(__file__).resolve().parents[1]
 OLD, NEW = 60, 90  # incidents in the backup, and in the store when it is restored
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    """A store whose newest manual backup holds OLD incidents and whose files hold NEW."""
+@pytest.fixture(scope="module", params=["full", "incremental"])
+def template(tmp_path_factory, request):
+    """A store whose newest manual backup holds OLD incidents and whose files hold NEW;
+    that backup a full one, or one that holds only what changed since the one before
+    (csirt_tui/backup.py: its store is made of both)."""
     root = tmp_path_factory.mktemp("restore") / "store"
     s = Store.open(root)
     for i in range(OLD):
         s.create_incident(sample_intake(what=f"古い {i}"), operator="setup")
+        if request.param == "incremental" and i == OLD // 2:
+            s.backup("manual")
     backup = s.backup("manual").name
+    assert (backup_module.manifest(root / "backups" / backup)["base"] is None) == (request.param == "full")
     for i in range(NEW - OLD):
         inc = s.create_incident(sample_intake(what=f"新しい {i}"), operator="setup")
         s.append(inc.id, "note", "退避される記録", operator="setup")
