@@ -22,7 +22,7 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from .errors import DomainError
 
@@ -586,7 +586,7 @@ def cmd_list(args) -> int:
         _print_json_rows(rows)
         return 0
     if args.csv is not None:
-        return _list_csv(store, list(rows), args.csv, force=args.force)
+        return _list_csv(store, rows, args.csv, force=args.force)
     from .views import incident_row_cells
 
     prof = store.profile
@@ -596,12 +596,22 @@ def cmd_list(args) -> int:
     return 0
 
 
-def _list_csv(store, rows: list[dict[str, Any]], target: str, *, force: bool = False) -> int:
+def _list_csv(store, rows: Iterable[dict[str, Any]], target: str, *, force: bool = False) -> int:
     """The list as CSV for a spreadsheet: the text as typed, a cell a spreadsheet would
     run as a formula guarded with a leading ' (see csvexport). To a file: written
     atomically, mode 0600. To ``-``: the bytes on stdout; when stdout is a terminal,
-    control characters are shown as symbols instead (a terminal would obey them)."""
-    from .csvexport import incidents_csv, write_csv
+    control characters are shown as symbols instead (a terminal would obey them).
+    Streamed like ``list --all --json``: the rows are written as they are read, about
+    64 KB at a time (a file: into its temp file, put in place once whole)."""
+    from .csvexport import incidents_csv_chunks, write_csv
+
+    count = 0
+
+    def counted() -> Iterator[dict[str, Any]]:
+        nonlocal count
+        for row in rows:
+            count += 1
+            yield row
 
     if target == "-":
         clean = None
@@ -609,10 +619,11 @@ def _list_csv(store, rows: list[dict[str, Any]], target: str, *, force: bool = F
             from .textsafe import printable
 
             clean = printable
-        _write_bytes(incidents_csv(store.profile, rows, clean=clean))
+        for chunk in incidents_csv_chunks(store.profile, rows, clean=clean):
+            _write_bytes(chunk)
         return 0
-    path = write_csv(target, incidents_csv(store.profile, rows), store_root=store.root, force=force)
-    print(f"{len(rows)} 件を CSV に書き出しました: {_plain(str(path))}")
+    path = write_csv(target, incidents_csv_chunks(store.profile, counted()), store_root=store.root, force=force)
+    print(f"{count} 件を CSV に書き出しました: {_plain(str(path))}")
     return 0
 
 

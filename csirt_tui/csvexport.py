@@ -21,7 +21,7 @@ import os
 import re
 import unicodedata
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -67,12 +67,23 @@ def unguard(text: str) -> str:
 
 
 def to_csv(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> bytes:
+    return b"".join(csv_chunks(header, rows))
+
+
+def csv_chunks(header: Iterable[str], rows: Iterable[Iterable[Any]], size: int = 1 << 16) -> Iterator[bytes]:
+    """:func:`to_csv`'s bytes, about ``size`` at a time, as ``rows`` are taken (a long list
+    is never held whole)."""
     buf = io.StringIO(newline="")
     writer = csv.writer(buf, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    buf.write("\ufeff")
     writer.writerow([guard(h) for h in header])
     for row in rows:
         writer.writerow([guard(v) for v in row])
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+        if buf.tell() >= size:
+            yield buf.getvalue().encode("utf-8")
+            buf.seek(0)
+            buf.truncate()
+    yield buf.getvalue().encode("utf-8")
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -83,7 +94,12 @@ def _safe(text: str) -> str:
     return _SURROGATE.sub("\ufffd", text)
 
 
-def incidents_csv(profile, rows: list[dict[str, Any]], *, clean: Callable[[str], str] | None = None) -> bytes:
+def incidents_csv(profile, rows: Iterable[dict[str, Any]], *, clean: Callable[[str], str] | None = None) -> bytes:
+    return b"".join(incidents_csv_chunks(profile, rows, clean=clean))
+
+
+def incidents_csv_chunks(profile, rows: Iterable[dict[str, Any]], *,
+                         clean: Callable[[str], str] | None = None) -> Iterator[bytes]:
     """The incident list (index rows) as CSV: labels in Japanese, text as typed.
 
     ``clean`` is applied to every cell first (e.g. ``textsafe.printable`` when the
@@ -102,8 +118,8 @@ def incidents_csv(profile, rows: list[dict[str, Any]], *, clean: Callable[[str],
         ]
 
     fix = (lambda c: _safe(clean(c))) if clean else _safe
-    return to_csv([label for _, label in INCIDENT_COLUMNS],
-                  ([fix(str(c)) for c in cells(r)] for r in rows))
+    return csv_chunks([label for _, label in INCIDENT_COLUMNS],
+                      ([fix(str(c)) for c in cells(r)] for r in rows))
 
 
 def write_csv(path: str | os.PathLike, payload: bytes, *, store_root: str | os.PathLike | None = None,

@@ -35,7 +35,7 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Iterable, TypeVar
 
 from tinydb.storages import Storage
 
@@ -271,8 +271,10 @@ def _chmod(path: Path, mode: int) -> None:
         pass
 
 
-def atomic_write(path: Path, payload: bytes, *, durable: bool = True) -> None:
+def atomic_write(path: Path, payload: bytes | Iterable[bytes], *, durable: bool = True) -> None:
     """Write ``payload`` to ``path`` so that a crash leaves old or new, never a mix.
+    ``payload``: the bytes, or an iterable of them written as they come (a long CSV
+    never held whole).
 
     ``durable=False`` skips the fsyncs (still atomic): only for bulk-building
     benchmark stores, never for what an operator typed."""
@@ -280,10 +282,11 @@ def atomic_write(path: Path, payload: bytes, *, durable: bool = True) -> None:
     fd = os.open(tmp, write_flags(), FILE_MODE)
     try:
         try:
-            view = memoryview(payload)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
+            for chunk in ((payload,) if isinstance(payload, (bytes, bytearray, memoryview)) else payload):
+                view = memoryview(chunk)
+                while view:
+                    written = os.write(fd, view)
+                    view = view[written:]
             if durable:
                 os.fsync(fd)
         finally:

@@ -175,3 +175,53 @@ def test_list_csv_does_not_import_textual(tmp_path):
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip().endswith("NO-TEXTUAL")
     assert (tmp_path / "l.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def _streaming(run, monkeypatch, target):
+    """``list --all --csv`` over 3,000 rows: how many rows had been taken when the first
+    bytes were written (issue 18: it held the whole list before writing anything)."""
+    from csirt_tui import cli as cli_mod, jsonfile
+    from csirt_tui.store import Store
+
+    _intake(run, what="一件目")
+    taken, first_write = [0], []
+    real_rows = Store.iter_incidents
+
+    def rows(self, **kw):
+        row = next(iter(real_rows(self, **kw)))
+        for i in range(3000):
+            taken[0] += 1
+            yield {**row, "id": f"2026-{i + 1:04d}", "summary": "長い概要 " * 20}
+
+    monkeypatch.setattr(Store, "iter_incidents", rows)
+    real_write, real_out = jsonfile.os.write, cli_mod._write_bytes
+
+    def write(fd, data):
+        first_write.append(taken[0])
+        return real_write(fd, data)
+
+    def out(data):
+        first_write.append(taken[0])
+        return real_out(data)
+
+    monkeypatch.setattr(jsonfile.os, "write", write)
+    monkeypatch.setattr(cli_mod, "_write_bytes", out)
+    code, stdout, err = run("list", "--all", "--csv", target)
+    monkeypatch.setattr(jsonfile.os, "write", real_write)
+    assert code == 0, err
+    return first_write, stdout
+
+
+def test_list_all_csv_to_a_file_is_written_as_the_rows_are_read(run, monkeypatch, tmp_path):
+    target = tmp_path / "all.csv"
+    writes, stdout = _streaming(run, monkeypatch, str(target))
+    csv_writes = [w for w in writes if w]
+    assert csv_writes and csv_writes[0] < 1000, writes[:5]
+    assert "3000 件を CSV に書き出しました" in stdout.decode()
+    assert len(_rows(target.read_bytes())) == 3001
+
+
+def test_list_all_csv_to_stdout_is_written_as_the_rows_are_read(run, monkeypatch):
+    writes, stdout = _streaming(run, monkeypatch, "-")
+    assert writes and writes[0] < 1000, writes[:5]
+    assert len(_rows(stdout)) == 3001
