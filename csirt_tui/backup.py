@@ -229,9 +229,9 @@ def _changed_incidents(store, since: int) -> dict[str, int]:
     return out
 
 
-def make(store, tmp: Path, reason: str) -> dict[str, Any]:
+def make(store, tmp: Path, reason: str, *, durable: bool = True) -> dict[str, Any]:
     """Fill ``tmp`` (a new folder) with the backup and its manifest; the caller holds the
-    lock, then renames ``tmp`` into place."""
+    lock, then renames ``tmp`` into place. ``durable=False``: no fsync (benchmark stores)."""
     from .store import store_files
 
     root = store.root
@@ -252,7 +252,7 @@ def make(store, tmp: Path, reason: str) -> dict[str, Any]:
             payload = read_bytes(src)
         except FileNotFoundError:
             return  # a draft (written without the lock) set aside or renamed meanwhile
-        write_new(dst, payload)  # fsynced: a power cut must not leave a damaged newest backup
+        write_new(dst, payload, durable=durable)  # fsynced: a power cut must not leave a damaged newest backup
         copied += len(payload)
         folders.add(dst.parent)
 
@@ -286,7 +286,7 @@ def make(store, tmp: Path, reason: str) -> dict[str, Any]:
     doc.update({"ledger": {"n": tail["n"], "rhash": tail["rhash"]} if tail else None, "files": files,
                 "segments": segments, "schema": store.meta.get("schema"), "bytes": copied, "reason": reason})
     _write_manifest(tmp, doc)
-    for folder in folders:
+    for folder in folders if durable else ():
         fsync_dir(folder)
     return doc
 

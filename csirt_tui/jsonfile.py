@@ -306,7 +306,7 @@ def atomic_write(path: Path, payload: bytes | Iterable[bytes], *, durable: bool 
         fsync_dir(path.parent)
 
 
-def write_new(path: Path, payload: bytes) -> None:
+def write_new(path: Path, payload: bytes, *, durable: bool = True) -> None:
     """Write a new file durably (binary, 0600, fsynced) but not atomically: for the
     files of a folder that is renamed into place whole once they are all written
     (a backup being made). The caller fsyncs the folders."""
@@ -315,7 +315,8 @@ def write_new(path: Path, payload: bytes) -> None:
         view = memoryview(payload)
         while view:
             view = view[os.write(fd, view):]
-        os.fsync(fd)
+        if durable:  # (False: only for benchmark stores, as atomic_write's)
+            os.fsync(fd)
     finally:
         os.close(fd)
 

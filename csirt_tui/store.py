@@ -1640,11 +1640,13 @@ class Store:
         return [dict(rows[k], no=int(k)) for k in sorted(rows, key=int)]
 
     # ------------------------------------------------------------- backups
-    def backup(self, reason: str = "manual") -> Path:
+    def backup(self, reason: str = "manual", *, durable: bool = True) -> Path:
+        """A backup (csirt_tui/backup.py: what changed since the last one). ``durable=False``
+        skips the fsyncs: only for benchmark stores (bench/scale.py), as bulk_create."""
         with self.locked():
-            return self._backup_locked(reason)
+            return self._backup_locked(reason, durable=durable)
 
-    def _backup_locked(self, reason: str) -> Path:
+    def _backup_locked(self, reason: str, *, durable: bool = True) -> Path:
         reason = re.sub(r"[^A-Za-z0-9_-]", "_", reason)[:40] or "manual"
         bdir = self.root / "backups"
         make_dirs(bdir)
@@ -1657,7 +1659,7 @@ class Store:
         tmp = bdir / f".tmp-{name}"
         from . import backup
 
-        backup.make(self, tmp, reason)  # what changed since the newest backup (csirt_tui/backup.py)
+        backup.make(self, tmp, reason, durable=durable)  # what changed since the newest backup (csirt_tui/backup.py)
         replace(tmp, bdir / name)
         fsync_dir(bdir)
         self._prune_backups()
