@@ -97,11 +97,12 @@ REPORT_PHASE_PARTS = ("first_response", "recovery", "measures", "external", "clo
 # references, citations, machine values) are in _NOT_TEXT.
 TEXT_SECTIONS = ("poc", "channels", "report_sources", "incident_types", "level_tables", "fault_types",
                  "context", "phases", "roles", "outside_bodies", "notification_rules", "report_form", "priority",
-                 "procedure_review", "threats", "outside_permission", "roster_change_notice", "triage_support")
+                 "procedure_review", "threats", "outside_permission", "roster_change_notice", "triage_support",
+                 "threat_release")
 _NOT_TEXT = frozenset({
     "id", "source", "sources", "key", "kind", "fill", "report", "milestone", "level_table", "deputy_for",
     "step", "notice_step", "parties", "types", "council_items", "segment", "asset_class", "hours",
-    "classification_default", "aliases", "mail", "phone", "extension", "contact", "evaluation_step", "role", "threshold", "roles",
+    "classification_default", "aliases", "mail", "phone", "extension", "contact", "evaluation_step", "role", "threshold", "roles", "level",
 })
 # Role labels that are ordinary words, not names (むつ 別表第3「その他」), and the
 # kinds of outside body whose labels are ordinary words (報道機関, 住民).
@@ -635,6 +636,14 @@ _SCHEMA = _Table({
         "text": _req(_S),
         "source": _req(_SOURCE),
         "step": _req(_Ref("step", "the id of a step in phases")),
+    })),
+    # the short path of a low threat level (大崎 5条(5): 脅威度がレベル1 → 庁内で必要な報告を行い、緊急時対応を解除):
+    # csirt_tui.response.release_low_threat
+    "threat_release": _opt(_Table({
+        "level": _req(_Int(0)),
+        "step": _req(_Ref("step", "the id of a step in phases")),
+        "text": _req(_S),
+        "source": _req(_SOURCE),
     })),
     # asking a vendor or an expert for help already during triage (つくば 4(2)②(I)(II)): csirt_tui.response.request_support
     "triage_support": _opt(_Table({

@@ -69,6 +69,8 @@ __all__ = [
     "log_deadline_text",
     "set_step",
     "close_incident",
+    "release_rule",
+    "release_low_threat",
     "reopen_incident",
     "parse_period",
     "set_monitoring",
@@ -486,6 +488,78 @@ def set_step(store, incident_id: str, step_id: str, status: str, *, operator: st
             data={"phase": phase["id"], "step": step_id, "status": status, "note": note, "who": who,
                   "warnings": warnings})
     return entry, warnings
+
+
+# ---------------------------------------------------------------------------
+# The short path of a low threat level (大崎 5条(5))
+
+
+def release_rule(profile, incident: Incident) -> dict[str, Any] | None:
+    """The profile's ``threat_release`` when it applies to ``incident`` (open, its type rated on
+    the threat scale, at that level, the rule's step among its steps), else None."""
+    rule = profile.data.get("threat_release")
+    if not rule or incident.status != "open" or incident.level != rule["level"] or not incident.type_id:
+        return None
+    try:
+        table = profile.level_table_for(incident.type_id)
+    except KeyError:
+        return None
+    if not table or table.get("scale") != "threat" or _find_step(profile, incident, rule["step"]) is None:
+        return None
+    return rule
+
+
+def release_low_threat(store, incident_id: str, *, operator: str, reported_to: str, reported: str,
+                       note: str = "") -> list[TimelineEntry]:
+    """脅威度1 (大崎 5条(5)「庁内で必要な報告を行い,緊急時対応を解除する」) as its own short path:
+    the threat-level step 完了 (what was judged), a "decision" entry {decision: "release", level,
+    reported_to (a role id), reported (what was reported inside), note, source}, every other
+    open step 対象外 with the clause as reason, and the closure ("close"; notifications still
+    未連絡 are listed on it as warnings). Refuses (:class:`ResponseError`) where the rule does
+    not apply (another level, another profile, a closed incident) or without the report."""
+    profile = store.profile
+    with store.locked():
+        inc = store.incident(incident_id)
+        rule = release_rule(profile, inc)
+        problems: list[str] = []
+        _require_open(inc, problems)
+        if rule is None and not problems:
+            problems.append("緊急時対応の解除は、プロファイルの定める脅威度（大崎 5条(5): レベル1）の不正行為だけです")
+        roles = {r["id"]: r for r in profile.roles}
+        if reported_to not in roles:
+            problems.append("庁内で報告した先（役割）を選んでください")
+        for value, what in ((reported, "報告した内容"), (note, "メモ")):
+            if not isinstance(value, str):
+                problems.append(f"{what}は文字列で入力してください")
+        if isinstance(reported, str) and not reported.strip():
+            problems.append("庁内で報告した内容を入力してください")
+        if problems:
+            raise ResponseError(problems)
+        reason = f"脅威度{rule['level']}: {rule['text']}（{rule['source']}）"
+        out: list[TimelineEntry] = []
+        phase, step = _find_step(profile, inc, rule["step"])
+        if (inc.steps.get(step["id"]) or {}).get("status") != "done":
+            judged = f"脅威度{rule['level']}と判定" + (f"。{note}" if note.strip() else "")
+            out.append(store.append(incident_id, "step", _step_text(phase, step, "done", judged, "", []),
+                                    operator=operator, data={"phase": phase["id"], "step": step["id"],
+                                                             "status": "done", "note": judged, "who": "",
+                                                             "warnings": []}))
+        label = roles[reported_to]["label"]
+        out.append(store.append(
+            incident_id, "decision", f"緊急時対応の解除（{reason}）\n庁内の報告: {label}\n報告した内容: {reported}"
+            + (f"\nメモ: {note}" if note.strip() else ""), operator=operator,
+            data={"decision": "release", "level": rule["level"], "reported_to": reported_to, "reported": reported,
+                  "note": note, "source": rule["source"]}))
+        inc = store.incident(incident_id)
+        for row in open_steps(profile, inc):
+            ph, st = _find_step(profile, inc, row["step"])
+            out.append(store.append(incident_id, "step", _step_text(ph, st, "na", reason, "", []), operator=operator,
+                                    data={"phase": ph["id"], "step": st["id"], "status": "na", "note": reason,
+                                          "who": "", "warnings": []}))
+        entry, _warnings = close_incident(store, incident_id, operator=operator,
+                                          note=f"緊急時対応を解除（{reason}）。庁内の報告: {label}", force=True)
+        out.append(entry)
+    return out
 
 
 # ---------------------------------------------------------------------------

@@ -228,6 +228,8 @@ KEYS: list[Key] = [
     _k("response", "p", "crime", "犯罪", "犯罪の可能性", rank=6),
     _k("response", "k", "council", "会議", "セキュリティ会議 (大崎市)", show=False),
     _k("response", "o", "resume", "運用再開", "運用再開 (大崎市)", show=False),
+    _k("response", "r", "release", "解除",
+       "緊急時対応の解除: 脅威度1 なら庁内で必要な報告を記録し、残りの手順を対象外として収束 (大崎市 5条(5))", rank=3),
     _k("response", "c", "close", "収束", "収束", rank=2),
     _k("response", "l", "timeline", "記録", "時系列の記録", rank=2),
     _k("response", "escape", "app.pop_screen", "戻る", "戻る", rank=1),

@@ -238,6 +238,7 @@ class ResponseScreen(Screen):
                     "hand_over": self.action_hand_over, "add_party": self.action_add_party,
                     "evidence": self.action_evidence, "monitoring": self.action_monitoring,
                     "crime": self.action_crime, "close": self.action_close, "council": self.action_council,
+                    "release": self.action_release,
                     "resume": self.action_resume}
         handler = handlers.get(action)
         if handler is not None:
@@ -438,6 +439,36 @@ class ResponseScreen(Screen):
             self.reload()
 
         self._form("収束 (事後対応)", fields, "close", save)
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        """r (緊急時対応の解除) only where the profile's short path applies (大崎 脅威度1)."""
+        if action == "release":
+            incident = getattr(self, "incident", None)
+            return incident is not None and rs.release_rule(self.app.store.profile, incident) is not None
+        return True
+
+    def action_release(self) -> None:
+        """大崎 5条(5): 脅威度1 → 庁内で必要な報告を行い、緊急時対応を解除する (one form, one go)."""
+        profile = self.app.store.profile
+        rule = rs.release_rule(profile, self.incident)
+        if rule is None:
+            self.notify("このインシデントは緊急時対応の解除の対象ではありません（大崎: 脅威度1 の不正行為）",
+                        severity="warning", markup=False)
+            return
+        roles = [(r["label"], r["id"]) for r in profile.roles]
+        default = next((r["id"] for r in profile.roles if r["id"] == "sec_chief"), roles[0][1])
+        fields = [Field("reported_to", "庁内で報告した先", "select", default, roles, required=True),
+                  Field("reported", "報告した内容", "multiline", required=True),
+                  Field("note", "脅威度の判定 (何を確かめてレベル1としたか)", "multiline")]
+
+        def save(v):
+            rs.release_low_threat(self.app.store, self.incident_id, operator=self.app.operator,
+                                  reported_to=v["reported_to"], reported=v["reported"], note=v["note"] or "")
+            self.notify("緊急時対応を解除しました（収束）", markup=False)
+            self.reload()
+
+        self._form(f"緊急時対応の解除（脅威度{rule['level']}、{rule['source']}）", fields, "release", save,
+                   intro=rule["text"] + "\n残りの不正行為の手順は対象外として記録し、収束します。")
 
     def action_council(self) -> None:
         profile = self.app.store.profile
