@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -323,8 +324,12 @@ def check_payload(p: Any, *, source: str = "バンドル") -> None:
             if seen.setdefault(ident, e["hash"]) != e["hash"]:
                 raise BundleError(f"{source}: 同じ記録 ({e['incident']}#{e['seq']}) が内容を変えて二度あります")
     drafts = p.get("drafts", [])
-    if not isinstance(drafts, list) or not all(isinstance(d, dict) for d in drafts):
+    if not isinstance(drafts, list) or len(drafts) > MAX_ENTRIES:
         raise bad("drafts")
+    for d in drafts:
+        why = draft_problem(d)
+        if why:
+            raise bad(f"draft: {why}")
     # what this bundle says of the desks' ledgers (csirt_tui/peers.py): the sender's position
     # when it was made, whether it holds everything up to there, and what the sender holds of others
     for key in ("as_of", "base"):
@@ -339,6 +344,33 @@ def check_payload(p: Any, *, source: str = "バンドル") -> None:
     if set(p) - {"format", "family", "sender", "created_at", "incidents", "drafts", "as_of", "base", "complete",
                   "acks"}:
         raise bad("unknown fields")
+
+
+DRAFT_KINDS = ("intake", "note", "form", "report", "triage")
+_DRAFT_FIELDS = {"id", "operator", "updated_at", "kind", "incident", "data"}
+
+
+def draft_problem(d: Any) -> str | None:
+    """Why a wire-form draft is not one (None: it is). ``incident``: the uid of the incident
+    it was typed for ({store, incident}), None for an intake not yet saved."""
+    if not isinstance(d, dict) or set(d) != _DRAFT_FIELDS:
+        return "fields"
+    if not (isinstance(d["id"], str) and re.fullmatch(r"[A-Za-z0-9_-]{1,64}", d["id"])):
+        return "id"
+    if d["kind"] not in DRAFT_KINDS or not _is_text(d["operator"]) or not _iso_ok(d["updated_at"]):
+        return "kind/operator/time"
+    inc = d["incident"]
+    if d["kind"] == "intake" and inc is not None:
+        return "incident"
+    if inc is not None and not (isinstance(inc, dict) and set(inc) == {"store", "incident"}
+                                and is_store_id(inc["store"]) and _is_incident_id(inc["incident"])):
+        return "incident"
+    try:
+        if not isinstance(d["data"], dict) or len(json.dumps(d["data"], ensure_ascii=False)) > MAX_DATA:
+            return "data"
+    except (TypeError, ValueError, RecursionError):
+        return "data"
+    return None
 
 
 def _position_ok(pos: Any) -> bool:

@@ -179,6 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--desk", metavar="NAME", help="このデスクの名前 (例: 本庁デスク)。相手の画面に出ます")
     b.add_argument("--for", dest="for_desk", metavar="DESK",
                    help="相手のデスク (名前か番号)。そのデスクにまだ渡していない記録だけを書き出す")
+    b.add_argument("--drafts", action="store_true",
+                   help="書きかけの下書き (そのインシデントのもの。すべてのときは保存前の受付も) も入れる")
     b.add_argument("--force", action="store_true", help="書き出し先のファイルが既にあれば上書きする")
     b = bsub.add_parser("import", help="バンドルを取り込む (取り込み)", allow_abbrev=False)
     b.add_argument("file", metavar="FILE", help="取り込むバンドルのファイル")
@@ -880,12 +882,13 @@ def cmd_bundle(args) -> int:
             for_peer = find(store, args.for_desk)
         done = write_bundle(store, args.file, ids=[normalize_incident_id(i) for i in args.ids] or None,
                             password=password, waive_reason=args.waive_reason, operator=operator_name(args),
-                            force=args.force, for_peer=for_peer)
+                            force=args.force, for_peer=for_peer, drafts=args.drafts)
         how = "暗号化あり (AES-256-GCM)" if done.encrypted else f"暗号化なし (理由: {_one_line(args.waive_reason)})"
         print(f"バンドルを書き出しました: {_plain(str(done.path))}")
         if for_peer is not None:
             print(f"({_plain(args.for_desk)} にまだ渡していない記録だけです)")
-        print(f"インシデント {done.incidents} 件、記録 {done.entries} 件、{how}")
+        drafts = f"、下書き {done.drafts} 件" if done.drafts else ""
+        print(f"インシデント {done.incidents} 件、記録 {done.entries} 件{drafts}、{how}")
         return 0
     if args.dry_run:  # never makes a store (a mistyped --store): a missing one is planned as empty
         from .store import Store, resolve_store_dir
@@ -911,6 +914,8 @@ def cmd_bundle(args) -> int:
     changed = take_in(store, plan, family, desk=args.desk)
     if changed:
         print(f"取り込みました: {', '.join(changed)}")
+    if plan.drafts:
+        print(f"下書き {len(plan.drafts)} 件を取り込みました (下書きの一覧に出ます。まだ記録ではありません)")
     return 0
 
 

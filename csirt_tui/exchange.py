@@ -16,6 +16,7 @@ from .bundle import REF_KEYS, BundleError, identity, incident_uid  # noqa: F401 
 from .model import Node, causal_order, entry_nodes
 
 LISTED = 30  # incidents the dry run lists one by one
+BATCH = 200  # incidents new here written together (Store.imported_many): a progress step each
 
 
 @dataclass
@@ -34,6 +35,7 @@ class ImportPlan:
     payload: dict[str, Any] | None = None  # what it was made from (planned again when applied)
     family: str = ""
     gap: bool = False  # a delta from a bundle of the sender's that was never taken in here
+    drafts: list[dict[str, Any]] = field(default_factory=list)  # wire drafts new here (asked for by the sender)
 
     @property
     def new_incidents(self) -> list[IncidentPlan]:
@@ -45,7 +47,7 @@ class ImportPlan:
 
     @property
     def changes_nothing(self) -> bool:
-        return self.new_entries == 0
+        return self.new_entries == 0 and not self.drafts
 
     def lines(self) -> list[str]:
         """The dry run, in words."""
@@ -58,6 +60,8 @@ class ImportPlan:
             out.append(f"  {where}{alias}: 記録 {len(p.entries)} 件を追加 (既にある {p.known} 件)")
         if len(shown) > LISTED:
             out.append(f"  ほか {len(shown) - LISTED} 件のインシデントに記録を追加")
+        if self.drafts:
+            out.append(f"  下書き {len(self.drafts)} 件 (記録ではありません。下書きの一覧に出ます)")
         if self.changes_nothing:
             out.append("  変更はありません (すべて取り込み済みです)")
         if self.gap:
@@ -78,8 +82,9 @@ def plan_import(store, payload: dict[str, Any], *, store_id: str, family: str,
     if payload["family"] != family:
         raise BundleError("別のストアのバンドルです (この端末とつながりのあるデスクのものではありません)")
     if uids is None:  # the index of uids (csirt_tui/uids.py): no incident is read but those named
-        uids = uid_index.lookup(store, [(r["uid"]["store"], r["uid"]["incident"]) for r in payload["incidents"]],
-                                 own=store_id)
+        uids = uid_index.lookup(store, [(r["uid"]["store"], r["uid"]["incident"]) for r in payload["incidents"]]
+                                + [(d["incident"]["store"], d["incident"]["incident"])
+                                   for d in payload.get("drafts", []) if d["incident"] is not None], own=store_id)
     plans = []
     for rec in payload["incidents"]:
         uid = (rec["uid"]["store"], rec["uid"]["incident"])
@@ -124,7 +129,27 @@ def plan_import(store, payload: dict[str, Any], *, store_id: str, family: str,
                 if target is not None and tuple(target) not in seen:
                     raise BundleError(f"{rec['id']}: 記録 #{e['seq']} が、どちらの端末にもない記録を指しています")
         plans.append(plan)
-    return ImportPlan(sender=payload["sender"], incidents=plans, payload=payload, family=family)
+    drafts = []
+    for d in payload.get("drafts", []):
+        if store.exists_draft(draft_id(payload["sender"]["store"], d)):
+            continue  # taken in before (the same draft, the same text)
+        uid = d["incident"]
+        if uid is not None and (uid["store"], uid["incident"]) not in uids \
+                and (uid["store"], uid["incident"]) not in {p.uid for p in plans if p.entries}:
+            raise BundleError(f"下書き {d['id']} のインシデントが、この端末にもバンドルにもありません")
+        drafts.append(d)
+    return ImportPlan(sender=payload["sender"], incidents=plans, payload=payload, family=family, drafts=drafts)
+
+
+def draft_id(sender: str, d: dict[str, Any]) -> str:
+    """The id here of a draft carried in a bundle: the same draft with the same text is taken
+    in once, a later text of it is a draft of its own (nothing typed anywhere is overwritten)."""
+    import hashlib
+
+    from .bundle import canonical_payload
+
+    digest = hashlib.sha256(canonical_payload({"sender": sender, **d})).hexdigest()
+    return f"x{sender[:6]}-{digest[:24]}"
 
 
 # --------------------------------------------------------------------------- applying
@@ -166,13 +191,7 @@ def apply_import(store, plan: ImportPlan, *, store_id: str, progress=None, desk:
             if not p.entries:
                 continue
             entries = p.entries
-            if p.local_id is None:  # new here: written whole (its numbers here are 1, 2, ...)
-                seqs = {(e["store"], e["incident"], e["seq"]): n for n, e in enumerate(entries, 1)}
-                inc = store.imported_whole([_spec(e, seqs) for e in entries])
-                made.append((p.uid, inc.id))
-                changed.append(inc.id)
-                if progress is not None:
-                    progress(len(changed), total)
+            if p.local_id is None:  # new here: written whole, all together below
                 continue
             local_id = p.local_id
             held = store.timeline(local_id)
@@ -185,7 +204,31 @@ def apply_import(store, plan: ImportPlan, *, store_id: str, progress=None, desk:
             changed.append(local_id)
             if progress is not None:
                 progress(len(changed), total)
+        new = [p for p in plan.incidents if p.local_id is None and p.entries]
+        new_incs = []
+        for start in range(0, len(new), BATCH):  # (its numbers here are 1, 2, ...)
+            chunk = new[start:start + BATCH]
+            specs = []
+            for p in chunk:
+                seqs = {(e["store"], e["incident"], e["seq"]): n for n, e in enumerate(p.entries, 1)}
+                specs.append([_spec(e, seqs) for e in p.entries])
+            incs = store.imported_many(specs)
+            for p, inc in zip(chunk, incs):
+                made.append((p.uid, inc.id))
+                changed.append(inc.id)
+            new_incs += incs
+            if progress is not None:
+                progress(len(changed), total)
+        store.imported_indexed(new_incs)
         uid_index.add(store, made)
+        for d in plan.drafts:
+            local = None
+            if d["incident"] is not None:
+                local = uid_index.lookup(store, [(d["incident"]["store"], d["incident"]["incident"])],
+                                         own=store_id).get((d["incident"]["store"], d["incident"]["incident"]))
+            store.save_draft(draft_id(plan.sender["store"], d), d["data"], operator=d["operator"], kind=d["kind"],
+                             incident=local, updated_at=d["updated_at"],
+                             origin={"store": plan.sender["store"], "desk": plan.sender.get("desk", ""), "id": d["id"]})
         if plan.payload is not None:
             from . import peers
 
@@ -197,7 +240,7 @@ def apply_import(store, plan: ImportPlan, *, store_id: str, progress=None, desk:
 
 # --------------------------------------------------------------------------- exporting
 def export_payload(store, ids: list[str] | None = None, *, created_at: str | None = None,
-                   for_peer: str | None = None) -> dict[str, Any]:
+                   for_peer: str | None = None, drafts: bool = False) -> dict[str, Any]:
     """A payload of ``ids`` (every incident when None), each with all its entries; or, for
     the desk ``for_peer`` (its store id), only what this desk has not yet sent it
     (csirt_tui/peers.py): the entries the ledger announced since, but the ones that desk wrote."""
@@ -236,7 +279,35 @@ def export_payload(store, ids: list[str] | None = None, *, created_at: str | Non
     return make_payload(records, family=store.family, store_id=store.store_id, desk=store.desk,
                         profile=store.meta["profile"], schema=store.meta["schema"],
                         created_at=created_at or store.now().isoformat(timespec="seconds"),
+                        drafts=wire_drafts(store, ids) if drafts else None,
                         as_of=as_of, base=base, complete=ids is None, acks=acks)
+
+
+def wire_drafts(store, ids: list[str] | None) -> list[dict[str, Any]]:
+    """The open drafts a bundle carries when asked (``--drafts``): those typed for the incidents
+    it holds (``ids``; None: every incident, and the intakes not yet saved), each naming its
+    incident by uid. A draft that came from the receiver goes back as any other (taken in there
+    once: its id there is its content's)."""
+    from .bundle import incident_uid
+
+    out = []
+    uid_of: dict[str, dict[str, str]] = {}
+    for d in store.list_drafts(kind=None):
+        incident = d.get("incident")
+        kind = d.get("kind", "intake")
+        if kind == "intake":
+            if ids is not None:
+                continue
+            uid = None
+        else:
+            if not incident or (ids is not None and incident not in ids) or not store.exists(incident):
+                continue
+            if incident not in uid_of:
+                uid_of[incident] = incident_uid(store.incident(incident), store.store_id)
+            uid = uid_of[incident]
+        out.append({"id": d["id"], "operator": d.get("operator") or "", "updated_at": d["updated_at"],
+                    "kind": kind, "incident": uid, "data": d["data"]})
+    return out
 
 
 # --------------------------------------------------------------------------- what the CLI and the screen do
@@ -250,10 +321,11 @@ class Written:
     incidents: int
     entries: int
     encrypted: bool
+    drafts: int = 0
 
 
 def write_bundle(store, target, *, ids: list[str] | None, password: str | None, waive_reason: str,
-                 operator: str, force: bool = False, for_peer: str | None = None) -> Written:
+                 operator: str, force: bool = False, for_peer: str | None = None, drafts: bool = False) -> Written:
     """持ち出し: ``ids`` (None: every incident) to the bundle file ``target``, encrypted with
     ``password`` or, without one, only with a reason; logged in the store's exports.
     ``for_peer`` (a desk's store id): only what this desk has not yet sent that desk, and
@@ -269,19 +341,21 @@ def write_bundle(store, target, *, ids: list[str] | None, password: str | None, 
         if not store.exists(incident_id):
             raise DomainError(f"インシデント {incident_id} はありません")
     path = check_target(target, "バンドル", store_root=store.root, force=force)
-    payload = export_payload(store, ids, for_peer=for_peer)
+    payload = export_payload(store, ids, for_peer=for_peer, drafts=drafts)
     atomic_write(path, pack(payload, password=password.encode("utf-8") if password else None))
     entries = sum(len(i["entries"]) for i in payload["incidents"])
     doc = {"report": "bundle", "path": str(path), "incidents": len(payload["incidents"]),
            "entries": entries, "encrypted": bool(password), "waive_reason": waive_reason, "operator": operator}
     if for_peer is not None:
         doc["for"] = for_peer
+    if payload.get("drafts"):
+        doc["drafts"] = len(payload["drafts"])
     store.log_export(doc)
     if for_peer is not None:
         from . import peers
 
         peers.update_sent(store, for_peer, payload)
-    return Written(path, len(payload["incidents"]), entries, bool(password))
+    return Written(path, len(payload["incidents"]), entries, bool(password), len(payload.get("drafts", [])))
 
 
 def read_and_plan(store, source, *, password: str | None) -> tuple[ImportPlan, str]:

@@ -10,7 +10,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from rich.text import Text
-from textual.widgets import Button, Input, Label, ProgressBar, Select, Static
+from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Select, Static
 
 from csirt_tui.cells import narrow
 from csirt_tui.draftsave import plain_problem
@@ -92,6 +92,7 @@ class BundleScreen(DraftedDialog):
                     yield Input("", id="bundle-confirm", password=True, compact=True, placeholder="もう一度")
                 yield Label("暗号化しない理由 (パスワードなしで持ち出す場合。記録に残ります)", markup=False)
                 yield SafeInput("", id="bundle-waive", compact=True, placeholder="例: 庁内の施錠された部屋で手渡しするため")
+                yield Checkbox("書きかけの下書きも入れる (相手の下書きの一覧に出ます)", id="bundle-drafts", compact=True)
             status = DraftStatus(id="draft-status")
             status.display = False  # shown when there is something to say (a question, a refused write)
             yield status
@@ -192,13 +193,14 @@ class BundleScreen(DraftedDialog):
         ids = [self.incident_id] if self.incident_id else None
         chosen = self.query("#bundle-for")
         for_peer = (chosen.first(Select).value or None) if chosen else None
+        drafts = self.query_one("#bundle-drafts", Checkbox).value
 
         def work() -> None:
             from csirt_tui.exchange import write_bundle
 
             try:
                 done = write_bundle(store, path, ids=ids, password=password or None, waive_reason=waive,
-                                    operator=operator, force=force, for_peer=for_peer)
+                                    operator=operator, force=force, for_peer=for_peer, drafts=drafts)
             except TargetExistsError as err:
                 self.app.call_from_thread(self._exists, path, str(err))
                 return
@@ -206,8 +208,10 @@ class BundleScreen(DraftedDialog):
                 self.app.call_from_thread(self._failed, plain_problem(err, path))
                 return
             how = "暗号化あり" if done.encrypted else "暗号化なし"
+            more = f"、下書き {done.drafts} 件" if done.drafts else ""
             self.app.call_from_thread(self._done, f"書き出しました: {done.path}\nインシデント {done.incidents} 件、"
-                                                  f"記録 {done.entries} 件、{how}。パスワードはバンドルとは別に渡してください。")
+                                                  f"記録 {done.entries} 件{more}、{how}。"
+                                                  "パスワードはバンドルとは別に渡してください。")
 
         self._start("書き出しています")
         self.run_worker(work, thread=True, exit_on_error=False)
@@ -263,8 +267,10 @@ class BundleScreen(DraftedDialog):
                     text += "\nストアは取り込む前のままです。"
                 self.app.call_from_thread(self._failed, text)
                 return
+            drafts = f"、下書き {len(plan.drafts)} 件 (下書きの一覧に出ます)" if plan.drafts else ""
             self.app.call_from_thread(self._done, f"取り込みました: インシデント {len(changed)} 件 "
-                                                  f"({', '.join(changed[:8])}{' ほか' if len(changed) > 8 else ''})")
+                                                  f"({', '.join(changed[:8])}{' ほか' if len(changed) > 8 else ''})"
+                                                  + drafts)
 
         self.plan = None
         self._start("取り込んでいます")

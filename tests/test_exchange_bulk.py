@@ -67,3 +67,19 @@ def test_a_whole_import_costs_a_few_writes_per_incident_not_two_per_entry(tmp_pa
     monkeypatch.undo()
     assert entries == 161 and len(synced) < entries // 2, len(synced)  # entry by entry: 2 or more each
     assert term.verify().ok
+
+
+def test_many_new_incidents_get_the_index_rows_the_record_makes(tmp_path):
+    desk = Store.open(tmp_path / "desk", clock=Clock())
+    for n in range(30):  # more than Store.imported_indexed puts in row by row
+        inc = desk.create_incident(sample_intake(what=f"通報 {n}"), operator="受付 花子")
+        if n % 3 == 0:
+            desk.append(inc.id, "close", "終結", operator="担当 太郎", data={"status": "closed"})
+    fresh = Store.open(tmp_path / "fresh", clock=Clock())
+    take(fresh, export_payload(desk))
+    assert fresh.verify().ok
+    index = {p.name: p.read_bytes() for p in sorted((fresh.root / "index").glob("*.json")) if p.name != "uids.json"}
+    fresh.reindex()
+    assert {p.name: p.read_bytes() for p in sorted((fresh.root / "index").glob("*.json"))
+            if p.name != "uids.json"} == index
+    assert len(fresh.list_incidents(status=None)) == 30 and len(fresh.list_incidents(status="open")) == 20

@@ -111,31 +111,26 @@ def test_the_cli_exports_for_a_desk(pair, capsys):
     assert code == 1 and "受け取ったことがありません" in capsys.readouterr().err
 
 
-def test_the_screen_offers_what_that_desk_has_not_got(pair):
+def export_on_screen(store: Store, target, choose=None) -> None:
+    """Open the bundle dialog, fill in ``target`` and a reason, ``choose(screen)`` (the other
+    fields), Ctrl+S, and wait until the bundle is written."""
     import asyncio
 
-    from textual.widgets import Input, Select
+    from textual.widgets import Input
 
     from conftest import wait_until
     from csirt_tui.app import CsirtDeskApp
     from screens.exchange import BundleScreen
 
-    desk, term, tmp = pair
-    first = next(r["id"] for r in term.iter_incidents(status=None))
-    term.append(first, "note", "端末のメモ", operator="端末")
-    target = tmp / "screen.bundle"
-    seen = {}
-
     async def go():
-        app = CsirtDeskApp(term, operator="端末 太郎", clock=Clock(), backups=False)
+        app = CsirtDeskApp(store, operator="試験", clock=Clock(), backups=False)
         async with app.run_test(size=(80, 24)) as pilot:
             await pilot.pause()
             app.open_bundle("export")
             assert await wait_until(pilot, lambda: isinstance(app.screen, BundleScreen) and app.screen.query("#bundle-go"))
             screen = app.screen
-            choice = screen.query_one("#bundle-for", Select)
-            seen["options"] = [str(label) for label, _ in choice._options]
-            choice.value = desk.store_id
+            if choose is not None:
+                choose(screen)
             screen.query_one("#bundle-path", Input).value = str(target)
             screen.query_one("#bundle-waive", Input).value = "試験"
             await pilot.pause(0.2)
@@ -143,6 +138,23 @@ def test_the_screen_offers_what_that_desk_has_not_got(pair):
             assert await wait_until(pilot, lambda: not isinstance(app.screen, BundleScreen), timeout=60)
 
     asyncio.run(go())
+
+
+def test_the_screen_offers_what_that_desk_has_not_got(pair):
+    from textual.widgets import Select
+
+    desk, term, tmp = pair
+    first = next(r["id"] for r in term.iter_incidents(status=None))
+    term.append(first, "note", "端末のメモ", operator="端末")
+    target = tmp / "screen.bundle"
+    seen = {}
+
+    def choose(screen):
+        choice = screen.query_one("#bundle-for", Select)
+        seen["options"] = [str(label) for label, _ in choice._options]
+        choice.value = desk.store_id
+
+    export_on_screen(term, target, choose)
     assert "本庁デスク にまだ渡していない記録だけ" in seen["options"]
     carried = read_bundle(target)["incidents"]
     assert [len(i["entries"]) for i in carried] == [1] and carried[0]["entries"][0]["text"] == "端末のメモ"
