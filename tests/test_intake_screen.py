@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
+import pytest
 from textual.widgets import DataTable, Input, Static, TextArea
 
 from conftest import TZ, Clock, wait_until
@@ -280,5 +281,31 @@ def test_going_back_to_a_filled_field_and_typing_adds_to_it(store_dir):
             await pilot.press(*"本庁舎3階", "tab", "shift+tab", *" 税務課")
             await pilot.pause()
             assert app.screen.query_one("#place").value == "本庁舎3階 税務課"
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("profile", ["mutsu", "mito", "osaki", "tsukuba"])
+def test_an_open_dropdown_draws_every_choice_whole_at_80x24(store_dir, profile):
+    """Textual cuts each line at every widget's edge: 「庁内システム等からのアラート」 over the
+    label 「(1)事象を発見した日時（いつ）」 was drawn 「庁内システム等か  のアラート」 (its ら fell on
+    the label's edge; found walking a call in tmux at 80x24)."""
+    from csirt_tui.cells import narrow
+    from screen_walk import drawn
+
+    clock = Clock(MONDAY_10)
+    store = Store.open(store_dir, clock=clock, profile=profile)
+
+    async def scenario():
+        app = make_app(store, clock)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("ctrl+n")
+            await pilot.pause()
+            await pilot.press("enter")  # 通報の種類, open
+            await pilot.pause(0.3)
+            text = drawn(app).text
+            joined = "".join(text.split())  # a long choice folds onto a second line
+            for source in store.profile.report_sources:
+                assert "".join(narrow(source["label"]).split()) in joined, (source["label"], text)
 
     asyncio.run(scenario())
