@@ -229,9 +229,12 @@ def _changed_incidents(store, since: int) -> dict[str, int]:
     return out
 
 
-def make(store, tmp: Path, reason: str, *, durable: bool = True) -> dict[str, Any]:
+def make(store, tmp: Path, reason: str, *, durable: bool = True) -> list[Path] | None:
     """Fill ``tmp`` (a new folder) with the backup and its manifest; the caller holds the
-    lock, then renames ``tmp`` into place. ``durable=False``: no fsync (benchmark stores)."""
+    lock, then renames ``tmp`` into place. ``durable=False``: no fsync (benchmark stores).
+    The incident folders written since the base backup (and the year folder of one whose
+    creation did not finish), where a write killed since may have left a temp file; None
+    for a full backup (anywhere)."""
     from .store import store_files
 
     root = store.root
@@ -257,7 +260,9 @@ def make(store, tmp: Path, reason: str, *, durable: bool = True) -> dict[str, An
         folders.add(dst.parent)
 
     make_dirs(tmp)
+    written: list[Path] | None = []
     if base is None:
+        written = None
         for src in store_files(root):
             copy(src, src.relative_to(root).as_posix())
         doc = {"base": None, "full_bytes": copied, "chain_bytes": 0}
@@ -276,7 +281,9 @@ def make(store, tmp: Path, reason: str, *, durable: bool = True) -> dict[str, An
             except Exception:
                 continue
             if not idir.is_dir():
+                written.append(idir.parent)
                 continue  # a creation that did not finish
+            written.append(idir)
             for seg in sorted(idir.iterdir()):
                 m = _TIMELINE.match(seg.name)
                 if m and int(m.group(1)) >= first:
@@ -288,7 +295,7 @@ def make(store, tmp: Path, reason: str, *, durable: bool = True) -> dict[str, An
     _write_manifest(tmp, doc)
     for folder in folders if durable else ():
         fsync_dir(folder)
-    return doc
+    return written
 
 
 # ------------------------------------------------------------------ pruning

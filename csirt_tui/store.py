@@ -1738,11 +1738,14 @@ class Store:
         tmp = bdir / f".tmp-{name}"
         from . import backup
 
-        backup.make(self, tmp, reason, durable=durable)  # what changed since the newest backup (csirt_tui/backup.py)
+        written = backup.make(self, tmp, reason, durable=durable)  # what changed since the newest backup
         replace(tmp, bdir / name)
         fsync_dir(bdir)
         self._prune_backups()
-        self._sweep_temp()
+        # temp files of writes killed since: in the folders written since the last backup
+        # (and those outside incidents/), not a walk over every incident's folder
+        self._sweep_temp(None if written is None else [
+            *[self.root / d for d in ("index", "drafts", "ledger", "backups")], *sorted(set(written))])
         return bdir / name
 
     # A temp file of an atomic write (".name.pid.tid.tmp", ".name.pid.probe.tmp"), an
@@ -1753,12 +1756,21 @@ class Store:
     _TEMP = re.compile(r"^\..+\.tmp$|^\.new-.+-\d+$|^\.tmp-.+$")
     TEMP_AGE = 3600.0
 
-    def _sweep_temp(self) -> list[Path]:
+    def _sweep_temp(self, only: list[Path] | None = None) -> list[Path]:
+        """Remove temp files an hour old: anywhere in the store, or in the top folder and
+        the folders ``only`` (and what they hold)."""
+        import itertools
         import time
 
         now = time.time()
         gone: list[Path] = []
-        for dirpath, dirnames, filenames in os.walk(self.root):
+        if only is None:
+            walks = os.walk(self.root)
+        else:
+            top = next(os.walk(self.root), None)
+            walks = itertools.chain([(top[0], [], [*top[1], *top[2]])] if top else [],
+                                    *(os.walk(d) for d in only if d.is_dir()))
+        for dirpath, dirnames, filenames in walks:
             here = Path(dirpath)
             if here.parent == self.root / "backups":
                 dirnames[:] = []  # inside a finished backup: its files are not temp files

@@ -152,3 +152,26 @@ def test_verify_reads_no_backup_segment(desk, monkeypatch):
     monkeypatch.setattr(store_mod, "read_bytes", lambda p: (seen.append(p), real(p))[1])
     assert store.verify().ok
     assert not [p for p in seen if "backups" in p.parts and "incidents" in p.parts]
+
+
+def test_an_incremental_backup_sweeps_only_the_folders_written_since(desk):
+    """A temp file left by a write killed since the last backup lies in a folder written
+    since: the sweep looks there, not in every incident's folder (that walk cost 21 s of
+    the backup's 21.5 s at 50,000 incidents)."""
+    import os
+    import time
+
+    store, ids = desk
+    store.backup("open")
+    store.append(ids[1], "note", "書いた", operator="試験")
+    old = time.time() - 7200
+    written = store._incident_dir(ids[1]) / ".timeline-0000.json.4242.1.tmp"
+    untouched = store._incident_dir(ids[3]) / ".timeline-0000.json.4243.1.tmp"
+    for path in (written, untouched):
+        path.write_bytes(b"x")
+        os.utime(path, (old, old))
+    store.backup("open")
+    assert not written.exists()
+    assert untouched.exists()  # swept by a full backup, or reindex
+    store.reindex()
+    assert not untouched.exists()
