@@ -98,11 +98,11 @@ REPORT_PHASE_PARTS = ("first_response", "recovery", "measures", "external", "clo
 TEXT_SECTIONS = ("poc", "channels", "report_sources", "incident_types", "level_tables", "fault_types",
                  "context", "phases", "roles", "outside_bodies", "notification_rules", "report_form", "priority",
                  "procedure_review", "threats", "outside_permission", "roster_change_notice", "triage_support",
-                 "threat_release")
+                 "threat_release", "progress_report")
 _NOT_TEXT = frozenset({
     "id", "source", "sources", "key", "kind", "fill", "report", "milestone", "level_table", "deputy_for",
     "step", "notice_step", "parties", "types", "council_items", "segment", "asset_class", "hours",
-    "classification_default", "aliases", "mail", "phone", "extension", "contact", "evaluation_step", "role", "threshold", "roles", "level",
+    "classification_default", "aliases", "mail", "phone", "extension", "contact", "evaluation_step", "role", "threshold", "roles", "level", "record_points", "progress_report",
 })
 # Role labels that are ordinary words, not names (むつ 別表第3「その他」), and the
 # kinds of outside body whose labels are ordinary words (報道機関, 住民).
@@ -637,6 +637,13 @@ _SCHEMA = _Table({
         "source": _req(_SOURCE),
         "step": _req(_Ref("step", "the id of a step in phases")),
     })),
+    # progress reports (つくば 4(2)④(I) 対応方針の変更及び対応状況の進捗等…適宜…報告する): who is told, again
+    # each time the policy (a step with progress_report) or the level changes; csirt_tui.response
+    "progress_report": _opt(_Table({
+        "parties": _req(_List(_Ref("party", "the id of a role or an outside body"), min=1, unique=True)),
+        "text": _req(_S),
+        "source": _req(_SOURCE),
+    })),
     # the short path of a low threat level (大崎 5条(5): 脅威度がレベル1 → 庁内で必要な報告を行い、緊急時対応を解除):
     # csirt_tui.response.release_low_threat
     "threat_release": _opt(_Table({
@@ -817,6 +824,17 @@ _SCHEMA = _Table({
                 "message": _req(_S),
             })), []),
             "council_items": _opt(_List(_Enum(*COUNCIL_ITEM_IDS), min=1, unique=True), []),
+            # each of ``points`` is answered on its own when the step is done (つくば 4(2)③(I)(ア))
+            "record_points": _opt(_Bool(), False),
+            # the branches of the step, one chosen when it is done (つくば 4(2)③(II)(ア) 修復可能 / 修復不可能)
+            "choices": _opt(_List(_Table({
+                "id": _req(_Id("step_choice")),
+                "label": _req(_S),
+                "text": _req(_S),
+                "detail": _req(_S),   # what must be written for that branch (the interim measure …)
+            }), min=2), []),
+            # a recorded status of this step asks for a progress report (つくば 4(2)④(I)): csirt_tui.response
+            "progress_report": _opt(_Bool(), False),
             # csirt_tui.report.summary: the step whose 対応中/完了 counts as the incident being contained
             "milestone": _opt(_Enum("containment")),
             "resume": _opt(_Table({

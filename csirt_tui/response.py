@@ -65,6 +65,7 @@ __all__ = [
     "step_states",
     "open_steps",
     "check_order",
+    "ask_progress_report",
     "log_deadline",
     "log_deadline_text",
     "set_step",
@@ -106,6 +107,7 @@ NOTIFICATION_PURPOSES = {
     "": "連絡・報告",
     "resume": "運用再開の連絡",
     "support": "技術的支援依頼",
+    "progress": "対応状況の報告",
 }
 
 # 大崎 4条(6)・5条(6) システムの停止（内容は原文、"none" はデスクのラベル）
@@ -387,6 +389,9 @@ def step_states(profile, incident: Incident) -> list[dict[str, Any]]:
             "note": rec.get("note", ""), "who": rec.get("who", ""),
             "at": rec.get("at"), "operator": rec.get("operator"), "seq": rec.get("seq"),
             "warnings": list(rec.get("warnings") or []),
+            "record_points": bool(step.get("record_points")), "choices": list(step.get("choices", ())),
+            "answers": dict(rec.get("points") or {}), "choice": rec.get("choice"),
+            "choice_detail": rec.get("choice_detail", ""),
             "log_deadline": deadline if deadline and deadline["step"] == step["id"] else None,
         })
     return rows
@@ -421,14 +426,72 @@ def check_order(profile, incident: Incident, step_id: str, status: str) -> list[
     return out
 
 
-def _step_text(phase: dict, step: dict, status: str, note: str, who: str, warnings: list[str]) -> str:
+def _step_text(phase: dict, step: dict, status: str, note: str, who: str, warnings: list[str],
+               points: dict[str, str] | None = None, choice: dict | None = None, choice_detail: str = "") -> str:
     lines = [f"{phase['label']}: {step['label']}（{STEP_STATUSES[status]}）"]
     if who.strip():
         lines.append(f"担当: {who}")
+    if choice is not None:
+        lines.append(f"{choice['label']}: {choice['detail']}: {choice_detail}")
+    for point, answer in (points or {}).items():
+        lines.append(f"・{point}: {answer}")
     if note.strip():
         lines.append(f"メモ: {note}")
     lines.extend(f"注意: {w}" for w in warnings)
     return "\n".join(lines)
+
+
+def _point_problems(step: dict, status: str, points: Any, choice: Any,
+                    choice_detail: Any) -> tuple[list[str], list[str]]:
+    """(problems, warnings) of the step's own points answered one by one (``record_points``) and
+    its branch (``choices``). Like the order advice, what is left unanswered at 完了 is a warning
+    on the record, not a refusal; a branch chosen without what it asks for is refused."""
+    problems: list[str] = []
+    warnings: list[str] = []
+    if points is not None:
+        if not isinstance(points, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                                   for k, v in points.items()):
+            return ["留意事項の記録は {項目: 文字列} で指定してください"], []
+        unknown = [k for k in points if k not in step.get("points", ())]
+        if unknown:
+            problems.append("この手順の留意事項ではありません: " + "、".join(unknown))
+    if status == "done" and step.get("record_points"):
+        missing = [p for p in step.get("points", ()) if not ((points or {}).get(p) or "").strip()]
+        if missing:
+            warnings.append("留意事項の記録がありません: " + "、".join(missing))
+    choices = {c["id"]: c for c in step.get("choices", ())}
+    if choice is not None and choice not in choices:
+        problems.append(f"「{step['label']}」の分岐が不明です: {choice!r}（{', '.join(choices)}）")
+    if not isinstance(choice_detail, str):
+        problems.append("分岐の記録は文字列で入力してください")
+    elif choice in choices and status in ("doing", "done") and not choice_detail.strip():
+        problems.append(f"{choices[choice]['label']}: {choices[choice]['detail']}を入力してください")
+    elif status == "done" and choices and choice is None:
+        warnings.append("どちらで復旧したかの記録がありません: " + "／".join(c["label"] for c in choices.values()))
+    return problems, warnings
+
+
+def ask_progress_report(store, incident_id: str, *, operator: str, why: str) -> list[TimelineEntry]:
+    """つくば 4(2)④(I) (対応方針の変更及び対応状況の進捗等…適宜…報告する): open a 対応状況の報告
+    thread (purpose "progress") for each party of the profile's ``progress_report`` that has none
+    open; a recurring duty: asked again at each change of the policy or the level once the last
+    one was made. Returns the entries appended ([] without the rule)."""
+    profile = store.profile
+    rule = profile.data.get("progress_report")
+    if not rule:
+        return []
+    out = []
+    with store.locked():
+        inc = store.incident(incident_id)
+        if inc.status != "open":
+            return []
+        open_ = {t["party"] for t in _threads(inc) if t["purpose"] == "progress" and t["status"] == "todo"}
+        for party in rule["parties"]:
+            if party not in open_:
+                out.append(_open_notification(store, profile, incident_id, party, operator=operator,
+                                              purpose="progress", rule=None,
+                                              reason=f"{why}（{rule['source']}: 適宜報告する）"))
+    return out
 
 
 def _step_problems(profile, inc: Incident, step_id: str, status: str, note: str,
@@ -460,7 +523,8 @@ def _step_problems(profile, inc: Incident, step_id: str, status: str, note: str,
 
 
 def set_step(store, incident_id: str, step_id: str, status: str, *, operator: str, note: str = "",
-             who: str = "", occurred_at: Any = None) -> tuple[TimelineEntry, list[str]]:
+             who: str = "", occurred_at: Any = None, points: dict[str, str] | None = None,
+             choice: str | None = None, choice_detail: str = "") -> tuple[TimelineEntry, list[str]]:
     """Record a step's status: "todo" 未着手 / "doing" 対応中 / "done" 完了 / "na" 対象外.
 
     Appends a "step" entry {phase, step, status, note, who, warnings}; note and
@@ -469,7 +533,14 @@ def set_step(store, incident_id: str, step_id: str, status: str, *, operator: st
     the incident's phases, a closed incident, 完了 without a note where the
     step has ``note_required``, 対象外 without a reason, and completing a
     運用再開 step (that is :func:`record_resume`). Returns the entry and the
-    order warnings (:func:`check_order`), which are also in its data."""
+    order warnings (:func:`check_order`), which are also in its data.
+
+    ``points`` ({point: what was found}) answers the step's points one by one (required for
+    完了 where the step has ``record_points``: つくば 4(2)③(I)(ア) the five points of the
+    response policy); ``choice`` / ``choice_detail`` the branch of a step with ``choices``
+    (required for 完了: 修復可能 with the check that the backup is clean, or 修復不可能 with
+    the interim measure). A step with ``progress_report`` asks for a progress report
+    (:func:`ask_progress_report`) when it is recorded 対応中 or 完了."""
     profile = store.profile
     with store.locked():
         inc = store.incident(incident_id)
@@ -478,15 +549,27 @@ def set_step(store, incident_id: str, step_id: str, status: str, *, operator: st
             problems.append(f"「{found[1]['label']}」の完了は運用再開の記録（record_resume）で行ってください"
                             "（条件の確認と関係機関への連絡が要ります）")
         when, _typed = _when(occurred_at, store.now(), "実施日時", problems)
+        point_warnings: list[str] = []
+        if found is not None and status in STEP_STATUSES:
+            more, point_warnings = _point_problems(found[1], status, points, choice, choice_detail)
+            problems += more
         if problems:
             raise StepError(problems)
         phase, step = found
-        warnings = check_order(profile, inc, step_id, status)
+        warnings = check_order(profile, inc, step_id, status) + point_warnings
+        chosen = next((c for c in step.get("choices", ()) if c["id"] == choice), None)
+        data = {"phase": phase["id"], "step": step_id, "status": status, "note": note, "who": who,
+                "warnings": warnings}
+        if points:
+            data["points"] = {p: points[p] for p in step.get("points", ()) if p in points}
+        if chosen is not None:
+            data.update(choice=choice, choice_label=chosen["label"], choice_detail=choice_detail)
         entry = store.append(
-            incident_id, "step", _step_text(phase, step, status, note, who, warnings), operator=operator,
-            occurred_at=when,
-            data={"phase": phase["id"], "step": step_id, "status": status, "note": note, "who": who,
-                  "warnings": warnings})
+            incident_id, "step", _step_text(phase, step, status, note, who, warnings, data.get("points"), chosen,
+                                            choice_detail), operator=operator, occurred_at=when, data=data)
+        if step.get("progress_report") and status in ("doing", "done"):
+            ask_progress_report(store, incident_id, operator=operator,
+                                why=f"対応方針（{step['label']}）を{STEP_STATUSES[status]}として記録")
     return entry, warnings
 
 

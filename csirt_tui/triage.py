@@ -675,6 +675,12 @@ def record_triage(store, incident_id: str, triage: Triage, *, operator: str) -> 
             out.append(store.append(
                 incident_id, "step", f"{phase['label']}: {step['label']}（未着手）", operator=operator,
                 data={"phase": phase["id"], "step": step["id"], "status": "todo", "note": ""}))
+        if inc.classifications and inc.level is not None and a.level != inc.level:
+            # つくば 4(2)④(I): a change of level is reported again (the progress-report duty)
+            from .response import ask_progress_report
+
+            out += ask_progress_report(store, incident_id, operator=operator,
+                                       why=f"再トリアージでレベルが {inc.level} から {a.level} に変わった")
     return out
 
 

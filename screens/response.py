@@ -263,10 +263,22 @@ class ResponseScreen(Screen):
                   Field("when", "いつ", "time", "今"),
                   Field("note", "メモ" + (" (完了時は必須: 何をしたか)" if row["note_required"] else " (対象外は理由が必須)"),
                         "multiline")]
+        if row["choices"]:  # つくば 4(2)③(II)(ア): 修復可能 / 修復不可能
+            fields.append(Field("choice", "復旧の方法 (完了時は必須)" if row["step"] == "restore" else "分岐 (完了時は必須)",
+                                "select", row["choice"] or "", [(c["label"], c["id"]) for c in row["choices"]]))
+            fields.append(Field("choice_detail", " / ".join(c["detail"] for c in row["choices"]) + " (選んだ方の内容)",
+                                "multiline", row["choice_detail"]))
+        if row["record_points"]:  # つくば 4(2)③(I)(ア): the five points, one by one
+            fields += [Field(f"point_{i}", f"留意事項: {p}", "multiline", row["answers"].get(p, ""))
+                       for i, p in enumerate(row["points"])]
 
         def save(v):
+            points = {p: v[f"point_{i}"] for i, p in enumerate(row["points"])
+                      if row["record_points"] and (v.get(f"point_{i}") or "").strip()}
             self._run(rs.set_step, row["step"], v["status"], note=v["note"], who=v["who"],
-                      occurred_at=v.get("when_iso"), ok=f"{row['label']}: {rs.STEP_STATUSES[v['status']]}")
+                      occurred_at=v.get("when_iso"), points=points or None, choice=v.get("choice") or None,
+                      choice_detail=v.get("choice_detail") or "",
+                      ok=f"{row['label']}: {rs.STEP_STATUSES[v['status']]}")
 
         self._form(f"手順の状態: {row['label']}", fields, f"step:{row['step']}", save, intro=intro)
 

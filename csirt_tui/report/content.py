@@ -315,6 +315,10 @@ def _step_lines(profile, incident: Incident, part: str) -> list[str]:
                 continue
             status = STEP_STATUSES.get(rec.get("status"), rec.get("status"))
             line = f"{step['label']}: {status}（{_time(rec.get('at'))} {rec.get('operator', '')}）"
+            if rec.get("choice_label"):
+                line += f"\n　{rec['choice_label']}: {(rec.get('choice_detail') or '').strip()}"
+            for point, answer in (rec.get("points") or {}).items():
+                line += f"\n　{point}: {answer.strip()}"
             note = (rec.get("note") or "").strip()
             if note:
                 line += f"\n　{note}"
