@@ -198,8 +198,7 @@ def apply_import(store, plan: ImportPlan, *, store_id: str, progress=None, desk:
             seqs = {tuple(identity(e, store_id)): e.seq for e in held}
             for n, e in enumerate(entries, held[-1].seq + 1):
                 seqs[(e["store"], e["incident"], e["seq"])] = n
-            for e in entries:
-                store.imported_entry(local_id, _spec(e, seqs))
+            store.imported_entries(local_id, [_spec(e, seqs) for e in entries])
             store.imported_done(local_id)
             changed.append(local_id)
             if progress is not None:

@@ -985,6 +985,47 @@ class Store:
                                    spec["data"], spec["operator"], spec["occurred_at"], spec["corrects"], self.now(),
                                    at=spec["at"], origin=spec["origin"])
 
+    def imported_entries(self, incident_id: str, specs: list[dict[str, Any]]) -> list[TimelineEntry]:
+        """Entries another desk wrote, appended here all at once (within :meth:`import_all`): the
+        entries :meth:`imported_entry` would write one by one (the same bytes), announced in the
+        ledger in one write and each segment written once (10 entries: 60 fsyncs one by one)."""
+        idir = self._incident_dir(incident_id)
+        segs = self._record_segments(incident_id, idir)
+        raw = read_bytes(segs[-1])
+        try:
+            rows = dict(decode(segs[-1], raw).get("timeline") or {})
+        except StoreCorruptError as err:
+            raise StoreCorruptError(err.path, err.problem, newest_backup(self.root)) from None
+        if not rows:
+            raise StoreCorruptError(segs[-1], "記録がありません (empty timeline)", newest_backup(self.root))
+        last = rows[max(rows, key=int)]
+        last_seg = (last["seq"] - 1) // SEGMENT_SIZE
+        prev, seq = last["hash"], last["seq"]
+        segments: dict[int, dict[str, Any]] = {last_seg: rows}
+        entries = []
+        for spec in specs:
+            seq += 1
+            corrects = spec["corrects"]
+            if spec["kind"] not in KINDS or spec["kind"] == "intake":
+                raise DomainError(f"記録の種類が不正です: {spec['kind']!r}")
+            if corrects is not None and not (isinstance(corrects, int) and 1 <= corrects < seq):
+                raise DomainError(f"訂正対象の記録 #{corrects} はありません")
+            entry = _clean({
+                "incident": incident_id, "seq": seq, "at": spec["at"], "occurred_at": spec["occurred_at"],
+                "operator": spec["operator"], "kind": spec["kind"], "text": spec["text"], "data": spec["data"],
+                "corrects": corrects, "prev_hash": prev, "origin": spec["origin"],
+            })
+            entry["hash"] = prev = entry_hash(entry)
+            segments.setdefault((seq - 1) // SEGMENT_SIZE, {})[str(seq)] = entry
+            entries.append(TimelineEntry.from_dict(entry))
+        if not entries:
+            return []
+        last_rec = self._anchor_locked([(e.incident, e.seq, e.hash, e.prev_hash) for e in entries])
+        for seg_no, docs in sorted(segments.items()):
+            atomic_write(idir / f"timeline-{seg_no:04d}.json", encode({"timeline": docs}))
+        self._confirmed = last_rec["rhash"]
+        return entries
+
     def imported_done(self, incident_id: str) -> None:
         """The incident's index row after its imported entries (within :meth:`import_all`)."""
         self._update_index(self.incident(incident_id))

@@ -138,16 +138,16 @@ def test_an_import_that_fails_half_way_leaves_the_store_as_it_was(tmp_path, monk
     payload = unpack(pack(export_payload(terminal)))
     plan = plan_import(desk, payload, store_id=desk.store_id, family=desk.family)
     before = snapshot(desk.root)
-    real = desk.imported_entry
+    real = desk.imported_entries  # (one call per incident that gains entries)
     calls = []
 
     def full_disk_later(*args, **kwargs):
         calls.append(1)
-        if len(calls) == 15:
+        if len(calls) == 3:
             raise OSError(28, "No space left on device")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(desk, "imported_entry", full_disk_later)
+    monkeypatch.setattr(desk, "imported_entries", full_disk_later)
     with pytest.raises(OSError):
         apply_import(desk, plan, store_id=desk.store_id)
     assert snapshot(desk.root) == before
@@ -164,19 +164,19 @@ def test_a_killed_import_is_undone_when_the_store_is_next_opened(tmp_path, monke
     class Killed(BaseException):
         pass
 
-    real = desk.imported_entry
+    real = desk.imported_entries
     calls = []
 
     def killed(*args, **kwargs):
         calls.append(1)
-        if len(calls) == 10:
+        if len(calls) == 2:
             # as a kill -9 would leave it: the journal on disk, nothing undone
             raise Killed()
         return real(*args, **kwargs)
 
     import csirt_tui.store as store_mod
 
-    monkeypatch.setattr(desk, "imported_entry", killed)
+    monkeypatch.setattr(desk, "imported_entries", killed)
     monkeypatch.setattr(store_mod, "_undo_import", lambda root: None)  # the process dies: no undo
     with pytest.raises(Killed):
         apply_import(desk, plan, store_id=desk.store_id)
@@ -321,15 +321,15 @@ def test_a_write_after_a_killed_import_comes_after_its_undo_not_under_it(tmp_pat
     class Killed(BaseException):
         pass
 
-    real, calls = cli.imported_entry, []
+    real, calls = cli.imported_entries, []
 
     def killed(*args, **kwargs):
         calls.append(1)
-        if len(calls) == 5:
+        if len(calls) == 2:
             raise Killed()
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(cli, "imported_entry", killed)
+    monkeypatch.setattr(cli, "imported_entries", killed)
     monkeypatch.setattr(store_mod, "_undo_import", lambda root: None)
     with pytest.raises(Killed):
         apply_import(cli, plan, store_id=cli.store_id)

@@ -37,20 +37,25 @@ def incident_files(root) -> dict[str, bytes]:
     return {str(p.relative_to(base)): p.read_bytes() for p in sorted(base.rglob("*.json"))}
 
 
-def test_written_whole_it_is_what_entry_by_entry_writes(tmp_path):
+def test_written_whole_it_is_what_entry_by_entry_writes(tmp_path, monkeypatch):
     desk = desk_store(tmp_path)
     whole = export_payload(desk)
     bulk = Store.open(tmp_path / "bulk", clock=Clock())
     take(bulk, whole)  # every incident new here: written whole
-    one_by_one = Store.open(tmp_path / "one", clock=Clock())
     intakes = json.loads(json.dumps(whole))
     for rec in intakes["incidents"]:
         rec["entries"] = rec["entries"][:1]
-    take(one_by_one, intakes)  # the intakes first, then every other entry appended one by one
+    batched = Store.open(tmp_path / "batched", clock=Clock())
+    take(batched, intakes)  # the intakes first, then every other entry appended to them at once
+    take(batched, whole)
+    one_by_one = Store.open(tmp_path / "one", clock=Clock())
+    take(one_by_one, intakes)
+    monkeypatch.setattr(one_by_one, "imported_entries",  # then one by one, as an entry is appended
+                        lambda incident_id, specs: [one_by_one.imported_entry(incident_id, s) for s in specs])
     take(one_by_one, whole)
-    assert incident_files(bulk.root) == incident_files(one_by_one.root)  # byte for byte
-    assert bulk.verify().ok and one_by_one.verify().ok
-    assert bulk._row_of("2026-0001") == one_by_one._row_of("2026-0001")
+    assert incident_files(bulk.root) == incident_files(batched.root) == incident_files(one_by_one.root)  # bytes
+    assert bulk.verify().ok and batched.verify().ok and one_by_one.verify().ok
+    assert bulk._row_of("2026-0001") == batched._row_of("2026-0001") == one_by_one._row_of("2026-0001")
 
 
 def test_a_whole_import_costs_a_few_writes_per_incident_not_two_per_entry(tmp_path, monkeypatch):
