@@ -64,6 +64,7 @@ class CsirtDeskApp(App):
         self._quit_refused_at: float | None = None
         self._intake_ahead = None  # a blank IntakeScreen, composed and mounted, for the next Ctrl+N
         self.unsaved_on_exit: list[str] = []
+        self.damaged: list[str] = []  # what the check after the first paint found (no backup then)
         # The validated profile from the store's cache (the same object store.profile returns next):
         # one small JSON file read instead of parsing and validating the TOML files at every start.
         load_profile(store.meta["profile"], cache_dir=store.root / PROFILE_CACHE)
@@ -82,9 +83,9 @@ class CsirtDeskApp(App):
         self.push_screen(DashboardScreen())
         self.set_timer(SCREENS_CSS_DELAY, self._preload_screens_css)
         self.set_timer(INTAKE_AHEAD_DELAY, self.prepare_intake)
-        if self.backups:
-            # a full copy: start it once the dashboard is up, not during the first paint
-            self.set_timer(BACKUP_DELAY, self._backup_on_open)
+        # once the dashboard is up, not during the first paint: the check of what the open
+        # did not read, then the backup (what changed since the last one)
+        self.set_timer(BACKUP_DELAY, self._after_first_paint)
         drafts = self.store.list_drafts()
         self.report_set_aside()
         if drafts:  # a call was cut by a crash or a closed terminal: offer to go on with it
@@ -361,8 +362,27 @@ class CsirtDeskApp(App):
         self._read_screens_css(screen)
         return super().switch_screen(screen)
 
-    def _backup_on_open(self) -> None:
-        self.run_worker(lambda: self.store.backup("open"), thread=True, exit_on_error=False)
+    def _after_first_paint(self) -> None:
+        def work() -> None:
+            problems = self.store.check_after_open()
+            if problems:
+                self.damaged = problems
+                self.call_from_thread(self.say_damaged_store, problems)
+                return  # no backup of a damaged store: the older ones stay as they are
+            if self.backups:
+                self.store.backup("open")
+
+        self.run_worker(work, thread=True, exit_on_error=False, group="after-first-paint")
+
+    def say_damaged_store(self, problems: list[str]) -> None:
+        """Damage found after the first paint, said plainly and kept on screen."""
+        from csirt_tui.textsafe import printable
+
+        more = f"\nほか {len(problems) - 1} 件" if len(problems) > 1 else ""
+        self.notify(printable(f"ストアのファイルが壊れています: {problems[0]}{more}\n"
+                              "csirt-desk verify で確かめてください (索引は csirt-desk reindex で記録から"
+                              "作り直せます)。起動時のバックアップは作っていません"),
+                    title="ストアの破損", severity="error", timeout=3600, markup=False)
 
     def _resume_answer(self, draft_id: str | None) -> None:
         if draft_id:
@@ -675,7 +695,10 @@ def run_app(*, store_dir: str | None, profile: str | None, operator: str) -> int
     app.run()
     for problem in app.unsaved_on_exit:
         print(f"csirt-desk: 下書きを保存できずに終了しました: {problem}", file=sys.stderr)
-    if app.backups:
+    if app.damaged:
+        print("csirt-desk: ストアのファイルが壊れているため、終了時のバックアップは作っていません:"
+              f" {app.damaged[0]}", file=sys.stderr)
+    elif app.backups:
         try:
             store.backup("close")
         except (DomainError, OSError) as err:  # the session's work is already saved; e.g. a file

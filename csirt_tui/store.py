@@ -1279,6 +1279,25 @@ class Store:
             self._index_stale(stale, f"{names}: 索引が open.json の記録と一致しません"
                                      " (書き込みの途中で止まった、または外から変更された)", repair)
 
+    def check_after_open(self) -> list[str]:
+        """What :meth:`open` leaves unread, for a pass after the desk's first paint: each
+        year index file whole (the open reads only its last bytes, so a change inside it is
+        found only where it is read, or by verify). Problems name the file; nothing is
+        written or repaired (``reindex`` makes the index again from the record)."""
+        problems: list[str] = []
+        for year in self._year_files():
+            path = self._index_path(year)
+            try:
+                if _year_lines(read_bytes(path)) is None:  # not csirt-desk's own bytes with their seal
+                    ok, problem = is_canonical(path, sealed=True)
+                    if not ok:
+                        problems.append(f"{path}: {problem}")
+            except FileNotFoundError:
+                continue  # moved by another desk's write meanwhile: its next open looks again
+            except StoreCorruptError as err:
+                problems.append(f"{err.path}: {err.problem}")
+        return problems
+
     def _index_stale(self, years: list[int] | None, why: str, repair: bool) -> None:
         if not repair:
             self.notices.append(f"{why}。一覧が記録と違うことがあります (書き込める場所で csirt-desk reindex)")
