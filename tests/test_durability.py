@@ -38,12 +38,15 @@ def _kill_loop(store_root, kills, seed):
     acknowledged: list[str] = []
     for round_no in range(kills):
         proc = _start(store_root, inc.id if round_no % 4 else "new", 10_000, f"w{round_no}")
-        # Let it start and write for a random moment, then kill it mid-write.
-        time.sleep(rng.uniform(0.25, 0.6))
+        # Wait for its first acknowledged write (starting Python took longer than the whole
+        # random moment on a loaded machine: 1 write in 8 rounds), let it write for a random
+        # moment, then kill it mid-write.
+        first = proc.stdout.readline()
+        time.sleep(rng.uniform(0.05, 0.4))
         proc.kill()  # SIGKILL on POSIX, TerminateProcess on Windows: no handler, no flush
         out, err = proc.communicate()
         assert "Traceback" not in err, err
-        acknowledged.extend(line for line in out.splitlines() if line)
+        acknowledged.extend(line for line in (first + out).splitlines() if line)
         s = Store.open(store_root)  # opens after a kill: never torn
         report = s.verify()
         assert report.ok, report.problems[:3]
