@@ -21,10 +21,13 @@ shared machine hits them alike):
 - the TUI from spawn to its first rows drawn: bench/startup.py's child (headless
   ``App.run`` with an auto-pilot that notes when the dashboard's table holds its rows,
   the footer its keys, and the screen has been refreshed once more);
+- ``backup`` after one note: what the desk does 3 s after every start and at quit (a
+  backup of what changed since the last one, csirt_tui/backup.py). A store without a backup
+  gets its first (full) one first, without fsyncs like its build (``Store.backup(durable=False)``);
 - ``--full-verify``: the whole ``verify`` once per store (not a goal: it reads everything),
   then one note and ``verify --changed`` (what was written since that check).
 Goals (issue 18): log, show, list ≤ 1.2×, TUI ≤ 1.3×, memory of list ≤ 1.5×, verify ID ≤ 1.2×
-the demo store's. Figures only, nothing asserted.
+the demo store's; the backup has no goal of its own (flat: it was a full copy). Figures only, nothing asserted.
 """
 
 from __future__ import annotations
@@ -100,6 +103,19 @@ def build_large(path: Path, incidents: int, env: dict[str, str]) -> float | None
     return time.perf_counter() - t0
 
 
+def first_backup(path: Path, env: dict[str, str]) -> float | None:
+    """The store's first backup (a full copy, no fsync: a benchmark store), if it has none;
+    its heads files too (a store kept from before them). Seconds, or None (had one)."""
+    if (path / "backups").is_dir() and any(not p.name.startswith(".") for p in (path / "backups").iterdir()):
+        return None
+    code = ("import sys; from csirt_tui.store import Store; s = Store.open(sys.argv[1])\n"
+            "if s._ledger.folded() is None:\n    with s.locked(): s._rebuild_heads()\n"
+            "s.backup('bench', durable=False)")
+    t0 = time.perf_counter()
+    subprocess.run(["nice", sys.executable, "-c", code, str(path)], env=env, check=True)
+    return time.perf_counter() - t0
+
+
 def ids_of(path: Path, env: dict[str, str]) -> tuple[str, str | None, int]:
     """(newest open incident, oldest closed one, number of open incidents)."""
     out = subprocess.run([*CLI, "--store", str(path), "list", "--json"], env=env, check=True,
@@ -139,6 +155,10 @@ def run(args, tmp: Path, keep: Path) -> None:
         built = f"built in {took:.1f} s ({took / n * 1000:.2f} ms per incident)" if took else "kept from an earlier run"
         print(f"store of {n:,} incidents: {built}, {size:,.0f} MB", flush=True)
         stores[f"{n:,}"] = path
+    for name, path in stores.items():
+        took = first_backup(path, env)
+        if took is not None:
+            print(f"  {name}: first (full) backup in {took:.1f} s (no fsync)", flush=True)
     ids = {name: ids_of(path, env) for name, path in stores.items()}
     for name, (open_id, closed_id, n_open) in ids.items():
         print(f"  {name}: {n_open} open; ID = {open_id} (newest open), oldest closed = {closed_id}")
@@ -150,6 +170,8 @@ def run(args, tmp: Path, keep: Path) -> None:
         "verify ID (oldest closed)": lambda name, p: (run_cli(p, ["verify", ids[name][1]], env)[0]
                                                       if ids[name][1] else float("nan")),
         "TUI start to first rows": lambda name, p: run_child("desk", str(p), env)[0],
+        "backup after a note": lambda name, p: (run_cli(p, ["log", ids[name][0], "バックアップ前のメモ"], env),
+                                                run_cli(p, ["backup"], env)[0])[1],
     }
     memory = {
         "list --json (open)": ["list", "--json"],
