@@ -31,6 +31,52 @@ def _at(now: datetime, scenario: dict[str, Any]) -> datetime:
     return min(day, now - timedelta(minutes=5))
 
 
+def demo_triage(profile, event: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The (text, data) of a demo "triage" event as the triage screen records it
+    (csirt_tui.triage.triage_entry): the type, the first example of the event's level ticked
+    (or the event's ``ticked``), the context asked at triage (personal data by its label or id,
+    the network segment, the asset classes: the event's ``asset_classes`` or the report form's
+    default confidentiality class) and the fact check done. The demo's own words follow as a note."""
+    from .triage import Triage, TriageContext, level_examples
+
+    type_id = event.get("type")
+    ticked = list(event.get("ticked") or [])
+    if not ticked and event.get("level") is not None:  # the example the demo's words name, else the first
+        from difflib import SequenceMatcher
+
+        said = event.get("text", "")
+        said = said.partition("（")[2].partition("）")[0] or said
+        of_level = [(k, t) for k, lv, t, _g in level_examples(profile, type_id) if lv == event["level"]]
+        of_level.sort(key=lambda kt: -SequenceMatcher(None, kt[1], said).ratio())
+        ticked = [k for k, _t in of_level][:1]
+    personal = event.get("personal_data")
+    known = {p["label"]: p["id"] for p in profile.context.get("personal_data", ())}
+    personal = known.get(personal, personal) if personal else None
+    if personal not in known.values():
+        personal = None
+    classes = dict(event.get("asset_classes") or {})
+    if "confidentiality" not in classes:
+        default = profile.report_form["classification_default"]
+        conf = (profile.context.get("asset_classes") or {}).get("confidentiality") or []
+        found = next((c["id"] for c in conf if c["label"] == default), None)
+        if found:
+            classes["confidentiality"] = found
+    segments = {s["id"] for s in profile.context.get("segments", ())}
+    context = TriageContext(personal_data=personal, segment=event.get("segment") if event.get("segment") in segments
+                            else None, asset_classes=classes, crime=bool(event.get("crime")))
+    return _core_triage(profile, Triage(fact_check="done", type_id=type_id, ticked=ticked, context=context,
+                                        fault_type=event.get("fault_type"),
+                                        fault_checks=list(event.get("fault_checks") or []),
+                                        exclusion=event.get("exclusion"),
+                                        is_incident=False if event.get("not_incident") else None))
+
+
+def _core_triage(profile, triage) -> tuple[str, dict[str, Any]]:
+    from .triage import triage_entry
+
+    return triage_entry(profile, triage)
+
+
 def scenario_items(profile, scenario: dict[str, Any], now: datetime) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The intake and entry specs of one scenario, with real times."""
     received = _at(now, scenario)
@@ -56,8 +102,15 @@ def scenario_items(profile, scenario: dict[str, Any], now: datetime) -> tuple[di
         at = max(min(at, now), last)
         last = at
         data = {k: v for k, v in event.items() if k not in ("after", "kind", "text", "operator")}
+        who = event.get("operator", operator)
+        if event["kind"] == "triage" and event.get("type"):  # the triage screen's own record, then the demo's words
+            text, data = demo_triage(profile, event)
+            specs.append({"kind": "triage", "text": text, "data": data, "operator": who, "at": to_iso(at)})
+            if event.get("text"):
+                specs.append({"kind": "note", "text": event["text"], "data": {}, "operator": who, "at": to_iso(at)})
+            continue
         specs.append({"kind": event["kind"], "text": event.get("text", ""), "data": data,
-                      "operator": event.get("operator", operator), "at": to_iso(at)})
+                      "operator": who, "at": to_iso(at)})
     return intake, specs
 
 

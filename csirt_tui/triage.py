@@ -615,6 +615,27 @@ def _summary(profile, triage: Triage, a: Assessment) -> str:
     return "\n".join(lines)
 
 
+def triage_entry(profile, triage: Triage, a: "Assessment | None" = None) -> tuple[str, dict[str, Any]]:
+    """(text, data) of the "triage" entry :func:`record_triage` writes for ``triage`` (the demo
+    builds its incidents' triage with it too: csirt_tui.demo)."""
+    a = a or assess(profile, triage)
+    data: dict[str, Any] = {
+        "type": triage.type_id,
+        "level": a.level,
+        "suggested_level": a.suggested_level,
+        "scale": a.scale,
+        "priority": a.priority,
+        "priority_reasons": a.priority_reasons,
+        "not_incident": not a.is_incident,
+    }
+    if a.is_incident and a.phase:
+        data["phase"] = a.phase
+    if a.excluded:
+        data["exclusion"] = triage.exclusion
+    data["answers"] = triage.to_dict()
+    return _summary(profile, triage, a), data
+
+
 def record_triage(store, incident_id: str, triage: Triage, *, operator: str) -> list[TimelineEntry]:
     """Put the triage on the record, in one go (under the store lock), never editing
     old entries; returns the entries appended, in order.
@@ -642,22 +663,9 @@ def record_triage(store, incident_id: str, triage: Triage, *, operator: str) -> 
         if a.is_incident and inc.status == "not_incident":
             out.append(store.append(incident_id, "reopen", "再トリアージでインシデントと判断したため再開",
                                     operator=operator, data={"reason": "retriage"}))
-        data: dict[str, Any] = {
-            "type": triage.type_id,
-            "level": a.level,
-            "suggested_level": a.suggested_level,
-            "scale": a.scale,
-            "priority": a.priority,
-            "priority_reasons": a.priority_reasons,
-            "not_incident": not a.is_incident,
-        }
-        if a.is_incident and a.phase:
-            data["phase"] = a.phase
-        if a.excluded:
-            data["exclusion"] = triage.exclusion
-        data["answers"] = triage.to_dict()
+        text, data = triage_entry(profile, triage, a)
         kind = "classification" if inc.classifications else "triage"
-        out.append(store.append(incident_id, kind, _summary(profile, triage, a), operator=operator, data=data))
+        out.append(store.append(incident_id, kind, text, operator=operator, data=data))
         if not a.is_incident:
             return out
         told = {n.get("party") for n in inc.notifications}
