@@ -117,6 +117,30 @@ def _drill_intake(app):
     return IntakeScreen(drill_scenario=find_scenario(app.store.profile, "mutsu-ransom"))
 
 
+async def _threat(app, pilot):
+    from textual.widgets import OptionList
+    lst = app.screen.query_one("#texts-list", OptionList)
+    lst.focus()
+    lst.highlighted = lst.get_option_index("threat")
+    await _press(pilot, "enter")
+
+
+async def _review(app, pilot):
+    app.open_reviews()
+    await pilot.pause()
+
+
+def _bundle(mode: str) -> Callable[..., Awaitable[None]]:
+    async def step(app, pilot):
+        app.open_bundle(mode)
+        await pilot.pause()
+        if mode == "export":  # its default file name holds the store's random id and the home folder
+            from textual.widgets import Input
+            app.screen.query_one("#bundle-path", Input).value = "C:/Users/desk/csirt-desk.bundle"
+            await pilot.pause()
+    return step
+
+
 async def _drill_picker(app, pilot):
     app.start_drill()
     await pilot.pause()
@@ -146,6 +170,12 @@ SCENES: dict[str, Callable] = {
     "poc_card": _keys("f3"),                                # PocCardScreen (poccard.py)
     "drill_picker": _drill_picker,                          # the palette's 訓練を始める (PickerScreen)
     "drill_intake": _push(_drill_intake),                   # IntakeScreen of a drill scenario
+    "drill_mark": _then(_push(_incident), _keys("k")),     # 訓練として記録 (FormScreen)
+    "review": _review,                                      # 手順の評価・見直し (screens/review.py)
+    "review_add": _then(_review, _keys("a")),               # its FormScreen
+    "threat": _then(_push(_texts), _threat),                # 3 原因: 脅威の種類 (PickerScreen)
+    "bundle_out": _bundle("export"),                        # BundleScreen (exchange.py)
+    "bundle_in": _bundle("import"),
 }
 
 
