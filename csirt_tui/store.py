@@ -869,10 +869,16 @@ class Store:
                        ) -> tuple[list[TimelineEntry], dict[int, dict[str, Any]]]:
         """The entries :meth:`append` would write for ``specs`` (another desk's, in order) in a new
         incident ``incident_id``, and its segments' rows."""
-        prev = genesis_hash(incident_id)
         segments: dict[int, dict[str, Any]] = {}
+        return self._chain_imported(incident_id, specs, 1, genesis_hash(incident_id), segments), segments
+
+    @staticmethod
+    def _chain_imported(incident_id: str, specs: list[dict[str, Any]], seq: int, prev: str,
+                        segments: dict[int, dict[str, Any]]) -> list[TimelineEntry]:
+        """Entries another desk wrote (``specs``, in order) as this desk appends them from number
+        ``seq`` after the entry whose hash is ``prev``; each put in its segment's rows."""
         entries = []
-        for seq, spec in enumerate(specs, start=1):
+        for seq, spec in enumerate(specs, start=seq):
             if spec["kind"] not in KINDS or (spec["kind"] == "intake") != (seq == 1):
                 raise DomainError(f"記録の種類が不正です: {spec['kind']!r}")
             corrects = spec["corrects"]
@@ -886,7 +892,7 @@ class Store:
             entry["hash"] = prev = entry_hash(entry)
             segments.setdefault((seq - 1) // SEGMENT_SIZE, {})[str(seq)] = entry
             entries.append(TimelineEntry.from_dict(entry))
-        return entries, segments
+        return entries
 
     def _import_year(self, specs: list[dict[str, Any]]) -> int:
         received = specs[0]["data"].get("received_at") or specs[0]["at"]
@@ -999,30 +1005,13 @@ class Store:
         if not rows:
             raise StoreCorruptError(segs[-1], "記録がありません (empty timeline)", newest_backup(self.root))
         last = rows[max(rows, key=int)]
-        last_seg = (last["seq"] - 1) // SEGMENT_SIZE
-        prev, seq = last["hash"], last["seq"]
-        segments: dict[int, dict[str, Any]] = {last_seg: rows}
-        entries = []
-        for spec in specs:
-            seq += 1
-            corrects = spec["corrects"]
-            if spec["kind"] not in KINDS or spec["kind"] == "intake":
-                raise DomainError(f"記録の種類が不正です: {spec['kind']!r}")
-            if corrects is not None and not (isinstance(corrects, int) and 1 <= corrects < seq):
-                raise DomainError(f"訂正対象の記録 #{corrects} はありません")
-            entry = _clean({
-                "incident": incident_id, "seq": seq, "at": spec["at"], "occurred_at": spec["occurred_at"],
-                "operator": spec["operator"], "kind": spec["kind"], "text": spec["text"], "data": spec["data"],
-                "corrects": corrects, "prev_hash": prev, "origin": spec["origin"],
-            })
-            entry["hash"] = prev = entry_hash(entry)
-            segments.setdefault((seq - 1) // SEGMENT_SIZE, {})[str(seq)] = entry
-            entries.append(TimelineEntry.from_dict(entry))
+        segments: dict[int, dict[str, Any]] = {(last["seq"] - 1) // SEGMENT_SIZE: rows}
+        entries = self._chain_imported(incident_id, specs, last["seq"] + 1, last["hash"], segments)
         if not entries:
             return []
         last_rec = self._anchor_locked([(e.incident, e.seq, e.hash, e.prev_hash) for e in entries])
-        for seg_no, docs in sorted(segments.items()):
-            atomic_write(idir / f"timeline-{seg_no:04d}.json", encode({"timeline": docs}))
+        for seg_no in sorted({(e.seq - 1) // SEGMENT_SIZE for e in entries}):  # the segments that grew
+            atomic_write(idir / f"timeline-{seg_no:04d}.json", encode({"timeline": segments[seg_no]}))
         self._confirmed = last_rec["rhash"]
         return entries
 
