@@ -215,3 +215,12 @@ def changed_since(store, pos: dict[str, Any] | None) -> dict[str, int] | None:
         if rec["why"] is None and rec["seq"] >= 1:
             out[rec["incident"]] = min(out.get(rec["incident"], rec["seq"]), rec["seq"])
     return out
+
+
+def problems(store) -> list[str]:
+    """verify: exchange.json's rows in their form (its seal is the files pass's)."""
+    try:
+        read(store)
+    except StoreCorruptError as err:
+        return [f"{err.path}: {err.problem}"] if "形式" in err.problem else []
+    return []

@@ -80,7 +80,7 @@ from .jsonfile import (
     write_new,
 )
 from .ledger import Ledger, heads_key
-from . import uids
+from . import peers, uids
 from .model import (
     KINDS,
     Incident,
@@ -1976,7 +1976,7 @@ class Store:
         for missing in sorted({i for rows in index["rows"] for i in rows if i}):
             report.problems.append(f"{missing}: 索引にありますが記録 (incidents/) がありません")
         self._verify_years(index, report)
-        report.problems += uids.problems(self, foreign, whole=True)
+        report.problems += uids.problems(self, foreign, whole=True) + peers.problems(self)
         for incident_id, rec in sorted(anchors.items()):
             if rec["seq"] == 0 or (rec == tail and rec["seq"] == 1):
                 continue  # a creation that never finished (closed, or the last write of all)
@@ -2148,7 +2148,7 @@ class Store:
             stale = []  # the files pass names it
         for year in stale:
             report.problems.append(f"{self._index_path(year)}: open.json が記録した索引と違います (古い写し・書きかけ)")
-        report.problems += uids.problems(self, foreign, whole=False)
+        report.problems += uids.problems(self, foreign, whole=False) + peers.problems(self)
         if report.ok:
             self._mark_verified(start)
         return report

@@ -158,3 +158,15 @@ def test_the_screen_offers_what_that_desk_has_not_got(pair):
     assert "本庁デスク にまだ渡していない記録だけ" in seen["options"]
     carried = read_bundle(target)["incidents"]
     assert [len(i["entries"]) for i in carried] == [1] and carried[0]["entries"][0]["text"] == "端末のメモ"
+
+
+def test_verify_names_an_exchange_file_not_in_its_form(pair):
+    from csirt_tui.jsonfile import atomic_write, read_file, seal
+
+    desk, term, tmp = pair
+    path = term.root / "exchange.json"
+    data = read_file(path)
+    data["peers"]["1"]["sent"] = {"n": "all", "rhash": ""}  # resealed: only the form check sees it
+    atomic_write(path, seal(data))
+    report = term.verify()
+    assert any("exchange.json" in p and "形式" in p for p in report.problems), report.problems
