@@ -187,7 +187,7 @@ class ResponseScreen(Screen):
             text = narrow(text)  # the profile's words: its clause numbers drawn one-width
         else:
             text = ""
-        info.update(printable(text))
+        info.update(narrow(printable(text)))
 
     def on_descendant_focus(self) -> None:
         self._show_info()

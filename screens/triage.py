@@ -853,12 +853,12 @@ class TriageScreen(DraftedDialog):
         fields = [Field("party", "依頼先", "select", rule["parties"][0],
                         [(labels.get(p, p), p) for p in rule["parties"]], required=True),
                   Field("reason", "理由", "select", rule["reasons"][0]["id"],
-                        [(f"{r['label']}（{r['source']}）", r["id"]) for r in rule["reasons"]], required=True),
+                        [(narrow(f"{r['label']}（{r['source']}）"), r["id"]) for r in rule["reasons"]], required=True),
                   Field("note", "依頼の内容 (何を見てほしいか: ログ、機器、判断の材料)", "multiline", required=True),
                   Field("means", "方法 (依頼したとき: 電話・メール)"),
                   Field("person", "相手 (依頼を受けた人。まだなら空欄: 未連絡として一覧に残る)"),
                   Field("when", "いつ", "time", "今")]
-        intro = "\n".join(r["text"] for r in rule["reasons"])
+        intro = narrow("\n".join(r["text"] for r in rule["reasons"]))
 
         def save(v):
             rs.request_support(store, self.incident_id, v["party"], operator=self.app.operator, reason=v["reason"],
