@@ -90,17 +90,24 @@ def reopen_draft(app, draft: dict[str, Any]) -> None:
 _EMPTY_MARK = re.compile(r"(?:(?<=: )|(?<=   ))—(?=   |$)")
 
 
-def chrome_lines(lines: list[str]) -> list[str]:
+def chrome_lines(lines: list[str], labels: tuple[str, ...] = ()) -> list[str]:
     """csirt_tui.views.incident_text_lines as drawn: the desk's labels (the profile's ①いつ), its
     「—」 for an empty item, 「(→ 11/19 07:52)」 and 「← #3 の訂正」 with one-width characters
-    (csirt_tui/cells.py); what was typed and what the record says stay as they are."""
+    (csirt_tui/cells.py); what was typed and what the record says stay as they are. ``labels``:
+    the profile's PoC item labels, which the 受付 entry's text starts its lines with (「①事象を発見
+    した日時（いつ）: 」): there they are the desk's words too, drawn narrowed."""
     out, record = [], False
     for line in lines:
         if record:  # "#12  11/19 08:35  operator  [kind] ← #3 の訂正  text"
             head, sep, rest = line.partition("]")
             if sep and rest.startswith(" ← #"):
                 rest = " <- #" + rest[len(" ← #"):]
-            out.append(head + sep + rest)
+            parts = (head + sep + rest).split("\n")  # an entry's text keeps its line breaks
+            for i, part in enumerate(parts):
+                label = next((lb for lb in labels if part.startswith(lb + ":")), None)
+                if label:
+                    parts[i] = narrow(label) + part[len(label):]
+            out.append("\n".join(parts))
             continue
         if line == "時系列の記録:":
             record = True
@@ -224,7 +231,8 @@ class IncidentScreen(Screen):
         self._stamp = store.incident_stamp(self.incident_id)
         try:
             inc = store.incident(self.incident_id)
-            lines = chrome_lines(incident_text_lines(store.profile, inc, exchange_lines(store, inc)))
+            lines = chrome_lines(incident_text_lines(store.profile, inc, exchange_lines(store, inc)),
+                                 tuple(i["label"] for i in store.profile.poc.get("items", [])))
         except DomainError as err:
             lines = [str(err)]
         self.query_one("#incident-text", Static).update(printable("\n".join(lines)))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import unicodedata
 
 from conftest import sample_intake
-from csirt_tui.views import incident_text_lines
+from csirt_tui.views import incident_text_lines, intake_entry_text
 from screens.incident import chrome_lines
 
 
@@ -26,3 +26,22 @@ def test_empty_values_in_the_header_are_drawn_one_cell_wide(store):
     assert found == []
     assert any("通報の種類: -" in line for line in drawn)
     assert any("   -   フェーズ" in line for line in drawn if line.startswith("種別"))
+
+
+def test_the_intake_entrys_item_labels_are_drawn_one_cell_wide_but_typed_text_is_not(store):
+    """The 受付 entry's text starts its lines with the profile's labels (「①事象を発見した日時
+    （いつ）: 14:10」): the desk's words, drawn as (1); a typed ① stays as typed."""
+    intake = sample_intake(what="①端末 ②プリンタ: 両方")
+    inc = store.create_incident(intake, operator="試験", text=intake_entry_text(store.profile, intake))
+    inc = store.incident(inc.id)
+    labels = tuple(i["label"] for i in store.profile.poc["items"])
+    assert labels[0].startswith("①")
+    raw = incident_text_lines(store.profile, inc)
+    record = "\n".join(raw[raw.index("時系列の記録:") + 1:]).split("\n")
+    assert any(line.startswith(labels[0] + ":") for line in record)  # the core's text, as stored
+    drawn = chrome_lines(raw, labels)
+    drawn_record = "\n".join(drawn[drawn.index("時系列の記録:") + 1:]).split("\n")
+    for label in labels:
+        assert not any(line.startswith(label + ":") for line in drawn_record), label
+    assert any(line.startswith("(1)" + labels[0][1:] + ":") for line in drawn_record)
+    assert any("①端末 ②プリンタ: 両方" in line for line in drawn_record)  # typed: as typed
