@@ -159,6 +159,17 @@ async def wait_until(pilot, predicate, timeout: float = 10.0) -> bool:
     return predicate()
 
 
+async def open_screen(pilot, app, open_it, screen_type, ready: str | None = None):
+    """Open a screen (``open_it()``) once the app is up and wait until it is in front and, with
+    ``ready``, holds that selector; returns it."""
+    await pilot.pause()
+    open_it()
+    assert await wait_until(pilot, lambda: isinstance(app.screen, screen_type)
+                            and (ready is None or bool(app.screen.query(ready))))
+    await pilot.pause()
+    return app.screen
+
+
 def cli_runner(tmp_path, capture, monkeypatch):
     """``run(*argv, stdin=None) -> (exit code, stdout, stderr)`` for ``csirt-desk`` on a
     temporary store (``run.store``). With ``capsysbinary`` stdout comes as bytes."""

@@ -8,7 +8,7 @@ from datetime import date
 
 from textual.widgets import DataTable, Static
 
-from conftest import sample_intake, wait_until
+from conftest import open_screen, sample_intake
 from csirt_tui.app import CsirtDeskApp
 from csirt_tui.response import log_deadline, log_deadline_text, step_states
 from csirt_tui.store import Store
@@ -44,12 +44,8 @@ def test_the_tracker_shows_it_on_the_evidence_step(tmp_path, clock):
     async def scenario():
         app = CsirtDeskApp(store, operator=OP, clock=clock, backups=False)
         async with app.run_test(size=(120, 30)) as pilot:
-            await pilot.pause()
-            app.push_screen(ResponseScreen(iid))
-            assert await wait_until(pilot, lambda: isinstance(app.screen, ResponseScreen)
-                                    and app.screen.query("#steps")
-                                    and app.screen.query_one("#steps", DataTable).row_count)
-            screen = app.screen
+            screen = await open_screen(pilot, app, lambda: app.push_screen(ResponseScreen(iid)), ResponseScreen,
+                                       "#steps")
             table = screen.query_one("#steps", DataTable)
             index = next(i for i, r in enumerate(screen.steps) if r["step"] == "evidence")
             assert "ログ確保 11/30 まで" in str(table.get_row_at(index)[0])

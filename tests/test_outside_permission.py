@@ -8,7 +8,7 @@ import asyncio
 import pytest
 from textual.widgets import Input, Static
 
-from conftest import sample_intake, wait_until
+from conftest import open_screen, sample_intake, wait_until
 from csirt_tui import outside
 from csirt_tui.app import CsirtDeskApp
 from csirt_tui.report.content import form1_content
@@ -78,11 +78,7 @@ def test_the_export_dialog_asks_for_the_permission(tmp_path, clock):
     async def scenario():
         app = CsirtDeskApp(store, operator=OP, clock=clock, backups=False)
         async with app.run_test(size=(80, 24)) as pilot:
-            await pilot.pause()
-            app.open_export(iid)
-            assert await wait_until(pilot, lambda: isinstance(app.screen, ExportScreen)
-                                    and app.screen.query("#export-recipient"))
-            screen = app.screen
+            screen = await open_screen(pilot, app, lambda: app.open_export(iid), ExportScreen, "#export-recipient")
             assert screen.query_one("#export-outside-box").display
             screen.query_one("#export-recipient", Input).value = "総務省"
             screen.query_one("#export-waive", Input).value = "試験"

@@ -8,7 +8,7 @@ import asyncio
 import pytest
 from textual.widgets import Select, TextArea
 
-from conftest import sample_intake, wait_until
+from conftest import open_screen, sample_intake, wait_until
 from csirt_tui.app import CsirtDeskApp
 from csirt_tui.report.content import form1_content
 from csirt_tui.response import StepError, notification_state, set_step, update_notification
@@ -86,11 +86,7 @@ def test_the_step_form_offers_each_point_and_the_branch(tsukuba, clock):
     async def scenario():
         app = CsirtDeskApp(store, operator=OP, clock=clock, backups=False)
         async with app.run_test(size=(120, 30)) as pilot:
-            await pilot.pause()
-            app.open_response(iid)
-            assert await wait_until(pilot, lambda: isinstance(app.screen, ResponseScreen) and app.screen.query("#steps"))
-            await pilot.pause()
-            screen = app.screen
+            screen = await open_screen(pilot, app, lambda: app.open_response(iid), ResponseScreen, "#steps")
             table = screen.query_one("#steps")
             table.move_cursor(row=next(i for i, r in enumerate(screen.steps) if r["step"] == "policy"))
             await pilot.press("s")

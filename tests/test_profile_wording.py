@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Label
 
-from conftest import TZ, sample_intake, wait_until
+from conftest import TZ, open_screen, sample_intake
 from csirt_tui.app import CsirtDeskApp
 from csirt_tui.profiles import load_profile
 from csirt_tui.report.summary import summary_filename, summary_label
@@ -40,10 +40,7 @@ def test_triage_names_the_profile_role_for_not_an_incident(tmp_path, clock, pid,
     async def scenario():
         app = CsirtDeskApp(store, operator=OP, clock=clock, backups=False)
         async with app.run_test(size=(120, 30)) as pilot:
-            await pilot.pause()
-            app.open_triage(inc.id)
-            assert await wait_until(pilot, lambda: isinstance(app.screen, TriageScreen)
-                                    and app.screen.query("#not-incident-box"))
+            await open_screen(pilot, app, lambda: app.open_triage(inc.id), TriageScreen, "#not-incident-box")
             titles = [str(w.render()) for w in app.screen.query("#not-incident-box Label")]
             assert f"4 インシデントではない: {role}への報告と通報者への連絡" in titles
             if role != "CSIRT管理者":

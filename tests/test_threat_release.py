@@ -8,7 +8,7 @@ import asyncio
 import pytest
 from textual.widgets import TextArea
 
-from conftest import sample_intake, wait_until
+from conftest import open_screen, sample_intake, wait_until
 from csirt_tui.app import CsirtDeskApp
 from csirt_tui.response import ResponseError, open_steps, release_low_threat, release_rule, response_state
 from csirt_tui.store import Store
@@ -65,11 +65,7 @@ def test_r_on_the_tracker_releases(osaki, clock):
     async def scenario():
         app = CsirtDeskApp(osaki, operator=OP, clock=clock, backups=False)
         async with app.run_test(size=(80, 24)) as pilot:
-            await pilot.pause()
-            app.open_response(iid)
-            assert await wait_until(pilot, lambda: isinstance(app.screen, ResponseScreen)
-                                    and app.screen.query("#steps"))
-            await pilot.pause()
+            await open_screen(pilot, app, lambda: app.open_response(iid), ResponseScreen, "#steps")
             await pilot.press("r")
             assert await wait_until(pilot, lambda: isinstance(app.screen, FormScreen))
             app.screen.query_one("#f-reported", TextArea).text = "[bold]異常なし"

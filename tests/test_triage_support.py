@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from textual.widgets import Input, TextArea
 
-from conftest import sample_intake, wait_until
+from conftest import open_screen, sample_intake, wait_until
 from csirt_tui.app import CsirtDeskApp
 from csirt_tui.response import NotificationError, notification_state, request_support
 from csirt_tui.store import Store
@@ -53,10 +53,7 @@ def test_f5_on_the_triage_screen_records_it(tsukuba, clock):
     async def scenario():
         app = CsirtDeskApp(store, operator=OP, clock=clock, backups=False)
         async with app.run_test(size=(80, 24)) as pilot:
-            await pilot.pause()
-            app.open_triage(inc.id)
-            assert await wait_until(pilot, lambda: isinstance(app.screen, TriageScreen))
-            await pilot.pause()
+            await open_screen(pilot, app, lambda: app.open_triage(inc.id), TriageScreen)
             await pilot.press("f5")
             assert await wait_until(pilot, lambda: isinstance(app.screen, FormScreen))
             app.screen.query_one("#f-note", TextArea).text = "[bold]FW のログ"
