@@ -429,11 +429,11 @@ class CsirtDeskApp(App):
         if not isinstance(self.screen, RosterScreen):
             self.push_screen(RosterScreen())
 
-    def open_triage(self, incident_id: str) -> None:
+    def open_triage(self, incident_id: str, reopen: str | None = None) -> None:
         from screens.triage import TriageScreen
 
         try:
-            self.push_screen(TriageScreen(incident_id))
+            self.push_screen(TriageScreen(incident_id, reopen=reopen))
         except DomainError as err:
             self.notify(str(err), severity="error", markup=False)
 

@@ -75,7 +75,7 @@ def reopen_draft(app, draft: dict[str, Any]) -> None:
     elif where == "bundle":
         app.call_later(app.open_bundle, "export", incident_id)
     elif where == "triage":  # the triage screen offers its draft back itself (once the incident is up)
-        app.call_later(app.open_triage, incident_id)
+        app.call_later(app.open_triage, incident_id, dialog if dialog == "support" else None)
     elif where == "incident" and dialog == "drill":
         app.mark_drill_dialog(incident_id)
     elif where == "incident" and dialog.startswith("call:"):

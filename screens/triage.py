@@ -211,9 +211,10 @@ class TriageScreen(DraftedDialog):
     DRAFT_WHAT = "トリアージ"
     VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]  # -short: a 3-line decision panel
 
-    def __init__(self, incident_id: str) -> None:
+    def __init__(self, incident_id: str, reopen: str | None = None) -> None:
         super().__init__(DraftKey("triage", incident_id, "triage", "triage"))
         self.incident_id = incident_id
+        self._reopen = reopen  # a dialog over the triage whose draft was chosen on the dashboard (support)
         self._built_for: tuple[str | None, str | None] | None = None  # the type whose examples are shown
         self._ticks: dict[str, set[str]] = {}       # ticked examples by type (kept when the type changes)
         self._checks_for: str | None = None         # the fault type whose check items are shown
@@ -366,6 +367,8 @@ class TriageScreen(DraftedDialog):
             self.query_one(f"#{wid}").vertical_scrollbar.renderer = PlainBars
         self.query_one("#fact", RadioSet).focus()
         self.start_drafts()  # what is on screen now is "nothing typed"; an unsaved triage is offered
+        if self._reopen == "support":  # the support request's form offers its draft back
+            self.call_after_refresh(self.action_support)
 
     def _restore(self, prev: dict[str, Any]) -> None:
         ctx = prev.get("context") or {}

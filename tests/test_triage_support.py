@@ -46,6 +46,14 @@ def test_other_profiles_have_no_such_request(store):
         request_support(store, inc.id, "vendor", operator=OP, reason="analysis", note="x")
 
 
+async def support_form(pilot, app, incident_id: str, note: str) -> None:
+    """The triage of ``incident_id``, F5, and ``note`` typed as what is asked."""
+    await open_screen(pilot, app, lambda: app.open_triage(incident_id), TriageScreen)
+    await pilot.press("f5")
+    assert await wait_until(pilot, lambda: isinstance(app.screen, FormScreen))
+    app.screen.query_one("#f-note", TextArea).text = note
+
+
 def test_f5_on_the_triage_screen_records_it(tsukuba, clock):
     store = tsukuba
     inc = store.create_incident(sample_intake(), operator=OP)
@@ -53,10 +61,7 @@ def test_f5_on_the_triage_screen_records_it(tsukuba, clock):
     async def scenario():
         app = CsirtDeskApp(store, operator=OP, clock=clock, backups=False)
         async with app.run_test(size=(80, 24)) as pilot:
-            await open_screen(pilot, app, lambda: app.open_triage(inc.id), TriageScreen)
-            await pilot.press("f5")
-            assert await wait_until(pilot, lambda: isinstance(app.screen, FormScreen))
-            app.screen.query_one("#f-note", TextArea).text = "[bold]FW のログ"
+            await support_form(pilot, app, inc.id, "[bold]FW のログ")
             app.screen.query_one("#f-means", Input).value = "電話"
             app.screen.query_one("#f-person", Input).value = "保守 担当"
             await pilot.press("ctrl+s")
@@ -64,5 +69,27 @@ def test_f5_on_the_triage_screen_records_it(tsukuba, clock):
             rows = notification_state(store.profile, store.incident(inc.id))
             assert [(r["party"], r["purpose"], r["status"]) for r in rows] == [("vendor", "support", "done")]
             assert rows[0]["said"] == "[bold]FW のログ"
+
+    asyncio.run(scenario())
+
+
+def test_a_support_request_typed_and_left_reopens_from_its_draft(tsukuba, clock):
+    from screens.incident import dialog_drafts_of, reopen_draft
+
+    store = tsukuba
+    inc = store.create_incident(sample_intake(), operator=OP)
+
+    async def scenario():
+        app = CsirtDeskApp(store, operator=OP, clock=clock, backups=False)
+        async with app.run_test(size=(120, 30)) as pilot:
+            await support_form(pilot, app, inc.id, "FW のログ")
+            assert await wait_until(pilot, lambda: bool(dialog_drafts_of(store, inc.id)))
+            draft = dialog_drafts_of(store, inc.id)[0]
+            app.pop_screen()
+            app.pop_screen()
+            await pilot.pause()
+            reopen_draft(app, draft)
+            assert await wait_until(pilot, lambda: isinstance(app.screen, (FormScreen,)) or
+                                    type(app.screen).__name__ == "DraftOfferScreen")
 
     asyncio.run(scenario())
