@@ -123,3 +123,25 @@ def test_committee_summary_lists_the_reviews_of_its_period(store):
     assert "8手順の評価・見直し（むつ2条(2)ウ）" in flat
     assert "<b>初動</b>の手順" in flat and "連絡順を変える" in flat and done in flat
     assert "前年" not in flat
+
+
+def test_a_pasted_review_of_any_length_prints_in_the_summary_cut_with_a_note(store):
+    """A review's subject of 300,000 characters (a paste): the summary prints the start of it and
+    says the rest is in the record (before, ReportLab laid the table cell out for more than ten
+    minutes with such a text); the store keeps it whole."""
+    from datetime import date
+
+    from test_report_summary import need_font, pdf_text
+
+    from csirt_tui.report.summary import REVIEW_CELL_CHARS, _review_cell, build_summary, summary_stats
+
+    long = "見直した手順の本文<b>" * 30_000
+    record_review(store, operator=OP, reviewer="名" * 5_000, reviewed_at="2026-11-20", subject=long,
+                  changes="行\n" * 5_000)
+    assert list_reviews(store)[0]["subject"] == long  # kept whole
+    cell = _review_cell(long)
+    assert cell.startswith(long[:REVIEW_CELL_CHARS]) and len(cell) < REVIEW_CELL_CHARS + 100
+    assert f"以下 {len(long) - REVIEW_CELL_CHARS:,} 文字は省略しました" in cell
+    stats = summary_stats(store, date(2026, 11, 1), date(2026, 11, 30))
+    flat = "".join(pdf_text(build_summary(stats, need_font())).split())
+    assert flat.count("文字は省略しました。全文は記録にあります（csirt-desk") == 3  # who, subject, changes

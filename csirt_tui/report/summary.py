@@ -578,6 +578,23 @@ def summary_story(stats: SummaryStats, st) -> list:
     return story
 
 
+# A review's texts are typed (or pasted) by hand: a cell of the review table holds at most this
+# much, the rest is said to be in the record (a cell of 800,000 characters kept ReportLab laying out
+# the table for more than ten minutes; the store keeps every character: csirt-desk review list).
+REVIEW_CELL_CHARS = 1_500
+REVIEW_CELL_LINES = 40
+REVIEW_NAME_CHARS = 120
+
+
+def _review_cell(text: str, chars: int = REVIEW_CELL_CHARS) -> str:
+    from .form1 import _cut
+
+    kept, left_out = _cut(text, chars, REVIEW_CELL_LINES)
+    if not left_out:
+        return text
+    return f"{kept}\n……以下 {left_out:,} 文字は省略しました。全文は記録にあります（csirt-desk review list）。"
+
+
 def _review_table(st, reviews: list[dict[str, Any]], width: float):
     """One row per review of the procedures: the day, who, what, the changes, the evaluations used."""
     from reportlab.lib.units import mm
@@ -596,8 +613,10 @@ def _review_table(st, reviews: list[dict[str, Any]], width: float):
         if row.get("corrected_by"):
             changes = f"（No.{row['corrected_by']} で訂正）{changes}"
         used = "、".join(i["id"] for i in row.get("incidents") or ()) or "なし"
-        data.append([para(f"No.{row['no']}\n{row['day']:%Y-%m-%d}", st.cell), para(row["reviewer"], st.cell),
-                     para(row["subject"], st.cell), para(changes, st.cell), para(used, st.cell)])
+        data.append([para(f"No.{row['no']}\n{row['day']:%Y-%m-%d}", st.cell),
+                     para(_review_cell(row["reviewer"], REVIEW_NAME_CHARS), st.cell),
+                     para(_review_cell(row["subject"]), st.cell), para(_review_cell(changes), st.cell),
+                     para(_review_cell(used), st.cell)])
     table = LongTable(data, colWidths=widths, repeatRows=1, splitInRow=1)
     table.setStyle(table_style_commands())
     return table
