@@ -240,3 +240,22 @@ def test_cli_intake_drill_flag_and_poc_card(run):
     assert code == 0
     for want in ("総務部総合情報課", "青森県むつ市中央一丁目8番1号", "0175-22-1111 内線2141", "joho@city.mutsu.lg.jp"):
         assert want in out
+
+
+def test_review_pdf_of_a_drill_with_a_pasted_call_of_any_length(store, clock, tmp_path):
+    """The call's text pasted 300,000 characters long: the review prints its start and says the
+    rest is in the record (before, ReportLab laid the table cell out for minutes: the export hung);
+    the record keeps it whole."""
+    from csirt_tui.report.drillreview import export_review
+    from csirt_tui.report.pdfkit import CELL_CHARS
+
+    sc = drill.find_scenario(store.profile, "mutsu-ransom")
+    raw = drill.caller_intake(sc)
+    long = "画面いっぱいに英語の文章<b>" * 20_000
+    raw["what"] = long
+    inc = drill.start_drill(store, raw, operator=OP, scenario=sc)
+    assert store.incident(inc.id).intake["what"] == long
+    out = tmp_path / "review.pdf"
+    export_review(store, inc.id, out, operator=OP, waive_reason="訓練のため")
+    flat = "".join("".join(_pages(out)).split())
+    assert f"以下{len(long) - CELL_CHARS:,}文字は省略しました。全文は記録にあります（csirt-deskshow{inc.id}）" in flat

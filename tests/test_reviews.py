@@ -133,7 +133,8 @@ def test_a_pasted_review_of_any_length_prints_in_the_summary_cut_with_a_note(sto
 
     from test_report_summary import need_font, pdf_text
 
-    from csirt_tui.report.summary import REVIEW_CELL_CHARS, _review_cell, build_summary, summary_stats
+    from csirt_tui.report.pdfkit import CELL_CHARS as REVIEW_CELL_CHARS
+    from csirt_tui.report.summary import _review_cell, build_summary, summary_stats
 
     long = "見直した手順の本文<b>" * 30_000
     record_review(store, operator=OP, reviewer="名" * 5_000, reviewed_at="2026-11-20", subject=long,

@@ -18,21 +18,21 @@ from ..drill import DRILL_MARK, DrillReview, duration_text, review
 from ..timeparse import to_wareki
 from .content import classification_of, record_time
 from .export import ExportResult, _finish, encryption_problem
-from .pdfkit import (MARGIN_X, PAGE, FontChoice, ReportError, build_pdf, check_target, find_font, fixed,
-                     make_styles, para, table_style_commands)
+from .pdfkit import (MARGIN_X, PAGE, FontChoice, ReportError, build_pdf, check_target, cut_for_cell, find_font,
+                     fixed, make_styles, para, table_style_commands)
 
 TITLE = "訓練の講評"
 KIND = "drill_review"
 
 
-def _table(st, head: list[tuple[str, float]], rows: list[list[str]]) -> LongTable:
+def _table(st, head: list[tuple[str, float]], rows: list[list[str]], where: str = "") -> LongTable:
     width = PAGE[0] - 2 * MARGIN_X
     widths = [w for _, w in head]
     rest = width - sum(w for w in widths if w)
     widths = [w or rest for w in widths]
     data: list[list[Any]] = [[fixed(h, st.cell_head) for h, _ in head]]
     for row in rows:
-        data.append([para(cell, st.cell) for cell in row])
+        data.append([para(cut_for_cell(cell, where) if where else cell, st.cell) for cell in row])
     table = LongTable(data, colWidths=widths, repeatRows=1, splitInRow=1)
     table.setStyle(table_style_commands())
     return table
@@ -74,7 +74,7 @@ def review_story(rv: DrillReview, st, now, card: list[tuple[str, str]] | None = 
         if rows:
             table_rows = [[r.item, r.expected + (f"\n（{r.note}）" if r.note else ""), r.recorded, r.verdict]
                           for r in rows]
-            story.append(_table(st, head, table_rows))
+            story.append(_table(st, head, table_rows, f"csirt-desk show {rv.incident_id}"))
         else:
             story.append(para("（記録なし）", st.item))
     story.append(CondPageBreak(30 * mm))

@@ -554,6 +554,29 @@ def table_style_commands(header_rows: int = 1) -> list[tuple]:
     ]
 
 
+# A table cell of typed (or pasted) text holds at most this much; the rest is said to be in the
+# record (a cell of 800,000 characters kept ReportLab laying out its table for more than ten
+# minutes). The store keeps every character.
+CELL_CHARS = 1_500
+CELL_LINES = 40
+
+
+def cut_for_cell(text: str, where: str, chars: int = CELL_CHARS, lines: int = CELL_LINES) -> str:
+    """``text`` up to ``chars`` characters and ``lines`` lines; when cut, a line says how much was
+    left out and ``where`` the whole is (a command)."""
+    kept = text[:chars]
+    n = 0
+    for m in re.finditer(r"\r\n|\r|\n", kept):
+        n += 1
+        if n >= lines:
+            kept = kept[: m.start()]
+            break
+    left_out = len(text) - len(kept)
+    if not left_out:
+        return text
+    return f"{kept}\n……以下 {left_out:,} 文字は省略しました。全文は記録にあります（{where}）。"
+
+
 def chunks(text: str, size: int) -> Iterable[str]:
     for start in range(0, len(text), size):
         yield text[start:start + size]

@@ -578,21 +578,14 @@ def summary_story(stats: SummaryStats, st) -> list:
     return story
 
 
-# A review's texts are typed (or pasted) by hand: a cell of the review table holds at most this
-# much, the rest is said to be in the record (a cell of 800,000 characters kept ReportLab laying out
-# the table for more than ten minutes; the store keeps every character: csirt-desk review list).
-REVIEW_CELL_CHARS = 1_500
-REVIEW_CELL_LINES = 40
 REVIEW_NAME_CHARS = 120
 
 
-def _review_cell(text: str, chars: int = REVIEW_CELL_CHARS) -> str:
-    from .form1 import _cut
+def _review_cell(text: str, chars: int | None = None) -> str:
+    """A review's typed text for its table cell (pdfkit.cut_for_cell)."""
+    from .pdfkit import CELL_CHARS, cut_for_cell
 
-    kept, left_out = _cut(text, chars, REVIEW_CELL_LINES)
-    if not left_out:
-        return text
-    return f"{kept}\n……以下 {left_out:,} 文字は省略しました。全文は記録にあります（csirt-desk review list）。"
+    return cut_for_cell(text, "csirt-desk review list", chars or CELL_CHARS)
 
 
 def _review_table(st, reviews: list[dict[str, Any]], width: float):
