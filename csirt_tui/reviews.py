@@ -178,13 +178,25 @@ def review_due(store, now: datetime) -> dict[str, Any] | None:
     return out
 
 
-def review_text(row: dict[str, Any], tz=None) -> str:
-    """A review as lines of plain text (the screen, the CLI)."""
+SCREEN_CHARS = 2_000  # a review's text on the screen: the rest is said to be in `csirt-desk review list`
+
+
+def _at_most(text: str, chars: int | None) -> str:
+    if chars is None or len(text) <= chars:
+        return text
+    return (f"{text[:chars]}\n……以下 {len(text) - chars:,} 文字は画面では省略しました"
+            "（全文: csirt-desk review list）")
+
+
+def review_text(row: dict[str, Any], tz=None, chars: int | None = None) -> str:
+    """A review as lines of plain text (the screen, the CLI). ``chars``: each text at most that
+    long (the screen: a review pasted 800,000 characters long froze the desk for 17 s)."""
     from .timeparse import from_iso
 
     when = from_iso(row["reviewed_at"])
     if tz is not None:
         when = when.astimezone(tz)
+    row = dict(row, **{k: _at_most(row.get(k) or "", chars) for k in ("reviewer", "subject", "changes", "note")})
     lines = [f"No.{row['no']}  {when:%Y-%m-%d}  {row['reviewer']}"
              + (f"  （No.{row['corrects']} の訂正）" if row.get("corrects") else "")
              + (f"  （No.{row['corrected_by']} で訂正）" if row.get("corrected_by") else ""),

@@ -80,7 +80,8 @@ class ReviewScreen(Screen):
         if rule:
             head += f"\n「{rule['text']}」"
         self.query_one("#review-due", Static).update(printable(head))
-        body = "\n\n".join(reviews.review_text(r, store.profile.timezone) for r in reversed(rows))
+        body = "\n\n".join(reviews.review_text(r, store.profile.timezone, reviews.SCREEN_CHARS)
+                             for r in reversed(rows))
         self.query_one("#review-text", Static).update(printable(body or "記録はまだありません (a で記録)"))
         self.rows = rows
 

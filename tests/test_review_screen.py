@@ -58,3 +58,28 @@ def test_record_a_review_from_the_palette(store, clock):
             assert rows[1]["corrects"] == 1 and rows[0]["changes"] == "変更なし"
 
     asyncio.run(scenario())
+
+
+def test_a_review_pasted_long_is_shown_cut_with_where_the_whole_is(store, clock):
+    """A review whose text was pasted 300,000 characters long: the screen shows its start and says
+    the rest is in `csirt-desk review list` (before, the whole went into one Static: opening the
+    screen froze the desk, 17 s for 800,000 characters); the store keeps it whole."""
+    from csirt_tui.reviews import SCREEN_CHARS, record_review
+
+    long = "見直した手順[bold]" * 30_000
+    record_review(store, operator=OP, reviewer="責任者", reviewed_at="2026-11-20", subject=long, changes="なし")
+
+    async def scenario():
+        app = CsirtDeskApp(store, operator="責任者", clock=clock, backups=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            app.open_reviews()
+            assert await wait_until(pilot, lambda: isinstance(app.screen, ReviewScreen) and app.screen.rows)
+            await pilot.pause()
+            shown = str(app.screen.query_one("#review-text", Static).render())
+            assert long[:SCREEN_CHARS] in shown and len(shown) < SCREEN_CHARS + 500
+            assert f"以下 {len(long) - SCREEN_CHARS:,} 文字は画面では省略しました（全文: csirt-desk review list）" in shown
+            assert app.screen.rows[0]["subject"] == long
+
+    asyncio.run(scenario())
+    assert list_reviews(store)[0]["subject"] == long
