@@ -159,11 +159,15 @@ def _outside_incidents(root: Path) -> tuple[dict[str, list[int]], int]:
         if entry in ("incidents", "backups") or entry.startswith("."):
             continue
         if entry == "ledger" and path.is_dir():
-            for name in os.listdir(path):
-                if re.fullmatch(r"ledger-\d{4,}\.json", name):
+            others: list[Path] = []
+            for name in os.listdir(path):  # the segments by their names alone (no Path, no stat each)
+                if name.startswith("ledger-") and re.fullmatch(r"ledger-\d{4,}\.json", name):
                     segments = max(segments, int(name[7:-5]) + 1)
-            paths: Iterator[Path] = (p for p in store_files(path)
-                                     if not (p.parent == path and re.fullmatch(r"ledger-\d{4,}\.json", p.name)))
+                elif name.endswith(".json") and not name.startswith("."):
+                    others.append(path / name)
+                elif (path / name).is_dir() and not name.startswith("."):
+                    others.extend(store_files(path / name))  # heads/
+            paths: Iterator[Path] = iter(others)
         elif path.is_dir():
             paths = store_files(path)
         elif entry.endswith(".json"):

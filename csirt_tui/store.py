@@ -1825,9 +1825,9 @@ class Store:
                 dirnames[:] = []  # inside a finished backup: its files are not temp files
                 continue
             for name in [*filenames, *dirnames]:
-                path = here / name
                 if not self._TEMP.match(name) or name == RESTORE_JOURNAL:
                     continue
+                path = here / name
                 try:
                     if now - path.lstat().st_mtime < self.TEMP_AGE:
                         continue
