@@ -1025,6 +1025,7 @@ class FormScreen(DraftedDialog):
                     problems.append(f"{f.label}: {one_line(str(err))}")
         if problems:
             self.notify("\n".join(problems), severity="error", markup=False)
+            self.focus_named("\n".join(problems))
             return
         if self.save is None:
             self.finish(values)
@@ -1036,6 +1037,22 @@ class FormScreen(DraftedDialog):
             self._ask_more(err)
             return
         super().save_failed(err)
+        self.focus_named(str(err))
+
+    def focus_named(self, problem: str) -> None:
+        """The first empty field the problem names (「…メモ（何をしたか）を入力してください」) takes
+        the focus, scrolled into view: at 80x24 the memo was below the form's edge and the focus
+        stayed on the state's dropdown, so the words typed next went into the dropdown's search."""
+        values = self.values()
+        for f in self.fields:
+            base = re.split(r" \(|（| \*", f.label, maxsplit=1)[0].strip()
+            value = values.get(f.key)
+            empty = value is None or (isinstance(value, str) and not value.strip())
+            if base and empty and base in problem and f.kind != "check":
+                widget = self.query_one(f"#f-{f.key}")
+                widget.focus()
+                self.call_after_refresh(lambda: widget.scroll_visible(animate=False))
+                return
 
     def _ask_more(self, more: AskMore) -> None:
         """The record needs more: the form grows the fields asked for, keeping what was typed."""
