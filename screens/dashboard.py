@@ -310,7 +310,9 @@ class DashboardScreen(Screen):
             review = f"  ⚠ ストアを読めません: {self._problem}" + review
         status = (f"{now:%m/%d %H:%M}{review}  対応中 {open_n} 件 (未記入あり {incomplete} 件)"
                   + (f"  【訓練】{drills} 件" if drills else "")
-                  + f"  全 {getattr(self, '_total', len(rows)):,} 件"
+                  # the store's count from open.json (no year file read): drills closed in earlier
+                  # years are in it and cannot be told apart without reading them, so it says so
+                  + f"  全 {getattr(self, '_total', len(rows)):,} 件 (訓練を含む)"
                   f"  下書き {len(self._drafts)} 件  表示: {'全件' if self.show_all else '対応中のみ'}"
                   f"  ストア: {self.app.store.root}")
         self.query_one("#dash-status", Static).update(status)
