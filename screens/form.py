@@ -918,14 +918,17 @@ class FormScreen(DraftedDialog):
         frame: about 10 lines): at 80x24 a long form's lower fields were cut off below the frame
         and Tab moved the focus where it could not be seen."""
         height = self.app.size.height
+        intros, boxes = self.query("#form-intro"), self.query("#form-fields")
+        if not intros or not boxes:  # taken down before it was built (the desk quit while it opened)
+            return
         if height:
             rows = height - 10
-            intro = self.query_one("#form-intro", Static)
+            intro = intros.first(Static)
             tall = intro.outer_size.height if intro.display else 0
             if tall >= 7:  # a long intro (at most 6 lines, it scrolls) takes from the fields: the frame
                 # holds 90% of the screen, of which 8 lines are title, draft state, hint and frame
                 rows = min(rows, int(height * 0.9) - 8 - tall)
-            self.query_one("#form-fields", VerticalScroll).styles.max_height = max(4, min(30, rows))
+            boxes.first(VerticalScroll).styles.max_height = max(4, min(30, rows))
 
     def on_mount(self) -> None:
         self._fit_fields()

@@ -50,3 +50,21 @@ def test_a_refused_save_focuses_the_memo_it_names_and_typing_lands_there(store, 
     assert seen["visible"]
     assert seen["note"] == "方針を決めた"
     assert len(tries) == 1
+
+
+def test_a_form_taken_down_before_it_is_built_fits_nothing(store, clock):
+    """CI, stop 21: the desk quit while a form was opening; its on_mount ran with no children
+    and ``_fit_fields`` raised NoMatches '#form-intro', which failed the run at the quit."""
+    app = CsirtDeskApp(store, operator="試験", clock=clock, backups=False)
+    errors = []
+
+    async def go():
+        async with app.run_test(size=(80, 24)):
+            form = FormScreen("手順の状態", [Field("note", "メモ", "multiline")])
+            try:
+                form._fit_fields()  # not composed: nothing to fit, and no error
+            except Exception as err:  # noqa: BLE001 - the test names what was raised
+                errors.append(err)
+
+    asyncio.run(go())
+    assert errors == []

@@ -89,7 +89,15 @@ def test_a_support_request_typed_and_left_reopens_from_its_draft(tsukuba, clock)
             app.pop_screen()
             await pilot.pause()
             reopen_draft(app, draft)
-            assert await wait_until(pilot, lambda: isinstance(app.screen, (FormScreen,)) or
-                                    type(app.screen).__name__ == "DraftOfferScreen")
+            # the dialog is opened again where it was typed, and offers the text back; the test
+            # waits until the text is on screen (ending while the form was still being built
+            # once crashed its on_mount at the quit)
+            assert await wait_until(pilot, lambda: type(app.screen).__name__ == "DraftOfferScreen" and
+                                    app.screen.query("#offer-text"))
+            assert "FW のログ" in str(app.screen.query_one("#offer-text").render())
+            await pilot.press("enter")  # 続きを書く: the form comes back with what was typed
+            assert await wait_until(pilot, lambda: isinstance(app.screen, FormScreen) and
+                                    app.screen.query("#f-note") and
+                                    app.screen.query_one("#f-note", TextArea).text == "FW のログ")
 
     asyncio.run(scenario())
