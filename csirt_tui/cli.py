@@ -863,16 +863,15 @@ def cmd_drafts(args) -> int:
 
 
 def cmd_bundle(args) -> int:
-    from .exchange import ENCRYPT_RULE, read_and_plan, take_in, write_bundle
+    from .exchange import encrypt_rule, read_and_plan, take_in, write_bundle
 
     password = read_password(args.password_file)
     if args.bundle_command == "export":
         from .store import normalize_incident_id
 
-        if password is None and not args.waive_reason.strip():
-            raise DomainError(f"{ENCRYPT_RULE}: --password-file FILE か --waive-reason TEXT")
-
         store = _store(args, create=False)
+        if password is None and not args.waive_reason.strip():  # the rule as the store's profile has it
+            raise DomainError(f"{encrypt_rule(store.profile)}: --password-file FILE か --waive-reason TEXT")
         if args.desk is not None:
             store.join_family(store.family, desk=args.desk)
         for_peer = None

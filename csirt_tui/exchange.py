@@ -310,8 +310,12 @@ def wire_drafts(store, ids: list[str] | None) -> list[dict[str, Any]]:
 
 
 # --------------------------------------------------------------------------- what the CLI and the screen do
-ENCRYPT_RULE = ("バンドルは暗号化して持ち出してください。暗号化しない場合は理由を書きます"
-                " (機密性2以上は暗号化が原則: 水戸 3(2)キ)")
+def encrypt_rule(profile) -> str:
+    """Why a bundle needs a password or a reason, citing the store's profile's rule (Profile.send_rule:
+    水戸 3(2)キ for Mito, the desk's rule where an organisation's rules say nothing; issue 16)."""
+    rule = profile.send_rule
+    return ("バンドルは暗号化して持ち出してください。暗号化しない場合は理由を書きます"
+            f" ({rule['label']}: {rule['source']})")
 
 
 @dataclass
@@ -335,7 +339,7 @@ def write_bundle(store, target, *, ids: list[str] | None, password: str | None, 
     from .jsonfile import atomic_write
 
     if not password and not waive_reason.strip():
-        raise DomainError(ENCRYPT_RULE)
+        raise DomainError(encrypt_rule(store.profile))
     for incident_id in ids or []:
         if not store.exists(incident_id):
             raise DomainError(f"インシデント {incident_id} はありません")

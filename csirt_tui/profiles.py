@@ -71,6 +71,7 @@ SHAREABLE = (
     "context.segments",
     "context.asset_classes",
     "context.personal_data",
+    "context.handling_rules",
     "phases",
     "roles",
     "outside_bodies",
@@ -108,6 +109,14 @@ _NOT_TEXT = frozenset({
 # kinds of outside body whose labels are ordinary words (報道機関, 住民).
 _GENERIC_NAMES = frozenset({"その他"})
 _WORD_KINDS = frozenset({"press", "public"})
+
+# The rule for sending material of 機密性2 and above where a profile names none (its rules say
+# nothing): the desk's, said to be the desk's (profiles' data: context.handling_rules, id "send").
+DESK_SEND_RULE = {
+    "label": "機密性2以上は暗号化して送る",
+    "text": "",
+    "source": "デスクの既定",
+}
 
 # Hours a party may stay 未連絡 before the notification counts as overdue, when
 # neither the rule (``due_hours``) nor the profile (``notification_due_hours``) says.
@@ -591,6 +600,13 @@ _ASSET_CLASS = _Table({
     "handling": _opt(_EXAMPLES, []),
 })
 
+_HANDLING_RULES = _List(_Table({
+    "id": _req(_Id("handling_rule")),
+    "label": _opt(_S),  # the rule in a few words, shown with its source (「機密性2以上は暗号化して送る」)
+    "text": _opt(_S),  # the clause's own words; none for the desk's rule (source 「デスクの既定」): no clause to quote
+    "source": _req(_SOURCE),
+}))
+
 _CONFIDENTIALITY_CLASS = _Table({
     "id": _req(_Id("asset_class")),
     "label": _req(_Label("confidentiality_label")),
@@ -793,12 +809,13 @@ _SCHEMA = _Table({
             "confidentiality": _req(_List(_CONFIDENTIALITY_CLASS, min=1)),
             "integrity": _req(_List(_ASSET_CLASS, min=1)),
             "availability": _req(_List(_ASSET_CLASS, min=1)),
-            "handling_rules": _opt(_List(_Table({
-                "id": _req(_Id("handling_rule")),
-                "text": _req(_S),
-                "source": _req(_SOURCE),
-            })), []),
+            # kept where profiles before issue 16 put them; read only when context.handling_rules is absent
+            "handling_rules": _opt(_HANDLING_RULES, []),
         })),
+        # how material is sent, carried, given outside (水戸 3(2)キ～ケ). Each profile keeps its own (never
+        # shared with the asset classes): an operator is told its own organisation's clause, or the desk's
+        # rule where its rules say nothing (issue 16). Profile.send_rule reads the one with id "send".
+        "handling_rules": _opt(_HANDLING_RULES),
         "personal_data": _req(_List(_Table({
             "id": _req(_Id("personal_data")),
             "label": _req(_S),
@@ -1630,6 +1647,28 @@ class Profile:
         day = min(local.day, calendar.monthrange(year, month)[1])
         return {"date": local.date().replace(year=year, month=month, day=day), "months": rule["months"],
                 "text": rule["text"], "source": rule["source"], "step": rule["step"]}
+
+    def handling_rule(self, rule_id: str) -> dict | None:
+        """The handling rule ``rule_id`` ({id, label?, text, source}) of the profile's own
+        ``context.handling_rules`` (else of its asset classes, as profiles kept them before
+        issue 16), or None."""
+        context = self.data["context"]
+        rules = context.get("handling_rules")
+        if rules is None:
+            rules = context["asset_classes"].get("handling_rules", [])
+        return next((rule for rule in rules if rule["id"] == rule_id), None)
+
+    @property
+    def send_rule(self) -> dict:
+        """{label, text, source} of the rule for sending material of 機密性2 and above (the export's
+        and the bundle's encryption): the profile's ``send`` handling rule (水戸 3(2)キ), else the
+        desk's own rule, which cites no one (issue 16: never another organisation's clause).
+        ``text`` is the clause's wording, "" for the desk's rule."""
+        rule = self.handling_rule("send")
+        if rule is None:
+            return dict(DESK_SEND_RULE)
+        return {"label": rule.get("label") or DESK_SEND_RULE["label"], "text": rule.get("text", ""),
+                "source": rule["source"]}
 
     @property
     def threats(self) -> list[dict]:

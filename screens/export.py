@@ -307,7 +307,8 @@ class ExportScreen(DraftedDialog):
         note = self.query_one("#export-class", Static)
         password = self.query_one("#export-password", Input).value
         if required:
-            note.update(printable(f"{mark}: 暗号化が必要です（水戸 3(2)キ）"
+            source = self.app.store.profile.send_rule["source"]  # 水戸 3(2)キ, or the desk's rule (issue 16)
+            note.update(printable(f"{mark}: 暗号化が必要です（{source}）"
                                   + ("" if password else "\n-> パスワードを指定するか、暗号化しない理由を記入してください")))
         else:
             note.update(printable(f"{mark}: 暗号化は任意です（パスワードを指定すれば暗号化します）"))
@@ -383,7 +384,7 @@ class ExportScreen(DraftedDialog):
         from csirt_tui.report.export import encryption_problem, reason_looks_like_a_password
 
         mark, required = self._mark()
-        problem = encryption_problem(required, password, waive, mark)
+        problem = encryption_problem(required, password, waive, mark, self.app.store.profile)
         if problem:
             self._say(problem)
             self.query_one("#export-password", Input).focus()

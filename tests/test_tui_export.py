@@ -75,7 +75,7 @@ def test_export_with_a_password_writes_an_encrypted_pdf_and_records_it(store_dir
             assert path.startswith(str(store.root / "reports"))
             assert path.endswith(f"{incident_id}_報告様式1_発生報告_20261122-1435.pdf")
             mark = str(screen.query_one("#export-class", Static).render())
-            assert "機密性2: 暗号化が必要です（水戸 3(2)キ）" in mark
+            assert "機密性2: 暗号化が必要です（デスクの既定）" in mark  # むつ: no clause of its own (issue 16)
             assert screen.query_one("#export-waive-box").display  # no password yet: the waiver is offered
             # keyboard only: the dialog opens on the password (the path is filled in): type it, Tab,
             # type it again, Enter

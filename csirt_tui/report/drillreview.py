@@ -114,7 +114,7 @@ def export_review(store, incident_id: str, path: str | os.PathLike, *, operator:
     inc = store.incident(incident_id)
     rv = review(profile, inc)
     mark, required = classification_of(profile, inc)
-    problem = encryption_problem(required, password, waive_reason, mark)
+    problem = encryption_problem(required, password, waive_reason, mark, profile)
     if problem:
         raise ReportError(problem)
     chosen = find_font(font)

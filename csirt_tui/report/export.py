@@ -39,12 +39,16 @@ class ExportResult:
         return self.font.warning
 
 
-def encryption_problem(required: bool, password: str | None, waive_reason: str | None, mark: str) -> str | None:
-    """Why the export may not go ahead (None when it may)."""
+def encryption_problem(required: bool, password: str | None, waive_reason: str | None, mark: str,
+                       profile) -> str | None:
+    """Why the export may not go ahead (None when it may). The rule is cited as the store's
+    profile has it (Profile.send_rule: 水戸 3(2)キ for Mito, the desk's rule where an
+    organisation's rules say nothing; issue 16)."""
     if password:
         return None
     if required and not (waive_reason or "").strip():
-        return (f"この報告書は {mark} です（機密性2以上は暗号化して送る: 水戸 3(2)キ）。"
+        rule = profile.send_rule
+        return (f"この報告書は {mark} です（{rule['label']}: {rule['source']}）。"
                 "パスワードを指定するか、暗号化しない理由を記入してください")
     return None
 
@@ -102,7 +106,7 @@ def export_form1(store, incident_id: str, path: str | os.PathLike, *, operator: 
     profile = store.profile
     inc = store.incident(incident_id)
     mark, required = classification_of(profile, inc)
-    problem = encryption_problem(required, password, waive_reason, mark)
+    problem = encryption_problem(required, password, waive_reason, mark, profile)
     if problem:
         raise ReportError(problem)
     if (recipient or "").strip():

@@ -665,7 +665,8 @@ def export_summary(store, path: str | os.PathLike, *, start: date, end: date, op
     start, end = check_period(start, end)
     target = check_target(path, store_root=store.root, force=force)
     stats = summary_stats(store, start, end)
-    problem = encryption_problem(stats.encryption_required, password, waive_reason, stats.classification)
+    problem = encryption_problem(stats.encryption_required, password, waive_reason, stats.classification,
+                                 store.profile)
     if problem:
         raise ReportError(problem)
     chosen = find_font(font)
