@@ -1669,24 +1669,31 @@ class Store:
     def close_draft(self, draft_id: str, *, status: str = "saved", incident_id: str | None = None,
                     operator: str | None = None) -> None:
         """Mark a draft saved (it became an incident) or discarded; the text is kept, and who
-        closed it when (``closed_by``, ``closed_at``)."""
-        doc = self.load_draft(draft_id)
-        doc.update(status=status, incident=incident_id, closed_at=self.now().isoformat(timespec="seconds"))
-        if operator is not None:
-            doc["closed_by"] = operator
-        atomic_write(self._draft_path(draft_id), seal({"draft": {"1": doc}}))
+        closed it when (``closed_by``, ``closed_at``). Read and written under the store's lock,
+        as every other write: the TUI and the CLI may close the same draft at once."""
+        with self.locked():
+            doc = self.load_draft(draft_id)
+            doc.update(status=status, incident=incident_id, closed_at=self.now().isoformat(timespec="seconds"))
+            if operator is not None:
+                doc["closed_by"] = operator
+            atomic_write(self._draft_path(draft_id), seal({"draft": {"1": doc}}))
 
     def discard_draft(self, draft_id: str, *, operator: str) -> dict[str, Any]:
         """Discard an open draft (a stray intake, a note given up): it leaves the lists of open
         drafts and the offer at start, and stays in its file with what it held, marked
         ``discarded`` with who discarded it and when (``list_drafts(status="discarded")``).
-        Refused for a draft already saved or discarded. Returns the draft as it is now."""
-        doc = self.load_draft(draft_id)
-        if doc.get("status") != "open":
-            said = {"saved": "保存済み", "discarded": "破棄済み"}.get(doc.get("status"), str(doc.get("status")))
-            raise DomainError(f"下書き {draft_id} はすでに{said}です")
-        self.close_draft(draft_id, status="discarded", incident_id=doc.get("incident"), operator=operator)
-        return self.load_draft(draft_id)
+        Refused for a draft already saved or discarded. Returns the draft as it is now.
+
+        The check and the write are one step under the store's lock (as every other write): the
+        TUI and the CLI (``drafts discard``) discarding or saving the same draft at once could
+        both see it open, and the later write replaced the earlier one's 「誰が・いつ」."""
+        with self.locked():
+            doc = self.load_draft(draft_id)
+            if doc.get("status") != "open":
+                said = {"saved": "保存済み", "discarded": "破棄済み"}.get(doc.get("status"), str(doc.get("status")))
+                raise DomainError(f"下書き {draft_id} はすでに{said}です")
+            self.close_draft(draft_id, status="discarded", incident_id=doc.get("incident"), operator=operator)
+            return self.load_draft(draft_id)
 
     # -------------------------------------------------------------- roster
     def _roster(self):

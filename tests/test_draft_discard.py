@@ -128,3 +128,82 @@ def test_the_cli_lists_discards_and_lists_the_discarded(run, clock):
     assert out.strip() == "下書きはありません"
     code, out, _ = run("drafts", "--discarded")
     assert "試験 操作者 が破棄" in out and "本庁舎3階" in out
+
+
+# -- the store's lock (the TUI and the CLI discarding or saving the same draft at once) -------------
+
+HOLD = """
+import sys
+from filelock import FileLock
+lock = FileLock(sys.argv[1] + "/.lock")
+lock.acquire()
+print("held", flush=True)
+sys.stdin.readline()
+lock.release()
+"""
+
+
+def test_discard_waits_for_the_stores_lock_held_by_another_process(store_dir, clock):
+    """Another process (the CLI, a bundle import) holds the store's lock: discard waits for it,
+    as every other write does, and says the store is busy when it is not released in time; the
+    draft is left open. Before, discard read, checked and wrote without the lock."""
+    import subprocess
+    import sys
+
+    from csirt_tui.errors import StoreBusyError
+
+    store = Store.open(store_dir, clock=clock, lock_timeout=0.5)
+    store.save_draft("d1", STRAY, operator="受付 花子")
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(store_dir)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(StoreBusyError):
+            store.discard_draft("d1", operator="当番 太郎")
+        assert store.load_draft("d1")["status"] == "open"
+    finally:
+        holder.communicate("\n", timeout=10)
+    assert store.discard_draft("d1", operator="当番 太郎")["status"] == "discarded"
+
+
+def test_two_desks_discarding_one_draft_at_once_one_is_told_it_is_already_discarded(store_dir, clock, monkeypatch):
+    """The TUI (store a) has read the draft as open and is about to write; the CLI (store b, another
+    lock holder like another process) discards the same draft in that moment. Before, both saw it
+    open, both said 破棄しました, and a's write replaced b's 「誰が・いつ」. Now b waits for a's lock
+    and is told it is already discarded; the draft says who really discarded it."""
+    import threading
+
+    a = Store.open(store_dir, clock=clock)
+    b = Store.open(store_dir, clock=clock)
+    a.save_draft("d1", STRAY, operator="受付 花子")
+    in_write, b_done = threading.Event(), threading.Event()
+    results: dict[str, object] = {}
+    close = Store.close_draft
+
+    def slow_close(self, *args, **kw):
+        if self is a:
+            in_write.set()
+            b_done.wait(1.5)  # b runs here, between a's check and a's write
+        return close(self, *args, **kw)
+
+    monkeypatch.setattr(Store, "close_draft", slow_close)
+
+    def discard(store, who):
+        try:
+            results[who] = store.discard_draft("d1", operator=who)["closed_by"]
+        except DomainError as err:
+            results[who] = err
+        finally:
+            if store is b:
+                b_done.set()
+
+    ta = threading.Thread(target=discard, args=(a, "TUI 当番"))
+    ta.start()
+    assert in_write.wait(5)
+    tb = threading.Thread(target=discard, args=(b, "CLI 当番"))
+    tb.start()
+    ta.join(10)
+    tb.join(10)
+    assert results["TUI 当番"] == "TUI 当番"
+    assert isinstance(results["CLI 当番"], DomainError) and "破棄済み" in str(results["CLI 当番"]), results
+    assert a.load_draft("d1")["closed_by"] == "TUI 当番"
