@@ -21,12 +21,14 @@ from .settings import load_settings, save_setting
 from .resources import assets_dir
 from .textsafe import control_pictures, one_line, printable
 from .store import Store, resolve_store_dir
-from screens import paste
+from screens import opening, paste
 from screens.commands import bindings
 
 # Textual's input parser let an ESC inside a pasted text end the paste and read the rest as key
 # presses (issue 14, defect 1): read every bracketed paste whole instead, in every driver.
 paste.install()
+# a widget not in the DOM yet is not restyled at each class set while it is built (screens/opening.py)
+opening.install()
 
 BACKUP_DELAY = 3.0  # seconds after start
 SCREENS_CSS_DELAY = 1.5  # seconds after start: the other screens' styles, parsed while the desk is idle

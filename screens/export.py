@@ -38,6 +38,7 @@ from csirt_tui.timeparse import TimeParseError, parse_time, to_wareki
 from screens.chrome import OneLine
 from screens.form import DraftedDialog, DraftKey, DraftStatus, PickerScreen, SafeInput, SafeTextArea
 from screens.commands import bindings
+from screens.opening import StyledAtMount
 
 # What the dialog can make: (id, label). The first two are 報告様式1 variants
 # (csirt_tui.report.content.VARIANTS); "summary" is the committee summary.
@@ -81,7 +82,7 @@ def plain_error(err: BaseException, path: str) -> str:
     return f"報告書を作れませんでした（{type(err).__name__}: {err}）"
 
 
-class ExportScreen(DraftedDialog):
+class ExportScreen(StyledAtMount, DraftedDialog):
     """Export a report. Returns the ExportResult, or None when cancelled.
 
     What the operator types here (the reason not to encrypt, a path of their own) is a draft
@@ -90,6 +91,7 @@ class ExportScreen(DraftedDialog):
 
     KEYS_SCREEN = "export"
     BINDINGS = bindings("export")  # screens/commands.py
+    AUTO_FOCUS = ""  # on_mount focuses the password (Textual's auto focus on the kind first restyled both twice)
     DRAFT_WHAT = "入力 (暗号化しない理由・保存先)"
 
     def __init__(self, incident_id: str | None = None, kind: str | None = None) -> None:
@@ -180,9 +182,11 @@ class ExportScreen(DraftedDialog):
             status.display = False  # shown when there is something to say (a question, a refused write)
             yield status
             yield Static("", id="export-message", markup=False)
-            with Horizontal(id="export-working"):
-                yield ProgressBar(total=None, show_eta=False, show_percentage=False, id="export-progress")
-                yield Static("", id="export-progress-text", markup=False)
+            # the progress bar is made when an export starts (_start): hidden, its animation
+            # still refreshed it 15 times a second while the dialog was open
+            working = Horizontal(id="export-working")
+            working.display = False
+            yield working
             with Horizontal(classes="buttons"):
                 yield Button("出力 (Ctrl+S)", id="export-go", variant="primary", compact=True)
                 yield Button("記載の編集 (F2)", id="export-edit", compact=True)
@@ -195,11 +199,13 @@ class ExportScreen(DraftedDialog):
         return role_label(self.app.store.profile)
 
     def on_mount(self) -> None:
-        self.query_one("#export-working").display = False
         self._kind_changed()
         self._period_preview()
-        # the path is filled in already: what the operator types first is the password
-        self.query_one("#export-password", Input).focus()
+        # the path is filled in already: what the operator types first is the password; at 80x24
+        # it is shown in the middle, the buttons below it (scrolled once the dialog is laid out)
+        password = self.query_one("#export-password", Input)
+        password.focus(scroll_visible=False)
+        self.call_after_refresh(self.scroll_to_center, password, animate=False, origin_visible=True)
         self.start_drafts()
 
     # ------------------------------------------------------------ the draft (DraftedDialog)
@@ -261,7 +267,7 @@ class ExportScreen(DraftedDialog):
         return start, end
 
     def _default_path(self) -> str:
-        from csirt_tui.report.export import default_report_path, form1_filename
+        from csirt_tui.report.names import default_report_path, form1_filename, review_filename
 
         store = self.app.store
         now = self.app.now()
@@ -275,8 +281,6 @@ class ExportScreen(DraftedDialog):
 
                 name = summary_filename(start, end, now, store.profile)
             elif self.kind == DRILL_REVIEW:
-                from csirt_tui.report.drillreview import review_filename
-
                 name = review_filename(self.incident_id, now)
             else:
                 name = form1_filename(self.incident_id, self.kind, now)
@@ -428,8 +432,14 @@ class ExportScreen(DraftedDialog):
         self.working = True
         self._pages = 0
         self._say("")
-        self.query_one("#export-working").display = True
-        self.query_one("#export-progress-text", Static).update("作成中...")
+        working = self.query_one("#export-working")
+        if working.children:  # an export again (the last one failed)
+            self.query_one("#export-progress", ProgressBar).update(total=None)
+            self.query_one("#export-progress-text", Static).update("作成中...")
+        else:
+            working.mount(ProgressBar(total=None, show_eta=False, show_percentage=False, id="export-progress"),
+                          Static("作成中...", id="export-progress-text", markup=False))
+        working.display = True
         for wid in ("#export-go", "#export-edit"):
             self.query_one(wid, Button).disabled = True
         # The password goes to the worker in a one-shot box the worker empties: it is not
@@ -483,6 +493,8 @@ class ExportScreen(DraftedDialog):
     def _stop_working(self) -> None:
         self.working = False
         self.query_one("#export-working").display = False
+        for bar in self.query("#export-progress").results(ProgressBar):
+            bar.update(total=1, progress=1)  # a bar with a total is not animated (hidden, it was redrawn 15 times a second)
         for wid in ("#export-go", "#export-edit"):
             self.query_one(wid, Button).disabled = False
 

@@ -100,10 +100,6 @@ def build_review(rv: DrillReview, font: FontChoice, now, mark: str, *,
                      font=font, on_progress=on_progress)
 
 
-def review_filename(incident_id: str, now) -> str:
-    return f"{incident_id}_訓練の講評_{now:%Y%m%d-%H%M}.pdf"
-
-
 def export_review(store, incident_id: str, path: str | os.PathLike, *, operator: str,
                   password: str | None = None, waive_reason: str = "", font: str | None = None,
                   on_progress: Callable[[str], Any] | None = None, force: bool = False) -> ExportResult:

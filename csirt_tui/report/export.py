@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 from ..model import TimelineEntry
 from .content import VARIANTS, classification_of, form1_content
+from .names import default_report_path, form1_filename  # noqa: F401  (where they were)
 from .pdfkit import FontChoice, ReportError, check_target, encrypt, find_font, write_pdf
 
 KINDS = {
@@ -147,14 +148,3 @@ def export_form1(store, incident_id: str, path: str | os.PathLike, *, operator: 
     entry = store.append(incident_id, "report", text, operator=operator, data=data)
     return ExportResult(path=target, pages=pages, encrypted=bool(password), size=len(payload), sha256=digest,
                         font=chosen, classification=mark, entry=entry)
-
-
-def default_report_path(store, name: str) -> Path:
-    """Where a report goes unless the operator says otherwise: the store's reports/ folder."""
-    folder = Path(store.root) / "reports"
-    folder.mkdir(mode=0o700, exist_ok=True)
-    return folder / name
-
-
-def form1_filename(incident_id: str, variant: str, now) -> str:
-    return f"{incident_id}_報告様式1_{VARIANTS.get(variant, variant)}_{now:%Y%m%d-%H%M}.pdf"

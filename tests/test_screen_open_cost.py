@@ -1,0 +1,114 @@
+"""What a screen costs to open (issue 15: every screen open <= 150 ms at 10,000 incidents, timed
+in bench/intake.py): counted here, not timed. Most of an open is Textual matching the stylesheet's
+rules to each widget (screens/opening.py); a widget is matched when it is mounted, and again only
+when its focus changes. Before: the export dialog matched its 45 widgets 271 times (each widget
+before it was in the DOM, on mounting, and all again when the dialog was resumed right after its
+mount; the kind's radio buttons got the focus before the password), and its first open imported
+ReportLab (~300 ms) to fill in the path."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from datetime import datetime
+
+from textual.css.stylesheet import Stylesheet
+from textual.widget import Widget
+
+from conftest import TZ, Clock, sample_intake, wait_until
+from csirt_tui.app import CsirtDeskApp
+from csirt_tui.store import Store
+from screens.incident import IncidentScreen
+
+NOW = datetime(2026, 11, 22, 14, 35, tzinfo=TZ)
+
+
+def _setup(store_dir):
+    clock = Clock(NOW)
+    store = Store.open(store_dir, clock=clock)
+    inc = store.create_incident(sample_intake(), operator="受付")
+    for i in range(3):
+        store.append(inc.id, "note", f"メモ {i}", operator="受付")
+    return store, clock, inc.id
+
+
+class Styled:
+    """Each widget's matchings against the stylesheet, and the widgets focused, while counting."""
+
+    def __init__(self, monkeypatch) -> None:
+        self.on = False
+        self.count: Counter = Counter()
+        self.outside: list[str] = []
+        self.focused: list[str] = []
+        apply = Stylesheet.apply
+        watch = Widget.watch_has_focus
+
+        def counted(sheet, node, *args, **kwargs):
+            if self.on and isinstance(node, Widget):
+                self.count[node] += 1
+                if node.parent is None:
+                    self.outside.append(type(node).__name__)
+            return apply(sheet, node, *args, **kwargs)
+
+        def focus(widget, value):
+            if self.on and value:
+                self.focused.append(widget.id or type(widget).__name__)
+            return watch(widget, value)
+
+        monkeypatch.setattr(Stylesheet, "apply", counted)
+        monkeypatch.setattr(Widget, "watch_has_focus", focus)
+
+    def twice(self) -> list[str]:
+        return [f"{type(w).__name__}#{w.id} x{n}" for w, n in self.count.items() if n > 2]
+
+
+async def _open(pilot, app, styled, key, screen_name):
+    styled.on = True
+    await pilot.press(key)
+    assert await wait_until(pilot, lambda: type(app.screen).__name__ == screen_name and app.focused is not None)
+    await pilot.pause()
+    styled.on = False
+    return app.screen
+
+
+def _run(store_dir, monkeypatch, first_keys, key, screen_name, check):
+    store, clock, incident_id = _setup(store_dir)
+    styled = Styled(monkeypatch)
+
+    async def scenario():
+        app = CsirtDeskApp(store, operator="見本 ハンドラー", clock=clock, backups=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            if first_keys:
+                app.push_screen(IncidentScreen(incident_id))
+                assert await wait_until(pilot, lambda: isinstance(app.screen, IncidentScreen))
+                await pilot.pause()
+            screen = await _open(pilot, app, styled, key, screen_name)
+            check(screen, styled)
+
+    import asyncio
+
+    asyncio.run(scenario())
+
+
+def test_export_dialog_styles_each_widget_once_and_opens_on_the_password(store_dir, monkeypatch):
+    def check(screen, styled):
+        assert styled.outside == []
+        assert styled.twice() == []
+        assert len(styled.count) >= 30  # the dialog's widgets were counted
+        assert styled.focused == ["export-password"]
+
+    _run(store_dir, monkeypatch, True, "p", "ExportScreen", check)
+
+
+def test_export_dialog_opens_without_reportlab(store_dir, monkeypatch):
+    # what the dialog shows needs no PDF library (it is imported when the PDF is made)
+    for name in [m for m in sys.modules if m == "reportlab" or m.startswith(("reportlab.", "csirt_tui.report."))]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "reportlab", None)  # an import of it raises ImportError
+
+    def check(screen, styled):
+        path = screen.query_one("#export-path").value
+        assert path.endswith("_報告様式1_発生報告_20261122-1435.pdf")
+
+    _run(store_dir, monkeypatch, True, "p", "ExportScreen", check)
