@@ -35,6 +35,7 @@ from textual.document._document import Document
 from textual.document._document_navigator import DocumentNavigator
 from textual.document._wrapped_document import WrappedDocument
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
@@ -201,12 +202,24 @@ class DraftKeeper:
     def _flush(self) -> None:
         """Snapshot the fields now and write them in a worker thread."""
         self._timer = None
-        snap = self.snapshot()
-        if not self._due(snap):
+        if self.closed or self.detached:
+            return
+        snap = self._read_fields()
+        if snap is None or not self._due(snap):
             return
         self._seq += 1
         seq = self._seq
         self.screen.run_worker(lambda: self._write(seq, snap), thread=True, group="draft", exit_on_error=False)
+
+    def _read_fields(self) -> dict[str, Any] | None:
+        """The snapshot, or None when the screen's fields are gone: the desk quit while the screen
+        was being built or taken down (a clean-clone CI run: a timer's write found no '#channel' on the
+        intake form made ahead). Nothing is on screen to read then; what was typed into it was
+        written when it left (``flush_now``)."""
+        try:
+            return self.snapshot()
+        except NoMatches:
+            return None
 
     def _write(self, seq: int, snap: dict[str, Any], report: bool = True) -> str | None:
         """Write ``snap`` unless a newer snapshot is on disk or the draft is closed. Returns
@@ -235,8 +248,8 @@ class DraftKeeper:
             self._timer = None
         if self.detached:
             return None
-        snap = self.snapshot()
-        if not self._due(snap):
+        snap = self._read_fields()
+        if snap is None or not self._due(snap):
             return None
         self._seq += 1
         return self._write(self._seq, snap, report)
