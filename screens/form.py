@@ -926,21 +926,31 @@ class FormScreen(DraftedDialog):
     def on_resize(self) -> None:
         self._fit_fields()
 
+    def on_screen_resume(self) -> None:
+        # a draft offered at the opening (DraftOfferScreen) covered the form before it was laid out:
+        # its intro was measured 0 lines high and the fields' box ran below the frame's edge
+        self.call_after_refresh(self._fit_fields)
+
     def _fit_fields(self) -> None:
         """The fields scroll inside what the screen leaves (title, draft state, intro, hint and the
         frame: about 10 lines): at 80x24 a long form's lower fields were cut off below the frame
-        and Tab moved the focus where it could not be seen."""
+        and Tab moved the focus where it could not be seen.
+
+        The frame holds 90% of the screen, of which 8 lines are the title, the draft state (kept
+        for it even while it is hidden: it shows up at the first save), the hint and the frame;
+        the intro (up to 6 lines and its margin) takes from the rest. An intro of 2 to 6 lines was
+        not counted: the fields' box was taller than what the frame showed of it, the frame cut its
+        bottom off (and the hint), and a field scrolled "into view" stayed below the frame's edge
+        (the step form at 80x24: of the memo refused empty, only its top border was seen)."""
         height = self.app.size.height
         intros, boxes = self.query("#form-intro"), self.query("#form-fields")
         if not intros or not boxes:  # taken down before it was built (the desk quit while it opened)
             return
         if height:
-            rows = height - 10
             intro = intros.first(Static)
-            tall = intro.outer_size.height if intro.display else 0
-            if tall >= 7:  # a long intro (at most 6 lines, it scrolls) takes from the fields: the frame
-                # holds 90% of the screen, of which 8 lines are title, draft state, hint and frame
-                rows = min(rows, int(height * 0.9) - 8 - tall)
+            margin = intro.styles.margin
+            tall = intro.outer_size.height + margin.top + margin.bottom if intro.display else 0
+            rows = min(height - 10, int(height * 0.9) - 8 - tall)
             boxes.first(VerticalScroll).styles.max_height = max(4, min(30, rows))
 
     def on_mount(self) -> None:
@@ -1067,7 +1077,14 @@ class FormScreen(DraftedDialog):
             if base and empty and base in problem and f.kind != "check":
                 widget = self.query_one(f"#f-{f.key}")
                 widget.focus()
-                self.call_after_refresh(lambda: widget.scroll_visible(animate=False))
+                box = self.query_one("#form-fields", VerticalScroll)
+                before = box.children[box.children.index(widget) - 1]  # the field's label (not for a check)
+
+                def show() -> None:  # the label at the top, then as much of the field as the box holds
+                    box.scroll_to_widget(before, animate=False, top=True)
+                    box.scroll_to_widget(widget, animate=False)
+
+                self.call_after_refresh(show)
                 return
 
     def _ask_more(self, more: AskMore) -> None:

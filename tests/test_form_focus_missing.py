@@ -68,3 +68,72 @@ def test_a_form_taken_down_before_it_is_built_fits_nothing(store, clock):
 
     asyncio.run(go())
     assert errors == []
+
+
+def test_at_80x24_the_step_forms_missing_memo_is_scrolled_into_view_whole(store_dir):
+    """The tracker's step form (o, s on 証拠保全, 完了, Ctrl+S with the memo empty) at 80x24: the
+    focus went to the memo but only its top border was scrolled into view (scroll_visible ran
+    before the form's layout had settled), so the operator typed into a box they could not see.
+    The memo's label and its text area must lie inside the form's scrolled viewport."""
+    from datetime import datetime
+
+    from textual.containers import VerticalScroll
+
+    from conftest import TZ, Clock, sample_intake, wait_until
+    from csirt_tui import triage as core
+    from csirt_tui.store import Store
+    from screens.response import ResponseScreen
+
+    clock = Clock(datetime(2026, 11, 16, 11, 0, tzinfo=TZ))
+    store = Store.open(store_dir, clock=clock)
+    inc = store.create_incident(sample_intake(received_at="2026-11-16T10:00:00+09:00", reporter_type="staff"),
+                                operator="受付")
+    core.record_triage(store, inc.id, core.Triage(
+        fact_check="done", type_id="cyber",
+        ticked=[k for k, lv, text, _ in core.level_examples(store.profile, "cyber") if "ネットワーク接続している端末" in text]),
+        operator="ハンドラー")
+    app = CsirtDeskApp(store, operator="試験", clock=clock, backups=False)
+    seen = {}
+
+    async def go():
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_screen(pilot, app, lambda: app.open_response(inc.id), ResponseScreen, "#steps")
+            from textual.widgets import DataTable
+
+            table = screen.query_one("#steps", DataTable)
+            table.focus()
+            table.move_cursor(row=table.get_row_index("evidence"))
+            await pilot.press("s")
+            assert await wait_until(pilot, lambda: isinstance(app.screen, FormScreen))
+            await pilot.pause()
+            form = app.screen
+            form.query_one("#f-status", Select).value = "done"
+            await pilot.pause()
+            await pilot.press("ctrl+s")
+            await pilot.pause(0.5)
+            box = form.query_one("#form-fields", VerticalScroll)
+            memo = form.query_one("#f-note", TextArea)
+            label = next(w for w in box.children if w.region.y < memo.region.y and "メモ" in str(getattr(w, "content", "")))
+            seen.update(focused=app.focused is memo, viewport=box.content_region, memo=memo.region,
+                        label=label.region, frame=form.query_one("#form-box").content_region)
+            # the refused text is a draft: opened again, the form offers it first (a screen over the
+            # form before the form was laid out); Enter takes it back
+            app.pop_screen()
+            await pilot.pause()
+            await pilot.press("s")
+            assert await wait_until(pilot, lambda: type(app.screen).__name__ == "DraftOfferScreen")
+            await pilot.press("enter")
+            assert await wait_until(pilot, lambda: isinstance(app.screen, FormScreen))
+            await pilot.pause(0.3)
+            form = app.screen
+            seen["again"] = (form.query_one("#form-fields", VerticalScroll).content_region,
+                             form.query_one("#form-box").content_region)
+
+    asyncio.run(go())
+    assert seen["focused"]
+    viewport, memo, label, frame = seen["viewport"], seen["memo"], seen["label"], seen["frame"]
+    # what the box scrolls to is what the frame shows: the box ends inside the frame
+    assert viewport.bottom <= frame.bottom, seen
+    assert viewport.y <= label.y and memo.bottom <= viewport.bottom, seen
+    viewport, frame = seen["again"]
+    assert viewport.bottom <= frame.bottom - 2, seen  # and the hint below it is seen
