@@ -76,6 +76,21 @@ def narrow(text: str) -> str:
     return "".join(_one(ch) for ch in text)
 
 
+def narrow_labels(text: str, labels: tuple[str, ...]) -> str:
+    """``text`` (an entry's, as written) with each line that starts with one of ``labels`` and ':'
+    drawn with that label narrowed: the 受付 entry's lines start with the profile's
+    「①事象を発見した日時（いつ）: 」, the desk's words (csirt_tui.views.intake_labels). Anything
+    else, a typed ① included, stays as written."""
+    if not labels or text.isascii():
+        return text
+    parts = text.split("\n")
+    for i, part in enumerate(parts):
+        label = next((lb for lb in labels if part.startswith(lb + ":")), None)
+        if label:
+            parts[i] = narrow(label) + part[len(label):]
+    return "\n".join(parts)
+
+
 def is_ambiguous(ch: str) -> bool:
     return unicodedata.east_asian_width(ch) == "A"
 

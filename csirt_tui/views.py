@@ -249,6 +249,18 @@ def incident_text_lines(profile, inc: Incident, exchange: tuple[str | None, list
 __all__ = ["DASHBOARD_COLUMNS", "INTAKE_ITEMS", "incident_row_cells", "incident_text_lines", "elapsed"]
 
 
+def intake_labels(profile) -> tuple[str, ...]:
+    """The labels the 受付 entry's text starts its lines with (:func:`intake_entry_text`): the
+    profile's PoC items and extra items, and the desk's own when the profile has no items."""
+    items = tuple(i["label"] for i in profile.poc.get("items", []))
+    extras = tuple(x["label"] for x in profile.poc.get("extra_items", []))
+    return items + tuple(lb for lb in _INTAKE_DEFAULT_LABELS.values() if lb not in items) + extras
+
+
+# the 受付 entry's label of an item the profile's PoC card does not name
+_INTAKE_DEFAULT_LABELS = {"found_at": "①いつ", "place": "②どこで", "what": "③何が", "reporter": "④誰が"}
+
+
 def intake_entry_text(profile, intake: dict[str, Any]) -> str:
     """The 受付 entry's text: every item as the operator typed it, one per line."""
     items = {i["key"]: i["label"] for i in profile.poc.get("items", [])}
@@ -257,10 +269,10 @@ def intake_entry_text(profile, intake: dict[str, Any]) -> str:
         "受付: " + " / ".join(x for x in (_label(profile.channels, intake.get("channel")) if intake.get("channel") else "",
                                           _label(profile.report_sources, intake.get("reporter_type"))
                                           if intake.get("reporter_type") else "") if x),
-        f"{items.get('found_at', '①いつ')}: {intake.get('found_at_text') or ''}",
-        f"{items.get('place', '②どこで')}: {intake.get('place') or ''}",
-        f"{items.get('what', '③何が')}: {intake.get('what') or ''}",
-        f"{items.get('reporter', '④誰が')}: " + " / ".join(rep.get(k) or "" for k in ("name", "section", "contact")),
+        f"{items.get('found_at', _INTAKE_DEFAULT_LABELS['found_at'])}: {intake.get('found_at_text') or ''}",
+        f"{items.get('place', _INTAKE_DEFAULT_LABELS['place'])}: {intake.get('place') or ''}",
+        f"{items.get('what', _INTAKE_DEFAULT_LABELS['what'])}: {intake.get('what') or ''}",
+        f"{items.get('reporter', _INTAKE_DEFAULT_LABELS['reporter'])}: " + " / ".join(rep.get(k) or "" for k in ("name", "section", "contact")),
     ]
     for extra in profile.poc.get("extra_items", []):
         lines.append(f"{extra['label']}: {(intake.get('extras') or {}).get(extra['key'], '')}")

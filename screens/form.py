@@ -806,7 +806,7 @@ class DraftedDialog(ModalScreen[Any]):
             return
         if isinstance(outcome, Pending):
             self.busy = True
-            self.query_one(DraftStatus).say("記録しています…")
+            self.query_one(DraftStatus).say("記録しています...")  # not …: ambiguous width
             outcome.then(lambda err: self._pending_done(err, result))
             return
         self.finish(result)

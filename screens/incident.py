@@ -16,12 +16,12 @@ from textual.widgets import Static
 
 from typing import Any
 
-from csirt_tui.cells import narrow
+from csirt_tui.cells import narrow, narrow_labels
 from csirt_tui.draftsave import draft_label, draft_text, draft_what
 from csirt_tui.errors import DomainError
 from csirt_tui.textsafe import printable
 from csirt_tui.merge import exchange_lines
-from csirt_tui.views import incident_text_lines, short_time
+from csirt_tui.views import incident_text_lines, intake_labels, short_time
 from screens.form import Folded
 from screens.timeline import WATCH_SECONDS
 from screens.chrome import DeskHeader
@@ -102,12 +102,7 @@ def chrome_lines(lines: list[str], labels: tuple[str, ...] = ()) -> list[str]:
             head, sep, rest = line.partition("]")
             if sep and rest.startswith(" ← #"):
                 rest = " <- #" + rest[len(" ← #"):]
-            parts = (head + sep + rest).split("\n")  # an entry's text keeps its line breaks
-            for i, part in enumerate(parts):
-                label = next((lb for lb in labels if part.startswith(lb + ":")), None)
-                if label:
-                    parts[i] = narrow(label) + part[len(label):]
-            out.append("\n".join(parts))
+            out.append(narrow_labels(head + sep + rest, labels))  # an entry's text keeps its line breaks
             continue
         if line == "時系列の記録:":
             record = True
@@ -232,7 +227,7 @@ class IncidentScreen(Screen):
         try:
             inc = store.incident(self.incident_id)
             lines = chrome_lines(incident_text_lines(store.profile, inc, exchange_lines(store, inc)),
-                                 tuple(i["label"] for i in store.profile.poc.get("items", [])))
+                                 intake_labels(store.profile))
         except DomainError as err:
             lines = [str(err)]
         self.query_one("#incident-text", Static).update(printable("\n".join(lines)))

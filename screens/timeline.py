@@ -17,11 +17,12 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, Label, Static, TextArea
 
+from csirt_tui.cells import narrow, narrow_labels
 from csirt_tui.errors import DomainError
 from csirt_tui.model import KINDS, TimelineEntry
 from csirt_tui.textsafe import one_line, printable
 from csirt_tui.timeparse import TimeParseError, format_preview, parse_time, to_iso
-from csirt_tui.views import recorded_apart, short_time
+from csirt_tui.views import intake_labels, recorded_apart, short_time
 from screens.form import DraftedDialog, DraftKey, DraftStatus, PickerScreen, SafeInput, SafeTextArea
 from screens.chrome import DeskHeader
 from screens.commands import bindings
@@ -55,9 +56,10 @@ class NoteScreen(DraftedDialog):
         with Vertical(id="note-box"):
             yield Label(self.title_text, classes="saved-title", markup=False)
             yield DraftStatus(id="draft-status")
-            if self.original is not None:
+            if self.original is not None:  # the 受付 entry's item labels (①…) drawn one-width
+                text = narrow_labels(self.original.text, intake_labels(self.app.store.profile))
                 yield Static(printable(f"#{self.original.seq} {short_time(self.original.when)} "
-                                       f"[{self.original.kind_label}] {self.original.text}"),
+                                       f"[{self.original.kind_label}] {text}"),
                              classes="original", markup=False)
             yield SafeTextArea(id="note-text", soft_wrap=True, tab_behavior="focus")
             with Horizontal(classes="row"):
@@ -132,6 +134,7 @@ class TimelineScreen(Screen):
         self.kind = ALL
         self.total = 0
         self._complete = False
+        self._labels: tuple[str, ...] = ()  # the 受付 entry's item labels, drawn one-width (cells.narrow_labels)
 
     def compose(self) -> ComposeResult:
         yield DeskHeader()
@@ -145,6 +148,7 @@ class TimelineScreen(Screen):
         yield DeskFooter()
 
     def on_mount(self) -> None:
+        self._labels = intake_labels(self.app.store.profile)
         self.query_one("#entries", DataTable).add_column("記録", key="row")
         self.action_reload()
         self.query_one("#entries", DataTable).focus()
@@ -196,7 +200,7 @@ class TimelineScreen(Screen):
     def _check_chain(self) -> None:
         report = self.app.store.verify_incident(self.incident_id)
         status = ("✔ ハッシュチェーン正常 (verify と同じ検査)" if report.ok
-                  else "✘ " + one_line(report.problems[0]))
+                  else "✘ " + narrow(one_line(report.problems[0])))  # the desk's words: its 「…」 after a hash
         self.app.call_from_thread(self._set_heading, status)
 
     def _set_heading(self, chain: str) -> None:
@@ -231,7 +235,7 @@ class TimelineScreen(Screen):
             line.append(f" #{e.corrects}の訂正", style="bold yellow")
         if e.seq in self._corrected_by:
             line.append(" 訂正あり->" + ",".join(f"#{s}" for s in self._corrected_by[e.seq]), style="yellow")
-        line.append("  " + one_line(e.text))
+        line.append("  " + one_line(narrow_labels(e.text, self._labels)))
         return line
 
     def _fill(self) -> None:
@@ -269,10 +273,9 @@ class TimelineScreen(Screen):
             parts.append("-- この記録の訂正 --\n" + self._detail_text(by_seq[s]))
         detail.update(printable("\n".join(parts)))
 
-    @staticmethod
-    def _detail_text(e: TimelineEntry) -> str:
+    def _detail_text(self, e: TimelineEntry) -> str:
         when = f"{short_time(e.when)}" + recorded_apart(e)
-        return f"#{e.seq} {when} {e.operator} [{e.kind_label}]\n{e.text}\n"
+        return f"#{e.seq} {when} {e.operator} [{e.kind_label}]\n{narrow_labels(e.text, self._labels)}\n"
 
     # ------------------------------------------------------------ filters
     @on(Input.Changed, "#search")

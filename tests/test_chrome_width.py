@@ -77,3 +77,77 @@ def test_the_check_finds_the_desks_own_ambiguous_characters():
                   user=[], text="", screen="x")
     found = chrome_ambiguous(drawn, texts)
     assert [f[:1 + 2] for f in found] == ["'—'", "'—'", "'…'"]
+
+
+# -- the timeline screen (l): the desk's words inside a record's text ------------------------------
+
+def _timeline_drawn(tmp_path, size, *, broken: str | None = None, select_first: bool = False):
+    """The timeline of an incident taken in as the intake screen takes it (its 受付 entry made by
+    views.intake_entry_text, lines starting with the profile's 「①事象を発見した日時（いつ）: 」)."""
+    import asyncio
+
+    from conftest import Clock, sample_intake, wait_until
+    from csirt_tui.app import CsirtDeskApp
+    from csirt_tui.store import Store
+    from csirt_tui.views import intake_entry_text
+    from screen_walk import drawn as drawn_now
+    from screens.timeline import TimelineScreen
+
+    clock = Clock()
+    store = Store.open(tmp_path / f"tl-{size[0]}", clock=clock)
+    intake = sample_intake(what="画面に身代金の要求（①と書かれた紙も）")
+    inc = store.create_incident(intake, operator="受付 花子", text=intake_entry_text(store.profile, intake))
+    store.append(inc.id, "note", "折り返し済み", operator="受付 花子")
+    typed = {intake["found_at_text"], intake["place"], intake["what"], "受付 花子", "折り返し済み",
+             " / ".join(intake["reporter"][k] for k in ("name", "section", "contact"))}
+    if broken is not None:  # the chain check's problem as verify says it (its 「…」 after a hash)
+        from types import SimpleNamespace
+
+        store.verify_incident = lambda incident_id: SimpleNamespace(ok=False, problems=[broken])
+    out = {}
+
+    async def run():
+        app = CsirtDeskApp(store, operator="試験", clock=clock, backups=False)
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            app.push_screen(TimelineScreen(inc.id))
+            assert await wait_until(pilot, lambda: isinstance(app.screen, TimelineScreen))
+            await app.workers.wait_for_complete()
+
+            def checked() -> bool:  # the heading says what the chain check found
+                heading = app.screen.query("#timeline-heading")
+                text = str(heading.first().render()) if heading else ""
+                return text.startswith("記録 ") and "検査中" not in text
+
+            assert await wait_until(pilot, checked)
+            if select_first:  # the 受付 entry's detail
+                from textual.widgets import DataTable
+
+                app.screen.query_one("#entries", DataTable).move_cursor(row=0)
+                await pilot.pause()
+            out["drawn"] = drawn_now(app)
+
+    asyncio.run(run())
+    return out["drawn"], typed
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_the_timeline_draws_the_intake_labels_and_its_own_words_one_width(tmp_path, size):
+    """The 受付 entry's row and detail drew the profile's ①②③④ item labels as written: two cells
+    in a Japanese terminal font, every column after them moved. They are drawn (1)..(4), as the
+    incident screen draws them; the typed ① in 何が stays as typed."""
+    for select_first in (False, True):  # the newest entry's detail, then the 受付 entry's
+        drawn, typed = _timeline_drawn(tmp_path / str(select_first), size, select_first=select_first)
+        found = chrome_ambiguous(drawn, typed)
+        assert not found, "\n".join(found)
+        if select_first:
+            assert "(1)事象を発見した日時（いつ）: 14:10" in drawn.text
+            assert "①と書かれた紙も" in drawn.text  # the operator's ① is shown as typed
+
+
+def test_the_timeline_heading_says_a_broken_chain_with_one_width_characters(tmp_path):
+    problem = "2026-0001#2: 台帳 (ledger) の記録と一致しません (台帳 #3: 記録 #2 0123456789ab…。書き換え)"
+    drawn, typed = _timeline_drawn(tmp_path, (80, 24), broken=problem)
+    assert "0123456789ab...。書き換え" in drawn.text
+    found = chrome_ambiguous(drawn, typed)
+    assert not found, "\n".join(found)
