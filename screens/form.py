@@ -48,6 +48,7 @@ from csirt_tui.textsafe import control_pictures, one_line, printable
 from csirt_tui.timeparse import TimeParseError, format_preview, parse_time, to_iso
 from csirt_tui.views import short_time
 from screens.safe_input import SafeInput, typed_text
+from screens.styled import StyledAtMount
 from screens.commands import bindings
 
 _CRLF = re.compile(r"\r\n|\r|\n")
@@ -613,7 +614,7 @@ class Pending:
             self._then(error)
 
 
-class DraftedDialog(ModalScreen[Any]):
+class DraftedDialog(StyledAtMount, ModalScreen[Any]):
     """A dialog whose typed text is a draft while it is open (``draft_key``; None: not drafted).
 
     Subclasses give ``draft_values()`` (field key → value), ``load_draft_values()``,

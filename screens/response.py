@@ -27,12 +27,13 @@ from screens.form import AskMore, DraftKey, Field, FormScreen, Pending
 from screens.chrome import DeskHeader, pad
 from screens.commands import bindings
 from screens.footer import DeskFooter
+from screens.styled import StyledAtMount
 
 STEP_OPTIONS = [(label, key) for key, label in rs.STEP_STATUSES.items()]
 STOP_OPTIONS = [(label, key) for key, label in rs.SYSTEM_STOP_LABELS.items()]
 
 
-class ResponseScreen(Screen):
+class ResponseScreen(StyledAtMount, Screen):
     KEYS_SCREEN = "response"
     BINDINGS = bindings("response")  # screens/commands.py
 

@@ -40,6 +40,7 @@ from csirt_tui.cells import cut, narrow
 from screens.chrome import PlainBars
 from screens.commands import bindings
 from screens.footer import DeskFooter
+from screens.select import LazySelect
 from screens.form import DraftedDialog, DraftKey, DraftStatus, SafeInput
 
 NO_SELECTION = getattr(Select, "NULL", None) or getattr(Select, "BLANK")
@@ -107,13 +108,9 @@ class DeskCheckbox(Checkbox):
         return _plain_button(self)
 
 
-class DeskSelect(Select):
-    """A Select whose arrows are v / ^ (▼ ▲ are ambiguous-width)."""
-
-    def on_mount(self) -> None:
-        for arrow, text in ((".down-arrow", "v"), (".up-arrow", "^")):
-            for widget in self.query(arrow):
-                widget.update(text)
+class DeskSelect(LazySelect):
+    """The triage's dropdowns: their lists are built when first opened (screens/select.py); the
+    arrows are v / ^ (▼ ▲ are ambiguous-width: screens/chrome.py draws every Select's so)."""
 
 
 class ExampleList(SelectionList):
@@ -210,6 +207,11 @@ class TriageScreen(DraftedDialog):
     BINDINGS = bindings("triage") + bindings("app", only=("app.help", "app.quit"))  # screens/commands.py
     DRAFT_WHAT = "トリアージ"
     VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]  # -short: a 3-line decision panel
+    # No focus before on_mount gives it to the fact check: given first to the first focusable
+    # (the form's scroll container) and then moved, each move restyled the container's ~100
+    # widgets (0.3 s of the screen's opening at 10,000 incidents, bench/intake.py); given to the
+    # fact check as the widgets mount (AUTO_FOCUS = "#fact"), the form scrolled before its layout
+    AUTO_FOCUS = ""
 
     def __init__(self, incident_id: str, reopen: str | None = None) -> None:
         super().__init__(DraftKey("triage", incident_id, "triage", "triage"))
@@ -222,6 +224,10 @@ class TriageScreen(DraftedDialog):
 
     # ------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
+        # The breakpoint class before the widgets mount: set by Textual's first resize, it
+        # restyled every widget of the screen a second time as it opened
+        height = self.app.size.height
+        self.set_class(True, *self._get_breakpoint_classes(height, self.VERTICAL_BREAKPOINTS))
         store = self.app.store
         profile = store.profile
         self.incident = store.incident(self.incident_id)
