@@ -589,12 +589,12 @@ def cmd_list(args) -> int:
         return 0
     if args.csv is not None:
         return _list_csv(store, rows, args.csv, force=args.force)
-    from .views import incident_row_cells
+    from .views import plain_row_cells
 
     prof = store.profile
     now = store.now()
     for r in rows:
-        print("  ".join(_plain(c) for c in incident_row_cells(prof, r, now)))
+        print("  ".join(_plain(c) for c in plain_row_cells(prof, r, now)))
     return 0
 
 

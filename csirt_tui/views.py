@@ -96,6 +96,29 @@ def incident_row_cells(profile, row: dict[str, Any], now: datetime) -> list[str]
     ]
 
 
+def summary_cell(text: str, summary: str) -> str:
+    """The 概要 cell as drawn: the desk's marks before the summary (【未記入: ②どこで・④誰が】) with
+    one-width characters, and the index's short form (cut at 60 characters with …,
+    csirt_tui.model.summary_line) ending in "..." instead; the typed summary otherwise as it is."""
+    from .cells import narrow
+
+    head, body = (text[: len(text) - len(summary)], summary) if summary and text.endswith(summary) else (text, "")
+    if len(body) == 60 and body.endswith("…"):
+        body = body[:-1] + "..."
+    return narrow(head) + body
+
+
+def plain_row_cells(profile, row: dict[str, Any], now: datetime) -> list[str]:
+    """:func:`incident_row_cells` as a line of text shows them (``csirt-desk list``), as the
+    dashboard draws them: the desk's columns with one-width characters (an empty priority or
+    level 「-」 as short_time says an empty time, not 「—」: two cells in a cp932 console and in
+    a Japanese terminal font, the columns after it moved), the 概要 cell by :func:`summary_cell`."""
+    from .cells import narrow
+
+    cells = incident_row_cells(profile, row, now)
+    return [narrow(c) for c in cells[:-1]] + [summary_cell(cells[-1], row.get("summary") or "")]
+
+
 PRIORITY_RANK = {"高": 1, "中": 2, "低": 3}
 
 

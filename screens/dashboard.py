@@ -17,7 +17,8 @@ from csirt_tui.cells import cut, fit, narrow
 from csirt_tui.draftsave import draft_row
 from csirt_tui.errors import DomainError
 from csirt_tui.textsafe import one_line
-from csirt_tui.views import DASHBOARD_COLUMNS, RowFilter, dashboard_order, incident_row_cells, short_time
+from csirt_tui.views import (DASHBOARD_COLUMNS, RowFilter, dashboard_order, incident_row_cells, short_time,
+                             summary_cell)
 from screens.chrome import DeskHeader, install
 from screens.commands import bindings
 from screens.footer import DeskFooter
@@ -61,16 +62,6 @@ COMPACT_HEADS = {"優先度": "優先", "レベル": "Lv"}
 def cell(text: str, width: int | None = None) -> Text:
     """User text as a plain cell: never parsed as markup, controls made visible."""
     return Text(one_line(text, width), no_wrap=True, overflow="crop")
-
-
-def summary_cell(text: str, summary: str) -> str:
-    """The 概要 cell as drawn: the desk's marks before the summary (【未記入: ②どこで・④誰が】) with
-    one-width characters, and the index's short form (cut at 60 characters with …,
-    csirt_tui.model.summary_line) ending in "..." instead; the typed summary otherwise as it is."""
-    head, body = (text[: len(text) - len(summary)], summary) if summary and text.endswith(summary) else (text, "")
-    if len(body) == 60 and body.endswith("…"):
-        body = body[:-1] + "..."
-    return narrow(head) + body
 
 
 class DashboardScreen(Screen):

@@ -206,3 +206,23 @@ def test_python_dash_m_and_env_store(tmp_path):
     res = _subprocess("-m", "csirt_tui", "list", env_extra={"CSIRT_DESK_STORE": str(tmp_path / "e")})
     assert res.returncode == 0
     assert (tmp_path / "e" / "store.json").exists()
+
+
+def test_list_says_an_empty_field_as_the_rest_of_the_cli_does(run):
+    """``csirt-desk list`` printed 「—」 (U+2014, ambiguous width: two cells in a cp932 console)
+    for a priority and a level not yet known, and ②④ in its 【未記入: …】 mark: the columns after
+    them moved. The desk's columns say 「-」 as short_time does (and the dashboard draws); what was
+    typed (its → and …) is printed as typed."""
+    import unicodedata
+
+    typed = "電話が途中で切れた→折り返す…"
+    code, _out, err = run("intake", "--json", "-", stdin=json.dumps({"what": typed}))
+    assert code == 0, err
+    code, out, err = run("list")
+    assert code == 0, err
+    line = out.splitlines()[0]
+    cells = line.split("  ")
+    assert cells[3] == "-" and cells[5] == "-", cells  # 優先度, レベル: not yet triaged
+    assert cells[-1] == "【未記入: (1)いつ・(2)どこで・(4)誰が】" + typed
+    desk = line.replace(typed, "")
+    assert [c for c in desk if unicodedata.east_asian_width(c) == "A"] == [], desk
