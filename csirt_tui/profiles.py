@@ -110,12 +110,13 @@ _NOT_TEXT = frozenset({
 _GENERIC_NAMES = frozenset({"その他"})
 _WORD_KINDS = frozenset({"press", "public"})
 
-# The rule for sending material of 機密性2 and above where a profile names none (its rules say
-# nothing): the desk's, said to be the desk's (profiles' data: context.handling_rules, id "send").
-DESK_SEND_RULE = {
-    "label": "機密性2以上は暗号化して送る",
-    "text": "",
-    "source": "デスクの既定",
+# The handling rules the desk cites, where a profile names none (its rules say nothing): the
+# desk's, said to be the desk's (profiles' data: context.handling_rules). "send": sending material
+# of 機密性2 and above (水戸 3(2)キ); "mixed": material of several classes takes the highest (水戸
+# 3(2)オ(ウ)), the committee summary's mark.
+DESK_RULES = {
+    "send": {"label": "機密性2以上は暗号化して送る", "text": "", "source": "デスクの既定"},
+    "mixed": {"label": "最も高い分類に従う", "text": "", "source": "デスクの既定"},
 }
 
 # Hours a party may stay 未連絡 before the notification counts as overdue, when
@@ -1658,17 +1659,21 @@ class Profile:
             rules = context["asset_classes"].get("handling_rules", [])
         return next((rule for rule in rules if rule["id"] == rule_id), None)
 
+    def rule_for(self, rule_id: str) -> dict:
+        """{label, text, source} of the handling rule ``rule_id`` the desk cites (DESK_RULES: "send",
+        "mixed"): the profile's own, else the desk's, which cites no one (issue 16: never another
+        organisation's clause). ``text`` is the clause's wording, "" for the desk's rule."""
+        desk = DESK_RULES[rule_id]
+        rule = self.handling_rule(rule_id)
+        if rule is None:
+            return dict(desk)
+        return {"label": rule.get("label") or desk["label"], "text": rule.get("text", ""), "source": rule["source"]}
+
     @property
     def send_rule(self) -> dict:
-        """{label, text, source} of the rule for sending material of 機密性2 and above (the export's
-        and the bundle's encryption): the profile's ``send`` handling rule (水戸 3(2)キ), else the
-        desk's own rule, which cites no one (issue 16: never another organisation's clause).
-        ``text`` is the clause's wording, "" for the desk's rule."""
-        rule = self.handling_rule("send")
-        if rule is None:
-            return dict(DESK_SEND_RULE)
-        return {"label": rule.get("label") or DESK_SEND_RULE["label"], "text": rule.get("text", ""),
-                "source": rule["source"]}
+        """The rule for sending material of 機密性2 and above (the export's and the bundle's
+        encryption): 水戸 3(2)キ for Mito, the desk's rule elsewhere (:meth:`rule_for`)."""
+        return self.rule_for("send")
 
     @property
     def threats(self) -> list[dict]:

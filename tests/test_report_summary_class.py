@@ -87,3 +87,29 @@ def test_the_pdf_is_marked_on_every_page_and_says_why(store, clock, tmp_path):
     assert result.classification == "機密性3B"
     assert store.list_exports()[-1]["classification"] == "機密性3B"
     assert "機密性3B" in pdf_text((tmp_path / "s.pdf").read_bytes(), PASSWORD)
+
+
+@pytest.mark.parametrize("pid, cited", [("mito", "水戸3(2)オ(ウ)「最高度の分類に従って」"), ("mutsu", "デスクの既定"),
+                                        ("tsukuba", "デスクの既定"), ("osaki", "デスクの既定")])
+def test_the_mark_cites_the_stores_own_rule(tmp_path, clock, pid, cited):
+    """The note under the title cited 「水戸 3(2)オ(ウ)「最高度の分類に従って」」 for every desk (issue 16:
+    an operator is never told another organisation's names): only Mito's rules say so; elsewhere
+    the desk's rule, citing no one."""
+    from csirt_tui.store import Store
+
+    store = Store.open(tmp_path / pid, profile=pid, clock=clock)
+    iid = new(store, clock, at(11, 4, 9), what="住民情報を含むUSBの紛失")
+    clock.now = at(11, 4, 9).replace(minute=30)
+    from csirt_tui.triage import level_examples
+
+    kind = store.profile.incident_types[0]["id"]
+    ticked = [k for k, level, _text, _ in level_examples(store.profile, kind) if level >= 1][:1]
+    ctx = TriageContext(asset_classes={"confidentiality": "c3b"})
+    record_triage(store, iid, Triage(fact_check="done", type_id=kind, ticked=ticked, context=ctx), operator=OP)
+    clock.now = at(11, 22, 10)
+    stats = summary_stats(store, START, END)
+    assert stats.classification == "機密性3B"
+    text = "".join(pdf_text(build_summary(stats, need_font())).split())
+    assert f"この集計の分類:機密性3B（一覧のうち最も高い分類。{iid}。{cited}）" in text
+    if pid != "mito":
+        assert "水戸" not in text

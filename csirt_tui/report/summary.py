@@ -107,6 +107,7 @@ class SummaryStats:
     # the incidents (listed or drills) whose class is the mark, when it is above the form's default
     classification_from: list[str] = field(default_factory=list)
     classification_default: str = ""
+    classification_rule: str = ""  # why the highest: the profile's rule (水戸 3(2)オ(ウ)「…」) or the desk's
     # 手順の評価・見直し (csirt_tui.reviews) dated in the period, and when the next one is due
     reviews: list[dict[str, Any]] = field(default_factory=list)
     review_rule: dict[str, Any] | None = None
@@ -240,6 +241,13 @@ def incident_times(inc: Incident, containment: set[str]) -> dict[str, float | No
     return out
 
 
+def _mixed_rule(profile) -> str:
+    """The rule the summary's mark follows, as its note cites it: the clause and its words where the
+    profile's rules have one (「水戸 3(2)オ(ウ)「最高度の分類に従って」」), else 「デスクの既定」."""
+    rule = profile.rule_for("mixed")
+    return f"{rule['source']}「{rule['label']}」" if rule["text"] else rule["source"]
+
+
 def highest_class(profile, labels) -> str:
     """The highest of ``labels`` and the report form's default (Mito 3(2)オ(ウ): 分類が異なる情報が
     複数記録されている場合、最高度の分類に従って). The classes run from the highest down; a
@@ -344,7 +352,7 @@ def summary_stats(store, start: date, end: date) -> SummaryStats:
         medians=medians, lines=lines, drill_lines=drill_lines,
         containment_steps=list(containment.values()),
         classification_from=[i for i, c in classes.items() if c == mark] if mark != default else [],
-        classification_default=default,
+        classification_default=default, classification_rule=_mixed_rule(profile),
         reviews=reviews, review_rule=profile.procedure_review,
         review_due=due_line(review_due(store, store.now())),
     )
@@ -503,7 +511,7 @@ def summary_story(stats: SummaryStats, st) -> list:
         shown = "、".join(stats.classification_from[:10]) + (
             f" ほか{len(stats.classification_from) - 10}件" if len(stats.classification_from) > 10 else "")
         story.append(para(f"この集計の分類: {stats.classification}（一覧のうち最も高い分類。{shown}。"
-                          "水戸 3(2)オ(ウ)「最高度の分類に従って」）", st.small))
+                          f"{stats.classification_rule or 'デスクの既定'}）", st.small))
 
     def heading(text: str) -> Any:
         return para(text, st.heading)
