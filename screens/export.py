@@ -568,7 +568,7 @@ def _parts(store, incident_id: str, now) -> dict[str, dict[str, Any]]:
     return out
 
 
-class ReportTextsScreen(ModalScreen[None]):
+class ReportTextsScreen(StyledAtMount, ModalScreen[None]):
     """The parts of 報告様式1 the handler may write: pick one (Enter) to edit it."""
 
     KEYS_SCREEN = "report_texts"

@@ -49,6 +49,13 @@ class DeskFooter(Footer):
     def compose(self) -> ComposeResult:
         self._shown = self._keys_shown() if self._bindings_ready else None
         items = list(super().compose())
+        for item in items:
+            if isinstance(item, FooterKey) and "-command-palette" not in item.classes:
+                # made with the footer's compact (Textual binds it to the footer's, the palette's key
+                # excepted): FooterKey's own default (True) set its class at its mount and the
+                # footer's (False) took it off again, each a restyle of every key
+                item.set_reactive(FooterKey.compact, self.compact)
+                item.set_class(self.compact, "-compact", update=False)
         yield from self.fitting(items, self._room())
 
     def fitting(self, items: list, room: int) -> list:

@@ -27,6 +27,7 @@ from screens.timeline import WATCH_SECONDS
 from screens.chrome import DeskHeader
 from screens.commands import bindings
 from screens.footer import DeskFooter
+from screens.opening import StyledAtMount
 
 
 def dialog_drafts_of(store, incident_id: str | None) -> list[dict[str, Any]]:
@@ -123,7 +124,7 @@ def chrome_lines(lines: list[str], labels: tuple[str, ...] = ()) -> list[str]:
     return out
 
 
-class IncidentScreen(Screen):
+class IncidentScreen(StyledAtMount, Screen):
     KEYS_SCREEN = "incident"
     BINDINGS = bindings("incident")  # screens/commands.py
 
@@ -195,6 +196,7 @@ class IncidentScreen(Screen):
         super().__init__()
         self.incident_id = incident_id
         self._drafts: list[dict[str, Any]] = []
+        self._read_at_mount = False  # on_mount read the record: the resume that follows it does not again
 
     def compose(self) -> ComposeResult:
         yield DeskHeader()
@@ -209,10 +211,14 @@ class IncidentScreen(Screen):
         yield DeskFooter()
 
     def on_screen_resume(self) -> None:
+        if self._read_at_mount:  # opened: on_mount has just read it (the record was read twice)
+            self._read_at_mount = False
+            return
         self.action_reload()
 
     def on_mount(self) -> None:
         self.action_reload()
+        self._read_at_mount = True
         self.query_one("#incident-view").focus()
         self.set_interval(WATCH_SECONDS, self._watch)
 

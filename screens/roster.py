@@ -26,6 +26,7 @@ from screens.form import DraftKey, Field, FormScreen, PickerScreen, SafeInput
 from screens.chrome import DeskHeader, pad
 from screens.commands import bindings
 from screens.footer import DeskFooter
+from screens.opening import StyledAtMount
 
 BOOL_FIELDS = ("weekday", "night", "holiday", "absent")
 
@@ -105,9 +106,10 @@ def flow(items: list[str], width: int, gap: str = "   ") -> str:
     return "\n".join(lines)
 
 
-class RosterScreen(Screen):
+class RosterScreen(StyledAtMount, Screen):
     KEYS_SCREEN = "roster"
     BINDINGS = bindings("roster")  # screens/commands.py
+    AUTO_FOCUS = "#people"  # the list (Textual focused the search field first, then on_mount the list)
 
     def __init__(self, reopen: str | None = None) -> None:
         super().__init__()
@@ -130,7 +132,6 @@ class RosterScreen(Screen):
     def on_mount(self) -> None:
         self.query_one("#people", DataTable).add_column("名簿", key="row")
         self.reload()
-        self.query_one("#people", DataTable).focus()
         if self._reopen:
             self.call_after_refresh(self.reopen, self._reopen)
 

@@ -27,6 +27,7 @@ from screens.form import DraftedDialog, DraftKey, DraftStatus, PickerScreen, Saf
 from screens.chrome import DeskHeader
 from screens.commands import bindings
 from screens.footer import DeskFooter
+from screens.opening import StyledAtMount
 
 SHOWN = 100  # newest entries drawn at once ("m" shows 100 more): 5,000 entries open fast
 ALL = "__all__"
@@ -121,9 +122,10 @@ class NoteScreen(DraftedDialog):
         self.record_and_return(self.save, result, result)
 
 
-class TimelineScreen(Screen):
+class TimelineScreen(StyledAtMount, Screen):
     KEYS_SCREEN = "timeline"
     BINDINGS = bindings("timeline")  # screens/commands.py
+    AUTO_FOCUS = "#entries"  # the list (Textual focused the search field first, then on_mount the list)
 
     def __init__(self, incident_id: str, reopen: str | None = None) -> None:
         super().__init__()
@@ -151,7 +153,6 @@ class TimelineScreen(Screen):
         self._labels = intake_labels(self.app.store.profile)
         self.query_one("#entries", DataTable).add_column("記録", key="row")
         self.action_reload()
-        self.query_one("#entries", DataTable).focus()
         self.set_interval(WATCH_SECONDS, self._watch)
         if self._reopen:
             self.call_after_refresh(self.reopen, self._reopen)

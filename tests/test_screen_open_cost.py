@@ -112,3 +112,36 @@ def test_export_dialog_opens_without_reportlab(store_dir, monkeypatch):
         assert path.endswith("_報告様式1_発生報告_20261122-1435.pdf")
 
     _run(store_dir, monkeypatch, True, "p", "ExportScreen", check)
+
+
+def _opens_on(expected: str):
+    def check(screen, styled):
+        assert styled.outside == []
+        assert styled.twice() == []
+        assert styled.focused == [expected]  # Textual's auto focus went to the search field first
+
+    return check
+
+
+def test_roster_styles_each_widget_once_and_opens_on_the_list(store_dir, monkeypatch):
+    _run(store_dir, monkeypatch, False, "ctrl+r", "RosterScreen", _opens_on("people"))
+
+
+def test_timeline_styles_each_widget_once_and_opens_on_the_list(store_dir, monkeypatch):
+    _run(store_dir, monkeypatch, True, "l", "TimelineScreen", _opens_on("entries"))
+
+
+def test_report_texts_style_each_widget_once(store_dir, monkeypatch):
+    _run(store_dir, monkeypatch, True, "e", "ReportTextsScreen", _opens_on("texts-list"))
+
+
+def test_incident_screen_reads_the_record_once_when_opened(store_dir, monkeypatch):
+    reads = []
+    reload = IncidentScreen.action_reload
+    monkeypatch.setattr(IncidentScreen, "action_reload", lambda self: reads.append(1) or reload(self))
+
+    def check(screen, styled):
+        _opens_on("incident-view")(screen, styled)
+        assert len(reads) == 1  # on_mount read it, and the ScreenResume right after read it again
+
+    _run(store_dir, monkeypatch, False, "enter", "IncidentScreen", check)
