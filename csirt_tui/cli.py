@@ -640,9 +640,12 @@ def cmd_show(args) -> int:
         _print_json(doc)
         return 0
     from .merge import exchange_lines
-    from .views import incident_text_lines
+    from .views import chrome_lines, incident_text_lines, intake_labels
 
-    for line in incident_text_lines(store.profile, inc, exchange_lines(store, inc)):
+    # as the incident screen draws it: the desk's 「—」, ①いつ, → and ← with one-width characters
+    # (two cells in a cp932 console, the text after them moved); what was typed as typed
+    for line in chrome_lines(incident_text_lines(store.profile, inc, exchange_lines(store, inc)),
+                             intake_labels(store.profile)):
         print(_plain(line))
     return 0
 

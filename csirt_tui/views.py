@@ -7,9 +7,11 @@ Textual, escaping for ReportLab).
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
+from .cells import narrow, narrow_labels
 from .model import INTAKE_ITEMS, STATUS_LABELS, Incident, missing_items
 
 ITEM_SHORT = {"found_at": "①いつ", "place": "②どこで", "what": "③何が", "reporter": "④誰が"}
@@ -311,3 +313,39 @@ def intake_entry_text(profile, intake: dict[str, Any]) -> str:
     if missing:
         lines.append("未記入: " + "・".join(ITEM_SHORT.get(m, m) for m in missing))
     return "\n".join(lines)
+
+
+_EMPTY_MARK = re.compile(r"(?:(?<=: )|(?<=   ))—(?=   |$)")
+
+
+def chrome_lines(lines: list[str], labels: tuple[str, ...] = ()) -> list[str]:
+    """:func:`incident_text_lines` as drawn (the incident screen) and printed (``csirt-desk show``):
+    the desk's labels (the profile's ①いつ), its 「—」 for an empty item, 「(→ 11/19 07:52)」 and 「← #3 の訂正」 with one-width characters
+    (csirt_tui/cells.py); what was typed and what the record says stay as they are. ``labels``:
+    the profile's PoC item labels, which the 受付 entry's text starts its lines with (「①事象を発見
+    した日時（いつ）: 」): there they are the desk's words too, drawn narrowed."""
+    out, record = [], False
+    for line in lines:
+        if record:  # "#12  11/19 08:35  operator  [kind] ← #3 の訂正  text"
+            head, sep, rest = line.partition("]")
+            if sep and rest.startswith(" ← #"):
+                rest = " <- #" + rest[len(" ← #"):]
+            out.append(narrow_labels(head + sep + rest, labels))  # an entry's text keeps its line breaks
+            continue
+        if line == "時系列の記録:":
+            record = True
+            out.append(line)
+            continue
+        # 「—」 standing for an empty value in the header's joined items (「通報の種類: —」 of an
+        # intake that chose none, 「未分類   —」 before triage) is the desk's, drawn as "-"
+        line = _EMPTY_MARK.sub("-", line)
+        if line.startswith("未記入: "):
+            line = narrow(line)
+        else:
+            label, sep, value = line.partition(": ")
+            if sep and label[:1] in "①②③④⑤⑥⑦⑧⑨" or narrow(label) != label:
+                value = "-" if value == "—" else value
+                value = value.replace(" (→ ", " (-> ") if value.endswith(")") else value
+                line = narrow(label) + sep + value
+        out.append(line)
+    return out

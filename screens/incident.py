@@ -7,8 +7,6 @@ what the dashboard's list of drafts does with such a draft."""
 
 from __future__ import annotations
 
-import re
-
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.screen import Screen
@@ -16,12 +14,11 @@ from textual.widgets import Static
 
 from typing import Any
 
-from csirt_tui.cells import narrow, narrow_labels
 from csirt_tui.draftsave import draft_label, draft_text, draft_what
 from csirt_tui.errors import DomainError
 from csirt_tui.textsafe import printable
 from csirt_tui.merge import exchange_lines
-from csirt_tui.views import incident_text_lines, intake_labels, short_time
+from csirt_tui.views import chrome_lines, incident_text_lines, intake_labels, short_time
 from screens.form import Folded
 from screens.timeline import WATCH_SECONDS
 from screens.chrome import DeskHeader
@@ -88,40 +85,6 @@ def reopen_draft(app, draft: dict[str, Any]) -> None:
         app.notify("この書きかけを開く画面が分かりません", severity="warning")
 
 
-_EMPTY_MARK = re.compile(r"(?:(?<=: )|(?<=   ))—(?=   |$)")
-
-
-def chrome_lines(lines: list[str], labels: tuple[str, ...] = ()) -> list[str]:
-    """csirt_tui.views.incident_text_lines as drawn: the desk's labels (the profile's ①いつ), its
-    「—」 for an empty item, 「(→ 11/19 07:52)」 and 「← #3 の訂正」 with one-width characters
-    (csirt_tui/cells.py); what was typed and what the record says stay as they are. ``labels``:
-    the profile's PoC item labels, which the 受付 entry's text starts its lines with (「①事象を発見
-    した日時（いつ）: 」): there they are the desk's words too, drawn narrowed."""
-    out, record = [], False
-    for line in lines:
-        if record:  # "#12  11/19 08:35  operator  [kind] ← #3 の訂正  text"
-            head, sep, rest = line.partition("]")
-            if sep and rest.startswith(" ← #"):
-                rest = " <- #" + rest[len(" ← #"):]
-            out.append(narrow_labels(head + sep + rest, labels))  # an entry's text keeps its line breaks
-            continue
-        if line == "時系列の記録:":
-            record = True
-            out.append(line)
-            continue
-        # 「—」 standing for an empty value in the header's joined items (「通報の種類: —」 of an
-        # intake that chose none, 「未分類   —」 before triage) is the desk's, drawn as "-"
-        line = _EMPTY_MARK.sub("-", line)
-        if line.startswith("未記入: "):
-            line = narrow(line)
-        else:
-            label, sep, value = line.partition(": ")
-            if sep and label[:1] in "①②③④⑤⑥⑦⑧⑨" or narrow(label) != label:
-                value = "-" if value == "—" else value
-                value = value.replace(" (→ ", " (-> ") if value.endswith(")") else value
-                line = narrow(label) + sep + value
-        out.append(line)
-    return out
 
 
 class IncidentScreen(StyledAtMount, Screen):

@@ -226,3 +226,20 @@ def test_list_says_an_empty_field_as_the_rest_of_the_cli_does(run):
     assert cells[-1] == "【未記入: (1)いつ・(2)どこで・(4)誰が】" + typed
     desk = line.replace(typed, "")
     assert [c for c in desk if unicodedata.east_asian_width(c) == "A"] == [], desk
+
+
+def test_show_prints_the_desks_words_as_the_incident_screen_draws_them(run):
+    """``csirt-desk show`` printed the desk's 「—」 for an empty item, the profile's ①②③④ and
+    「(→ …)」 as written: two cells each in a cp932 console, the text after them moved. It prints
+    them as the incident screen draws them (views.chrome_lines); what was typed, as typed."""
+    import unicodedata
+
+    typed = "電話が途中で切れた→折り返す…"
+    code, out, err = run("intake", "--json", "-", stdin=json.dumps({"what": typed, "found_at": "今朝9時"}))
+    assert code == 0, err
+    code, out, err = run("show", out.strip())
+    assert code == 0, err
+    assert f"(3)発見した内容（何がどのように）: {typed}" in out
+    assert "(2)事象を発見したサイト又は場所（どこで）: -" in out
+    desk = out.replace(typed, "")
+    assert [c for c in desk if unicodedata.east_asian_width(c) == "A"] == [], desk

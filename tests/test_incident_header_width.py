@@ -9,7 +9,7 @@ import unicodedata
 
 from conftest import sample_intake
 from csirt_tui.views import incident_text_lines, intake_entry_text
-from screens.incident import chrome_lines
+from csirt_tui.views import chrome_lines
 
 
 def _header(lines: list[str]) -> list[str]:
