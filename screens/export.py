@@ -82,7 +82,7 @@ def plain_error(err: BaseException, path: str) -> str:
     return f"報告書を作れませんでした（{type(err).__name__}: {err}）"
 
 
-class ExportScreen(StyledAtMount, DraftedDialog):
+class ExportScreen(DraftedDialog):  # styled once as it opens: DraftedDialog is StyledAtMount
     """Export a report. Returns the ExportResult, or None when cancelled.
 
     What the operator types here (the reason not to encrypt, a path of their own) is a draft

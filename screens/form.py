@@ -48,7 +48,7 @@ from csirt_tui.textsafe import control_pictures, one_line, printable
 from csirt_tui.timeparse import TimeParseError, format_preview, parse_time, to_iso
 from csirt_tui.views import short_time
 from screens.safe_input import SafeInput, typed_text
-from screens.styled import StyledAtMount
+from screens.opening import StyledAtMount
 from screens.commands import bindings
 
 _CRLF = re.compile(r"\r\n|\r|\n")

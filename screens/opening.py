@@ -54,8 +54,14 @@ class StyledAtMount:
     (sent when it is pushed, after it was composed, mounted and styled) does not restyle it."""
 
     _resumed = False
+    _styled_at: int | None = None  # the app's count of CSS updates when the screen was mounted
+
+    def _on_mount(self, event: events.Mount) -> None:  # (Textual calls each class's own handler)
+        self._styled_at = self.app._css_update_count  # type: ignore[attr-defined]
 
     def _on_screen_resume(self, event: events.ScreenResume) -> None:
         if not self._resumed:  # Textual's own handler (Screen._on_screen_resume) runs after this one
             self._resumed = True
-            event.refresh_styles = False
+            # not if the app's stylesheet or theme changed since the mount: then it is restyled
+            if self._styled_at == self.app._css_update_count:  # type: ignore[attr-defined]
+                event.refresh_styles = False

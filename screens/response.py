@@ -27,7 +27,7 @@ from screens.form import AskMore, DraftKey, Field, FormScreen, Pending
 from screens.chrome import DeskHeader, pad
 from screens.commands import bindings
 from screens.footer import DeskFooter
-from screens.styled import StyledAtMount
+from screens.opening import StyledAtMount
 
 STEP_OPTIONS = [(label, key) for key, label in rs.STEP_STATUSES.items()]
 STOP_OPTIONS = [(label, key) for key, label in rs.SYSTEM_STOP_LABELS.items()]
@@ -36,11 +36,13 @@ STOP_OPTIONS = [(label, key) for key, label in rs.SYSTEM_STOP_LABELS.items()]
 class ResponseScreen(StyledAtMount, Screen):
     KEYS_SCREEN = "response"
     BINDINGS = bindings("response")  # screens/commands.py
+    AUTO_FOCUS = ""  # on_mount focuses the steps: the body's scroll container first restyled it all
 
     def __init__(self, incident_id: str, reopen: str | None = None) -> None:
         super().__init__()
         self.incident_id = incident_id
         self._reopen = reopen  # a form to open once shown (a draft chosen on the dashboard)
+        self._shown = False
 
     def compose(self) -> ComposeResult:
         yield DeskHeader()
@@ -65,7 +67,10 @@ class ResponseScreen(StyledAtMount, Screen):
             self.call_after_refresh(self.reopen, self._reopen)
 
     def on_screen_resume(self) -> None:
-        self.reload()
+        if not self._shown:  # the first resume follows the mount, which has just loaded the record
+            self._shown = True
+            return
+        self.reload()  # back from a form or a dialog: what it recorded
 
     # ------------------------------------------------------------ data
     def reload(self) -> None:

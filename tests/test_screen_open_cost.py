@@ -145,3 +145,29 @@ def test_incident_screen_reads_the_record_once_when_opened(store_dir, monkeypatc
         assert len(reads) == 1  # on_mount read it, and the ScreenResume right after read it again
 
     _run(store_dir, monkeypatch, False, "enter", "IncidentScreen", check)
+
+
+def test_response_tracker_styles_each_widget_once_and_focuses_only_its_steps(store_dir, monkeypatch):
+    # its body's scroll container took the auto focus first (restyling the body), and the first
+    # resume restyled the whole tracker again right after its mount
+    def check(screen, styled):
+        assert styled.focused == ["steps"]
+        # (the footer's keys are restyled as its bindings settle: a few one-line widgets)
+        assert [t for t in styled.twice() if not t.startswith("FooterKey#")] == []
+        assert len(styled.count) >= 15
+
+    _run(store_dir, monkeypatch, False, "o", "ResponseScreen", check)
+
+
+def test_triage_styles_each_widget_once_and_focuses_only_the_fact_check(store_dir, monkeypatch):
+    # the form's scroll container took the auto focus first (restyling ~100 widgets twice),
+    # the breakpoint class came with the first resize (all again), and nine hidden dropdown
+    # lists were built and styled (screens/select.py builds one when it is opened)
+    def check(screen, styled):
+        assert styled.focused == ["fact"]
+        # (a radio button is restyled as its value is set, the footer's keys as its bindings settle)
+        assert [t for t in styled.twice() if not t.startswith(("FooterKey#", "Choice#"))] == []
+        assert not any(type(w).__name__ == "SelectOverlay" for w in styled.count)
+        assert len(styled.count) >= 60
+
+    _run(store_dir, monkeypatch, False, "t", "TriageScreen", check)
