@@ -171,3 +171,37 @@ def test_triage_styles_each_widget_once_and_focuses_only_the_fact_check(store_di
         assert len(styled.count) >= 60
 
     _run(store_dir, monkeypatch, False, "t", "TriageScreen", check)
+
+
+def test_the_screens_modules_are_imported_while_the_desk_is_idle(tmp_path):
+    # a fresh process (the test process has them all): 1.5 s after start they are imported, in a
+    # thread, without ReportLab (the PDF's library, imported when a PDF is made)
+    import os
+    import subprocess
+    import textwrap
+    from pathlib import Path
+
+    code = textwrap.dedent(f"""
+        import asyncio, sys
+        from csirt_tui.app import MODULES_AHEAD, CsirtDeskApp
+        from csirt_tui.store import Store
+
+        async def main():
+            app = CsirtDeskApp(Store.open({str(tmp_path / 's')!r}), operator="op", backups=False)
+            async with app.run_test(size=(80, 24)) as pilot:
+                await pilot.pause()
+                before = [m for m in MODULES_AHEAD if m in sys.modules]
+                for _ in range(100):
+                    await asyncio.sleep(0.1)
+                    if all(m in sys.modules for m in MODULES_AHEAD):
+                        break
+                print(before, [m for m in MODULES_AHEAD if m not in sys.modules], "reportlab" in sys.modules)
+
+        asyncio.run(main())
+    """)
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": str(root)})
+    assert out.returncode == 0, out.stderr
+    # none at the first paint, all of them after, and no ReportLab
+    assert out.stdout.strip().splitlines()[-1] == "[] [] False", out.stdout
