@@ -111,7 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--recipient", default="", metavar="TEXT",
                    help="外部に提供する場合の提供先 (総務省・警察など。記録と報告様式1 の 7 に残ります)")
     s.add_argument("--permitted-by", default="", metavar="NAME",
-                   help="外部への提供を許可した者 (水戸市議会: 機密性2以上は情報セキュリティ管理者の許可が必要)")
+                   help="外部への提供を許可した者 (プロファイルに外部提供の許可の定めがある組織で必要。"
+                        "だれの許可か・どの分類からかはプロファイルの定めのとおり)")
 
     s = sub.add_parser("summary", help="期間のインシデント集計 (委員会・CISO など、プロファイルの報告先向け) を PDF に出力する", allow_abbrev=False)
     s.add_argument("--from", dest="start", required=True, metavar="DATE", help="期間の初日 (例: 2026-11-01, 令和8年11月1日)")

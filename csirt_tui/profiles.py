@@ -113,10 +113,13 @@ _WORD_KINDS = frozenset({"press", "public"})
 # The handling rules the desk cites, where a profile names none (its rules say nothing): the
 # desk's, said to be the desk's (profiles' data: context.handling_rules). "send": sending material
 # of 機密性2 and above (水戸 3(2)キ); "mixed": material of several classes takes the highest (水戸
-# 3(2)オ(ウ)), the committee summary's mark.
+# 3(2)オ(ウ)), the committee summary's mark; "roster": keeping the contacts current (つくば 5(1)①),
+# the roster's review reminder.
 DESK_RULES = {
     "send": {"label": "機密性2以上は暗号化して送る", "text": "", "source": "デスクの既定"},
     "mixed": {"label": "最も高い分類に従う", "text": "", "source": "デスクの既定"},
+    # the roster's review reminder: keep the contacts current (つくば 5(1)①)
+    "roster": {"label": "連絡先を最新の状態に保つ", "text": "", "source": "デスクの既定"},
 }
 
 # Hours a party may stay 未連絡 before the notification counts as overdue, when

@@ -577,6 +577,15 @@ def set_step(store, incident_id: str, step_id: str, status: str, *, operator: st
 # The short path of a low threat level (大崎 5条(5))
 
 
+def release_refusal(profile) -> str:
+    """Why an incident cannot be released, citing the store's own rule (issue 16: never another
+    organisation's clause): its ``threat_release`` source and level, or that it has none."""
+    rule = profile.data.get("threat_release")
+    if not rule:
+        return "このプロファイルには緊急時対応の解除の定めがありません（収束で終えてください）"
+    return f"緊急時対応の解除は、プロファイルの定める脅威度（{rule['source']}: レベル{rule['level']}）の不正行為だけです"
+
+
 def release_rule(profile, incident: Incident) -> dict[str, Any] | None:
     """The profile's ``threat_release`` when it applies to ``incident`` (open, its type rated on
     the threat scale, at that level, the rule's step among its steps), else None."""
@@ -607,7 +616,7 @@ def release_low_threat(store, incident_id: str, *, operator: str, reported_to: s
         problems: list[str] = []
         _require_open(inc, problems)
         if rule is None and not problems:
-            problems.append("緊急時対応の解除は、プロファイルの定める脅威度（大崎 5条(5): レベル1）の不正行為だけです")
+            problems.append(release_refusal(profile))
         roles = {r["id"]: r for r in profile.roles}
         if reported_to not in roles:
             problems.append("庁内で報告した先（役割）を選んでください")

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 from textual.binding import Binding
 
+from csirt_tui.cells import narrow
+
 SCREENS = {  # screen id -> its name in the help and the README
     "app": "全画面",
     "dashboard": "ダッシュボード",
@@ -74,6 +76,7 @@ class Key:
     priority: bool = False         # a priority binding (runs even when a field has focus)
     rank: int = 5                  # which footer entries stay when narrow (lower stays)
     palette: bool = False          # offered in the command palette too (app-level actions)
+    cite: str = ""                 # the profile's clause the help cites (:func:`cite_for`), never written here
 
     def bindings(self, rename: dict[str, str] | None = None) -> list[Binding]:
         if self.action is None:
@@ -118,7 +121,8 @@ KEYS: list[Key] = [
     _k("app", "ctrl+r", "app.roster", "名簿", "連絡先名簿 (役割・担当者・今だれに電話するか)", priority=True, rank=4,
        palette=True),
     _k("app", "f3", "app.poc_card", "PoC",
-       "PoC カード (窓口の所在地・対応時間・電話番号・メール・確認項目。むつ 別表第1)", rank=8, palette=True),
+       "PoC カード (窓口の所在地・対応時間・電話番号・メール・確認項目)", rank=8, palette=True,
+       cite="poc"),
     _k("app", "ctrl+p", "app.command_palette", "コマンド",
        "コマンドパレット (名前で探して実行: 報告書、集計、バックアップ、テーマなど)", priority=True, rank=6),
     # priority: focus moves when Tab is read, so that what is typed right after it lands in the
@@ -210,8 +214,8 @@ KEYS: list[Key] = [
     _k("triage", "ctrl+s", "record", "記録", "記録 (足りない項目があれば、その項目へ移って知らせる)", priority=True,
        rank=1),
     _k("triage", "f5", "support", "支援依頼",
-       "外部委託事業者・外部の専門家への協力依頼を記録 (ログ等の検査及び分析、優先順位の判断が困難なとき。つくば)",
-       rank=4),
+       "外部委託事業者・外部の専門家への協力依頼を記録 (ログ等の検査及び分析、優先順位の判断が困難なとき)",
+       rank=4, cite="triage_support"),
     _k("triage", "ctrl+o", "keep_elsewhere", "別の場所に保存",
        "下書きをストアに書けないとき: 入力を別のフォルダのファイルかクリップボードに", priority=True, show=False),
     _k("triage", "escape", "cancel", "やめる", "やめる (入力があれば確かめてから)", rank=1),
@@ -226,10 +230,12 @@ KEYS: list[Key] = [
     _k("response", "h", "hand_over", "受渡", "証拠の受け渡し", rank=5),
     _k("response", "m", "monitoring", "監視", "監視期間", rank=5),
     _k("response", "p", "crime", "犯罪", "犯罪の可能性", rank=6),
-    _k("response", "k", "council", "会議", "セキュリティ会議 (大崎市)", show=False),
-    _k("response", "o", "resume", "運用再開", "運用再開 (大崎市)", show=False),
+    _k("response", "k", "council", "会議", "セキュリティ会議 (プロファイルの手順にあるとき)", show=False,
+       cite="council"),
+    _k("response", "o", "resume", "運用再開", "運用再開 (プロファイルの手順にあるとき)", show=False, cite="resume"),
     _k("response", "r", "release", "解除",
-       "緊急時対応の解除: 脅威度1 なら庁内で必要な報告を記録し、残りの手順を対象外として収束 (大崎市 5条(5))", rank=3),
+       "緊急時対応の解除: プロファイルの定める脅威度なら庁内で必要な報告を記録し、残りの手順を対象外として収束",
+       rank=3, cite="threat_release"),
     _k("response", "c", "close", "収束", "収束", rank=2),
     _k("response", "l", "timeline", "記録", "時系列の記録", rank=2),
     _k("response", "escape", "app.pop_screen", "戻る", "戻る", rank=1),
@@ -249,7 +255,8 @@ KEYS: list[Key] = [
     _k("roster", "x", "absent", "不在/在席", "不在 / 在席", rank=3),
     _k("roster", "v", "reviewed", "見直し済", "見直し済み", rank=4),
     _k("roster", "n", "change_notice", "変更の報告",
-       "連絡先の変更を関係機関へ報告したことを記録 (大崎市 3条(2): 速やかに変更事項を報告する)", rank=6),
+       "連絡先の変更を関係機関へ報告したことを記録 (プロファイルの定める関係機関へ)", rank=6,
+       cite="roster_change_notice"),
     _k("roster", "i", "import_csv", "CSV取込", "CSV 取込", rank=5),
     _k("roster", "o", "export_csv", "CSV出力", "CSV 出力", rank=5),
     _k("roster", "escape", "leave", "戻る", "戻る", rank=1),
@@ -309,12 +316,52 @@ def rank_of(screen_ids: tuple[str, ...], action: str, key: str) -> int:
     return 9
 
 
-def help_rows(screen: str, *, common: bool = True) -> list[tuple[str, str]]:
+NO_RULE = "このプロファイルには定めがありません"
+
+
+def _steps_with(profile, key: str) -> list[dict]:
+    return [{"source": step.get("source") or phase.get("source", "")}
+            for phase in profile.data.get("phases", []) for step in phase.get("steps", []) if step.get(key)]
+
+
+def cite_for(profile, cite: str) -> str:
+    """The clause of the store's own profile behind a key (issue 16: an operator is never shown
+    another organisation's clause): its PoC card's, its triage support's, its council's … source,
+    narrowed (one cell each); :data:`NO_RULE` where the profile has no such rule; "" for no cite.
+    Text that cannot know the profile (the README) carries none."""
+    if not cite or profile is None:
+        return ""
+    data = profile.data
+    if cite == "poc":
+        sources = [data.get("poc", {}).get("source", "")]
+    elif cite == "triage_support":
+        sources = [r.get("source", "") for r in (data.get("triage_support") or {}).get("reasons", [])]
+    elif cite in ("threat_release", "roster_change_notice"):
+        sources = [(data.get(cite) or {}).get("source", "")]
+    elif cite in ("council", "resume"):
+        sources = [s["source"] for s in _steps_with(profile, "council_items" if cite == "council" else "resume")]
+    else:
+        raise KeyError(cite)
+    sources = list(dict.fromkeys(s for s in sources if s))
+    return narrow("・".join(sources)) if sources else NO_RULE
+
+
+def described(key: Key, profile=None) -> str:
+    """``key``'s description for the help of a desk with ``profile``: with its profile's clause."""
+    cite = cite_for(profile, key.cite)
+    if not cite:
+        return key.description
+    if key.description.endswith(")"):  # 「PoC カード (…確認項目。むつ 別表第1)」
+        return f"{key.description[:-1]}。{cite})"
+    return f"{key.description} ({cite})"
+
+
+def help_rows(screen: str, *, common: bool = True, profile=None) -> list[tuple[str, str]]:
     """(keys, description) for the F1 help of ``screen``: its own rows, then (``common``)
-    those that work everywhere."""
-    rows = [(k.keys_text, k.description) for k in keys_for(screen)]
+    those that work everywhere; with ``profile``, each row cites that profile's clause."""
+    rows = [(k.keys_text, described(k, profile)) for k in keys_for(screen)]
     if common and screen != "app":
-        rows += [(k.keys_text, k.description) for k in keys_for("app")]
+        rows += [(k.keys_text, described(k, profile)) for k in keys_for("app")]
     return rows
 
 

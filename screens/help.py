@@ -52,9 +52,10 @@ class HelpScreen(ModalScreen[None]):
         width = max(self.query_one("#help-rows").size.width - 1, 30)
         keys_width = min(KEY_COLUMN, width // 3)
         lines: list[str] = []
-        parts = [("", help_rows(self.screen_id, common=False))]
+        profile = self.app.store.profile
+        parts = [("", help_rows(self.screen_id, common=False, profile=profile))]
         if self.screen_id != "app":
-            parts.append(("どの画面でも:", help_rows("app", common=False)))
+            parts.append(("どの画面でも:", help_rows("app", common=False, profile=profile)))
         for heading, rows in parts:
             if heading:
                 lines += ["", heading]

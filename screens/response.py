@@ -470,8 +470,7 @@ class ResponseScreen(StyledAtMount, Screen):
         profile = self.app.store.profile
         rule = rs.release_rule(profile, self.incident)
         if rule is None:
-            self.notify("このインシデントは緊急時対応の解除の対象ではありません（大崎: 脅威度1 の不正行為）",
-                        severity="warning", markup=False)
+            self.notify(rs.release_refusal(profile), severity="warning", markup=False)
             return
         roles = [(r["label"], r["id"]) for r in profile.roles]
         default = next((r["id"] for r in profile.roles if r["id"] == "sec_chief"), roles[0][1])

@@ -20,6 +20,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Input, Label, Static
 
 from csirt_tui import roster as rc
+from csirt_tui.cells import narrow
 from csirt_tui.errors import DomainError
 from csirt_tui.textsafe import printable
 from screens.form import DraftKey, Field, FormScreen, PickerScreen, SafeInput
@@ -163,7 +164,8 @@ class RosterScreen(StyledAtMount, Screen):
         last = status.get("last_reviewed")
         text = f"連絡先名簿 {len(self.people)} 人   最終見直し: {(last or '未記録')[:10]}"
         if status.get("overdue"):
-            text += "   ⚠ 見直しの時期を過ぎています (つくば 5(1)(1): 最新の状態を維持)。v で見直し済みを記録"
+            rule = store.profile.rule_for("roster")  # the store's own clause, or the desk's (issue 16)
+            text += f"   ⚠ 見直しの時期を過ぎています ({narrow(rule['source'])}: {rule['label']})。v で見直し済みを記録"
         notice = rc.change_notice_text(store)
         if notice:  # 大崎 3条(2)
             text += f"\n⚠ {notice}。n で報告を記録"
