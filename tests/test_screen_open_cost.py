@@ -205,3 +205,29 @@ def test_the_screens_modules_are_imported_while_the_desk_is_idle(tmp_path):
     assert out.returncode == 0, out.stderr
     # none at the first paint, all of them after, and no ReportLab
     assert out.stdout.strip().splitlines()[-1] == "[] [] False", out.stdout
+
+
+def test_step_form_focuses_only_its_first_field_and_builds_no_dropdown_list(store_dir, monkeypatch):
+    # the form's scroll container took the auto focus before on_mount gave it to the first
+    # field (each move restyled every field), and its 状態 dropdown built its hidden list
+    store, clock, incident_id = _setup(store_dir)
+    styled = Styled(monkeypatch)
+
+    async def scenario():
+        from screens.response import ResponseScreen
+
+        app = CsirtDeskApp(store, operator="見本 ハンドラー", clock=clock, backups=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            app.push_screen(ResponseScreen(incident_id))
+            assert await wait_until(pilot, lambda: isinstance(app.screen, ResponseScreen) and app.focused is not None)
+            await pilot.pause()
+            screen = await _open(pilot, app, styled, "s", "FormScreen")
+            assert styled.focused and styled.focused[0].startswith("f-")
+            assert "form-fields" not in styled.focused
+            assert not any(type(w).__name__ == "SelectOverlay" for w in styled.count)
+            assert screen.query_one("#f-status").value  # the state the step is in, chosen
+
+    import asyncio
+
+    asyncio.run(scenario())
