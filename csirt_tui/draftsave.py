@@ -131,8 +131,32 @@ def draft_row(draft: dict[str, Any]) -> tuple[str, str, str]:
     data = draft.get("data") or {}
     if draft.get("kind", "intake") == "intake":
         about = " ".join(one_line(str(x)) for x in (data.get("found_at"), data.get("place")) if x)
-        return DRAFT_KINDS["intake"], about, one_line(str(data.get("what") or ""))
-    return draft_what(draft), f"{draft.get('incident') or '名簿'} {draft_label(draft)}", draft_text(draft)
+        return DRAFT_KINDS["intake"], " ".join(x for x in (about, continues_text(draft)) if x), \
+            one_line(str(data.get("what") or ""))
+    about = f"{draft.get('incident') or '名簿'} {draft_label(draft)}"
+    return draft_what(draft), " ".join(x for x in (about, continues_text(draft)) if x), draft_text(draft)
+
+
+def continued_text(continues: dict[str, Any], new_id: str) -> str:
+    """What the operator is told when the draft being typed was closed elsewhere meanwhile (the
+    CLI's drafts discard, another desk): the close stays, the text went on in draft ``new_id``."""
+    did = {"saved": "記録に保存しました", "discarded": "破棄しました"}.get(continues.get("status"), "閉じました")
+    try:
+        when = f"{datetime.fromisoformat(continues['closed_at']):%m/%d %H:%M}"
+    except (KeyError, TypeError, ValueError):
+        when = ""
+    who = " ".join(x for x in (when, one_line(str(continues.get("closed_by") or ""))) if x) or "ほかの画面・コマンド"
+    return (f"この下書き ({continues.get('id', '')}) は {who} が{did}。"
+            f"そのあとの入力は新しい下書き {new_id} に保存しています (前の下書きとその記録はそのまま残ります)。")
+
+
+def continues_text(draft: dict[str, Any]) -> str:
+    """「(破棄された下書き ID の続き)」 for a draft written after the one being typed was closed."""
+    cont = draft.get("continues")
+    if not isinstance(cont, dict):
+        return ""
+    said = {"saved": "保存済みの", "discarded": "破棄された"}.get(cont.get("status"), "")
+    return f"({said}下書き {cont.get('id', '')} の続き)"
 
 
 def discard_text(draft: dict[str, Any]) -> str:

@@ -1607,21 +1607,60 @@ class Store:
 
     def save_draft(self, draft_id: str, data: dict[str, Any], *, operator: str, kind: str = "intake",
                    incident: str | None = None, updated_at: str | None = None,
-                   origin: dict[str, Any] | None = None) -> None:
-        """Persist a draft as typed (atomic; no store lock needed: one writer per draft).
-        ``kind`` "intake" is a report not yet saved; any other kind (e.g. "note",
-        "form") is text typed into a dialog for ``incident``, kept until it is on the
-        record or discarded. Drafts without a kind (older stores) are intakes.
-        ``updated_at`` and ``origin``: a draft another desk typed, carried in a bundle."""
+                   origin: dict[str, Any] | None = None) -> str:
+        """Persist a draft as typed (atomic, under the store's lock). ``kind`` "intake" is a
+        report not yet saved; any other kind (e.g. "note", "form") is text typed into a dialog
+        for ``incident``, kept until it is on the record or discarded. Drafts without a kind
+        (older stores) are intakes. ``updated_at`` and ``origin``: a draft another desk typed,
+        carried in a bundle. Returns the id the text was written under.
+
+        A draft closed meanwhile (the CLI's ``drafts discard`` or another desk discarded it, or
+        saved it as an incident) is never reopened: the close stays recorded as it is. Text that
+        differs from what the closed draft holds is written as a new open draft (``continues``:
+        the closed draft's id, status, who closed it and when), so nothing typed is lost and the
+        lists say whose continuation it is; the same text is not written again (it is in the
+        closed draft). The check and the write are one step under the lock, as discard_draft's."""
         path = self._draft_path(draft_id)
-        make_dirs(path.parent)
-        doc = {"id": draft_id, "operator": operator, "status": "open",
-               "updated_at": updated_at or self.now().isoformat(timespec="seconds"), "data": clean_text(data)}
-        if kind != "intake":
-            doc.update(kind=kind, incident=incident)
-        if origin is not None:
-            doc["origin"] = clean_text(origin)
-        atomic_write(path, seal({"draft": {"1": doc}}))
+        typed = clean_text(data)
+        with self.locked():
+            prior = self._draft_on_disk(path)
+            continues = None
+            if prior is not None and prior.get("status", "open") != "open":
+                if prior.get("data") == typed:
+                    return draft_id
+                continues = {k: prior.get(k) for k in ("id", "status", "closed_by", "closed_at")}
+                draft_id, path = self._continuation(draft_id)
+            elif prior is not None:
+                continues = prior.get("continues")  # still the continuation of the closed one
+            make_dirs(path.parent)
+            doc = {"id": draft_id, "operator": operator, "status": "open",
+                   "updated_at": updated_at or self.now().isoformat(timespec="seconds"), "data": typed}
+            if kind != "intake":
+                doc.update(kind=kind, incident=incident)
+            if origin is not None:
+                doc["origin"] = clean_text(origin)
+            if isinstance(continues, dict):
+                doc["continues"] = clean_text(continues)
+            atomic_write(path, seal({"draft": {"1": doc}}))
+        return draft_id
+
+    def _draft_on_disk(self, path: Path) -> dict[str, Any] | None:
+        """The draft in ``path`` as it is now (None: none yet). A damaged file is set aside (as
+        list_drafts does: what it held is kept) and the draft is written anew."""
+        try:
+            doc = (self._read(path) or {}).get("draft", {}).get("1")
+        except StoreCorruptError as err:
+            self._set_aside_draft(path, err.problem)
+            return None
+        return doc if isinstance(doc, dict) else None
+
+    def _continuation(self, draft_id: str) -> tuple[str, Path]:
+        """A new draft id (and its file) for the text typed into closed draft ``draft_id``."""
+        while True:
+            new_id = f"{draft_id[:56]}-c{secrets.token_hex(2)}"
+            path = self._draft_path(new_id)
+            if not path.exists():
+                return new_id, path
 
     def exists_draft(self, draft_id: str) -> bool:
         return self._draft_path(draft_id).exists()

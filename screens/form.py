@@ -40,8 +40,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
 
-from csirt_tui.draftsave import (default_copy_path, dialog_drafts, draft_text, plain_problem, render_text,
-                                 save_copy)
+from csirt_tui.draftsave import (continued_text, default_copy_path, dialog_drafts, draft_text, plain_problem,
+                                 render_text, save_copy)
 from csirt_tui.errors import DomainError, TargetExistsError
 from csirt_tui.cells import narrow
 from csirt_tui.textsafe import control_pictures, one_line, printable
@@ -162,6 +162,7 @@ class DraftKeeper:
         self.copied_to: tuple[str, dict[str, Any]] | None = None  # a file the operator saved the text to
         self.closed = False
         self.detached = False  # the screen has left (no more fields to read)
+        self.continued: dict[str, Any] | None = None  # the draft closed elsewhere this one goes on from (unsaid)
         self._timer = None
         self._retry = None
         self._seq = 0      # snapshots handed to a write
@@ -230,8 +231,11 @@ class DraftKeeper:
             if self.closed or seq <= self._written:
                 return None
             try:
-                self.store.save_draft(self.draft_id, snap, operator=self.operator, kind=self.kind,
-                                      incident=self.incident)
+                written = self.store.save_draft(self.draft_id, snap, operator=self.operator, kind=self.kind,
+                                                incident=self.incident)
+                if written != self.draft_id:  # closed elsewhere meanwhile: the text went on in a new draft
+                    self.continued = self.store.load_draft(written).get("continues") or {"id": self.draft_id}
+                    self.draft_id = written
             except (DomainError, OSError) as err:
                 self.problem = problem = plain_problem(err, self.store.root / "drafts")
             else:
@@ -268,6 +272,10 @@ class DraftKeeper:
     def _after_write(self, report: bool) -> None:
         if self.closed or self.detached:
             return
+        if self.continued is not None:
+            self.app.notify(continued_text(self.continued, self.draft_id), title="下書き", severity="warning",
+                            timeout=12, markup=False)
+            self.continued = None
         if self.problem and not self._reported and report:
             self._reported = True
             self.app.notify(f"下書きを保存できません: {self.problem}\nCtrl+O で別の場所に保存・コピーできます。",
