@@ -80,6 +80,7 @@ class CsirtDeskApp(App):
         self.freeze_gc = freeze_gc
         self._gc_paused = False
         self._screens_css_read = False
+        self._imported_ahead = False  # MODULES_AHEAD (import_ahead)
         self._ui_thread: int | None = None
         self._signals: list[tuple[int, object, bool]] = []  # (signal, its handler before, via the loop)
         self._quit_refused_at: float | None = None
@@ -374,6 +375,19 @@ class CsirtDeskApp(App):
         """Parse them now (~20 ms) rather than when the operator first presses Ctrl+N."""
         self._read_screens_css(None)
         self.stylesheet.rules  # noqa: B018  (parses what was read; kept in the stylesheet's parse cache)
+        self.import_ahead()
+
+    def import_ahead(self) -> None:
+        """MODULES_AHEAD, in a thread started with the dashboard in front (not while the first
+        intake, opened at once after start, is being built and typed into: it would compete)."""
+        from screens.dashboard import DashboardScreen
+
+        if self._imported_ahead or not self.is_running or self._exit or self._closing:
+            return
+        if not isinstance(self.screen, DashboardScreen):
+            self.set_timer(INTAKE_AHEAD_DELAY, self.import_ahead)
+            return
+        self._imported_ahead = True
         threading.Thread(target=_import_ahead, name="csirt-desk-import-ahead", daemon=True).start()
 
     def push_screen(self, screen, *args, **kwargs):

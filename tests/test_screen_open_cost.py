@@ -231,3 +231,29 @@ def test_step_form_focuses_only_its_first_field_and_builds_no_dropdown_list(stor
     import asyncio
 
     asyncio.run(scenario())
+
+
+def test_the_modules_are_not_imported_while_a_screen_is_opened_at_once(store_dir, clock):
+    # the first Ctrl+N at once after start builds the intake then: the imports wait for the dashboard
+    from screens.dashboard import DashboardScreen
+    from screens.roster import RosterScreen
+
+    store = Store.open(store_dir, clock=clock)
+
+    async def scenario():
+        app = CsirtDeskApp(store, operator="op", clock=clock, backups=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            app.push_screen(RosterScreen())
+            assert await wait_until(pilot, lambda: isinstance(app.screen, RosterScreen))
+            await pilot.pause()
+            app.import_ahead()
+            assert not app._imported_ahead
+            app.pop_screen()
+            assert await wait_until(pilot, lambda: isinstance(app.screen, DashboardScreen))
+            app.import_ahead()
+            assert app._imported_ahead
+
+    import asyncio
+
+    asyncio.run(scenario())
