@@ -120,6 +120,7 @@ def _timeline_drawn(tmp_path, size, *, broken: str | None = None, select_first: 
                 return text.startswith("記録 ") and "検査中" not in text
 
             assert await wait_until(pilot, checked)
+            await pilot.pause()
             if select_first:  # the 受付 entry's detail
                 from textual.widgets import DataTable
 
