@@ -320,6 +320,12 @@ class RosterScreen(StyledAtMount, Screen):
                         markup=False)
         self.reload()
 
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        """n (変更の報告) only where the profile has the rule (大崎 3条(2)): not in the footer elsewhere."""
+        if action == "change_notice":
+            return bool(self.app.store.profile.data.get("roster_change_notice"))
+        return True
+
     def action_change_notice(self) -> None:
         """Record that the roster's contact changes were reported to another body (大崎 3条(2))."""
         store = self.app.store

@@ -8,7 +8,7 @@ import asyncio
 import pytest
 from textual.widgets import Input, Static, TextArea
 
-from conftest import wait_until
+from conftest import open_screen, wait_until
 from csirt_tui import roster as rc
 from csirt_tui.app import CsirtDeskApp
 from csirt_tui.store import Store
@@ -79,5 +79,23 @@ def test_the_roster_prompts_and_records_the_report(osaki, clock):
             form.query_one("#f-person", Input).value = "県 市町村課"
             await pilot.press("ctrl+s")
             assert await wait_until(pilot, lambda: [p["party"] for p in rc.change_notices(store)] == ["jlis"])
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("profile,shown", [("osaki", True), ("mutsu", False), ("tsukuba", False), ("mito", False)])
+def test_the_change_notice_key_only_where_the_profile_has_the_rule(tmp_path, clock, profile, shown):
+    """n (変更の報告) is a duty of 大崎 3条(2) only: the roster of another profile does not offer it
+    (its footer, at a width where every key fits, and the palette of its screen's keys)."""
+    store = Store.open(tmp_path / profile, profile=profile, clock=clock)
+
+    async def scenario():
+        app = CsirtDeskApp(store, operator=OP, clock=clock, backups=False)
+        async with app.run_test(size=(220, 30)) as pilot:
+            await open_screen(pilot, app, app.action_roster, RosterScreen)
+            active = {b.action for _, b, enabled, _ in app.screen.active_bindings.values() if enabled}
+            assert ("change_notice" in active) is shown
+            footer = " ".join(str(k.render()) for k in app.screen.query("FooterKey"))
+            assert ("変更の報告" in footer) is shown, footer
 
     asyncio.run(scenario())
