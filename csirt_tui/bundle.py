@@ -52,6 +52,9 @@ MAX_DESKS = 256      # desks one entry may have seen
 _HEX = frozenset("0123456789abcdef")
 
 
+NEWER = "新しい版の csirt-desk が作ったバンドルです。この版では読めません。csirt-desk を更新してください"
+
+
 class BundleError(DomainError):
     """A bundle that cannot be taken in: the reason in one line; nothing was written."""
 
@@ -142,12 +145,14 @@ def unpack(raw: bytes, *, password: bytes | None = None, source: str = "バン�
 def _read_header(head: bytes, source) -> tuple[dict[str, Any], int]:
     if not head.startswith(MAGIC):
         if head.startswith(b"csirt-desk bundle "):
-            raise BundleError(f"{source}: 新しい版の csirt-desk が作ったバンドルです。この版では読めません")
+            raise BundleError(f"{source}: {NEWER}")
         raise BundleError(f"{source}: csirt-desk のバンドルではありません")
     end = head.find(b"\n", len(MAGIC))
     if end < 0:
         raise BundleError(f"{source}: バンドルのヘッダーが壊れています")
     header = _strict_json(head[len(MAGIC):end], source, what="ヘッダー")
+    if isinstance(header, dict) and _is_int(header.get("format")) and header["format"] > FORMAT:
+        raise BundleError(f"{source}: {NEWER}")
     problem = _header_problem(header)
     if problem:
         raise BundleError(f"{source}: バンドルのヘッダーが壊れています ({problem})")
@@ -280,6 +285,8 @@ def check_payload(p: Any, *, source: str = "バンドル") -> None:
     def bad(why: str) -> BundleError:
         return BundleError(f"{source}: バンドルの内容が不正です ({why})")
 
+    if isinstance(p, dict) and _is_int(p.get("format")) and p["format"] > FORMAT:
+        raise BundleError(f"{source}: {NEWER}")
     if not isinstance(p, dict) or p.get("format") != FORMAT:
         raise bad("format")
     if not is_store_id(p.get("family")):
@@ -288,6 +295,11 @@ def check_payload(p: Any, *, source: str = "バンドル") -> None:
     if not (isinstance(sender, dict) and is_store_id(sender.get("store")) and _is_text(sender.get("desk"))
             and _is_text(sender.get("profile"), 64) and _is_int(sender.get("schema"))):
         raise bad("sender")
+    from .store import SCHEMA_VERSION
+
+    if sender["schema"] > SCHEMA_VERSION:  # its entries may mean what this version cannot know
+        raise BundleError(f"{source}: 新しい版の csirt-desk (ストアの版数 {sender['schema']}) が作ったバンドルです。"
+                          f"この版 (対応: {SCHEMA_VERSION}) では取り込めません。csirt-desk を更新してください")
     if not _is_text(p.get("created_at"), 40):
         raise bad("created_at")
     incidents = p.get("incidents")

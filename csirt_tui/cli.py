@@ -867,7 +867,7 @@ def cmd_drafts(args) -> int:
 
 
 def cmd_bundle(args) -> int:
-    from .exchange import encrypt_rule, read_and_plan, take_in, write_bundle
+    from .exchange import encrypt_rule, read_and_plan, read_payload, take_in, write_bundle
 
     password = read_password(args.password_file)
     if args.bundle_command == "export":
@@ -893,22 +893,26 @@ def cmd_bundle(args) -> int:
         drafts = f"、下書き {done.drafts} 件" if done.drafts else ""
         print(f"インシデント {done.incidents} 件、記録 {done.entries} 件{drafts}、{how}")
         return 0
-    if args.dry_run:  # never makes a store (a mistyped --store): a missing one is planned as empty
-        from .store import Store, resolve_store_dir
+    from .store import Store, resolve_store_dir
 
-        root = resolve_store_dir(args.store)
-        if not (root / "store.json").exists():
-            import tempfile
+    root = resolve_store_dir(args.store)
+    payload = None
+    if not (root / "store.json").exists():
+        # no store yet: the bundle is checked and planned as for an empty store before one is
+        # made (a refused bundle, or a dry run, leaves nothing behind: a mistyped --store)
+        import tempfile
 
-            with tempfile.TemporaryDirectory() as empty:
-                plan, _ = read_and_plan(Store.open(Path(empty) / "s", profile=args.profile), args.file,
-                                        password=password)
+        payload = read_payload(args.file, password=password)
+        with tempfile.TemporaryDirectory() as empty:
+            plan, _ = read_and_plan(Store.open(Path(empty) / "s", profile=args.profile), args.file,
+                                    password=password, payload=payload)
+        if args.dry_run:
             for line in plan.lines():
                 print(_plain(line))
             print(f"(--dry-run: {_plain(str(root))} にはまだストアがありません。取り込むと作ります。何も取り込んでいません)")
             return 0
     store = _store(args)
-    plan, family = read_and_plan(store, args.file, password=password)
+    plan, family = read_and_plan(store, args.file, password=password, payload=payload)
     for line in plan.lines():
         print(_plain(line))
     if args.dry_run:

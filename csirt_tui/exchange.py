@@ -361,13 +361,20 @@ def write_bundle(store, target, *, ids: list[str] | None, password: str | None, 
     return Written(path, len(payload["incidents"]), entries, bool(password), len(payload.get("drafts", [])))
 
 
-def read_and_plan(store, source, *, password: str | None) -> tuple[ImportPlan, str]:
-    """取り込み, first half: the bundle read and checked whole, and what it would change.
-    Returns the plan and the family the store takes it in as (a new, empty store joins the
-    desk whose bundle it takes in first)."""
+def read_payload(source, *, password: str | None) -> dict[str, Any]:
+    """The bundle at ``source`` read and checked whole (csirt_tui.bundle.read_bundle)."""
     from .bundle import read_bundle
 
-    payload = read_bundle(source, password=password.encode("utf-8") if password else None)
+    return read_bundle(source, password=password.encode("utf-8") if password else None)
+
+
+def read_and_plan(store, source, *, password: str | None, payload: dict[str, Any] | None = None
+                  ) -> tuple[ImportPlan, str]:
+    """取り込み, first half: the bundle read and checked whole (or ``payload``, read so
+    before), and what it would change. Returns the plan and the family the store takes it
+    in as (a new, empty store joins the desk whose bundle it takes in first)."""
+    if payload is None:
+        payload = read_payload(source, password=password)
     family = store.family
     if payload["family"] != family and store.family == store.store_id and not store.count_incidents():
         family = payload["family"]

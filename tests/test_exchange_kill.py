@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from csirt_tui.bundle import pack
-from csirt_tui.exchange import export_payload
+from csirt_tui.bundle import pack, read_bundle
+from csirt_tui.exchange import apply_import, export_payload, plan_import
 from csirt_tui.store import IMPORT_DIR, Store
-from test_exchange import exchange, record, state, two_desks, work_apart
+from test_exchange import exchange, record, snapshot, state, two_desks, work_apart
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -90,13 +90,24 @@ def test_import_killed_50_times(pair, tmp_path):
 @pytest.mark.heavy
 def test_two_desks_1000_entries_and_20_incidents_each_converge(tmp_path):
     desk, terminal = two_desks(tmp_path, notes=1000, new=20)
-    exchange(terminal, desk, tmp_path)
-    exchange(desk, terminal, tmp_path, password=b"stick")
-    assert record(desk) == record(terminal) and state(desk) == state(terminal)
+    before = {"desk": record(desk), "terminal": record(terminal)}
+    to_desk, to_terminal = tmp_path / "to-desk.bundle", tmp_path / "to-terminal.bundle"
+    to_desk.write_bytes(pack(export_payload(terminal)))
+    take(desk, to_desk)
+    to_terminal.write_bytes(pack(export_payload(desk), password=b"stick"))
+    take(terminal, to_terminal, password=b"stick")
+    assert record(desk) == record(terminal) and state(desk) == state(terminal)  # every entry, as written
+    for side in before.values():  # nothing either side wrote lost or changed
+        assert all(set(entries) <= set(record(desk)[uid]) for uid, entries in side.items())
     assert desk.verify().ok and terminal.verify().ok
     entries = sum(len(v) for v in record(desk).values())
     print(f"\nconverged: {len(record(desk))} incidents, {entries} entries on both desks")
+    assert entries == len({e for side in before.values() for es in side.values() for e in es})
     assert entries >= 2 * 1000 + 2 * 20 * 2
+    for store, bundle, password in ((desk, to_desk, None), (terminal, to_terminal, b"stick")):
+        same = snapshot(store.root)
+        assert take(store, bundle, password=password) == []  # a second import of either bundle
+        assert snapshot(store.root) == same  # byte-identical
     second = Store.open(tmp_path / "second")
     exchange(desk, second, tmp_path)
     work_apart(second, random.Random(9), [r["id"] for r in second.iter_incidents(status=None)], notes=300,
@@ -104,3 +115,14 @@ def test_two_desks_1000_entries_and_20_incidents_each_converge(tmp_path):
     for src, dst in ((second, terminal), (terminal, desk), (desk, second)):
         exchange(src, dst, tmp_path)
     assert record(desk) == record(terminal) == record(second)
+    assert state(desk) == state(terminal) == state(second)
+    assert all(s.verify().ok for s in (desk, terminal, second))
+
+
+def take(store: Store, path: Path, password: bytes | None = None) -> list[str]:
+    """The bundle file taken in as the CLI does (checked whole, planned, applied)."""
+    payload = read_bundle(path, password=password)
+    if store.family != payload["family"]:
+        store.join_family(payload["family"])
+    plan = plan_import(store, payload, store_id=store.store_id, family=store.family)
+    return apply_import(store, plan, store_id=store.store_id)
