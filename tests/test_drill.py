@@ -172,6 +172,33 @@ def test_form1_of_a_drill_is_marked_on_every_page(store, clock, tmp_path):
     assert "実際の報告として送付しないでください" in pages[0]
 
 
+def test_form1_of_a_drill_keeps_its_footer_apart_from_the_page_number(store, clock, tmp_path):
+    """The footer of a drill's 報告様式1 (【訓練】, the number, the record's seq and hash) is longer
+    than a real one's: it ran under the centred 「1 / 4」 (seen at pdftoppm -r 70: 「…fb9<1/4>2」).
+    Every word of the footer line ends before the next begins."""
+    from csirt_tui.report.export import export_form1
+    from test_report_form1 import pdftotext_words
+
+    inc, _sc = _run_mutsu_drill(store, clock)
+    out = tmp_path / "f1.pdf"
+    export_form1(store, inc.id, out, operator=OP, waive_reason="訓練")
+    words = pdftotext_words(out)
+    if words is None:
+        pytest.skip("pdftotext not installed")
+    bottom = max(w[1] for w in words)
+    lines, last_x = [], None  # the footer line of each page (x starts again on the next page)
+    for w in words:
+        if abs(w[1] - bottom) < 1:
+            if last_x is None or w[0] < last_x:
+                lines.append([])
+            lines[-1].append(w)
+            last_x = w[0]
+    assert len(lines) >= 2 and all(any(w[4].startswith("【訓練】") for w in line) for line in lines), lines
+    for line in lines:
+        for a, b in zip(line, line[1:]):
+            assert a[2] <= b[0] + 0.5, f"{a[4]!r} runs into {b[4]!r}: {line}"
+
+
 def test_the_summary_lists_a_drill_apart_and_marked(store, clock):
     from csirt_tui.report.summary import build_summary, summary_stats
     from csirt_tui.report.pdfkit import find_font

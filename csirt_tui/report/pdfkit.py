@@ -484,8 +484,14 @@ def numbered_canvas(header_left: str, mark: str, footer_left: str, font_name: st
                 self.drawString(x, top, text)
             self.setFont(font_name, 8)
             bottom = 10 * mm
-            self.drawString(MARGIN_X, bottom, printable(footer_left, keep_newlines=False))
-            self.drawCentredString(width / 2, bottom, f"{number} / {total}")
+            left = printable(footer_left, keep_newlines=False)
+            self.drawString(MARGIN_X, bottom, left)
+            # the page number centred, or after a footer long enough to reach the centre (a drill's
+            # 報告様式1: 【訓練】, the number, the record's seq and hash ran under 「1 / 4」)
+            page = f"{number} / {total}"
+            left_end = MARGIN_X + pdfmetrics.stringWidth(left, font_name, 8) + 3 * mm
+            centred = width / 2 - pdfmetrics.stringWidth(page, font_name, 8) / 2
+            self.drawString(max(centred, left_end), bottom, page)
             if mark:
                 self.drawRightString(width - MARGIN_X, bottom, printable(mark, keep_newlines=False))
             self.restoreState()
