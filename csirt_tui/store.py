@@ -206,6 +206,12 @@ def _tail_digest(path: Path) -> str | None:
     return m.group(1).decode() if m else None
 
 
+def _stat_of(path: Path) -> dict[str, int]:
+    """A file's size and modification time (ns), as verify --changed notes them."""
+    st = os.stat(path)
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
 def _year_payload(lines: list[bytes]) -> tuple[bytes, str]:
     """The sealed bytes of a year index file of these row lines (``doc_line`` of each
     row, as :func:`jsonfile.seal` writes them) and its digest, made without encoding
@@ -2073,9 +2079,13 @@ class Store:
         another desk's lock keeps waiting is simply not noted."""
         if self.readonly or start is None:
             return
-        years = {y: {"sha256": _tail_digest(self._index_path(int(y)))}
-                 for y in ((self._read_open_index() or {}).get("years") or {})
-                 if self._index_path(int(y)).exists()}
+        years = {}
+        for y in ((self._read_open_index() or {}).get("years") or {}):
+            path = self._index_path(int(y))
+            try:
+                years[y] = {"sha256": _tail_digest(path), **_stat_of(path)}
+            except FileNotFoundError:
+                continue
         doc = {"checkpoint": {"1": {"at": self.now().isoformat(timespec="seconds"), "n": start["n"],
                                     "rhash": start["rhash"]}}, "years": years}
         try:
@@ -2093,7 +2103,7 @@ class Store:
         mark = ((data or {}).get("checkpoint") or {}).get("1")
         if not isinstance(mark, dict) or not isinstance(mark.get("n"), int) or not isinstance(mark.get("rhash"), str):
             return None
-        years = {y: (v or {}).get("sha256") for y, v in ((data or {}).get("years") or {}).items()}
+        years = {y: v for y, v in ((data or {}).get("years") or {}).items() if isinstance(v, dict)}
         return {**mark, "years": years}
 
     def verify_changed(self, progress: Callable[[str, int, int], None] | None = None) -> VerifyReport:
@@ -2102,8 +2112,8 @@ class Store:
         check: the full verify (``report.full``).
 
         It proves: every file of the store's top folder, index/, drafts/ and ledger/ (but the
-        ledger segments before the mark and the year files unchanged since, by their digest)
-        is csirt-desk's own bytes;
+        ledger segments before the mark, and the year files unchanged since: the seal digest
+        at their end, their size and time as the mark noted) is csirt-desk's own bytes;
         the ledger record the mark names is still there with its hash and every record after
         it chains onto it; each incident with a record since has its whole chain, its head
         as its newest record, its first record since following on from its timeline, and
@@ -2134,7 +2144,7 @@ class Store:
                     if folder == self._ledger.dir:
                         if int(re.sub(r"\D", "", name) or 0) < mark_seg:
                             continue
-                    elif folder == self.root / "index" and m and _tail_digest(path) == mark["years"].get(m.group(1)):
+                    elif folder == self.root / "index" and m and self._year_unchanged(path, mark["years"].get(m.group(1))):
                         continue
                     yield path
 
@@ -2198,6 +2208,20 @@ class Store:
         if report.ok:
             self._mark_verified(start)
         return report
+
+    @staticmethod
+    def _year_unchanged(path: Path, seen: dict[str, Any] | None) -> bool:
+        """Whether a year index file is the one the last check saw: the seal digest at its
+        end and its size and time as noted then. The digest alone is not enough: a change
+        inside the file that leaves its last bytes as they were keeps it (the open reads only
+        those bytes, so this check is the one that must read the file)."""
+        if not seen:
+            return False
+        try:
+            return _tail_digest(path) == seen.get("sha256") and _stat_of(path) == {
+                "size": seen.get("size"), "mtime_ns": seen.get("mtime_ns")}
+        except FileNotFoundError:
+            return False
 
     def _verify_index_load(self, report: VerifyReport) -> dict[str, Any]:
         """The index as stored, for verify: the open rows, the closed rows, the years table

@@ -120,3 +120,28 @@ def test_list_all_decodes_a_years_rows_as_they_are_taken(store, monkeypatch):
     first = next(rows)
     assert len(calls) == 5  # 4 for the keys, then the first row taken
     assert [first["id"], *(r["id"] for r in rows)] == [r["id"] for r in store.list_incidents()]
+
+
+def test_a_year_file_damaged_inside_since_the_mark_is_caught(store, clock):
+    """A year index file changed inside after the last check (its last bytes, the seal
+    digest the mark notes, left as they were): the open reads only those last bytes, so
+    --changed must look at the file itself when it is not the one the check saw (its size
+    or time moved), or it says OK over a damaged index."""
+    from datetime import datetime
+
+    from conftest import TZ
+    from csirt_tui.response import close_incident
+
+    at = datetime(2025, 3, 1, 10, tzinfo=TZ).isoformat()
+    old = store.create_incident(sample_intake(received_at=at, found_at=at, what="端末の不具合"), operator="op")
+    close_incident(store, old.id, operator="op", note="完了を確認", force=True)
+    assert store.verify(mark=True).ok
+    path = store.root / "index" / "2025.json"
+    raw = path.read_bytes()
+    bad = raw.replace("端末".encode(), "端未".encode(), 1)
+    assert bad != raw and bad[-128:] == raw[-128:]
+    path.write_bytes(bad)
+    problems = store.verify_changed().problems
+    assert any("2025.json" in p for p in problems), problems
+    path.write_bytes(raw)
+    assert store.verify_changed().ok  # the same bytes again: nothing said
