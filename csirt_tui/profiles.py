@@ -8,7 +8,7 @@ section with another profile (``shared_from``) instead of copying it.
 
     >>> p = load_profile("mutsu")
     >>> p.level_table_for("cyber")["source"]
-    'つくば 別表1(2)'
+    'デスクの既定（つくば 別表1(2)）'
 
 Loading resolves the shared sections, then checks the merged data against the
 declarative schema ``_SCHEMA`` below.  Any problem raises :class:`ProfileError`
@@ -1046,6 +1046,54 @@ def _name_forms(data: dict) -> set[str]:
     return out
 
 
+# A citation of another organisation's rule, shown to this profile's operator as what it is: the
+# desk's default (the profile's own rules say nothing), with the clause it was taken from after it.
+DESK_DEFAULT = "デスクの既定"
+
+
+def _org_forms(data: dict) -> set[str]:
+    """The words that name the organisation itself (``name``, ``names``, ``poc.organisation``):
+    the part of :func:`_name_forms` that a citation of its rules holds (「つくば 4(2)③」)."""
+    out = set()
+    poc = data.get("poc") if isinstance(data.get("poc"), dict) else {}
+    for text in [data.get("name"), poc.get("organisation"), *(data.get("names") or ())]:
+        if isinstance(text, str) and len(_norm_name(text)) >= 2:
+            out.add(_norm_name(text))
+    return out
+
+
+def _source_slots(value: Any, path: tuple):
+    """(container, key, path) of every ``source`` (a citation the operator reads) inside ``value``."""
+    if isinstance(value, dict):
+        for key, sub in value.items():
+            if key == "source" and isinstance(sub, str):
+                yield value, key, path + (key,)
+            elif isinstance(sub, (dict, list)):
+                yield from _source_slots(sub, path + (key,))
+    elif isinstance(value, list):
+        for i, sub in enumerate(value):
+            yield from _source_slots(sub, path + (i,))
+
+
+def _cite_shared_as_desk_default(value: Any, foreign: set[str]) -> None:
+    """Each ``source`` of a section shared from another profile that cites another organisation's
+    rule (``foreign``: its names) is read 「デスクの既定（つくば 4(2)③(I)）」 here: the rule is not
+    this organisation's own, it is what the desk uses where its own rules say nothing."""
+    if not foreign:
+        return
+    import re
+
+    rx = re.compile("|".join(re.escape(f) for f in sorted(foreign, key=len, reverse=True)))
+    for container, key, _path in list(_source_slots(value, ())):
+        text = container[key]
+        if DESK_DEFAULT not in text and rx.search(_norm_name(text)):
+            container[key] = f"{DESK_DEFAULT}（{text}）"
+
+
+def _desk_default_before(text: str, at: int) -> bool:
+    return DESK_DEFAULT in text[:at]
+
+
 def name_findings(data: dict, others: dict[Path, dict]) -> list[tuple[tuple, str, Path]]:
     """(key path, name, file that defines it) for each name of another profile
     (``others``: {file: its data}) that the text of ``data`` uses and ``data`` does
@@ -1056,19 +1104,27 @@ def name_findings(data: dict, others: dict[Path, dict]) -> list[tuple[tuple, str
 
     own = _name_forms(data)
     owner: dict[str, Path] = {}
+    orgs: set[str] = set()
     for file, other in others.items():
         for form in _name_forms(other):
             if form not in own:
                 owner.setdefault(form, file)
+        orgs |= _org_forms(other) - own
     if not owner:
         return []
     rx = re.compile("|".join(re.escape(f) for f in sorted(own | set(owner), key=len, reverse=True)))
     found = []
     for section in TEXT_SECTIONS:
-        for container, key, path in _text_slots(data.get(section), (section,)):
-            for m in rx.finditer(_norm_name(container[key])):
-                if m.group() in owner:
-                    found.append((path, m.group(), owner[m.group()]))
+        slots = [*_text_slots(data.get(section), (section,)), *_source_slots(data.get(section), (section,))]
+        for container, key, path in slots:
+            text = _norm_name(container[key])
+            for m in rx.finditer(text):
+                if m.group() not in owner:
+                    continue
+                # another organisation's rule cited as the desk's default (「デスクの既定（つくば 4(2)③）」)
+                if m.group() in orgs and _desk_default_before(text, m.start()):
+                    continue
+                found.append((path, m.group(), owner[m.group()]))
     return found
 
 
@@ -1255,6 +1311,10 @@ def _build(path: Path) -> tuple[Profile, dict[Path, int]]:
         value, sub_origins = resolver.follow(pid, path, share_key, target, share_key, [])
         _put(data, parts, value)
         origins.update(sub_origins)
+    own_orgs = _name_forms(raw)
+    foreign = set().union(*(_org_forms(_RAW[dep][1]) for dep in resolver.deps if dep != path and dep in _RAW))
+    for share_key in shared:
+        _cite_shared_as_desk_default(_dig(data, share_key.split(".")), foreign - own_orgs)
     _validate(data, path, origins)
     ctx = _Ctx(path, origins)
     _apply_read_as(data, ctx)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from csirt_tui.profiles import _read, clear_cache, load_profile, name_findings
+from csirt_tui.profiles import TEXT_SECTIONS, _read, clear_cache, load_profile, name_findings
 from csirt_tui.resources import profiles_dir
 from test_profiles import error_of as refusal
 
@@ -132,6 +132,11 @@ def test_mito_is_cited_as_the_seed_numbers_it():
 # Each finding of the issue: the fix taken out, the profile refused
 
 
+def _cite(case, pid, fixed, original, key, foreign="'つくば'"):
+    """A finding whose fix is a cite read as the desk's default: undone by writing ``original`` back."""
+    return (case, f"{pid}.toml", ("text", fixed, original), pid, key, foreign)
+
+
 FINDINGS = [
     # (case, file, how to undo the fix, profile loaded, key in the message, foreign name in the message)
     ("mutsu_report_source_tsukuba_city", "mutsu.toml", ("read_as", "つくば市、都道府県"), "mutsu",
@@ -177,6 +182,29 @@ FINDINGS = [
      "report_form.summary_addressee", "'情報セキュリティ委員会'"),
     ("osaki_summary_addressee", "osaki.toml", ("read_as", "情報セキュリティ委員会"), "osaki",
      "report_form.summary_addressee", "'情報セキュリティ委員会'"),
+    # a cite of another organisation's rule, shown as if it were this one's (issue 16: 「つくば 3(1)」 to
+    # a Mutsu operator); each fix is the desk's default, the clause after it
+    *(_cite(*row) for row in [
+        ("mutsu_exclusion_cites_tsukuba", "mutsu", "デスクの既定（要綱に定めなし。つくば 3(1)）", "つくば 3(1)",
+         "incident_types[0].exclusions[0].source"),
+        ("mutsu_jlis_cites_tsukuba", "mutsu", "デスクの既定（要綱に定めなし。つくば 4(2)②(I)）", "つくば 4(2)②(I)",
+         "outside_bodies[6].source"),
+        ("mutsu_jlis_note_cites_tsukuba", "mutsu", "通報元（通報の種類: デスクの既定、つくば 4(2)②(I)）",
+         "通報元（共用している、つくば 4(2)②(I) の通報の種類）", "outside_bodies[6].note"),
+        ("mutsu_rule_reason_cites_tsukuba", "mutsu", "デスクの既定（要綱に定めなし。つくば 4(2)④(I)）: ", "つくば 4(2)④(I): ",
+         "notification_rules[0].reason"),
+        ("mutsu_rule_reason_cites_mito", "mutsu", "。デスクの既定（水戸 7-6(3)（不正アクセス対策））: ",
+         "、水戸 7-6(3)（不正アクセス対策）: ", "notification_rules[4].reason", "'水戸'"),
+        ("mito_step_cites_tsukuba", "mito", 'source = "デスクの既定（つくば 4(2)③(I)(ア)）"', 'source = "つくば 4(2)③(I)(ア)"',
+         "phases[1].steps[0].source"),
+        ("mito_phase_cites_tsukuba", "mito", "／デスクの既定（つくば 4(2)③(I)）", "／つくば 4(2)③(I)", "phases[1].source"),
+        ("mito_warning_cites_tsukuba", "mito", "損なうおそれ（デスクの既定、つくば 4(2)③(I)(ウ)「その際",
+         "損なうおそれ（つくば 4(2)③(I)(ウ)「その際", "phases[1].steps[8].warn_if_not_done[0].message"),
+        ("osaki_body_note_cites_tsukuba", "osaki", "（報告様式1 はデスクの既定、つくば 報告様式1）", "（つくばの報告様式1を共用）",
+         "outside_bodies[3].note"),
+    ]),
+    ("mutsu_shared_warning_cites_tsukuba", "mutsu.toml", ("read_as", "（つくば 4(2)③"), "mutsu",
+     "phases[0].steps[3].warn_if_not_done[0].message", "'つくば'"),
     # an alias is how a profile says a word is its own body (むつ 別表第3「警察等」)
     ("mutsu_police_alias", "mutsu.toml", ("line", 'aliases = ["警察"]', 'source = "むつ 2条(1)エ、別表第3"'), "mutsu",
      "roles[8].post", "'警察'"),
@@ -192,6 +220,11 @@ def test_each_finding_is_refused_without_its_fix(tree, case):
     clear_cache()
     if undo[0] == "read_as":
         drop_read_as(tree / name, undo[1])
+    elif undo[0] == "text":
+        path = tree / name
+        text = path.read_text(encoding="utf-8")
+        assert undo[1] in text, f"{undo[1]!r} not in {name}"
+        path.write_text(text.replace(undo[1], undo[2], 1), encoding="utf-8")
     else:
         drop_line(tree / name, undo[1], undo[2])
     message = refusal(pid, tree)
@@ -243,14 +276,49 @@ def test_longest_name_wins():
     assert found[0][0] == ("phases", 0, "steps", 0, "text")
 
 
-def test_citations_ids_and_ordinary_words_are_not_names():
-    """Sources cite other organisations on purpose; 住民・報道機関 and 「その他」 are words."""
+def test_ids_and_ordinary_words_are_not_names_and_citations_are_checked():
+    """住民・報道機関 and 「その他」 are words; a citation of another organisation's rule (its
+    ``source`` or a cite in the text) is a finding unless it says it is the desk's default."""
     own = {"name": "甲市", "roles": [], "outside_bodies": [],
-           "phases": [{"label": "公表", "source": "つくば 4(2)④", "steps": [
-               {"id": "publish", "label": "住民への連絡", "text": "その他の関係者及び報道機関への連絡", "source": "つくば市 CSIRT"}]}]}
-    other = {"names": ["つくば市"], "roles": [{"label": "その他", "post": ""}],
+           "phases": [{"label": "公表", "source": "デスクの既定（つくば 4(2)④）", "steps": [
+               {"id": "publish", "label": "住民への連絡", "text": "その他の関係者及び報道機関への連絡",
+                "source": "甲市 要綱 2条"}]}]}
+    other = {"names": ["つくば市", "つくば"], "roles": [{"label": "その他", "post": ""}],
              "outside_bodies": [{"label": "住民", "kind": "public"}, {"label": "報道機関", "kind": "press"},
                                 {"label": "つくば市 CSIRT", "kind": "municipal"}]}
     assert name_findings(own, {Path("other.toml"): other}) == []
     own["phases"][0]["steps"][0]["text"] += "（つくば市 CSIRT）"
     assert [n for _, n, _ in name_findings(own, {Path("other.toml"): other})] == ["つくば市CSIRT"]
+    own["phases"][0]["steps"][0]["text"] = "その他の関係者への連絡（デスクの既定、つくば 4(2)④）"
+    assert name_findings(own, {Path("other.toml"): other}) == []
+    # a cite of the other organisation's rule as if it were this one's
+    own["phases"][0]["steps"][0]["source"] = "つくば 4(2)④(III)"
+    own["phases"][0]["source"] = "つくば 4(2)④"
+    assert sorted((p, n) for p, n, _ in name_findings(own, {Path("other.toml"): other})) == [
+        (("phases", 0, "source"), "つくば"), (("phases", 0, "steps", 0, "source"), "つくば")]
+    # the desk's default does not cover a role or a body of the other organisation
+    own["phases"][0]["source"] = "デスクの既定（つくば市 CSIRT に連絡）"
+    assert ("つくば市CSIRT" in [n for _, n, _ in name_findings(own, {Path("other.toml"): other})])
+
+
+def test_a_shared_section_cites_the_other_organisation_as_the_desks_default():
+    """Mutsu's level tables, phases and report form are Tsukuba's, shared; its asset classes are
+    Mito's: each cite reads 「デスクの既定（…）」 for Mutsu and stays as written for its owner."""
+    mutsu, tsukuba, mito = (load_profile(p) for p in ("mutsu", "tsukuba", "mito"))
+    assert mutsu.level_table_for("cyber")["source"] == "デスクの既定（つくば 別表1(2)）"
+    assert tsukuba.level_table_for("cyber")["source"] == "つくば 別表1(2)"
+    assert mutsu.report_form["source"] == "デスクの既定（つくば 報告様式1）"
+    assert mutsu.context["asset_classes"]["source"] == "デスクの既定（水戸 3(1)）"
+    assert mito.context["asset_classes"]["source"] == "水戸 3(1)"
+    assert mutsu.step("evidence")[0]["source"] == "デスクの既定（つくば 4(2)③(I)）"
+    # a cite of the profile's own rule is left alone (むつ's own segments)
+    assert mutsu.context["segments"][0]["source"].startswith("むつ")
+    # no shipped profile shows another organisation's cite other than as the desk's default
+    cites = {"mutsu": "むつ", "tsukuba": "つくば", "mito": "水戸", "osaki": "大崎"}
+    for pid, word in cites.items():
+        shown = json.dumps({k: v for k, v in load_profile(pid).data.items() if k in TEXT_SECTIONS},
+                           ensure_ascii=False)
+        for other in set(cites.values()) - {word}:
+            for m in re.finditer(other, shown):
+                start = shown.rfind('"', 0, m.start())
+                assert "デスクの既定" in shown[start:m.start()], (pid, shown[start:m.end() + 30])
