@@ -28,6 +28,7 @@ install()  # frames, scroll bars and Select arrows without ambiguous-width chara
 
 REFRESH_SECONDS = 2.0
 STAMP_FOLDERS = ("index", "drafts")  # what the poll fingerprints (store_stamp)
+ID_WIDTH = 9  # 番号: 2026-0001; a year past 9,999 incidents (2026-10000) widens it to its longest number
 MAX_ROWS = 50  # rows built at once; the filter narrows the rest (10,000 incidents stay fast)
 
 
@@ -83,6 +84,7 @@ class DashboardScreen(Screen):
         self._ticks = 0
         self._rows: list[dict] = []
         self._laid_out_width = -1      # the width the visible rows were laid out for
+        self._id_width = ID_WIDTH      # the 番号 column: the longest number among the rows read
         self._shown: list[tuple[str, str]] = []   # (key, text) of the rows in the table
         self._title = ""
         self._shown_once = False
@@ -114,14 +116,15 @@ class DashboardScreen(Screen):
         types = max(longest(t["label"] for t in profile.incident_types), 6)
         phases = max(longest(p["label"] for p in profile.phases), longest(("トリアージ前",)))
         if compact:
-            return [9, 9, 4, min(types, 10), 2, min(phases, 10)]
-        widths = [9, 11, 10, 6, min(types, 16), 7, min(phases, 14)]
+            return [self._id_width, 9, 4, min(types, 10), 2, min(phases, 10)]
+        widths = [self._id_width, 11, 10, 6, min(types, 16), 7, min(phases, 14)]
         return [max(w, cell_len(h)) for w, h in zip(widths, DASHBOARD_COLUMNS)]
 
-    def _layout(self) -> None:
-        """The columns for the screen's width (the header row too)."""
+    def _layout(self, *, again: bool = False) -> None:
+        """The columns for the screen's width (the header row too); ``again``: even if the
+        width class did not change (the 番号 column's width did)."""
         compact = 0 < self.size.width < NARROW_WIDTH
-        if getattr(self, "_compact", None) == compact:
+        if getattr(self, "_compact", None) == compact and not again:
             return
         self._compact = compact
         self._widths = self._column_widths(compact)
@@ -204,6 +207,13 @@ class DashboardScreen(Screen):
             self._update_status()
             return
         self._problem = None
+        # 番号 as wide as the longest number read (a year past 9,999 incidents: 2026-10000),
+        # or every such number was cut to 「2026-1...」
+        width = max([ID_WIDTH, *(len(r["id"]) for r in rows)])
+        if width != self._id_width:
+            self._id_width = width
+            self._layout(again=True)
+            select = select or self._restore_after_layout
         self._all_rows = rows
         self._total = total
         self._make_filter()
