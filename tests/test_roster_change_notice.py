@@ -99,3 +99,31 @@ def test_the_change_notice_key_only_where_the_profile_has_the_rule(tmp_path, clo
             assert ("変更の報告" in footer) is shown, footer
 
     asyncio.run(scenario())
+
+
+def test_the_summary_lists_the_reports_of_its_period_and_who_is_still_owed(osaki, clock, store):
+    """The duty shows on paper: the summary (for 大崎, セキュリティ統括責任者向け) lists the reports of
+    the contacts' changes made in its period, and who must still be told; other profiles have no such part."""
+    import io
+    from datetime import timedelta
+
+    from pypdf import PdfReader
+
+    from csirt_tui.report.pdfkit import find_font
+    from csirt_tui.report.summary import build_summary, summary_stats
+
+    rc.record_change_notice(osaki, "miyagi", operator=OP, means="電話", person="県 市町村課 <b>担当</b>",
+                            said="住基ネット担当者 2 名の追加（内線 3001・3002）")
+    day = clock.now.date()
+    stats = summary_stats(osaki, day - timedelta(days=30), day)
+    assert [(n["party"], n["label"], n["person"]) for n in stats.change_notices] == [
+        ("miyagi", "宮城県", "県 市町村課 <b>担当</b>")]
+    assert "指定情報処理機関へ報告してください（大崎 3条(2)" in stats.change_pending
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(build_summary(stats, find_font()))).pages)
+    flat = "".join(text.split())
+    assert "9連絡先の変更の報告（大崎3条(2)）" in flat
+    assert "宮城県" in flat and "県市町村課<b>担当</b>" in flat and "住基ネット担当者2名の追加" in flat
+    assert "指定情報処理機関へ報告してください" in flat
+    earlier = summary_stats(osaki, day - timedelta(days=60), day - timedelta(days=31))
+    assert earlier.change_notices == []
+    assert summary_stats(store, day - timedelta(days=30), day).change_notice_rule is None  # むつ

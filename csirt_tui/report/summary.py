@@ -112,6 +112,11 @@ class SummaryStats:
     reviews: list[dict[str, Any]] = field(default_factory=list)
     review_rule: dict[str, Any] | None = None
     review_due: str = ""
+    # the roster's contact changes reported to the bodies the profile names (大崎 3条(2);
+    # csirt_tui.roster), dated in the period, and who must still be told now
+    change_notice_rule: dict[str, Any] | None = None
+    change_notices: list[dict[str, Any]] = field(default_factory=list)
+    change_pending: str = ""
 
     @property
     def received(self) -> int:
@@ -337,6 +342,7 @@ def summary_stats(store, start: date, end: date) -> SummaryStats:
         day = from_iso(row["reviewed_at"]).astimezone(tz).date()
         if start <= day <= end:
             reviews.append(dict(row, day=day))
+    notice_rule, notices, pending = _change_notices(store, start, end, tz)
     default = profile.report_form["classification_default"]
     mark = highest_class(profile, classes.values())
     form = profile.report_form
@@ -355,7 +361,25 @@ def summary_stats(store, start: date, end: date) -> SummaryStats:
         classification_default=default, classification_rule=_mixed_rule(profile),
         reviews=reviews, review_rule=profile.procedure_review,
         review_due=due_line(review_due(store, store.now())),
+        change_notice_rule=notice_rule, change_notices=notices, change_pending=pending,
     )
+
+
+def _change_notices(store, start: date, end: date, tz) -> tuple[dict[str, Any] | None, list[dict[str, Any]], str]:
+    """(the profile's roster_change_notice rule, the reports recorded in the period, each with its
+    day and the body's label, the line saying who must still be told); nothing without the rule."""
+    from .. import roster as rc
+
+    rule = store.profile.data.get("roster_change_notice")
+    if not rule:
+        return None, [], ""
+    labels = {r["id"]: r["label"] for r in (*store.profile.roles, *store.profile.outside_bodies)}
+    out = []
+    for no, doc in sorted((store.read_roster().get("notices") or {}).items(), key=lambda kv: int(kv[0])):
+        day = from_iso(doc.get("occurred_at") or doc["at"]).astimezone(tz).date()
+        if start <= day <= end:
+            out.append(dict(doc, no=int(no), day=day, label=labels.get(doc["party"], doc["party"])))
+    return rule, out, rc.change_notice_text(store) or "未報告の連絡先の変更はありません（出力時点）"
 
 
 def format_hours(hours: float | None) -> str:
@@ -581,6 +605,16 @@ def summary_story(stats: SummaryStats, st) -> list:
     else:
         story.append(para("（対象期間に記録された評価・見直しはありません）", st.item))
     story.append(para(stats.review_due, st.item))
+    notice_rule = stats.change_notice_rule
+    if notice_rule:  # 大崎 3条(2): the contacts' changes reported to the bodies
+        story.append(CondPageBreak(30 * mm))
+        story.append(heading(f"9　連絡先の変更の報告（{notice_rule['source']}）"))
+        story.append(para(f"「{notice_rule['text']}」", st.small))
+        if stats.change_notices:
+            story.append(_notice_table(st, stats.change_notices, width))
+        else:
+            story.append(para("（対象期間に記録された報告はありません）", st.item))
+        story.append(para(stats.change_pending, st.item))
     story.append(Spacer(1, 10))
     story.append(fixed("以上", st.right))
     return story
@@ -618,6 +652,28 @@ def _review_table(st, reviews: list[dict[str, Any]], width: float):
                      para(_review_cell(row["reviewer"], REVIEW_NAME_CHARS), st.cell),
                      para(_review_cell(row["subject"]), st.cell), para(_review_cell(changes), st.cell),
                      para(_review_cell(used), st.cell)])
+    table = LongTable(data, colWidths=widths, repeatRows=1, splitInRow=1)
+    table.setStyle(table_style_commands())
+    return table
+
+
+def _notice_table(st, notices: list[dict[str, Any]], width: float):
+    """One row per report of the roster's changes: the day, to whom, how, who took it, what was said."""
+    from reportlab.lib.units import mm
+    from reportlab.platypus import LongTable
+
+    from .pdfkit import CELL_CHARS, cut_for_cell, fixed, para, table_style_commands
+
+    def cell(text: str, chars: int = CELL_CHARS):
+        return para(cut_for_cell(text, "csirt-desk の連絡先名簿 (Ctrl+R)", chars), st.cell)
+
+    widths = [26 * mm, 32 * mm, 22 * mm, 32 * mm, 0]
+    widths[4] = width - sum(widths)
+    head = ("番号・日付", "報告先", "方法", "相手", "報告した変更事項")
+    data: list[list[Any]] = [[fixed(h, st.cell_head) for h in head]]
+    for row in notices:
+        data.append([para(f"No.{row['no']}\n{row['day']:%Y-%m-%d}", st.cell), para(row["label"], st.cell),
+                     cell(row["means"], REVIEW_NAME_CHARS), cell(row["person"], REVIEW_NAME_CHARS), cell(row["said"])])
     table = LongTable(data, colWidths=widths, repeatRows=1, splitInRow=1)
     table.setStyle(table_style_commands())
     return table
