@@ -595,26 +595,19 @@ def summary_story(stats: SummaryStats, st) -> list:
         story.append(_list_table(st, stats.drill_lines, width))
     else:
         story.append(para("（該当なし）", st.item))
-    story.append(CondPageBreak(30 * mm))
-    rule = stats.review_rule
-    story.append(heading("8　手順の評価・見直し" + (f"（{rule['source']}）" if rule else "")))
-    if rule:
-        story.append(para(f"「{rule['text']}」", st.small))
-    if stats.reviews:
-        story.append(_review_table(st, stats.reviews, width))
-    else:
-        story.append(para("（対象期間に記録された評価・見直しはありません）", st.item))
-    story.append(para(stats.review_due, st.item))
-    notice_rule = stats.change_notice_rule
-    if notice_rule:  # 大崎 3条(2): the contacts' changes reported to the bodies
+    # 8 手順の評価・見直し, 9 連絡先の変更の報告 (大崎 3条(2); only where the profile has the rule)
+    parts = [("8　手順の評価・見直し", stats.review_rule, stats.reviews, _review_table,
+              "（対象期間に記録された評価・見直しはありません）", stats.review_due)]
+    if stats.change_notice_rule:
+        parts.append(("9　連絡先の変更の報告", stats.change_notice_rule, stats.change_notices, _notice_table,
+                      "（対象期間に記録された報告はありません）", stats.change_pending))
+    for title, rule, rows, table, nothing, after in parts:
         story.append(CondPageBreak(30 * mm))
-        story.append(heading(f"9　連絡先の変更の報告（{notice_rule['source']}）"))
-        story.append(para(f"「{notice_rule['text']}」", st.small))
-        if stats.change_notices:
-            story.append(_notice_table(st, stats.change_notices, width))
-        else:
-            story.append(para("（対象期間に記録された報告はありません）", st.item))
-        story.append(para(stats.change_pending, st.item))
+        story.append(heading(title + (f"（{rule['source']}）" if rule else "")))
+        if rule:
+            story.append(para(f"「{rule['text']}」", st.small))
+        story.append(table(st, rows, width) if rows else para(nothing, st.item))
+        story.append(para(after, st.item))
     story.append(Spacer(1, 10))
     story.append(fixed("以上", st.right))
     return story
