@@ -58,3 +58,21 @@ def test_an_intact_store_is_said_nothing_and_backed_up(store, clock, monkeypatch
     seen = _run(store, clock, monkeypatch)
     assert not [n for n in seen["notes"] if n[0] == "ストアの破損"], seen
     assert len(list_backup_dirs(store.root)) == 1
+
+
+def test_the_check_hashes_the_year_files_without_splitting_their_rows(store, monkeypatch):
+    """The check runs in a thread beside the desk: its seal check is a hash (which leaves
+    the GIL free); splitting every row of every year (200,000 rows: ~350 ms CPU holding
+    the GIL) told it nothing more. It still finds damage inside a file."""
+    import csirt_tui.store as store_mod
+
+    path = _desk(store)
+
+    def split(raw):
+        raise AssertionError("the rows of a year file split for the check")
+
+    monkeypatch.setattr(store_mod, "_year_lines", split)
+    assert store.check_after_open() == []
+    path.write_bytes(path.read_bytes().replace("端末".encode(), "端未".encode(), 1))
+    problems = store.check_after_open()
+    assert len(problems) == 1 and str(path) in problems[0], problems
