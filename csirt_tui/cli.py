@@ -423,7 +423,8 @@ class _Progress:
         if done == total and not self._shown:
             return
         self._last, self._shown = now, True
-        what = {"files": "ファイル", "incidents": "インシデントの記録", "backup": "最新のバックアップとの照合"}[stage]
+        what = {"files": "ファイル", "index": "索引 (年ごと)", "ledger": "台帳", "folders": "インシデントのフォルダ (年ごと)",
+                "incidents": "インシデントの記録", "backup": "最新のバックアップとの照合"}[stage]
         count = f"{done:,} / {total:,} ({done * 100 // max(total, 1)}%)" if total else f"{done:,}"
         line = f"verify: {what} {count}"
         if self._tty:

@@ -317,6 +317,7 @@ class Ledger:
              firsts: dict[str, dict[str, Any]] | None = None,
              folded: tuple[int, dict[str, dict[str, Any]], dict[str, list[dict[str, Any]]]] | None = None,
              at: tuple[int, dict[str, dict[str, Any]]] | None = None,
+             progress: Callable[[int, int], None] | None = None,
              ) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
         """Check the whole chain, and that each incident's records follow on from
         one another; (last record per incident, the closing records). Problems name
@@ -330,7 +331,8 @@ class Ledger:
         ``folded`` (upto, newest, after): each incident's newest record in the segments
         through upto goes in ``newest``, its records after them in ``after`` (to check
         the heads files against, :meth:`heads_problems`). ``at`` (n, newest): each
-        incident's newest record up to record n (the newest backup's checkpoint)."""
+        incident's newest record up to record n (the newest backup's checkpoint).
+        ``progress(done, total)``: called after each segment read."""
         from .model import genesis_hash
 
         heads: dict[str, dict[str, Any]] = {}
@@ -352,6 +354,8 @@ class Ledger:
             prev, expect = start[1], start[0] + 1
         segs = [seg for seg in segs if int(_SEG_RE.match(seg.name).group(1)) >= skip]
         for index, seg in enumerate(segs, start=skip):
+            if progress is not None:
+                progress(index - skip + 1, len(segs))
             if int(_SEG_RE.match(seg.name).group(1)) != index:
                 problems.append(f"{self._path(index)}: 台帳の区分ファイルがありません (missing)")
                 return heads, closings

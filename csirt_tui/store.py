@@ -206,6 +206,13 @@ def _tail_digest(path: Path) -> str | None:
     return m.group(1).decode() if m else None
 
 
+def _stage(progress: Callable[[str, int, int], None] | None, stage: str) -> Callable[[int, int], None] | None:
+    """verify's ``progress`` for one stage, as a (done, total) callback."""
+    if progress is None:
+        return None
+    return lambda done, total: progress(stage, done, total)
+
+
 def _stat_of(path: Path) -> dict[str, int]:
     """A file's size and modification time (ns), as verify --changed notes them."""
     st = os.stat(path)
@@ -1609,12 +1616,18 @@ class Store:
         self._ledger.build_heads(heads, last // SEGMENT_SIZE - 1)
         return True
 
-    def _incident_dirs(self) -> list[Path]:
+    def _incident_dirs(self, progress: Callable[[int, int], None] | None = None) -> list[Path]:
+        """Every incident's folder, in order (``progress(done, total)``: after each year's)."""
         base = self.root / "incidents"
         if not base.is_dir():
             return []
-        return [d for y in sorted(base.iterdir()) if y.is_dir()
-                for d in sorted(y.iterdir()) if d.is_dir() and _ID_RE.match(d.name)]
+        years = [y for y in sorted(base.iterdir()) if y.is_dir()]
+        out: list[Path] = []
+        for done, y in enumerate(years, start=1):
+            out += [d for d in sorted(y.iterdir()) if d.is_dir() and _ID_RE.match(d.name)]
+            if progress is not None:
+                progress(done, len(years))
+        return out
 
     # -------------------------------------------------------------- drafts
     def _draft_path(self, draft_id: str) -> Path:
@@ -1968,19 +1981,22 @@ class Store:
                mark: bool = False) -> VerifyReport:
         """Check every file, every hash chain and the index; problems name the file or entry.
         ``progress(stage, done, total)``, if given, is called as the check goes: stage
-        "files" (the files other than segments; total 0: not counted beforehand), then
-        "incidents" (each one's segments and chain), then "backup" (its segments).
+        "files" (the files other than segments; total 0: not counted beforehand), "index"
+        (the year index files read whole), "ledger" (its segments, the whole chain),
+        "folders" (the incidents' folders listed, a year at a time), then "incidents" (each
+        one's segments and chain), then "backup" (its checkpoint).
         ``mark``: when nothing is wrong, note where the ledger stood (verified.json), from
         where :meth:`verify_changed` goes on."""
         report = VerifyReport()
         start = self._ledger_tail_or_none()
         self._verify_files(report, store_files(self.root), progress)
-        index = self._verify_index_load(report)
+        index = self._verify_index_load(report, progress)
         upto = self._ledger.folded()
         folded: tuple = (upto if upto is not None else 1 << 62, {}, {})
         backed = self._backup_checkpoint(report)  # (backup, its ledger record) or None
         at: tuple = (backed[1]["n"] if backed else 0, {})
-        anchors, closings = self._ledger.walk(report.problems, folded=folded, at=at)
+        anchors, closings = self._ledger.walk(report.problems, folded=folded, at=at,
+                                              progress=_stage(progress, "ledger"))
         walk_ok = not report.problems
         if upto is not None and walk_ok:
             for incident_id, problem in self._ledger.heads_problems(folded[1], upto, folded[2]):
@@ -1999,7 +2015,7 @@ class Store:
         except StoreCorruptError:
             tail = None  # reported by the walk
         report.closings = [f"{c['incident']}#{c['seq'] + 1}" for c in closings if c["why"] == "crash"]
-        dirs = self._incident_dirs()
+        dirs = self._incident_dirs(_stage(progress, "folders"))
         foreign: dict[tuple[str, str], str] = {}  # uid -> number here, for csirt_tui/uids.py
         for done, idir in enumerate(dirs, start=1):
             if progress is not None:
@@ -2161,7 +2177,8 @@ class Store:
 
         self._verify_files(report, changed_files(), progress)
         firsts: dict[str, dict[str, Any]] = {}
-        anchors, closings = self._ledger.walk(report.problems, start=(mark["n"], mark["rhash"]), firsts=firsts)
+        anchors, closings = self._ledger.walk(report.problems, start=(mark["n"], mark["rhash"]), firsts=firsts,
+                                              progress=_stage(progress, "ledger"))
         tail = self._ledger_tail_or_none()
         report.closings = [f"{c['incident']}#{c['seq'] + 1}" for c in closings if c["why"] == "crash"]
         touched = sorted(anchors)
@@ -2234,9 +2251,11 @@ class Store:
         except FileNotFoundError:
             return False
 
-    def _verify_index_load(self, report: VerifyReport) -> dict[str, Any]:
+    def _verify_index_load(self, report: VerifyReport,
+                           progress: Callable[[str, int, int], None] | None = None) -> dict[str, Any]:
         """The index as stored, for verify: the open rows, the closed rows, the years table
-        (files that do not decode are reported by the files pass)."""
+        (files that do not decode are reported by the files pass). ``progress``: stage
+        "index", after each year file."""
         opened: dict[str, dict[str, Any]] = {}
         closed: dict[str, dict[str, Any]] = {}
         per_year: dict[int, int] = {}
@@ -2259,7 +2278,10 @@ class Store:
                     continue
                 opened[row["id"]] = row
                 per_year[int(key[:4])] = per_year.get(int(key[:4]), 0) + 1
-        for year in self._year_files():
+        year_files = self._year_files()
+        for done, year in enumerate(year_files, start=1):
+            if progress is not None:
+                progress("index", done, len(year_files))
             try:
                 rows = ((read_file(self._index_path(year)) or {}).get("incidents") or {})
             except StoreCorruptError:

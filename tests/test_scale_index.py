@@ -269,6 +269,14 @@ def test_verify_progress_is_reported_and_quiet_for_a_small_store(years, capsys):
     incidents = [s for s in seen if s[0] == "incidents"]
     assert incidents[-1] == ("incidents", 9, 9) and len(incidents) == 9
     assert any(s[0] == "files" for s in seen)
+    # every long pass says where it is: at 50,000 incidents the index, the ledger's 1,173
+    # segments and the folders took ~15 s between the files and the first incident, unsaid
+    order = [s[0] for s in seen]
+    stages = [st for i, st in enumerate(order) if i == 0 or order[i - 1] != st]
+    assert stages == ["files", "index", "ledger", "folders", "incidents"], stages
+    assert ("index", 3, 3) in seen and ("folders", 3, 3) in seen
+    ledger = [s for s in seen if s[0] == "ledger"]
+    assert ledger[-1][1] == ledger[-1][2] >= 1
     assert main(["--store", str(store.root), "verify"]) == 0
     assert capsys.readouterr().err == ""  # under 2 s: no progress lines
 
@@ -281,8 +289,10 @@ def test_verify_progress_lines_on_stderr(monkeypatch, capsys):
     progress = cli._Progress()
     for done in range(1, 5):
         progress("incidents", done, 4)
+    progress("ledger", 10, 10)
     err = capsys.readouterr().err
     assert "verify: インシデントの記録 1 / 4 (25%)" in err and "4 / 4 (100%)" in err
+    assert "verify: 台帳 10 / 10 (100%)" in err
 
 
 def test_a_large_demo_is_a_realistic_mix_and_verifies(store_dir, clock):
