@@ -90,6 +90,12 @@ class BundleScreen(DraftedDialog):
                 with Horizontal(classes="bundle-row"):
                     yield Label("確認", classes="bundle-key")
                     yield Input("", id="bundle-confirm", password=True, compact=True, placeholder="もう一度")
+            if not store.desk:  # the CLI's --desk: the name the other desk shows for this one (asked once)
+                with Horizontal(classes="bundle-row"):
+                    yield Label("このデスク", classes="bundle-key")
+                    yield SafeInput("", id="bundle-desk", compact=True,
+                                    placeholder="名前 (例: 本庁デスク、隔離端末1)。相手の画面に出ます")
+            if exporting:
                 yield Label("暗号化しない理由 (パスワードなしで持ち出す場合。記録に残ります)", markup=False)
                 yield SafeInput("", id="bundle-waive", compact=True, placeholder="例: 庁内の施錠された部屋で手渡しするため")
                 yield Checkbox("書きかけの下書きも入れる (相手の下書きの一覧に出ます)", id="bundle-drafts", compact=True)
@@ -127,16 +133,22 @@ class BundleScreen(DraftedDialog):
     def draft_values(self) -> dict[str, str]:
         if self.mode != "export":
             return {}
-        return {"waive": self._value("bundle-waive"), "path": self._value("bundle-path")}
+        values = {"waive": self._value("bundle-waive"), "path": self._value("bundle-path")}
+        if self.query("#bundle-desk"):
+            values["desk"] = self._value("bundle-desk")
+        return values
 
     def load_draft_values(self, values: dict[str, str]) -> None:
-        for key, wid in (("waive", "#bundle-waive"), ("path", "#bundle-path")):
-            if isinstance(values.get(key), str):
+        for key, wid in (("waive", "#bundle-waive"), ("path", "#bundle-path"), ("desk", "#bundle-desk")):
+            if isinstance(values.get(key), str) and self.query(wid):
                 self.query_one(wid, Input).value = values[key]
 
     def draft_fields(self) -> list[tuple[str, str]]:
         values = self.draft_values()
-        return [("暗号化しない理由", values.get("waive", "")), ("保存先", values.get("path", ""))]
+        fields = [("暗号化しない理由", values.get("waive", "")), ("保存先", values.get("path", ""))]
+        if "desk" in values:
+            fields.append(("このデスクの名前", values["desk"]))
+        return fields
 
     def draft_title(self) -> str:
         return f"バンドルの持ち出し ({self.incident_id})" if self.incident_id else "バンドルの持ち出し"
@@ -146,6 +158,10 @@ class BundleScreen(DraftedDialog):
 
     def _value(self, wid: str) -> str:
         return self.query_one(f"#{wid}", Input).value
+
+    def _desk_name(self) -> str | None:
+        """The name typed for this desk (None: none asked for, or left empty)."""
+        return (self._value("bundle-desk").strip() or None) if self.query("#bundle-desk") else None
 
     # ------------------------------------------------------------ actions
     @on(Input.Submitted)
@@ -194,11 +210,14 @@ class BundleScreen(DraftedDialog):
         chosen = self.query("#bundle-for")
         for_peer = (chosen.first(Select).value or None) if chosen else None
         drafts = self.query_one("#bundle-drafts", Checkbox).value
+        name = self._desk_name()
 
         def work() -> None:
             from csirt_tui.exchange import write_bundle
 
             try:
+                if name is not None:  # as `bundle export --desk NAME`
+                    store.join_family(store.family, desk=name)
                 done = write_bundle(store, path, ids=ids, password=password or None, waive_reason=waive,
                                     operator=operator, force=force, for_peer=for_peer, drafts=drafts)
             except TargetExistsError as err:
@@ -250,7 +269,7 @@ class BundleScreen(DraftedDialog):
         self.query_one("#bundle-go", Button).label = "取り込む (Ctrl+S)"
 
     def _take_in(self) -> None:
-        plan, family, store = self.plan, self.family, self.app.store
+        plan, family, store, name = self.plan, self.family, self.app.store, self._desk_name()
         bar = self.query_one("#bundle-progress", ProgressBar)
 
         def progress(done: int, total: int) -> None:
@@ -260,7 +279,7 @@ class BundleScreen(DraftedDialog):
             from csirt_tui.exchange import take_in
 
             try:
-                changed = take_in(store, plan, family, progress=progress)
+                changed = take_in(store, plan, family, desk=name, progress=progress)
             except Exception as err:  # whatever it is, said, and the screen usable again
                 text = plain_problem(err, store.root)
                 if "まだ元に戻せていません" not in text:

@@ -78,3 +78,46 @@ def test_a_bundle_goes_out_encrypted_and_comes_in_after_its_preview(tmp_path):
     asyncio.run(back())
     assert Store.open(tmp_path / "terminal").count_incidents() == 3
     assert Store.open(tmp_path / "terminal").verify().ok
+
+
+def test_a_desk_without_a_name_is_given_one_on_the_screen(tmp_path):
+    """The CLI's --desk, keyboard only: a store with no name yet asks for one on both screens
+    (the other desk shows it: 「本庁デスク からのバンドル」, 「2026-0003@隔離端末1」); a named one does not."""
+    clock = Clock()
+    desk = Store.open(tmp_path / "desk", clock=clock)
+    desk.create_incident(sample_intake(what="通報"), operator="受付 花子")
+    target = tmp_path / "to-terminal.bundle"
+    terminal = Store.open(tmp_path / "terminal", clock=clock)
+    seen = {}
+
+    async def walk(store, mode, name):
+        app = CsirtDeskApp(store, operator="受付 花子", clock=clock, backups=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            app.open_bundle(mode)
+            assert await wait_until(pilot, lambda: isinstance(app.screen, BundleScreen)
+                                    and app.screen.query("#bundle-go"))
+            screen = app.screen
+            screen.query_one("#bundle-path", Input).value = str(target)
+            screen.query_one("#bundle-desk", Input).value = name
+            if mode == "export":
+                screen.query_one("#bundle-waive", Input).value = "試験"
+                await pilot.press("ctrl+s")
+                assert await wait_until(pilot, lambda: "書き出しました" in _said(app))
+            else:
+                await pilot.press("ctrl+s")
+                plan = screen.query_one("#bundle-plan-text", Static)
+                assert await wait_until(pilot, lambda: "新しいインシデント 1 件" in str(plan.render()))
+                seen["plan"] = str(plan.render())
+                await pilot.press("ctrl+s")
+                assert await wait_until(pilot, lambda: "取り込みました" in _said(app))
+            app.open_bundle(mode)  # named now: not asked again
+            assert await wait_until(pilot, lambda: isinstance(app.screen, BundleScreen)
+                                    and app.screen.query("#bundle-go"))
+            seen[mode] = bool(app.screen.query("#bundle-desk"))
+
+    asyncio.run(walk(desk, "export", "本庁デスク"))
+    assert Store.open(tmp_path / "desk").desk == "本庁デスク" and seen["export"] is False
+    asyncio.run(walk(terminal, "import", "隔離端末1"))
+    assert "本庁デスク からのバンドル" in seen["plan"]
+    assert Store.open(tmp_path / "terminal").desk == "隔離端末1" and seen["import"] is False
