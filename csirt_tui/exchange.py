@@ -187,6 +187,8 @@ def apply_import(store, plan: ImportPlan, *, store_id: str, progress=None, desk:
         changed = []
         made = []  # (uid, number here) of the incidents new here: index/uids.json
         total = sum(1 for p in plan.incidents if p.entries)
+        if progress is not None and total:
+            progress(0, total)  # the bar knows the whole before the first batch is in
         for p in plan.incidents:
             if not p.entries:
                 continue

@@ -88,3 +88,27 @@ def test_many_new_incidents_get_the_index_rows_the_record_makes(tmp_path):
     assert {p.name: p.read_bytes() for p in sorted((fresh.root / "index").glob("*.json"))
             if p.name != "uids.json"} == index
     assert len(fresh.list_incidents(status=None)) == 30 and len(fresh.list_incidents(status="open")) == 20
+
+
+def test_the_progress_starts_at_nought_and_ends_at_the_whole(tmp_path, monkeypatch):
+    """The screen's bar (screens/exchange.py) is told the whole at once: 0 of N before the first
+    batch of incidents new here is written (it was "--%" until 200 incidents were in), then each
+    step, to N of N."""
+    import csirt_tui.exchange as exchange
+
+    monkeypatch.setattr(exchange, "BATCH", 2)
+    desk = desk_store(tmp_path)
+    terminal = Store.open(tmp_path / "terminal", clock=Clock())
+    payload = unpack(pack(export_payload(desk)))
+    terminal.join_family(payload["family"])
+    calls = []
+    apply_import(terminal, plan_import(terminal, payload, store_id=terminal.store_id, family=terminal.family),
+                 store_id=terminal.store_id, progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(0, 3), (2, 3), (3, 3)]
+    terminal.append("2026-0001", "note", "端末で", operator="端末")
+    desk.append("2026-0002", "note", "デスクで", operator="デスク")
+    back = unpack(pack(export_payload(terminal)))
+    calls.clear()
+    apply_import(desk, plan_import(desk, back, store_id=desk.store_id, family=desk.family),
+                 store_id=desk.store_id, progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(0, 1), (1, 1)]  # one incident with new entries, none new here
