@@ -122,6 +122,17 @@ def pad(text: str, width: int, style: str = "") -> Text:
     return Text(fit(one_line(text or ""), width) + "  ", style=style)
 
 
+class SteadyStatic(Static):
+    """A Static that an update with the text it already shows leaves as it is: Textual lays the
+    whole screen out again after every ``update``, and a screen that recomputes its panels on each
+    change (the triage, as it opens: every field's first Changed) set the same texts again."""
+
+    def update(self, content="", *, layout: bool = True) -> None:  # type: ignore[override]
+        if isinstance(content, str) and isinstance(self.content, str) and content == self.content:
+            return
+        super().update(content, layout=layout)
+
+
 class OneLine(Static):
     """One line of text cut to its width with "..." (a Static with ``text-overflow: ellipsis``
     ends in Textual's …)."""

@@ -47,7 +47,12 @@ class DeskFooter(Footer):
         return self.app.size.width
 
     def compose(self) -> ComposeResult:
-        self._shown = self._keys_shown() if self._bindings_ready else None
+        # Built with the screen's keys as it mounts: Textual's Footer waits for the screen to say
+        # its bindings are ready and then builds its keys, a second layout of the whole screen
+        # as it opens (and the keys drawn a moment after the rest). Ready or not, the keys are
+        # the screen's own bindings; if the focused widget adds keys, that signal rebuilds it.
+        self._bindings_ready = True
+        self._shown = self._keys_shown()
         items = list(super().compose())
         for item in items:
             if isinstance(item, FooterKey) and "-command-palette" not in item.classes:

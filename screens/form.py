@@ -974,8 +974,9 @@ class FormScreen(DraftedDialog):
                 self._preview(f"f-{f.key}")
         first = next(iter(self.query("#form-fields > Input, #form-fields > TextArea, #form-fields > Select, "
                                      "#form-fields > Checkbox")), None)
-        if first is not None:
-            first.focus()
+        if first is not None:  # the first field, at the top of its box: shown as the box opens,
+            # not scrolled to with the box's height still unknown (which scrolled its label away)
+            first.focus(scroll_visible=False)
         self.start_drafts()
 
     @on(Input.Changed)

@@ -18,13 +18,32 @@ widget was matched three to four times before the dialog was drawn:
   closed, is restyled as before);
 - when the focus moved: see the screens' ``AUTO_FOCUS`` (the widget the screen opens on gets the
   focus at once, no other focusable widget first).
+
+And a screen was laid out twice in a row at the same size: the layout at its first ScreenResume
+sends the screen a Resize with the size it was just laid out at, and Textual's Resize handler
+lays the whole screen out again (61 of the triage's ~230 ms of layout at 80x24).
+:class:`StyledAtMount` lets that one Resize pass without a layout when the size is the one the
+screen was just laid out at; a change made meanwhile is laid out by Textual's own refresh, as
+any change is, and any later Resize (the terminal resized) lays it out as before.
+
+And once more: when a pushed screen has mounted, Textual's wait for that mount (scheduled as the
+screen was pushed) asks for a layout of the whole screen, which comes after the resume's layout
+had already placed everything. :class:`StyledAtMount` lets such a request from a wait for a
+mount pass without a layout only if every widget it waited for is the screen itself or was
+mounted when the screen was first laid out; any other request lays it out as before. The toast
+rack Textual adds to each screen starts hidden when there is no toast to show (it was shown
+as it mounted and hidden a moment later, after the first layout: one more layout).
 """
 
 from __future__ import annotations
 
-from textual import events
+import sys
+
+from textual import _time, events
 from textual.dom import DOMNode
 from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets._toast import ToastRack
 
 _installed = False
 
@@ -54,6 +73,9 @@ class StyledAtMount:
     (sent when it is pushed, after it was composed, mounted and styled) does not restyle it."""
 
     _resumed = False
+    _resize_after_resume = False  # the Resize the first resume's layout sends is still to come
+    _placed: frozenset = frozenset()
+    _first_layout_at: float | None = None  # (Textual's clock) when the first layout began  # the screen's children mounted at its first layout
     _styled_at: int | None = None  # the app's count of CSS updates when the screen was mounted
 
     def _on_mount(self, event: events.Mount) -> None:  # (Textual calls each class's own handler)
@@ -62,6 +84,66 @@ class StyledAtMount:
     def _on_screen_resume(self, event: events.ScreenResume) -> None:
         if not self._resumed:  # Textual's own handler (Screen._on_screen_resume) runs after this one
             self._resumed = True
+            self._resize_after_resume = True
             # not if the app's stylesheet or theme changed since the mount: then it is restyled
             if self._styled_at == self.app._css_update_count:  # type: ignore[attr-defined]
                 event.refresh_styles = False
+
+    def _screen_resized(self, size) -> None:  # type: ignore[no-untyped-def]
+        if self._resize_after_resume:
+            self._resize_after_resume = False
+            if size == self._compositor.size and self._compositor.root is self:  # type: ignore[attr-defined]
+                return  # laid out at this size a moment ago, at the resume
+        super()._screen_resized(size)  # type: ignore[misc]
+
+    def _refresh_layout(self, size=None, scroll: bool = False) -> None:  # type: ignore[no-untyped-def]
+        first = self._resumed and not self._placed and not scroll
+        if first:
+            self._met_requests()
+            self._first_layout_at = _time.get_time()
+        super()._refresh_layout(size, scroll)  # type: ignore[misc]
+        if first:
+            self._placed = frozenset(w for w in self._nodes if w._is_mounted)  # type: ignore[attr-defined]
+            self._met_requests()
+            self._layout_required = False  # the screen's own request, from its mount: met too
+
+    def _on_layout(self, message) -> None:  # type: ignore[no-untyped-def]
+        if self._first_layout_at is not None and message.time < self._first_layout_at:
+            message.stop()
+            message.prevent_default()  # asked before the first layout, which placed it (Screen._on_layout not run)
+
+    def _met_requests(self) -> None:
+        """The first layout places every widget from what it is at that moment: the widgets'
+        requests for a layout made before it (as they were built and mounted) and by it (each
+        widget's size and virtual size set from 0) are met by it, and are not sent on afterwards,
+        as Textual's idle does, each one a layout of the whole screen again (the triage: ~30
+        requests, two more layouts of its 108 widgets); a request posted before it and still in the
+        screen's queue is dropped (``_on_layout``). A request made after it is handled as usual."""
+        widgets = list(self.walk_children(with_self=False))  # type: ignore[attr-defined]
+        bars = (getattr(w, name, None) for w in widgets  # (a container's scroll bars are not its children)
+                for name in ("_vertical_scrollbar", "_horizontal_scrollbar", "_scrollbar_corner"))
+        for widget in [*widgets, *(bar for bar in bars if bar is not None)]:
+            if widget._layout_required:
+                widget._layout_required = False
+                for ancestor in widget.ancestors:  # what Widget._check_refresh does with it
+                    if not isinstance(ancestor, Widget):
+                        break
+                    ancestor._clear_arrangement_cache()
+                    ancestor._layout_updates += 1
+                    if not ancestor.styles.auto_dimensions:
+                        break
+
+    def refresh(self, *regions, repaint: bool = True, layout: bool = False, recompose: bool = False):  # type: ignore[no-untyped-def]
+        if layout and not regions and self._placed:
+            caller = sys._getframe(1)
+            waited = caller.f_locals.get("self") if caller.f_code.co_name == "await_mount" else None
+            widgets = getattr(waited, "_widgets", None) or (None,)
+            if all(w is self or w in self._placed for w in widgets):
+                layout = False  # Textual's wait for the screen's own mount, after it was placed
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)  # type: ignore[misc]
+
+    def _extend_compose(self, widgets: list) -> None:
+        super()._extend_compose(widgets)  # type: ignore[misc]
+        for widget in widgets:
+            if isinstance(widget, ToastRack) and not self.app._notifications:  # type: ignore[attr-defined]
+                widget.display = False  # ToastRack.show shows it when a toast comes

@@ -37,7 +37,7 @@ from csirt_tui.textsafe import one_line, printable
 from csirt_tui.timeparse import TimeParseError, format_preview, parse_time, to_iso
 from csirt_tui.views import short_time
 from csirt_tui.cells import cut, narrow
-from screens.chrome import PlainBars
+from screens.chrome import PlainBars, SteadyStatic
 from screens.commands import bindings
 from screens.footer import DeskFooter
 from screens.select import LazySelect
@@ -221,6 +221,7 @@ class TriageScreen(DraftedDialog):
         self._ticks: dict[str, set[str]] = {}       # ticked examples by type (kept when the type changes)
         self._checks_for: str | None = None         # the fault type whose check items are shown
         self._checks: dict[str, set[str]] = {}      # ticked check items by fault type
+        self._ready = False                         # on_mount has begun: the panels may be worked out
 
     # ------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -234,14 +235,14 @@ class TriageScreen(DraftedDialog):
         previous = self._previous_answers()
         # No title bar: the heading says what the triage is about (a row more for the form at 80x24,
         # and the bar's ⭘ and the title's — are ambiguous-width).
-        yield Static(self._heading(), id="triage-heading", markup=False)
+        yield SteadyStatic(self._heading(), id="triage-heading", markup=False)
         status = DraftStatus(id="draft-status")
         status.display = False  # shown when there is something to say (a question, a refused write)
         yield status
         with VerticalScroll(id="triage-form"):
             # 1 事実確認
             yield Label("1 事実確認 (上下キーで選び Space か Enter で決定)", classes="step-title")
-            yield Static(narrow(self._method_text()), id="fact-method", classes="method", markup=False)
+            yield SteadyStatic(narrow(self._method_text()), id="fact-method", classes="method", markup=False)
             with GuidedRadioSet(id="fact", compact=True):
                 for value, label in FACT_CHOICES:
                     yield Choice(label, value=(value == previous.get("fact_check", self._fact_default())), name=value)
@@ -257,12 +258,12 @@ class TriageScreen(DraftedDialog):
                     for ex in t.get("exclusions", []):
                         yield Choice(Text(narrow(f"対象外: {ex['label']}")), name=f"excl:{t['id']}:{ex['id']}",
                                      value=(previous.get("exclusion") == ex["id"]))
-            yield Static("", id="type-def", classes="method", markup=False)
+            yield SteadyStatic("", id="type-def", classes="method", markup=False)
             # 3 レベル
             yield Label("3 レベル (該当する事例を Space で選ぶ。最も高いレベルが提案されます)", classes="step-title")
-            yield Static("", id="level-criteria", classes="method", markup=False)
+            yield SteadyStatic("", id="level-criteria", classes="method", markup=False)
             yield ExampleList(id="examples", compact=True)
-            yield Static("", id="example-detail", classes="method", markup=False)
+            yield SteadyStatic("", id="example-detail", classes="method", markup=False)
             with Vertical(id="fault-box"):
                 yield Label("障害の種類と確認事項", classes="sub-title")
                 with Horizontal(classes="row"):
@@ -288,7 +289,7 @@ class TriageScreen(DraftedDialog):
                     yield Label(prompt, classes="field-label")
                     yield DeskSelect([(Text(narrow(c["label"])), c["id"]) for c in classes.get(key, [])], id=f"ac-{key}",
                                      prompt="未確認", compact=True)
-            yield Static("", id="class-criterion", classes="method", markup=False)
+            yield SteadyStatic("", id="class-criterion", classes="method", markup=False)
             with Horizontal(classes="row"):
                 yield DeskCheckbox("外部に向けた攻撃", id="outward_attack", compact=True)
                 yield DeskCheckbox("犯罪の可能性 (警察)", id="crime", compact=True)
@@ -311,11 +312,11 @@ class TriageScreen(DraftedDialog):
                     yield SafeInput("今", id="reply_when", placeholder="いつ (例: 今 / 14:30)", compact=True,
                                     classes="short")
                     yield SafeInput(id="reply_how", placeholder="方法 (電話・メール等)", compact=True)
-                yield Static("", id="reply_when-preview", classes="preview", markup=False)
+                yield SteadyStatic("", id="reply_when-preview", classes="preview", markup=False)
                 yield SafeInput(id="warning", placeholder="職員への注意喚起 (任意)", compact=True)
         # Always in view, always as high: the decision and what it sets in motion (issue 15: it grew
         # from 3 to 7 lines as examples were ticked and hid the list).
-        yield Static("", id="triage-summary", markup=False)
+        yield SteadyStatic("", id="triage-summary", markup=False)
         yield DeskFooter()
 
     def _heading(self) -> str:
@@ -364,10 +365,15 @@ class TriageScreen(DraftedDialog):
         return text
 
     def on_mount(self) -> None:
+        # the decision panel is worked out here, before the first layout (is_mounted is still
+        # False in on_mount: waiting for it, the panel came with the fields' first Changed, a
+        # second layout of the whole screen as it opened)
+        self._ready = True
         prev = self._previous_answers()
         if prev:
             self._restore(prev)
         self._type_changed()
+        self._reply_preview()
         self._update()
         for wid in ("triage-form", "examples", "fault_checks"):
             self.query_one(f"#{wid}").vertical_scrollbar.renderer = PlainBars
@@ -646,9 +652,15 @@ class TriageScreen(DraftedDialog):
     def _fit_examples(self) -> None:
         form = self.query_one("#triage-form", VerticalScroll)
         height = form.scrollable_content_region.height
-        if height > 0:
-            # the list and the detail under it (its level and the whole example, up to 4 lines) in view
-            self.query_one("#examples", SelectionList).styles.max_height = max(3, height - 4)
+        examples = self.query_one("#examples", SelectionList)
+        if height > 0 and examples.option_count:
+            # the list and the detail under it (its level and the whole example, up to 4 lines) in view;
+            # an empty list (no type chosen yet, as the triage opens) is fitted when a type fills it:
+            # fitted as the screen opened, it cost a layout of the whole form
+            fit = max(3, height - 4)
+            current = examples.styles.max_height
+            if current is None or current.cells != fit:
+                examples.styles.max_height = fit
 
     def on_resize(self) -> None:
         self.call_after_refresh(self._fit_examples)
@@ -708,6 +720,7 @@ class TriageScreen(DraftedDialog):
                 override.set_options([(Text(narrow(lv["label"])), lv["level"]) for lv in table["levels"]])
                 examples.highlighted = 0  # the first Space acts on the first row
                 self._show_example()
+                self.call_after_refresh(self._fit_examples)
             else:
                 self.query_one("#level-criteria", Static).update(
                     "" if exclusion else "この種別にはレベル表がありません。")
@@ -760,7 +773,7 @@ class TriageScreen(DraftedDialog):
             target.update("✘ " + one_line(str(err)))
 
     def _update(self) -> None:
-        if not self.is_mounted:
+        if not self._ready:  # (a choice's first Changed, sent as it mounts, comes after on_mount)
             return
         t = self.answers()
         a = core.assess(self.app.store.profile, t)
