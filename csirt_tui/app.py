@@ -351,6 +351,8 @@ class CsirtDeskApp(App):
 
     # ------------------------------------------------------------ pastes
     async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            self._text_to_its_field(event)
         if isinstance(event, events.Paste) and not event.is_forwarded:
             # A paste is read whole, control characters and all (screens/paste.py). The desk's
             # fields keep them and draw them as symbols; a field that would draw them as they are
@@ -359,6 +361,23 @@ class CsirtDeskApp(App):
             if not (getattr(focused, "SHOWS_CONTROLS_AS_SYMBOLS", False) or getattr(focused, "password", False)):
                 event.text = control_pictures(event.text, keep="\t\r\n")
         await super().on_event(event)
+
+    def _text_to_its_field(self, event: events.Key) -> None:
+        """A character typed on a choice that takes no text goes to the field the screen names for
+        it (``text_field_for``), which has the focus from this key on: moved as the key is read,
+        before it is handed on, so the rest of the text (a Space in it too, which on a choice
+        would choose) follows it there however fast it comes."""
+        if not (event.is_printable and event.character and event.character != " "):
+            return
+        screen = self.screen
+        focused = self.focused
+        field_for = getattr(screen, "text_field_for", None)
+        if field_for is None or focused is None or getattr(focused, "expanded", False):
+            return
+        field = field_for(focused)
+        if field is not None and field is not focused:
+            screen.set_focus(field)  # at once (Widget.focus waits for the message loop)
+            field.cursor_position = len(field.value)
 
     # ------------------------------------------------------------ styles of the other screens
     def _read_screens_css(self, screen) -> None:

@@ -47,7 +47,7 @@ class FieldInput(SafeInput):
 
     Focus does not select the text (Textual's Input selects it all): the next key typed would
     replace what was there. Text typed on 通報の種類 goes to (1) いつ and moves the focus there
-    (IntakeScreen.on_key): its first character was selected by that focus and replaced by the
+    (IntakeScreen.text_field_for): its first character was selected by that focus and replaced by the
     second (「今朝9時」 was kept as 「朝9時」 when the form had been made ahead)."""
 
     def __init__(self, *args, **kwargs) -> None:
@@ -333,20 +333,11 @@ class IntakeScreen(Screen):
         self._show_hours()
         self._refresh_all()
 
-    def on_key(self, event: events.Key) -> None:
-        """Text typed while a choice (受付方法, 通報の種類) has the focus: the operator is already
-        answering (1) いつ — it goes there, not nowhere (a closed Select ignores typed text).
-        Each key of a burst arrives here in order, so the text lands whole."""
-        focused = self.focused
-        field = self.query_one("#found_at", Input)
-        # (the rest of a burst typed into the Select arrives after the focus has moved to the field)
-        if (event.is_printable and event.character and (focused is field or isinstance(focused, Select))
-                and not getattr(focused, "expanded", False)):
-            event.stop()
-            if focused is not field:
-                field.focus()
-                field.cursor_position = len(field.value)
-            field.insert_text_at_cursor(event.character)
+    def text_field_for(self, focused) -> Input | None:  # type: ignore[no-untyped-def]
+        """Where text typed on ``focused`` goes (CsirtDeskApp.on_event, as the key is read): on a
+        choice (受付方法, 通報の種類) the operator is already answering (1) いつ; a closed Select
+        ignores typed text, so it went nowhere."""
+        return self.query_one("#found_at", Input) if isinstance(focused, Select) else None
 
     # ------------------------------------------------------------ values
     def _input(self, wid: str) -> str:

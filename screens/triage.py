@@ -594,6 +594,15 @@ class TriageScreen(DraftedDialog):
             self._type_changed()  # its examples now: the next keys tick them
             self._step_after_type()
 
+    def text_field_for(self, focused) -> Input | None:  # type: ignore[no-untyped-def]
+        """Where text typed on ``focused`` goes (CsirtDeskApp.on_event, as the key is read): on the
+        choices of 1 and 2 it is the fact check's result, 確認の結果・方法. Confirming the fact
+        check moves the focus to the types, a radio set, which takes no text: 「電話で再確認」
+        typed right after the Space was dropped (and a Space in it chose a type)."""
+        if isinstance(focused, GuidedRadioSet) and focused.id in ("fact", "type"):
+            return self.query_one("#fact_note", Input)
+        return None
+
     @on(RadioSet.Changed, "#fact")
     def _fact_chosen(self, event) -> None:
         if event.radio_set.has_focus:  # chosen another way (the mouse): on to the next step all the same

@@ -116,3 +116,55 @@ def test_text_typed_first_in_a_new_intake_goes_to_itsu_not_nowhere(store_dir):
 
     asyncio.run(go())
     assert got == {"found_at": "今朝9時ごろ", "focus": "found_at"}
+
+
+def test_text_with_a_space_typed_first_in_a_new_intake_goes_whole_to_itsu(store_dir):
+    """The same with a Space in the text: the Space was handed to 通報の種類 (the focus moved to
+    (1) いつ only when the first character had been handled), which opened its dropdown, and the
+    rest of the text went into the list's search."""
+    clock = Clock()
+    store = Store.open(store_dir, clock=clock)
+    got = {}
+
+    async def go():
+        app = CsirtDeskApp(store, operator="受付 花子", clock=clock, backups=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("ctrl+n")
+            await pilot.pause(0.3)
+            assert app.focused.id == "reporter_type"
+            burst(app, "今朝 9時ごろ")
+            await pilot.pause(0.5)
+            got["found_at"] = app.screen.query_one("#found_at").value
+            got["focus"] = app.focused.id
+            got["open"] = app.screen.query_one("#reporter_type").expanded
+
+    asyncio.run(go())
+    assert got == {"found_at": "今朝 9時ごろ", "focus": "found_at", "open": False}
+
+
+def test_text_typed_right_after_the_fact_check_goes_to_its_result_not_nowhere(store_dir):
+    """Space confirms the fact check and moves the focus to the types (a radio set, which takes
+    no text): 「電話で再確認」 typed next, meant for 確認の結果・方法, was dropped."""
+    from screens.triage import TriageScreen
+
+    clock = Clock()
+    store = Store.open(store_dir, clock=clock)
+    inc = store.create_incident(sample_intake(), operator="受付 花子")
+    got = {}
+
+    async def go():
+        app = CsirtDeskApp(store, operator="受付 花子", clock=clock, backups=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            app.open_triage(inc.id)
+            assert await wait_until(pilot, lambda: isinstance(app.screen, TriageScreen)
+                                    and app.focused is not None and app.focused.id == "fact")
+            burst(app, " 電話で再確認 済み")
+            await pilot.pause(0.5)
+            screen = app.screen
+            got["note"] = screen.query_one("#fact_note").value
+            got["focus"] = app.focused.id
+            got["fact"] = screen.query_one("#fact").pressed_button.name
+
+    asyncio.run(go())
+    assert got == {"note": "電話で再確認 済み", "focus": "fact_note", "fact": "pending"}
