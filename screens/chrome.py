@@ -25,6 +25,7 @@ from __future__ import annotations
 from textual.content import Content
 from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.widgets import Header, Static
+from textual.widgets._header import HeaderTitle
 
 from rich.cells import cell_len
 
@@ -74,11 +75,21 @@ class DeskHeader(Header):
             return Content(title)
         return Content.assemble(Content(title), ("  ", "dim"), Content(sub).stylize("dim"))
 
-    def on_resize(self) -> None:
-        from textual.widgets._header import HeaderTitle
+    def compose(self):  # type: ignore[no-untyped-def]
+        for widget in super().compose():
+            yield OneLineTitle() if type(widget) is HeaderTitle else widget
 
+    def on_resize(self) -> None:
         for title in self.query(HeaderTitle):
             title.update(self.format_title())
+
+
+class OneLineTitle(HeaderTitle):
+    """The header's title: one line the header's width, whatever it says, so a new title needs
+    no layout of the screen (Textual's asked for one each time, as a screen opened)."""
+
+    def update(self, content="", *, layout: bool = True) -> None:  # type: ignore[override]
+        super().update(content, layout=False)
 
 
 def _plain_button(self) -> Content:

@@ -74,8 +74,8 @@ class StyledAtMount:
 
     _resumed = False
     _resize_after_resume = False  # the Resize the first resume's layout sends is still to come
-    _placed: frozenset = frozenset()
-    _first_layout_at: float | None = None  # (Textual's clock) when the first layout began  # the screen's children mounted at its first layout
+    _placed: frozenset = frozenset()  # the screen's children mounted at its first layout
+    _first_layout_at: float | None = None  # (Textual's clock) when the first layout began
     _styled_at: int | None = None  # the app's count of CSS updates when the screen was mounted
 
     def _on_mount(self, event: events.Mount) -> None:  # (Textual calls each class's own handler)
@@ -101,11 +101,22 @@ class StyledAtMount:
         if first:
             self._met_requests()
             self._first_layout_at = _time.get_time()
+            bars = self._scroll_bars()
         super()._refresh_layout(size, scroll)  # type: ignore[misc]
         if first:
             self._placed = frozenset(w for w in self._nodes if w._is_mounted)  # type: ignore[attr-defined]
-            self._met_requests()
+            if self._scroll_bars() == bars:
+                self._met_requests()
+            # else a scroll bar the first layout found takes a column (or row) from what it laid
+            # out: the requests it made stand, and the next layout places it (the incident screen's
+            # text ran into the bar's column)
             self._layout_required = False  # the screen's own request, from its mount: met too
+
+    def _scroll_bars(self) -> list:
+        """Which containers show a scroll bar that takes room (not a stable gutter's)."""
+        return [(w, w.show_vertical_scrollbar, w.show_horizontal_scrollbar)
+                for w in self.walk_children(with_self=False)  # type: ignore[attr-defined]
+                if w.styles.scrollbar_gutter != "stable" and (w.show_vertical_scrollbar or w.show_horizontal_scrollbar)]
 
     def _on_layout(self, message) -> None:  # type: ignore[no-untyped-def]
         if self._first_layout_at is not None and message.time < self._first_layout_at:
@@ -118,7 +129,8 @@ class StyledAtMount:
         widget's size and virtual size set from 0) are met by it, and are not sent on afterwards,
         as Textual's idle does, each one a layout of the whole screen again (the triage: ~30
         requests, two more layouts of its 108 widgets); a request posted before it and still in the
-        screen's queue is dropped (``_on_layout``). A request made after it is handled as usual."""
+        screen's queue is dropped (``_on_layout``). A request made after it is handled as usual,
+        and so are those made by it when it found a scroll bar that takes room."""
         widgets = list(self.walk_children(with_self=False))  # type: ignore[attr-defined]
         bars = (getattr(w, name, None) for w in widgets  # (a container's scroll bars are not its children)
                 for name in ("_vertical_scrollbar", "_horizontal_scrollbar", "_scrollbar_corner"))

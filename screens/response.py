@@ -24,7 +24,7 @@ from csirt_tui.errors import DomainError
 from csirt_tui.textsafe import one_line, printable
 from csirt_tui.views import level_label, short_time, type_label
 from screens.form import AskMore, DraftKey, Field, FormScreen, Pending
-from screens.chrome import DeskHeader, pad
+from screens.chrome import DeskHeader, SteadyStatic, pad
 from screens.commands import bindings
 from screens.footer import DeskFooter
 from screens.opening import StyledAtMount
@@ -55,7 +55,7 @@ class ResponseScreen(StyledAtMount, Screen):
             yield Label("証拠 (e 登録 / h 受け渡し)", classes="section-title")
             yield DataTable(id="evidence", cursor_type="row")
         with Vertical(id="response-detail"):
-            yield Static("", id="response-info", markup=False)
+            yield SteadyStatic("", id="response-info", markup=False)
         yield DeskFooter()
 
     def on_mount(self) -> None:

@@ -24,7 +24,7 @@ from csirt_tui.textsafe import one_line, printable
 from csirt_tui.timeparse import TimeParseError, format_preview, parse_time, to_iso
 from csirt_tui.views import intake_labels, recorded_apart, short_time
 from screens.form import DraftedDialog, DraftKey, DraftStatus, PickerScreen, SafeInput, SafeTextArea
-from screens.chrome import DeskHeader
+from screens.chrome import DeskHeader, SteadyStatic
 from screens.commands import bindings
 from screens.footer import DeskFooter
 from screens.opening import StyledAtMount
@@ -146,7 +146,7 @@ class TimelineScreen(StyledAtMount, Screen):
             yield SafeInput(id="search", placeholder="記録を検索 (/)", compact=True)
         yield DataTable(id="entries", cursor_type="row", zebra_stripes=True)
         with VerticalScroll(id="entry-detail"):
-            yield Static("", id="detail", markup=False)
+            yield SteadyStatic("", id="detail", markup=False)
         yield DeskFooter()
 
     def on_mount(self) -> None:
