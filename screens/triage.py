@@ -317,7 +317,7 @@ class TriageScreen(DraftedDialog):
         # Always in view, always as high: the decision and what it sets in motion (issue 15: it grew
         # from 3 to 7 lines as examples were ticked and hid the list).
         yield SteadyStatic("", id="triage-summary", markup=False)
-        yield DeskFooter()
+        yield DeskFooter(at_mount=True)  # its keys as it mounts: one layout fewer (screens/footer.py)
 
     def _heading(self) -> str:
         """Two lines: the incident, who reported it and how to call back (so the number need not be

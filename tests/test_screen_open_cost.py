@@ -270,18 +270,20 @@ def test_the_modules_are_not_imported_while_a_screen_is_opened_at_once(store_dir
     asyncio.run(scenario())
 
 
-@pytest.mark.parametrize("first_keys, key, screen_name", [
-    (False, "t", "TriageScreen"), (False, "ctrl+r", "RosterScreen"), (False, "enter", "IncidentScreen"),
+@pytest.mark.parametrize("first_keys, key, screen_name, layouts", [
+    (False, "t", "TriageScreen", 1), (False, "ctrl+r", "RosterScreen", 3), (False, "enter", "IncidentScreen", 3),
 ])
-def test_a_screen_is_laid_out_once_as_it_opens(store_dir, monkeypatch, first_keys, key, screen_name):
+def test_how_often_a_screen_is_laid_out_as_it_opens(store_dir, monkeypatch, first_keys, key, screen_name, layouts):
     # The triage was laid out four times as it opened (~230 of its ~500 ms at 10,000 incidents):
     # the resume's layout, the Resize it sent the screen with the same size, Textual's wait for
     # the screen's mount, the toast rack hidden after it was shown, the footer's keys built after
     # the bindings signal, the fields' first Changed, the scroll bar found by the first layout
-    # (screens/opening.py); the header's title set again after it. (A screen whose first layout finds
-    # a scroll bar that takes room is laid out again, as the tracker is; the export dialog and the
-    # timeline are still laid out 2-3 times.)
+    # (screens/opening.py); the header's title set again after it. The roster and the incident
+    # screen were laid out 5 times: 3 now, as their footer builds its keys when the bindings are
+    # ready (built at mount, as the triage's, they were laid out once but opened slower: see
+    # screens/footer.py). A screen whose first layout finds a scroll bar that takes room is laid
+    # out again, as the tracker is; the export dialog and the timeline are laid out 2-3 times.
     def check(screen, styled):
-        assert styled.layouts[screen_name] == 1, styled.layouts
+        assert styled.layouts[screen_name] == layouts, styled.layouts
 
     _run(store_dir, monkeypatch, first_keys, key, screen_name, check)
