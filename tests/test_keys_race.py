@@ -67,14 +67,9 @@ def test_a_note_typed_with_ctrl_s_in_one_read_is_recorded_whole(store_dir):
     assert notes == ["電話で確認した内容"]
 
 
-def test_text_typed_right_after_tab_lands_in_the_next_field_of_a_dialog(store_dir):
-    """In the export dialog, Tab Tab and a reason typed in one read went into the password
-    field (the Tabs were handled after the keys had been handed to it): the reason was hidden
-    as dots and never drafted."""
-    from textual.widgets import Input
-
-    from screens.export import ExportScreen
-
+def _burst_on(store_dir, size, open_screen, ready, text, read) -> dict:
+    """An incident's screen opened (``open_screen(app, id)``), ``text`` read in one burst once
+    ``ready(app)``, then what ``read(app)`` returns."""
     clock = Clock()
     store = Store.open(store_dir, clock=clock)
     inc = store.create_incident(sample_intake(), operator="受付 花子")
@@ -82,19 +77,32 @@ def test_text_typed_right_after_tab_lands_in_the_next_field_of_a_dialog(store_di
 
     async def go():
         app = CsirtDeskApp(store, operator="受付 花子", clock=clock, backups=False)
-        async with app.run_test(size=(100, 30)) as pilot:
+        async with app.run_test(size=size) as pilot:
             await pilot.pause()
-            app.open_export(inc.id)
-            assert await wait_until(pilot, lambda: isinstance(app.screen, ExportScreen)
-                                    and app.screen.query("#export-waive"))
+            open_screen(app, inc.id)
+            assert await wait_until(pilot, lambda: ready(app))
             await pilot.pause(0.3)
-            assert app.focused.id == "export-password"
-            burst(app, "\t\t施錠した部屋で手渡し")
+            burst(app, text)
             await pilot.pause(0.5)
-            got["password"] = app.screen.query_one("#export-password", Input).value
-            got["waive"] = app.screen.query_one("#export-waive", Input).value
+            got.update(read(app))
 
     asyncio.run(go())
+    return got
+
+
+def test_text_typed_right_after_tab_lands_in_the_next_field_of_a_dialog(store_dir):
+    """In the export dialog, Tab Tab and a reason typed in one read went into the password
+    field (the Tabs were handled after the keys had been handed to it): the reason was hidden
+    as dots and never drafted."""
+    from screens.export import ExportScreen
+
+    got = _burst_on(
+        store_dir, (100, 30), CsirtDeskApp.open_export,
+        lambda app: isinstance(app.screen, ExportScreen) and app.screen.query("#export-waive")
+        and app.focused is not None and app.focused.id == "export-password",
+        "\t\t施錠した部屋で手渡し",
+        lambda app: {"password": app.screen.query_one("#export-password").value,
+                     "waive": app.screen.query_one("#export-waive").value})
     assert got == {"password": "", "waive": "施錠した部屋で手渡し"}
 
 
@@ -128,24 +136,10 @@ def test_text_typed_right_after_the_fact_check_goes_to_its_result_not_nowhere(st
     no text): 「電話で再確認」 typed next, meant for 確認の結果・方法, was dropped."""
     from screens.triage import TriageScreen
 
-    clock = Clock()
-    store = Store.open(store_dir, clock=clock)
-    inc = store.create_incident(sample_intake(), operator="受付 花子")
-    got = {}
-
-    async def go():
-        app = CsirtDeskApp(store, operator="受付 花子", clock=clock, backups=False)
-        async with app.run_test(size=(80, 24)) as pilot:
-            await pilot.pause()
-            app.open_triage(inc.id)
-            assert await wait_until(pilot, lambda: isinstance(app.screen, TriageScreen)
-                                    and app.focused is not None and app.focused.id == "fact")
-            burst(app, " 電話で再確認 済み")
-            await pilot.pause(0.5)
-            screen = app.screen
-            got["note"] = screen.query_one("#fact_note").value
-            got["focus"] = app.focused.id
-            got["fact"] = screen.query_one("#fact").pressed_button.name
-
-    asyncio.run(go())
+    got = _burst_on(
+        store_dir, (80, 24), CsirtDeskApp.open_triage,
+        lambda app: isinstance(app.screen, TriageScreen) and app.focused is not None and app.focused.id == "fact",
+        " 電話で再確認 済み",
+        lambda app: {"note": app.screen.query_one("#fact_note").value, "focus": app.focused.id,
+                     "fact": app.screen.query_one("#fact").pressed_button.name})
     assert got == {"note": "電話で再確認 済み", "focus": "fact_note", "fact": "pending"}
