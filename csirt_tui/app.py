@@ -60,6 +60,34 @@ def _import_ahead() -> None:
             return
 
 
+class TerminalOutput:
+    """The terminal as the driver's writer thread sees it. Once the terminal has gone (its window
+    closed, the ssh link dropped: the write fails with EIO or EPIPE), what is written is dropped.
+    Textual's writer thread would die on that error instead; the desk's next writes then fill its
+    queue and block, and the desk, drafts written, never exited after a SIGHUP (test_quit_flush)."""
+
+    def __init__(self, file) -> None:
+        self._file = file
+        self.gone = False
+
+    def write(self, text: str) -> None:
+        if not self.gone:
+            try:
+                self._file.write(text)
+            except (OSError, ValueError):
+                self.gone = True
+
+    def flush(self) -> None:
+        if not self.gone:
+            try:
+                self._file.flush()
+            except (OSError, ValueError):
+                self.gone = True
+
+    def __getattr__(self, name: str):  # fileno, isatty, encoding ...
+        return getattr(self._file, name)
+
+
 class CsirtDeskApp(App):
     """csirt-desk: the incident desk."""
 
@@ -260,6 +288,19 @@ class CsirtDeskApp(App):
                         title="終了していません", severity="error", timeout=QUIT_AGAIN_SECONDS, markup=False)
             return
         self.exit()
+
+    def get_driver_class(self):
+        """The platform's driver, writing through TerminalOutput (a test's headless driver is not this)."""
+        base = super().get_driver_class()
+
+        class DeskDriver(base):
+            def __init__(self, *args, **kwargs) -> None:
+                super().__init__(*args, **kwargs)
+                if getattr(self, "_file", None) is not None:
+                    self._file = TerminalOutput(self._file)
+
+        DeskDriver.__name__ = DeskDriver.__qualname__ = "Desk" + base.__name__
+        return DeskDriver
 
     def _catch_closing_signals(self) -> None:
         """SIGTERM, SIGHUP (POSIX: the terminal was closed) and SIGBREAK (Windows: Ctrl+Break)

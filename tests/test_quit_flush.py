@@ -247,6 +247,43 @@ def test_a_signal_or_a_closed_terminal_writes_the_pending_draft(tmp_path, how):
         assert b"\x1b[?1049l" in term.output  # left the alternate screen
 
 
+def test_a_terminal_that_has_gone_does_not_stop_the_desk_from_exiting(store_dir):
+    """Writes to a closed terminal fail (EIO): Textual's writer thread died on the first, its queue
+    filled, and the desk blocked for ever on a write as it exited (the test above, one run in three).
+    Through TerminalOutput the thread lives on and drops what cannot be written."""
+    import errno
+    import threading
+
+    from textual.drivers._writer_thread import MAX_QUEUED_WRITES, WriterThread
+
+    from csirt_tui.app import TerminalOutput
+
+    class Gone:
+        def write(self, text):
+            raise OSError(errno.EIO, "Input/output error")
+
+        flush = write
+
+    out = TerminalOutput(Gone())
+    writer = WriterThread(out)
+    writer.start()
+    # what the desk does as it exits: more writes than the queue holds, then stop (which joins)
+    exiting = threading.Thread(target=lambda: ([writer.write("\x1b[?1049l") for _ in range(MAX_QUEUED_WRITES * 3)],
+                                               writer.stop()), daemon=True)
+    exiting.start()
+    exiting.join(15)
+    assert not exiting.is_alive(), "the desk would hang here"
+    assert out.gone and not writer.is_alive()
+
+    app = CsirtDeskApp(Store.open(store_dir), operator="受付 花子", backups=False)
+
+    async def make_driver():  # a driver is made inside the app's event loop
+        return app.driver_class(app, debug=False, size=(80, 24))
+
+    driver = asyncio.run(make_driver())
+    assert isinstance(driver._file, TerminalOutput)  # the real drivers write through it
+
+
 def test_a_windows_console_closed_writes_the_pending_draft(store_dir, monkeypatch):
     """Windows' console control handler (CTRL_CLOSE_EVENT) runs on a thread of its own:
     on_console_close, called the way it would be, has the UI thread write the draft and
