@@ -61,7 +61,9 @@ def type_label(profile, type_id: str | None) -> str:
 
 
 def level_label(level: Any) -> str:
-    return "—" if level is None else f"レベル{level}"
+    """「レベル2」; 「-」 before triage, as short_time says an empty time (not 「—」: ambiguous
+    width, two cells in a Japanese terminal font; the response tracker's heading drew it so)."""
+    return "-" if level is None else f"レベル{level}"
 
 
 def phase_label(profile, phase_id: str | None, status: str | None = None) -> str:

@@ -18,7 +18,7 @@ from csirt_tui.errors import DomainError, TargetExistsError
 from csirt_tui.textsafe import printable
 from screens.commands import bindings
 from screens.form import DraftedDialog, DraftKey, DraftStatus
-from screens.safe_input import SafeInput
+from screens.safe_input import PasswordInput, SafeInput
 
 
 def default_bundle_path(store, now) -> str:
@@ -84,12 +84,12 @@ class BundleScreen(DraftedDialog):
                                 compact=True)
             with Horizontal(classes="bundle-row"):
                 yield Label("パスワード", classes="bundle-key")
-                yield Input("", id="bundle-password", password=True, compact=True,
+                yield PasswordInput("", id="bundle-password", compact=True,
                             placeholder="バンドルのパスワード (記録には残りません)")
             if exporting:
                 with Horizontal(classes="bundle-row"):
                     yield Label("確認", classes="bundle-key")
-                    yield Input("", id="bundle-confirm", password=True, compact=True, placeholder="もう一度")
+                    yield PasswordInput("", id="bundle-confirm", compact=True, placeholder="もう一度")
             if not store.desk:  # the CLI's --desk: the name the other desk shows for this one (asked once)
                 with Horizontal(classes="bundle-row"):
                     yield Label("このデスク", classes="bundle-key")

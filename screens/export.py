@@ -39,6 +39,7 @@ from screens.chrome import OneLine
 from screens.form import DraftedDialog, DraftKey, DraftStatus, PickerScreen, SafeInput, SafeTextArea
 from screens.commands import bindings
 from screens.opening import StyledAtMount
+from screens.safe_input import PasswordInput
 
 # What the dialog can make: (id, label). The first two are 報告様式1 variants
 # (csirt_tui.report.content.VARIANTS); "summary" is the committee summary.
@@ -163,11 +164,11 @@ class ExportScreen(DraftedDialog):  # styled once as it opens: DraftedDialog is 
             yield Static("", id="export-class", markup=False)
             with Horizontal(classes="export-row"):
                 yield Label("パスワード", classes="export-key")
-                yield Input("", id="export-password", password=True, compact=True,
+                yield PasswordInput("", id="export-password", compact=True,
                             placeholder="PDF を開くときのパスワード（記録には残りません）")
             with Horizontal(classes="export-row"):
                 yield Label("確認", classes="export-key")
-                yield Input("", id="export-confirm", password=True, compact=True, placeholder="もう一度")
+                yield PasswordInput("", id="export-confirm", compact=True, placeholder="もう一度")
             rule = store.profile.data.get("outside_permission")
             with Vertical(id="export-outside-box"):  # 水戸 3(2)ケ(イ): a report given outside needs a permission
                 yield Label("外部に提供する場合の提供先（総務省・警察など。庁内だけなら空欄）", classes="export-label")

@@ -89,3 +89,28 @@ class SafeInput(Input):
             self.insert_text_at_cursor(text)
         else:
             self.replace(text, *selection)
+
+
+class PasswordInput(Input):
+    """A password field drawn with ``*``, one per character typed.
+
+    Textual's Input draws a password as 「•」 (U+2022), a character of ambiguous East Asian
+    width: one cell for Textual, two in a Japanese terminal font, so the dots overlapped the
+    field's end and the cursor stood apart from them (issue 15). The cursor is placed by
+    characters too (one ``*`` each): a password typed in Japanese put it twice as far as the
+    drawn stars, being measured on the value's own (two-cell) characters."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("password", True)
+        super().__init__(*args, **kwargs)
+
+    @property
+    def _value(self) -> Text:
+        if self.password:
+            return Text("*" * len(self.value), no_wrap=True, overflow="ignore", end="")
+        return super()._value
+
+    def _position_to_cell(self, position: int) -> int:
+        if self.password:
+            return len(self.value[:position])
+        return super()._position_to_cell(position)

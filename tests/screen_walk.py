@@ -90,6 +90,18 @@ def _summary(app):
     return ExportScreen(None, "summary")
 
 
+async def _export_password(app, pilot):
+    """The export dialog with a password typed (its field draws the desk's marks, not the text)."""
+    app.push_screen(_export(app))
+    await pilot.pause()
+    await _press(pilot, *"himitsu")
+
+
+def _response_untriaged(app):
+    from screens.response import ResponseScreen
+    return ResponseScreen(UNTRIAGED)
+
+
 def _texts(app):
     from screens.export import ReportTextsScreen
     return ReportTextsScreen(INCIDENT)
@@ -158,12 +170,14 @@ SCENES: dict[str, Callable] = {
     "incident": _push(_incident),
     "incident_call": _then(_push(_incident), _keys("c")),   # PickerScreen (form.py)
     "response": _push(_response),
+    "response_untriaged": _push(_response_untriaged),        # its heading before triage: no level yet
     "response_step": _then(_push(_response), _keys("s")),   # FormScreen (form.py)
     "response_parties": _then(_push(_response), _keys("tab")),  # the parties to notify, and why
     "timeline": _push(_timeline),
     "timeline_note": _then(_push(_timeline), _keys("n")),   # NoteScreen
     "roster": _keys("ctrl+r"),
     "export": _push(_export),
+    "export_password": _export_password,                    # a password typed: drawn by the desk
     "export_summary": _push(_summary),
     "report_texts": _push(_texts),
     "triage": _push(_triage),
@@ -207,7 +221,8 @@ def drawn(app) -> Drawn:
                     x += cell_len(ch)
         rows.append(row)
         lines.append("".join(text).rstrip())
-    user = [w.content_region for w in app.screen.query(Input) if w.value] + \
+    # what the operator typed, shown as typed; a password field shows the desk's marks instead
+    user = [w.content_region for w in app.screen.query(Input) if w.value and not w.password] + \
            [w.content_region for w in app.screen.query(TextArea) if w.text]
     text = "\n".join(lines).replace(str(app.store.root), STORE_MARK)
     return Drawn(rows, user, text, type(app.screen).__name__)

@@ -2,9 +2,11 @@
 
 Such a character (①, →, …, —, box drawing, ▼) is one cell for Textual and two in a Japanese
 terminal font: it overlaps the next character there. Every screen is opened on a demo store
-at 120x30 and 80x24 (tests/screen_walk.py) and each cell on screen is read back from Textual's
-compositor. What the operator typed is shown as typed and is left out, told apart so:
-- the cells of an Input or a TextArea that holds a value (its placeholder is the desk's);
+at 120x30 and 80x24 (tests/screen_walk.py), and the states that draw other words (the tracker
+before triage: its 「—」 for no level was missed, no scene showed it), and each cell on screen
+is read back from Textual's compositor. What the operator typed is shown as typed and is left out, told apart so:
+- the cells of an Input or a TextArea that holds a value (its placeholder is the desk's; a
+  password field's marks are the desk's too: Textual's 「•」 was missed so);
 - a character whose neighbourhood as drawn (4 to 6 characters around it, on its line) is a
   piece of a text in the store (the records, drafts, roster: typed by someone). The desk's own
   「 — 」 in an empty cell, or the … it cuts a text with, has no such neighbourhood.
@@ -152,3 +154,30 @@ def test_the_timeline_heading_says_a_broken_chain_with_one_width_characters(tmp_
     assert "0123456789ab...。書き換え" in drawn.text
     found = chrome_ambiguous(drawn, typed)
     assert not found, "\n".join(found)
+
+
+def test_a_password_is_drawn_one_narrow_mark_per_character_with_the_cursor_after_them():
+    """Textual's password field drew 「•」 (ambiguous width) and placed the cursor by the typed
+    characters' cells: on 「鍵」 it stood at cell 6 while the marks took four."""
+    import asyncio
+
+    from textual.app import App
+    from screens.safe_input import PasswordInput
+
+    class One(App):
+        def compose(self):
+            yield PasswordInput("", id="pw", compact=True)
+
+    async def run():
+        app = One()
+        async with app.run_test(size=(40, 3)) as pilot:
+            await pilot.press(*"秘密の鍵", "left")  # the cursor on the last mark
+            await pilot.pause()
+            field = app.query_one(PasswordInput)
+            line = "".join(seg.text for seg in field.render_line(0))
+            return field.value, line, field.cursor_screen_offset.x - field.content_region.x
+
+    value, line, cursor = asyncio.run(run())
+    assert value == "秘密の鍵"
+    assert line.rstrip() == "****" and not [ch for ch in line if unicodedata.east_asian_width(ch) == "A"]
+    assert cursor == 3
