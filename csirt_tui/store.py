@@ -17,6 +17,7 @@ Layout of a store directory (every file a TinyDB JSON file)::
     reviews.json                    the periodic evaluation and review of the procedures (csirt_tui.reviews)
     backups/<time>-<reason>/        rotated copies of all of the above
     .lock                           the inter-process lock
+    .drafts.lock                    the drafts' own lock (a draft never waits for an import)
 
 Why sharded: single-file TinyDB rewrites the whole database on every
 insert, so a write costs more the bigger the store grows. Here a timeline
@@ -34,7 +35,9 @@ bytes of each year file, nothing that grows with the closed incidents.
 
 Every read-modify-write runs under one inter-process file lock, so two
 app instances or a CLI script never lose each other's writes; readers need
-no lock because each file is replaced atomically. Timeline entries form a
+no lock because each file is replaced atomically. Drafts (one file each) have
+a lock of their own, so that an operator's autosave never waits for an import
+that holds the store's lock for minutes (Store._with_draft_lock). Timeline entries form a
 SHA-256 hash chain per incident; ``verify`` checks every chain and file.
 """
 
@@ -159,7 +162,8 @@ MIGRATIONS: dict[int, Callable[["Path"], None]] = {1: _rebuild_index, 2: _seal_a
 
 _ID_RE = re.compile(r"^([0-9]{4})-([0-9]{4,6})$")  # ASCII digits only (\d takes ０-９, ٠-٩ …)
 _SEGMENT_RE = re.compile(r"^timeline-(\d{4,})\.json$")
-_SKIP = {"backups", ".lock"}
+DRAFTS_LOCK = ".drafts.lock"
+_SKIP = {"backups", ".lock", DRAFTS_LOCK}
 
 # ----------------------------------------------------------------- index files
 # index/open.json: the rows of the open incidents (table "incidents", key YYYYNNNNNN) and,
@@ -413,6 +417,9 @@ class Store:
         self.meta = meta
         self._clock = clock
         self._lock = FileLock(str(root / ".lock"), timeout=lock_timeout, mode=FILE_MODE)
+        # Drafts have their own lock: the store's is held for minutes by a large import (or a
+        # backup, a reindex), and the autosave of what an operator types must not wait for that.
+        self._drafts_lock = FileLock(str(root / DRAFTS_LOCK), timeout=lock_timeout, mode=FILE_MODE)
         self._profile = None
         self.readonly = False
         self.set_aside: list[tuple[Path, str]] = []
@@ -562,20 +569,24 @@ class Store:
                              f" (--profile {profile} とは違います)")
         return self
 
-    def _acquire(self) -> None:
+    def _acquire(self, timeout: float | None = None) -> None:
         from filelock import Timeout
 
         try:
-            self._lock.acquire()
+            self._lock.acquire(timeout=timeout)
         except Timeout:
             raise StoreBusyError(f"{self.root}: 他のプロセスがストアを使用中です (lock timeout)") from None
 
-    @contextmanager
-    def locked(self) -> Iterator[None]:
+    def _writable(self) -> None:
         if self.readonly:
             raise StoreError(f"{self.root}: 読み取り専用のストアです (書き込めない場所)。記録の追加・変更はできません。"
                              "書き込める場所にコピーしてください")
-        self._acquire()
+
+    @contextmanager
+    def locked(self, timeout: float | None = None) -> Iterator[None]:
+        """The store's lock (``timeout``: seconds to wait for it, None: the store's own)."""
+        self._writable()
+        self._acquire(timeout)
         try:
             if not self._importing and (self.root / IMPORT_DIR / "journal.json").exists():
                 # an import that died (or could not be undone) since: undone before anything is
@@ -1637,8 +1648,8 @@ class Store:
 
     def save_draft(self, draft_id: str, data: dict[str, Any], *, operator: str, kind: str = "intake",
                    incident: str | None = None, updated_at: str | None = None,
-                   origin: dict[str, Any] | None = None) -> str:
-        """Persist a draft as typed (atomic, under the store's lock). ``kind`` "intake" is a
+                   origin: dict[str, Any] | None = None, wait: bool = True) -> str:
+        """Persist a draft as typed (atomic, under the drafts' own lock, not the store's). ``kind`` "intake" is a
         report not yet saved; any other kind (e.g. "note", "form") is text typed into a dialog
         for ``incident``, kept until it is on the record or discarded. Drafts without a kind
         (older stores) are intakes. ``updated_at`` and ``origin``: a draft another desk typed,
@@ -1649,29 +1660,83 @@ class Store:
         differs from what the closed draft holds is written as a new open draft (``continues``:
         the closed draft's id, status, who closed it and when), so nothing typed is lost and the
         lists say whose continuation it is; the same text is not written again (it is in the
-        closed draft). The check and the write are one step under the lock, as discard_draft's."""
+        closed draft). The check and the write are one step under the drafts' lock, as discard_draft's.
+
+        ``wait``: False on the desk's own thread (a key's handler): a draft that needs the store's
+        lock while another process holds it is refused at once (StoreBusyError), never waited for."""
         path = self._draft_path(draft_id)
         typed = clean_text(data)
-        with self.locked():
-            prior = self._draft_on_disk(path)
-            continues = None
-            if prior is not None and prior.get("status", "open") != "open":
-                if prior.get("data") == typed:
-                    return draft_id
-                continues = {k: prior.get(k) for k in ("id", "status", "closed_by", "closed_at")}
-                draft_id, path = self._continuation(draft_id)
-            elif prior is not None:
-                continues = prior.get("continues")  # still the continuation of the closed one
-            make_dirs(path.parent)
-            doc = {"id": draft_id, "operator": operator, "status": "open",
-                   "updated_at": updated_at or self.now().isoformat(timespec="seconds"), "data": typed}
-            if kind != "intake":
-                doc.update(kind=kind, incident=incident)
-            if origin is not None:
-                doc["origin"] = clean_text(origin)
-            if isinstance(continues, dict):
-                doc["continues"] = clean_text(continues)
-            atomic_write(path, seal({"draft": {"1": doc}}))
+
+        def write() -> str:
+            return self._save_draft(path, draft_id, typed, operator, kind, incident, updated_at, origin)
+
+        return self._with_draft_lock(path, write, wait)
+
+    @contextmanager
+    def _drafts_locked(self, timeout: float | None = None) -> Iterator[None]:
+        from filelock import Timeout
+
+        self._writable()
+        try:
+            self._drafts_lock.acquire(timeout=timeout)
+        except Timeout:
+            raise StoreBusyError(f"{self.root}: 他のプロセスが下書きを使用中です (lock timeout)") from None
+        try:
+            yield
+        finally:
+            self._drafts_lock.release()
+
+    def _with_draft_lock(self, path: Path, write: Callable[[], Any], wait: bool = True) -> Any:
+        """Run ``write`` (a read-check-write of the draft file ``path``) under the drafts' lock,
+        not the store's: an import, a backup or a reindex may hold that one for minutes, and the
+        autosave of an operator's typing must not wait for it (nor the desk's keys, on Esc or
+        Ctrl+Q). The store's lock is taken as well only when a write under it could be undone
+        over this one: a restore under way (or killed: its journal), or an import (under way, or
+        killed) whose journal holds this very file (a draft that came in a bundle), whose undo
+        would put back the file as it was before it."""
+        with self._drafts_locked(None if wait else 2.0):
+            if not self._draft_needs_store_lock(path):
+                return write()
+        with self.locked(None if wait else 0):
+            with self._drafts_locked():
+                return write()
+
+    def _draft_needs_store_lock(self, path: Path) -> bool:
+        if self._importing:
+            return False  # this Store is the importer: it holds the store's lock
+        if (self.root / RESTORE_JOURNAL).exists():
+            return True
+        jpath = self.root / IMPORT_DIR / "journal.json"
+        try:
+            journal = json.loads(read_bytes(jpath).decode("utf-8"))
+        except FileNotFoundError:
+            return False  # no import, or one not yet begun or already complete (its journal gone)
+        except (OSError, ValueError):
+            return True  # being written, or damaged: the store's lock (whose holder mends it) decides
+        rel = path.relative_to(self.root).as_posix()
+        return rel in {r for r, _ in journal.get("saved", [])} or rel in journal.get("created", [])
+
+    def _save_draft(self, path: Path, draft_id: str, typed: dict[str, Any], operator: str, kind: str,
+                    incident: str | None, updated_at: str | None, origin: dict[str, Any] | None) -> str:
+        prior = self._draft_on_disk(path)
+        continues = None
+        if prior is not None and prior.get("status", "open") != "open":
+            if prior.get("data") == typed:
+                return draft_id
+            continues = {k: prior.get(k) for k in ("id", "status", "closed_by", "closed_at")}
+            draft_id, path = self._continuation(draft_id)
+        elif prior is not None:
+            continues = prior.get("continues")  # still the continuation of the closed one
+        make_dirs(path.parent)
+        doc = {"id": draft_id, "operator": operator, "status": "open",
+               "updated_at": updated_at or self.now().isoformat(timespec="seconds"), "data": typed}
+        if kind != "intake":
+            doc.update(kind=kind, incident=incident)
+        if origin is not None:
+            doc["origin"] = clean_text(origin)
+        if isinstance(continues, dict):
+            doc["continues"] = clean_text(continues)
+        atomic_write(path, seal({"draft": {"1": doc}}))
         return draft_id
 
     def _draft_on_disk(self, path: Path) -> dict[str, Any] | None:
@@ -1738,14 +1803,17 @@ class Store:
     def close_draft(self, draft_id: str, *, status: str = "saved", incident_id: str | None = None,
                     operator: str | None = None) -> None:
         """Mark a draft saved (it became an incident) or discarded; the text is kept, and who
-        closed it when (``closed_by``, ``closed_at``). Read and written under the store's lock,
-        as every other write: the TUI and the CLI may close the same draft at once."""
-        with self.locked():
-            doc = self.load_draft(draft_id)
-            doc.update(status=status, incident=incident_id, closed_at=self.now().isoformat(timespec="seconds"))
-            if operator is not None:
-                doc["closed_by"] = operator
-            atomic_write(self._draft_path(draft_id), seal({"draft": {"1": doc}}))
+        closed it when (``closed_by``, ``closed_at``). Read and written under the drafts' lock,
+        as save_draft: the TUI and the CLI may close the same draft at once."""
+        self._with_draft_lock(self._draft_path(draft_id),
+                              lambda: self._close_draft(draft_id, status, incident_id, operator))
+
+    def _close_draft(self, draft_id: str, status: str, incident_id: str | None, operator: str | None) -> None:
+        doc = self.load_draft(draft_id)
+        doc.update(status=status, incident=incident_id, closed_at=self.now().isoformat(timespec="seconds"))
+        if operator is not None:
+            doc["closed_by"] = operator
+        atomic_write(self._draft_path(draft_id), seal({"draft": {"1": doc}}))
 
     def discard_draft(self, draft_id: str, *, operator: str) -> dict[str, Any]:
         """Discard an open draft (a stray intake, a note given up): it leaves the lists of open
@@ -1753,16 +1821,18 @@ class Store:
         ``discarded`` with who discarded it and when (``list_drafts(status="discarded")``).
         Refused for a draft already saved or discarded. Returns the draft as it is now.
 
-        The check and the write are one step under the store's lock (as every other write): the
-        TUI and the CLI (``drafts discard``) discarding or saving the same draft at once could
+        The check and the write are one step under the drafts' lock (as every other draft write):
+        the TUI and the CLI (``drafts discard``) discarding or saving the same draft at once could
         both see it open, and the later write replaced the earlier one's 「誰が・いつ」."""
-        with self.locked():
+        def discard() -> dict[str, Any]:
             doc = self.load_draft(draft_id)
             if doc.get("status") != "open":
                 said = {"saved": "保存済み", "discarded": "破棄済み"}.get(doc.get("status"), str(doc.get("status")))
                 raise DomainError(f"下書き {draft_id} はすでに{said}です")
-            self.close_draft(draft_id, status="discarded", incident_id=doc.get("incident"), operator=operator)
+            self._close_draft(draft_id, "discarded", doc.get("incident"), operator)
             return self.load_draft(draft_id)
+
+        return self._with_draft_lock(self._draft_path(draft_id), discard)
 
     # -------------------------------------------------------------- roster
     def _roster(self):
@@ -2574,8 +2644,19 @@ def _undo_import(root: Path) -> None:
 
 
 def _finish_restore(root: Path) -> bool:
+    """:func:`_finish_restore_held` under the drafts' lock too: drafts are written under that
+    lock alone (Store.save_draft), and none may be written while the store is being replaced."""
+    if not (root / RESTORE_JOURNAL).exists():
+        return False
+    from filelock import FileLock
+
+    with FileLock(str(root / DRAFTS_LOCK), timeout=15, mode=FILE_MODE):
+        return _finish_restore_held(root)
+
+
+def _finish_restore_held(root: Path) -> bool:
     """Carry out the restore the journal describes, from wherever it stopped
-    (the caller holds the store lock). Every step can be repeated: phase
+    (the caller holds the store lock and the drafts' lock). Every step can be repeated: phase
     "aside" moves what is still in place to the aside folder (none of it is
     restored yet); phase "copy" writes the backup's files in place (over any
     half-written copy). False when there is no journal."""

@@ -42,7 +42,7 @@ from textual.widgets.option_list import Option
 
 from csirt_tui.draftsave import (continued_text, default_copy_path, dialog_drafts, draft_text, plain_problem,
                                  render_text, save_copy)
-from csirt_tui.errors import DomainError, TargetExistsError
+from csirt_tui.errors import DomainError, StoreBusyError, TargetExistsError
 from csirt_tui.cells import narrow
 from csirt_tui.textsafe import control_pictures, one_line, printable
 from csirt_tui.timeparse import TimeParseError, format_preview, parse_time, to_iso
@@ -57,6 +57,8 @@ _CRLF = re.compile(r"\r\n|\r|\n")
 SAVE_DELAY = 0.25        # seconds from the first unsaved change to the draft write (goal: ≤ 0.5 s)
 RETRY_SECONDS = 2.0      # a draft the disk refused is tried again this often, until it is on disk
 ESC_AGAIN_SECONDS = 4.0  # a dialog's typed text is discarded by a second Esc within this
+UI_WAIT = 1.0           # seconds the desk's own thread waits for a draft write under way (then: pending)
+BUSY = "ストアを使用中の処理があります（取り込みなど）。終わりしだい保存します"
 CLOSE_TRIES = 150        # a draft that could not be marked saved is tried again (RETRY_SECONDS apart)
 
 
@@ -227,21 +229,32 @@ class DraftKeeper:
     def _write(self, seq: int, snap: dict[str, Any], report: bool = True) -> str | None:
         """Write ``snap`` unless a newer snapshot is on disk or the draft is closed. Returns
         what went wrong if it could not be written."""
-        with self._lock:
+        on_ui = threading.get_ident() == self._ui
+        # The desk's own thread (Esc, Ctrl+S, Ctrl+Q) never waits long: not for a write of a worker
+        # (which may be waiting for the store), nor for the store's lock (save_draft(wait=False)).
+        if not self._lock.acquire(timeout=UI_WAIT if on_ui else -1):
+            self.problem = problem = BUSY
+            self._on_ui(self._after_write, report)
+            return problem
+        try:
             if self.closed or seq <= self._written:
                 return None
             try:
                 written = self.store.save_draft(self.draft_id, snap, operator=self.operator, kind=self.kind,
-                                                incident=self.incident)
+                                                incident=self.incident, wait=not on_ui)
                 if written != self.draft_id:  # closed elsewhere meanwhile: the text went on in a new draft
                     self.continued = self.store.load_draft(written).get("continues") or {"id": self.draft_id}
                     self.draft_id = written
+            except StoreBusyError:
+                self.problem = problem = BUSY
             except (DomainError, OSError) as err:
                 self.problem = problem = plain_problem(err, self.store.root / "drafts")
             else:
                 self._written, self._disk, self.ever_written = seq, snap, True
                 self.written_at = f"{self.app.now():%H:%M:%S}"
                 self.problem = problem = None
+        finally:
+            self._lock.release()
         self._on_ui(self._after_write, report)  # never under the lock: the UI thread may be waiting for it
         return problem
 

@@ -34,6 +34,16 @@ def drafts_of(store_dir) -> list[str]:
     return [d["data"].get("what", "") for d in Store.open(store_dir).list_drafts()]
 
 
+async def first_half_on_disk(app, pilot, store_dir) -> None:
+    """Open the intake (Ctrl+N), type 「前半」 into 発見した内容 and wait until its draft holds it."""
+    await pilot.press("ctrl+n")
+    await pilot.pause()
+    assert isinstance(app.screen, IntakeScreen)
+    app.screen.query_one("#what", TextArea).focus()
+    await pilot.press(*"前半")
+    assert await wait_until(pilot, lambda: drafts_of(store_dir) == ["前半"])
+
+
 def run_call(store_dir, monkeypatch, quit_how):
     """前半 typed and on disk, then 最後の一文 typed with no draft write due (the throttle set
     to a minute), then ``quit_how(app, pilot)``. The app must be gone afterwards."""
@@ -44,12 +54,7 @@ def run_call(store_dir, monkeypatch, quit_how):
     async def scenario():
         app = CsirtDeskApp(store, operator="受付 花子", clock=clock, backups=False)
         async with app.run_test(size=(120, 40)) as pilot:
-            await pilot.press("ctrl+n")
-            await pilot.pause()
-            assert isinstance(app.screen, IntakeScreen)
-            app.screen.query_one("#what", TextArea).focus()
-            await pilot.press(*"前半")
-            assert await wait_until(pilot, lambda: drafts_of(store_dir) == ["前半"])
+            await first_half_on_disk(app, pilot, store_dir)
             monkeypatch.setattr(intake_screen, "SAVE_DELAY", 60.0)  # no timer write from here on
             await pilot.press(*"最後の一文")
             await pilot.pause()
@@ -82,11 +87,7 @@ def test_ctrl_q_read_together_with_the_last_keys_writes_them_too(store_dir, monk
     async def scenario():
         app = CsirtDeskApp(store, operator="受付 花子", clock=clock, backups=False)
         async with app.run_test(size=(120, 40)) as pilot:
-            await pilot.press("ctrl+n")
-            await pilot.pause()
-            app.screen.query_one("#what", TextArea).focus()
-            await pilot.press(*"前半")
-            assert await wait_until(pilot, lambda: drafts_of(store_dir) == ["前半"])
+            await first_half_on_disk(app, pilot, store_dir)
             monkeypatch.setattr(intake_screen, "SAVE_DELAY", 60.0)
             for ch in "最後の一文":  # what the driver does with one read: a message per key, no wait
                 app.post_message(events.Key(ch, ch))
