@@ -616,7 +616,10 @@ class CsirtDeskApp(App):
         if isinstance(self.screen, HelpScreen):
             self.screen.dismiss(None)
             return
-        self.push_screen(HelpScreen(getattr(self.screen, "KEYS_SCREEN", "app")))
+        from textual.widgets import Select
+
+        widgets = ("dropdown",) if self.screen.query(Select) else ()  # the keys of its open list too
+        self.push_screen(HelpScreen(getattr(self.screen, "KEYS_SCREEN", "app"), widgets))
 
     def action_help_quit(self) -> None:
         """Ctrl+C (a reflex to quit; in a field it copies): say how the desk closes, in Japanese."""

@@ -14,6 +14,7 @@ on every line, a Select's last character is hidden). Decided:
 - Scroll bars: coloured blanks (:class:`PlainBars`): the thumb is seen by its colour.
 - A Select's arrow: ``v`` / ``^`` (:func:`install` replaces what Textual's SelectCurrent draws).
 - Check boxes and radio buttons: ``[X]`` / ``[ ]`` and ``(*)`` / ``( )`` (Textual's ▐X▌, ▐●▌).
+- The open list of a Select: its keys (Textual's Esc 「Dismiss menu」) from screens/commands.py.
 - The Header: :class:`DeskHeader`, no ⭘ icon, and its title narrowed (``—`` → ``-``).
 
 :func:`install` runs when the dashboard module is imported (the first screen of every
@@ -121,9 +122,14 @@ def install() -> None:
     ToggleButton._button = property(_plain_button)
     Checkbox.BUTTON_LEFT, Checkbox.BUTTON_INNER, Checkbox.BUTTON_RIGHT = "[", "X", "]"
     RadioButton.BUTTON_LEFT, RadioButton.BUTTON_INNER, RadioButton.BUTTON_RIGHT = "(", "*", ")"
-    from textual.widgets._select import SelectCurrent
+    from textual.widgets._select import SelectCurrent, SelectOverlay
 
     SelectCurrent.compose = _select_current_compose
+    # the open list's keys from the registry (its Esc was 「Dismiss menu」 in the footer)
+    from screens.commands import bindings
+
+    SelectOverlay.BINDINGS = bindings("dropdown")
+    SelectOverlay._merged_bindings = SelectOverlay._merge_bindings()
     _installed = True
 
 

@@ -42,7 +42,13 @@ SCREENS = {  # screen id -> its name in the help and the README
     "poc": "PoC カード",
     "bundle": "バンドルの持ち出し・取り込み",
     "review": "手順の評価・見直し",
+    "dropdown": "開いた選択肢 (受付方法など)",
 }
+
+# Keys of a widget rather than a screen: the open list of a dropdown (Textual's SelectOverlay,
+# whose Esc the footer showed as 「Dismiss menu」; screens/chrome.install binds it from here).
+# The footer ranks them, F1 lists them under the screens that have one.
+WIDGETS = ("dropdown",)
 
 _DISPLAY = {"ctrl": "Ctrl", "shift": "Shift", "escape": "Esc", "enter": "Enter", "tab": "Tab", "space": "Space",
             "slash": "/", "up": "Up", "down": "Down", "left": "Left", "right": "Right", "pageup": "PgUp", "pagedown": "PgDn", "home": "Home",
@@ -288,6 +294,10 @@ KEYS: list[Key] = [
        priority=True, show=False),
     _k("bundle", "escape", "cancel", "やめる", "やめる (入力があれば、もう一度 Esc で破棄)", rank=1),
     _k("poc", "escape enter f3", "close", "閉じる", "閉じる", rank=1),
+    # the open list of a dropdown (受付方法, 通報の種類, トリアージの選択肢...): Esc closes the list only
+    _k("dropdown", "up down pageup pagedown", None, "選ぶ", "選択肢の中を移動 (Home / End で先頭・最後へ)"),
+    _k("dropdown", "enter", None, "決定", "選んだものに決めて閉じる"),
+    _k("dropdown", "escape", "dismiss", "選択肢を閉じる", "選ばずに選択肢を閉じる (画面は閉じない)", rank=1),
     _k("help", "up down pageup pagedown", None, "スクロール", "スクロール"),
     _k("help", "escape f1", "close", "閉じる", "閉じる", rank=1),
 ]
@@ -307,9 +317,9 @@ def bindings(screen: str, *, only: tuple[str, ...] | None = None, rename: dict[s
 
 def rank_of(screen_ids: tuple[str, ...], action: str, key: str) -> int:
     """The footer rank of ``key`` running ``action`` on a screen (its own rows first, then
-    the app's); 9 for a key not listed here."""
+    the app's, then a widget's: :data:`WIDGETS`); 9 for a key not listed here."""
     bare = unwrapped(action)
-    for sid in screen_ids:
+    for sid in (*screen_ids, *WIDGETS):
         for k in keys_for(sid):
             if key in k.keys and k.action and (unwrapped(k.action) == bare or k.priority and key in READS_FIELDS):
                 return k.rank

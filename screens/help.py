@@ -9,7 +9,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
-from screens.commands import SCREENS, bindings, help_rows
+from screens.commands import SCREENS, WIDGETS, bindings, help_rows
 from screens.form import fold
 
 KEY_COLUMN = 22  # cells for the keys; the description is folded to the rest
@@ -29,9 +29,11 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen .help-foot { color: $text-muted; }
     """
 
-    def __init__(self, screen_id: str) -> None:
+    def __init__(self, screen_id: str, widgets: tuple[str, ...] = ()) -> None:
+        """``widgets``: the registry's widget groups the screen has (``dropdown``: a Select)."""
         super().__init__()
         self.screen_id = screen_id if screen_id in SCREENS else "app"
+        self.widgets = tuple(w for w in widgets if w in WIDGETS)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help-box"):
@@ -54,6 +56,7 @@ class HelpScreen(ModalScreen[None]):
         lines: list[str] = []
         profile = self.app.store.profile
         parts = [("", help_rows(self.screen_id, common=False, profile=profile))]
+        parts += [(f"{SCREENS[w]}:", help_rows(w, common=False, profile=profile)) for w in self.widgets]
         if self.screen_id != "app":
             parts.append(("どの画面でも:", help_rows("app", common=False, profile=profile)))
         for heading, rows in parts:

@@ -153,6 +153,18 @@ def _bundle(mode: str) -> Callable[..., Awaitable[None]]:
     return step
 
 
+def _open_dropdown(selector: str) -> Callable[..., Awaitable[None]]:
+    """The dropdown ``selector`` focused and opened with Down, as the operator opens it (Tab, Down:
+    the scene's Tab and Enter once moved on to the next field and left the list closed)."""
+    async def step(app, pilot):
+        from textual.widgets import Select
+
+        app.screen.query_one(selector, Select).focus()
+        await _press(pilot, "down")
+        assert await wait_until(pilot, lambda: app.screen.query_one(selector, Select).expanded)
+    return step
+
+
 async def _drill_picker(app, pilot):
     app.start_drill()
     await pilot.pause()
@@ -163,7 +175,7 @@ SCENES: dict[str, Callable] = {
     "dashboard_all": _keys("a"),
     "help": _keys("f1"),
     "intake": _keys("ctrl+n"),
-    "intake_channel": _keys("ctrl+n", "tab", "enter"),  # the 受付方法 dropdown open
+    "intake_channel": _then(_keys("ctrl+n"), _open_dropdown("#channel")),  # the 受付方法 dropdown open
     "saved": _push(_saved),
     "resume": _push(_resume),
     "resume_discard": _then(_push(_resume), _keys("x")),  # DiscardDraftScreen (discard.py)

@@ -139,6 +139,8 @@ def test_f1_lists_every_key_of_the_screen_and_esc_closes(store_dir):
         assert k.keys_text.replace(" ", "") in flat and k.description.replace(" ", "")[:12] in flat, k
     assert got["closed"]
     assert "保存 (受付番号を表示)" in got["intake"]
+    assert "開いた選択肢 (受付方法など):" in got["intake"] and "選ばずに選択肢を閉じる" in got["intake"]  # its dropdowns
+    assert "開いた選択肢 (受付方法など):" not in got["text"]  # the dashboard has none
 
 
 def test_the_palette_is_all_the_desks_in_japanese(store_dir):
@@ -186,3 +188,94 @@ def test_the_chosen_theme_is_kept_for_the_next_start(store_dir, tmp_path, monkey
     asyncio.run(second())
     assert seen["theme"] != "nord"
     assert os.environ["CSIRT_DESK_SETTINGS"] == str(settings)
+
+
+def _shown_words(screen) -> list[str]:
+    """What the screen's footer is given to show: every shown binding's word, before the footer
+    keeps what fits (a wider terminal shows them all); nothing for a screen with no footer (the
+    command palette: its own Esc 「Exit the command palette」 is never drawn)."""
+    from textual.widgets import Footer
+
+    if not screen.query(Footer):
+        return []
+    return [b.description for (_ns, b, _enabled, _tip) in screen.active_bindings.values() if b.show]
+
+
+def test_no_english_binding_of_textual_reaches_a_footer(tmp_path):
+    """With a dropdown open the footer said 「Esc Dismiss menu」 (Textual's SelectOverlay). Every
+    screen with a footer is walked with each of its widgets focused in turn and each of its
+    dropdowns open (a TextArea, an Input, a table, a list...), and with the command palette open:
+    every word given to a footer is one of the registry's."""
+    from textual.widgets import Select
+
+    from csirt_tui.demo import build_demo
+    from screen_walk import INCIDENT, UNTRIAGED
+    from screens.incident import IncidentScreen
+    from screens.response import ResponseScreen
+    from screens.timeline import TimelineScreen
+    from screens.triage import TriageScreen
+
+    labels = {k.label for k in KEYS}
+    store = Store.open(tmp_path / "s", clock=Clock())
+    build_demo(store, operator="試験")
+    found: dict[str, set[str]] = {}
+    walked: list[str] = []
+
+    async def collect(app, pilot, where: str) -> None:
+        await pilot.pause()
+        for word in _shown_words(app.screen):
+            if word not in labels:
+                found.setdefault(word, set()).add(where)
+
+    async def walk(app, pilot, name: str) -> None:
+        walked.append(name)
+        await collect(app, pilot, name)
+        for widget in list(app.screen.focus_chain):
+            if not widget.is_attached:
+                continue
+            widget.focus()
+            await collect(app, pilot, f"{name}: {type(widget).__name__}#{widget.id}")
+        for select in list(app.screen.query(Select)):
+            select.expanded = True  # as Enter / Down / Space open it
+            assert await wait_until(pilot, lambda: select.expanded and select.query("SelectOverlay"))
+            await collect(app, pilot, f"{name}: {select.id} open")
+            walked.append(f"{name}: {select.id} open")
+            select.expanded = False
+            await pilot.pause()
+
+    async def go():
+        app = CsirtDeskApp(store, operator="試験", clock=Clock(), backups=False)
+        async with app.run_test(size=(200, 50)) as pilot:
+            from screens.dashboard import DashboardScreen
+
+            assert await wait_until(pilot, lambda: isinstance(app.screen, DashboardScreen))
+            await walk(app, pilot, "dashboard")
+            await pilot.press("ctrl+p")
+            assert await wait_until(pilot, lambda: app.screen.id == "--command-palette")
+            for screen in app.screen_stack:  # the palette, and the footer under it
+                for word in _shown_words(screen):
+                    if word not in labels:
+                        found.setdefault(word, set()).add(f"palette over {type(screen).__name__}")
+            await pilot.press("escape")
+            await pilot.pause()
+            screens = [("intake", None), ("triage", lambda: TriageScreen(UNTRIAGED)),
+                       ("incident", lambda: IncidentScreen(INCIDENT)), ("response", lambda: ResponseScreen(INCIDENT)),
+                       ("timeline", lambda: TimelineScreen(INCIDENT)), ("roster", None), ("review", None)]
+            for name, make in screens:
+                if name == "intake":
+                    app.action_new_intake()
+                elif name == "roster":
+                    app.action_roster()
+                elif name == "review":
+                    app.open_reviews()
+                else:
+                    app.push_screen(make())
+                assert await wait_until(pilot, lambda: getattr(app.screen, "KEYS_SCREEN", "") == name)
+                await app.workers.wait_for_complete()
+                await walk(app, pilot, name)
+                app.pop_screen()
+                await pilot.pause()
+
+    asyncio.run(go())
+    assert {"intake: channel open", "triage: encrypted open"} <= set(walked)
+    assert found == {}, found

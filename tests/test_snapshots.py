@@ -49,3 +49,5 @@ def test_at_80x24_the_dashboard_shows_the_summary_and_the_roster_a_list():
     assert "出力 (Ctrl+S)" in export
     saved = (SNAPSHOTS / "saved-80x24.txt").read_text(encoding="utf-8")
     assert "番号をコピー (c)" in saved  # its key was cut off at 80 columns (found walking a call in tmux)
+    dropdown = (SNAPSHOTS / "intake_channel-80x24.txt").read_text(encoding="utf-8").splitlines()
+    assert "Esc 選択肢を閉じる" in dropdown[-1]  # with the list open, Esc closes the list (not 「Dismiss menu」)
