@@ -480,6 +480,16 @@ class CsirtDeskApp(App):
                               "作り直せます)。起動時のバックアップは作っていません"),
                     title="ストアの破損", severity="error", timeout=3600, markup=False)
 
+    def say_damaged_backup(self, path, problems: list[str]) -> None:
+        """A backup made without the damaged index files it found: said, kept on screen."""
+        from csirt_tui.textsafe import printable
+
+        more = f"\nほか {len(problems) - 1} 件" if len(problems) > 1 else ""
+        self.notify(printable(f"バックアップ {path.name} を作成しましたが、壊れた索引ファイルは入れていません:"
+                              f" {problems[0]}{more}\nほかのファイルは保存しました。索引は csirt-desk reindex で"
+                              "記録から作り直せます"),
+                    title="ストアの破損", severity="error", timeout=3600, markup=False)
+
     def _resume_answer(self, draft_id: str | None) -> None:
         if draft_id:
             self.open_draft(draft_id)
@@ -791,6 +801,9 @@ class CsirtDeskApp(App):
                 self.call_from_thread(self.notify, f"バックアップできませんでした: {plain_problem(err, self.store.root)}",
                                       severity="error", timeout=12, markup=False)
                 return
+            if self.store.backup_damaged:  # the rest is saved; the damaged index file is named, not copied
+                self.call_from_thread(self.say_damaged_backup, path, self.store.backup_damaged)
+                return
             self.call_from_thread(self.notify, f"バックアップを作成しました: {path.name}", markup=False)
 
         self.run_worker(work, thread=True, exit_on_error=False)
@@ -812,6 +825,8 @@ def run_app(*, store_dir: str | None, profile: str | None, operator: str) -> int
     elif app.backups:
         try:
             store.backup("close")
+            for problem in store.backup_damaged:
+                print(f"csirt-desk: 壊れた索引ファイルは終了時のバックアップに入れていません: {problem}", file=sys.stderr)
         except (DomainError, OSError) as err:  # the session's work is already saved; e.g. a file
             # renamed away by another process while it was copied (a draft set aside)
             print(f"csirt-desk: バックアップできませんでした: {plain_problem(err, store.root)}", file=sys.stderr)

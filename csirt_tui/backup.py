@@ -40,6 +40,7 @@ from .jsonfile import decode, fsync_dir, make_dirs, read_bytes, read_file, repla
 MANIFEST = ".backup.json"
 _LEDGER_SEG = re.compile(r"^ledger/ledger-(\d{4,})\.json$")
 _TIMELINE = re.compile(r"^timeline-(\d{4,})\.json$")
+_YEAR_INDEX = re.compile(r"^index/[0-9]{4}\.json$")
 SEGMENT = 128
 
 
@@ -233,13 +234,20 @@ def _changed_incidents(store, since: int) -> dict[str, int]:
     return out
 
 
-def make(store, tmp: Path, reason: str, *, durable: bool = True) -> list[Path] | None:
+def make(store, tmp: Path, reason: str, *, durable: bool = True) -> tuple[list[Path] | None, list[str]]:
     """Fill ``tmp`` (a new folder) with the backup and its manifest; the caller holds the
     lock, then renames ``tmp`` into place. ``durable=False``: no fsync (benchmark stores).
-    The incident folders written since the base backup (and the year folder of one whose
-    creation did not finish), where a write killed since may have left a temp file; None
-    for a full backup (anywhere)."""
-    from .store import store_files
+    Returns the incident folders written since the base backup (and the year folder of one
+    whose creation did not finish), where a write killed since may have left a temp file
+    (None for a full backup: anywhere); and the damaged files found, "file: problem" each.
+
+    A year index file (index/YYYY.json) is checked whole as it is copied (Store.open reads
+    only its last bytes): a damaged one (cut short, not JSON, its seal not holding) is not
+    taken into the backup's store, which stays one that restores (the index is made again
+    from the record there, as after any stale index); its bytes are kept beside it as
+    ``index/YYYY.json.damaged`` (no store file: never restored) and the manifest names it
+    (``damaged``). The caller says so: the rest of the store is saved all the same."""
+    from .store import store_files, year_file_problem
 
     root = store.root
     try:
@@ -250,6 +258,7 @@ def make(store, tmp: Path, reason: str, *, durable: bool = True) -> list[Path] |
     files, segments = _outside_incidents(root)  # stat before the copy: a change meanwhile is copied next time
     copied = 0
     folders = {tmp}
+    damaged: list[dict[str, str]] = []
 
     def copy(src: Path, rel: str) -> None:
         nonlocal copied
@@ -259,6 +268,12 @@ def make(store, tmp: Path, reason: str, *, durable: bool = True) -> list[Path] |
             payload = read_bytes(src)
         except FileNotFoundError:
             return  # a draft (written without the lock) set aside or renamed meanwhile
+        if _YEAR_INDEX.match(rel):
+            problem = year_file_problem(src, payload)
+            if problem:
+                damaged.append({"file": rel, "problem": problem, "kept_as": f"{rel}.damaged"})
+                files.pop(rel, None)  # not in the backup's store: copied again by the next backup
+                dst = dst.with_name(f"{dst.name}.damaged")
         write_new(dst, payload, durable=durable)  # fsynced: a power cut must not leave a damaged newest backup
         copied += len(payload)
         folders.add(dst.parent)
@@ -294,12 +309,14 @@ def make(store, tmp: Path, reason: str, *, durable: bool = True) -> list[Path] |
                     copy(seg, seg.relative_to(root).as_posix())
         doc = {"base": bdir.name, "full_bytes": bdoc.get("full_bytes", 0),
                "chain_bytes": bdoc.get("chain_bytes", 0) + copied}
+    if damaged:
+        doc["damaged"] = damaged
     doc.update({"ledger": {"n": tail["n"], "rhash": tail["rhash"]} if tail else None, "files": files,
                 "segments": segments, "schema": store.meta.get("schema"), "bytes": copied, "reason": reason})
     _write_manifest(tmp, doc)
     for folder in folders if durable else ():
         fsync_dir(folder)
-    return written
+    return written, [f"{root / d['file']}: {d['problem']}" for d in damaged]
 
 
 # ------------------------------------------------------------------ pruning

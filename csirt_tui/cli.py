@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
-from .errors import DomainError
+from .errors import DomainError, StoreCorruptError
 
 ENV_OPERATOR = "CSIRT_DESK_OPERATOR"
 
@@ -810,9 +810,23 @@ def cmd_verify(args) -> int:
 
 
 def cmd_backup(args) -> int:
-    store = _store(args, create=False)
+    """A backup of what is intact, always; a damaged year index file is named (stderr, exit 1),
+    left out of the backup's store and kept beside it (backup.make). The index is made again
+    from the record (reindex), and the record is what a backup is for: refusing the whole
+    backup over it would leave the desk with none at all."""
+    from .store import Store, resolve_store_dir, year_index_path
+
+    try:
+        store = _store(args, create=False)
+    except StoreCorruptError as err:
+        if not year_index_path(err.path):
+            raise
+        store = Store.open(resolve_store_dir(args.store), profile=args.profile, create=False, check_index=False)
     print(store.backup("manual"))
-    return 0
+    for problem in store.backup_damaged:
+        print(f"csirt-desk: 壊れた索引ファイルはバックアップに入れていません (ほかのファイルは保存しました。"
+              f"索引は csirt-desk reindex で記録から作り直せます): {problem}", file=sys.stderr)
+    return 1 if store.backup_damaged else 0
 
 
 def cmd_restore(args) -> int:

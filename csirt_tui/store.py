@@ -252,6 +252,26 @@ def _year_sealed(raw: bytes) -> int | None:
     return cut
 
 
+def year_index_path(path: str | os.PathLike) -> bool:
+    """``path`` is a year index file (STORE/index/YYYY.json)."""
+    path = Path(path)
+    return path.parent.name == "index" and bool(_YEAR_FILE.match(path.name))
+
+
+def year_file_problem(path: Path, raw: bytes) -> str | None:
+    """What is wrong with a year index file whose bytes are ``raw`` (None: csirt-desk's own
+    bytes, sealed): truncated, not JSON, its seal not holding, written by something else."""
+    if _year_sealed(raw) is not None:
+        return None
+    try:
+        ok, problem = is_canonical(path, sealed=True)
+    except StoreCorruptError as err:
+        return err.problem
+    except FileNotFoundError:
+        return None  # replaced (moved) by another desk's write since: that one is read next time
+    return None if ok else problem
+
+
 def _year_lines(raw: bytes) -> list[bytes] | None:
     """The row lines of a year index file whose bytes are exactly what
     :func:`_year_payload` writes, its seal checked by hashing (no JSON decode); None
@@ -430,12 +450,17 @@ class Store:
         self._row_checked: str | None = None  # the ledger record whose incident's index row was last looked at
         self._importing = False  # within import_all (its journal is this Store's own)
         self._announce: Callable[[list[Path]], None] | None = None  # import_all's journal, for a batch
+        # the newest backup's damaged files, left out of it (backup.make): "file: problem" each
+        self.backup_damaged: list[str] = []
 
     # ------------------------------------------------------------------ open
     @classmethod
     def open(cls, root: str | os.PathLike, *, profile: str | None = None, create: bool = True,
-             clock: Callable[[], datetime] | None = None, lock_timeout: float = 15.0) -> "Store":
-        """Open (or create) a store; refuses corrupt files and unknown schema versions."""
+             clock: Callable[[], datetime] | None = None, lock_timeout: float = 15.0,
+             check_index: bool = True) -> "Store":
+        """Open (or create) a store; refuses corrupt files and unknown schema versions.
+        ``check_index=False``: a damaged year index file is not refused (nor a stale index
+        made again): for ``backup``, which saves what is intact and names what is not."""
         root = Path(root)
         meta_path = root / "store.json"
         store = cls(root, {}, clock, lock_timeout)
@@ -475,7 +500,8 @@ class Store:
             # open.json, and each year file's last bytes (its digest): refuses a damaged
             # index now, before any write, and makes a stale one again (nothing read grows
             # with the closed incidents; the whole check is verify's)
-            store._check_index(repair=True)
+            if check_index:
+                store._check_index(repair=True)
             uids.ensure(store)  # index/uids.json: incidents of other desks (csirt_tui/uids.py)
             store._refresh_last_row()
         finally:
@@ -1312,14 +1338,11 @@ class Store:
         for year in self._year_files():
             path = self._index_path(year)
             try:
-                if _year_sealed(read_bytes(path)) is None:  # not csirt-desk's own bytes with their seal
-                    ok, problem = is_canonical(path, sealed=True)
-                    if not ok:
-                        problems.append(f"{path}: {problem}")
+                problem = year_file_problem(path, read_bytes(path))
             except FileNotFoundError:
                 continue  # moved by another desk's write meanwhile: its next open looks again
-            except StoreCorruptError as err:
-                problems.append(f"{err.path}: {err.problem}")
+            if problem:
+                problems.append(f"{path}: {problem}")
         return problems
 
     def _index_stale(self, years: list[int] | None, why: str, repair: bool) -> None:
@@ -1933,7 +1956,8 @@ class Store:
         tmp = bdir / f".tmp-{name}"
         from . import backup
 
-        written = backup.make(self, tmp, reason, durable=durable)  # what changed since the newest backup
+        written, damaged = backup.make(self, tmp, reason, durable=durable)  # what changed since the newest backup
+        self.backup_damaged = damaged
         replace(tmp, bdir / name)
         fsync_dir(bdir)
         self._prune_backups()
