@@ -344,11 +344,14 @@ class ExportScreen(DraftedDialog):  # styled once as it opens: DraftedDialog is 
         try:
             start, end = self._period()
         except ValueError as err:
-            target.update("✘ " + one_line(str(err)))
-            target.add_class("error")
+            shown, error = "✘ " + one_line(str(err)), True
+        else:
+            shown, error = f"-> {_date_preview(start)} 〜 {_date_preview(end)}（{to_wareki(start)} 〜 {to_wareki(end)}）", False
+        target.set_class(error, "error")
+        if shown != target.content:  # the dates' first Changed, after on_mount showed them: no layout again
+            target.update(shown)
+        if error:
             return
-        target.remove_class("error")
-        target.update(f"-> {_date_preview(start)} 〜 {_date_preview(end)}（{to_wareki(start)} 〜 {to_wareki(end)}）")
         if self.kind == SUMMARY:
             self._refresh_path()
 

@@ -417,7 +417,9 @@ class Folded(Static):
         width = self.content_size.width or (self.app.size.width - 8)
         if width != self._shown_for:
             self._shown_for = width
-            self.update(fold(self.text, width))
+            folded = fold(self.text, width)
+            if folded != self.content:  # (the same text at its real width: no layout of the screen again)
+                self.update(folded)
 
     def on_mount(self) -> None:
         self._show()
@@ -975,13 +977,34 @@ class FormScreen(DraftedDialog):
         if height:
             intro = intros.first(Static)
             margin = intro.styles.margin
-            tall = intro.outer_size.height + margin.top + margin.bottom if intro.display else 0
+            tall = self._intro_height(intro) + margin.top + margin.bottom if intro.display else 0
             rows = min(height - 10, int(height * 0.9) - 8 - tall)
             boxes.first(VerticalScroll).styles.max_height = max(4, min(30, rows))
 
+    def _intro_height(self, intro: Static) -> int:
+        """The intro's height; before the first layout (on_mount: 0 lines then), the height that
+        layout will give it: measured at the frame's width, so that the fields' box is fitted
+        before the form is first laid out, not after it (a second layout of the whole form,
+        issue 15: the step form opened in ~200 ms at 80x24). The calls once it is laid out
+        correct it if the measure was off."""
+        if intro.outer_size.height or not intro.display:
+            return intro.outer_size.height
+        size = self.app.size
+        box = self.query_one("#form-box").styles
+        width = box.width.resolve(size, size) if box.width is not None else size.width
+        if box.max_width is not None:
+            width = min(width, box.max_width.resolve(size, size))
+        width = int(width) - box.gutter.width - intro.styles.gutter.width
+        if width <= 0:
+            return 0
+        lines = intro.get_content_height(size, size, width)
+        if intro.styles.max_height is not None:
+            lines = min(lines, int(intro.styles.max_height.resolve(size, size)))
+        return lines + intro.styles.gutter.height
+
     def on_mount(self) -> None:
-        self._fit_fields()
-        self.call_after_refresh(self._fit_fields)  # once the intro's height is known
+        self._fit_fields()  # the intro measured at the frame's width (_intro_height)
+        self.call_after_refresh(self._fit_fields)  # once the intro is laid out (the same, but for a measure off)
         for f in self.fields:
             if f.kind == "time":
                 self._preview(f"f-{f.key}")
@@ -1001,12 +1024,14 @@ class FormScreen(DraftedDialog):
         text = self.query_one(f"#{wid}", Input).value
         target = self.query_one(f"#{wid}-preview", Static)
         if not text.strip():
-            target.update("")
-            return
-        try:
-            target.update("-> " + narrow(format_preview(parse_time(text, self.app.now()))))
-        except TimeParseError as err:
-            target.update("✘ " + one_line(str(err)))
+            shown = ""
+        else:
+            try:
+                shown = "-> " + narrow(format_preview(parse_time(text, self.app.now())))
+            except TimeParseError as err:
+                shown = "✘ " + one_line(str(err))
+        if shown != target.content:  # the field's first Changed, after on_mount showed it: no layout again
+            target.update(shown)
 
     def values(self) -> dict[str, Any]:
         out: dict[str, Any] = {}

@@ -105,18 +105,34 @@ class StyledAtMount:
         super()._refresh_layout(size, scroll)  # type: ignore[misc]
         if first:
             self._placed = frozenset(w for w in self._nodes if w._is_mounted)  # type: ignore[attr-defined]
+            if self._scroll_bars() != bars:
+                # a scroll bar the first layout found takes a column (or row) from what it laid
+                # out (the incident screen's text ran into the bar's column): laid out again at
+                # once, with the bar. Left to the next refresh, that layout moved what had its size
+                # from the first, which asked for a third layout of the whole screen (the export
+                # dialog and the step form at 80x24, the tracker, the roster)
+                self._met_requests()
+                bars = self._scroll_bars()
+                super()._refresh_layout(size, scroll)  # type: ignore[misc]
+                self._placed = frozenset(w for w in self._nodes if w._is_mounted)  # type: ignore[attr-defined]
             if self._scroll_bars() == bars:
                 self._met_requests()
-            # else a scroll bar the first layout found takes a column (or row) from what it laid
-            # out: the requests it made stand, and the next layout places it (the incident screen's
-            # text ran into the bar's column)
+            # else the second layout changed the scroll bars again: the requests stand, and the next
+            # layout places what they asked for
             self._layout_required = False  # the screen's own request, from its mount: met too
 
     def _scroll_bars(self) -> list:
         """Which containers show a scroll bar that takes room (not a stable gutter's)."""
-        return [(w, w.show_vertical_scrollbar, w.show_horizontal_scrollbar)
-                for w in self.walk_children(with_self=False)  # type: ignore[attr-defined]
-                if w.styles.scrollbar_gutter != "stable" and (w.show_vertical_scrollbar or w.show_horizontal_scrollbar)]
+        bars = []
+        for w in self.walk_children(with_self=False):  # type: ignore[attr-defined]
+            if w.styles.scrollbar_gutter == "stable":
+                continue
+            # a bar of no size takes no room (an Input's horizontal one, shown when its text is wider)
+            vertical = w.show_vertical_scrollbar and w.styles.scrollbar_size_vertical > 0
+            horizontal = w.show_horizontal_scrollbar and w.styles.scrollbar_size_horizontal > 0
+            if vertical or horizontal:
+                bars.append((w, vertical, horizontal))
+        return bars
 
     def _on_layout(self, message) -> None:  # type: ignore[no-untyped-def]
         if self._first_layout_at is not None and message.time < self._first_layout_at:
