@@ -1015,6 +1015,25 @@ class FormScreen(DraftedDialog):
             first.focus(scroll_visible=False)
         self.start_drafts()
 
+    def focus_next(self, selector="*"):  # type: ignore[no-untyped-def]
+        """Tab stops at the form's last field: it does not wrap round to the first. After a
+        refused Ctrl+S the form asks a check at its end (「未完了のものを承知のうえで収束する」)
+        and gives it the focus; a Tab there went round to the memo above (through the fields'
+        box), and the Space meant for the check was typed into the memo's text."""
+        return self._move_within(1, selector)
+
+    def focus_previous(self, selector="*"):  # type: ignore[no-untyped-def]
+        """Shift+Tab stops at the form's first field (see :meth:`focus_next`)."""
+        return self._move_within(-1, selector)
+
+    def _move_within(self, step: int, selector):  # type: ignore[no-untyped-def]
+        fields = [w for w in self.query("#form-fields > Input, #form-fields > TextArea, #form-fields > Select, "
+                                        "#form-fields > Checkbox") if w.focusable]
+        focused = self.focused
+        if selector == "*" and fields and focused is fields[-1 if step > 0 else 0]:
+            return focused
+        return super().focus_next(selector) if step > 0 else super().focus_previous(selector)
+
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:
         if event.input.id and self.query(f"#{event.input.id}-preview"):

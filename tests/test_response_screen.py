@@ -194,3 +194,48 @@ def test_a_warning_quoting_the_procedures_is_drawn_in_one_width_characters(store
         assert said and _one_width(said[0]), said
 
     _on_the_tracker_at_80x24(store_dir, then)
+
+
+def test_after_a_refused_close_tab_and_space_tick_the_consent_and_leave_the_memo_as_typed(store_dir):
+    """The close form refused with steps open asks 「未完了のものを承知のうえで収束する」 and gives
+    that check the focus. A Tab then wrapped round to the memo (the form's first field), and the
+    Space typed next, meant for the check, went into the memo's text. The form's fields are in the
+    order they are read (memo, then the check) and Tab stops at the last one: Tab, Space, Ctrl+S
+    records the closure with the memo as typed."""
+    clock = Clock(NOW)
+    store = Store.open(store_dir, clock=clock)
+    incident_id = _incident(store)
+    seen = {}
+
+    async def scenario():
+        app = CsirtDeskApp(store, operator="見本 ハンドラー", clock=clock, backups=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            app.open_response(incident_id)
+            await pilot.pause()
+            await pilot.press("c")
+            await pilot.pause()
+            await pilot.press(*"再発なし", "ctrl+s")
+            await pilot.pause(0.3)
+            form = app.screen
+            assert isinstance(form, FormScreen) and form.query("#f-force")
+            seen["focus after refusal"] = app.focused.id
+            await pilot.press("tab", "space")
+            await pilot.pause()
+            seen["focus after tab"] = app.focused.id
+            seen["memo"] = form.query_one("#f-note", TextArea).text
+            await pilot.press("shift+tab")  # back to the memo, and forward again
+            seen["back"] = app.focused.id
+            await pilot.press("tab")
+            seen["forward"] = app.focused.id
+            await pilot.press("ctrl+s")
+            await pilot.pause(0.3)
+
+    asyncio.run(scenario())
+    assert seen["focus after refusal"] == "f-force"
+    assert seen["focus after tab"] == "f-force" and seen["memo"] == "再発なし"
+    assert (seen["back"], seen["forward"]) == ("f-note", "f-force")
+    inc = store.incident(incident_id)
+    assert inc.status == "closed"
+    close = [e for e in inc.entries if e.kind == "close"][-1]
+    assert close.data["forced"] and "再発なし" in close.text
