@@ -196,3 +196,47 @@ def test_a_header_that_asks_for_gigabytes_of_key_work_is_refused_before_any(payl
     header["kdf"].update(n=1 << 20, r=16, p=4)
     with pytest.raises(BundleError, match="kdf"):
         unpack(MAGIC + json.dumps(header).encode() + b"\n" + rest, password=PASSWORD)
+
+
+@pytest.fixture(scope="module")
+def large_payload(tmp_path_factory):
+    """Two incidents, each with log excerpts of ~5 kB and many short notes: ~1 MB of bundle."""
+    store = Store.open(tmp_path_factory.mktemp("large") / "store")
+    records = []
+    for n in range(2):
+        inc = store.create_incident(sample_intake(what=f"不審な通信 {n}"), operator="受付 花子")
+        for k in range(30):
+            store.append(inc.id, "note", f"ログの抜粋 {k}\n" + "192.0.2.10 -> 198.51.100.7:443 不審な通信 " * 120,
+                         operator="担当 太郎")
+        for k in range(150):
+            store.append(inc.id, "note", f"メモ {k}", operator="担当 太郎")
+        records.append(incident_record(store.incident(inc.id), DESK))
+    return make_payload(records, family=DESK, store_id=DESK, desk="本庁デスク", profile="mutsu", schema=3,
+                        created_at="2026-11-22T14:35:00+09:00")
+
+
+@pytest.mark.parametrize("password", [None, PASSWORD], ids=["plain", "encrypted"])
+def test_a_bundle_is_read_holding_its_bytes_once(large_payload, tmp_path, password):
+    """Issue 17 (an old PC, a 1 GB bundle): the file was read whole, then its body copied out of
+    it (and for an encrypted one decrypted into a third copy) and decoded, all held while the JSON
+    was parsed: 5.0 times the file at the peak (Python's own allocations, tracemalloc). Now the
+    file is read in chunks into one buffer, checked as it is read, let go of once decoded, and
+    equal short strings of the payload are one object: 4.0 times (and a chunk). bench/bundle_memory.py has the
+    process's peak RSS on a large store."""
+    import tracemalloc
+
+    import csirt_tui.bundle as bundle_module
+
+    chunk = getattr(bundle_module, "CHUNK", 1 << 18)  # the buffer each read goes through
+
+    path = tmp_path / "b.bundle"
+    path.write_bytes(pack(large_payload, password=password))
+    size = path.stat().st_size
+    tracemalloc.start()
+    try:
+        got = read_bundle(path, password=password)
+        kept, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert got == large_payload
+    assert peak < 4.5 * size + chunk, (peak / size, kept / size)
