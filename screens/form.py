@@ -377,19 +377,32 @@ def close_later(app, draft_id: str, status: str, incident_id: str | None) -> Non
     timer = app.set_interval(RETRY_SECONDS, attempt)
 
 
-def fold(text: str, width: int) -> str:
+def fold(text: str, width: int, *, hang: bool = False) -> str:
     """``text`` with its lines folded at ``width`` cells. A message in Japanese has no spaces to
-    wrap at: Textual would move a whole sentence to the next line (or past the edge)."""
+    wrap at: Textual would move a whole sentence to the next line (or past the edge). ``hang``:
+    the lines a line is folded into start with its indent (its leading spaces, up to half the
+    width), a blank at a fold left out, a short word that would be cut (「レ|ベル1」) moved down
+    whole; Textual starts them at the edge."""
     if width <= 1:
         return text
     out = []
     for line in text.split("\n"):
-        row, used = [], 0
+        indent = line[: len(line) - len(line.lstrip(" "))] if hang else ""
+        indent = indent if 2 * len(indent) <= width else ""
+        row, used, fresh = [], 0, False  # fresh: a row just folded into, nothing of the line on it yet
         for ch in line:
             size = cell_len(ch)
             if used + size > width and row:
+                tail: list[str] = []
+                if hang and ch != " " and " " in row[1:]:  # a word cut (「レ|ベル1」, 「11/2|2」) goes down whole
+                    cut_at = len(row) - row[::-1].index(" ")
+                    if cell_len("".join(row[cut_at:])) <= width // 3:
+                        row, tail = row[:cut_at - 1], row[cut_at:]
                 out.append("".join(row))
-                row, used = [], 0
+                row, used, fresh = [indent, *tail], len(indent) + cell_len("".join(tail)), not tail
+            if hang and fresh and ch == " ":
+                continue
+            fresh = False
             row.append(ch)
             used += size
         out.append("".join(row))

@@ -19,12 +19,45 @@ from csirt_tui.errors import DomainError
 from csirt_tui.textsafe import printable
 from csirt_tui.merge import exchange_lines
 from csirt_tui.views import chrome_lines, incident_text_lines, intake_labels, short_time
-from screens.form import Folded
+from rich.cells import cell_len
+
+from screens.form import Folded, fold
 from screens.timeline import WATCH_SECONDS
 from screens.chrome import DeskHeader
 from screens.commands import bindings
 from screens.footer import DeskFooter
 from screens.opening import StyledAtMount
+
+
+class IndentedText(Static):
+    """The incident's text, each line as it is, except that an indented line (「判断が分かれて
+    います」's lines of each desk's decision) folds at the width onto lines with its indent: at 80
+    columns Textual wrapped them back to the edge, and they read as lines of their own."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__("", markup=False, **kwargs)
+        self.lines: list[str] = []
+        self._shown_for = -1
+        self._text: str | None = None
+
+    def show(self, text: str) -> None:
+        self.lines = text.split("\n")
+        self._shown_for = -1
+        self._fill()
+
+    def _fill(self) -> None:
+        width = self.content_size.width  # 0 before the first layout: as it is (Textual wraps it)
+        if width == self._shown_for:
+            return
+        self._shown_for = width
+        text = "\n".join(fold(line, width, hang=True) if width and line[:1] == " " and cell_len(line) > width
+                         else line for line in self.lines)
+        if text != self._text:  # a record with no such line is not laid out again as the screen opens
+            self._text = text
+            self.update(text)
+
+    def on_resize(self) -> None:
+        self._fill()
 
 
 def dialog_drafts_of(store, incident_id: str | None) -> list[dict[str, Any]]:
@@ -170,7 +203,7 @@ class IncidentScreen(StyledAtMount, Screen):
         banner.display = False
         yield banner
         with VerticalScroll(id="incident-view"):
-            yield Static("", id="incident-text", markup=False)
+            yield IndentedText(id="incident-text")
         yield DeskFooter()
 
     def on_screen_resume(self) -> None:
@@ -199,7 +232,7 @@ class IncidentScreen(StyledAtMount, Screen):
                                  intake_labels(store.profile))
         except DomainError as err:
             lines = [str(err)]
-        self.query_one("#incident-text", Static).update(printable("\n".join(lines)))
+        self.query_one("#incident-text", IndentedText).show(printable("\n".join(lines)))
         self._show_drafts()
 
     def _show_drafts(self) -> None:

@@ -78,8 +78,8 @@ def test_the_other_desks_number_is_accepted_by_the_cli_and_search(tmp_path, caps
     assert [r["id"] for r in hits] == [here]
 
 
-def test_the_incident_screen_shows_them(tmp_path):
-    desk, term, there, here = apart(tmp_path)
+def _on_the_incident_screen(term, here, read):
+    """``read(app)`` of the terminal's incident screen of ``here`` at 80x24."""
     seen = {}
 
     async def go():
@@ -90,7 +90,30 @@ def test_the_incident_screen_shows_them(tmp_path):
             assert await wait_until(pilot, lambda: isinstance(app.screen, IncidentScreen)
                                     and app.screen.query("#incident-text"))
             await pilot.pause(0.3)
-            seen["text"] = str(app.screen.query_one("#incident-text", Static).render())
+            seen["read"] = read(app)
 
     asyncio.run(go())
-    assert f"{there}@本庁デスク" in seen["text"] and "判断が分かれています" in seen["text"]
+    return seen["read"]
+
+
+def test_the_incident_screen_shows_them(tmp_path):
+    desk, term, there, here = apart(tmp_path)
+    text = _on_the_incident_screen(term, here, lambda app: str(app.screen.query_one("#incident-text", Static).render()))
+    assert f"{there}@本庁デスク" in text and "判断が分かれています" in text
+
+
+def test_at_80_columns_the_decisions_apart_keep_their_indent_when_they_wrap(tmp_path):
+    """The lines under 「判断が分かれています」 are indented (each desk's decision, the rule); at 80
+    columns they wrap, and their second lines started at the edge like the header's own lines
+    (「レベル1 (11/22 14:40 受付 花子)」 read as a line of its own). They keep the indent, and a
+    word is not cut in two (「レ」「ベル1」)."""
+    from screen_walk import drawn
+
+    desk, term, there, here = apart(tmp_path)
+    lines = _on_the_incident_screen(term, here, lambda app: drawn(app).text.splitlines())
+    start = next(i for i, line in enumerate(lines) if "判断が分かれています" in line)
+    end = next(i for i in range(start, len(lines)) if lines[i].lstrip().startswith("(1)"))
+    block = lines[start + 1:end]
+    assert len(block) > 3  # three lines, wrapped at 80 columns
+    assert all(line.startswith("   ") for line in block), "\n".join(block)
+    assert any(line.strip().startswith("レベル1 (") for line in block), "\n".join(block)
