@@ -391,7 +391,19 @@ class CsirtDeskApp(App):
         self.after_keys(self.exit, return_code=128 + signum)
 
     # ------------------------------------------------------------ pastes
+    KEYS_WAIT_LIMIT = 5.0  # seconds: a screen that never finished building does not hold the keys for ever
+
     async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
+            # A screen still mounting part of itself after its first paint (the triage's lower form)
+            # has the keys wait for it: none is lost, none acts on a field not there yet, all in order
+            # (the app reads the next one only when this one is handled).
+            wait = getattr(self.screen, "keys_wait", None)
+            if wait is not None and not wait.is_set():
+                try:
+                    await asyncio.wait_for(wait.wait(), self.KEYS_WAIT_LIMIT)
+                except asyncio.TimeoutError:
+                    pass
         if isinstance(event, events.Key) and not event.is_forwarded:
             self._text_to_its_field(event)
         if isinstance(event, events.Paste) and not event.is_forwarded:

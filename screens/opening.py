@@ -75,8 +75,10 @@ class StyledAtMount:
     _resumed = False
     _resize_after_resume = False  # the Resize the first resume's layout sends is still to come
     _placed: frozenset = frozenset()  # the screen's children mounted at its first layout
-    _first_layout_at: float | None = None  # (Textual's clock) when the first layout began
+    _first_layout_at: float | None = None  # (Textual's clock) when the latest placing layout began
+    _drawn_whole_at: float | None = None  # when the very first layout began (it drew every widget)
     _styled_at: int | None = None  # the app's count of CSS updates when the screen was mounted
+    _mounting_after_paint = False  # widgets are being mounted after the first paint (place_after_paint)
 
     def _on_mount(self, event: events.Mount) -> None:  # (Textual calls each class's own handler)
         self._styled_at = self.app._css_update_count  # type: ignore[attr-defined]
@@ -97,10 +99,13 @@ class StyledAtMount:
         super()._screen_resized(size)  # type: ignore[misc]
 
     def _refresh_layout(self, size=None, scroll: bool = False) -> None:  # type: ignore[no-untyped-def]
-        first = self._resumed and not self._placed and not scroll
+        first = self._resumed and not scroll and (not self._placed or self._mounting_after_paint)
         if first:
+            self._mounting_after_paint = False
             self._met_requests()
             self._first_layout_at = _time.get_time()
+            if self._drawn_whole_at is None:
+                self._drawn_whole_at = self._first_layout_at
             bars = self._scroll_bars()
         super()._refresh_layout(size, scroll)  # type: ignore[misc]
         if first:
@@ -120,6 +125,15 @@ class StyledAtMount:
             # else the second layout changed the scroll bars again: the requests stand, and the next
             # layout places what they asked for
             self._layout_required = False  # the screen's own request, from its mount: met too
+            if not self.app._batch_count:  # and drawn whole by it, as it ended (its own size set by it
+                self._repaint_required = False  # asked for a repaint of the whole screen again: ~40 ms)
+
+    async def mount_after_paint(self, container: Widget, widgets: list[Widget]) -> None:
+        """Mount ``widgets`` into ``container`` after the screen's first paint (the part of a form
+        below the fold): the layout that places them meets the requests they make before and by it,
+        as the first layout does (one layout of the screen, not three)."""
+        self._mounting_after_paint = True
+        await container.mount_all(widgets)
 
     def _scroll_bars(self) -> list:
         """Which containers show a scroll bar that takes room (not a stable gutter's)."""
@@ -138,6 +152,11 @@ class StyledAtMount:
         if self._first_layout_at is not None and message.time < self._first_layout_at:
             message.stop()
             message.prevent_default()  # asked before the first layout, which placed it (Screen._on_layout not run)
+
+    def _on_update(self, message) -> None:  # type: ignore[no-untyped-def]
+        if self._drawn_whole_at is not None and message.time < self._drawn_whole_at:
+            message.stop()  # a repaint asked before the first layout, which drew the whole screen
+            message.prevent_default()  # (the screen's own, from its mount: ~40 ms, the triage at 80x24)
 
     def _met_requests(self) -> None:
         """The first layout places every widget from what it is at that moment: the widgets'
@@ -162,12 +181,19 @@ class StyledAtMount:
                         break
 
     def refresh(self, *regions, repaint: bool = True, layout: bool = False, recompose: bool = False):  # type: ignore[no-untyped-def]
+        if not (layout or regions or recompose) and self._resize_after_resume and self._placed:
+            if sys._getframe(1).f_code.co_name == "_on_screen_resume":
+                # the first resume's repaint of the whole screen, right after its layout at that
+                # resume laid out and drew all of it (~40 ms, the triage at 80x24)
+                return self
         if layout and not regions and self._placed:
             caller = sys._getframe(1)
             waited = caller.f_locals.get("self") if caller.f_code.co_name == "await_mount" else None
             widgets = getattr(waited, "_widgets", None) or (None,)
             if all(w is self or w in self._placed for w in widgets):
-                layout = False  # Textual's wait for the screen's own mount, after it was placed
+                # Textual's wait for the screen's own mount, after it was placed: laid out and drawn
+                # by that layout (a repaint of the whole screen here cost ~40 ms, the triage at 80x24)
+                return self
         return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)  # type: ignore[misc]
 
     def _extend_compose(self, widgets: list) -> None:

@@ -16,6 +16,8 @@ triage of that incident offers it back.
 
 from __future__ import annotations
 
+import asyncio
+
 from typing import Any
 
 from rich.segment import Segment
@@ -27,6 +29,7 @@ from textual.content import Content
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.strip import Strip
+from textual.widget import Widget
 from textual.widgets._toggle_button import ToggleButton
 from textual.widgets import (Checkbox, Input, Label, RadioButton, RadioSet, Select,
                              SelectionList, Static)
@@ -221,7 +224,8 @@ class TriageScreen(DraftedDialog):
         self._ticks: dict[str, set[str]] = {}       # ticked examples by type (kept when the type changes)
         self._checks_for: str | None = None         # the fault type whose check items are shown
         self._checks: dict[str, set[str]] = {}      # ticked check items by fault type
-        self._ready = False                         # on_mount has begun: the panels may be worked out
+        self._ready = False                         # the whole form is mounted: the panels may be worked out
+        self.keys_wait = asyncio.Event()            # set once it is (CsirtDeskApp.on_event holds keys till then)
 
     # ------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -264,60 +268,62 @@ class TriageScreen(DraftedDialog):
             yield SteadyStatic("", id="level-criteria", classes="method", markup=False)
             yield ExampleList(id="examples", compact=True)
             yield SteadyStatic("", id="example-detail", classes="method", markup=False)
-            with Vertical(id="fault-box"):
-                yield Label("障害の種類と確認事項", classes="sub-title")
-                with Horizontal(classes="row"):
-                    yield Label("障害の種類", classes="field-label")
-                    yield DeskSelect([(Text(narrow(f["label"])), f["id"]) for f in profile.fault_types]
-                                     if profile.fault_types else [], id="fault_type", prompt="選ぶ", compact=True)
-                yield ExampleList(id="fault_checks", compact=True)
-            yield Label("重大度を上げる事情", classes="sub-title")
-            ctx = profile.context or {}
-            with Horizontal(classes="row"):
-                yield Label("個人情報", classes="field-label")
-                yield DeskSelect([(Text(narrow(p["label"])), p["id"]) for p in ctx.get("personal_data", [])],
-                                 id="personal_data", prompt="未確認", compact=True)
-                yield Label("暗号化", classes="field-label")
-                yield DeskSelect(YES_NO, id="encrypted", prompt="未確認", compact=True)
-            with Horizontal(classes="row"):
-                yield Label("ネットワーク区分", classes="field-label")
-                yield DeskSelect([(Text(narrow(s["label"])), s["id"]) for s in ctx.get("segments", [])], id="segment",
-                                 prompt="未確認", compact=True)
-            classes = ctx.get("asset_classes", {})
-            with Horizontal(classes="row"):
-                for key, prompt in (("confidentiality", "機密性"), ("integrity", "完全性"), ("availability", "可用性")):
-                    yield Label(prompt, classes="field-label")
-                    yield DeskSelect([(Text(narrow(c["label"])), c["id"]) for c in classes.get(key, [])], id=f"ac-{key}",
-                                     prompt="未確認", compact=True)
-            yield SteadyStatic("", id="class-criterion", classes="method", markup=False)
-            with Horizontal(classes="row"):
-                yield DeskCheckbox("外部に向けた攻撃", id="outward_attack", compact=True)
-                yield DeskCheckbox("犯罪の可能性 (警察)", id="crime", compact=True)
-                yield SafeInput(id="stop_hours", placeholder="想定停止時間 (時間)", compact=True, classes="short")
-            with Horizontal(classes="row"):
-                yield Label("レベルの変更", classes="field-label")
-                yield DeskSelect([], id="override", prompt="しない", compact=True)
-                yield SafeInput(id="override_reason", placeholder="変更する理由 (変更時は必須)", compact=True)
-            # 4 レベル0・対象外: インシデントではない
-            with Vertical(id="not-incident-box"):
-                yield Label(f"4 インシデントではない: {self._report_to_label()}への報告と通報者への連絡",
-                            classes="step-title", markup=False)
-                with Horizontal(classes="row"):
-                    yield Label("報告先", classes="field-label")
-                    yield DeskSelect([(Text(narrow(r["label"])), r["id"]) for r in profile.roles], id="reported_to",
-                                     prompt="選ぶ", compact=True,
-                                     value=core.report_to_default(profile) or NO_SELECTION)
-                with Horizontal(classes="row"):
-                    yield SafeInput(id="reply_who", placeholder="通報者へ連絡した人", compact=True)
-                    yield SafeInput("今", id="reply_when", placeholder="いつ (例: 今 / 14:30)", compact=True,
-                                    classes="short")
-                    yield SafeInput(id="reply_how", placeholder="方法 (電話・メール等)", compact=True)
-                yield SteadyStatic("", id="reply_when-preview", classes="preview", markup=False)
-                yield SafeInput(id="warning", placeholder="職員への注意喚起 (任意)", compact=True)
         # Always in view, always as high: the decision and what it sets in motion (issue 15: it grew
         # from 3 to 7 lines as examples were ticked and hid the list).
         yield SteadyStatic("", id="triage-summary", markup=False)
         yield DeskFooter(at_mount=True)  # its keys as it mounts: one layout fewer (screens/footer.py)
+
+    def _lower_part(self) -> list[Widget]:
+        """The form below 3's examples (~50 of its ~80 widgets, below the fold at 80x24 and 120x30):
+        mounted just after the screen's first paint, which came ~150 ms sooner without them (issue 15,
+        bench/intake.py). Keys read before they are there wait for them (``keys_wait``)."""
+        profile = self.app.store.profile
+        ctx = profile.context or {}
+        classes = ctx.get("asset_classes", {})
+
+        def row(*children: Widget) -> Horizontal:
+            return Horizontal(*children, classes="row")
+
+        def label(text: str) -> Label:
+            return Label(text, classes="field-label")
+
+        def choices(items: list[dict[str, Any]]) -> list[tuple[Text, Any]]:
+            return [(Text(narrow(item["label"])), item["id"]) for item in items]
+
+        return [
+            Vertical(Label("障害の種類と確認事項", classes="sub-title"),
+                     row(label("障害の種類"), DeskSelect(choices(profile.fault_types or []), id="fault_type",
+                                                         prompt="選ぶ", compact=True)),
+                     ExampleList(id="fault_checks", compact=True), id="fault-box"),
+            Label("重大度を上げる事情", classes="sub-title"),
+            row(label("個人情報"), DeskSelect(choices(ctx.get("personal_data", [])), id="personal_data", prompt="未確認",
+                                              compact=True),
+                label("暗号化"), DeskSelect(YES_NO, id="encrypted", prompt="未確認", compact=True)),
+            row(label("ネットワーク区分"), DeskSelect(choices(ctx.get("segments", [])), id="segment", prompt="未確認",
+                                                      compact=True)),
+            row(*(widget for key, prompt in (("confidentiality", "機密性"), ("integrity", "完全性"),
+                                             ("availability", "可用性"))
+                  for widget in (label(prompt), DeskSelect(choices(classes.get(key, [])), id=f"ac-{key}",
+                                                           prompt="未確認", compact=True)))),
+            SteadyStatic("", id="class-criterion", classes="method", markup=False),
+            row(DeskCheckbox("外部に向けた攻撃", id="outward_attack", compact=True),
+                DeskCheckbox("犯罪の可能性 (警察)", id="crime", compact=True),
+                SafeInput(id="stop_hours", placeholder="想定停止時間 (時間)", compact=True, classes="short")),
+            row(label("レベルの変更"), DeskSelect([], id="override", prompt="しない", compact=True),
+                SafeInput(id="override_reason", placeholder="変更する理由 (変更時は必須)", compact=True)),
+            # 4 レベル0・対象外: インシデントではない
+            Vertical(Label(f"4 インシデントではない: {self._report_to_label()}への報告と通報者への連絡",
+                           classes="step-title", markup=False),
+                     row(label("報告先"), DeskSelect(choices(profile.roles), id="reported_to", prompt="選ぶ", compact=True,
+                                                     value=core.report_to_default(profile) or NO_SELECTION)),
+                     row(SafeInput(id="reply_who", placeholder="通報者へ連絡した人", compact=True),
+                         SafeInput("今", id="reply_when", placeholder="いつ (例: 今 / 14:30)", compact=True,
+                                   classes="short"),
+                         SafeInput(id="reply_how", placeholder="方法 (電話・メール等)", compact=True)),
+                     SteadyStatic("", id="reply_when-preview", classes="preview", markup=False),
+                     SafeInput(id="warning", placeholder="職員への注意喚起 (任意)", compact=True),
+                     id="not-incident-box"),
+        ]
 
     def _heading(self) -> str:
         """Two lines: the incident, who reported it and how to call back (so the number need not be
@@ -365,9 +371,28 @@ class TriageScreen(DraftedDialog):
         return text
 
     def on_mount(self) -> None:
-        # the decision panel is worked out here, before the first layout (is_mounted is still
-        # False in on_mount: waiting for it, the panel came with the fields' first Changed, a
-        # second layout of the whole screen as it opened)
+        # What the first paint shows is worked out here, before the first layout (waiting for
+        # is_mounted, a second layout of the whole screen came as the screen opened); the rest of
+        # the form is mounted right after that paint (_lower_part).
+        self.query_one("#triage-form").vertical_scrollbar.renderer = PlainBars
+        fact = self.query_one("#fact", RadioSet).pressed_button
+        if not self._previous_answers():  # a new triage: the panel as it will read (a re-triage's once built)
+            self.query_one("#triage-summary", Static).update(narrow("\n".join(self.decision_lines(
+                core.Triage(fact_check=fact.name if fact is not None else "pending"), None))))
+        # at once, not through the message loop as focus() does: the focus set before the first
+        # layout is drawn by it (set after it, it repainted the whole screen)
+        self.set_focus(self.query_one("#fact", RadioSet), scroll_visible=False)
+        self.call_after_refresh(self._build_lower_part)
+
+    async def _build_lower_part(self) -> None:
+        try:
+            with self.app.batch_update():  # drawn once, with its panels worked out
+                await self._mount_lower_part()
+        finally:
+            self.keys_wait.set()  # the keys read meanwhile go on, in the order typed (CsirtDeskApp.on_event)
+
+    async def _mount_lower_part(self) -> None:
+        await self.mount_after_paint(self.query_one("#triage-form"), self._lower_part())
         self._ready = True
         prev = self._previous_answers()
         if prev:
@@ -375,9 +400,8 @@ class TriageScreen(DraftedDialog):
         self._type_changed()
         self._reply_preview()
         self._update()
-        for wid in ("triage-form", "examples", "fault_checks"):
+        for wid in ("examples", "fault_checks"):
             self.query_one(f"#{wid}").vertical_scrollbar.renderer = PlainBars
-        self.query_one("#fact", RadioSet).focus()
         self.start_drafts()  # what is on screen now is "nothing typed"; an unsaved triage is offered
         if self._reopen == "support":  # the support request's form offers its draft back
             self.call_after_refresh(self.action_support)
@@ -687,6 +711,8 @@ class TriageScreen(DraftedDialog):
 
     @on(RadioSet.Changed, "#type")
     def _type_changed(self, event=None) -> None:
+        if not self._ready:  # (a re-triage's type, pressed as it mounts: worked out once the form is whole)
+            return
         choice = self._type_choice()
         if choice != self._built_for:
             self._build_for(*choice)

@@ -92,9 +92,10 @@ def test_a_support_request_typed_and_left_reopens_from_its_draft(tsukuba, clock)
             # the dialog is opened again where it was typed, and offers the text back; the test
             # waits until the text is on screen (ending while the form was still being built
             # once crashed its on_mount at the quit)
+            # (on screen: the offer's text is set as it mounts, a moment after it is in the DOM)
             assert await wait_until(pilot, lambda: type(app.screen).__name__ == "DraftOfferScreen" and
-                                    app.screen.query("#offer-text"))
-            assert "FW のログ" in str(app.screen.query_one("#offer-text").render())
+                                    app.screen.query("#offer-text") and
+                                    "FW のログ" in str(app.screen.query_one("#offer-text").render()))
             await pilot.press("enter")  # 続きを書く: the form comes back with what was typed
             assert await wait_until(pilot, lambda: isinstance(app.screen, FormScreen) and
                                     app.screen.query("#f-note") and
