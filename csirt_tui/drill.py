@@ -302,15 +302,12 @@ class DrillReview:
 
 
 def duration_text(minutes: int | None) -> str:
-    """25分, 2時間20分, 1日3時間 (as the dashboard says elapsed time); 記録なし for None."""
+    """25分, 2時間20分, 1日3時間 (the whole span, not the dashboard's short 経過); 記録なし for None."""
     if minutes is None:
         return "記録なし"
-    from datetime import timedelta, timezone
+    from .views import span_text
 
-    from .views import elapsed
-
-    start = datetime(2000, 1, 1, tzinfo=timezone.utc)
-    return elapsed(start.isoformat(), start + timedelta(minutes=max(minutes, 0)))
+    return span_text(minutes)
 
 
 def _minutes(a: str | None, b: str | None) -> int | None:

@@ -36,19 +36,34 @@ def recorded_apart(e) -> str:
     return f" (記録 {short_time(e.at)})"
 
 
-def elapsed(since_iso: str | None, now: datetime) -> str:
-    """Elapsed time since receipt, as the desk says it: 25分, 3時間10分, 2日4時間."""
-    if not since_iso:
-        return "—"
-    delta = now - datetime.fromisoformat(since_iso)
-    minutes = max(int(delta.total_seconds() // 60), 0)
-    days, rest = divmod(minutes, 24 * 60)
+def span_text(minutes: int) -> str:
+    """A span of time whole, as the desk says it: 25分, 3時間10分, 2日4時間 (a drill's review)."""
+    days, rest = divmod(max(minutes, 0), 24 * 60)
     hours, mins = divmod(rest, 60)
     if days:
         return f"{days}日{hours}時間"
     if hours:
         return f"{hours}時間{mins:02d}分"
     return f"{mins}分"
+
+
+ELAPSED_CELLS = 9  # the dashboard's 経過 column at 80 columns (10 at 120)
+
+
+def elapsed(since_iso: str | None, now: datetime) -> str:
+    """Elapsed time since receipt, for the dashboard's 経過 column: at most ELAPSED_CELLS cells,
+    one unit less as it grows (25分, 3時間10分, 13時間, 2日4時間, 12日, 1687日). The whole span
+    (「1687日2時間」, 「13時間05分」) was cut at 80 columns to 「1687日2...」: the minutes of a case open
+    half a day, or the hours of one open for weeks, are not what the operator reads there."""
+    if not since_iso:
+        return "-"  # not 「—」 (ambiguous width), as short_time
+    minutes = max(int((now - datetime.fromisoformat(since_iso)).total_seconds() // 60), 0)
+    days, hours = minutes // (24 * 60), minutes // 60
+    if days >= 10:
+        return f"{days}日"
+    if not days and hours >= 10:
+        return f"{hours}時間"
+    return span_text(minutes)
 
 
 def type_label(profile, type_id: str | None) -> str:

@@ -60,3 +60,39 @@ def test_dashboard_sees_another_process_writes(store, clock):
             assert await wait_until(pilot, lambda: table.row_count == 1)
 
     asyncio.run(scenario())
+
+
+def test_the_elapsed_column_fits_at_80_and_120_columns(store, clock):
+    """The dashboard's 経過 at 80 columns (9 cells) showed 「1687日2...」 for a case received
+    years ago and 「13時間0...」 for one of half a day: the whole span did not fit. It is said with
+    one unit less as it grows (13時間, 1687日), always whole in its column."""
+    from datetime import timedelta
+
+    from screen_walk import drawn
+    from csirt_tui.views import ELAPSED_CELLS, elapsed
+
+    ago = {"1687日": timedelta(days=1687, hours=2, minutes=40), "13時間": timedelta(hours=13, minutes=5),
+           "9日23時間": timedelta(days=9, hours=23, minutes=59), "12日": timedelta(days=12, hours=20),
+           "9時間59分": timedelta(hours=9, minutes=59), "25分": timedelta(minutes=25)}
+    said = {store.create_incident(sample_intake(received_at=(clock() - since).isoformat()), operator="op").id: text
+            for text, since in ago.items()}
+    seen = {}
+
+    async def scenario(size):
+        app = _app(store, clock)
+        async with app.run_test(size=size) as pilot:
+            assert await wait_until(pilot, lambda: app.screen.query("#incidents")
+                                    and app.screen.query_one("#incidents", DataTable).row_count == len(ago))
+            await pilot.pause()
+            seen[size] = drawn(app).text.splitlines()
+
+    from rich.cells import cell_len
+
+    for size in ((80, 24), (120, 30)):
+        asyncio.run(scenario(size))
+        for incident_id, text in said.items():
+            row = next(line for line in seen[size] if incident_id in line)
+            assert f" {text} " in row, (size, row)
+    for since in list(ago.values()) + [timedelta(days=99999), timedelta(hours=23, minutes=59)]:
+        assert cell_len(elapsed((clock() - since).isoformat(), clock())) <= ELAPSED_CELLS
+    assert elapsed(None, clock()) == "-"
