@@ -28,7 +28,7 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from .errors import DomainError
 from .jsonfile import read_bytes
@@ -96,14 +96,17 @@ def _key(password: bytes, salt: bytes, kdf: dict[str, Any]) -> bytes:
 
 
 # --------------------------------------------------------------------------- reading
-CHUNK = 1 << 18  # what is read (and hashed, or decrypted) at a time
+CHUNK = 1 << 16  # what is read (and hashed, or decrypted) at a time
 
 
 def read_bundle(path: str | os.PathLike, *, password: bytes | None = None) -> dict[str, Any]:
-    """The checked payload of the bundle at ``path`` (see the module docstring). The file is
-    read once, in chunks, its digest (or GCM tag) checked as it is read: the payload's bytes
-    are held once (not the file's, the body's and the plaintext's at once), and are let go
-    of before the JSON is parsed (issue 17: a 1 GB bundle on an old isolated PC)."""
+    """The checked payload of the bundle at ``path`` (see the module docstring).
+
+    Read twice, in chunks, never whole (issue 17: a 1 GB bundle on an old isolated PC): first
+    its SHA-256 or GCM tag is checked (nothing kept), then it is read again and parsed as it
+    is read, one value of its top level, one incident of its list at a time, the check made
+    again at its end (a file changed between the two reads is refused all the same). What is
+    held is the payload's objects and a chunk of text, not the file's bytes nor its text."""
     path = Path(path)
     try:
         size = path.stat().st_size
@@ -117,11 +120,9 @@ def read_bundle(path: str | os.PathLike, *, password: bytes | None = None) -> di
             if size - start != header["length"]:
                 raise BundleError(f"{path}: バンドルが途中で切れているか、余分なデータがあります"
                                   f" (ヘッダーでは {header['length']:,} バイト、実際は {max(size - start, 0):,} バイト)")
-            fh.seek(start)
-            text = _body_text(fh, header, head[len(MAGIC):start], password, str(path))
+            return _read_body(fh, start, header, head[len(MAGIC):start], password, str(path))
     except OSError as err:
         raise BundleError(f"{path}: 読めません: {err.strerror or err}") from None
-    return _payload_of(text, str(path))
 
 
 def unpack(raw: bytes, *, password: bytes | None = None, source: str = "バンドル") -> dict[str, Any]:
@@ -131,71 +132,177 @@ def unpack(raw: bytes, *, password: bytes | None = None, source: str = "バン�
     if len(raw) - start != header["length"]:
         raise BundleError(f"{source}: バンドルが途中で切れているか、余分なデータがあります"
                           f" (ヘッダーでは {header['length']:,} バイト、実際は {len(raw) - start:,} バイト)")
-    fh = io.BytesIO(raw)
-    fh.seek(start)
-    return _payload_of(_body_text(fh, header, raw[len(MAGIC):start], password, source), source)
+    return _read_body(io.BytesIO(raw), start, header, raw[len(MAGIC):start], password, source)
 
 
-def _body_text(fh, header: dict[str, Any], line: bytes, password: bytes | None, source: str) -> str:
-    """The payload's text, from ``fh`` (at the body, ``header["length"]`` bytes left): read
-    in chunks into one buffer, its SHA-256 (plain) or GCM tag (encrypted: AES-256-GCM decrypted
-    as it is read, the tag being the body's last 16 bytes, as AESGCM writes it) checked before
-    the text is decoded."""
-    length = header["length"]
+def _read_body(fh, start: int, header: dict[str, Any], line: bytes, password: bytes | None,
+               source: str) -> dict[str, Any]:
+    key = None
     if header["encrypted"]:
         if password is None:
             raise BundleError(f"{source}: 暗号化されたバンドルです。パスワードファイルを指定してください (--password-file)")
-        from cryptography.exceptions import InvalidTag
-        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-
-        wrong = BundleError(f"{source}: パスワードが違うか、ファイルが壊れています")
-        if length < 16:
-            raise wrong
         key = _key(password, bytes.fromhex(header["kdf"]["salt"]), header["kdf"])
-        dec = Cipher(algorithms.AES(key), modes.GCM(bytes.fromhex(header["nonce"]))).decryptor()
-        dec.authenticate_additional_data(MAGIC + line)
-        n = length - 16
-        out = bytearray(n + 15)  # update_into wants room for a block more than it is given
-        view, chunk = memoryview(out), memoryview(bytearray(min(CHUNK, n) or 1))
-        pos = 0
-        while pos < n:
-            got = fh.readinto(chunk[:min(CHUNK, n - pos)])
-            if not got:
-                raise wrong
-            pos += dec.update_into(chunk[:got], view[pos:])
-        tag = fh.read(16)
-        try:
-            if len(tag) != 16:
-                raise wrong
-            dec.finalize_with_tag(tag)
-        except InvalidTag:
-            raise wrong from None
-        view.release()
-        del out[n:]
-    else:
-        out = bytearray(length)
-        view = memoryview(out)
-        digest = hashlib.sha256()
-        pos = 0
-        while pos < length:
-            got = fh.readinto(view[pos:pos + CHUNK])
-            if not got:
-                raise BundleError(f"{source}: バンドルが途中で切れています")
-            digest.update(view[pos:pos + got])
-            pos += got
-        view.release()
-        if digest.hexdigest() != header["sha256"]:
-            raise BundleError(f"{source}: ファイルが壊れています (内容がヘッダーのハッシュと一致しません)")
-    try:
-        return out.decode("utf-8")  # the buffer goes when this returns: bytes and objects never held at once
-    except UnicodeDecodeError:
-        raise BundleError(f"{source}: 内容が壊れています (JSON として読めません)") from None
-
-
-def _payload_of(text: str, source: str) -> dict[str, Any]:
-    payload = _strict_json(text, source, share=True)
+    fh.seek(start)
+    for _ in _chunks(fh, header, line, key, source):
+        pass  # checked whole first: nothing of an unchecked body is parsed
+    fh.seek(start)
+    payload = _StreamParser(_chunks(fh, header, line, key, source), source).payload()
     check_payload(payload, source=source)
     return payload
+
+
+def _chunks(fh, header: dict[str, Any], line: bytes, key: bytes | None, source: str) -> Iterator[bytes]:
+    """The payload's bytes from ``fh`` (at the body), CHUNK at a time: plain, its SHA-256 checked
+    at the end; encrypted, AES-256-GCM decrypted as read (the tag being the body's last 16 bytes,
+    as AESGCM writes it) and the tag checked at the end. Raises BundleError (one line) there."""
+    length = header["length"]
+    if key is None:
+        digest = hashlib.sha256()
+        left = length
+        while left:
+            chunk = fh.read(min(CHUNK, left))
+            if not chunk:
+                raise BundleError(f"{source}: バンドルが途中で切れています")
+            digest.update(chunk)
+            left -= len(chunk)
+            yield chunk
+        if digest.hexdigest() != header["sha256"]:
+            raise BundleError(f"{source}: ファイルが壊れています (内容がヘッダーのハッシュと一致しません)")
+        return
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    wrong = BundleError(f"{source}: パスワードが違うか、ファイルが壊れています")
+    if length < 16:
+        raise wrong
+    dec = Cipher(algorithms.AES(key), modes.GCM(bytes.fromhex(header["nonce"]))).decryptor()
+    dec.authenticate_additional_data(MAGIC + line)
+    left = length - 16
+    while left:
+        chunk = fh.read(min(CHUNK, left))
+        if not chunk:
+            raise wrong
+        left -= len(chunk)
+        yield dec.update(chunk)
+    tag = fh.read(16)
+    try:
+        if len(tag) != 16:
+            raise wrong
+        dec.finalize_with_tag(tag)
+    except InvalidTag:
+        raise wrong from None
+
+
+_WS = re.compile(r"[ \t\n\r]*")
+
+
+class _StreamParser:
+    """The payload's JSON parsed as its chunks come: each value of the top-level object, and
+    each element of its ``incidents`` list, parsed alone (json's own scanner, as strict as
+    :func:`_strict_json`: no key twice, no NaN); the text read so far and not yet parsed is all
+    that is held besides the objects. The same values as ``json.loads`` of the whole."""
+
+    def __init__(self, chunks: Iterator[bytes], source: str) -> None:
+        import codecs
+
+        self.chunks, self.source = chunks, source
+        self.utf8 = codecs.getincrementaldecoder("utf-8")("strict")
+        self.buf, self.pos, self.eof = "", 0, False
+        self.decoder = _strict_decoder(source, "内容", share=True)
+
+    def bad(self) -> BundleError:
+        return BundleError(f"{self.source}: 内容が壊れています (JSON として読めません)")
+
+    def more(self, at_least: int = 0) -> bool:
+        """Read on (at least ``at_least`` characters' worth, when it can); False at the end."""
+        if self.eof:
+            return False
+        parts, got = [self.buf[self.pos:]], 0
+        try:
+            while True:
+                chunk = next(self.chunks, None)
+                if chunk is None:
+                    self.eof = True
+                    parts.append(self.utf8.decode(b"", final=True))
+                    break
+                text = self.utf8.decode(chunk)
+                parts.append(text)
+                got += len(text)
+                if got >= at_least and got:
+                    break
+        except UnicodeDecodeError:
+            raise self.bad() from None
+        self.buf, self.pos = "".join(parts), 0
+        return True
+
+    def skip(self) -> str:
+        """The next character after white space ("" at the end), not taken."""
+        while True:
+            self.pos = _WS.match(self.buf, self.pos).end()
+            if self.pos < len(self.buf):
+                return self.buf[self.pos]
+            if not self.more():
+                return ""
+
+    def take(self, char: str) -> None:
+        if self.skip() != char:
+            raise self.bad()
+        self.pos += 1
+
+    def value(self) -> Any:
+        self.skip()
+        while True:
+            try:
+                value, end = self.decoder.raw_decode(self.buf, self.pos)
+            except json.JSONDecodeError:
+                if not self.more(len(self.buf) - self.pos):  # doubled: a long value is parsed O(1) times
+                    raise self.bad() from None
+                continue
+            except RecursionError:
+                raise self.bad() from None
+            if end == len(self.buf) and not self.eof and self.more():
+                continue  # a number may go on in the next chunk
+            self.pos = end
+            return value
+
+    def payload(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        self.take("{")
+        if self.skip() == "}":
+            self.pos += 1
+        else:
+            while True:
+                key = self.value()
+                if not isinstance(key, str):
+                    raise self.bad()
+                if key in out:
+                    raise BundleError(f"{self.source}: 内容に同じ項目が二度あります ({key[:40]!r})")
+                self.take(":")
+                out[key] = self.items() if key == "incidents" and self.skip() == "[" else self.value()
+                nxt = self.skip()
+                self.pos += 1
+                if nxt == "}":
+                    break
+                if nxt != ",":
+                    raise self.bad()
+        if self.skip() != "":
+            raise self.bad()  # (this read the rest: the digest or tag at the end is checked)
+        return out
+
+    def items(self) -> list[Any]:
+        out: list[Any] = []
+        self.take("[")
+        if self.skip() == "]":
+            self.pos += 1
+            return out
+        while True:
+            out.append(self.value())
+            nxt = self.skip()
+            self.pos += 1
+            if nxt == "]":
+                return out
+            if nxt != ",":
+                raise self.bad()
 
 
 def _read_header(head: bytes, source) -> tuple[dict[str, Any], int]:
@@ -236,10 +343,11 @@ def _header_problem(h: Any) -> str | None:
     return None
 
 
-def _strict_json(raw: bytes | str, source, what: str = "内容", share: bool = False) -> Any:
-    """``raw`` parsed strictly (no key twice, no NaN). ``share``: equal short strings are one
-    object (an entry's hash is the next one's prev_hash; desk ids, incident numbers, times,
-    kinds and operators repeat in every entry): a payload's objects take ~35% less memory."""
+def _strict_decoder(source, what: str = "内容", share: bool = False) -> json.JSONDecoder:
+    """A JSON decoder that refuses a key twice and NaN/Infinity. ``share``: equal short strings
+    are one object (an entry's hash is the next one's prev_hash; desk ids, incident numbers,
+    times, kinds and operators repeat in every entry): a payload's objects take about half the
+    memory."""
     memo: dict[str, str] = {}
 
     def no_duplicates(pairs):
@@ -255,14 +363,16 @@ def _strict_json(raw: bytes | str, source, what: str = "内容", share: bool = F
     def no_constant(name):
         raise BundleError(f"{source}: {what}に数でない値があります ({name})")
 
+    return json.JSONDecoder(object_pairs_hook=no_duplicates, parse_constant=no_constant)
+
+
+def _strict_json(raw: bytes, source, what: str = "内容") -> Any:
     try:
-        return json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else raw,
-                          object_pairs_hook=no_duplicates, parse_constant=no_constant)
+        return _strict_decoder(source, what).decode(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise BundleError(f"{source}: {what}が壊れています (JSON として読めません)") from None
 
 
-# --------------------------------------------------------------------------- the payload's form
 def _is_hex(value: Any, length: int | None = None) -> bool:
     return (isinstance(value, str) and bool(value) and set(value) <= _HEX
             and (length is None or len(value) == length))

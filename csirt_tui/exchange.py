@@ -206,21 +206,20 @@ def apply_import(store, plan: ImportPlan, *, store_id: str, progress=None, desk:
             if progress is not None:
                 progress(len(changed), total)
         new = [p for p in plan.incidents if p.local_id is None and p.entries]
-        new_incs = []
+        new_rows = []  # their index rows: not the incidents (every entry of a whole store's bundle)
         for start in range(0, len(new), BATCH):  # (its numbers here are 1, 2, ...)
             chunk = new[start:start + BATCH]
             specs = []
             for p in chunk:
                 seqs = {(e["store"], e["incident"], e["seq"]): n for n, e in enumerate(p.entries, 1)}
                 specs.append([_spec(e, seqs) for e in p.entries])
-            incs = store.imported_many(specs)
-            for p, inc in zip(chunk, incs):
+            for p, inc in zip(chunk, store.imported_many(specs)):
                 made.append((p.uid, inc.id))
                 changed.append(inc.id)
-            new_incs += incs
+                new_rows.append((inc.id, store.index_row(inc)))
             if progress is not None:
                 progress(len(changed), total)
-        store.imported_indexed(new_incs)
+        store.imported_indexed(new_rows)
         uid_index.add(store, made)
         for d in plan.drafts:
             local = None

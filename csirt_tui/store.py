@@ -1010,13 +1010,14 @@ class Store:
             fsync_dir(parent)
         return [Incident.from_entries(idir.name, entries, store_id=self.store_id) for _, idir, entries in made]
 
-    def imported_indexed(self, incs: list[Incident]) -> None:
-        """The index rows of the incidents :meth:`imported_many` made (within :meth:`import_all`):
-        a few, row by row; many, put in together (each year file and open.json written once,
-        as bulk_create does)."""
-        if len(incs) < BULK_INDEX:
-            for inc in incs:
-                self._update_index(inc, new=True)
+    def imported_indexed(self, rows: list[tuple[str, dict[str, Any]]]) -> None:
+        """The index rows (number, :meth:`index_row`) of the incidents :meth:`imported_many`
+        made (within :meth:`import_all`; the rows, not the incidents, so that a whole store's
+        entries are not held until the last batch): a few, row by row; many, put in together
+        (each year file and open.json written once, as bulk_create does)."""
+        if len(rows) < BULK_INDEX:
+            for incident_id, row in rows:
+                self._put_row(incident_id, row, new=True)
             return
         doc = self._read_open_index()
         if doc is None or self._stale_years(doc):
@@ -1025,9 +1026,8 @@ class Store:
         lines: dict[int, list[bytes]] = {}
         counts: dict[int, int] = {}
         last: dict[int, int] = {}
-        for inc in incs:
-            row = self.index_row(inc)
-            year, number = parse_incident_id(inc.id)
+        for incident_id, row in rows:
+            year, number = parse_incident_id(incident_id)
             if row["status"] == "open":
                 doc["incidents"][_open_key(year, number)] = row
             else:
@@ -1414,8 +1414,11 @@ class Store:
         is open (a small file), in its year's file once it is not. ``new``: a number just
         taken (no row of it can exist). The year file is written only when a row goes into
         it or out of it (closing, reopening); open.json after it, with the file's digest."""
-        row = self.index_row(inc)
-        year, number = parse_incident_id(inc.id)
+        self._put_row(inc.id, self.index_row(inc), new=new)
+
+    def _put_row(self, incident_id: str, row: dict[str, Any], *, new: bool = False) -> None:
+        """:meth:`_update_index` of a row made already (an import's: its entries not kept)."""
+        year, number = parse_incident_id(incident_id)
         key = _open_key(year, number)
         doc = self._read_open_index()
         if doc is None or self._stale_years(doc, year):
