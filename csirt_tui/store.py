@@ -43,6 +43,7 @@ SHA-256 hash chain per incident; ``verify`` checks every chain and file.
 
 from __future__ import annotations
 
+import bisect
 import errno
 import hashlib
 import json
@@ -223,6 +224,21 @@ def _stat_of(path: Path) -> dict[str, int]:
     return {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
 
 
+def _year_key(path: Path, digest: str | None) -> tuple | None:
+    """What a year index file is, for rows kept from an earlier read (Store.list_incidents'
+    ``keep``): the seal digest open.json records for it (checked against the file's last
+    bytes before any read) with the file's size, modification time and inode. Every write
+    is a new file put in place (jsonfile.atomic_write): a change from csirt-desk moves them
+    all. None (read it again) when the file cannot be looked at or has no digest."""
+    if not digest:
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return digest, st.st_size, st.st_mtime_ns, st.st_ino
+
+
 def _year_payload(lines: list[bytes]) -> tuple[bytes, str]:
     """The sealed bytes of a year index file of these row lines (``doc_line`` of each
     row, as :func:`jsonfile.seal` writes them) and its digest, made without encoding
@@ -372,6 +388,14 @@ def _check_meta(path: Path, meta: Any) -> None:
     if meta["backup_keep"] < 1:
         raise StoreCorruptError(
             path, f"backup_keep は 1 以上にしてください ({meta['backup_keep']} では次のバックアップが全部を消します)")
+
+
+def _oldest_first(row: dict[str, Any]) -> str:
+    """The order of :func:`_newest_first` (ascending) as one string: a row's receipt time, NUL,
+    its number (NUL sorts before any character of either). No tuple per row: the rows kept
+    for the desk's 全件 (Store.list_incidents' keep) are 200,000, and tuples are objects the
+    garbage collector walks, holding the interpreter's lock (bench/dashboard_stall.py)."""
+    return f"{row.get('received_at') or ''}\0{row['id']}"
 
 
 def _newest_first(row: dict[str, Any]) -> tuple[str, str]:
@@ -1550,11 +1574,13 @@ class Store:
         if (self.root / RESTORE_JOURNAL).exists():
             raise StoreBusyError(f"{self.root}: 復元中です。しばらくしてからもう一度開いてください")
 
-    def _rows_by_year(self, status: str | None, *, lazy: bool) -> Iterator[Iterable[dict[str, Any]]]:
+    def _rows_by_year(self, status: str | None, *, lazy: bool,
+                      keep: dict[int, tuple] | None = None) -> Iterator[Iterable[dict[str, Any]]]:
         """Index rows with ``status`` (None: all), one year at a time, the newest year
         first, each year's newest receipt first. ``status`` "open": open.json alone.
         ``lazy``: a year file's rows decoded one by one as they are taken (its bytes, and
-        one sort key per row, in memory; not every row's dict)."""
+        one sort key per row, in memory; not every row's dict). ``keep``: see
+        :meth:`list_incidents`."""
         self._not_restoring()
         doc = self._index_for_read()
         legacy = "legacy" in doc
@@ -1565,23 +1591,31 @@ class Store:
         for year in sorted(years, reverse=True):
             opened = by_year.get(year, {}) if status in (None, "open") else {}
             if status != "open" or legacy:
-                yield self._year_rows(year, status, opened, lazy=lazy)
+                rec = None if legacy else doc["years"].get(str(year))
+                yield self._year_rows(year, status, opened, lazy=lazy,
+                                      keep=keep if rec is not None else None, digest=rec and rec["sha256"])
             else:
                 yield sorted(opened.values(), key=_newest_first, reverse=True)
             self._not_restoring()
 
     def _year_rows(self, year: int, status: str | None, opened: dict[str, dict[str, Any]], *,
-                   lazy: bool) -> Iterator[dict[str, Any]]:
+                   lazy: bool, keep: dict[int, tuple] | None = None,
+                   digest: str | None = None) -> Iterator[dict[str, Any]]:
         """One year's rows with ``status``: those of its file and ``opened`` (its open
         rows; a row in both moved meanwhile: the file's is the newer), newest receipt
         first. The file's seal is checked by hashing its bytes (:func:`_year_lines`); a
-        file not exactly as csirt-desk writes it is decoded whole (refused if damaged)."""
+        file not exactly as csirt-desk writes it is decoded whole (refused if damaged).
+        ``keep`` (not lazy): the file's rows as read last time, taken again while the
+        file is the same one (:func:`_year_key`), read and kept otherwise."""
         path = self._index_path(year)
-        lines = self._year_file_lines(year)[1]
+        if keep is not None and not lazy:
+            yield from self._kept_year_rows(year, status, opened, keep, _year_key(path, digest))
+            return
         keyed: list[tuple[str, str, Any]] = []
         seen: set[str] = set()
-        for at, line in enumerate(lines):
-            row = self._line_row(path, line)
+        lines = self._year_file_lines(year)[1]
+        rows = ((at, self._line_row(path, line)) for at, line in enumerate(lines))
+        for at, row in rows:
             seen.add(row["id"])
             if status is None or row.get("status") == status:
                 keyed.append((row.get("received_at") or "", row["id"], at if lazy else row))
@@ -1589,6 +1623,28 @@ class Store:
         keyed.sort(key=lambda k: (k[0], k[1]), reverse=True)
         for _, _, where in keyed:
             yield self._line_row(path, lines[where]) if isinstance(where, int) else where
+
+    def _kept_year_rows(self, year: int, status: str | None, opened: dict[str, dict[str, Any]],
+                        keep: dict[int, tuple], key: tuple | None) -> Iterator[dict[str, Any]]:
+        """:meth:`_year_rows` with ``keep``: the year file's rows, their sort keys (oldest
+        first) and ids, as read when the file was ``key``; read again if it is not. The
+        rows of ``opened`` not in the file go in by bisection: no sort, no row decoded."""
+        kept = keep.get(year)
+        if kept is None or key is None or kept[0] != key:
+            path = self._index_path(year)
+            rows = [self._line_row(path, line) for line in self._year_file_lines(year)[1]]
+            rows.sort(key=_oldest_first)
+            kept = (key, rows, [_oldest_first(r) for r in rows], {r["id"] for r in rows})
+            keep[year] = kept
+        _, rows, keys, ids = kept
+        extra = [row for rid, row in opened.items() if rid not in ids]
+        if extra:
+            rows, keys = rows.copy(), keys.copy()
+            for row in extra:
+                at = bisect.bisect(keys, _oldest_first(row))
+                keys.insert(at, _oldest_first(row))
+                rows.insert(at, row)
+        return (row for row in reversed(rows) if status is None or row.get("status") == status)
 
     def _line_row(self, path: Path, line: bytes) -> dict[str, Any]:
         key, _, body = line.partition(b":")
@@ -1600,10 +1656,18 @@ class Store:
             raise StoreCorruptError(path, "索引の行が読めません", newest_backup(self.root))
         return row
 
-    def list_incidents(self, *, status: str | None = None, sort: bool = True) -> list[dict[str, Any]]:
+    def list_incidents(self, *, status: str | None = None, sort: bool = True,
+                       keep: dict[int, tuple] | None = None) -> list[dict[str, Any]]:
         """Dashboard rows, newest receipt first (``sort=False``: in file order, for callers
-        that re-order). ``status="open"`` reads only the open incidents' file."""
-        rows = [row for year in self._rows_by_year(status, lazy=False) for row in year]
+        that re-order). ``status="open"`` reads only the open incidents' file.
+
+        ``keep``: a dict the caller holds from one call to the next (the desk's 全件): the
+        rows of each year file as read, with what that file was (:func:`_year_key`). A year
+        file that is still the same one is not read again: a new incident or a step of an
+        open one (open.json alone) reads no year file, a close reads its year's alone. At
+        200,000 incidents reading every year again took ~7 s. The rows kept are the
+        caller's to show, never to change."""
+        rows = [row for year in self._rows_by_year(status, lazy=False, keep=keep) for row in year]
         if sort:
             rows.sort(key=_newest_first, reverse=True)
         return rows

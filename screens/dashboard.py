@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 
@@ -30,6 +31,10 @@ REFRESH_SECONDS = 2.0
 STAMP_FOLDERS = ("index", "drafts")  # what the poll fingerprints (store_stamp)
 ID_WIDTH = 9  # 番号: 2026-0001; a year past 9,999 incidents (2026-10000) widens it to its longest number
 MAX_ROWS = 50  # rows built at once; the filter narrows the rest (10,000 incidents stay fast)
+# 全件 of a store with more incidents than this is read on a thread of its own (the rows shown
+# meanwhile stay, said to be reading): at 200,000 the first read takes ~10 s, and even with the
+# year files' rows kept (Store.list_incidents' keep) ordering them and their searched text ~0.5 s
+BACKGROUND_ROWS = 5000
 
 
 def store_stamp(root: Path) -> tuple:
@@ -89,9 +94,13 @@ class DashboardScreen(Screen):
         self._title = ""
         self._shown_once = False
         self._all_rows: list[dict] = []
+        self._counts: dict[str, int] | None = None  # _counts(self._all_rows)
         self._drafts: list[dict] = []
         self._problem: str | None = None  # the store could not be read: what is wrong, shown on top
         self._drafts_read = False  # the drafts have been read once (the start's notice given)
+        self._keep: dict = {}  # 全件: each year file's rows as read (Store.list_incidents' keep)
+        self._reading = False  # 全件 being read on its thread (the rows shown are the last read)
+        self._read_again: tuple | None = None  # a refresh asked for meanwhile: (select,)
 
     def compose(self) -> ComposeResult:
         yield DeskHeader()
@@ -194,35 +203,106 @@ class DashboardScreen(Screen):
         store = self.app.store
         self._stamp = self._store_stamp()
         self._ticks = 0
-        try:
-            # the open incidents (one small file) unless 全件 is shown; dashboard_order sorts them
-            rows = store.list_incidents(status=None if self.show_all else "open", sort=False)
-            total = store.count_incidents()
-            drafts = store.list_drafts(kind=None)  # intakes, and the text of dialogs not yet on the record
-            self.app.report_set_aside()
-        except (DomainError, OSError) as err:
-            # A file damaged (or removed) while the desk is open: keep showing what was read
-            # last, say what is wrong (it names the file and the backup), and keep running.
-            problem = one_line(str(err))
-            if problem != self._problem:
-                self.notify(f"ストアを読めません: {problem}", severity="error", timeout=30, markup=False)
-            self._problem = problem
-            if not hasattr(self, "_filter"):
-                self._make_filter()
-                self._fill_incidents(select=select)
-            self._update_status()
+        if not self.show_all:
+            self._keep = {}  # 対応中: open.json alone; the years' rows are not held
+        elif self._reading:
+            self._read_again = (select,)  # read once more when the read under way ends
             return
+        else:
+            try:
+                large = store.count_incidents() > BACKGROUND_ROWS
+            except (DomainError, OSError) as err:
+                self._show_problem(err, select)
+                return
+            if large:
+                self._read_in_background(select)
+                return
+        try:
+            data = self._read_store(store, self.show_all, self._keep)
+        except (DomainError, OSError) as err:
+            self._show_problem(err, select)
+            return
+        self._show(data, select)
+
+    @staticmethod
+    def _read_store(store, all_rows: bool, keep: dict) -> tuple:
+        """What the list shows, read from the store: (rows, count, drafts, filter or None,
+        counts). The open incidents (one small file) unless 全件 is shown; then every year's
+        rows, those of a year file not changed since the last read taken as they were."""
+        rows = store.list_incidents(status=None, sort=False, keep=keep) if all_rows \
+            else store.list_incidents(status="open", sort=False)
+        total = store.count_incidents()
+        drafts = store.list_drafts(kind=None)  # intakes, and the text of dialogs not yet on the record
+        return rows, total, drafts, None, _counts(rows)
+
+    def _read_in_background(self, select: str | None) -> None:
+        """全件 of a large store, read on a thread (the keys are answered meanwhile): the rows,
+        their order and their searched text; shown when all is there. The rows shown until then
+        are the last read, and the status line says the list is being read."""
+        store, profile, app, keep = self.app.store, self.app.store.profile, self.app, self._keep
+        kept = getattr(self, "_filter", None)
+        self._reading = True
+        self._update_status()
+
+        def work() -> None:
+            try:
+                rows, total, drafts, _, counts = self._read_store(store, True, keep)
+                flt = RowFilter(profile, dashboard_order(rows), self._desks(rows), kept=kept)
+                flt.prepare()
+                # What was read lives until the next read: out of the collector's full passes from
+                # now on (gc.freeze; freed as before once no longer referenced). Each full pass
+                # walked these ~3 million objects holding the interpreter's lock, 0.7-1.5 s in
+                # which the desk's thread waited too (bench/dashboard_stall.py)
+                gc.freeze()
+            except Exception as err:  # said on the status line as any store problem; never left "reading"
+                app.call_from_thread(self._read_done, None, err, select)
+            else:
+                app.call_from_thread(self._read_done, (rows, total, drafts, flt, counts), None, select)
+
+        self.run_worker(work, thread=True, exit_on_error=False, group="dashboard-all")
+
+    def _read_done(self, data: tuple | None, err: Exception | None, select: str | None) -> None:
+        self._reading = False
+        again, self._read_again = self._read_again, None
+        if not self.show_all:  # 対応中 chosen meanwhile: already shown from open.json
+            return
+        if err is not None:
+            self._show_problem(err, select)
+        else:
+            self._show(data, select)
+        if again is not None or self._store_stamp() != self._stamp:
+            self.refresh_data(*(again or (None,)))
+
+    def _show_problem(self, err: Exception, select: str | None) -> None:
+        # A file damaged (or removed) while the desk is open: keep showing what was read
+        # last, say what is wrong (it names the file and the backup), and keep running.
+        problem = one_line(str(err))
+        if problem != self._problem:
+            self.notify(f"ストアを読めません: {problem}", severity="error", timeout=30, markup=False)
+        self._problem = problem
+        if not hasattr(self, "_filter"):
+            self._make_filter()
+            self._fill_incidents(select=select)
+        self._update_status()
+
+    def _show(self, data: tuple, select: str | None) -> None:
+        rows, total, drafts, flt, counts = data
+        self.app.report_set_aside()
         self._problem = None
         # 番号 as wide as the longest number read (a year past 9,999 incidents: 2026-10000),
         # or every such number was cut to 「2026-1...」
-        width = max([ID_WIDTH, *(len(r["id"]) for r in rows)])
+        width = counts["id_width"]
+        self._counts = counts
         if width != self._id_width:
             self._id_width = width
             self._layout(again=True)
             select = select or self._restore_after_layout
         self._all_rows = rows
         self._total = total
-        self._make_filter()
+        if flt is not None:
+            self._filter = flt
+        else:
+            self._make_filter()
         self._fill_incidents(select=select)
         dtable = self.query_one("#drafts", DataTable)
         keep = _cursor_key(dtable)
@@ -255,7 +335,8 @@ class DashboardScreen(Screen):
     def _make_filter(self) -> None:
         """Order the rows once (priority, then age); the filter keeps that order."""
         rows = self._all_rows if self.show_all else [r for r in self._all_rows if r.get("status") == "open"]
-        self._filter = RowFilter(self.app.store.profile, dashboard_order(rows), self._desks(rows))
+        self._filter = RowFilter(self.app.store.profile, dashboard_order(rows), self._desks(rows),
+                                 kept=getattr(self, "_filter", None) if self.show_all else None)
         # Build the searched text once the screen is drawn, before the first keystroke.
         self.call_after_refresh(self._filter.prepare)
 
@@ -294,10 +375,8 @@ class DashboardScreen(Screen):
     def _update_status(self) -> None:
         rows = self._all_rows
         now = self.app.now()
-        # drills (訓練) are never counted with real incidents: said apart
-        open_n = sum(1 for r in rows if r.get("status") == "open" and not r.get("drill"))
-        drills = sum(1 for r in rows if r.get("status") == "open" and r.get("drill"))
-        incomplete = sum(1 for r in rows if r.get("status") == "open" and r.get("missing") and not r.get("drill"))
+        counts = self._counts or _counts(rows)
+        open_n, drills, incomplete = counts["open"], counts["drills"], counts["incomplete"]
         from csirt_tui.roster import review_status
 
         try:
@@ -315,6 +394,8 @@ class DashboardScreen(Screen):
             review += "  ⚠ 手順の評価・見直しの時期です (Ctrl+P 手順の評価・見直し)"
         if self._problem:
             review = f"  ⚠ ストアを読めません: {self._problem}" + review
+        if self._reading and self.show_all:  # the list is the last read (対応中 only, the first time)
+            review = "  全件を読み込み中です (一覧は前回読んだ時点のもの)" + review
         status = (f"{now:%m/%d %H:%M}{review}  対応中 {open_n} 件 (未記入あり {incomplete} 件)"
                   + (f"  【訓練】{drills} 件" if drills else "")
                   # the store's count from open.json (no year file read): drills closed in earlier
@@ -395,6 +476,17 @@ class DashboardScreen(Screen):
         if self._shown_once:
             self.refresh_data()
         self._shown_once = True
+
+
+def _counts(rows: list[dict]) -> dict[str, int]:
+    """What the status line and the 番号 column need of every row read, counted once per
+    read (全件 on its thread: 200,000 rows walked four times took ~0.1 s of the desk's thread).
+    Drills (訓練) are never counted with real incidents: said apart."""
+    opened = [r for r in rows if r.get("status") == "open"]
+    return {"open": sum(1 for r in opened if not r.get("drill")),
+            "drills": sum(1 for r in opened if r.get("drill")),
+            "incomplete": sum(1 for r in opened if r.get("missing") and not r.get("drill")),
+            "id_width": max([ID_WIDTH, *(len(r["id"]) for r in rows)])}
 
 
 def _cursor_key(table: DataTable) -> str | None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from test_scale_index import Reads, years  # noqa: F401  (the fixture)
 
 from csirt_tui.store import Store
@@ -114,5 +118,70 @@ def test_the_30_second_redraw_reads_nothing_when_nothing_was_written(years, cloc
             assert len(reads) == 1 and table.row_count == 10
 
     from conftest import sample_intake
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("background", [False, True], ids=["read-here", "read-on-its-thread"])
+def test_with_all_shown_a_write_elsewhere_reads_again_only_the_year_file_it_changed(years, clock, monkeypatch,
+                                                                                   background):
+    """全件 shown: every write in index/ (another desk's intake, close, reopen) read every
+    year file again and sorted all the rows on the desk's own thread: ~7-8 s at 200,000
+    incidents, keys waiting. The rows of a year file that is the same file are kept: an
+    intake (open.json alone) reads no year file, a close or a reopen only its own year's;
+    the rows shown are those a fresh read gives. ``background``: a large store's 全件,
+    read on a thread of its own (BACKGROUND_ROWS lowered to this small store)."""
+    import asyncio
+
+    from textual.widgets import DataTable
+
+    import screens.dashboard as dashboard
+    from conftest import sample_intake
+    from csirt_tui.app import CsirtDeskApp
+    from csirt_tui.response import close_incident, reopen_incident
+
+    store, ids, done, a, b = years
+    if background:
+        monkeypatch.setattr(dashboard, "BACKGROUND_ROWS", 0)
+    reads = Reads(monkeypatch)
+    index = store.root / "index"
+
+    def fresh():  # every row as a reader that keeps nothing reads it
+        return sorted(Store.open(store.root).list_incidents(), key=lambda r: r["id"])
+
+    async def scenario():
+        app = CsirtDeskApp(Store.open(store.root, clock=clock), operator="op", clock=clock, backups=False)
+        async with app.run_test(size=(120, 30)) as pilot:
+            screen = app.screen
+            table = screen.query_one("#incidents", DataTable)
+
+            async def read_again():
+                reads.clear()
+                screen._poll()  # the 2-second poll: the stamp of index/ moved
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+                return sorted({Path(p).name for p in reads.years()})
+
+            await pilot.pause()
+            await pilot.press("a")  # 全件
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert table.row_count == 9 and len(screen._all_rows) == 9
+            other = Store.open(store.root, clock=clock)  # another desk
+            new = other.create_incident(sample_intake(what="別のデスクの受付"), operator="op")
+            assert await read_again() == []  # open.json alone changed
+            assert table.row_count == 10 and new.id in {r["id"] for r in screen._all_rows}
+            assert sorted(screen._all_rows, key=lambda r: r["id"]) == fresh()
+            close_incident(other, a, operator="op", note="完了を確認", force=True)  # 2026's file changes
+            assert await read_again() == ["2026.json"]
+            assert next(r for r in screen._all_rows if r["id"] == a)["status"] != "open"
+            assert sorted(screen._all_rows, key=lambda r: r["id"]) == fresh()
+            old = ids[2024][0]
+            reopen_incident(other, old, operator="op", reason="再発の連絡")  # out of 2024's file
+            assert await read_again() == ["2024.json"]
+            assert next(r for r in screen._all_rows if r["id"] == old)["status"] == "open"
+            assert sorted(screen._all_rows, key=lambda r: r["id"]) == fresh()
+            assert table.row_count == 10
+            assert (index / "2025.json").exists()
 
     asyncio.run(scenario())
