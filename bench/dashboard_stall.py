@@ -4,7 +4,7 @@ usage: python bench/dashboard_stall.py --store DIR [--code DIR] [--quiet-seconds
 
 The desk (headless, 120x30, the checkout's own code or that of ``--code DIR``, e.g. an
 export of an earlier commit: ``git archive 06a76b7 | tar -x -C /tmp/before``) opens the store,
-shows 全件 (a) and waits until every row is there. Then, one after the other, another
+is asked for 全件 (a) and watched until every row is there. Then, one after the other, another
 process writes:
 - ``note``: ``csirt-desk log ID TEXT`` on an open incident (the record alone; no index file);
 - ``intake``: a new incident (index/open.json changes);
@@ -12,7 +12,7 @@ process writes:
 and the desk is watched until its list shows the change (the new incident among its rows,
 the closed one's status; the note: ``--quiet-seconds``).
 
-Printed for each write: the longest stall of the desk's thread (event-loop lag: a task that
+Printed for the a and each write: the longest stall of the desk's thread (event-loop lag: a task that
 sleeps 10 ms notes how late it wakes), the longest a key waited (Down or Up sent every
 100 ms from a thread, as the terminal driver's keys are, until the list's cursor moved), the
 longest full collection of the garbage collector (it holds the interpreter's lock: every
@@ -78,12 +78,7 @@ async def measure(store: Path, code: Path, quiet: float) -> list[tuple[str, floa
     results = []
     async with app.run_test(size=(120, 30)) as pilot:
         screen = app.screen
-        t0 = time.perf_counter()
-        await pilot.press("a")
-        while getattr(screen, "_reading", False) or len(screen._all_rows) < screen._total:
-            await asyncio.sleep(0.05)
         await pilot.pause()
-        print(f"全件 shown: {len(screen._all_rows):,} rows, {time.perf_counter() - t0:.1f} s after a", flush=True)
         lag = [0.0]
         keys = [0.0]
         gcs = [0.0]
@@ -126,6 +121,20 @@ async def measure(store: Path, code: Path, quiet: float) -> list[tuple[str, floa
                     time.sleep(0.001)
                 keys[0] = max(keys[0], time.perf_counter() - t)
                 time.sleep(0.1)
+
+        # 全件 itself (a), the keys watched meanwhile
+        stop.clear()
+        tasks = [asyncio.create_task(loop_lag()), asyncio.create_task(asyncio.to_thread(key_echo))]
+        t0 = time.perf_counter()
+        app.post_message(events.Key("a", "a"))
+        await asyncio.sleep(0.5)
+        while getattr(screen, "_reading", False) or len(screen._all_rows) < screen._total:
+            await asyncio.sleep(0.05)
+        stop.set()
+        await asyncio.gather(*tasks)
+        print(f"a (全件) thread stall max {lag[0] * 1000:6.0f} ms   key waited max {keys[0] * 1000:6.0f} ms"
+              f"   longest full gc {gcs[0] * 1000:5.0f} ms   {len(screen._all_rows):,} rows shown"
+              f" {time.perf_counter() - t0:5.1f} s after the key", flush=True)
 
         opened = [r["id"] for r in screen._all_rows if r.get("status") == "open" and not r.get("drill")]
         for kind in ("note", "intake", "close"):
