@@ -51,6 +51,7 @@ import os
 import re
 import secrets
 import shutil
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -473,6 +474,7 @@ class Store:
         self._pending: dict[str, Any] | None = None  # the record of the entry being written
         self._row_checked: str | None = None  # the ledger record whose incident's index row was last looked at
         self._importing = False  # within import_all (its journal is this Store's own)
+        self._import_thread: int | None = None  # the thread running it (the desk's draft writers are others)
         self._announce: Callable[[list[Path]], None] | None = None  # import_all's journal, for a batch
         # the newest backup's damaged files, left out of it (backup.make): "file: problem" each
         self.backup_damaged: list[str] = []
@@ -910,6 +912,7 @@ class Store:
 
             self._announce = announce
             self._importing = True
+            self._import_thread = threading.get_ident()
             try:
                 with watching_writes(before):
                     result = work()
@@ -923,6 +926,7 @@ class Store:
                 raise
             finally:
                 self._importing = False
+                self._import_thread = None
                 self._announce = None
                 self._ledger, self._confirmed = Ledger(self.root), None  # its cached tail may be undone
             os.unlink(jdir / "journal.json")  # the import is complete from here on
@@ -1792,8 +1796,9 @@ class Store:
                 return write()
 
     def _draft_needs_store_lock(self, path: Path) -> bool:
-        if self._importing:
-            return False  # this Store is the importer: it holds the store's lock
+        if self._importing and self._import_thread == threading.get_ident():
+            return False  # the import's own write (it holds the store's lock); not the desk's
+            # autosave on another thread while the desk's 取り込み runs with this same Store
         if (self.root / RESTORE_JOURNAL).exists():
             return True
         jpath = self.root / IMPORT_DIR / "journal.json"

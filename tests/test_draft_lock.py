@@ -115,3 +115,32 @@ def test_a_draft_the_running_import_wrote_waits_for_the_import(store_dir):
     store = Store.open(store_dir)
     store.save_draft("d1", {"what": "操作者の入力"}, operator="受付 花子")
     assert sorted(drafts_of(store_dir)) == ["別の受付", "操作者の入力"]
+
+
+def test_the_desks_own_import_on_another_thread_is_not_taken_for_the_drafts_writer(store_dir):
+    """The desk's 取り込み runs in a worker with the desk's own Store: the autosave on another
+    thread of a draft that import journaled must wait for it as another process's would (it
+    was taken for the import's own write, this Store being the one importing)."""
+    import threading
+
+    store = Store.open(store_dir, lock_timeout=0.5)
+    store.save_draft("d1", {"what": "前の下書き"}, operator="受付")
+    inside, done = threading.Event(), threading.Event()
+
+    def work():
+        store.save_draft("d1", {"what": "相手のデスクの下書き"}, operator="他デスク")
+        inside.set()
+        done.wait(10)
+
+    importer = threading.Thread(target=store.import_all, args=(work,))
+    importer.start()
+    try:
+        assert inside.wait(10)
+        with pytest.raises(StoreBusyError):
+            store.save_draft("d1", {"what": "操作者の入力"}, operator="受付 花子", wait=False)
+        store.save_draft("d2", {"what": "別の受付"}, operator="受付 花子", wait=False)  # its own: at once
+    finally:
+        done.set()
+        importer.join(10)
+    store.save_draft("d1", {"what": "操作者の入力"}, operator="受付 花子")
+    assert sorted(drafts_of(store_dir)) == ["別の受付", "操作者の入力"]
