@@ -109,6 +109,7 @@ class ExportScreen(DraftedDialog):  # styled once as it opens: DraftedDialog is 
         self._overwrite = ""          # the existing file the operator said yes to writing over
         self._waive_asked: str | None = None  # a reason that looked like a password, asked about once
         self._is_drill = False
+        self._period_fields: dict[str, Any] = {}  # the summary's period (_period_box), once made
 
     # ------------------------------------------------------------ layout
     def _summary_label(self) -> str:
@@ -136,7 +137,6 @@ class ExportScreen(DraftedDialog):  # styled once as it opens: DraftedDialog is 
         self._is_drill = bool(incident is not None and incident.drill)
         if self.kind == DRILL_REVIEW and not self._is_drill:
             self.kind = "occurrence"
-        today = self.app.now().date()
         # scrolls: at 80x24 the buttons were below the screen (issue 15)
         with VerticalScroll(id="export-box", can_focus=False):
             title = (f"報告書を PDF で出力: {self.incident_id}" if self.incident_id
@@ -151,14 +151,8 @@ class ExportScreen(DraftedDialog):  # styled once as it opens: DraftedDialog is 
             with RadioSet(id="export-kind"):
                 for kid, label in self._choices():
                     yield RadioButton(Text(label), value=(kid == self.kind), name=kid)
-            with Vertical(id="export-period"):
-                with Horizontal(classes="export-row"):
-                    yield Label("期間", classes="export-key")
-                    yield SafeInput(_date_text(fiscal_year_start(today)), id="export-from", compact=True,
-                                classes="export-date")
-                    yield Label(" 〜 ", classes="export-sep")
-                    yield SafeInput(_date_text(today), id="export-to", compact=True, classes="export-date")
-                yield Static("", id="export-period-preview", classes="preview", markup=False)
+            if self.kind == SUMMARY:  # else made when the summary is chosen (_kind_changed)
+                yield self._period_box()
             yield Label("保存先", classes="export-label")
             yield SafeInput("", id="export-path", compact=True)
             yield Static("", id="export-class", markup=False)
@@ -170,12 +164,13 @@ class ExportScreen(DraftedDialog):  # styled once as it opens: DraftedDialog is 
                 yield Label("確認", classes="export-key")
                 yield PasswordInput("", id="export-confirm", compact=True, placeholder="もう一度")
             rule = store.profile.data.get("outside_permission")
-            with Vertical(id="export-outside-box"):  # 水戸 3(2)ケ(イ): a report given outside needs a permission
-                yield Label("外部に提供する場合の提供先（総務省・警察など。庁内だけなら空欄）", classes="export-label")
-                yield SafeInput("", id="export-recipient", compact=True)
-                yield Label(f"外部への提供を許可した{self._permission_role()}"
-                            + (f"（{rule['source']}）" if rule else ""), classes="export-label")
-                yield SafeInput("", id="export-permitted", compact=True)
+            if rule:  # 水戸 3(2)ケ(イ): a report given outside needs a permission (no other profile has it)
+                with Vertical(id="export-outside-box"):
+                    yield Label("外部に提供する場合の提供先（総務省・警察など。庁内だけなら空欄）", classes="export-label")
+                    yield SafeInput("", id="export-recipient", compact=True)
+                    yield Label(f"外部への提供を許可した{self._permission_role()}（{rule['source']}）",
+                                classes="export-label")
+                    yield SafeInput("", id="export-permitted", compact=True)
             with Vertical(id="export-waive-box"):
                 yield Label("暗号化しない理由（パスワードなしで出力する場合。記録に残ります）", classes="export-label")
                 yield SafeInput("", id="export-waive", compact=True, placeholder="例: 庁内の施錠された端末でのみ扱うため")
@@ -193,6 +188,25 @@ class ExportScreen(DraftedDialog):  # styled once as it opens: DraftedDialog is 
                 yield Button("記載の編集 (F2)", id="export-edit", compact=True)
                 yield Button("やめる (Esc)", id="export-cancel", compact=True)
             yield Static("", id="export-hint", classes="hint", markup=False)
+
+    def _period_box(self) -> Vertical:
+        """The summary's period. Made only for the summary: an incident's dialog opened with its 7
+        widgets hidden, each styled as the dialog opened (issue 15: every screen open <= 150 ms)."""
+        today = self.app.now().date()
+        start = SafeInput(_date_text(fiscal_year_start(today)), id="export-from", compact=True, classes="export-date")
+        end = SafeInput(_date_text(today), id="export-to", compact=True, classes="export-date")
+        preview = Static("", id="export-period-preview", classes="preview", markup=False)
+        # (held here: mounted as the summary is chosen, they are not in the DOM until the next refresh)
+        self._period_fields = {"#export-from": start, "#export-to": end, "#export-period-preview": preview}
+        return Vertical(
+            Horizontal(Label("期間", classes="export-key"), start, Label(" 〜 ", classes="export-sep"), end,
+                       classes="export-row"),
+            preview, id="export-period")
+
+    def _typed(self, wid: str) -> str:
+        """What a field holds; "" for one the dialog does not have (the outside box but for 水戸)."""
+        fields = self.query(wid)
+        return fields.first(Input).value if fields else ""
 
     def _permission_role(self) -> str:
         from csirt_tui.outside import role_label
@@ -213,14 +227,14 @@ class ExportScreen(DraftedDialog):  # styled once as it opens: DraftedDialog is 
     def draft_values(self) -> dict[str, Any]:
         return {"waive": self.query_one("#export-waive", Input).value,
                 "path": self.query_one("#export-path", Input).value,
-                "recipient": self.query_one("#export-recipient", Input).value,
-                "permitted": self.query_one("#export-permitted", Input).value}
+                "recipient": self._typed("#export-recipient"), "permitted": self._typed("#export-permitted")}
 
     def load_draft_values(self, values: dict[str, Any]) -> None:
         for key, wid in (("waive", "#export-waive"), ("path", "#export-path"), ("recipient", "#export-recipient"),
                          ("permitted", "#export-permitted")):
             if isinstance(values.get(key), str):
-                self.query_one(wid, Input).value = values[key]
+                for field in self.query(wid).results(Input):  # (the outside box: 水戸 only)
+                    field.value = values[key]
 
     def draft_fields(self) -> list[tuple[str, Any]]:
         values = self.draft_values()
@@ -255,7 +269,7 @@ class ExportScreen(DraftedDialog):  # styled once as it opens: DraftedDialog is 
         now = self.app.now()
         out = []
         for wid, name in (("#export-from", "期間の始め"), ("#export-to", "期間の終わり")):
-            text = self.query_one(wid, Input).value
+            text = self._period_fields[wid].value
             if not text.strip():
                 raise ValueError(f"{name}を入力してください")
             try:
@@ -297,9 +311,13 @@ class ExportScreen(DraftedDialog):  # styled once as it opens: DraftedDialog is 
             path.cursor_position = len(path.value)
 
     def _kind_changed(self) -> None:
-        self.query_one("#export-period").display = self.kind == SUMMARY
-        self.query_one("#export-outside-box").display = (
-            self.kind != SUMMARY and bool(self.app.store.profile.data.get("outside_permission")))
+        if self.kind == SUMMARY and not self._period_fields:
+            self.query_one("#export-box").mount(self._period_box(), after="#export-kind")
+            self._period_preview()
+        for box in self.query("#export-period"):
+            box.display = self.kind == SUMMARY
+        for box in self.query("#export-outside-box"):
+            box.display = self.kind != SUMMARY
         self.query_one("#export-edit", Button).display = self.kind != SUMMARY
         self.query_one("#export-hint", Static).update(
             "Enter / Ctrl+S 出力   " + ("" if self.kind == SUMMARY else "F2 原因・被害・対策などの記載   ")
@@ -340,7 +358,9 @@ class ExportScreen(DraftedDialog):  # styled once as it opens: DraftedDialog is 
     @on(Input.Changed, "#export-from")
     @on(Input.Changed, "#export-to")
     def _period_preview(self) -> None:
-        target = self.query_one("#export-period-preview", Static)
+        target = self._period_fields.get("#export-period-preview")
+        if target is None:  # an incident's report: no period (_period_box)
+            return
         try:
             start, end = self._period()
         except ValueError as err:
@@ -416,9 +436,9 @@ class ExportScreen(DraftedDialog):  # styled once as it opens: DraftedDialog is 
             return
         job: dict[str, Any] = {"kind": self.kind, "path": path, "waive": "" if password else waive,
                                "force": force, "recipient": "", "permitted": ""}
-        if self.kind != SUMMARY and self.query_one("#export-outside-box").display:
-            job["recipient"] = self.query_one("#export-recipient", Input).value
-            job["permitted"] = self.query_one("#export-permitted", Input).value
+        if self.kind != SUMMARY and any(box.display for box in self.query("#export-outside-box")):
+            job["recipient"] = self._typed("#export-recipient")
+            job["permitted"] = self._typed("#export-permitted")
             if job["recipient"].strip() and not job["permitted"].strip():
                 self._say(f"外部に提供するには{self._permission_role()}の許可が要ります: 許可した者を入力してください")
                 self.query_one("#export-permitted", Input).focus()
@@ -428,7 +448,7 @@ class ExportScreen(DraftedDialog):  # styled once as it opens: DraftedDialog is 
                 job["start"], job["end"] = self._period()
             except ValueError as err:
                 self._say(str(err))
-                self.query_one("#export-from", Input).focus()
+                self._period_fields["#export-from"].focus()
                 return
         self._start(job, password)
 
