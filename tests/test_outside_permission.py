@@ -80,6 +80,11 @@ def test_the_export_dialog_asks_for_the_permission(tmp_path, clock):
         async with app.run_test(size=(80, 24)) as pilot:
             screen = await open_screen(pilot, app, lambda: app.open_export(iid), ExportScreen, "#export-recipient")
             assert screen.query_one("#export-outside-box").display
+            await pilot.pause()
+            # at 80x24 the box was 0 lines high (a Vertical is 1fr: nothing left of the scrolling
+            # dialog), its fields never on screen: Tab moved the focus into them, the text typed was unseen
+            assert screen.query_one("#export-outside-box").outer_size.height >= 4
+            assert [screen.query_one(w).size.height for w in ("#export-recipient", "#export-permitted")] == [1, 1]
             screen.query_one("#export-recipient", Input).value = "総務省"
             screen.query_one("#export-waive", Input).value = "試験"
             await pilot.press("ctrl+s")
