@@ -394,6 +394,8 @@ class CsirtDeskApp(App):
     KEYS_WAIT_LIMIT = 5.0  # seconds: a screen that never finished building does not hold the keys for ever
 
     async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and event.is_forwarded and self._read_on_another_screen(event):
+            return
         if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
             # A screen still mounting part of itself after its first paint (the triage's lower form)
             # has the keys wait for it: none is lost, none acts on a field not there yet, all in order
@@ -405,6 +407,7 @@ class CsirtDeskApp(App):
                 except asyncio.TimeoutError:
                     pass
         if isinstance(event, events.Key) and not event.is_forwarded:
+            event.desk_screen = self.screen  # (_read_on_another_screen)
             self._text_to_its_field(event)
         if isinstance(event, events.Paste) and not event.is_forwarded:
             # A paste is read whole, control characters and all (screens/paste.py). The desk's
@@ -414,6 +417,19 @@ class CsirtDeskApp(App):
             if not (getattr(focused, "SHOWS_CONTROLS_AS_SYMBOLS", False) or getattr(focused, "password", False)):
                 event.text = control_pictures(event.text, keep="\t\r\n")
         await super().on_event(event)
+
+    def _read_on_another_screen(self, event: events.Key) -> bool:
+        """A key read together with the one that opened a screen (one read of the terminal: 「t」
+        and the Space after it, from a fast typist, tmux or a remote session) was handed to the
+        old screen's focus before that key's action ran; not taken there, it comes back up here
+        with the new screen in front, where it was dropped. It is read again, for the new screen."""
+        read_on = getattr(event, "desk_screen", None)
+        if read_on is None or read_on is self.screen or getattr(event, "desk_again", False):
+            return False
+        again = events.Key(event.key, event.character)
+        again.desk_again = True
+        self.post_message(again)
+        return True
 
     def _text_to_its_field(self, event: events.Key) -> None:
         """A character typed on a choice that takes no text goes to the field the screen names for

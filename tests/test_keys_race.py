@@ -143,3 +143,30 @@ def test_text_typed_right_after_the_fact_check_goes_to_its_result_not_nowhere(st
         lambda app: {"note": app.screen.query_one("#fact_note").value, "focus": app.focused.id,
                      "fact": app.screen.query_one("#fact").pressed_button.name})
     assert got == {"note": "電話で再確認 済み", "focus": "fact_note", "fact": "pending"}
+
+
+@pytest.mark.parametrize("text, field, expected", [
+    ("t 電話で再確認", "#fact_note", "電話で再確認"),  # t: the triage; Space: 確認中; then the note
+    ("n今朝9時ごろ", "#found_at", "今朝9時ごろ"),      # n: a new intake, on to (1) いつ
+])
+def test_keys_read_with_the_key_that_opens_a_screen_go_to_that_screen(store_dir, text, field, expected):
+    """On the dashboard, 「t」 (or 「n」) and what follows it in one read of the terminal: the keys
+    after it were handed to the list before t's action opened the triage, came back unhandled
+    with the triage in front, and were dropped: the Space and the note were lost."""
+    clock = Clock()
+    store = Store.open(store_dir, clock=clock)
+    store.create_incident(sample_intake(), operator="受付 花子")
+    got = {}
+
+    async def go():
+        app = CsirtDeskApp(store, operator="受付 花子", clock=clock, backups=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            assert app.focused.id == "incidents"
+            burst(app, text)
+            await pilot.pause(1.0)
+            got["value"] = app.screen.query_one(field).value
+            got["focus"] = app.focused.id
+
+    asyncio.run(go())
+    assert got == {"value": expected, "focus": field[1:]}
