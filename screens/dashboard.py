@@ -37,7 +37,7 @@ MAX_ROWS = 50  # rows built at once; the filter narrows the rest (10,000 inciden
 BACKGROUND_ROWS = 5000
 
 
-def store_stamp(root: Path) -> tuple:
+def store_stamp(root: Path, folders: tuple[str, ...] = STAMP_FOLDERS) -> tuple:
     """A cheap fingerprint of the index and the drafts: changes when any process writes.
 
     Other threads and processes write there while it looks (a draft is written as a
@@ -45,7 +45,7 @@ def store_stamp(root: Path) -> tuple:
     its stat is left out, as is a folder that is not there (a restore moving the store
     aside). Hidden names (temporary files) are not store data and are left out too."""
     stamp = []
-    for folder in STAMP_FOLDERS:
+    for folder in folders:
         try:
             with os.scandir(root / folder) as listing:
                 entries = sorted((e for e in listing if not e.name.startswith(".")), key=lambda e: e.name)
@@ -86,6 +86,7 @@ class DashboardScreen(Screen):
         super().__init__()
         self.show_all = False
         self._stamp: tuple = ()
+        self._index_stamp: tuple | None = None  # index/ alone: a change in drafts/ alone reads only the drafts
         self._ticks = 0
         self._rows: list[dict] = []
         self._laid_out_width = -1      # the width the visible rows were laid out for
@@ -192,7 +193,14 @@ class DashboardScreen(Screen):
         # column, without reading them again (全件 of a 200,000-incident store: ~7 s of this
         # thread each time). A store that could not be read is tried again then.
         self._ticks += 1
-        if self._store_stamp() != self._stamp or (self._problem and self._ticks * REFRESH_SECONDS >= 30):
+        stamp = self._store_stamp()
+        if stamp != self._stamp and not self._problem and self._index_stamp == store_stamp(self.app.store.root, ("index",)):
+            # drafts/ alone (an autosave here or at another desk): the drafts' table alone. It read
+            # the incidents again too: with 全件 shown on a large store, a read of every row and a
+            # gc.freeze every 2 s while the operator typed over the list (issue 18)
+            self._stamp = stamp
+            self._refresh_drafts()
+        elif stamp != self._stamp or (self._problem and self._ticks * REFRESH_SECONDS >= 30):
             self.refresh_data()
         elif self._ticks * REFRESH_SECONDS >= 30:
             self._ticks = 0
@@ -202,6 +210,7 @@ class DashboardScreen(Screen):
     def refresh_data(self, select: str | None = None) -> None:
         store = self.app.store
         self._stamp = self._store_stamp()
+        self._index_stamp = store_stamp(store.root, ("index",))
         self._ticks = 0
         if not self.show_all:
             self._keep = {}  # 対応中: open.json alone; the years' rows are not held
@@ -242,6 +251,7 @@ class DashboardScreen(Screen):
         store, profile, app, keep = self.app.store, self.app.store.profile, self.app, self._keep
         kept = getattr(self, "_filter", None)
         self._reading = True
+        had = {year: id(rows) for year, rows in keep.items()}
         self._update_status()
 
         def work() -> None:
@@ -252,8 +262,11 @@ class DashboardScreen(Screen):
                 # What was read lives until the next read: out of the collector's full passes from
                 # now on (gc.freeze; freed as before once no longer referenced). Each full pass
                 # walked these ~3 million objects holding the interpreter's lock, 0.7-1.5 s in
-                # which the desk's thread waited too (bench/dashboard_stall.py)
-                gc.freeze()
+                # which the desk's thread waited too (bench/dashboard_stall.py). Only when a year
+                # file was read (new rows): a freeze also keeps for good whatever else is alive
+                # then and later becomes cyclic garbage (a closed screen's widgets)
+                if {year: id(rows) for year, rows in keep.items()} != had:
+                    gc.freeze()
             except Exception as err:  # said on the status line as any store problem; never left "reading"
                 app.call_from_thread(self._read_done, None, err, select)
             else:
@@ -304,6 +317,17 @@ class DashboardScreen(Screen):
         else:
             self._make_filter()
         self._fill_incidents(select=select)
+        self._show_drafts(drafts)
+
+    def _refresh_drafts(self) -> None:
+        try:
+            drafts = self.app.store.list_drafts(kind=None)
+        except (DomainError, OSError) as err:
+            self._show_problem(err, None)
+            return
+        self._show_drafts(drafts)
+
+    def _show_drafts(self, drafts: list[dict]) -> None:
         dtable = self.query_one("#drafts", DataTable)
         keep = _cursor_key(dtable)
         dtable.clear()

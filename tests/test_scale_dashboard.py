@@ -185,3 +185,51 @@ def test_with_all_shown_a_write_elsewhere_reads_again_only_the_year_file_it_chan
             assert (index / "2025.json").exists()
 
     asyncio.run(scenario())
+
+
+def test_with_all_shown_a_draft_written_reads_the_drafts_alone_and_freezes_nothing(years, clock, monkeypatch):
+    """全件 shown on a large store (read on its own thread): each draft written (the intake's
+    autosave, here or at another desk) changes drafts/, and the 2-second poll read every row
+    again and ran gc.freeze after it, which keeps for good whatever was alive then and later
+    became cyclic garbage (a closed screen's widgets). Now a change in drafts/ alone reads the
+    drafts; and a read that read no year file again freezes nothing."""
+    import asyncio
+    import gc
+
+    from textual.widgets import DataTable
+
+    import screens.dashboard as dashboard
+    from csirt_tui.app import CsirtDeskApp
+
+    store, ids, done, a, b = years
+    monkeypatch.setattr(dashboard, "BACKGROUND_ROWS", 0)
+    reads = Reads(monkeypatch)
+    freezes = []
+    monkeypatch.setattr(gc, "freeze", lambda: freezes.append(1))
+    got = {}
+
+    async def scenario():
+        app = CsirtDeskApp(Store.open(store.root, clock=clock), operator="op", clock=clock, backups=False)
+        async with app.run_test(size=(120, 30)) as pilot:
+            screen = app.screen
+            await pilot.pause()
+            await pilot.press("a")  # 全件: the first read reads every year file, and freezes
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            got["first"] = (len(freezes), bool(reads.years()))
+            reads.clear()
+            freezes.clear()
+            Store.open(store.root).save_draft("20261122-143000-abcd", {"what": "書きかけ"}, operator="op")
+            screen._poll()
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            got["draft"] = (len(freezes), reads.years(), screen.query_one("#drafts", DataTable).row_count)
+            screen.refresh_data()  # a read that finds every year file as it was
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            got["again"] = (len(freezes), reads.years())
+
+    asyncio.run(scenario())
+    assert got["first"] == (1, True)
+    assert got["draft"] == (0, [], 1)
+    assert got["again"] == (0, [])
