@@ -2739,15 +2739,21 @@ def _undo_import(root: Path) -> None:
     shutil.rmtree(jdir, ignore_errors=True)
 
 
+RESTORE_DRAFTS_WAIT = 15.0  # seconds a restore's finish waits for a draft being written
+
+
 def _finish_restore(root: Path) -> bool:
     """:func:`_finish_restore_held` under the drafts' lock too: drafts are written under that
     lock alone (Store.save_draft), and none may be written while the store is being replaced."""
     if not (root / RESTORE_JOURNAL).exists():
         return False
-    from filelock import FileLock
+    from filelock import FileLock, Timeout
 
-    with FileLock(str(root / DRAFTS_LOCK), timeout=15, mode=FILE_MODE):
-        return _finish_restore_held(root)
+    try:
+        with FileLock(str(root / DRAFTS_LOCK), timeout=RESTORE_DRAFTS_WAIT, mode=FILE_MODE):
+            return _finish_restore_held(root)
+    except Timeout:  # said as every busy store is (a traceback before)
+        raise StoreBusyError(f"{root}: 他のプロセスが下書きを使用中です (lock timeout)") from None
 
 
 def _finish_restore_held(root: Path) -> bool:

@@ -235,3 +235,30 @@ def test_a_restore_leaves_the_exported_reports_where_the_record_names_them(templ
     (root / "reports" / "報告.pdf").write_bytes(b"%PDF-1.4 report")
     Store.restore(root, backup)
     assert (root / "reports" / "報告.pdf").read_bytes() == b"%PDF-1.4 report"
+
+
+def test_a_restore_to_finish_while_a_draft_is_being_written_says_the_store_is_busy(tmp_path, monkeypatch):
+    """A restore's finish waits for the drafts' lock; held past the wait (another process
+    writing a draft), opening the store raised filelock's own Timeout, a traceback, where every
+    busy store says 「使用中」 in one line (StoreBusyError)."""
+    import subprocess
+    import sys
+
+    import csirt_tui.store as store_mod
+    from csirt_tui.errors import StoreBusyError
+
+    root = tmp_path / "store"
+    Store.open(root)
+    (root / store_mod.RESTORE_JOURNAL).write_bytes(b"{}")
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time\nfrom filelock import FileLock\n"
+        f"lock = FileLock({str(root / store_mod.DRAFTS_LOCK)!r}); lock.acquire()\n"
+        "print('held', flush=True); time.sleep(30)")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        monkeypatch.setattr(store_mod, "RESTORE_DRAFTS_WAIT", 0.3)
+        with pytest.raises(StoreBusyError, match="使用中"):
+            Store.open(root)
+    finally:
+        holder.kill()
+        holder.wait()
