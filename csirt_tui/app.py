@@ -32,6 +32,7 @@ paste.install()
 opening.install()
 
 BACKUP_DELAY = 3.0  # seconds after start
+UI_LOCK_WAIT = 0.4  # seconds the desk's own thread waits for the store's lock (Store.wait_briefly)
 SCREENS_CSS_DELAY = 1.5  # seconds after start: the other screens' styles, parsed while the desk is idle
 # The modules of the screens opened from the dashboard and the incident screen (and of what they
 # read when they open): imported in a thread while the desk is idle after start. Imported at a
@@ -128,6 +129,10 @@ class CsirtDeskApp(App):
         from screens.dashboard import DashboardScreen
 
         self._ui_thread = threading.get_ident()
+        # A save on this thread waits for the store's lock a fraction of a second, then says the
+        # store is busy (StoreBusyError): a large import holds it for minutes, and every key froze
+        # for the store's 15 s, then the save failed all the same (screens/form.StoreWait).
+        self.store.wait_briefly(UI_LOCK_WAIT)
         self._restore_theme()
         self._catch_closing_signals()
         self.push_screen(DashboardScreen())
@@ -186,6 +191,7 @@ class CsirtDeskApp(App):
             gc.enable()
 
     def on_unmount(self) -> None:
+        self.store.wait_briefly(None)  # the backup at the close (run_app) waits as the CLI does
         self._resume_gc()  # closed before the dashboard was drawn
         self._release_closing_signals()
 

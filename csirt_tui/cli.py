@@ -933,7 +933,7 @@ def cmd_bundle(args) -> int:
     if args.dry_run:
         print("(--dry-run: 何も取り込んでいません)")
         return 0
-    changed = take_in(store, plan, family, desk=args.desk)
+    changed = take_in(store, plan, family, desk=args.desk, by=operator_name(args))
     if changed:
         print(f"取り込みました: {', '.join(changed)}")
     if plan.drafts:

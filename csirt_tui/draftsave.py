@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable
 
-from .errors import DomainError
+from .errors import DomainError, StoreBusyError
 from .textsafe import one_line, printable
 
 # The dialog drafts' kinds (Store.save_draft kind=) and how the desk names them.
@@ -31,7 +31,10 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def plain_problem(err: BaseException, where: str | os.PathLike | None = None) -> str:
-    """``err`` (from writing a draft or a record) in plain words, never a raw ``[Errno 28]``."""
+    """``err`` (from writing a draft or a record) in plain words, never a raw ``[Errno 28]``, nor
+    a path and 「(lock timeout)」 for a store another process holds (what holds it, busy_holder)."""
+    if isinstance(err, StoreBusyError):
+        return f"{busy_holder(err)}がストアを使用中です。終わってから、もう一度操作してください"
     if isinstance(err, OSError) and not isinstance(err, DomainError):
         from .fileout import plain_os_error
 
@@ -42,6 +45,31 @@ def plain_problem(err: BaseException, where: str | os.PathLike | None = None) ->
             return f"ディスクの空きがありません{said}"  # the store's disk: no file name the operator needs
         return plain_os_error(err, path) + said
     return printable(str(err)).strip() or type(err).__name__
+
+
+def busy_holder(err: BaseException) -> str:
+    """What holds the store, as StoreBusyError's ``holder`` says (Store.holder):
+    「別のウィンドウの取り込み（11:02 から、他デスク 山田、pc-desk2）」, 「このデスクで始めた取り込み（11:02 から）」."""
+    import socket
+
+    holder = getattr(err, "holder", None)
+    if not holder:
+        return "別のウィンドウの処理（取り込み・バックアップなど）"
+    from .store import holder_text
+
+    own = holder.get("pid") == os.getpid() and holder.get("host") == socket.gethostname()
+    said = holder_text(holder, who=not own)
+    if own:
+        return "このデスクで始めた" + said
+    return ("別のウィンドウの" if holder.get("what") == "import" else "") + said
+
+
+def busy_line(err: BaseException, *, saving: str = "記録", kept: str = "") -> str:
+    """One line for a save refused because another process holds the store (StoreBusyError):
+    what holds it and since when, by whom if it says, that nothing was saved yet, where the
+    typed text is (``kept``) and what to do."""
+    return (f"{busy_holder(err)}がストアを使用中のため、まだ{saving}していません。{kept}"
+            f"ストアが空くとこの画面でお知らせします。そのあと Ctrl+S でもう一度{saving}してください。")
 
 
 def render_text(title: str, fields: Iterable[tuple[str, Any]], *, operator: str, now: datetime,

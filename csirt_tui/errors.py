@@ -28,7 +28,12 @@ class StoreCorruptError(StoreError):
 
 
 class StoreBusyError(StoreError):
-    """Another process holds the store lock for too long."""
+    """Another process holds the store lock for too long. ``holder``: what the store says of
+    the work that holds it (Store.holder: an import's what, since when, by whom), if it says."""
+
+    def __init__(self, message: str, holder: dict | None = None):
+        super().__init__(message)
+        self.holder = holder
 
 
 class UnknownIncidentError(DomainError):

@@ -172,8 +172,8 @@ def _spec(e: dict[str, Any], seqs: dict[tuple, int]) -> dict[str, Any]:
             "occurred_at": e["occurred_at"], "corrects": corrects, "origin": origin}
 
 
-def apply_import(store, plan: ImportPlan, *, store_id: str, progress=None, desk: str | None = None
-                 ) -> list[str]:
+def apply_import(store, plan: ImportPlan, *, store_id: str, progress=None, desk: str | None = None,
+                 by: str = "") -> list[str]:
     """Take ``plan`` in, all of it or nothing (Store.import_all); returns this desk's numbers of
     the incidents that changed. ``progress(done, total)`` after each incident (a screen's bar).
     The plan is made again under the store's lock: what another desk or process took in since it
@@ -235,7 +235,7 @@ def apply_import(store, plan: ImportPlan, *, store_id: str, progress=None, desk:
             peers.note_bundle(store, plan.payload)
         return changed
 
-    return store.import_all(work)
+    return store.import_all(work, by=by)
 
 
 # --------------------------------------------------------------------------- exporting
@@ -386,8 +386,10 @@ def read_and_plan(store, source, *, password: str | None, payload: dict[str, Any
     return plan, family
 
 
-def take_in(store, plan: ImportPlan, family: str, *, desk: str | None = None, progress=None) -> list[str]:
-    """取り込み, second half: the plan applied, all or nothing."""
+def take_in(store, plan: ImportPlan, family: str, *, desk: str | None = None, progress=None,
+            by: str = "") -> list[str]:
+    """取り込み, second half: the plan applied, all or nothing. ``by``: who imports (said to a
+    desk that finds the store busy meanwhile, Store.holder)."""
     if plan.changes_nothing and family == store.family and desk is None:
         if plan.payload is not None:
             from . import peers
@@ -396,4 +398,4 @@ def take_in(store, plan: ImportPlan, family: str, *, desk: str | None = None, pr
                 peers.note_bundle(store, plan.payload)
         return []
     plan.family = family
-    return apply_import(store, plan, store_id=store.store_id, progress=progress, desk=desk)
+    return apply_import(store, plan, store_id=store.store_id, progress=progress, desk=desk, by=by)

@@ -85,6 +85,7 @@ from .jsonfile import (
     write_new,
 )
 from .ledger import Ledger, heads_key
+from .textsafe import one_line
 from . import peers, uids
 from .model import (
     KINDS,
@@ -97,6 +98,7 @@ from .model import (
 
 SCHEMA_VERSION = 4
 IMPORT_DIR = ".import"  # an import under way: its journal and the files as they were (docs/exchange.md, 5)
+HOLDER_FILE = "holder.json"  # in IMPORT_DIR: what holds the store, since when, by whom (Store.holder)
 SEGMENT_SIZE = 128
 BULK_INDEX = 20  # an import that makes this many incidents writes their index rows together
 DEFAULT_BACKUP_KEEP = 10
@@ -475,6 +477,7 @@ class Store:
         self._row_checked: str | None = None  # the ledger record whose incident's index row was last looked at
         self._importing = False  # within import_all (its journal is this Store's own)
         self._import_thread: int | None = None  # the thread running it (the desk's draft writers are others)
+        self._brief: dict[int, float] = {}  # thread -> seconds it waits for the store's lock (wait_briefly)
         self._announce: Callable[[list[Path]], None] | None = None  # import_all's journal, for a batch
         # the newest backup's damaged files, left out of it (backup.make): "file: problem" each
         self.backup_damaged: list[str] = []
@@ -621,13 +624,55 @@ class Store:
                              f" (--profile {profile} とは違います)")
         return self
 
+    def wait_briefly(self, seconds: float | None) -> None:
+        """On the calling thread, every wait for the store's lock that has no timeout of its own
+        lasts ``seconds`` at most, then StoreBusyError (None: the store's own timeout again). The
+        desk's screen thread: a save while a large import holds the store (minutes) said so
+        within a fraction of a second; it froze every key for the 15 s of the store's timeout."""
+        ident = threading.get_ident()
+        if seconds is None:
+            self._brief.pop(ident, None)
+        else:
+            self._brief[ident] = seconds
+
     def _acquire(self, timeout: float | None = None) -> None:
         from filelock import Timeout
 
+        if timeout is None:
+            timeout = self._brief.get(threading.get_ident())
         try:
             self._lock.acquire(timeout=timeout)
         except Timeout:
-            raise StoreBusyError(f"{self.root}: 他のプロセスがストアを使用中です (lock timeout)") from None
+            holder = self.holder()
+            said = f" ({holder_text(holder)})" if holder else ""
+            raise StoreBusyError(f"{self.root}: 他のプロセスがストアを使用中です{said} (lock timeout)",
+                                 holder) from None
+
+    def lock_free(self) -> bool:
+        """The store's lock can be taken now (tried without waiting, and let go at once)."""
+        from filelock import Timeout
+
+        if self.readonly:
+            return False
+        try:
+            self._lock.acquire(timeout=0)
+        except (Timeout, OSError):
+            return False
+        self._lock.release()
+        return True
+
+    def holder(self) -> dict[str, Any] | None:
+        """What the store says holds its lock for long, read without the lock: an import (its
+        HOLDER_FILE: ``what``, ``started``, ``by``, ``host``, ``pid``) or a restore under way.
+        None: it says nothing (a backup, a reindex, another desk's write)."""
+        if (self.root / RESTORE_JOURNAL).exists():
+            return {"what": "restore"}
+        jdir = self.root / IMPORT_DIR
+        try:
+            doc = json.loads(read_bytes(jdir / HOLDER_FILE).decode("utf-8"))
+        except (OSError, ValueError):
+            return {"what": "import"} if (jdir / "journal.json").exists() else None
+        return doc if isinstance(doc, dict) else {"what": "import"}
 
     def _writable(self) -> None:
         if self.readonly:
@@ -872,15 +917,21 @@ class Store:
         return TimelineEntry.from_dict(entry)
 
     # -------------------------------------------------------------- import (docs/exchange.md)
-    def import_all(self, work: Callable[[], Any]) -> Any:
+    def import_all(self, work: Callable[[], Any], *, by: str = "") -> Any:
         """Run ``work`` as one import: every file it changes is journaled first (IMPORT_DIR), so
         that a failure (a full disk) or a kill anywhere in it leaves the store as it was before
-        (undone at once, or by the next open). ``work`` uses the ``imported_*`` methods below."""
+        (undone at once, or by the next open). ``work`` uses the ``imported_*`` methods below.
+        ``by``: the operator, said (with when it started) to a desk that finds the store busy."""
         with self.locked():
             jdir = self.root / IMPORT_DIR
             if jdir.exists():
                 _undo_import(self.root)
             make_dirs(jdir / "saved")
+            import socket
+
+            atomic_write(jdir / HOLDER_FILE, json.dumps(
+                {"what": "import", "started": self.now().isoformat(timespec="seconds"), "by": by,
+                 "host": socket.gethostname(), "pid": os.getpid()}, ensure_ascii=False).encode("utf-8"))
             journal: dict[str, list] = {"saved": [], "created": []}
             touched: set[Path] = set()
 
@@ -2693,6 +2744,20 @@ def _restore_clock(root: Path, clock: Callable[[], datetime] | None) -> datetime
 # ------------------------------------------------------------------ restore
 RESTORE_JOURNAL = ".restore.json"
 _BACKUP_NAME = re.compile(r"[0-9A-Za-z_-]+")  # what _backup_locked names a backup
+
+
+def holder_text(holder: dict[str, Any], *, who: bool = True) -> str:
+    """Store.holder in words: 「取り込み（11:02 から、受付 花子、pc-desk2）」, 「復元」.
+    ``who``: with by whom and where (not for this desk's own)."""
+    what = {"import": "取り込み", "restore": "復元"}.get(str(holder.get("what")), "ほかの処理")
+    parts = []
+    try:
+        parts.append(f"{datetime.fromisoformat(str(holder['started'])):%H:%M} から")
+    except (KeyError, ValueError):
+        pass
+    if who:
+        parts += [x for x in (one_line(str(holder.get("by") or "")), one_line(str(holder.get("host") or ""))) if x]
+    return what + (f"（{'、'.join(parts)}）" if parts else "")
 
 
 def _write_journal(root: Path, doc: dict[str, Any]) -> None:

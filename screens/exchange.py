@@ -279,7 +279,7 @@ class BundleScreen(DraftedDialog):
             from csirt_tui.exchange import take_in
 
             try:
-                changed = take_in(store, plan, family, desk=name, progress=progress)
+                changed = take_in(store, plan, family, desk=name, progress=progress, by=self.app.operator)
             except Exception as err:  # whatever it is, said, and the screen usable again
                 text = plain_problem(err, store.root)
                 if "まだ元に戻せていません" not in text:

@@ -32,6 +32,7 @@ from textual.widgets import Button, Input, Label, OptionList, ProgressBar, Radio
 from textual.widgets.option_list import Option
 
 from csirt_tui.cells import narrow
+from csirt_tui.draftsave import plain_problem
 from csirt_tui.errors import DomainError
 from csirt_tui.textsafe import one_line, printable
 from csirt_tui.timeparse import TimeParseError, parse_time, to_wareki
@@ -681,7 +682,7 @@ class ReportTextsScreen(StyledAtMount, ModalScreen[None]):
                 entry = set_threat(store, self.incident_id, None if tid == "__none__" else tid,
                                    operator=self.app.operator)
             except (DomainError, OSError) as err:
-                self.notify(one_line(str(err)), severity="error", markup=False)
+                self.notify(one_line(plain_problem(err)), severity="error", markup=False)
                 return
             self.notify(f"{entry.id} 脅威の種類を記録しました" if entry else "変更はありません（記録していません）",
                         markup=False)

@@ -23,6 +23,7 @@ import re
 import secrets
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
@@ -40,8 +41,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
 
-from csirt_tui.draftsave import (continued_text, default_copy_path, dialog_drafts, draft_text, plain_problem,
-                                 render_text, save_copy)
+from csirt_tui.draftsave import (busy_line, continued_text, default_copy_path, dialog_drafts, draft_text,
+                                 plain_problem, render_text, save_copy)
 from csirt_tui.errors import DomainError, StoreBusyError, TargetExistsError
 from csirt_tui.cells import narrow
 from csirt_tui.textsafe import control_pictures, one_line, printable
@@ -60,6 +61,7 @@ ESC_AGAIN_SECONDS = 4.0  # a dialog's typed text is discarded by a second Esc wi
 UI_WAIT = 1.0           # seconds the desk's own thread waits for a draft write under way (then: pending)
 BUSY = "ストアを使用中の処理があります（取り込みなど）。終わりしだい保存します"
 CLOSE_TRIES = 150        # a draft that could not be marked saved is tried again (RETRY_SECONDS apart)
+FREE_CHECK = 1.0         # seconds between looks at whether a busy store is free again (StoreWait)
 
 
 # Entry fields that keep what is typed or pasted but never pass a control
@@ -632,6 +634,68 @@ class DraftKey:
     screen: str = ""        # where it opens (the dashboard reopens it there): timeline, report, response …
 
 
+class StoreWait:
+    """A save refused because another process holds the store (a large import: minutes). The
+    desk's thread waits for the lock a fraction of a second only (Store.wait_briefly): the keys
+    go on working, the screen stays open with everything typed (the draft has its own lock, it
+    is on disk), and nothing is half-recorded (the whole save runs under one take of the lock,
+    :func:`all_or_nothing`). ``line`` says it in one line (draftsave.busy_line) until the store is
+    free (looked at every FREE_CHECK, without waiting), then says that; the operator saves
+    again with Ctrl+S. No save is left running behind the screen: none can land twice, or
+    after the operator has typed on, or after the desk closed."""
+
+    def __init__(self, screen, show: Callable[[], None], saving: str = "記録") -> None:
+        self.screen = screen
+        self.show = show  # the screen shows ``line`` (its DraftStatus)
+        self.saving = saving
+        self.line: str | None = None
+        self._timer = None
+
+    def busy(self, err: BaseException, kept: str) -> str:
+        self.line = busy_line(err, saving=self.saving, kept=kept)
+        if self._timer is None:
+            self._timer = self.screen.set_interval(FREE_CHECK, self._look)
+        self.show()
+        return self.line
+
+    def _look(self) -> None:
+        app = self.screen.app
+        if not app.store.lock_free():
+            return
+        self.stop()
+        self.line = f"ストアが空きました。Ctrl+S で{self.saving}してください（入力はこの画面にあります）。"
+        app.notify(self.line, title="ストア", markup=False)
+        self.show()
+
+    def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+
+    def clear(self) -> None:
+        self.stop()
+        self.line = None
+
+
+def kept_text(keeper: "DraftKeeper | None") -> str:
+    """Where the typed text is, for a save that did not happen (busy_line's ``kept``)."""
+    if keeper is None:
+        return "入力はこの画面に残っています。"
+    if keeper.on_disk() and keeper.ever_written:
+        return f"入力は下書きに保存してあります（{keeper.written_at}）。" if keeper.written_at else "入力は下書きにあります。"
+    return keeper.where_text() or "入力はこの画面に残っています（下書きに保存しています）。"
+
+
+@contextmanager
+def all_or_nothing(store):
+    """The store's lock for a whole save: waited for briefly on the desk's thread (StoreBusyError
+    before anything is written), then every write of the save takes it again at once. A save of
+    several writes (a triage's exclusion and the reply to the reporter) found the store taken
+    between two of them and left the first on the record alone; saved again, it was there twice."""
+    with store.locked():
+        yield
+
+
 class Pending:
     """What a dialog's save returns when it finishes later (a file hashed in a worker): the
     dialog stays open and waits. ``done(error)`` on the UI thread when it has finished."""
@@ -670,6 +734,7 @@ class DraftedDialog(StyledAtMount, ModalScreen[Any]):
         self.draft_key = draft_key
         self.keeper: DraftKeeper | None = None
         self.busy = False
+        self.store_wait = StoreWait(self, self.show_draft_state)
         self._initial: dict[str, Any] | None = None
         self._esc_at: float | None = None
 
@@ -781,9 +846,12 @@ class DraftedDialog(StyledAtMount, ModalScreen[Any]):
             return
         keeper = self.keeper
         if keeper is None:
+            statuses.first().say(self.store_wait.line or "", "ask")
             return
         if keeper.problem and not keeper.on_disk():
             statuses.first().say("⚠ " + keeper.where_text() + " Ctrl+O: 別の場所に保存・コピー", "alarm")
+        elif self.store_wait.line:
+            statuses.first().say(self.store_wait.line, "ask")
         elif keeper.ever_written and keeper.written_at:
             statuses.first().say(f"下書き保存 {keeper.written_at}")
         else:
@@ -838,7 +906,8 @@ class DraftedDialog(StyledAtMount, ModalScreen[Any]):
         if self.keeper is not None:
             self.keeper.flush_now(report=False)  # said below, with the record's problem
         try:
-            outcome = save()
+            with all_or_nothing(self.app.store):
+                outcome = save()
         except (DomainError, OSError) as err:
             self.save_failed(err)
             return
@@ -870,6 +939,10 @@ class DraftedDialog(StyledAtMount, ModalScreen[Any]):
             self.finish(result)
 
     def save_failed(self, err: BaseException) -> None:
+        if isinstance(err, StoreBusyError):
+            line = self.store_wait.busy(err, kept_text(self.keeper))
+            self.notify(line, title="まだ記録していません", severity="warning", timeout=15, markup=False)
+            return
         problem = plain_problem(err)
         keeper = self.keeper
         if keeper is None or keeper.on_disk():
@@ -881,6 +954,7 @@ class DraftedDialog(StyledAtMount, ModalScreen[Any]):
 
     def finish(self, result: Any) -> None:
         """The text is on the record: its draft is closed, the dialog returns ``result``."""
+        self.store_wait.clear()
         if self.keeper is not None:
             problem = self.keeper.close("saved")
             if problem:
@@ -1147,7 +1221,8 @@ class FormScreen(DraftedDialog):
             self._ask_more(err)
             return
         super().save_failed(err)
-        self.focus_named(str(err))
+        if not isinstance(err, StoreBusyError):  # the busy line names no field
+            self.focus_named(str(err))
 
     def focus_named(self, problem: str) -> None:
         """The first empty field the problem names (「…メモ（何をしたか）を入力してください」) takes

@@ -23,14 +23,15 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static, Text
 
 from csirt_tui.cells import narrow
 from csirt_tui.draftsave import plain_problem
-from csirt_tui.errors import DomainError
+from csirt_tui.errors import DomainError, StoreBusyError
 from csirt_tui.intake import build_intake, duty_contacts
 from csirt_tui.poc import poc_card
 from csirt_tui.model import missing_items
 from csirt_tui.textsafe import one_line, printable
 from csirt_tui.timeparse import TimeParseError, format_preview, parse_time, to_iso
 from csirt_tui.views import ITEM_SHORT, intake_entry_text
-from screens.form import DraftKeeper, DraftStatus, KeepTextScreen, SafeInput, SafeTextArea, new_draft_id
+from screens.form import (DraftKeeper, DraftStatus, KeepTextScreen, SafeInput, SafeTextArea, StoreWait,
+                          all_or_nothing, kept_text, new_draft_id)
 from screens.chrome import DeskHeader, OneLine
 from screens.commands import bindings
 from screens.footer import DeskFooter
@@ -167,6 +168,7 @@ class IntakeScreen(Screen):
         # SAVE_DELAY read when each write is due (the tests hold the timer back through it)
         self.keeper = DraftKeeper(self, self.values, blank=is_blank, draft=draft,
                                   on_change=self._draft_state_changed, delay=lambda: SAVE_DELAY)
+        self.store_wait = StoreWait(self, self._draft_state_changed, saving="保存")
 
     @property
     def draft_id(self) -> str | None:
@@ -512,7 +514,9 @@ class IntakeScreen(Screen):
         self._update_checklist()
         keeper = self.keeper
         status = self.query_one("#draft-status", DraftStatus)
-        if keeper.on_disk():
+        if self.store_wait.line and keeper.safe():  # the store busy: said until it is free, then that
+            status.say(self.store_wait.line, "ask")
+        elif keeper.on_disk():
             status.say("")
         elif keeper.safe():
             status.say(keeper.where_text(), "ask")
@@ -579,14 +583,21 @@ class IntakeScreen(Screen):
             keeper.flush_now(report=False)  # what it could not write is said below
             drill = values.pop("drill")
             values.pop("drill_scenario")
-            if drill:
-                from csirt_tui.drill import start_drill
+            with all_or_nothing(store):  # briefly waited for: the keys never wait for an import
+                if drill:
+                    from csirt_tui.drill import start_drill
 
-                inc = start_drill(store, values, operator=app.operator, scenario=self.scenario)
-            else:
-                intake = build_intake(store.profile, values, app.now(), strict=False)
-                inc = store.create_incident(intake, operator=app.operator,
-                                            text=intake_entry_text(store.profile, intake))
+                    inc = start_drill(store, values, operator=app.operator, scenario=self.scenario)
+                else:
+                    intake = build_intake(store.profile, values, app.now(), strict=False)
+                    inc = store.create_incident(intake, operator=app.operator,
+                                                text=intake_entry_text(store.profile, intake))
+        except StoreBusyError as err:  # another process holds the store (an import): said, the form stays
+            line = self.store_wait.busy(err, kept_text(keeper))
+            self.notify(line, title="受付を保存していません", severity="warning", timeout=15, markup=False)
+            if not keeper.safe():
+                self.action_keep_elsewhere(f"{line}\nこの画面は閉じません。")
+            return
         except (DomainError, OSError) as err:
             # Say where the text is, truly: in the draft (as it is now, or older), or only here.
             where = f"入力は下書きに保存してあります ({keeper.written_at})。" if keeper.ever_written else ""
@@ -598,6 +609,7 @@ class IntakeScreen(Screen):
             else:  # the dialog says it, and where the text can go
                 self.action_keep_elsewhere(f"{said}\nこの画面は閉じません。")
             return
+        self.store_wait.clear()
         problem = keeper.close("saved", incident_id=inc.id)
         if problem:  # the incident is saved; the draft stays listed until the disk takes the change
             self.notify(f"下書きを「保存済み」にできませんでした（{problem}）: ディスクに書けるようになりしだい行います",

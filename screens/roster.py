@@ -21,6 +21,7 @@ from textual.widgets import DataTable, Input, Label, Static
 
 from csirt_tui import roster as rc
 from csirt_tui.cells import narrow
+from csirt_tui.draftsave import plain_problem
 from csirt_tui.errors import DomainError
 from csirt_tui.textsafe import printable
 from screens.form import DraftKey, Field, FormScreen, PickerScreen, SafeInput
@@ -362,12 +363,16 @@ class RosterScreen(StyledAtMount, Screen):
             rc.update_person(self.app.store, person["doc_id"], {"absent": not person.get("absent")},
                              operator=self.app.operator)
         except (DomainError, OSError) as err:
-            self.notify(str(err), severity="error", markup=False)
+            self.notify(plain_problem(err), severity="error", markup=False)
             return
         self.reload()
 
     def action_reviewed(self) -> None:
-        rc.mark_reviewed(self.app.store, operator=self.app.operator)
+        try:
+            rc.mark_reviewed(self.app.store, operator=self.app.operator)
+        except (DomainError, OSError) as err:  # another window's import holds the store: said, nothing lost
+            self.notify(f"名簿の見直しを記録できませんでした: {plain_problem(err)}", severity="error", markup=False)
+            return
         self.notify("名簿の見直しを記録しました", markup=False)
         self.reload()
 
@@ -414,6 +419,11 @@ class RosterScreen(StyledAtMount, Screen):
             self.notify("CSV に誤りがあります:\n" + "\n".join(lines), severity="error", timeout=15, markup=False)
             if not result.people:
                 return
-        rc.apply_import(self.app.store, result, operator=self.app.operator)
+        try:
+            rc.apply_import(self.app.store, result, operator=self.app.operator)
+        except (DomainError, OSError) as err:
+            self.notify(f"名簿に取り込めませんでした（何も変えていません）: {plain_problem(err)}", severity="error",
+                        timeout=15, markup=False)
+            return
         self.notify(f"{len(result.people)} 人を取り込みました", markup=False)
         self.reload()

@@ -517,7 +517,7 @@ class TriageScreen(DraftedDialog):
     def show_draft_state(self) -> None:
         super().show_draft_state()
         keeper = self.keeper
-        if keeper is not None and self._esc_at is None and not keeper.problem:
+        if keeper is not None and self._esc_at is None and not keeper.problem and not self.store_wait.line:
             self.query_one(DraftStatus).say("")  # all is well: said in the heading, not on a row of its own
         self.query_one("#triage-heading", Static).update(self._heading())
 
