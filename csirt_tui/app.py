@@ -414,7 +414,9 @@ class CsirtDeskApp(App):
                     pass
         if isinstance(event, events.Key) and not event.is_forwarded:
             event.desk_screen = self.screen  # (_read_on_another_screen)
-            self._text_to_its_field(event)
+            if await self._typed_where_no_text_goes(event):
+                return
+            event.desk_focus = self.focused  # (_on_key)
         if isinstance(event, events.Paste) and not event.is_forwarded:
             # A paste is read whole, control characters and all (screens/paste.py). The desk's
             # fields keep them and draw them as symbols; a field that would draw them as they are
@@ -437,22 +439,82 @@ class CsirtDeskApp(App):
         self.post_message(again)
         return True
 
-    def _text_to_its_field(self, event: events.Key) -> None:
-        """A character typed on a choice that takes no text goes to the field the screen names for
-        it (``text_field_for``), which has the focus from this key on: moved as the key is read,
-        before it is handed on, so the rest of the text (a Space in it too, which on a choice
-        would choose) follows it there however fast it comes."""
-        if not (event.is_printable and event.character and event.character != " "):
-            return
+    async def _typed_where_no_text_goes(self, event: events.Key) -> bool:
+        """A character typed where the focus takes no text (a choice, a list, a dropdown), as the
+        key is read (screens/typed.py). It goes to the field the screen names for it
+        (``text_field_for``), which has the focus from this key on, so the rest of the text (a
+        Space in it too, which on a choice would choose) follows it there however fast it comes.
+        On a list of examples or a dropdown it finds the entry containing it, at once too: a Space
+        or Enter read right after it acts on the entry found (the triage's Space is read so). True:
+        the key is answered here and goes no further. (On anything else the key goes on, and comes
+        back unhandled to ``_on_key``: a key read before it may have opened another screen.)"""
+        from screens import typed
+
+        ch = typed.typed_character(event)
+        if ch is None:
+            typed.end_burst(self)  # Tab, Enter, an arrow, Space: the word typed so far is over
+            return False
         screen = self.screen
         focused = self.focused
+        if focused is not None and getattr(focused, "expanded", False):
+            focused = typed.open_list_of(focused)  # a dropdown opening: its list has the focus next
+        if focused is None:
+            return False
         field_for = getattr(screen, "text_field_for", None)
-        if field_for is None or focused is None or getattr(focused, "expanded", False):
-            return
-        field = field_for(focused)
+        field = field_for(focused) if field_for is not None else None
         if field is not None and field is not focused:
-            screen.set_focus(field)  # at once (Widget.focus waits for the message loop)
+            self._focus_for_text(field)
+            return False
+        if not typed.finds_as_read(focused) or self._bound_here(event):
+            return False
+        return await typed.find_typed(self, focused, ch)
+
+    async def _on_key(self, event: events.Key) -> None:
+        """A key no widget took and no binding runs (Textual's App._on_key, then): text typed where
+        nothing takes it is found on a list (:func:`screens.typed.find_typed`: the lists to pick
+        from, whose Enter opens another screen, so text read after an Enter reaches that screen,
+        CsirtDeskApp._read_on_another_screen) or said, quoted whole, in one line."""
+        from textual._dispatch_key import dispatch_key
+
+        from screens import typed
+
+        event.prevent_default()  # (Textual's own App._on_key would run the binding a second time)
+        if await self._check_bindings(event.key) or await dispatch_key(self, event):
+            return
+        ch = typed.typed_character(event)
+        widget = getattr(event, "desk_focus", None)
+        if ch is None or widget is None or getattr(event, "desk_screen", None) is not self.screen \
+                or not widget.is_attached or isinstance(widget, typed.TEXT_WIDGETS):
+            return
+        if typed.can_find(widget):
+            await typed.find_typed(self, widget, ch)
+        else:
+            typed.say_not_taken(self, widget, ch)
+
+    def _focus_for_text(self, field) -> None:  # type: ignore[no-untyped-def]
+        """The focus on ``field`` at once (Widget.focus waits for the message loop), its cursor at
+        the end: what is there already is kept, the text typed is added after it. (Input selects
+        its whole value as it takes the focus: the next character typed replaced it, so the triage's
+        確認の結果・方法 lost what was written in it when text was typed on the types.)"""
+        from textual.widgets import Input, TextArea
+
+        self.screen.set_focus(field)
+        if isinstance(field, Input):
             field.cursor_position = len(field.value)
+            if field.select_on_focus:
+                field.select_on_focus = False  # for the Focus just posted to it; given back after it
+                field.call_later(setattr, field, "select_on_focus", True)
+        elif isinstance(field, TextArea):
+            field.move_cursor(field.document.end)
+
+    def _bound_here(self, event: events.Key) -> bool:
+        """The key is a command where it is typed (a binding of the focus, its screen or the app)."""
+        keys = set(event.aliases)
+        try:
+            chain = self.screen._binding_chain
+        except Exception:
+            return False
+        return any(keys & bindings.key_to_bindings.keys() for _node, bindings in chain)
 
     # ------------------------------------------------------------ styles of the other screens
     def _read_screens_css(self, screen) -> None:

@@ -335,11 +335,17 @@ class IntakeScreen(Screen):
         self._show_hours()
         self._refresh_all()
 
-    def text_field_for(self, focused) -> Input | None:  # type: ignore[no-untyped-def]
+    def text_field_for(self, focused) -> Input | TextArea | None:  # type: ignore[no-untyped-def]
         """Where text typed on ``focused`` goes (CsirtDeskApp.on_event, as the key is read): on a
         choice (受付方法, 通報の種類) the operator is already answering (1) いつ; a closed Select
-        ignores typed text, so it went nowhere."""
-        return self.query_one("#found_at", Input) if isinstance(focused, Select) else None
+        ignores typed text, so it went nowhere. On a checkbox (折り返し確認済み, 訓練として受け付ける)
+        it is what the caller says next, the メモ (the field after 折り返し確認済み): a checkbox
+        ignores typed text too (screens/typed.py)."""
+        if isinstance(focused, Select):
+            return self.query_one("#found_at", Input)
+        if isinstance(focused, Checkbox):
+            return self.query_one("#memo", TextArea)
+        return None
 
     # ------------------------------------------------------------ values
     def _input(self, wid: str) -> str:

@@ -121,6 +121,11 @@ class ExampleList(SelectionList):
     option is one line (Textual's Selection keeps only the first line of a prompt): a long one is
     cut at the list's width with "...", and the screen shows the one under the cursor whole."""
 
+    @property
+    def entry_name(self) -> str:
+        """What an option is called where typing finds one (screens/typed.py)."""
+        return "確認事項" if self.id == "fault_checks" else "事例"
+
     def add_texts(self, items: list[tuple[str, str, bool]]) -> None:
         """Options of (text, value, ticked)."""
         self._texts = [text for text, _value, _ticked in items]
