@@ -664,7 +664,7 @@ class StoreWait:
             return
         self.stop()
         self.line = f"ストアが空きました。Ctrl+S で{self.saving}してください（入力はこの画面にあります）。"
-        app.notify(self.line, title="ストア", markup=False)
+        app.notify(self.line, title="ストア", timeout=6, markup=False)
         self.show()
 
     def stop(self) -> None:
@@ -681,8 +681,8 @@ def kept_text(keeper: "DraftKeeper | None") -> str:
     """Where the typed text is, for a save that did not happen (busy_line's ``kept``)."""
     if keeper is None:
         return "入力はこの画面に残っています。"
-    if keeper.on_disk() and keeper.ever_written:
-        return f"入力は下書きに保存してあります（{keeper.written_at}）。" if keeper.written_at else "入力は下書きにあります。"
+    if keeper.on_disk() and keeper.ever_written:  # and the autosave goes on (a failure is said instead)
+        return "入力は下書きに保存しています。"
     return keeper.where_text() or "入力はこの画面に残っています（下書きに保存しています）。"
 
 
@@ -941,7 +941,7 @@ class DraftedDialog(StyledAtMount, ModalScreen[Any]):
     def save_failed(self, err: BaseException) -> None:
         if isinstance(err, StoreBusyError):
             line = self.store_wait.busy(err, kept_text(self.keeper))
-            self.notify(line, title="まだ記録していません", severity="warning", timeout=15, markup=False)
+            self.notify(line, title="まだ記録していません", severity="warning", timeout=8, markup=False)
             return
         problem = plain_problem(err)
         keeper = self.keeper
