@@ -26,6 +26,8 @@ import sys
 import time
 from pathlib import Path
 
+from common import loop_lag
+
 
 async def measure(store: Path, bundle: Path, code: Path, operator: str) -> None:
     from textual import events
@@ -41,12 +43,6 @@ async def measure(store: Path, bundle: Path, code: Path, operator: str) -> None:
         loop = asyncio.get_running_loop()
         lag = [0.0]
         stop = asyncio.Event()
-
-        async def loop_lag():
-            while not stop.is_set():
-                t = time.perf_counter()
-                await asyncio.sleep(0.01)
-                lag[0] = max(lag[0], time.perf_counter() - t - 0.01)
 
         def key(name: str, char: str | None = None) -> None:
             loop.call_soon_threadsafe(app.post_message, events.Key(name, char))
@@ -82,7 +78,7 @@ async def measure(store: Path, bundle: Path, code: Path, operator: str) -> None:
                 time.sleep(0.1)
 
         stop.clear()
-        task = asyncio.create_task(loop_lag())
+        task = asyncio.create_task(loop_lag(stop, lag))
         await asyncio.to_thread(key_echo, 5.0)
         stop.set()
         await task
@@ -103,7 +99,7 @@ async def measure(store: Path, bundle: Path, code: Path, operator: str) -> None:
         await asyncio.sleep(1.0)  # the draft written
         lag[0] = 0.0
         stop.clear()
-        task = asyncio.create_task(loop_lag())
+        task = asyncio.create_task(loop_lag(stop, lag))
         sent = [0.0]
 
         def save_then_key():

@@ -30,6 +30,8 @@ import sys
 import time
 from pathlib import Path
 
+from common import loop_lag
+
 WRITE = {
     "intake": (
         "import sys\n"
@@ -95,12 +97,6 @@ async def measure(store: Path, code: Path, quiet: float) -> list[tuple[str, floa
         gc.callbacks.append(gc_timer)
         stop = asyncio.Event()
 
-        async def loop_lag():
-            while not stop.is_set():
-                t = time.perf_counter()
-                await asyncio.sleep(0.01)
-                lag[0] = max(lag[0], time.perf_counter() - t - 0.01)
-
         table = screen.query_one("#incidents", DataTable)
         table.focus()
 
@@ -124,7 +120,7 @@ async def measure(store: Path, code: Path, quiet: float) -> list[tuple[str, floa
 
         # 全件 itself (a), the keys watched meanwhile
         stop.clear()
-        tasks = [asyncio.create_task(loop_lag()), asyncio.create_task(asyncio.to_thread(key_echo))]
+        tasks = [asyncio.create_task(loop_lag(stop, lag)), asyncio.create_task(asyncio.to_thread(key_echo))]
         t0 = time.perf_counter()
         app.post_message(events.Key("a", "a"))
         await asyncio.sleep(0.5)
@@ -141,7 +137,7 @@ async def measure(store: Path, code: Path, quiet: float) -> list[tuple[str, floa
             await asyncio.sleep(2.5)  # the poll (every 2 s) has seen everything before
             lag[0] = keys[0] = gcs[0] = 0.0
             stop.clear()
-            tasks = [asyncio.create_task(loop_lag()), asyncio.create_task(asyncio.to_thread(key_echo))]
+            tasks = [asyncio.create_task(loop_lag(stop, lag)), asyncio.create_task(asyncio.to_thread(key_echo))]
             t = time.perf_counter()
             target = await asyncio.get_running_loop().run_in_executor(
                 None, write, kind, store, code, opened[-1] if kind == "close" else opened[0])
