@@ -230,6 +230,7 @@ class TriageScreen(DraftedDialog):
         self._checks_for: str | None = None         # the fault type whose check items are shown
         self._checks: dict[str, set[str]] = {}      # ticked check items by fault type
         self._ready = False                         # the whole form is mounted: the panels may be worked out
+        self._has_faults = False                    # the profile has fault types: the form has their box (compose)
         self.keys_wait = asyncio.Event()            # set once it is (CsirtDeskApp.on_event holds keys till then)
 
     # ------------------------------------------------------------ layout
@@ -240,6 +241,7 @@ class TriageScreen(DraftedDialog):
         self.set_class(True, *self._get_breakpoint_classes(height, self.VERTICAL_BREAKPOINTS))
         store = self.app.store
         profile = store.profile
+        self._has_faults = bool(profile.fault_types)
         self.incident = store.incident(self.incident_id)
         previous = self._previous_answers()
         # No title bar: the heading says what the triage is about (a row more for the form at 80x24,
@@ -295,11 +297,14 @@ class TriageScreen(DraftedDialog):
         def choices(items: list[dict[str, Any]]) -> list[tuple[Text, Any]]:
             return [(Text(narrow(item["label"])), item["id"]) for item in items]
 
+        # 障害の種類 and its check items (大崎 4条(2)(3)) only where the profile has fault types: the
+        # other profiles never show the box, and its 7 widgets were styled as every triage opened
+        fault_box = [Vertical(Label("障害の種類と確認事項", classes="sub-title"),
+                              row(label("障害の種類"), DeskSelect(choices(profile.fault_types or []), id="fault_type",
+                                                                  prompt="選ぶ", compact=True)),
+                              ExampleList(id="fault_checks", compact=True), id="fault-box")] if self._has_faults else []
         return [
-            Vertical(Label("障害の種類と確認事項", classes="sub-title"),
-                     row(label("障害の種類"), DeskSelect(choices(profile.fault_types or []), id="fault_type",
-                                                         prompt="選ぶ", compact=True)),
-                     ExampleList(id="fault_checks", compact=True), id="fault-box"),
+            *fault_box,
             Label("重大度を上げる事情", classes="sub-title"),
             row(label("個人情報"), DeskSelect(choices(ctx.get("personal_data", [])), id="personal_data", prompt="未確認",
                                               compact=True),
@@ -405,8 +410,8 @@ class TriageScreen(DraftedDialog):
         self._type_changed()
         self._reply_preview()
         self._update()
-        for wid in ("examples", "fault_checks"):
-            self.query_one(f"#{wid}").vertical_scrollbar.renderer = PlainBars
+        for lst in self.query(ExampleList):
+            lst.vertical_scrollbar.renderer = PlainBars
         self.start_drafts()  # what is on screen now is "nothing typed"; an unsaved triage is offered
         if self._reopen == "support":  # the support request's form offers its draft back
             self.call_after_refresh(self.action_support)
@@ -452,8 +457,8 @@ class TriageScreen(DraftedDialog):
             "type": [kind.name] if kind is not None else [],
             "type_label": str(kind.label) if kind is not None else "",
             "ticked": sorted(self.query_one("#examples", SelectionList).selected),
-            "fault_type": _sel(self.query_one("#fault_type", Select)),
-            "fault_checks": sorted(self.query_one("#fault_checks", SelectionList).selected),
+            "fault_type": _sel(self.query_one("#fault_type", Select)) if self._has_faults else None,
+            "fault_checks": sorted(self.query_one("#fault_checks", SelectionList).selected) if self._has_faults else [],
         }
         values.update((wid, _sel(self.query_one(f"#{wid}", Select))) for wid in SELECTS)
         values.update((wid, self.query_one(f"#{wid}", Checkbox).value) for wid in CHECKS)
@@ -495,7 +500,7 @@ class TriageScreen(DraftedDialog):
             ("種別", str(kind.label) if kind is not None else ""),
             ("該当する事例", "\n".join(ticked)),
         ]
-        if self.query_one("#fault-box").display:
+        if self._fault_box_shown():
             checks = self.query_one("#fault_checks", SelectionList)
             out += [("障害の種類", label("fault_type")), ("確認した事項", "\n".join(map(str, checks.selected)))]
         names = {"personal_data": "個人情報", "encrypted": "暗号化", "segment": "ネットワーク区分",
@@ -730,8 +735,8 @@ class TriageScreen(DraftedDialog):
         nxt = self.query_one("#examples", SelectionList)
         if exclusion:
             nxt = self.query_one("#reply_who", Input)
-        elif not nxt.option_count:
-            nxt = self.query_one("#fault_type", Select)
+        elif not nxt.option_count:  # no level table: its fault type if it has them, else the context
+            nxt = self.query_one("#fault_type" if self._fault_box_shown() else "#personal_data", Select)
         self.set_focus(nxt)
 
     def _build_for(self, type_id: str | None, exclusion: str | None) -> None:
@@ -765,8 +770,11 @@ class TriageScreen(DraftedDialog):
                 self.query_one("#level-criteria", Static).update(
                     "" if exclusion else "この種別にはレベル表がありません。")
                 override.set_options([])
-        fault_box = self.query_one("#fault-box")
-        fault_box.display = bool(core.fault_options(profile, type_id)) and not exclusion
+        if self._has_faults:
+            self.query_one("#fault-box").display = bool(core.fault_options(profile, type_id)) and not exclusion
+
+    def _fault_box_shown(self) -> bool:
+        return self._has_faults and bool(self.query_one("#fault-box").display)
 
     def _type_text(self, type_id: str | None, exclusion: str | None) -> str:
         if type_id is None:
