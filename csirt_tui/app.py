@@ -15,6 +15,7 @@ from textual import events
 from textual.app import App
 from textual.css.query import NoMatches
 
+from .backup import BackupStopped
 from .draftsave import plain_problem
 from .errors import DomainError
 from .profiles import load_profile
@@ -116,6 +117,10 @@ class CsirtDeskApp(App):
         self._intake_ahead = None  # a blank IntakeScreen, composed and mounted, for the next Ctrl+N
         self.unsaved_on_exit: list[str] = []
         self.damaged: list[str] = []  # what the check after the first paint found (no backup then)
+        # Set as the desk closes: a backup still being copied (the one at start: a whole copy of a
+        # large store took 42 s here) is given up, rather than keeping the closed desk's process
+        # waiting for it, silent, with the terminal already given back (run_app makes the close one)
+        self.backup_stop = threading.Event()
         # The validated profile from the store's cache (the same object store.profile returns next):
         # one small JSON file read instead of parsing and validating the TOML files at every start.
         load_profile(store.meta["profile"], cache_dir=store.root / PROFILE_CACHE)
@@ -232,6 +237,7 @@ class CsirtDeskApp(App):
         palette, a signal, Textual itself)."""
         if threading.get_ident() == self._ui_thread:  # the widgets are read on the UI thread only
             self.unsaved_on_exit = self.flush_drafts()  # said by run_app once the terminal is back
+        self.backup_stop.set()
         super().exit(result, return_code, message)
 
     def after_keys(self, callback, *args, **kwargs) -> None:
@@ -562,7 +568,10 @@ class CsirtDeskApp(App):
                 self.call_from_thread(self.say_damaged_store, problems)
                 return  # no backup of a damaged store: the older ones stay as they are
             if self.backups:
-                self.store.backup("open")
+                try:
+                    self.store.backup("open", stop=self.backup_stop)
+                except BackupStopped:
+                    return  # the desk closed meanwhile
 
         self.run_worker(work, thread=True, exit_on_error=False, group="after-first-paint")
 
@@ -892,7 +901,9 @@ class CsirtDeskApp(App):
     def action_backup(self) -> None:
         def work():
             try:
-                path = self.store.backup("manual")
+                path = self.store.backup("manual", stop=self.backup_stop)
+            except BackupStopped:
+                return  # the desk closed meanwhile
             except (DomainError, OSError) as err:  # a full disk: said plainly, not a silent worker error
                 self.call_from_thread(self.notify, f"バックアップできませんでした: {plain_problem(err, self.store.root)}",
                                       severity="error", timeout=12, markup=False)
@@ -918,11 +929,24 @@ def run_app(*, store_dir: str | None, profile: str | None, operator: str) -> int
     if app.damaged:
         print("csirt-desk: ストアのファイルが壊れているため、終了時のバックアップは作っていません:"
               f" {app.damaged[0]}", file=sys.stderr)
+    elif app.backups and (app.return_code or 0) >= 128:
+        # closed by a signal (SIGTERM: a shutdown; SIGHUP: the terminal closed): at once, drafts
+        # written; the next start makes the backup
+        print("csirt-desk: 終了の指示を受けたため、終了時のバックアップは作っていません (記録は保存済みです)",
+              file=sys.stderr)
     elif app.backups:
+        # After the terminal is back: said, so that a shell that waits (a whole copy of a large
+        # store, 42 s here) is not taken for a hung desk; Ctrl+C gives it up
+        print("csirt-desk: 終了時のバックアップを作成しています (記録は保存済みです。Ctrl+C で中止できます)",
+              file=sys.stderr, flush=True)
         try:
             store.backup("close")
             for problem in store.backup_damaged:
                 print(f"csirt-desk: 壊れた索引ファイルは終了時のバックアップに入れていません: {problem}", file=sys.stderr)
+        except KeyboardInterrupt:
+            print("csirt-desk: 終了時のバックアップを中止しました (記録は保存済みです。次の起動時に作成します)",
+                  file=sys.stderr)
+            return 130
         except (DomainError, OSError) as err:  # the session's work is already saved; e.g. a file
             # renamed away by another process while it was copied (a draft set aside)
             print(f"csirt-desk: バックアップできませんでした: {plain_problem(err, store.root)}", file=sys.stderr)

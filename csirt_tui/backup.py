@@ -31,6 +31,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import threading
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -234,7 +235,13 @@ def _changed_incidents(store, since: int) -> dict[str, int]:
     return out
 
 
-def make(store, tmp: Path, reason: str, *, durable: bool = True) -> tuple[list[Path] | None, list[str]]:
+class BackupStopped(Exception):
+    """The desk is closing while its backup is being copied: the copy is given up between two
+    files (its temp folder removed by the caller); the next backup makes it again."""
+
+
+def make(store, tmp: Path, reason: str, *, durable: bool = True,
+         stop: threading.Event | None = None) -> tuple[list[Path] | None, list[str]]:
     """Fill ``tmp`` (a new folder) with the backup and its manifest; the caller holds the
     lock, then renames ``tmp`` into place. ``durable=False``: no fsync (benchmark stores).
     Returns the incident folders written since the base backup (and the year folder of one
@@ -246,7 +253,9 @@ def make(store, tmp: Path, reason: str, *, durable: bool = True) -> tuple[list[P
     taken into the backup's store, which stays one that restores (the index is made again
     from the record there, as after any stale index); its bytes are kept beside it as
     ``index/YYYY.json.damaged`` (no store file: never restored) and the manifest names it
-    (``damaged``). The caller says so: the rest of the store is saved all the same."""
+    (``damaged``). The caller says so: the rest of the store is saved all the same.
+
+    ``stop`` set (the desk closing): :class:`BackupStopped` before the next file is copied."""
     from .store import store_files, year_file_problem
 
     root = store.root
@@ -262,6 +271,8 @@ def make(store, tmp: Path, reason: str, *, durable: bool = True) -> tuple[list[P
 
     def copy(src: Path, rel: str) -> None:
         nonlocal copied
+        if stop is not None and stop.is_set():
+            raise BackupStopped()
         dst = tmp / rel
         make_dirs(dst.parent)
         try:

@@ -2060,13 +2060,15 @@ class Store:
         return [dict(rows[k], no=int(k)) for k in sorted(rows, key=int)]
 
     # ------------------------------------------------------------- backups
-    def backup(self, reason: str = "manual", *, durable: bool = True) -> Path:
+    def backup(self, reason: str = "manual", *, durable: bool = True, stop=None) -> Path:
         """A backup (csirt_tui/backup.py: what changed since the last one). ``durable=False``
-        skips the fsyncs: only for benchmark stores (bench/scale.py), as bulk_create."""
+        skips the fsyncs: only for benchmark stores (bench/scale.py), as bulk_create.
+        ``stop`` (a threading.Event): set, the copy is given up before its next file
+        (backup.BackupStopped; nothing of it left, the store's lock released)."""
         with self.locked():
-            return self._backup_locked(reason, durable=durable)
+            return self._backup_locked(reason, durable=durable, stop=stop)
 
-    def _backup_locked(self, reason: str, *, durable: bool = True) -> Path:
+    def _backup_locked(self, reason: str, *, durable: bool = True, stop=None) -> Path:
         reason = re.sub(r"[^A-Za-z0-9_-]", "_", reason)[:40] or "manual"
         bdir = self.root / "backups"
         make_dirs(bdir)
@@ -2079,7 +2081,11 @@ class Store:
         tmp = bdir / f".tmp-{name}"
         from . import backup
 
-        written, damaged = backup.make(self, tmp, reason, durable=durable)  # what changed since the newest backup
+        try:
+            written, damaged = backup.make(self, tmp, reason, durable=durable, stop=stop)  # what changed since the newest backup
+        except BaseException:  # stopped, Ctrl+C, a full disk: the half-made copy is not left for the sweep
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
         self.backup_damaged = damaged
         replace(tmp, bdir / name)
         fsync_dir(bdir)
