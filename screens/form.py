@@ -663,8 +663,8 @@ class StoreWait:
         if not app.store.lock_free():
             return
         self.stop()
-        self.line = f"ストアが空きました。Ctrl+S で{self.saving}してください（入力はこの画面にあります）。"
-        app.notify(self.line, title="ストア", timeout=6, markup=False)
+        self.line = f"ストアが空きました。入力はこの画面にあります。Ctrl+S で{self.saving}してください。"
+        app.notify(f"ストアが空きました。Ctrl+S で{self.saving}できます。", timeout=6, markup=False)
         self.show()
 
     def stop(self) -> None:
@@ -941,7 +941,8 @@ class DraftedDialog(StyledAtMount, ModalScreen[Any]):
     def save_failed(self, err: BaseException) -> None:
         if isinstance(err, StoreBusyError):
             line = self.store_wait.busy(err, kept_text(self.keeper))
-            self.notify(line, title="まだ記録していません", severity="warning", timeout=8, markup=False)
+            if not self.query(DraftStatus):  # said on the form's status line, on top; a toast would cover the text
+                self.notify(line, title="まだ記録していません", severity="warning", timeout=8, markup=False)
             return
         problem = plain_problem(err)
         keeper = self.keeper

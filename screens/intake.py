@@ -599,8 +599,7 @@ class IntakeScreen(Screen):
                     inc = store.create_incident(intake, operator=app.operator,
                                                 text=intake_entry_text(store.profile, intake))
         except StoreBusyError as err:  # another process holds the store (an import): said, the form stays
-            line = self.store_wait.busy(err, kept_text(keeper))
-            self.notify(line, title="受付を保存していません", severity="warning", timeout=8, markup=False)
+            line = self.store_wait.busy(err, kept_text(keeper))  # on the status line, on top (a toast covered the card)
             if not keeper.safe():
                 self.action_keep_elsewhere(f"{line}\nこの画面は閉じません。")
             return
