@@ -19,6 +19,7 @@ labelled, to a file in another folder, or copies it to the clipboard.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 import threading
@@ -1000,6 +1001,10 @@ class FormScreen(DraftedDialog):
     # container, and each move restyled every field (issue 15: the step form opened in 350 ms)
     AUTO_FOCUS = ""
 
+    # rows a field takes in the fields' box (assets/screens.tcss: a label's margin and the label,
+    # then the field; a time's preview; a memo 5 high; a check has no label): see _fields_at_open
+    FIELD_ROWS = {"check": 1, "text": 3, "select": 3, "time": 4, "multiline": 7}
+
     def __init__(self, title: str, fields: list[Field], *, intro: str = "",
                  save: Callable[[dict[str, Any]], Any] | None = None, draft: DraftKey | None = None) -> None:
         super().__init__(draft)
@@ -1007,8 +1012,11 @@ class FormScreen(DraftedDialog):
         self.fields = fields
         self.intro = intro
         self.save = save
+        self._at_open = len(fields)  # the fields built before the first paint (compose); the rest after it
+        self.keys_wait = asyncio.Event()  # set once every field is there (CsirtDeskApp.on_event holds keys till then)
 
     def compose(self) -> ComposeResult:
+        self._at_open = self._fields_at_open()
         with Vertical(id="form-box"):
             yield Label(self.title_text, classes="saved-title", id="form-title", markup=False)
             yield DraftStatus(id="draft-status")  # on top: a long form scrolls, this must be seen
@@ -1016,9 +1024,36 @@ class FormScreen(DraftedDialog):
             intro.display = bool(self.intro)
             yield intro
             with VerticalScroll(id="form-fields"):
-                for f in self.fields:
+                for f in self.fields[:self._at_open]:
                     yield from self._widgets(f)
             yield Static("Ctrl+S 記録   Esc やめる   Tab 次の項目", classes="hint", markup=False)
+
+    def _fields_at_open(self) -> int:
+        """How many fields, from the first, the form's first paint can show: the rest (the step
+        form's five 留意事項 memos, 10 of its 28 widgets, below its box's edge at 80x24 and
+        120x30) are mounted just after that paint (issue 15: the step form opened in ~170 ms at
+        10,000 incidents, goal 150), as the triage's lower form is; keys read meanwhile wait
+        for them (``keys_wait``). Counted so that none is left out that could be seen: the box
+        is taken as tall as it can be (_fit_fields, with the intro as short as its text can be
+        drawn: a line a line of it, more where it is wider than the frame), and a field is left
+        for later only when the fields before it fill that height, so that the box is as high
+        at the first paint as after."""
+        size = self.app.size
+        height = size.height
+        if not height:
+            return len(self.fields)
+        intro = 0
+        if self.intro:
+            width = max(1, min(96, size.width) - 6)  # the frame's border and padding (#form-box)
+            lines = sum(max(1, -(-cell_len(line) // width)) for line in printable(self.intro).split("\n"))
+            intro = min(6, lines) + 1  # (its max-height, its margin)
+        rows = max(4, min(30, height - 10, int(height * 0.9) - 8 - intro))
+        top = 0
+        for n, f in enumerate(self.fields):
+            if top >= rows:
+                return n
+            top += self.FIELD_ROWS.get(f.kind, 3)
+        return len(self.fields)
 
     @staticmethod
     def _widgets(f: Field):
@@ -1093,15 +1128,37 @@ class FormScreen(DraftedDialog):
     def on_mount(self) -> None:
         self._fit_fields()  # the intro measured at the frame's width (_intro_height)
         self.call_after_refresh(self._fit_fields)  # once the intro is laid out (the same, but for a measure off)
-        for f in self.fields:
+        for f in self.fields[:self._at_open]:
             if f.kind == "time":
                 self._preview(f"f-{f.key}")
         first = next(iter(self.query("#form-fields > Input, #form-fields > TextArea, #form-fields > Select, "
                                      "#form-fields > Checkbox")), None)
         if first is not None:  # the first field, at the top of its box: shown as the box opens,
-            # not scrolled to with the box's height still unknown (which scrolled its label away)
-            first.focus(scroll_visible=False)
-        self.start_drafts()
+            # not scrolled to with the box's height still unknown (which scrolled its label away).
+            # At once, not through the app's queue as focus() does: keys read as the form opened
+            # (held till then: keys_wait) came before it in that queue and went to no field
+            self.set_focus(first, scroll_visible=False)
+        if self._at_open < len(self.fields):
+            self.call_after_refresh(self._build_lower_fields)  # after the first paint
+        else:
+            self.start_drafts()
+            self.keys_wait.set()
+
+    async def _build_lower_fields(self) -> None:
+        """The fields below the box's edge (_fields_at_open), then the draft: what is on screen
+        now is 'nothing typed'; and the keys held meanwhile go on, in the order typed."""
+        try:
+            lower = self.fields[self._at_open:]
+            with self.app.batch_update():  # drawn once
+                await self.mount_after_paint(self.query_one("#form-fields"),
+                                             [w for f in lower for w in self._widgets(f)])
+                self._at_open = len(self.fields)
+                for f in lower:
+                    if f.kind == "time":
+                        self._preview(f"f-{f.key}")
+            self.start_drafts()
+        finally:
+            self.keys_wait.set()
 
     def focus_next(self, selector="*"):  # type: ignore[no-untyped-def]
         """Tab stops at the form's last field: it does not wrap round to the first. After a

@@ -1,0 +1,104 @@
+"""A form draws the fields its box shows, then the rest (issue 15: every screen open <= 150 ms
+at 10,000 incidents, timed in bench/intake.py; counted here).
+
+The step form (s on the response tracker) has 28 widgets; its five 留意事項 memos (10 of
+them: a label and a 5-line box each) are below its fields' box's edge at 80x24 and 120x30 and
+are mounted just after the first paint, as the triage's lower form is (tests/test_triage_opening.py).
+Keys read before they are there wait for them: none is lost, each goes where it would have gone
+on the whole form, in the order typed."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+import pytest
+
+from conftest import TZ, Clock, sample_intake, wait_until
+from csirt_tui.app import CsirtDeskApp
+from csirt_tui.store import Store
+from screens.form import FormScreen
+from screens.response import ResponseScreen
+from test_keys_race import burst
+
+NOW = datetime(2026, 11, 22, 14, 35, tzinfo=TZ)
+
+
+def _desk(store_dir):
+    clock = Clock(NOW)
+    store = Store.open(store_dir, clock=clock)
+    inc = store.create_incident(sample_intake(), operator="受付")
+    return CsirtDeskApp(store, operator="見本 ハンドラー", clock=clock, backups=False), inc.id
+
+
+async def _tracker(app, pilot, incident_id):
+    await pilot.pause()
+    app.push_screen(ResponseScreen(incident_id))
+    assert await wait_until(pilot, lambda: isinstance(app.screen, ResponseScreen) and app.focused is not None)
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 30)])
+def test_the_step_form_draws_the_fields_its_box_shows_then_the_memos_below(store_dir, monkeypatch, size):
+    app, incident_id = _desk(store_dir)
+    at_first_paint = []  # the widgets there when the lower fields are built (after the first paint)
+    build_lower = FormScreen._build_lower_fields
+
+    async def painted_then_built(form):
+        at_first_paint.append({w.id for w in form.walk_children() if w.id})
+        at_first_paint.append(form._drawn_whole_at is not None)  # (laid out and drawn by then)
+        await build_lower(form)
+
+    monkeypatch.setattr(FormScreen, "_build_lower_fields", painted_then_built)
+    got = {}
+
+    async def go():
+        async with app.run_test(size=size) as pilot:
+            await _tracker(app, pilot, incident_id)
+            await pilot.press("s")
+            assert await wait_until(pilot, lambda: isinstance(app.screen, FormScreen) and app.screen.keys_wait.is_set())
+            await pilot.pause()
+            form = app.screen
+            box = form.query_one("#form-fields")
+            got["ids"] = [w.id for w in box.children if w.id]
+            got["shown"] = box.content_region  # what of the box is seen (not scrolled)
+            got["later"] = {w.id: w.region for w in box.children if w.id and w.id not in at_first_paint[0]}
+            got["focused"] = app.focused.id
+
+    asyncio.run(go())
+    first, drawn = at_first_paint
+    assert drawn
+    assert {"f-status", "f-who", "f-when", "f-when-preview"} <= first  # (at 80x24 the memo is below the edge)
+    assert not any(i.startswith("f-point_") for i in first)  # built after the first paint
+    # the whole form, in its order, once opened; what came later is below what the box shows
+    assert got["ids"] == ["f-status", "f-who", "f-when", "f-when-preview", "f-note",
+                          *(f"f-point_{i}" for i in range(5))]
+    assert {f"f-point_{i}" for i in range(5)} <= set(got["later"])
+    assert all(region.y >= got["shown"].bottom for region in got["later"].values()), (got["shown"], got["later"])
+    assert got["focused"] == "f-status"
+
+
+def test_keys_read_as_the_step_form_opens_wait_for_its_memos(store_dir):
+    """The step form opened (as s on the tracker does), then four Tabs (担当, いつ, メモ, the
+    first 留意事項), text and Ctrl+S read at once, before the memos below the box's edge are
+    there: each goes where it goes on the whole form, in order (read before the memos were there,
+    the fourth Tab had nowhere to go and the text went into メモ), and Ctrl+S records it, verbatim."""
+    app, incident_id = _desk(store_dir)
+    got = {}
+
+    async def go():
+        async with app.run_test(size=(80, 24)) as pilot:
+            await _tracker(app, pilot, incident_id)
+            app.screen.action_step()
+            burst(app, "\t\t\t\t影響は[bold]庁内[/]のみ\x13")
+            assert await wait_until(pilot, lambda: isinstance(app.screen, ResponseScreen))
+            await pilot.pause()
+            got["running"] = app.is_running
+
+    asyncio.run(go())
+    assert got["running"]
+    steps = [e for e in Store.open(store_dir).incident(incident_id).entries if e.kind == "step"]
+    assert steps, "the step was not recorded"
+    data = steps[-1].data or {}
+    assert data.get("note", "") == ""
+    assert list((data.get("points") or {}).values()) == ["影響は[bold]庁内[/]のみ"], data
