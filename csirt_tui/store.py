@@ -644,7 +644,7 @@ class Store:
             self._lock.acquire(timeout=timeout)
         except Timeout:
             holder = self.holder()
-            said = f" ({holder_text(holder)})" if holder else ""
+            said = f": {holder_text(holder)}" if holder else ""
             raise StoreBusyError(f"{self.root}: 他のプロセスがストアを使用中です{said} (lock timeout)",
                                  holder) from None
 

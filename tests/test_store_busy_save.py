@@ -171,3 +171,34 @@ def test_ctrl_s_on_the_triage_and_on_a_note_while_an_import_holds_the_store(stor
 
     assert len(triages) == 1 and "本人に確認済み" in json.dumps(triages[0].data, ensure_ascii=False)
     assert [e.text for e in timeline if e.kind == "note"] == ["ベンダーに電話した"]  # once
+
+
+def test_a_busy_store_says_what_holds_it_and_the_screen_thread_waits_briefly(store_dir):
+    """The core alone: StoreBusyError carries Store.holder (the import's holder.json), the CLI's
+    line names it, plain_problem says it without the path or 「lock timeout」."""
+    import pytest
+
+    from csirt_tui.draftsave import plain_problem
+    from csirt_tui.errors import StoreBusyError
+
+    store = Store.open(store_dir, lock_timeout=HOLD + 30)
+    inc = store.create_incident(sample_intake(), operator="受付")
+    assert store.holder() is None and store.lock_free()
+    importer = start_import(store_dir)
+    try:
+        store.wait_briefly(0.2)
+        with pytest.raises(StoreBusyError) as caught:
+            store.append(inc.id, "note", "取り込み中のメモ", operator="受付 花子")
+        err = caught.value
+        assert importer.poll() is None  # refused while the import still held the store
+        assert err.holder["what"] == "import" and err.holder["by"] == BY and err.holder["pid"] == importer.pid
+        assert f"他のプロセスがストアを使用中です: 取り込み（" in str(err) and BY in str(err)
+        said = plain_problem(err)
+        assert said.startswith("別のウィンドウの取り込み（") and BY in said and "lock timeout" not in said
+        assert str(store_dir) not in said
+        assert not store.lock_free()
+    finally:
+        store.wait_briefly(None)
+        stop(importer)
+    assert store.lock_free()
+    assert [e.text for e in store.timeline(inc.id)][-1] != "取り込み中のメモ"  # nothing half-written
