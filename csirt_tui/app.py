@@ -423,6 +423,8 @@ class CsirtDeskApp(App):
             if await self._typed_where_no_text_goes(event):
                 return
             event.desk_focus = self.focused  # (_on_key)
+        if isinstance(event, events.Paste) and not event.is_forwarded and await self._pasted_where_no_text_goes(event):
+            return
         if isinstance(event, events.Paste) and not event.is_forwarded:
             # A paste is read whole, control characters and all (screens/paste.py). The desk's
             # fields keep them and draw them as symbols; a field that would draw them as they are
@@ -474,6 +476,29 @@ class CsirtDeskApp(App):
         if not typed.finds_as_read(focused) or self._bound_here(event):
             return False
         return await typed.find_typed(self, focused, ch)
+
+    async def _pasted_where_no_text_goes(self, event: events.Paste) -> bool:
+        """A paste where the focus takes no text, as a typed word (``_typed_where_no_text_goes``):
+        to the field the screen names for it, found on a list or a dropdown, or said, quoted, in one
+        line (a choice, a button or a list dropped it without a sign). True: answered here."""
+        from screens import typed
+
+        focused = self.focused
+        if focused is not None and getattr(focused, "expanded", False):
+            focused = typed.open_list_of(focused)
+        if focused is None or isinstance(focused, typed.TEXT_WIDGETS) or not event.text:
+            return False
+        typed.end_burst(self)  # a paste is a word of its own
+        field_for = getattr(self.screen, "text_field_for", None)
+        field = field_for(focused) if field_for is not None else None
+        if field is not None and field is not focused:
+            self._focus_for_text(field)
+            return False  # on to the field (the focus now)
+        if typed.can_find(focused):
+            await typed.find_typed(self, focused, event.text)
+        else:
+            typed.say_not_taken(self, focused, event.text)
+        return True
 
     async def _on_key(self, event: events.Key) -> None:
         """A key no widget took and no binding runs (Textual's App._on_key, then): text typed where

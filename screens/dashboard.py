@@ -75,6 +75,8 @@ class DashboardScreen(Screen):
 
     STYLED_BY_DESK_TCSS = True  # its styles are all in assets/desk.tcss (csirt_tui.app: SCREENS_CSS)
     AUTO_FOCUS = "#incidents"  # the list, not the filter (its keys differ: the footer would be built twice)
+    # where text goes, said when text is typed on the lists (screens/typed.py): the call being taken
+    TYPED_TEXT_HINT = "新しい通報の受付は Ctrl+N、一覧の絞り込みは / で入力してください"
     # The footer shows the keys of the daily work; n (the footer shows Ctrl+N), a and r
     # (the list reloads itself within 2 s of a change) work all the same and are listed
     # with the others in F1 (screens/commands.py); a and r are also commands in Ctrl+P (README: キー操作).

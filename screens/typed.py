@@ -15,7 +15,9 @@ once. Typed on a choice, a list or a button, Textual drops it without a sign. Th
 
 Keys that are commands where they are typed (the dashboard's t, n, o; a dialog's c) are bound,
 and stay commands: these only see characters nothing else would take. Space is not text here:
-on a choice it chooses (once the text has gone to a field, the Space follows it there).
+on a choice it chooses (once the text has gone to a field, the Space follows it there). A paste
+(the terminal's, tmux paste-buffer) where the focus takes no text is answered the same way, as
+one word. A screen may say where text goes on it (``TYPED_TEXT_HINT``: the dashboard's Ctrl+N).
 """
 
 from __future__ import annotations
@@ -49,17 +51,17 @@ class Burst:
     note: Notification | None = None
     origin: int | None = None  # the highlight before the word: back there when nothing contains it
     started: bool = False
-
-
-_bursts: dict[int, Burst] = {}  # by app (id): one burst at a time
+    opened: bool = False       # a closed dropdown the word opened
+    on_top: bool = False       # its line is drawn at the top (over a dropdown's open list)
 
 
 def _burst(app, widget: Widget, ch: str) -> Burst:
     now = time.monotonic()
-    burst = _bursts.get(id(app))
+    burst = getattr(app, "typed_burst", None)  # one word at a time
     if burst is None or burst.widget is not widget or now - burst.at > BURST_GAP:
+        end_burst(app)
         burst = Burst(widget, "", now)
-        _bursts[id(app)] = burst
+        app.typed_burst = burst
     burst.text += ch
     burst.at = now
     return burst
@@ -67,7 +69,18 @@ def _burst(app, widget: Widget, ch: str) -> Burst:
 
 def end_burst(app) -> None:
     """A key that is not text (Tab, an arrow, Enter) ends the word being typed."""
-    _bursts.pop(id(app), None)
+    burst = getattr(app, "typed_burst", None)
+    app.typed_burst = None
+    if burst is not None and burst.on_top:
+        _line_on_top(app, False)
+
+
+def _line_on_top(app, on_top: bool) -> None:
+    """The line above an open dropdown's list, not under it (assets/desk.tcss)."""
+    try:
+        app.screen.set_class(on_top, "-typed-on-dropdown")
+    except Exception:  # no screen (closing)
+        pass
 
 
 def _say(app, burst: Burst, message: str, *, severity: str = "information", timeout: float) -> None:
@@ -81,9 +94,15 @@ def _say(app, burst: Burst, message: str, *, severity: str = "information", time
     app._refresh_notifications()
 
 
+QUOTED_LIMIT = 200  # characters of a word (a paste) quoted in one line
+
+
 def shown(text: str) -> str:
+    """``text`` on one line as the desk shows user text; a long paste cut, with its length."""
     from csirt_tui.textsafe import one_line
 
+    if len(text) > QUOTED_LIMIT:
+        return one_line(text[:QUOTED_LIMIT]) + f"... (全 {len(text)} 文字)"
     return one_line(text)
 
 
@@ -159,18 +178,25 @@ async def find_typed(app, focused: Widget, ch: str) -> bool:
     query = burst.text.casefold()
     index = next((i for i, text in enumerate(texts) if query in text.casefold()), None)
     word = shown(burst.text)
+    if isinstance(widget, Select) and not burst.on_top:
+        burst.on_top = True
+        _line_on_top(app, True)
     if not texts:
         _say(app, burst, f"「{word}」は入力されていません: {entry}がまだありません", severity="warning",
              timeout=LOST_TIMEOUT)
         return True
     if index is None:
         # (its first characters may have been found: 「サ」 in サービス, on the way to 「サーバ停止」)
-        if burst.origin is not None and _highlight_of(widget) != burst.origin:
+        if burst.opened:  # opened on the first characters of the word: on the option chosen, as opened
+            current = next((i for i, (_p, value) in enumerate(widget._options) if value == widget.value), None)
+            _set_highlight(widget, current)
+        elif burst.origin is not None and _highlight_of(widget) != burst.origin:
             _set_highlight(widget, burst.origin)
         _say(app, burst, f"「{word}」を含む{entry}はありません ({len(texts)} 件)", severity="warning",
              timeout=NOT_FOUND_TIMEOUT)
         return True
     if isinstance(widget, Select):
+        burst.opened = burst.opened or not widget.expanded
         await _highlight_option(widget, index)
     else:
         _set_highlight(widget, index)
@@ -186,7 +212,7 @@ def _highlight_of(widget: Widget) -> int | None:
     return widget.highlighted
 
 
-def _set_highlight(widget: Widget, index: int) -> None:
+def _set_highlight(widget: Widget, index: int | None) -> None:
     target = open_list_of(widget) if isinstance(widget, Select) else widget
     if target is not None:
         target.highlighted = index
@@ -214,7 +240,8 @@ def say_not_taken(app, focused: Widget | None, ch: str) -> None:
     widget = focused or app.screen
     burst = _burst(app, widget, ch)
     fields = [w for w in app.screen.query("Input, TextArea") if w.focusable and w.display]
-    where = "入力欄へは Tab で移ってください" if fields else "この画面には入力欄がありません"
+    where = getattr(app.screen, "TYPED_TEXT_HINT", None) or (
+        "入力欄へは Tab で移ってください" if fields else "この画面には入力欄がありません")
     what = _what_it_is(focused)
     _say(app, burst, f"「{shown(burst.text)}」は入力されていません: {what}は文字を受け付けません。{where}",
          severity="warning", timeout=LOST_TIMEOUT)

@@ -163,10 +163,18 @@ def test_triage_typing_on_the_examples_finds_one_and_on_a_dropdown_opens_it_on_t
             opened = select.expanded, select._options[overlay.highlighted][1], drawn(app).text
             await pilot.press("enter")
             await pilot.pause()
-            return examples.option_count, (word, last), found, ticked, missing, opened, select.value, \
-                examples.get_option_at_index(examples.option_count - 1).value
+            chosen = select.value
+            await type_as_the_terminal_sends(app, pilot, "ありません")  # あり is an option: opened on it
+            await pilot.pause(0.2)
+            after_miss = (select.expanded, select._options[overlay.highlighted][1],
+                          [n.message for n in app._notifications][-1])
+            await pilot.press("escape")
+            await pilot.pause()
+            after_miss += (app.focused is select, not select.expanded)
+            return examples.option_count, (word, last), found, ticked, missing, opened, chosen, \
+                examples.get_option_at_index(examples.option_count - 1).value, after_miss
 
-    count, (word, last), found, ticked, missing, opened, chosen, last_value = asyncio.run(go())
+    count, (word, last), found, ticked, missing, opened, chosen, last_value, after_miss = asyncio.run(go())
     assert found[0] == count - 1
     assert f"「{word}」" in found[1]  # drawn
     assert found[2] == [f"「{word}」: {count}/{count} 件目の事例「{cut(last, 30)}」"]  # one line
@@ -176,6 +184,8 @@ def test_triage_typing_on_the_examples_finds_one_and_on_a_dropdown_opens_it_on_t
     assert missing[2][-1] == f"「榊原様」を含む事例はありません ({count} 件)"
     assert opened[0] and opened[1] == "no" and "「なし」" in opened[2]
     assert chosen == "no"
+    # no option holds the whole word: the list stays on the option chosen, and says so; Esc closes it
+    assert after_miss == (True, "no", "「ありません」を含む選択肢はありません (4 件)", True, True)
 
 
 def test_triage_text_typed_on_the_types_is_added_to_the_fact_check_note_not_replacing_it(store_dir):
@@ -203,3 +213,70 @@ def test_triage_text_typed_on_the_types_is_added_to_the_fact_check_note_not_repl
             return app.screen.query_one("#fact_note", Input).value
 
     assert asyncio.run(go()) == "電話で確認済み"
+
+
+def test_triage_a_paste_where_no_text_goes_is_moved_found_or_said(store_dir):
+    """A paste (tmux paste-buffer, the terminal's paste) on a choice, a list or a checkbox was
+    dropped as typed text was: on 2 種別 it goes to 確認の結果・方法, on the examples it finds
+    one, on a checkbox one line quotes it (cut when long, with its length)."""
+    from textual import events
+    from textual.widgets import Input, SelectionList
+
+    from screens.triage import TriageScreen
+
+    app, incident_id = _triage_app(store_dir)
+    long_text = "[bold]" + "長" * 300
+
+    async def go():
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await pilot.pause()
+            app.open_triage(incident_id)
+            await wait_until(pilot, lambda: isinstance(app.screen, TriageScreen))
+            await wait_until(pilot, lambda: app.screen.keys_wait.is_set())
+            screen = app.screen
+            screen.query_one("#type").focus()
+            await pilot.pause()
+            app.post_message(events.Paste("折り返しで確認"))
+            await pilot.pause()
+            note = screen.query_one("#fact_note", Input).value
+            await pilot.press("tab", "enter")  # back on 2 種別: the first type; on to the examples
+            examples = screen.query_one("#examples", SelectionList)
+            assert await wait_until(pilot, lambda: app.focused is examples and examples.option_count > 2)
+            app.post_message(events.Paste(examples.text_at(2)[3:9]))
+            await pilot.pause()
+            found = examples.highlighted
+            screen.query_one("#crime").focus()
+            await pilot.pause()
+            app.clear_notifications()
+            app.post_message(events.Paste(long_text))
+            await pilot.pause()
+            return note, found, [n.message for n in app._notifications], [n.markup for n in app._notifications]
+
+    note, found, said, markup = asyncio.run(go())
+    assert note == "折り返しで確認"
+    assert found == 2
+    assert said == [f"「[bold]{'長' * 194}... (全 306 文字)」は入力されていません: "
+                    "チェック欄「犯罪の可能性 (警察)」は文字を受け付けません。入力欄へは Tab で移ってください"]
+    assert markup == [False]
+
+
+def test_on_the_dashboard_letters_stay_commands_and_other_text_is_said(store_dir):
+    """The dashboard's letters are commands (t: the triage); a word typed on its list, meant for an
+    intake not yet opened, is said with where to type it (it went nowhere)."""
+    from screens.triage import TriageScreen
+
+    app, incident_id = _triage_app(store_dir)
+
+    async def go():
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await pilot.pause()
+            await type_as_the_terminal_sends(app, pilot, "停電です")
+            said = [n.message for n in app._notifications]
+            await pilot.press("t")
+            opened = await wait_until(pilot, lambda: isinstance(app.screen, TriageScreen))
+            return said, opened
+
+    said, opened = asyncio.run(go())
+    assert said == ["「停電です」は入力されていません: 一覧は文字を受け付けません。"
+                    "新しい通報の受付は Ctrl+N、一覧の絞り込みは / で入力してください"]
+    assert opened
