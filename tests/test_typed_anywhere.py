@@ -117,6 +117,16 @@ def _triage_app(store_dir):
     return CsirtDeskApp(store, operator="見本 ハンドラー", clock=clock, backups=False), inc.id
 
 
+async def _open_triage(app, pilot, incident_id: str) -> None:
+    """The triage in front, its whole form mounted (its lower part comes after the first paint)."""
+    from screens.triage import TriageScreen
+
+    await pilot.pause()
+    app.open_triage(incident_id)
+    assert await wait_until(pilot, lambda: isinstance(app.screen, TriageScreen))
+    assert await wait_until(pilot, lambda: app.screen.keys_wait.is_set())
+
+
 def test_triage_typing_on_the_examples_finds_one_and_on_a_dropdown_opens_it_on_the_match(store_dir):
     """The defect as found: Tab from the types into the examples and type a word of the example
     wanted (the last of its table): the highlight goes to it and the word is on screen; a word no
@@ -124,16 +134,12 @@ def test_triage_typing_on_the_examples_finds_one_and_on_a_dropdown_opens_it_on_t
     from textual.widgets import Select, SelectionList
 
     from csirt_tui.cells import cut
-    from screens.triage import TriageScreen
 
     app, incident_id = _triage_app(store_dir)
 
     async def go():
         async with app.run_test(size=(80, 24), notifications=True) as pilot:
-            await pilot.pause()
-            app.open_triage(incident_id)
-            await wait_until(pilot, lambda: isinstance(app.screen, TriageScreen))
-            await wait_until(pilot, lambda: app.screen.keys_wait.is_set())
+            await _open_triage(app, pilot, incident_id)
             screen = app.screen
             await pilot.press("enter", "enter")  # 1 確認中 confirmed; 2 the first type chosen: the examples
             examples = screen.query_one("#examples", SelectionList)
@@ -193,16 +199,11 @@ def test_triage_text_typed_on_the_types_is_added_to_the_fact_check_note_not_repl
     the focus with its whole value selected, and the first character typed replaced it."""
     from textual.widgets import Input
 
-    from screens.triage import TriageScreen
-
     app, incident_id = _triage_app(store_dir)
 
     async def go():
         async with app.run_test(size=(80, 24)) as pilot:
-            await pilot.pause()
-            app.open_triage(incident_id)
-            await wait_until(pilot, lambda: isinstance(app.screen, TriageScreen))
-            await wait_until(pilot, lambda: app.screen.keys_wait.is_set())
+            await _open_triage(app, pilot, incident_id)
             await type_as_the_terminal_sends(app, pilot, "電話で確認")  # on 1: goes to the note
             await pilot.press("tab")   # back to the choices: 2 種別 (the note's Tab moves on)
             await pilot.pause()
@@ -222,17 +223,12 @@ def test_triage_a_paste_where_no_text_goes_is_moved_found_or_said(store_dir):
     from textual import events
     from textual.widgets import Input, SelectionList
 
-    from screens.triage import TriageScreen
-
     app, incident_id = _triage_app(store_dir)
     long_text = "[bold]" + "長" * 300
 
     async def go():
         async with app.run_test(size=(80, 24), notifications=True) as pilot:
-            await pilot.pause()
-            app.open_triage(incident_id)
-            await wait_until(pilot, lambda: isinstance(app.screen, TriageScreen))
-            await wait_until(pilot, lambda: app.screen.keys_wait.is_set())
+            await _open_triage(app, pilot, incident_id)
             screen = app.screen
             screen.query_one("#type").focus()
             await pilot.pause()
