@@ -380,12 +380,17 @@ def close_later(app, draft_id: str, status: str, incident_id: str | None) -> Non
     timer = app.set_interval(RETRY_SECONDS, attempt)
 
 
+NO_LINE_START = frozenset("、。，．）」』】")  # Japanese punctuation a line does not start with (kinsoku)
+
+
 def fold(text: str, width: int, *, hang: bool = False) -> str:
     """``text`` with its lines folded at ``width`` cells. A message in Japanese has no spaces to
     wrap at: Textual would move a whole sentence to the next line (or past the edge). ``hang``:
     the lines a line is folded into start with its indent (its leading spaces, up to half the
     width), a blank at a fold left out, a short word that would be cut (「レ|ベル1」) moved down
-    whole; Textual starts them at the edge."""
+    whole; Textual starts them at the edge. A 「、」 or 「。」 (NO_LINE_START) due at the start of a
+    line takes the character before it down with it (the busy store's line at 80 columns began
+    a line with 「、まだ記録していません」)."""
     if width <= 1:
         return text
     out = []
@@ -401,6 +406,8 @@ def fold(text: str, width: int, *, hang: bool = False) -> str:
                     cut_at = len(row) - row[::-1].index(" ")
                     if cell_len("".join(row[cut_at:])) <= width // 3:
                         row, tail = row[:cut_at - 1], row[cut_at:]
+                if not tail and ch in NO_LINE_START and len(row) - (row[0] == indent != "") >= 2:
+                    tail = [row.pop()]  # 「、」「。」 never start a line: the character before goes down with it
                 out.append("".join(row))
                 row, used, fresh = [indent, *tail], len(indent) + cell_len("".join(tail)), not tail
             if hang and fresh and ch == " ":

@@ -202,3 +202,19 @@ def test_a_busy_store_says_what_holds_it_and_the_screen_thread_waits_briefly(sto
         stop(importer)
     assert store.lock_free()
     assert [e.text for e in store.timeline(inc.id)][-1] != "取り込み中のメモ"  # nothing half-written
+
+
+def test_the_busy_line_folded_never_starts_a_row_with_a_comma_or_a_full_stop():
+    """At 80 columns the triage's status line began a row with 「、まだ記録していません」."""
+    from csirt_tui.draftsave import busy_line
+    from csirt_tui.errors import StoreBusyError
+    from screens.form import fold
+
+    line = busy_line(StoreBusyError("x", {"what": "import", "started": "2026-12-05T20:57:00+09:00", "by": BY,
+                                          "host": "vm", "pid": 1}), kept="入力は下書きに保存しています。")
+    for width in range(20, 121):
+        for hang in (False, True):
+            text = ("  " if hang else "") + line
+            rows = fold(text, width, hang=hang).split("\n")
+            assert not [r for r in rows if r.strip()[:1] in ("、", "。")], (width, rows)
+            assert "".join(rows).replace(" ", "") == text.replace(" ", ""), (width, rows)  # nothing lost
