@@ -164,7 +164,13 @@ def test_keys_read_with_the_key_that_opens_a_screen_go_to_that_screen(store_dir,
             await pilot.pause()
             assert app.focused.id == "incidents"
             burst(app, text)
-            await pilot.pause(1.0)
+
+            def typed() -> bool:  # the form opened, the keys handled (a loaded machine: past 1 s)
+                found = app.screen.query(field)
+                return bool(found) and found.first().value == expected
+
+            await wait_until(pilot, typed)
+            await pilot.pause()
             got["value"] = app.screen.query_one(field).value
             got["focus"] = app.focused.id
 
