@@ -218,3 +218,33 @@ def test_the_busy_line_folded_never_starts_a_row_with_a_comma_or_a_full_stop():
             rows = fold(text, width, hang=hang).split("\n")
             assert not [r for r in rows if r.strip()[:1] in ("、", "。")], (width, rows)
             assert "".join(rows).replace(" ", "") == text.replace(" ", ""), (width, rows)  # nothing lost
+
+
+def test_ctrl_q_after_a_busy_ctrl_s_keeps_everything_in_the_draft(store_dir):
+    """Nothing is left waiting behind the screen: the desk closes at once (the import still
+    holding the store) and the draft holds what was typed before and after Ctrl+S; no incident."""
+    from test_draft_lock import on_disk
+
+    clock = Clock()
+    store = Store.open(store_dir, clock=clock, lock_timeout=HOLD + 30)
+    state: dict = {}
+
+    async def scenario():
+        app = CsirtDeskApp(store, operator="受付 花子", clock=clock, backups=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await first_half_on_disk(app, pilot, store_dir)
+            importer = start_import(store_dir)
+            try:
+                await pilot.press("ctrl+s")
+                assert await wait_until(pilot, lambda: "まだ保存していません" in status(app), timeout=HOLD / 2)
+                await pilot.press(*"追記", "ctrl+q")
+                assert await wait_until(pilot, lambda: not app.is_running, timeout=HOLD / 2)
+                state["closed while held"] = importer.poll() is None
+                state["on disk"] = on_disk(store_dir)
+                state["unsaved"] = app.unsaved_on_exit
+            finally:
+                stop(importer)
+
+    asyncio.run(scenario())
+    assert state == {"closed while held": True, "on disk": ["前半追記"], "unsaved": []}
+    assert Store.open(store_dir).list_incidents() == []
