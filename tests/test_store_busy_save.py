@@ -58,6 +58,27 @@ def stop(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
+def intake_during_import(store_dir, then, *, size=(120, 40), start=None, lock_timeout: float = HOLD + 30):
+    """The desk on a store (its own lock timeout ``lock_timeout``), the intake opened with 「前半」 in
+    its draft, then an import started (``start(store_dir)``, default: one that holds the store HOLD
+    seconds): ``await then(app, pilot, importer)``, the import stopped afterwards. Returns the store."""
+    clock = Clock()
+    store = Store.open(store_dir, clock=clock, lock_timeout=lock_timeout)
+
+    async def scenario():
+        app = CsirtDeskApp(store, operator="受付 花子", clock=clock, backups=False)
+        async with app.run_test(size=size) as pilot:
+            await first_half_on_disk(app, pilot, store_dir)
+            importer = (start or start_import)(store_dir)
+            try:
+                await then(app, pilot, importer)
+            finally:
+                stop(importer)
+
+    asyncio.run(scenario())
+    return store
+
+
 def status(app) -> str:
     return getattr(app.screen.query_one("#draft-status"), "text", "")
 
@@ -70,34 +91,26 @@ def assert_busy_said(app, saving: str) -> None:
 
 
 def test_ctrl_s_on_the_intake_while_an_import_holds_the_store(store_dir):
-    clock = Clock()
-    store = Store.open(store_dir, clock=clock, lock_timeout=HOLD + 30)
     state: dict = {}
 
-    async def scenario():
-        app = CsirtDeskApp(store, operator="受付 花子", clock=clock, backups=False)
-        async with app.run_test(size=(120, 40)) as pilot:
-            await first_half_on_disk(app, pilot, store_dir)
-            form = app.screen
-            what = form.query_one("#what", TextArea)
-            importer = start_import(store_dir)
-            try:
-                await pilot.press("ctrl+s")
-                await pilot.press(*"追記")
-                reached = await wait_until(pilot, lambda: what.text == "前半追記", timeout=HOLD / 2)
-                state["order"] = ["key in the form" if reached else "key not in the form",
-                                  "import still holding" if importer.poll() is None else "import over"]
-                assert state["order"] == ["key in the form", "import still holding"], state["order"]
-                assert app.screen is form  # the form stays, with what was typed
-                assert_busy_said(app, "保存")
-            finally:
-                stop(importer)
-            assert await wait_until(pilot, lambda: "ストアが空きました" in status(app), timeout=10), status(app)
-            assert store.list_incidents() == []  # nothing was saved while the store was taken
-            await pilot.press("ctrl+s")
-            assert await wait_until(pilot, lambda: isinstance(app.screen, SavedScreen))
+    async def then(app, pilot, importer):
+        form = app.screen
+        what = form.query_one("#what", TextArea)
+        await pilot.press("ctrl+s")
+        await pilot.press(*"追記")
+        reached = await wait_until(pilot, lambda: what.text == "前半追記", timeout=HOLD / 2)
+        state["order"] = ["key in the form" if reached else "key not in the form",
+                          "import still holding" if importer.poll() is None else "import over"]
+        assert state["order"] == ["key in the form", "import still holding"], state["order"]
+        assert app.screen is form  # the form stays, with what was typed
+        assert_busy_said(app, "保存")
+        stop(importer)
+        assert await wait_until(pilot, lambda: "ストアが空きました" in status(app), timeout=10), status(app)
+        assert app.store.list_incidents() == []  # nothing was saved while the store was taken
+        await pilot.press("ctrl+s")
+        assert await wait_until(pilot, lambda: isinstance(app.screen, SavedScreen))
 
-    asyncio.run(scenario())
+    store = intake_during_import(store_dir, then)
     assert state["order"] == ["key in the form", "import still holding"]
     (row,) = store.list_incidents()
     assert store.incident(row["id"]).intake["what"] == "前半追記"  # once, with the key typed after Ctrl+S
@@ -225,26 +238,17 @@ def test_ctrl_q_after_a_busy_ctrl_s_keeps_everything_in_the_draft(store_dir):
     holding the store) and the draft holds what was typed before and after Ctrl+S; no incident."""
     from test_draft_lock import on_disk
 
-    clock = Clock()
-    store = Store.open(store_dir, clock=clock, lock_timeout=HOLD + 30)
     state: dict = {}
 
-    async def scenario():
-        app = CsirtDeskApp(store, operator="受付 花子", clock=clock, backups=False)
-        async with app.run_test(size=(80, 24)) as pilot:
-            await first_half_on_disk(app, pilot, store_dir)
-            importer = start_import(store_dir)
-            try:
-                await pilot.press("ctrl+s")
-                assert await wait_until(pilot, lambda: "まだ保存していません" in status(app), timeout=HOLD / 2)
-                await pilot.press(*"追記", "ctrl+q")
-                assert await wait_until(pilot, lambda: not app.is_running, timeout=HOLD / 2)
-                state["closed while held"] = importer.poll() is None
-                state["on disk"] = on_disk(store_dir)
-                state["unsaved"] = app.unsaved_on_exit
-            finally:
-                stop(importer)
+    async def then(app, pilot, importer):
+        await pilot.press("ctrl+s")
+        assert await wait_until(pilot, lambda: "まだ保存していません" in status(app), timeout=HOLD / 2)
+        await pilot.press(*"追記", "ctrl+q")
+        assert await wait_until(pilot, lambda: not app.is_running, timeout=HOLD / 2)
+        state["closed while held"] = importer.poll() is None
+        state["on disk"] = on_disk(store_dir)
+        state["unsaved"] = app.unsaved_on_exit
 
-    asyncio.run(scenario())
+    intake_during_import(store_dir, then, size=(80, 24))
     assert state == {"closed while held": True, "on disk": ["前半追記"], "unsaved": []}
     assert Store.open(store_dir).list_incidents() == []
