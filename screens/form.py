@@ -1153,7 +1153,11 @@ class FormScreen(DraftedDialog):
 
     async def _build_lower_fields(self) -> None:
         """The fields below the box's edge (_fields_at_open), then the draft: what is on screen
-        now is 'nothing typed'; and the keys held meanwhile go on, in the order typed."""
+        now is 'nothing typed'; and the keys held meanwhile go on, in the order typed, once the
+        layout that places these fields has been drawn: a key handled between their mount and
+        that layout (which meets the requests made before it and repaints nothing more,
+        screens/opening.py) could have its change left undrawn (seen once in a tmux walk under
+        load: after Tab scrolled the box, lines of the memo's box were left on the terminal)."""
         try:
             lower = self.fields[self._at_open:]
             with self.app.batch_update():  # drawn once
@@ -1164,8 +1168,10 @@ class FormScreen(DraftedDialog):
                     if f.kind == "time":
                         self._preview(f"f-{f.key}")
             self.start_drafts()
-        finally:
+        except BaseException:
             self.keys_wait.set()
+            raise
+        self.call_after_refresh(self.keys_wait.set)
 
     def focus_next(self, selector="*"):  # type: ignore[no-untyped-def]
         """Tab stops at the form's last field: it does not wrap round to the first. After a

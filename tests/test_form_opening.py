@@ -102,3 +102,34 @@ def test_keys_read_as_the_step_form_opens_wait_for_its_memos(store_dir):
     data = steps[-1].data or {}
     assert data.get("note", "") == ""
     assert list((data.get("points") or {}).values()) == ["影響は[bold]庁内[/]のみ"], data
+
+
+def test_the_keys_go_on_once_the_memos_are_laid_out(store_dir, monkeypatch):
+    """The keys held as the form opened go on after the layout that places the memos, not between
+    their mount and it: that layout meets the requests made before it and repaints nothing more
+    (screens/opening.py), so a key's change made in between could be left undrawn (seen in a tmux
+    walk under load: after a Tab scrolled the box, lines of the memo's box stayed on the terminal)."""
+    from textual.screen import Screen
+
+    app, incident_id = _desk(store_dir)
+    order = []
+    refresh_layout = Screen._refresh_layout
+
+    def laid_out(screen, size=None, scroll=False):
+        if isinstance(screen, FormScreen) and not scroll:
+            order.append(("layout", len(screen.query("#form-fields > *"))))
+        return refresh_layout(screen, size, scroll)
+
+    monkeypatch.setattr(Screen, "_refresh_layout", laid_out)
+
+    async def go():
+        async with app.run_test(size=(120, 30)) as pilot:
+            await _tracker(app, pilot, incident_id)
+            app.screen.action_step()
+            form = app.screen
+            set_keys = form.keys_wait.set
+            monkeypatch.setattr(form.keys_wait, "set", lambda: (order.append(("keys",)), set_keys())[-1])
+            assert await wait_until(pilot, lambda: form.keys_wait.is_set())
+
+    asyncio.run(go())
+    assert order[-1] == ("keys",) and order[-2] == ("layout", 19), order
