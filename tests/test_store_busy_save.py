@@ -29,7 +29,7 @@ from test_quit_flush import first_half_on_disk
 from test_triage_drafts import MONDAY_10, pick_type, said
 from csirt_tui.app import CsirtDeskApp
 from csirt_tui.store import Store
-from screens.intake import IntakeScreen, SavedScreen
+from screens.intake import SavedScreen
 
 HOLD = 40  # seconds the import holds the store unless stopped (before the fix, the desk waited for all of it)
 BY = "他デスク 山田"
