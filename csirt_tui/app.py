@@ -42,6 +42,8 @@ MODULES_AHEAD = ("screens.incident", "screens.timeline", "screens.export", "scre
                  "csirt_tui.report.content", "csirt_tui.report.summary", "csirt_tui.response", "csirt_tui.triage",
                  "csirt_tui.outside")
 INTAKE_AHEAD_DELAY = 2.0  # seconds after start, or after a call, with the dashboard in front: a blank intake made ahead
+TRIAGE_AHEAD_DELAY = 3.0  # and then a blank triage form (after start, and after each triage opened),
+TRIAGE_AHEAD_IDLE = 2.0  # once no key has come for this long (its ~0.3 s of building holds the keys)
 QUIT_AGAIN_SECONDS = 10.0  # a refused Ctrl+Q (a draft could not be written) quits if pressed again within this
 # Signals that close the desk: each writes the pending drafts first. SIGHUP: the terminal was closed
 # (POSIX); SIGBREAK: Ctrl+Break in a Windows console. Those the platform lacks are skipped.
@@ -115,6 +117,8 @@ class CsirtDeskApp(App):
         self._signals: list[tuple[int, object, bool]] = []  # (signal, its handler before, via the loop)
         self._quit_refused_at: float | None = None
         self._intake_ahead = None  # a blank IntakeScreen, composed and mounted, for the next Ctrl+N
+        self._triage_ahead = None  # a TriageScreen of no incident yet, composed and mounted, for the next t
+        self._key_at = 0.0  # (time.monotonic) when the latest key or paste was read
         self.unsaved_on_exit: list[str] = []
         self.damaged: list[str] = []  # what the check after the first paint found (no backup then)
         # Set as the desk closes: a backup still being copied (the one at start: a whole copy of a
@@ -143,6 +147,7 @@ class CsirtDeskApp(App):
         self.push_screen(DashboardScreen())
         self.set_timer(SCREENS_CSS_DELAY, self._preload_screens_css)
         self.set_timer(INTAKE_AHEAD_DELAY, self.prepare_intake)
+        self.set_timer(INTAKE_AHEAD_DELAY + TRIAGE_AHEAD_DELAY, self.prepare_triage)
         # once the dashboard is up, not during the first paint: the check of what the open
         # did not read, then the backup (what changed since the last one)
         self.set_timer(BACKUP_DELAY, self._after_first_paint)
@@ -406,9 +411,12 @@ class CsirtDeskApp(App):
     KEYS_WAIT_LIMIT = 5.0  # seconds: a screen that never finished building does not hold the keys for ever
 
     async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.Paste)) and not self.screen_stack:
+            return  # read as the desk closes, its screens gone (a key read again for a new screen): for no one
         if isinstance(event, events.Key) and event.is_forwarded and self._read_on_another_screen(event):
             return
         if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
+            self._key_at = time.monotonic()  # (prepare_triage waits for a pause in the typing)
             # A screen still mounting part of itself after its first paint (the triage's lower form)
             # has the keys wait for it: none is lost, none acts on a field not there yet, all in order
             # (the app reads the next one only when this one is handled).
@@ -680,10 +688,41 @@ class CsirtDeskApp(App):
     def open_triage(self, incident_id: str, reopen: str | None = None) -> None:
         from screens.triage import TriageScreen
 
+        ahead = self._triage_ahead
+        usable = ahead is not None and reopen is None and ahead.ahead and ahead.is_running and ahead.is_mounted
         try:
-            self.push_screen(TriageScreen(incident_id, reopen=reopen))
+            if usable:
+                ahead.open_for(incident_id)  # (DomainError before it changes anything: kept for the next t)
+                self._triage_ahead = None
+                screen = ahead
+            else:
+                screen = TriageScreen(incident_id, reopen=reopen)
+            self.push_screen(screen)
         except DomainError as err:
             self.notify(str(err), severity="error", markup=False)
+        if self._triage_ahead is None:
+            self.set_timer(TRIAGE_AHEAD_DELAY, self.prepare_triage)  # for the next one
+
+    def prepare_triage(self) -> None:
+        """A triage form of no incident yet, composed and mounted unseen while the dashboard is
+        idle (as the intake's, prepare_intake, and after it: Ctrl+N is the phone's first key);
+        `t` gives it its incident (TriageScreen.open_for). Built when `t` is pressed, the form
+        took keys ~300 ms later at 10,000 incidents (bench/intake.py), its ~80 widgets styled."""
+        if self._triage_ahead is not None or not self.is_running or self._exit or self._closing:
+            return
+        from screens.dashboard import DashboardScreen
+
+        if (not isinstance(self.screen, DashboardScreen) or self._intake_ahead is None
+                or time.monotonic() - self._key_at < TRIAGE_AHEAD_IDLE):
+            self.set_timer(TRIAGE_AHEAD_DELAY, self.prepare_triage)
+            return
+        from screens.triage import TriageScreen
+
+        screen = TriageScreen(None)
+        self._read_screens_css(screen)
+        self._load_screen_css(screen)
+        self._register(self, screen)
+        self._triage_ahead = screen
 
     def open_response(self, incident_id: str) -> None:
         from screens.response import ResponseScreen

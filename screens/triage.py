@@ -221,9 +221,12 @@ class TriageScreen(DraftedDialog):
     # fact check as the widgets mount (AUTO_FOCUS = "#fact"), the form scrolled before its layout
     AUTO_FOCUS = ""
 
-    def __init__(self, incident_id: str, reopen: str | None = None) -> None:
-        super().__init__(DraftKey("triage", incident_id, "triage", "triage"))
+    def __init__(self, incident_id: str | None, reopen: str | None = None) -> None:
+        super().__init__(DraftKey("triage", incident_id, "triage", "triage") if incident_id else None)
         self.incident_id = incident_id
+        # No incident: made ahead (CsirtDeskApp.prepare_triage), the whole form at once, unseen, while
+        # the dashboard is idle; `t` gives it its incident (open_for) and shows it
+        self.ahead = incident_id is None
         self._reopen = reopen  # a dialog over the triage whose draft was chosen on the dashboard (support)
         self._built_for: tuple[str | None, str | None] | None = None  # the type whose examples are shown
         self._ticks: dict[str, set[str]] = {}       # ticked examples by type (kept when the type changes)
@@ -242,39 +245,42 @@ class TriageScreen(DraftedDialog):
         store = self.app.store
         profile = store.profile
         self._has_faults = bool(profile.fault_types)
-        self.incident = store.incident(self.incident_id)
+        self.incident = None if self.ahead else store.incident(self.incident_id)
         previous = self._previous_answers()
         # No title bar: the heading says what the triage is about (a row more for the form at 80x24,
         # and the bar's ⭘ and the title's — are ambiguous-width).
-        yield SteadyStatic(self._heading(), id="triage-heading", markup=False)
+        yield SteadyStatic("" if self.ahead else self._heading(), id="triage-heading", markup=False)
         status = DraftStatus(id="draft-status")
         status.display = False  # shown when there is something to say (a question, a refused write)
         yield status
         with VerticalScroll(id="triage-form"):
             # 1 事実確認
             yield Label("1 事実確認 (上下キーで選び Space か Enter で決定)", classes="step-title")
-            yield SteadyStatic(narrow(self._method_text()), id="fact-method", classes="method", markup=False)
+            yield SteadyStatic("" if self.ahead else narrow(self._method_text()), id="fact-method", classes="method",
+                               markup=False)
             with GuidedRadioSet(id="fact", compact=True):
                 for value, label in FACT_CHOICES:
-                    yield Choice(label, value=(value == previous.get("fact_check", self._fact_default())), name=value)
+                    yield Choice(label, value=(value == self._fact_choice(previous)), name=value)
             yield SafeInput(previous.get("fact_check_note", ""), id="fact_note", placeholder="確認の結果・方法 (任意)",
                             compact=True)
             # 2 種別
             yield Label("2 種別", classes="step-title")
+            chosen = self._type_choice_name(previous)
             with GuidedRadioSet(id="type", compact=True):
                 for t in profile.incident_types:
-                    yield Choice(Text(narrow(t["label"])), name=f"type:{t['id']}",
-                                 value=(previous.get("type_id") == t["id"] and not previous.get("exclusion")))
+                    yield Choice(Text(narrow(t["label"])), name=f"type:{t['id']}", value=f"type:{t['id']}" == chosen)
                 for t in profile.incident_types:
                     for ex in t.get("exclusions", []):
-                        yield Choice(Text(narrow(f"対象外: {ex['label']}")), name=f"excl:{t['id']}:{ex['id']}",
-                                     value=(previous.get("exclusion") == ex["id"]))
+                        name = f"excl:{t['id']}:{ex['id']}"
+                        yield Choice(Text(narrow(f"対象外: {ex['label']}")), name=name, value=name == chosen)
             yield SteadyStatic("", id="type-def", classes="method", markup=False)
             # 3 レベル
             yield Label("3 レベル (該当する事例を Space で選ぶ。最も高いレベルが提案されます)", classes="step-title")
             yield SteadyStatic("", id="level-criteria", classes="method", markup=False)
             yield ExampleList(id="examples", compact=True)
             yield SteadyStatic("", id="example-detail", classes="method", markup=False)
+            if self.ahead:  # nobody waits for this one: built whole
+                yield from self._lower_part()
         # Always in view, always as high: the decision and what it sets in motion (issue 15: it grew
         # from 3 to 7 lines as examples were ticked and hid the list).
         yield SteadyStatic("", id="triage-summary", markup=False)
@@ -351,10 +357,23 @@ class TriageScreen(DraftedDialog):
         return printable(" ".join(first.split("\n")) + "\n" + what)
 
     def _fact_default(self) -> str:
-        cb = self.incident.intake.get("callback") or {}
+        cb = self.incident.intake.get("callback") or {} if self.incident is not None else {}
         return "done" if cb.get("confirmed_at") else "pending"
 
+    def _fact_choice(self, previous: dict[str, Any]) -> str:
+        return previous.get("fact_check", self._fact_default())
+
+    def _type_choice_name(self, previous: dict[str, Any]) -> str | None:
+        """The type's choice as the previous triage left it (its button's name), or None."""
+        profile = self.app.store.profile
+        if previous.get("exclusion"):
+            return next((f"excl:{t['id']}:{ex['id']}" for t in profile.incident_types
+                         for ex in t.get("exclusions", []) if ex["id"] == previous["exclusion"]), None)
+        return f"type:{previous['type_id']}" if previous.get("type_id") else None
+
     def _previous_answers(self) -> dict[str, Any]:
+        if self.incident is None:
+            return {}
         for record in reversed(self.incident.classifications):
             if isinstance(record.get("answers"), dict):
                 return record["answers"]
@@ -385,6 +404,11 @@ class TriageScreen(DraftedDialog):
         # is_mounted, a second layout of the whole screen came as the screen opened); the rest of
         # the form is mounted right after that paint (_lower_part).
         self.query_one("#triage-form").vertical_scrollbar.renderer = PlainBars
+        if self.ahead:  # its incident, its focus and its panels when `t` takes it (open_for)
+            for lst in self.query(ExampleList):
+                lst.vertical_scrollbar.renderer = PlainBars
+            self.call_later(self._lay_out_unseen)
+            return
         fact = self.query_one("#fact", RadioSet).pressed_button
         if not self._previous_answers():  # a new triage: the panel as it will read (a re-triage's once built)
             self.query_one("#triage-summary", Static).update(narrow("\n".join(self.decision_lines(
@@ -403,6 +427,59 @@ class TriageScreen(DraftedDialog):
 
     async def _mount_lower_part(self) -> None:
         await self.mount_after_paint(self.query_one("#triage-form"), self._lower_part())
+        for lst in self.query(ExampleList):
+            lst.vertical_scrollbar.renderer = PlainBars
+        self._form_whole()
+
+    def _lay_out_unseen(self) -> None:
+        """Laid out for the terminal's size and drawn once, unseen (as the intake made ahead): `t`
+        then lays out and draws again only what its incident changed (first laid out when shown,
+        every widget was sized and drawn for the first time: ~100 ms at 80x24)."""
+        if self.is_current or not self.is_attached or not self.ahead:
+            return
+        self._refresh_layout(self.app.size)
+        self._compositor.render_update(full=True)
+
+    def open_for(self, incident_id: str) -> None:
+        """The triage made ahead takes ``incident_id`` as `t` is pressed: what compose and the
+        mount after the first paint do for one built then (bench/intake.py: the form took keys
+        ~300 ms after `t` at 10,000 incidents, most of it styling its ~80 widgets). Raises
+        DomainError for an incident that is not there (nothing changed then)."""
+        self.incident = self.app.store.incident(incident_id)
+        self.incident_id = incident_id
+        self.draft_key = DraftKey("triage", incident_id, "triage", "triage")
+        self.ahead = False
+        # the terminal may have been resized since it was made: its breakpoint as compose sets it
+        height = self.app.size.height
+        now = set(self._get_breakpoint_classes(height, self.VERTICAL_BREAKPOINTS))
+        self.update_classes({name: name in now for _, name in self.VERTICAL_BREAKPOINTS}, animate=False)
+        previous = self._previous_answers()
+        self.query_one("#triage-heading", Static).update(self._heading())
+        self.query_one("#fact-method", Static).update(narrow(self._method_text()))
+        self._press_quietly("fact", self._fact_choice(previous))
+        self._press_quietly("type", self._type_choice_name(previous))
+        note = self.query_one("#fact_note", Input)
+        with note.prevent(Input.Changed):
+            note.value = previous.get("fact_check_note", "")
+        self._form_whole()
+        self.set_focus(self.query_one("#fact", RadioSet), scroll_visible=False)
+        self.keys_wait.set()
+
+    def _press_quietly(self, wid: str, name: str | None) -> None:
+        """The choice ``name`` pressed (None: none) as compose would have made it: no Changed
+        (its handlers would move the focus on, as if the operator had chosen it)."""
+        radio = self.query_one(f"#{wid}", GuidedRadioSet)
+        pressed = None
+        with radio.prevent(RadioButton.Changed, RadioSet.Changed):
+            for button in radio.query(RadioButton):
+                if button.value != (button.name == name):
+                    button.value = button.name == name
+                if button.value and pressed is None:
+                    pressed = button
+        radio._pressed_button = pressed
+
+    def _form_whole(self) -> None:
+        """The whole form is there: the previous answers back, the panels worked out, drafts on."""
         self._ready = True
         prev = self._previous_answers()
         if prev:
@@ -410,8 +487,6 @@ class TriageScreen(DraftedDialog):
         self._type_changed()
         self._reply_preview()
         self._update()
-        for lst in self.query(ExampleList):
-            lst.vertical_scrollbar.renderer = PlainBars
         self.start_drafts()  # what is on screen now is "nothing typed"; an unsaved triage is offered
         if self._reopen == "support":  # the support request's form offers its draft back
             self.call_after_refresh(self.action_support)

@@ -1,0 +1,125 @@
+"""`t` shows a triage form made ahead (issue 15: the triage took keys ~300 ms after `t` at 10,000
+incidents, bench/intake.py): the desk builds a triage of no incident yet, unseen, while the
+dashboard is idle, and `t` gives it its incident. What it shows and what it records must be what
+a triage built at that moment shows and records: a new case, one triaged before (its answers
+back), one closed as 対象外, one whose callback was confirmed (事実確認 already 確認済み), in
+each shipped profile. (The time it takes is measured in bench/intake.py, not here.)"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+import csirt_tui.app as desk
+from conftest import Clock, wait_until
+from csirt_tui.app import CsirtDeskApp
+from csirt_tui.demo import build_demo
+from csirt_tui.store import Store
+from screen_walk import drawn
+from screens.triage import TriageScreen
+
+PROFILES = ["mutsu", "mito", "osaki", "tsukuba"]
+
+
+def _ahead_ready(app) -> bool:
+    spare = app._triage_ahead
+    return spare is not None and spare.is_mounted and spare.ahead
+
+
+async def _walk(store, clock, ids, *, ahead: bool, size=(80, 24),
+                resize_to=None) -> dict[str, tuple[str, dict, dict]]:
+    app = CsirtDeskApp(store, operator="受付 花子", clock=clock, backups=False)
+    seen = {}
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        for incident_id in ids:
+            if ahead:
+                assert await wait_until(pilot, lambda: _ahead_ready(app))
+            if resize_to is not None and app.size != resize_to:  # the terminal resized after it was made
+                await pilot.resize_terminal(*resize_to)
+                await pilot.pause()
+            made = app._triage_ahead
+            app.open_triage(incident_id)
+            assert await wait_until(pilot, lambda: isinstance(app.screen, TriageScreen)
+                                    and app.screen.keys_wait.is_set() and app.screen.keeper is not None)
+            screen = app.screen
+            assert (screen is made) is ahead
+            await pilot.pause(0.2)
+            seen[incident_id] = (drawn(app).text, screen.draft_values(), {"focus": app.focused.id})
+            await pilot.press("escape")
+            assert await wait_until(pilot, lambda: not isinstance(app.screen, TriageScreen))
+    return seen
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_the_triage_made_ahead_is_the_triage_made_now(tmp_path, monkeypatch, profile):
+    monkeypatch.setattr(desk, "INTAKE_AHEAD_DELAY", 0.1)
+    monkeypatch.setattr(desk, "TRIAGE_AHEAD_DELAY", 0.1)
+    monkeypatch.setattr(desk, "TRIAGE_AHEAD_IDLE", 0.2)
+    clock = Clock()
+    store = Store.open(tmp_path / "store", profile=profile, clock=clock)
+    build_demo(store)
+    ids = [row["id"] for row in store.list_incidents()][:8]
+    triaged = [i for i in ids if store.incident(i).classifications]
+    assert ids and triaged, "the demo has cases triaged before"
+    made_ahead = asyncio.run(_walk(store, clock, ids, ahead=True))
+    monkeypatch.setattr(desk, "TRIAGE_AHEAD_DELAY", 3600)
+    made_now = asyncio.run(_walk(store, clock, ids, ahead=False))
+    for incident_id in ids:
+        assert made_ahead[incident_id] == made_now[incident_id], incident_id
+
+
+def test_keys_on_the_triage_made_ahead_record_the_same_triage(tmp_path, monkeypatch):
+    """A whole triage typed at once after `t` (the level-2 row of 情報システムの停止等): recorded for
+    the incident `t` was pressed on, as on a triage built then."""
+    monkeypatch.setattr(desk, "INTAKE_AHEAD_DELAY", 0.1)
+    monkeypatch.setattr(desk, "TRIAGE_AHEAD_DELAY", 0.1)
+    monkeypatch.setattr(desk, "TRIAGE_AHEAD_IDLE", 0.2)
+    from conftest import sample_intake
+
+    recorded = {}
+    for ahead in (True, False):
+        clock = Clock()
+        store = Store.open(tmp_path / f"s-{ahead}", clock=clock)
+        first = store.create_incident(sample_intake(what="前の件"), operator="受付 花子").id
+        second = store.create_incident(sample_intake(), operator="受付 花子").id
+        if not ahead:
+            monkeypatch.setattr(desk, "TRIAGE_AHEAD_DELAY", 3600)
+
+        async def scenario():
+            app = CsirtDeskApp(store, operator="受付 花子", clock=clock, backups=False)
+            async with app.run_test(size=(80, 24)) as pilot:
+                await pilot.pause()
+                if ahead:
+                    assert await wait_until(pilot, lambda: _ahead_ready(app))
+                made = app._triage_ahead
+                app.open_triage(second)
+                await pilot.press("enter", "enter", "end", "space", "ctrl+s")
+                assert await wait_until(pilot, lambda: bool(store.incident(second).classifications))
+                assert (made is not None) is ahead
+
+        asyncio.run(scenario())
+        assert not store.incident(first).classifications
+        answers = store.incident(second).classifications[-1]["answers"]
+        recorded[ahead] = {k: answers.get(k) for k in ("fact_check", "type_id", "ticked", "exclusion")}
+    assert recorded[True] == recorded[False]
+    assert recorded[True]["type_id"] and recorded[True]["ticked"]
+
+
+@pytest.mark.parametrize("sizes", [((80, 24), (120, 30)), ((120, 30), (80, 24))])
+def test_a_triage_made_ahead_at_another_size(tmp_path, monkeypatch, sizes):
+    """Made at one size, the terminal resized, then `t`: drawn as a triage made at the new size."""
+    made_at, shown_at = sizes
+    monkeypatch.setattr(desk, "INTAKE_AHEAD_DELAY", 0.1)
+    monkeypatch.setattr(desk, "TRIAGE_AHEAD_DELAY", 0.1)
+    monkeypatch.setattr(desk, "TRIAGE_AHEAD_IDLE", 0.2)
+    clock = Clock()
+    store = Store.open(tmp_path / "store", profile="mito", clock=clock)
+    build_demo(store)
+    ids = [row["id"] for row in store.list_incidents()][:2]
+    made_ahead = asyncio.run(_walk(store, clock, ids, ahead=True, size=made_at, resize_to=shown_at))
+    monkeypatch.setattr(desk, "TRIAGE_AHEAD_DELAY", 3600)
+    made_now = asyncio.run(_walk(store, clock, ids, ahead=False, size=shown_at))
+    for incident_id in ids:
+        assert made_ahead[incident_id] == made_now[incident_id], incident_id
