@@ -44,6 +44,7 @@ MODULES_AHEAD = ("screens.incident", "screens.timeline", "screens.export", "scre
 INTAKE_AHEAD_DELAY = 2.0  # seconds after start, or after a call, with the dashboard in front: a blank intake made ahead
 TRIAGE_AHEAD_DELAY = 3.0  # and then a blank triage form (after start, and after each triage opened),
 TRIAGE_AHEAD_IDLE = 2.0  # once no key has come for this long (its ~0.3 s of building holds the keys)
+TRIAGE_AHEAD_RETRY = 1.0  # seconds between two looks for such a pause
 QUIT_AGAIN_SECONDS = 10.0  # a refused Ctrl+Q (a draft could not be written) quits if pressed again within this
 # Signals that close the desk: each writes the pending drafts first. SIGHUP: the terminal was closed
 # (POSIX); SIGBREAK: Ctrl+Break in a Windows console. Those the platform lacks are skipped.
@@ -705,16 +706,20 @@ class CsirtDeskApp(App):
 
     def prepare_triage(self) -> None:
         """A triage form of no incident yet, composed and mounted unseen while the dashboard is
-        idle (as the intake's, prepare_intake, and after it: Ctrl+N is the phone's first key);
-        `t` gives it its incident (TriageScreen.open_for). Built when `t` is pressed, the form
-        took keys ~300 ms later at 10,000 incidents (bench/intake.py), its ~80 widgets styled."""
+        idle (as the intake's, prepare_intake, and after it: Ctrl+N is the phone's first key), or
+        while the 受付番号 of a call just saved is read out to the caller (its `t` is the usual
+        way to the triage); `t` gives it its incident (TriageScreen.open_for). Built when `t` is
+        pressed, the form took keys ~300 ms later at 10,000 incidents (bench/intake.py)."""
         if self._triage_ahead is not None or not self.is_running or self._exit or self._closing:
             return
         from screens.dashboard import DashboardScreen
+        from screens.intake import SavedScreen
 
-        if (not isinstance(self.screen, DashboardScreen) or self._intake_ahead is None
-                or time.monotonic() - self._key_at < TRIAGE_AHEAD_IDLE):
-            self.set_timer(TRIAGE_AHEAD_DELAY, self.prepare_triage)
+        screen = self.screen
+        idle = (isinstance(screen, SavedScreen)
+                or (isinstance(screen, DashboardScreen) and self._intake_ahead is not None))
+        if not idle or time.monotonic() - self._key_at < TRIAGE_AHEAD_IDLE:
+            self.set_timer(TRIAGE_AHEAD_RETRY, self.prepare_triage)
             return
         from screens.triage import TriageScreen
 

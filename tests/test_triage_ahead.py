@@ -123,3 +123,39 @@ def test_a_triage_made_ahead_at_another_size(tmp_path, monkeypatch, sizes):
     made_now = asyncio.run(_walk(store, clock, ids, ahead=False, size=shown_at))
     for incident_id in ids:
         assert made_ahead[incident_id] == made_now[incident_id], incident_id
+
+
+def test_the_triage_after_a_call_is_made_while_its_number_is_read_out(tmp_path, monkeypatch):
+    """The usual way to a triage: the call saved, its 受付番号 read out to the caller, then `t` on
+    that dialog. The triage is made ahead while the number is on screen, and `t` shows it for the
+    incident just saved."""
+    from conftest import sample_intake
+    from screens.intake import SavedScreen
+
+    monkeypatch.setattr(desk, "INTAKE_AHEAD_DELAY", 0.1)
+    monkeypatch.setattr(desk, "TRIAGE_AHEAD_DELAY", 3600)  # none made on the dashboard: only while the number is read
+    monkeypatch.setattr(desk, "TRIAGE_AHEAD_IDLE", 0.3)
+    monkeypatch.setattr(desk, "TRIAGE_AHEAD_RETRY", 0.1)
+    clock = Clock()
+    store = Store.open(tmp_path / "store", clock=clock)
+    store.create_incident(sample_intake(what="前の件"), operator="受付 花子")
+
+    async def scenario():
+        app = CsirtDeskApp(store, operator="受付 花子", clock=clock, backups=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            app.set_timer(0.1, app.prepare_triage)  # (the look started after start, kept going)
+            await pilot.press("ctrl+n")
+            assert await wait_until(pilot, lambda: type(app.screen).__name__ == "IntakeScreen")
+            app.screen.query_one("#found_at").focus()
+            await pilot.press(*"今朝9時", "tab", *"本庁舎", "tab", *"画面が固まった", "ctrl+s")
+            assert await wait_until(pilot, lambda: isinstance(app.screen, SavedScreen))
+            saved_id = app.screen.incident_id
+            assert await wait_until(pilot, lambda: _ahead_ready(app))
+            made = app._triage_ahead
+            await pilot.press("t")
+            assert await wait_until(pilot, lambda: isinstance(app.screen, TriageScreen))
+            assert app.screen is made and app.screen.incident_id == saved_id
+            assert saved_id in app.screen.query_one("#triage-heading").render().plain
+
+    asyncio.run(scenario())
