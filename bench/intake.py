@@ -19,8 +19,9 @@ Prints:
     Ctrl+N after start is what the issue timed), the key sent as the terminal would and
     timed until the new screen is first drawn with its focus (and, for the triage, which
     mounts the lower part of its form after that paint, until it takes keys). Ctrl+N
-    3 s after start (the phone rings while the desk is idle), 0 s after the first paint
-    (the form made ahead not ready yet), and again after each call (4 s after the last).
+    3 s after start (the phone rings while the desk is idle), at once and 0.3 s after the
+    dashboard's first paint with its rows (the form made ahead then being built, or just
+    built), and again after each call (4 s after the last).
     Each screen opened twice (first and second time in the process). Wall time and the
     process's CPU time (moves less when other jobs share the machine).
 Runs the real app headless (Textual's run_test); figures only, nothing asserted.
@@ -330,7 +331,8 @@ async def auto(pilot):
     app = pilot.app
     while not (type(app.screen).__name__ == "DashboardScreen" and app.screen.query_one("#incidents").row_count):
         await asyncio.sleep(0.01)
-    await pilot.pause()
+    if delay >= 1:  # the desk idle first; a key at once, or 0.3 s after the rows, does not wait for that
+        await pilot.pause()
     await asyncio.sleep(delay)
     marks["ctrl_n"] = [await opened(app, "ctrl+n", None, "IntakeScreen")]
     await back(app, pilot, "DashboardScreen")
@@ -407,11 +409,12 @@ def _ms(pairs: list[list[int]], taken: bool = False) -> str:
 
 def screen_opens(store_dir: Path, runs: int) -> None:
     """Ctrl+N and the other screens, each run a fresh desk process on ``store_dir``."""
-    first, idle, later, screens = [], [], [], {}
+    first, react, idle, later, screens = [], [], [], [], {}
     _open_child(store_dir, 0.0, 1)  # fills the byte-code caches: not counted
     for _ in range(runs):
         soon = _open_child(store_dir, 0.0, 0)
         first.append(soon["ctrl_n"][0])
+        react.append(_open_child(store_dir, 0.3, 0)["ctrl_n"][0])
         marks = _open_child(store_dir, 3.0, 3)
         idle.append(marks["ctrl_n"][0])
         later += marks["ctrl_n"][1:]
@@ -423,7 +426,8 @@ def screen_opens(store_dir: Path, runs: int) -> None:
           "  goal p90 <= 100 ms")
     print(f"  3 s after start (the form made ahead):   {_ms(idle)}")
     print(f"  the next calls (4 s after the last one):  {_ms(later)}")
-    print(f"  at once after the first paint (built then): {_ms(first)}")
+    print(f"  at once after the first paint (rows shown): {_ms(first)}")
+    print(f"  0.3 s after the first paint (a reaction):  {_ms(react)}")
     print("other screens at this store, opened from the dashboard / incident / timeline / response:"
           "  goal <= 150 ms")
     for name, (once, again) in screens.items():

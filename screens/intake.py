@@ -10,6 +10,7 @@ or the clipboard (Ctrl+O, KeepTextScreen).
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any
 
@@ -34,6 +35,7 @@ from screens.form import (DraftKeeper, DraftStatus, KeepTextScreen, SafeInput, S
                           all_or_nothing, kept_text, new_draft_id)
 from screens.chrome import DeskHeader, OneLine
 from screens.commands import bindings
+from screens.opening import StyledAtMount
 from screens.footer import DeskFooter
 
 SAVE_DELAY = 0.25  # seconds from the first unsaved change to the draft write (goal: ≤ 0.5 s)
@@ -128,7 +130,7 @@ class SavedScreen(ModalScreen[tuple[str, bool]]):
         self.query_one("#saved-close", Button).focus()  # Enter goes on to the dashboard as before
 
 
-class IntakeScreen(Screen):
+class IntakeScreen(StyledAtMount, Screen):  # not restyled and laid out again as it opens (screens/opening.py)
     """The PoC card: ①いつ ②どこで ③何がどのように ④誰が, plus channel, source and fact check."""
 
     # Enter / Tab / Shift+Tab are priority bindings so that focus moves when the
@@ -169,6 +171,10 @@ class IntakeScreen(Screen):
         self.keeper = DraftKeeper(self, self.values, blank=is_blank, draft=draft,
                                   on_change=self._draft_state_changed, delay=lambda: SAVE_DELAY)
         self.store_wait = StoreWait(self, self._draft_state_changed, saving="保存")
+        # Set once the form is mounted with its focus: keys read before (Ctrl+N took a form made
+        # ahead that was still being built, or built one) wait for it, in order (CsirtDeskApp.on_event)
+        self.keys_wait = asyncio.Event()
+        self._taken_early = False  # taken by Ctrl+N before it was mounted (open_now)
 
     @property
     def draft_id(self) -> str | None:
@@ -281,16 +287,23 @@ class IntakeScreen(Screen):
         self.keeper.detached = True
 
     def on_mount(self) -> None:
-        self.keeper.start()
-        if self.draft:
-            self._load(self.draft.get("data") or {})
-        self._values_loaded = True
-        self._show_hours()
-        self._refresh_all()
-        # 受付方法 defaults to the desk's 内線 (Shift+Tab to change it): start at 通報の種類.
-        self.query_one("#reporter_type", Select).focus()
-        if not self.is_current:  # made ahead (CsirtDeskApp.prepare_intake): laid out and drawn unseen
-            self.call_later(self._lay_out_unseen)
+        try:
+            self.keeper.start()
+            if self.draft:
+                self._load(self.draft.get("data") or {})
+            self._values_loaded = True
+            if self._taken_early:
+                self._stamp_now()  # stamped, its hours shown and all refreshed as it opens now
+            else:
+                self._show_hours()
+                self._refresh_all()
+            # 受付方法 defaults to the desk's 内線 (Shift+Tab to change it): start at 通報の種類. At once,
+            # not through the message loop as focus() does: the keys held till now go there next.
+            self.set_focus(self.query_one("#reporter_type", Select), scroll_visible=False)
+            if not self.is_current and not self._taken_early:  # made ahead (CsirtDeskApp.prepare_intake):
+                self.call_later(self._lay_out_unseen)           # laid out and drawn unseen
+        finally:
+            self.keys_wait.set()
 
     def _lay_out_unseen(self) -> None:
         """Lay the form out for the terminal's size and draw it once, before it is shown: Ctrl+N
@@ -323,7 +336,14 @@ class IntakeScreen(Screen):
 
     def open_now(self) -> None:
         """A blank form made ahead of the call (CsirtDeskApp.prepare_intake) is taken by Ctrl+N:
-        as if it opened now: the receipt time, the out-of-hours banner, a new draft id."""
+        as if it opened now: the receipt time, the out-of-hours banner, a new draft id. One still
+        being built (Ctrl+N pressed just after start) is opened so as it mounts."""
+        if not self.is_mounted:
+            self._taken_early = True
+            return
+        self._stamp_now()
+
+    def _stamp_now(self) -> None:
         if self.draft or self.keeper.ever_written:
             return
         now = self.app.now()
