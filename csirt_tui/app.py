@@ -704,12 +704,14 @@ class CsirtDeskApp(App):
         usable = ahead is not None and reopen is None and ahead.ahead and ahead.is_running and ahead.is_mounted
         try:
             if usable:
-                ahead.open_for(incident_id)  # (DomainError before it changes anything: kept for the next t)
+                incident = self.store.incident(incident_id)  # (DomainError: kept for the next t)
                 self._triage_ahead = None
-                screen = ahead
+                # in front first, then given its incident (before it is drawn): the offer of an
+                # unsaved triage of that incident (start_drafts) is pushed over it, not under it
+                self.push_screen(ahead)
+                ahead.open_for(incident_id, incident)
             else:
-                screen = TriageScreen(incident_id, reopen=reopen)
-            self.push_screen(screen)
+                self.push_screen(TriageScreen(incident_id, reopen=reopen))
         except DomainError as err:
             self.notify(str(err), severity="error", markup=False)
         if self._triage_ahead is None:

@@ -440,12 +440,12 @@ class TriageScreen(DraftedDialog):
         self._refresh_layout(self.app.size)
         self._compositor.render_update(full=True)
 
-    def open_for(self, incident_id: str) -> None:
+    def open_for(self, incident_id: str, incident: Any = None) -> None:
         """The triage made ahead takes ``incident_id`` as `t` is pressed: what compose and the
         mount after the first paint do for one built then (bench/intake.py: the form took keys
         ~300 ms after `t` at 10,000 incidents, most of it styling its ~80 widgets). Raises
         DomainError for an incident that is not there (nothing changed then)."""
-        self.incident = self.app.store.incident(incident_id)
+        self.incident = incident if incident is not None else self.app.store.incident(incident_id)
         self.incident_id = incident_id
         self.draft_key = DraftKey("triage", incident_id, "triage", "triage")
         self.ahead = False

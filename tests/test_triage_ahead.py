@@ -159,3 +159,56 @@ def test_the_triage_after_a_call_is_made_while_its_number_is_read_out(tmp_path, 
             assert saved_id in app.screen.query_one("#triage-heading").render().plain
 
     asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("answer", ["enter", "escape"])
+def test_an_unsaved_triage_is_offered_over_the_triage_made_ahead(tmp_path, monkeypatch, answer):
+    """`t` on an incident with an unsaved triage (the desk quit mid-triage): the offer to go on
+    with it comes over the triage, as over one built at `t`. It came under the made-ahead one:
+    the triage opened empty, and the offer, met after it closed, crashed the desk (続きを書く)
+    or left it blank (あとで)."""
+    from conftest import sample_intake
+
+    monkeypatch.setattr(desk, "INTAKE_AHEAD_DELAY", 0.1)
+    monkeypatch.setattr(desk, "TRIAGE_AHEAD_IDLE", 0.2)
+    clock = Clock()
+    store = Store.open(tmp_path / "store", clock=clock)
+    incident_id = store.create_incident(sample_intake(), operator="受付 花子").id
+
+    async def typed_then_quit():
+        app = CsirtDeskApp(store, operator="受付 花子", clock=clock, backups=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            app.open_triage(incident_id)
+            assert await wait_until(pilot, lambda: isinstance(app.screen, TriageScreen) and app.screen.keeper)
+            app.screen.query_one("#fact_note").focus()
+            await pilot.press(*"電話で確認済み")
+            app.screen.flush_now()
+
+    monkeypatch.setattr(desk, "TRIAGE_AHEAD_DELAY", 3600)
+    asyncio.run(typed_then_quit())
+    seen = {}
+    for ahead in (True, False):
+        monkeypatch.setattr(desk, "TRIAGE_AHEAD_DELAY", 0.1 if ahead else 3600)
+
+        async def offered():
+            app = CsirtDeskApp(store, operator="受付 花子", clock=clock, backups=False)
+            async with app.run_test(size=(80, 24)) as pilot:
+                await pilot.pause()
+                if ahead:
+                    assert await wait_until(pilot, lambda: _ahead_ready(app))
+                made = app._triage_ahead
+                app.open_triage(incident_id)
+                assert await wait_until(pilot, lambda: type(app.screen).__name__ == "DraftOfferScreen")
+                stack = [type(s).__name__ for s in app.screen_stack]
+                await pilot.press(answer)
+                await pilot.pause(0.5)
+                after = [type(s).__name__ for s in app.screen_stack]
+                note = app.screen.query_one("#fact_note").value if isinstance(app.screen, TriageScreen) else None
+                return stack, after, note, made is not None and made is app.screen_stack[-1]
+
+        seen[ahead] = asyncio.run(offered())
+    assert seen[True][:3] == seen[False][:3]
+    assert seen[True][0][-2:] == ["TriageScreen", "DraftOfferScreen"]
+    if answer == "enter":  # 続きを書く: the text typed before the quit is back in the triage
+        assert seen[True][2] == "電話で確認済み" and seen[True][3]
