@@ -613,12 +613,21 @@ class CsirtDeskApp(App):
                 self.call_from_thread(self.say_damaged_store, problems)
                 return  # no backup of a damaged store: the older ones stay as they are
             if self.backups:
-                try:
-                    self.store.backup("open", stop=self.backup_stop)
-                except BackupStopped:
-                    return  # the desk closed meanwhile
+                self._open_backup()
 
         self.run_worker(work, thread=True, exit_on_error=False, group="after-first-paint")
+
+    OPEN_BACKUP_AGAIN = 60.0  # seconds: the backup at start, given way to a save, is made again then
+
+    def _open_backup(self) -> None:
+        """(On a worker's thread.) The backup at start. A save on the screen's thread while it
+        copies comes first (Store._acquire): it is given up and made again a minute later."""
+        try:
+            self.store.backup("open", stop=self.backup_stop)
+        except BackupStopped:
+            if not self.backup_stop.is_set():  # not the desk closing: it gave way to a save
+                self.call_from_thread(self.set_timer, self.OPEN_BACKUP_AGAIN, lambda: self.run_worker(
+                    self._open_backup, thread=True, exit_on_error=False, group="after-first-paint"))
 
     def say_damaged_store(self, problems: list[str]) -> None:
         """Damage found after the first paint, said plainly and kept on screen."""
@@ -985,7 +994,10 @@ class CsirtDeskApp(App):
             try:
                 path = self.store.backup("manual", stop=self.backup_stop)
             except BackupStopped:
-                return  # the desk closed meanwhile
+                if not self.backup_stop.is_set():  # (the desk closing: nothing to say) it gave way to a save
+                    self.call_from_thread(self.notify, "記録の保存を先にするため、バックアップを中断しました。"
+                                          "もう一度実行してください", severity="warning", timeout=12, markup=False)
+                return
             except (DomainError, OSError) as err:  # a full disk: said plainly, not a silent worker error
                 self.call_from_thread(self.notify, f"バックアップできませんでした: {plain_problem(err, self.store.root)}",
                                       severity="error", timeout=12, markup=False)

@@ -240,8 +240,8 @@ class BackupStopped(Exception):
     files (its temp folder removed by the caller); the next backup makes it again."""
 
 
-def make(store, tmp: Path, reason: str, *, durable: bool = True,
-         stop: threading.Event | None = None) -> tuple[list[Path] | None, list[str]]:
+def make(store, tmp: Path, reason: str, *, durable: bool = True, stop: threading.Event | None = None,
+         give_way: threading.Event | None = None) -> tuple[list[Path] | None, list[str]]:
     """Fill ``tmp`` (a new folder) with the backup and its manifest; the caller holds the
     lock, then renames ``tmp`` into place. ``durable=False``: no fsync (benchmark stores).
     Returns the incident folders written since the base backup (and the year folder of one
@@ -255,7 +255,8 @@ def make(store, tmp: Path, reason: str, *, durable: bool = True,
     ``index/YYYY.json.damaged`` (no store file: never restored) and the manifest names it
     (``damaged``). The caller says so: the rest of the store is saved all the same.
 
-    ``stop`` set (the desk closing): :class:`BackupStopped` before the next file is copied."""
+    ``stop`` set (the desk closing), or ``give_way`` (a save of the desk waits for the lock):
+    :class:`BackupStopped` before the next file is copied."""
     from .store import store_files, year_file_problem
 
     root = store.root
@@ -271,7 +272,7 @@ def make(store, tmp: Path, reason: str, *, durable: bool = True,
 
     def copy(src: Path, rel: str) -> None:
         nonlocal copied
-        if stop is not None and stop.is_set():
+        if (stop is not None and stop.is_set()) or (give_way is not None and give_way.is_set()):
             raise BackupStopped()
         dst = tmp / rel
         make_dirs(dst.parent)

@@ -478,6 +478,7 @@ class Store:
         self._importing = False  # within import_all (its journal is this Store's own)
         self._import_thread: int | None = None  # the thread running it (the desk's draft writers are others)
         self._brief: dict[int, float] = {}  # thread -> seconds it waits for the store's lock (wait_briefly)
+        self._backup_give_way: threading.Event | None = None  # set: this process's backup running gives way
         self._announce: Callable[[list[Path]], None] | None = None  # import_all's journal, for a batch
         # the newest backup's damaged files, left out of it (backup.make): "file: problem" each
         self.backup_damaged: list[str] = []
@@ -635,11 +636,21 @@ class Store:
         else:
             self._brief[ident] = seconds
 
+    # A brief wait that finds this process's own backup holding the lock: the backup gives way
+    # (stopped before its next file, BackupStopped; made again later) and the wait lasts this long
+    OWN_BACKUP_WAIT = 2.0
+
     def _acquire(self, timeout: float | None = None) -> None:
         from filelock import Timeout
 
         if timeout is None:
             timeout = self._brief.get(threading.get_ident())
+            give_way = self._backup_give_way
+            if timeout is not None and give_way is not None:
+                # the desk's own backup (a whole copy of a large store: 42 s here) holds it: a save
+                # on the screen's thread was refused as if another window held the store
+                give_way.set()
+                timeout = max(timeout, self.OWN_BACKUP_WAIT)
         try:
             self._lock.acquire(timeout=timeout)
         except Timeout:
@@ -2081,11 +2092,15 @@ class Store:
         tmp = bdir / f".tmp-{name}"
         from . import backup
 
+        self._backup_give_way = threading.Event()  # (_acquire: a save on the screen's thread comes first)
         try:
-            written, damaged = backup.make(self, tmp, reason, durable=durable, stop=stop)  # what changed since the newest backup
+            written, damaged = backup.make(self, tmp, reason, durable=durable, stop=stop,
+                                           give_way=self._backup_give_way)  # what changed since the newest backup
         except BaseException:  # stopped, Ctrl+C, a full disk: the half-made copy is not left for the sweep
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+        finally:
+            self._backup_give_way = None
         self.backup_damaged = damaged
         replace(tmp, bdir / name)
         fsync_dir(bdir)

@@ -129,3 +129,43 @@ def test_a_desk_closed_by_a_signal_closes_at_once(store_dir, monkeypatch, capsys
     assert _run_app(store_dir, monkeypatch, 143) == 143  # SIGTERM: a shutdown will not wait for a copy
     assert "終了時のバックアップは作っていません" in capsys.readouterr().err
     assert _leftovers(store_dir) == []
+
+
+def test_a_save_on_the_screen_thread_comes_before_the_desks_own_backup(store, store_dir, monkeypatch):
+    """The desk's own backup (a whole copy of a large store: 42 s) holds the store's lock on a
+    worker's thread; a save on the screen's thread (a brief wait, 0.4 s) was refused as if another
+    window held the store. The backup now gives way: stopped before its next file, the save goes
+    through, the backup is made again later."""
+    for n in range(4):
+        store.create_incident(sample_intake(what=f"件 {n}"), operator="試験")
+    real = backup_module.write_new
+    copying, release = threading.Event(), threading.Event()
+    ended: list[object] = []
+
+    def write_new(path, payload, **kwargs):
+        copying.set()
+        release.wait(0.2)  # each file slow: the copy is still going when the save comes
+        return real(path, payload, **kwargs)
+
+    def backup():
+        try:
+            ended.append(store.backup("open"))
+        except BaseException as err:
+            ended.append(err)
+
+    monkeypatch.setattr(backup_module, "write_new", write_new)
+    worker = threading.Thread(target=backup)
+    worker.start()
+    assert copying.wait(10)
+    store.wait_briefly(0.4)  # as the desk's screen thread
+    try:
+        inc = store.create_incident(sample_intake(what="電話中の件"), operator="受付 花子")  # before: StoreBusyError
+    finally:
+        store.wait_briefly(None)
+        release.set()
+        worker.join(20)
+    assert store.incident(inc.id).intake["what"] == "電話中の件"
+    assert ended and isinstance(ended[0], BackupStopped), ended
+    assert _leftovers(store_dir) == []
+    monkeypatch.setattr(backup_module, "write_new", real)
+    assert store.backup("open").is_dir()  # made again whole
