@@ -27,6 +27,17 @@ def _ahead_ready(app) -> bool:
     return spare is not None and spare.is_mounted and spare.ahead
 
 
+async def _t_pressed(app, pilot, incident_id: str, *, ahead: bool):
+    """The desk up (its triage made ahead first, with ``ahead``), then `t` on ``incident_id``:
+    the triage that was made ahead (None: none)."""
+    await pilot.pause()
+    if ahead:
+        assert await wait_until(pilot, lambda: _ahead_ready(app))
+    made = app._triage_ahead
+    app.open_triage(incident_id)
+    return made
+
+
 async def _walk(store, clock, ids, *, ahead: bool, size=(80, 24),
                 resize_to=None) -> dict[str, tuple[str, dict, dict]]:
     app = CsirtDeskApp(store, operator="受付 花子", clock=clock, backups=False)
@@ -90,11 +101,7 @@ def test_keys_on_the_triage_made_ahead_record_the_same_triage(tmp_path, monkeypa
         async def scenario():
             app = CsirtDeskApp(store, operator="受付 花子", clock=clock, backups=False)
             async with app.run_test(size=(80, 24)) as pilot:
-                await pilot.pause()
-                if ahead:
-                    assert await wait_until(pilot, lambda: _ahead_ready(app))
-                made = app._triage_ahead
-                app.open_triage(second)
+                made = await _t_pressed(app, pilot, second, ahead=ahead)
                 await pilot.press("enter", "enter", "end", "space", "ctrl+s")
                 assert await wait_until(pilot, lambda: bool(store.incident(second).classifications))
                 assert (made is not None) is ahead
@@ -194,11 +201,7 @@ def test_an_unsaved_triage_is_offered_over_the_triage_made_ahead(tmp_path, monke
         async def offered():
             app = CsirtDeskApp(store, operator="受付 花子", clock=clock, backups=False)
             async with app.run_test(size=(80, 24)) as pilot:
-                await pilot.pause()
-                if ahead:
-                    assert await wait_until(pilot, lambda: _ahead_ready(app))
-                made = app._triage_ahead
-                app.open_triage(incident_id)
+                made = await _t_pressed(app, pilot, incident_id, ahead=ahead)
                 assert await wait_until(pilot, lambda: type(app.screen).__name__ == "DraftOfferScreen")
                 stack = [type(s).__name__ for s in app.screen_stack]
                 await pilot.press(answer)
