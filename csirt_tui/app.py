@@ -440,6 +440,9 @@ class CsirtDeskApp(App):
                     pass
         if isinstance(event, events.Key) and not event.is_forwarded:
             event.desk_screen = self.screen  # (_read_on_another_screen)
+            took_early = getattr(self.screen, "took_early", None)  # (screens/form.DraftOfferScreen)
+            if took_early is not None and took_early(event):
+                return
             if await self._typed_where_no_text_goes(event):
                 return
             event.desk_focus = self.focused  # (_on_key)

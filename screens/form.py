@@ -593,11 +593,40 @@ class DraftOfferScreen(ModalScreen[str | None]):
     #offer-buttons Button { margin-right: 1; }
     """
 
+    # Keys read before the offer was opened were typed into the dialog as it opened (a Tab and a
+    # memo, held while it was built): they are not answers to it (「n」 among them discarded the
+    # draft unseen). They are kept (CsirtDeskApp.on_event, took_early) and handed to the dialog once
+    # the offer is answered 続きを書く or 破棄して新しく書く; with あとで the dialog closes and they go.
+
     def __init__(self, drafts: list[dict[str, Any]], what: str, initial: dict[str, Any] | None = None) -> None:
         super().__init__()
         self.drafts = drafts
         self.what = what
         self.initial = initial or {}  # the dialog's fields as it opens: what differs is shown
+        from textual import _time
+
+        self.opened_at = _time.get_time()  # (the clock of an event's time)
+        self.early_keys: list[tuple[str, str | None]] = []
+
+    def took_early(self, event: events.Key) -> bool:
+        """``event`` read before the offer was opened: kept for the dialog, not an answer."""
+        if event.time >= self.opened_at:
+            return False
+        self.early_keys.append((event.key, event.character))
+        return True
+
+    def dismiss(self, result=None):  # type: ignore[no-untyped-def]
+        keys, self.early_keys = self.early_keys, []
+        done = super().dismiss(result)
+        if keys and result in ("resume", "new"):
+            app = self.app
+
+            def again() -> None:  # after the answer is taken in (the draft loaded), in the order typed
+                for key, character in keys:
+                    app.post_message(events.Key(key, character))
+
+            app.call_after_refresh(again)
+        return done
 
     def compose(self) -> ComposeResult:
         newest = self.drafts[0]

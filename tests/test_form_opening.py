@@ -133,3 +133,53 @@ def test_the_keys_go_on_once_the_memos_are_laid_out(store_dir, monkeypatch):
 
     asyncio.run(go())
     assert order[-1] == ("keys",) and order[-2] == ("layout", 19), order
+
+
+@pytest.mark.parametrize("answer", ["enter", "n"])
+def test_keys_typed_as_a_form_opens_on_its_unsaved_draft_do_not_answer_the_offer(store_dir, answer):
+    """The step form opened again over its unsaved text: the offer (続きを書く / 破棄して新しく書く /
+    あとで) came up as it opened, and the Tab and the memo typed meanwhile went to the offer: its
+    「n」 discarded the draft the operator never saw offered. Keys read before the offer could be
+    seen are now kept for the form and reach it once the offer is answered."""
+    from test_keys_race import burst
+
+    app, incident_id = _desk(store_dir)
+
+    async def typed_then_quit():
+        async with app.run_test(size=(80, 24)) as pilot:
+            await _tracker(app, pilot, incident_id)
+            app.screen.action_step()
+            assert await wait_until(pilot, lambda: isinstance(app.screen, FormScreen)
+                                    and app.screen.keys_wait.is_set() and app.screen.keeper is not None)
+            app.screen.query_one("#f-note").focus()
+            await pilot.press(*"前のメモ")
+            app.screen.flush_now()
+
+    asyncio.run(typed_then_quit())
+    store = Store.open(store_dir)
+    again = CsirtDeskApp(store, operator="見本 ハンドラー", clock=Clock(NOW), backups=False)
+    got = {}
+
+    async def opened_again():
+        async with again.run_test(size=(80, 24)) as pilot:
+            await _tracker(again, pilot, incident_id)
+            again.screen.action_step()
+            burst(again, "\tnew text")  # typed as the form opens, before anything is seen
+            assert await wait_until(pilot, lambda: type(again.screen).__name__ == "DraftOfferScreen")
+            await pilot.pause(0.5)
+            got["offer still up"] = type(again.screen).__name__ == "DraftOfferScreen"
+            await pilot.pause(0.3)  # (the operator reads it)
+            await pilot.press(answer)
+            assert await wait_until(pilot, lambda: isinstance(again.screen, FormScreen))
+            await pilot.pause(0.5)
+            got["values"] = {w.id: w.value for w in again.screen.query("Input") if w.value}
+            got["memo"] = again.screen.query_one("#f-note").text
+
+    asyncio.run(opened_again())
+    assert got["offer still up"]  # before: answered by the keys typed for the form
+    assert any("new text" in v for v in got["values"].values()), got  # the keys reached the form
+    discarded = Store.open(store_dir).list_drafts(kind=None, status="discarded")
+    if answer == "enter":  # 続きを書く: the memo back, nothing discarded
+        assert got["memo"] == "前のメモ" and not discarded
+    else:  # 破棄して新しく書く, chosen by the operator: discarded, the form blank but for what was typed
+        assert got["memo"] == "" and len(discarded) == 1
