@@ -467,6 +467,7 @@ class CsirtDeskApp(App):
             return False
         again = events.Key(event.key, event.character)
         again.desk_again = True
+        again.time = event.time  # when it was read (DraftOfferScreen.took_early: read before an offer opened)
         self.post_message(again)
         return True
 
