@@ -47,8 +47,10 @@ INTAKE_AHEAD_DELAY = 2.0  # seconds after a call, with the dashboard in front: a
 # waited ~300 ms for a form built then (issue 15: Ctrl+N to a form that takes keys <= 100 ms)
 INTAKE_AHEAD_AT_START = 0.0
 TRIAGE_AHEAD_DELAY = 3.0  # and then a blank triage form (after start, and after each triage opened),
-TRIAGE_AHEAD_IDLE = 2.0  # once no key has come for this long (its ~0.3 s of building holds the keys)
-TRIAGE_AHEAD_RETRY = 1.0  # seconds between two looks for such a pause
+# once no key has come for this long: its building takes ~0.2 s, in parts of at most ~50-90 ms (a key that
+# comes meanwhile waits for the part under way); a `t` before it is made builds one (~0.3 s at 10,000)
+TRIAGE_AHEAD_IDLE = 1.0
+TRIAGE_AHEAD_RETRY = 0.5  # seconds between two looks for such a pause
 QUIT_AGAIN_SECONDS = 10.0  # a refused Ctrl+Q (a draft could not be written) quits if pressed again within this
 # Signals that close the desk: each writes the pending drafts first. SIGHUP: the terminal was closed
 # (POSIX); SIGBREAK: Ctrl+Break in a Windows console. Those the platform lacks are skipped.
@@ -714,15 +716,21 @@ class CsirtDeskApp(App):
         from screens.triage import TriageScreen
 
         ahead = self._triage_ahead
-        usable = ahead is not None and reopen is None and ahead.ahead and ahead.is_running and ahead.is_mounted
+        # (its message loop started, or about to: `t` in the very turn it was begun)
+        usable = (ahead is not None and reopen is None and ahead.ahead and not ahead._closed
+                  and (ahead.is_running or ahead._task is not None))
         try:
             if usable:
                 incident = self.store.incident(incident_id)  # (DomainError: kept for the next t)
                 self._triage_ahead = None
                 # in front first, then given its incident (before it is drawn): the offer of an
                 # unsaved triage of that incident (start_drafts) is pushed over it, not under it
-                self.push_screen(ahead)
-                ahead.open_for(incident_id, incident)
+                if ahead.is_mounted:
+                    self.push_screen(ahead)
+                    ahead.open_for(incident_id, incident)
+                else:  # still being built (`t` within its ~0.2 s): finished, not built a second time
+                    ahead.open_at_mount(incident_id, incident)
+                    self.push_screen(ahead)
             else:
                 self.push_screen(TriageScreen(incident_id, reopen=reopen))
         except DomainError as err:

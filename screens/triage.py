@@ -235,6 +235,7 @@ class TriageScreen(DraftedDialog):
         self._ready = False                         # the whole form is mounted: the panels may be worked out
         self._has_faults = False                    # the profile has fault types: the form has their box (compose)
         self.keys_wait = asyncio.Event()            # set once it is (CsirtDeskApp.on_event holds keys till then)
+        self._open_at_mount: tuple[str, Any] | None = None  # made ahead, given its incident before it mounted
 
     # ------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -407,7 +408,10 @@ class TriageScreen(DraftedDialog):
         if self.ahead:  # its incident, its focus and its panels when `t` takes it (open_for)
             for lst in self.query(ExampleList):
                 lst.vertical_scrollbar.renderer = PlainBars
-            self.call_later(self._lay_out_unseen)
+            if self._open_at_mount is not None:  # `t` came while it was being built: shown now, first
+                self.open_for(*self._open_at_mount)  # laid out with its incident (keys held till then)
+            else:
+                self.call_later(self._lay_out_unseen)
             return
         fact = self.query_one("#fact", RadioSet).pressed_button
         if not self._previous_answers():  # a new triage: the panel as it will read (a re-triage's once built)
@@ -431,14 +435,23 @@ class TriageScreen(DraftedDialog):
             lst.vertical_scrollbar.renderer = PlainBars
         self._form_whole()
 
-    def _lay_out_unseen(self) -> None:
+    async def _lay_out_unseen(self) -> None:
         """Laid out for the terminal's size and drawn once, unseen (as the intake made ahead): `t`
         then lays out and draws again only what its incident changed (first laid out when shown,
-        every widget was sized and drawn for the first time: ~100 ms at 80x24)."""
+        every widget was sized and drawn for the first time: ~100 ms at 80x24). Laid out, then
+        drawn in a later turn of the event loop: a key that comes meanwhile waits for one of the
+        two (~40 ms each at 80x24), not for both."""
         if self.is_current or not self.is_attached or not self.ahead:
             return
         self._refresh_layout(self.app.size)
+        await asyncio.sleep(0)  # (a message posted with call_later came in the same turn)
+        if self.is_current or not self.is_attached or not self.ahead:
+            return
         self._compositor.render_update(full=True)
+
+    def open_at_mount(self, incident_id: str, incident: Any) -> None:
+        """Pushed while still being built (`t` came meanwhile): takes ``incident_id`` as it mounts."""
+        self._open_at_mount = (incident_id, incident)
 
     def open_for(self, incident_id: str, incident: Any = None) -> None:
         """The triage made ahead takes ``incident_id`` as `t` is pressed: what compose and the

@@ -38,14 +38,21 @@ async def _t_pressed(app, pilot, incident_id: str, *, ahead: bool):
     return made
 
 
-async def _walk(store, clock, ids, *, ahead: bool, size=(80, 24),
-                resize_to=None) -> dict[str, tuple[str, dict, dict]]:
+async def _walk(store, clock, ids, *, ahead: bool, size=(80, 24), resize_to=None,
+                mid_build: bool = False) -> dict[str, tuple[str, dict, dict]]:
+    """With ``mid_build``, `t` comes in the same turn as the triage made ahead is begun."""
     app = CsirtDeskApp(store, operator="受付 花子", clock=clock, backups=False)
     seen = {}
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
         for incident_id in ids:
-            if ahead:
+            if mid_build:
+                assert await wait_until(pilot, lambda: app._intake_ahead is not None and app._intake_ahead.is_mounted)
+                assert app._triage_ahead is None
+                app._key_at = -1e9  # the desk idle: made now
+                app.prepare_triage()
+                assert app._triage_ahead is not None and not app._triage_ahead.is_mounted
+            elif ahead:
                 assert await wait_until(pilot, lambda: _ahead_ready(app))
             if resize_to is not None and app.size != resize_to:  # the terminal resized after it was made
                 await pilot.resize_terminal(*resize_to)
@@ -61,6 +68,23 @@ async def _walk(store, clock, ids, *, ahead: bool, size=(80, 24),
             await pilot.press("escape")
             assert await wait_until(pilot, lambda: not isinstance(app.screen, TriageScreen))
     return seen
+
+
+def test_t_while_the_triage_is_being_made_ahead_shows_that_one(tmp_path, monkeypatch):
+    """`t` while the triage made ahead is still being built (not mounted yet): that one is finished
+    and shown with its incident, the same screen as one built at `t`. A second triage was built
+    for `t` instead, beside the first one still being built (twice the wait)."""
+    monkeypatch.setattr(desk, "INTAKE_AHEAD_DELAY", 0.1)
+    monkeypatch.setattr(desk, "TRIAGE_AHEAD_DELAY", 3600)  # made only by the test, at its moment
+    clock = Clock()
+    store = Store.open(tmp_path / "store", profile="mito", clock=clock)
+    build_demo(store)
+    ids = [row["id"] for row in store.list_incidents()][:3]
+    assert any(store.incident(i).classifications for i in ids), "one triaged before among them"
+    mid_build = asyncio.run(_walk(store, clock, ids, ahead=True, mid_build=True))
+    made_now = asyncio.run(_walk(store, clock, ids, ahead=False))
+    for incident_id in ids:
+        assert mid_build[incident_id] == made_now[incident_id], incident_id
 
 
 @pytest.mark.parametrize("profile", PROFILES)
