@@ -64,12 +64,12 @@ def busy_holder(err: BaseException) -> str:
     return ("別のウィンドウの" if holder.get("what") == "import" else "") + said
 
 
-def busy_line(err: BaseException, *, saving: str = "記録", kept: str = "") -> str:
-    """One line for a save refused because another process holds the store (StoreBusyError):
-    what holds it and since when, by whom if it says, that nothing was saved yet, where the
-    typed text is (``kept``) and what to do."""
+def busy_line(err: BaseException, *, saving: str = "記録", kept: str = "", again: str = "Ctrl+S で") -> str:
+    """One line for a save (or a discard: ``saving`` 破棄, ``again`` its key: 「Esc を2回押して」) refused because
+    another process holds the store (StoreBusyError): what holds it and since when, by whom if it
+    says, that nothing was done yet, where the typed text is (``kept``) and what to do."""
     return (f"{busy_holder(err)}がストアを使用中のため、まだ{saving}していません。{kept}"
-            f"ストアが空くとこの画面でお知らせします。そのあと Ctrl+S でもう一度{saving}してください。")
+            f"ストアが空くとこの画面でお知らせします。そのあと {again}もう一度{saving}してください。")
 
 
 def render_text(title: str, fields: Iterable[tuple[str, Any]], *, operator: str, now: datetime,

@@ -660,16 +660,18 @@ class Store:
                                  holder) from None
 
     def lock_free(self) -> bool:
-        """The store's lock can be taken now (tried without waiting, and let go at once)."""
+        """The store's lock and the drafts' lock can be taken now (each tried without waiting,
+        and let go at once)."""
         from filelock import Timeout
 
         if self.readonly:
             return False
-        try:
-            self._lock.acquire(timeout=0)
-        except (Timeout, OSError):
-            return False
-        self._lock.release()
+        for lock in (self._lock, self._drafts_lock):
+            try:
+                lock.acquire(timeout=0)
+            except (Timeout, OSError):
+                return False
+            lock.release()
         return True
 
     def holder(self) -> dict[str, Any] | None:
@@ -1830,13 +1832,23 @@ class Store:
 
     @contextmanager
     def _drafts_locked(self, timeout: float | None = None) -> Iterator[None]:
+        """The drafts' lock (``timeout``: seconds to wait for it; None: as long as this thread
+        waits for the store's lock, wait_briefly's on the desk's screen thread, else the store's
+        own). A restore finishing in another window holds it for its whole copy: close_draft and
+        discard_draft on the screen thread (Esc Esc on a dialog, 破棄して新しく書く, y on 破棄しますか)
+        froze every key for the 15 s of the store's timeout, then failed all the same."""
         from filelock import Timeout
 
         self._writable()
+        if timeout is None:
+            timeout = self._brief.get(threading.get_ident())
         try:
             self._drafts_lock.acquire(timeout=timeout)
         except Timeout:
-            raise StoreBusyError(f"{self.root}: 他のプロセスが下書きを使用中です (lock timeout)") from None
+            holder = self.holder()
+            said = f": {holder_text(holder)}" if holder else ""
+            raise StoreBusyError(f"{self.root}: 他のプロセスが下書きを使用中です{said} (lock timeout)",
+                                 holder) from None
         try:
             yield
         finally:

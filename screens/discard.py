@@ -17,10 +17,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
 from csirt_tui.draftsave import draft_row, plain_problem
-from csirt_tui.errors import DomainError
+from csirt_tui.errors import DomainError, StoreBusyError
 from csirt_tui.textsafe import one_line
 from csirt_tui.views import short_time
 from screens.commands import bindings
+from screens.form import Folded, StoreWait
 
 
 class DiscardDraftScreen(ModalScreen[bool]):
@@ -37,6 +38,7 @@ class DiscardDraftScreen(ModalScreen[bool]):
     #discard-what { margin-bottom: 1; }
     #discard-buttons { height: auto; margin-top: 1; }
     #discard-buttons Button { margin-right: 2; }
+    #discard-busy { display: none; margin-top: 1; color: $warning; }
     """
 
     def __init__(self, draft: dict[str, Any]) -> None:
@@ -56,12 +58,35 @@ class DiscardDraftScreen(ModalScreen[bool]):
             with Horizontal(id="discard-buttons"):
                 yield Button("破棄する (y)", id="discard-yes", variant="warning", compact=True)
                 yield Button("やめる (Esc)", id="discard-no", variant="primary", compact=True)
+            yield Folded("", id="discard-busy")  # the store busy: one line (StoreWait)
 
     def on_mount(self) -> None:
         self.query_one("#discard-no", Button).focus()  # Enter does not discard
+        self.store_wait = StoreWait(self, self._show_busy, saving="破棄")
+
+    def _show_busy(self) -> None:
+        busy = self.query_one("#discard-busy", Folded)
+        busy.display = bool(self.store_wait.line)
+        busy.say(self.store_wait.line or "")
 
     @on(Button.Pressed, "#discard-yes")
     def action_discard(self) -> None:
+        """y: discarded in the store, then the question goes. Refused as busy (another window's
+        restore holds the drafts: the screen thread waits briefly, Store.wait_briefly), the
+        question stays and says so in one line, and 「y」 again once the store is free does it;
+        any other refusal is said and the question goes, the draft still open."""
+        app = self.app
+        try:
+            app.store.discard_draft(self.draft["id"], operator=app.operator)
+        except StoreBusyError as err:
+            self.store_wait.busy(err, "", again="y で")
+            return
+        except (DomainError, OSError) as err:
+            app.notify(f"下書きを破棄できませんでした: {plain_problem(err)}", severity="error", markup=False)
+            self.dismiss(False)
+            return
+        kind, _about, _text = draft_row(self.draft)
+        app.notify(f"{kind}の下書きを破棄しました (中身はストアに残っています)。", title="下書き", markup=False)
         self.dismiss(True)
 
     @on(Button.Pressed, "#discard-no")
@@ -73,19 +98,8 @@ def ask_and_discard(app, draft: dict[str, Any], then: Callable[[bool], None] | N
     """Ask (DiscardDraftScreen), then discard ``draft`` in the store as the desk's operator and
     say so; ``then(discarded)`` afterwards."""
 
-    def answered(yes: bool | None) -> None:
-        done = False
-        if yes:
-            try:
-                app.store.discard_draft(draft["id"], operator=app.operator)
-            except (DomainError, OSError) as err:
-                app.notify(f"下書きを破棄できませんでした: {plain_problem(err)}", severity="error", markup=False)
-            else:
-                done = True
-                kind, _about, _text = draft_row(draft)
-                app.notify(f"{kind}の下書きを破棄しました (中身はストアに残っています)。", title="下書き",
-                           markup=False)
+    def answered(done: bool | None) -> None:  # (discarded and said by the question itself)
         if then is not None:
-            then(done)
+            then(bool(done))
 
     app.push_screen(DiscardDraftScreen(draft), answered)

@@ -42,7 +42,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.option_list import Option
 
-from csirt_tui.draftsave import (busy_line, continued_text, default_copy_path, dialog_drafts, draft_text,
+from csirt_tui.draftsave import (busy_holder, busy_line, continued_text, default_copy_path, dialog_drafts, draft_text,
                                  plain_problem, render_text, save_copy)
 from csirt_tui.errors import DomainError, StoreBusyError, TargetExistsError
 from csirt_tui.cells import narrow
@@ -345,30 +345,57 @@ class DraftKeeper:
     def close(self, status: str = "saved", incident_id: str | None = None) -> str | None:
         """The text is on the record (``saved``) or given up (``discarded``): no more writes, and
         the draft, if one was written, is marked so (its text stays in the file). A refusal is
-        tried again in the background; returns what went wrong."""
+        tried again in the background; returns what went wrong.
+
+        A discard the store refuses as busy (another window's restore holds the drafts' lock:
+        StoreBusyError, within the screen thread's brief wait) is not done: the keeper goes on
+        keeping the text, and the error is raised for the screen to say (the operator discards
+        again once the store is free). A draft kept open by a discard tried later behind the
+        screen would be discarded after the operator had perhaps typed on, or not at all."""
         for timer in (self._timer, self._retry):
             if timer is not None:
                 timer.stop()
         self._timer = self._retry = None
-        with self._lock:
-            self.closed = True
-            if not self.ever_written:
-                return None
+        busy: StoreBusyError | None = None
+        problem: str | None = None
+        # the desk's own thread waits for a worker's write under way a moment only: that write may
+        # itself wait for the drafts (another window's restore holds them), as long as the store says
+        if self._lock.acquire(timeout=UI_WAIT if threading.get_ident() == self._ui else -1):
             try:
+                self.closed = True
+                if not self.ever_written:
+                    return None
                 self.store.close_draft(self.draft_id, status=status, incident_id=incident_id or self.incident,
                                        operator=self.operator)
                 return None
+            except StoreBusyError as err:
+                busy = err
             except (DomainError, OSError) as err:
                 problem = plain_problem(err, self.store.root / "drafts")
+            finally:
+                self._lock.release()
+        else:
+            busy = StoreBusyError(f"{self.store.root}: 下書きの書き込みが終わりません (lock timeout)",
+                                  self.store.holder())
+        if busy is not None and status == "discarded":
+            self.closed = False
+            self.changed()  # what was typed since the last write still goes to the draft
+            raise busy
+        if busy is not None:
+            self.closed = True
+            problem = f"{busy_holder(busy)}がストアを使用中です"
         close_later(self.app, self.draft_id, status, incident_id or self.incident)
         return problem
 
 
 def close_later(app, draft_id: str, status: str, incident_id: str | None) -> None:
-    """Mark a draft saved or discarded once the disk takes it (tried every RETRY_SECONDS)."""
+    """Mark a draft saved or discarded once the disk takes it (tried every RETRY_SECONDS; while
+    the store is busy not tried, nor counted: a try would hold the keys for the brief wait)."""
     tries = [0]
 
     def attempt() -> None:
+        if not app.store.readonly and not app.store.lock_free():
+            return
         tries[0] += 1
         try:
             app.store.close_draft(draft_id, status=status, incident_id=incident_id, operator=app.operator)
@@ -591,6 +618,7 @@ class DraftOfferScreen(ModalScreen[str | None]):
     #offer-text { margin-bottom: 1; max-height: 8; }
     #offer-buttons { height: auto; }
     #offer-buttons Button { margin-right: 1; }
+    #offer-busy { display: none; margin-top: 1; color: $warning; }
     """
 
     # Keys read before the offer was opened were typed into the dialog as it opened (a Tab and a
@@ -644,9 +672,16 @@ class DraftOfferScreen(ModalScreen[str | None]):
                 yield Button("続きを書く (Enter)", id="offer-resume", variant="primary", compact=True)
                 yield Button("破棄して新しく書く (n)", id="offer-new", compact=True)
                 yield Button("あとで (Esc)", id="offer-later", compact=True)
+            yield Folded("", id="offer-busy", classes="busy")  # the store busy: one line (StoreWait)
 
     def on_mount(self) -> None:
         self.query_one("#offer-resume", Button).focus()
+        self.store_wait = StoreWait(self, self._show_busy, saving="破棄")
+
+    def _show_busy(self) -> None:
+        busy = self.query_one("#offer-busy", Folded)
+        busy.display = bool(self.store_wait.line)
+        busy.say(self.store_wait.line or "")
 
     @on(Button.Pressed, "#offer-resume")
     def resume(self) -> None:
@@ -654,6 +689,20 @@ class DraftOfferScreen(ModalScreen[str | None]):
 
     @on(Button.Pressed, "#offer-new")
     def action_new(self) -> None:
+        """破棄して新しく書く: the draft marked discarded here, before the offer goes: refused as busy
+        (another window's restore holds the drafts), the offer stays, says so, and 「n」 again
+        once the store is free (StoreWait) discards it; nothing is opened over a draft not discarded."""
+        newest = self.drafts[0]
+        try:
+            self.app.store.close_draft(newest["id"], status="discarded", incident_id=newest.get("incident"),
+                                       operator=self.app.operator)
+        except StoreBusyError as err:
+            self.store_wait.busy(err, "", again="n で")
+            return
+        except (DomainError, OSError) as err:
+            self.notify(f"書きかけの{self.what}を閉じられませんでした: {plain_problem(err)}",
+                        severity="warning", markup=False)
+        self.store_wait.clear()
         self.dismiss("new")
 
     @on(Button.Pressed, "#offer-later")
@@ -687,9 +736,13 @@ class StoreWait:
         self.saving = saving
         self.line: str | None = None
         self._timer = None
+        self._doing = (saving, "Ctrl+S で")  # what was refused, and the key that does it again
 
-    def busy(self, err: BaseException, kept: str) -> str:
-        self.line = busy_line(err, saving=self.saving, kept=kept)
+    def busy(self, err: BaseException, kept: str, *, saving: str | None = None, again: str = "Ctrl+S で") -> str:
+        """Say ``err``; ``saving`` / ``again``: what was refused and its key, when not the screen's
+        save (a discard: 破棄, 「Esc を2回押して」)."""
+        self._doing = (saving or self.saving, again)
+        self.line = busy_line(err, saving=self._doing[0], kept=kept, again=again)
         if self._timer is None:
             self._timer = self.screen.set_interval(FREE_CHECK, self._look)
         self.show()
@@ -700,8 +753,10 @@ class StoreWait:
         if not app.store.lock_free():
             return
         self.stop()
-        self.line = f"ストアが空きました。入力はこの画面にあります。Ctrl+S で{self.saving}してください。"
-        app.notify(f"ストアが空きました。Ctrl+S で{self.saving}できます。", timeout=6, markup=False)
+        saving, again = self._doing
+        kept = "入力はこの画面にあります。" if again == "Ctrl+S で" else ""
+        self.line = f"ストアが空きました。{kept}{again}{saving}してください。"
+        app.notify(f"ストアが空きました。{again}{saving}できます。", timeout=6, markup=False)
         self.show()
 
     def stop(self) -> None:
@@ -826,14 +881,7 @@ class DraftedDialog(StyledAtMount, ModalScreen[Any]):
             self.load_draft_values(self._anchor_times((newest.get("data") or {}).get("values") or {}, newest))
             self.keeper.adopt(newest)
             self.show_draft_state()
-        elif answer == "new":
-            try:
-                self.app.store.close_draft(newest["id"], status="discarded", incident_id=newest.get("incident"),
-                                           operator=self.app.operator)
-            except (DomainError, OSError) as err:
-                self.notify(f"書きかけの{self.DRAFT_WHAT}を閉じられませんでした: {plain_problem(err)}",
-                            severity="warning", markup=False)
-        else:
+        elif answer != "new":  # (new: discarded by the offer, DraftOfferScreen.action_new)
             self.dismiss(None)
 
     def _anchor_times(self, values: dict[str, Any], draft: dict[str, Any]) -> dict[str, Any]:
@@ -911,13 +959,14 @@ class DraftedDialog(StyledAtMount, ModalScreen[Any]):
             return
         keeper = self.keeper
         if keeper is None or self._untouched(self._draft_data()):
-            if keeper is not None:
-                keeper.close("discarded")
+            if keeper is not None and not self._discard(keeper):
+                return
             self.dismiss(None)
             return
         now = time.monotonic()
         if self._esc_at is not None and now - self._esc_at <= ESC_AGAIN_SECONDS:
-            keeper.close("discarded")
+            if not self._discard(keeper):
+                return
             self.app.notify(f"入力した{self.DRAFT_WHAT}を破棄しました（記録していません）", markup=False)
             self.dismiss(None)
             return
@@ -927,6 +976,18 @@ class DraftedDialog(StyledAtMount, ModalScreen[Any]):
             f"入力した{self.DRAFT_WHAT}を破棄しますか？ 破棄するときは {ESC_AGAIN_SECONDS:.0f} 秒以内にもう一度 Esc。"
             "記録するときは Ctrl+S、続けるときはそのまま入力してください。" + (f"\n{where}" if where else ""), "ask")
         self.set_timer(ESC_AGAIN_SECONDS, self._question_over)
+
+    def _discard(self, keeper: DraftKeeper) -> bool:
+        """Mark the draft discarded; False (the dialog stays, its text kept, the busy line said)
+        when the store is busy: Esc twice again once it is free (StoreWait says when)."""
+        try:
+            keeper.close("discarded")
+        except StoreBusyError as err:
+            self._esc_at = None
+            self.store_wait.busy(err, kept_text(keeper), saving="破棄", again="Esc を2回押して")
+            return False
+        self.store_wait.clear()
+        return True
 
     def _question_over(self) -> None:
         if self._esc_at is not None and time.monotonic() - self._esc_at >= ESC_AGAIN_SECONDS - 0.05:
