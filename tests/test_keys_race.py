@@ -176,3 +176,39 @@ def test_keys_read_with_the_key_that_opens_a_screen_go_to_that_screen(store_dir,
 
     asyncio.run(go())
     assert got == {"value": expected, "focus": field[1:]}
+
+
+def test_text_read_with_n_over_an_unsaved_note_goes_to_the_note_once_its_offer_is_answered(store_dir):
+    """On the timeline, with the note's unsaved draft on disk, 「n」 and 「のぞみ」 in one read: the
+    text came back unhandled from the timeline and was posted again (541f399) timed after the
+    offer of the draft (続きを書く / 破棄して新しく書く / あとで) had opened, which took it as typed
+    on it and dropped it. Read again with the time it was read (8974f31), it is kept for the note
+    (DraftOfferScreen.took_early) and follows the draft's text after 続きを書く."""
+    from screens.timeline import NoteScreen, TimelineScreen
+
+    clock = Clock()
+    store = Store.open(store_dir, clock=clock)
+    inc = store.create_incident(sample_intake(), operator="受付 花子")
+    store.save_draft("note-before", {"dialog": "note", "screen": "timeline", "title": "メモを追加",
+                                     "values": {"text": "前のメモ 電話中", "when": "今"}, "typed": ["text"]},
+                     operator="受付 花子", kind="note", incident=inc.id)
+    got = {}
+
+    async def go():
+        app = CsirtDeskApp(store, operator="受付 花子", clock=clock, backups=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            app.push_screen(TimelineScreen(inc.id))
+            assert await wait_until(pilot, lambda: isinstance(app.screen, TimelineScreen))
+            await pilot.pause(0.3)
+            burst(app, "nのぞみ")
+            assert await wait_until(pilot, lambda: type(app.screen).__name__ == "DraftOfferScreen")
+            await pilot.pause(0.5)
+            got["offer still up"] = type(app.screen).__name__ == "DraftOfferScreen"
+            await pilot.press("enter")  # 続きを書く
+            assert await wait_until(pilot, lambda: isinstance(app.screen, NoteScreen))
+            await pilot.pause(0.5)
+            got["note"] = app.screen.query_one("#note-text").text
+
+    asyncio.run(go())
+    assert got == {"offer still up": True, "note": "前のメモ 電話中のぞみ"}
