@@ -36,6 +36,7 @@ from screens.form import (DraftKeeper, DraftStatus, KeepTextScreen, SafeInput, S
 from screens.chrome import DeskHeader, OneLine
 from screens.commands import bindings
 from screens.opening import StyledAtMount
+from screens.select import LazySelect
 from screens.footer import DeskFooter
 
 SAVE_DELAY = 0.25  # seconds from the first unsaved change to the draft write (goal: ≤ 0.5 s)
@@ -226,13 +227,13 @@ class IntakeScreen(StyledAtMount, Screen):  # not restyled and laid out again as
                 yield Static("", id="received_at-preview", classes="preview", markup=False)
             with Horizontal(classes="row"):
                 yield Label("受付方法", classes="label")
-                yield Select([(Text(narrow(c["label"])), c["id"]) for c in profile.channels], id="channel",
-                             value="naisen" if any(c["id"] == "naisen" for c in profile.channels) else NO_SELECTION,
-                             prompt="受付方法を選択", compact=True)
+                yield LazySelect([(Text(narrow(c["label"])), c["id"]) for c in profile.channels], id="channel",
+                                 value="naisen" if any(c["id"] == "naisen" for c in profile.channels) else NO_SELECTION,
+                                 prompt="受付方法を選択", compact=True)
             with Horizontal(classes="row"):
                 yield Label("通報の種類", classes="label")
-                yield Select([(Text(narrow(s["label"])), s["id"]) for s in profile.report_sources], id="reporter_type",
-                             prompt="通報の種類を選択", compact=True)
+                yield LazySelect([(Text(narrow(s["label"])), s["id"]) for s in profile.report_sources],
+                                 id="reporter_type", prompt="通報の種類を選択", compact=True)
             yield Static("", id="method", classes="method", markup=False)
             yield Label(items["found_at"], classes="item-label")
             yield FieldInput(id="found_at", compact=True, placeholder="例: 14:30 / 今朝9時 / 昨日 14時半 / 30分前 / さっき")

@@ -131,6 +131,34 @@ def test_text_typed_first_in_a_new_intake_goes_to_itsu_not_nowhere(store_dir, te
     assert got == {"found_at": text, "focus": "found_at", "open": False}
 
 
+@pytest.mark.parametrize("size", [(80, 24), (120, 30)])
+def test_a_choice_made_at_once_after_ctrl_n_lands_and_the_text_after_it_too(store_dir, size):
+    """The intake's dropdowns (受付方法, 通報の種類) build their lists when first opened
+    (screens/select.py, issue 15: fewer widgets to build at Ctrl+N). Ctrl+N as the desk starts,
+    then at once Enter (the list of 通報の種類 mounted then), Down, Enter and (1) いつ: the Down
+    and the Enter choose on that list, the text goes to (1) いつ, nothing is lost. (The keys are
+    handed over one by one: Enter, Down, Enter in ONE read of the terminal lose the choice on a
+    dropdown, with Textual's Select as with this one: not what this test is about.)"""
+    clock = Clock()
+    store = Store.open(store_dir, clock=clock)
+    got = {}
+
+    async def go():
+        app = CsirtDeskApp(store, operator="受付 花子", clock=clock, backups=False)
+        async with app.run_test(size=size) as pilot:
+            await pilot.press("ctrl+n", "enter", "down", "enter", *"今朝9時")
+            assert await wait_until(pilot, lambda: type(app.screen).__name__ == "IntakeScreen"
+                                    and app.screen.query_one("#found_at").value == "今朝9時", timeout=5)
+            await pilot.pause(0.3)
+            got["source"] = app.screen.query_one("#reporter_type").value
+            got["found_at"] = app.screen.query_one("#found_at").value
+            got["open"] = app.screen.query_one("#reporter_type").expanded
+
+    asyncio.run(go())
+    first = store.profile.report_sources[0]["id"]
+    assert got == {"source": first, "found_at": "今朝9時", "open": False}
+
+
 def test_text_typed_right_after_the_fact_check_goes_to_its_result_not_nowhere(store_dir):
     """Space confirms the fact check and moves the focus to the types (a radio set, which takes
     no text): 「電話で再確認」 typed next, meant for 確認の結果・方法, was dropped."""
