@@ -22,6 +22,9 @@ os.environ["CSIRT_DESK_NET_LOG"] = str(NET_LOG)
 # The operator's settings (the theme) go to a temporary file, never the user's own folder.
 os.environ["CSIRT_DESK_SETTINGS"] = str(NET_LOG.with_name(NET_LOG.name + "-settings.json"))
 atexit.register(lambda: Path(os.environ["CSIRT_DESK_SETTINGS"]).unlink(missing_ok=True))
+# and the parsed stylesheets kept between starts (screens/css_cache.py) to a temporary folder
+os.environ["CSIRT_DESK_CSS_CACHE"] = str(NET_LOG.with_name(NET_LOG.name + "-css"))
+atexit.register(shutil.rmtree, os.environ["CSIRT_DESK_CSS_CACHE"], True)
 os.environ["PYTHONPATH"] = os.pathsep.join(
     p for p in (str(Path(__file__).with_name("offline")), os.environ.get("PYTHONPATH")) if p)
 
