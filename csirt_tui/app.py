@@ -14,6 +14,7 @@ from typing import Callable
 from textual import events
 from textual.app import App
 from textual.css.query import NoMatches
+from textual.message import Message
 
 from .backup import BackupStopped
 from .draftsave import plain_problem
@@ -73,6 +74,24 @@ def _import_ahead() -> None:
             return
 
 
+class KeySettled(Message):
+    """Sent after a key handed to the focus, along the way the key goes (the focused widget up to
+    the app): where it reaches the app, the key has been handled, its binding run (CsirtDeskApp.on_event)."""
+
+    def __init__(self, target, key: events.Key, since: float | None = None) -> None:
+        super().__init__()
+        self.target = target
+        self.key = key
+        # the second round (since: the first's): what the key's handling posted (a Button's Pressed,
+        # a DataTable's RowSelected, which open screens too) has been handled as well
+        self.again = since is not None
+        self.since = time.monotonic() if since is None else since
+
+
+KEY_SETTLE_LOOK = 0.1  # seconds: a key whose settling was lost (its widget removed: Esc closed a dialog) is let go
+KEY_SETTLE_LIMIT = 2.0  # seconds: the keys read after a key never wait longer for it
+
+
 class TerminalOutput:
     """The terminal as the driver's writer thread sees it. Once the terminal has gone (its window
     closed, the ssh link dropped: the write fails with EIO or EPIPE), what is written is dropped.
@@ -128,6 +147,8 @@ class CsirtDeskApp(App):
         self._intake_ahead = None  # a blank IntakeScreen, composed and mounted, for the next Ctrl+N
         self._triage_ahead = None  # a TriageScreen of no incident yet, composed and mounted, for the next t
         self._key_at = 0.0  # (time.monotonic) when the latest key or paste was read
+        self._key_flight: KeySettled | None = None  # a key still being handled (on_event, one at a time)
+        self._keys_held: list[events.Event] = []  # keys and pastes read meanwhile, in order
         self.unsaved_on_exit: list[str] = []
         self.damaged: list[str] = []  # what the check after the first paint found (no backup then)
         # Set as the desk closes: a backup still being copied (the one at start: a whole copy of a
@@ -433,6 +454,69 @@ class CsirtDeskApp(App):
         if isinstance(event, events.Key) and event.is_forwarded and self._read_on_another_screen(event):
             return
         if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
+            # One key at a time: a key (or a paste) read while the one before is still being handled
+            # waits for it (_key_settled). Textual hands a key to the focus and reads the next at
+            # once: 「s」 and Tab in one read on the response tracker, the Tab (a priority binding,
+            # run as it is read) moved the tracker's focus before 「s」 reached its binding and
+            # opened the step form. Held, it acts as typed slowly: on the form.
+            if not getattr(event, "desk_let_go", False) and (self._key_flight is not None or self._keys_held):
+                self._keys_held.append(event)
+                return
+            target = self.focused or self.screen
+            handed = isinstance(event, events.Key) and not self._typed_into(target, event)
+            await self._on_input_event(event)
+            if handed and event.is_forwarded:  # given to the focus (no priority binding took it)
+                self._key_handed(target, event)
+            return
+        await super().on_event(event)
+
+    @staticmethod
+    def _typed_into(target, key: events.Key) -> bool:
+        """``key`` types a character into the text field ``target``: it opens nothing and moves
+        no focus, the key after it need not wait (a burst of text would wait for a repaint a key:
+        bench/key_burst.py)."""
+        from screens import typed
+
+        return isinstance(target, typed.TEXT_WIDGETS) and (key.key == "space" or typed.typed_character(key) is not None)
+
+    def _key_handed(self, target, key: events.Key, since: float | None = None) -> None:
+        """``key`` is on its way from ``target`` up to the app: the next key waits for it."""
+        self._key_flight = settled = KeySettled(target, key, since)
+        target.post_message(settled)
+        self.set_timer(KEY_SETTLE_LOOK, lambda: self._settle_lost(settled))
+
+    async def on_key_settled(self, message: KeySettled) -> None:
+        message.stop()
+        if message is not self._key_flight:
+            return  # one given up on (_settle_lost)
+        target = message.target
+        if not message.again and target.is_attached:
+            self._key_handed(target, message.key, since=message.since)
+            return
+        await self._key_settled()
+
+    def _settle_lost(self, settled: KeySettled) -> None:
+        if settled is not self._key_flight:
+            return
+        if settled.target.is_attached and time.monotonic() - settled.since < KEY_SETTLE_LIMIT:
+            self.set_timer(KEY_SETTLE_LOOK, lambda: self._settle_lost(settled))
+            return
+        self.call_later(self._key_settled)
+
+    async def _key_settled(self) -> None:
+        """The key in flight is handled: the keys held meanwhile go on, in order, each waiting
+        for the one before it as it did."""
+        self._key_flight = None
+        while self._keys_held and self._key_flight is None and self.screen_stack:
+            event = self._keys_held.pop(0)
+            event.desk_let_go = True
+            await self.on_event(event)
+        if not self.screen_stack:
+            self._keys_held.clear()
+
+    async def _on_input_event(self, event: events.Event) -> None:
+        """A key or a paste read from the terminal (not one bubbling back up), handled."""
+        if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
             self._key_at = time.monotonic()  # (prepare_triage waits for a pause in the typing)
             # A screen still mounting part of itself after its first paint (the triage's lower form)
             # has the keys wait for it: none is lost, none acts on a field not there yet, all in order
@@ -473,7 +557,10 @@ class CsirtDeskApp(App):
         again = events.Key(event.key, event.character)
         again.desk_again = True
         again.time = event.time  # when it was read (DraftOfferScreen.took_early: read before an offer opened)
-        self.post_message(again)
+        if self._key_flight is not None or self._keys_held:
+            self._keys_held.insert(0, again)  # before the keys read after it (on_event: one at a time)
+        else:
+            self.post_message(again)
         return True
 
     async def _typed_where_no_text_goes(self, event: events.Key) -> bool:

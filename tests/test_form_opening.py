@@ -183,3 +183,29 @@ def test_keys_typed_as_a_form_opens_on_its_unsaved_draft_do_not_answer_the_offer
         assert got["memo"] == "前のメモ" and not discarded
     else:  # 破棄して新しく書く, chosen by the operator: discarded, the form blank but for what was typed
         assert got["memo"] == "" and len(discarded) == 1
+
+
+def test_a_tab_read_with_s_moves_the_focus_on_the_step_form_not_on_the_tracker(store_dir):
+    """「s」 and Tab in one read on the response tracker: Tab is a priority binding (app.move_focus),
+    run as it was read, while 「s」 was still on its way to the tracker's binding: it moved the
+    tracker's focus (and 541f399 re-sends only keys that come back unhandled), then 「s」 opened the
+    step form with its focus on its first field. A key read after a key still being handled now
+    waits for it: the Tab moves the step form's focus, from 状態 to 担当, as typed slowly."""
+    app, incident_id = _desk(store_dir)
+    got = {}
+
+    async def go():
+        async with app.run_test(size=(80, 24)) as pilot:
+            await _tracker(app, pilot, incident_id)
+            tracker = app.screen
+            got["tracker focus"] = tracker.focused.id
+            burst(app, "s\t")
+            assert await wait_until(pilot, lambda: isinstance(app.screen, FormScreen) and app.screen.keys_wait.is_set())
+            await pilot.pause(0.3)
+            got["tracker focus after"] = tracker.focused.id
+            got["form focus"] = app.focused.id
+
+    asyncio.run(go())
+    assert got["tracker focus after"] == got["tracker focus"]
+    assert got["form focus"] == "f-who"
+
