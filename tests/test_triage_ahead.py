@@ -27,11 +27,16 @@ def _ahead_ready(app) -> bool:
     return spare is not None and spare.is_mounted and spare.ahead
 
 
-async def _t_pressed(app, pilot, incident_id: str, *, ahead: bool):
-    """The desk up (its triage made ahead first, with ``ahead``), then `t` on ``incident_id``:
-    the triage that was made ahead (None: none)."""
+async def _t_pressed(app, pilot, incident_id: str, *, ahead: bool | str):
+    """The desk up (its triage made ahead first, with ``ahead``; "mid": `t` in the very turn it is
+    begun), then `t` on ``incident_id``: the triage that was made ahead (None: none)."""
     await pilot.pause()
-    if ahead:
+    if ahead == "mid":
+        assert await wait_until(pilot, lambda: app._intake_ahead is not None and app._intake_ahead.is_mounted)
+        app._key_at = -1e9  # the desk idle: made now
+        app.prepare_triage()
+        assert app._triage_ahead is not None and not app._triage_ahead.is_mounted
+    elif ahead:
         assert await wait_until(pilot, lambda: _ahead_ready(app))
     made = app._triage_ahead
     app.open_triage(incident_id)
@@ -114,12 +119,12 @@ def test_keys_on_the_triage_made_ahead_record_the_same_triage(tmp_path, monkeypa
     from conftest import sample_intake
 
     recorded = {}
-    for ahead in (True, False):
+    for ahead in (True, "mid", False):  # ("mid": `t` while the one made ahead is being built)
         clock = Clock()
         store = Store.open(tmp_path / f"s-{ahead}", clock=clock)
         first = store.create_incident(sample_intake(what="前の件"), operator="受付 花子").id
         second = store.create_incident(sample_intake(), operator="受付 花子").id
-        if not ahead:
+        if ahead is not True:
             monkeypatch.setattr(desk, "TRIAGE_AHEAD_DELAY", 3600)
 
         async def scenario():
@@ -128,13 +133,13 @@ def test_keys_on_the_triage_made_ahead_record_the_same_triage(tmp_path, monkeypa
                 made = await _t_pressed(app, pilot, second, ahead=ahead)
                 await pilot.press("enter", "enter", "end", "space", "ctrl+s")
                 assert await wait_until(pilot, lambda: bool(store.incident(second).classifications))
-                assert (made is not None) is ahead
+                assert (made is not None) is bool(ahead)
 
         asyncio.run(scenario())
         assert not store.incident(first).classifications
         answers = store.incident(second).classifications[-1]["answers"]
         recorded[ahead] = {k: answers.get(k) for k in ("fact_check", "type_id", "ticked", "exclusion")}
-    assert recorded[True] == recorded[False]
+    assert recorded[True] == recorded["mid"] == recorded[False]
     assert recorded[True]["type_id"] and recorded[True]["ticked"]
 
 
@@ -219,8 +224,8 @@ def test_an_unsaved_triage_is_offered_over_the_triage_made_ahead(tmp_path, monke
     monkeypatch.setattr(desk, "TRIAGE_AHEAD_DELAY", 3600)
     asyncio.run(typed_then_quit())
     seen = {}
-    for ahead in (True, False):
-        monkeypatch.setattr(desk, "TRIAGE_AHEAD_DELAY", 0.1 if ahead else 3600)
+    for ahead in (True, "mid", False):  # ("mid": `t` while the one made ahead is being built)
+        monkeypatch.setattr(desk, "TRIAGE_AHEAD_DELAY", 0.1 if ahead is True else 3600)
 
         async def offered():
             app = CsirtDeskApp(store, operator="受付 花子", clock=clock, backups=False)
@@ -235,7 +240,7 @@ def test_an_unsaved_triage_is_offered_over_the_triage_made_ahead(tmp_path, monke
                 return stack, after, note, made is not None and made is app.screen_stack[-1]
 
         seen[ahead] = asyncio.run(offered())
-    assert seen[True][:3] == seen[False][:3]
+    assert seen[True][:3] == seen["mid"][:3] == seen[False][:3]
     assert seen[True][0][-2:] == ["TriageScreen", "DraftOfferScreen"]
     if answer == "enter":  # 続きを書く: the text typed before the quit is back in the triage
-        assert seen[True][2] == "電話で確認済み" and seen[True][3]
+        assert seen[True][2] == "電話で確認済み" and seen[True][3] and seen["mid"][3]
