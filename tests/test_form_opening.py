@@ -209,3 +209,31 @@ def test_a_tab_read_with_s_moves_the_focus_on_the_step_form_not_on_the_tracker(s
     assert got["tracker focus after"] == got["tracker focus"]
     assert got["form focus"] == "f-who"
 
+
+def test_a_dropdown_chosen_in_one_read_acts_as_typed_slowly(store_dir):
+    """On the step form's 状態 (a Select), Enter, Down Down Enter, Tab and a name in one read: the
+    open list takes the focus through the message queue, so the Downs, the Enter, the Tab and the
+    text were read with the closed Select focused (the text went to the list's search) and the
+    list was left open. Read one at a time, they choose 完了, close it, and the name goes to 担当."""
+    from textual.widgets import Select
+
+    app, incident_id = _desk(store_dir)
+    got = {}
+
+    async def go():
+        async with app.run_test(size=(80, 24)) as pilot:
+            await _tracker(app, pilot, incident_id)
+            await pilot.press("s")
+            assert await wait_until(pilot, lambda: isinstance(app.screen, FormScreen) and app.screen.keys_wait.is_set())
+            await pilot.pause()
+            form = app.screen
+            assert app.focused.id == "f-status"
+            burst(app, "\r\x1b[B\x1b[B\r\t山田 次郎")
+            await wait_until(pilot, lambda: form.query_one("#f-who").value == "山田 次郎", timeout=3)
+            got["status"] = form.query_one("#f-status", Select).value
+            got["open"] = form.query_one("#f-status", Select).expanded
+            got["focus"] = app.focused.id if app.focused is not None else None
+            got["who"] = form.query_one("#f-who").value
+
+    asyncio.run(go())
+    assert got == {"status": "done", "open": False, "focus": "f-who", "who": "山田 次郎"}
