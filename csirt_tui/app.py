@@ -174,6 +174,9 @@ class CsirtDeskApp(App):
         self.store.wait_briefly(UI_LOCK_WAIT)
         self._restore_theme()
         self._catch_closing_signals()
+        from screens import typed
+
+        self.screen_change_signal.subscribe(self, lambda screen: typed.screen_changed(self, screen))
         self.push_screen(DashboardScreen())
         self.set_timer(SCREENS_CSS_DELAY, self._preload_screens_css)
         self.set_timer(INTAKE_AHEAD_DELAY + TRIAGE_AHEAD_DELAY, self.prepare_triage)  # (the intake's: freeze_startup_objects)

@@ -67,6 +67,17 @@ def _burst(app, widget: Widget, ch: str) -> Burst:
     return burst
 
 
+def screen_changed(app, screen) -> None:
+    """Another screen in front: the lines about the lists of the screens behind it go (「含む事例は
+    ありません」 stayed 10 s on the dashboard after the triage it spoke of had closed)."""
+    found = getattr(app, "typed_find_notes", None) or {}
+    for identity, (note, on) in list(found.items()):
+        if on is not screen:
+            del found[identity]
+            if note in app._notifications:
+                app._unnotify(note)
+
+
 def end_burst(app) -> None:
     """A key that is not text (Tab, an arrow, Enter) ends the word being typed."""
     burst = getattr(app, "typed_burst", None)
@@ -83,11 +94,19 @@ def _line_on_top(app, on_top: bool) -> None:
         pass
 
 
-def _say(app, burst: Burst, message: str, *, severity: str = "information", timeout: float) -> None:
-    """One line per word: the line of the characters before it in the same word is replaced."""
+def _say(app, burst: Burst, message: str, *, severity: str = "information", timeout: float,
+         of_screen: bool = False) -> None:
+    """One line per word: the line of the characters before it in the same word is replaced.
+    ``of_screen``: a line about the screen's list (type to find), gone when another screen comes
+    in front (:func:`screen_changed`); a line quoting text not taken stays its time wherever."""
     if burst.note is not None and burst.note in app._notifications:
         app._unnotify(burst.note, refresh=False)
     burst.note = Notification(message, "", severity, timeout, markup=False)
+    if of_screen:
+        found = getattr(app, "typed_find_notes", None)
+        if found is None:
+            found = app.typed_find_notes = {}
+        found[burst.note.identity] = (burst.note, burst.widget.screen)
     # as App._on_notify does, now: a line posted (App.notify) is not there yet when the next
     # character of the word, read at the same time, replaces it
     app._notifications.add(burst.note)
@@ -193,7 +212,7 @@ async def find_typed(app, focused: Widget, ch: str) -> bool:
         elif burst.origin is not None and _highlight_of(widget) != burst.origin:
             _set_highlight(widget, burst.origin)
         _say(app, burst, f"「{word}」を含む{entry}はありません ({len(texts)} 件)", severity="warning",
-             timeout=NOT_FOUND_TIMEOUT)
+             timeout=NOT_FOUND_TIMEOUT, of_screen=True)
         return True
     if isinstance(widget, Select):
         burst.opened = burst.opened or not widget.expanded
@@ -201,7 +220,7 @@ async def find_typed(app, focused: Widget, ch: str) -> bool:
     else:
         _set_highlight(widget, index)
     _say(app, burst, f"「{word}」: {index + 1}/{len(texts)} 件目の{entry}「{cut(shown(texts[index]), SHOWN_WIDTH)}」",
-         timeout=FOUND_TIMEOUT)
+         timeout=FOUND_TIMEOUT, of_screen=True)
     return True
 
 

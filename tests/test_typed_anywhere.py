@@ -194,6 +194,39 @@ def test_triage_typing_on_the_examples_finds_one_and_on_a_dropdown_opens_it_on_t
     assert after_miss == (True, "no", "「ありません」を含む選択肢はありません (4 件)", True, True)
 
 
+def test_a_line_about_the_triage_s_list_goes_with_the_triage_and_text_not_taken_stays_said(store_dir):
+    """「含む事例はありません」 said on the triage stayed its 10 s on the dashboard after the triage had
+    closed, about a list no longer there. It goes when another screen comes in front; a line
+    quoting text that was not taken (to be typed again) stays its time wherever the operator is."""
+    from textual.widgets import Checkbox, SelectionList
+
+    app, incident_id = _triage_app(store_dir)
+
+    async def go():
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await _open_triage(app, pilot, incident_id)
+            screen = app.screen
+            await pilot.press("enter", "enter")  # the examples of the first type
+            examples = screen.query_one("#examples", SelectionList)
+            assert await wait_until(pilot, lambda: app.focused is examples and examples.option_count > 2)
+            await type_as_the_terminal_sends(app, pilot, "榊原様")
+            screen.query_one("#crime", Checkbox).focus()
+            await pilot.pause()
+            await pilot.press("escape")  # Tab and Esc end the word: the next one is a word of its own
+            await type_as_the_terminal_sends(app, pilot, "電話中")
+            await pilot.pause(0.1)
+            on_triage = [n.message for n in app._notifications]
+            app.pop_screen()  # the triage closed (its Esc asks first: the question is not what is tested)
+            await pilot.pause(0.2)
+            return on_triage, [n.message for n in app._notifications], drawn(app).text
+
+    on_triage, on_dashboard, text = asyncio.run(go())
+    assert any("「榊原様」を含む事例はありません" in m for m in on_triage)
+    assert any(m.startswith("「電話中」は入力されていません") for m in on_triage)
+    assert not any("含む事例" in m for m in on_dashboard) and "含む事例" not in text
+    assert any(m.startswith("「電話中」は入力されていません") for m in on_dashboard)
+
+
 def test_triage_text_typed_on_the_types_is_added_to_the_fact_check_note_not_replacing_it(store_dir):
     """Typed on 2 種別, text goes to 確認の結果・方法 (TriageScreen.text_field_for): the field took
     the focus with its whole value selected, and the first character typed replaced it."""
