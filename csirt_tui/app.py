@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 import signal
 import sys
 import threading
@@ -90,6 +91,39 @@ class KeySettled(Message):
 
 KEY_SETTLE_LOOK = 0.1  # seconds: a key whose settling was lost (its widget removed: Esc closed a dialog) is let go
 KEY_SETTLE_LIMIT = 2.0  # seconds: the keys read after a key never wait longer for it
+
+
+def typed_ahead(fd: int | None) -> str:
+    """The complete lines typed before the desk takes the terminal ``fd`` (a POSIX terminal still
+    in its cooked mode: the phone rang while the desk was starting), read now, with their line
+    feeds as Enter (CR). The cooked mode's ICRNL turned each Enter into a line feed as it was
+    typed, which the desk then read as Ctrl+J: a whole card typed ahead landed in (1) いつ. Only
+    what is waiting in whole lines is read (FIONREAD counts no more in canonical mode), so the read
+    never waits; a line feed in it was an Enter or a Ctrl+J, which a cooked terminal makes the same
+    (a line's end). A part of a line typed after the last Enter is left for the desk to read as
+    typed (no line feed in it). Nothing on Windows (its console has no cooked line feeds), nor
+    for input that is not a terminal, nor a terminal not in canonical mode."""
+    if fd is None or sys.platform == "win32":
+        return ""
+    try:
+        import fcntl
+        import struct
+        import termios
+    except ImportError:
+        return ""
+    try:
+        if not os.isatty(fd) or not termios.tcgetattr(fd)[3] & termios.ICANON:
+            return ""
+        waiting = struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]
+        data = b""
+        while len(data) < waiting:
+            line = os.read(fd, waiting - len(data))  # one line a read (canonical mode)
+            if not line:
+                break
+            data += line
+    except (OSError, ValueError, termios.error):
+        return ""
+    return data.decode("utf-8", "replace").replace("\n", "\r")
 
 
 class TerminalOutput:
@@ -356,6 +390,16 @@ class CsirtDeskApp(App):
                 super().__init__(*args, **kwargs)
                 if getattr(self, "_file", None) is not None:
                     self._file = TerminalOutput(self._file)
+
+            def start_application_mode(self) -> None:
+                ahead = typed_ahead(getattr(self, "fileno", None))
+                if ahead:
+                    from textual._xterm_parser import XTermParser
+
+                    parser = XTermParser()
+                    for event in [*parser.feed(ahead), *parser.tick()]:
+                        self.process_message(event)
+                super().start_application_mode()
 
         DeskDriver.__name__ = DeskDriver.__qualname__ = "Desk" + base.__name__
         return DeskDriver
