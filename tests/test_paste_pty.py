@@ -27,7 +27,7 @@ import pytest
 from csirt_tui.store import Store
 from test_hostile_corpus import multi_line, one_line_paste
 from test_paste import END, EVERY_CONTROL, LOG_LINE, PASTES, START
-from test_tui_crash import Terminal, open_drafts, wait_for
+from test_tui_crash import Terminal, new_desk, open_drafts, wait_for
 
 pytestmark = pytest.mark.skipif(not hasattr(pty, "fork"), reason="needs a POSIX pseudo-terminal (pty): Windows has only ConPTY")
 
@@ -85,9 +85,7 @@ def start_intake(store_dir, term: Terminal) -> None:
 
 
 def test_every_control_character_pasted_through_a_pty_is_text_in_the_field(tmp_path):
-    store_dir = tmp_path / "store"
-    Store.open(store_dir)
-    term = Terminal(store_dir)
+    store_dir, term = new_desk(tmp_path)
     try:
         start_intake(store_dir, term)
         # ② (one line): every control character, and a colour-coded log line

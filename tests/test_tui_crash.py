@@ -62,6 +62,13 @@ class Terminal:
         os.close(self.fd)
 
 
+def new_desk(tmp_path) -> tuple[Path, Terminal]:
+    """A new store in ``tmp_path`` and the desk started on it in a pty."""
+    store_dir = tmp_path / "store"
+    Store.open(store_dir)
+    return store_dir, Terminal(store_dir)
+
+
 def wait_for(predicate, timeout: float, term: Terminal) -> bool:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -80,9 +87,7 @@ def open_drafts(store_dir):
 
 @posix_pty
 def test_sigkill_mid_call_keeps_the_draft_and_the_next_start_offers_it(tmp_path):
-    store_dir = tmp_path / "store"
-    Store.open(store_dir)
-    term = Terminal(store_dir)
+    store_dir, term = new_desk(tmp_path)
     try:
         # The app is up when its start-up backup exists.
         assert wait_for(lambda: (store_dir / "backups").is_dir() and any((store_dir / "backups").iterdir()),

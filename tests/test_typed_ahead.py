@@ -6,19 +6,14 @@ as Enter (a POSIX terminal only; a Windows console has no cooked line feeds)."""
 
 from __future__ import annotations
 
-import pytest
-
 from conftest import posix_pty
-from csirt_tui.store import Store
 from test_paste_pty import draft
-from test_tui_crash import Terminal, wait_for
+from test_tui_crash import new_desk, wait_for
 
 
 @posix_pty
 def test_a_card_typed_before_the_desk_takes_the_terminal_goes_field_by_field(tmp_path):
-    store_dir = tmp_path / "store"
-    Store.open(store_dir)
-    term = Terminal(store_dir)
+    store_dir, term = new_desk(tmp_path)
     try:
         # at once: the desk is still starting (Python, its modules), the terminal cooked
         term.send("\x0e今朝9時ごろ\r本庁舎3階\r")
