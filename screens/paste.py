@@ -182,6 +182,31 @@ def parse_keeping_pastes(self: XTermParser, token_callback: TokenCallback
             send(text)
 
 
+TEXTUAL_SEQUENCE_TO_KEYS = XTermParser._sequence_to_key_events
+"""Textual's own mapping of a sequence to keys, wrapped (kept even once installed)."""
+
+
+def keys_after_escape(self, sequence: str, alt: bool = False):  # type: ignore[no-untyped-def]
+    """ESC and the key after it read together are Esc, then that key (review, 2026-12-05).
+
+    Textual reads ESC followed by a character that starts no escape sequence as Alt+that key:
+    ``ESC n`` is alt+n (typed as 「n」), and ``ESC CR``, ``ESC Ctrl+S``, ``ESC Space`` lose the
+    Esc altogether (enter, ctrl+s, space). A terminal sends them together when the two keys
+    come in one read: a remote session's batch, tmux within its escape-time, a fast typist on a
+    slow PC. The second Esc of 「破棄するときは 4 秒以内にもう一度 Esc」 and the 「n」 after it came
+    as one alt+n: the note stayed open with 「n」 added, and the Ctrl+S after it recorded the text
+    the operator had discarded. The desk binds no Alt key, so an Alt+key pressed on purpose (the
+    same bytes) now reads as Esc and the key, which asks before anything typed is discarded.
+    Textual asks for ``alt`` only for a character that came right after such an ESC
+    (``reissue_sequence_as_keys``); Alt+arrows and the like (ESC [ 1 ; 3 A) are keys of their own
+    and come as before."""
+    if alt:
+        yield events.Key("escape", "\x1b")
+    yield from TEXTUAL_SEQUENCE_TO_KEYS(self, sequence, False)
+
+
 def install() -> None:
-    """Make every XTermParser (Linux, macOS, Windows and web drivers) read pastes whole."""
+    """Make every XTermParser (Linux, macOS, Windows and web drivers) read pastes whole, and an
+    ESC with the key after it as two keys (:func:`keys_after_escape`)."""
     XTermParser.parse = parse_keeping_pastes
+    XTermParser._sequence_to_key_events = keys_after_escape
