@@ -856,11 +856,15 @@ class CsirtDeskApp(App):
             return
         from screens.intake import IntakeScreen
 
-        screen = IntakeScreen()
+        self._intake_ahead = self.build_unseen(IntakeScreen())
+
+    def build_unseen(self, screen):  # type: ignore[no-untyped-def]
+        """``screen`` composed, mounted and styled now, registered with the desk but on no screen
+        stack (a form made ahead, shown later by push_screen); returns it."""
         self._read_screens_css(screen)
         self._load_screen_css(screen)
         self._register(self, screen)
-        self._intake_ahead = screen
+        return screen
 
     def action_roster(self) -> None:
         from screens.roster import RosterScreen
@@ -913,11 +917,7 @@ class CsirtDeskApp(App):
             return
         from screens.triage import TriageScreen
 
-        screen = TriageScreen(None)
-        self._read_screens_css(screen)
-        self._load_screen_css(screen)
-        self._register(self, screen)
-        self._triage_ahead = screen
+        self._triage_ahead = self.build_unseen(TriageScreen(None))
 
     def open_response(self, incident_id: str) -> None:
         from screens.response import ResponseScreen

@@ -1103,17 +1103,22 @@ class FormScreen(DraftedDialog):
     FIELD_ROWS = {"check": 1, "text": 3, "select": 3, "time": 4, "multiline": 7}
 
     def __init__(self, title: str, fields: list[Field], *, intro: str = "",
-                 save: Callable[[dict[str, Any]], Any] | None = None, draft: DraftKey | None = None) -> None:
+                 save: Callable[[dict[str, Any]], Any] | None = None, draft: DraftKey | None = None,
+                 ahead: bool = False) -> None:
         super().__init__(draft)
         self.title_text = title
         self.fields = fields
         self.intro = intro
         self.save = save
+        # made ahead (the tracker's step form, ResponseScreen.prepare_step): composed whole, mounted,
+        # laid out and drawn unseen; shown by open_now, which starts its draft then
+        self.ahead = ahead
+        self.made_for: tuple | None = None  # what it was made ahead for (the tracker compares it at `s`)
         self._at_open = len(fields)  # the fields built before the first paint (compose); the rest after it
         self.keys_wait = asyncio.Event()  # set once every field is there (CsirtDeskApp.on_event holds keys till then)
 
     def compose(self) -> ComposeResult:
-        self._at_open = self._fields_at_open()
+        self._at_open = len(self.fields) if self.ahead else self._fields_at_open()  # (nobody waits for one made ahead)
         with Vertical(id="form-box"):
             yield Label(self.title_text, classes="saved-title", id="form-title", markup=False)
             yield DraftStatus(id="draft-status")  # on top: a long form scrolls, this must be seen
@@ -1224,7 +1229,20 @@ class FormScreen(DraftedDialog):
 
     def on_mount(self) -> None:
         self._fit_fields()  # the intro measured at the frame's width (_intro_height)
+        if self.ahead:  # laid out and drawn unseen; its time, focus and draft again when shown (open_now)
+            self._open_fields()
+            self.call_later(self._lay_out_unseen)
+            return
         self.call_after_refresh(self._fit_fields)  # once the intro is laid out (the same, but for a measure off)
+        self._open_fields()
+        if self._at_open < len(self.fields):
+            self.call_after_refresh(self._build_lower_fields)  # after the first paint
+        else:
+            self.start_drafts()
+            self.keys_wait.set()
+
+    def _open_fields(self) -> None:
+        """The time fields' previews as of now, and the focus on the first field."""
         for f in self.fields[:self._at_open]:
             if f.kind == "time":
                 self._preview(f"f-{f.key}")
@@ -1235,10 +1253,32 @@ class FormScreen(DraftedDialog):
             # At once, not through the app's queue as focus() does: keys read as the form opened
             # (held till then: keys_wait) came before it in that queue and went to no field
             self.set_focus(first, scroll_visible=False)
-        if self._at_open < len(self.fields):
-            self.call_after_refresh(self._build_lower_fields)  # after the first paint
-        else:
+
+    def _lay_out_unseen(self) -> None:
+        """A form made ahead, laid out for the terminal's size and drawn once, unseen (as the
+        triage and the intake made ahead): shown, it lays out and draws again only what changed."""
+        if self.is_current or not self.is_attached or not self.ahead:
+            return
+        self._refresh_layout(self.app.size)
+        self._compositor.render_update(full=True)
+
+    def open_now(self, save: Callable[[dict[str, Any]], Any] | None) -> None:
+        """The form made ahead is shown (pushed just before): what its on_mount does for one built
+        at the key, as of now (the preview of 「今」), with ``save``, the record it writes (made for
+        this opening). Its draft starts once it is drawn, as a form built at the key starts it once
+        its memos are (the offer of an unsaved draft comes over it then), and the keys read
+        meanwhile wait till then: read before the offer was opened, they are the form's, not
+        answers to the offer (DraftOfferScreen.took_early)."""
+        self.ahead = False
+        self.save = save
+        self._fit_fields()  # (the terminal may have been resized since)
+        self._open_fields()
+        self.call_after_refresh(self._start_after_paint)
+
+    def _start_after_paint(self) -> None:
+        try:
             self.start_drafts()
+        finally:
             self.keys_wait.set()
 
     async def _build_lower_fields(self) -> None:

@@ -7,6 +7,7 @@ procedure's order is advice: warnings are shown and stored, never blocking.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from rich.text import Text
@@ -29,6 +30,8 @@ from screens.commands import bindings
 from screens.footer import DeskFooter
 from screens.opening import StyledAtMount
 
+STEP_AHEAD_IDLE = 1.0  # seconds with no key, the tracker in front: the step form is made ahead (prepare_step)
+STEP_AHEAD_RETRY = 0.5  # seconds between two looks for such a pause
 STEP_OPTIONS = [(label, key) for key, label in rs.STEP_STATUSES.items()]
 STOP_OPTIONS = [(label, key) for key, label in rs.SYSTEM_STOP_LABELS.items()]
 
@@ -65,6 +68,8 @@ class ResponseScreen(StyledAtMount, Screen):
         self.query_one("#steps", DataTable).focus()
         if self._reopen:
             self.call_after_refresh(self.reopen, self._reopen)
+        self._shown_at = time.monotonic()
+        self.set_interval(STEP_AHEAD_RETRY, self.prepare_step)
 
     def on_screen_resume(self) -> None:
         if not self._shown:  # the first resume follows the mount, which has just loaded the record
@@ -260,6 +265,20 @@ class ResponseScreen(StyledAtMount, Screen):
         row = self._selected("#steps", self.steps)
         if row is None:
             return
+        title, fields, dialog, save, intro = self._step_form(row)
+        spare, self._step_ahead = self._step_ahead, None
+        if spare is not None and spare.ahead and spare.is_running and spare.is_mounted \
+                and spare.made_for == (title, fields, dialog, intro):
+            # in front first, then opened: the offer of its unsaved draft (start_drafts) comes over it
+            self.app.push_screen(spare)
+            spare.open_now(save)
+            return
+        if spare is not None:  # made for another step, or for the step as it was
+            spare.remove()
+        self._form(title, fields, dialog, save, intro=intro)
+
+    def _step_form(self, row: dict[str, Any]):  # type: ignore[no-untyped-def]
+        """The step form of ``row`` as of now: (title, fields, dialog, save, intro)."""
         warn = rs.check_order(self.app.store.profile, self.incident, row["step"], "doing")
         intro = f"{row['phase_label']} / {row['label']}: {row['text']}" + ("\n⚠ " + "\n⚠ ".join(warn) if warn else "")
         if row.get("log_deadline"):
@@ -286,7 +305,43 @@ class ResponseScreen(StyledAtMount, Screen):
                       choice_detail=v.get("choice_detail") or "",
                       ok=f"{row['label']}: {rs.STEP_STATUSES[v['status']]}")
 
-        self._form(f"手順の状態: {row['label']}", fields, f"step:{row['step']}", save, intro=intro)
+        return f"手順の状態: {row['label']}", fields, f"step:{row['step']}", save, intro
+
+    # The step form made ahead (issue 15: built at `s`, it took keys ~140-160 ms later at 10,000
+    # incidents, p90 ~230, bench/intake.py; goal 150): while the tracker is in front and no key
+    # has come for STEP_AHEAD_IDLE (its ~0.13 s of building holds the keys), the form of the
+    # highlighted step is composed, mounted, laid out and drawn unseen (CsirtDeskApp.build_unseen);
+    # `s` / Enter shows it when it is the form that step would get now (the same title, fields,
+    # values and intro), else builds one as before.
+    _step_ahead: FormScreen | None = None
+    _shown_at = 0.0  # (time.monotonic) when the tracker was mounted
+
+    def prepare_step(self) -> None:
+        app = self.app
+        if not self.is_current or not self.is_attached or not getattr(self, "steps", None) \
+                or app._exit or getattr(app, "_closing", False):
+            return
+        if time.monotonic() - max(getattr(app, "_key_at", 0.0), self._shown_at) < STEP_AHEAD_IDLE:
+            return  # (not as the tracker opens either: a key is likely to come)
+        table = self.query_one("#steps", DataTable)
+        if not table.row_count:
+            return
+        row = self.steps[min(table.cursor_row, len(self.steps) - 1)]
+        title, fields, dialog, _save, intro = self._step_form(row)
+        spare = self._step_ahead
+        if spare is not None and spare.made_for == (title, fields, dialog, intro) and spare.is_attached:
+            return
+        if spare is not None:
+            spare.remove()
+        spare = FormScreen(title, fields, intro=intro, draft=DraftKey("form", self.incident_id, dialog, "response"),
+                           ahead=True)
+        spare.made_for = (title, fields, dialog, intro)
+        self._step_ahead = app.build_unseen(spare)
+
+    def on_unmount(self) -> None:
+        spare, self._step_ahead = self._step_ahead, None
+        if spare is not None:
+            spare.remove()
 
     def action_notified(self) -> None:
         n = self._selected("#notifs", self.notifs)

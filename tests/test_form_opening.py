@@ -24,6 +24,15 @@ from test_keys_race import burst
 NOW = datetime(2026, 11, 22, 14, 35, tzinfo=TZ)
 
 
+@pytest.fixture(autouse=True)
+def _built_at_s(monkeypatch):
+    """These are of the form built at `s`; the one made ahead while the tracker is idle:
+    tests/test_step_ahead.py."""
+    import screens.response
+
+    monkeypatch.setattr(screens.response, "STEP_AHEAD_IDLE", 3600)
+
+
 def _desk(store_dir):
     clock = Clock(NOW)
     store = Store.open(store_dir, clock=clock)
