@@ -1114,6 +1114,7 @@ class FormScreen(DraftedDialog):
         # laid out and drawn unseen; shown by open_now, which starts its draft then
         self.ahead = ahead
         self.made_for: tuple | None = None  # what it was made ahead for (the tracker compares it at `s`)
+        self._open_at_mount: tuple | None = None  # (save,): made ahead, opened before it mounted
         self._at_open = len(fields)  # the fields built before the first paint (compose); the rest after it
         self.keys_wait = asyncio.Event()  # set once every field is there (CsirtDeskApp.on_event holds keys till then)
 
@@ -1231,7 +1232,10 @@ class FormScreen(DraftedDialog):
         self._fit_fields()  # the intro measured at the frame's width (_intro_height)
         if self.ahead:  # laid out and drawn unseen; its time, focus and draft again when shown (open_now)
             self._open_fields()
-            self.call_later(self._lay_out_unseen)
+            if self._open_at_mount is not None:  # `s` came while it was being built: shown now
+                self.open_now(self._open_at_mount[0])
+            else:
+                self.call_later(self._lay_out_unseen)
             return
         self.call_after_refresh(self._fit_fields)  # once the intro is laid out (the same, but for a measure off)
         self._open_fields()
@@ -1254,13 +1258,22 @@ class FormScreen(DraftedDialog):
             # (held till then: keys_wait) came before it in that queue and went to no field
             self.set_focus(first, scroll_visible=False)
 
-    def _lay_out_unseen(self) -> None:
+    async def _lay_out_unseen(self) -> None:
         """A form made ahead, laid out for the terminal's size and drawn once, unseen (as the
-        triage and the intake made ahead): shown, it lays out and draws again only what changed."""
+        triage and the intake made ahead): shown, it lays out and draws again only what changed.
+        Laid out, then drawn in a later turn of the event loop: a key that comes meanwhile waits
+        for one of the two, not for both."""
         if self.is_current or not self.is_attached or not self.ahead:
             return
         self._refresh_layout(self.app.size)
+        await asyncio.sleep(0)
+        if self.is_current or not self.is_attached or not self.ahead:
+            return
         self._compositor.render_update(full=True)
+
+    def open_at_mount(self, save: Callable[[dict[str, Any]], Any] | None) -> None:
+        """Pushed while still being built (`s` came meanwhile): opened (open_now) as it mounts."""
+        self._open_at_mount = (save,)
 
     def open_now(self, save: Callable[[dict[str, Any]], Any] | None) -> None:
         """The form made ahead is shown (pushed just before): what its on_mount does for one built

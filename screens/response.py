@@ -267,11 +267,16 @@ class ResponseScreen(StyledAtMount, Screen):
             return
         title, fields, dialog, save, intro = self._step_form(row)
         spare, self._step_ahead = self._step_ahead, None
-        if spare is not None and spare.ahead and spare.is_running and spare.is_mounted \
-                and spare.made_for == (title, fields, dialog, intro):
-            # in front first, then opened: the offer of its unsaved draft (start_drafts) comes over it
-            self.app.push_screen(spare)
-            spare.open_now(save)
+        # (its message loop started, or about to: `s` in the very turn it was begun)
+        usable = (spare is not None and spare.ahead and not spare._closed
+                  and (spare.is_running or spare._task is not None))
+        if usable and spare.made_for == (title, fields, dialog, intro):
+            if spare.is_mounted:  # in front, then opened (its draft, and the offer of one, after its paint)
+                self.app.push_screen(spare)
+                spare.open_now(save)
+            else:  # still being built (`s` within its ~0.1 s): finished, not built a second time
+                spare.open_at_mount(save)
+                self.app.push_screen(spare)
             return
         if spare is not None:  # made for another step, or for the step as it was
             spare.remove()

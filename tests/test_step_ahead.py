@@ -67,7 +67,9 @@ async def _opened(app, pilot) -> FormScreen:
     return app.screen
 
 
-def _walk(store_dir, incident_id, *, ahead: bool, size, resize_to=None) -> dict:
+def _walk(store_dir, incident_id, *, ahead: bool, size, resize_to=None, begun: bool = False) -> dict:
+    """Each step of ROWS opened with s: ``ahead``, the form made ahead (made and drawn before s;
+    ``begun``: s in the very turn it is begun), else built at s."""
     app, clock = _desk(store_dir)
     seen = {}
 
@@ -75,14 +77,20 @@ def _walk(store_dir, incident_id, *, ahead: bool, size, resize_to=None) -> dict:
         async with app.run_test(size=size) as pilot:
             for name, row in ROWS.items():
                 tracker = await _tracker(app, pilot, incident_id, row)
-                if ahead:
+                if ahead and not begun:
                     assert await wait_until(pilot, lambda: _spare_for(tracker, row))
                 if resize_to is not None and app.size != resize_to:  # resized after it was made
                     await pilot.resize_terminal(*resize_to)
                     await pilot.pause()
                 made = tracker._step_ahead
                 clock.advance(minutes=7)  # shown later than it was made: its いつ says the time now
-                await pilot.press("s")
+                if begun:
+                    tracker.prepare_step()
+                    made = tracker._step_ahead
+                    assert made is not None and not made.is_mounted
+                    tracker.action_step()
+                else:
+                    await pilot.press("s")
                 form = await _opened(app, pilot)
                 assert (form is made) is ahead, name
                 text = drawn(app).text
@@ -116,6 +124,18 @@ def test_the_step_form_made_ahead_is_the_step_form_made_at_s(demo, monkeypatch, 
     assert made_ahead["policy"][-1] == "-> 2026年11月22日(日) 14:49"
     _text, _values, focus, typed, typed_focus, _stack, _preview = made_ahead["policy"]
     assert focus == "f-status" and typed_focus == "f-note" and typed["note"] == "対応[bold]メモ[/]"
+
+
+def test_s_while_the_step_form_is_being_made_ahead_shows_that_one(demo, monkeypatch):
+    """`s` in the very turn the form made ahead is begun: that form, finished and shown (not a
+    second one built beside it), the same as one built at s."""
+    store_dir, incident_id = demo
+    monkeypatch.setattr(response, "STEP_AHEAD_RETRY", 3600)  # (made here by hand)
+    monkeypatch.setattr(response, "STEP_AHEAD_IDLE", 0)
+    begun = _walk(store_dir, incident_id, ahead=True, size=(80, 24), begun=True)
+    made_now = _walk(store_dir, incident_id, ahead=False, size=(80, 24))
+    for name in ROWS:
+        assert begun[name] == made_now[name], name
 
 
 def _offered_walk(store_dir, incident_id, *, ahead: bool, answer: str) -> dict:
