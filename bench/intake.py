@@ -361,6 +361,7 @@ async def auto(pilot):
         for _ in range(1500):
             spare = getattr(app.screen, "_step_ahead", None)
             if spare is not None and spare.is_mounted:
+                await asyncio.sleep(0.2)  # (and its unseen layout and draw done: the operator reads the steps)
                 return
             await asyncio.sleep(0.01)
 
