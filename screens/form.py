@@ -1115,6 +1115,7 @@ class FormScreen(DraftedDialog):
         self.ahead = ahead
         self.made_for: tuple | None = None  # what it was made ahead for (the tracker compares it at `s`)
         self._open_at_mount: tuple | None = None  # (save,): made ahead, opened before it mounted
+        self._given_up = False  # made ahead, and not to be shown (give_up)
         self._at_open = len(fields)  # the fields built before the first paint (compose); the rest after it
         self.keys_wait = asyncio.Event()  # set once every field is there (CsirtDeskApp.on_event holds keys till then)
 
@@ -1229,6 +1230,9 @@ class FormScreen(DraftedDialog):
         return lines + intro.styles.gutter.height
 
     def on_mount(self) -> None:
+        if self._given_up:  # made ahead, and given up while it was being built
+            self.remove()
+            return
         self._fit_fields()  # the intro measured at the frame's width (_intro_height)
         if self.ahead:  # laid out and drawn unseen; its time, focus and draft again when shown (open_now)
             self._open_fields()
@@ -1270,6 +1274,14 @@ class FormScreen(DraftedDialog):
         if self.is_current or not self.is_attached or not self.ahead:
             return
         self._compositor.render_update(full=True)
+
+    def give_up(self) -> None:
+        """A form made ahead that will not be shown (made for another step, or the tracker closed):
+        removed, once it has mounted. Removed while it was being built, its mount found its fields
+        gone (NoMatches: a crash of the desk)."""
+        self._given_up = True
+        if self.is_mounted:
+            self.remove()
 
     def open_at_mount(self, save: Callable[[dict[str, Any]], Any] | None) -> None:
         """Pushed while still being built (`s` came meanwhile): opened (open_now) as it mounts."""

@@ -279,7 +279,7 @@ class ResponseScreen(StyledAtMount, Screen):
                 self.app.push_screen(spare)
             return
         if spare is not None:  # made for another step, or for the step as it was
-            spare.remove()
+            spare.give_up()
         self._form(title, fields, dialog, save, intro=intro)
 
     def _step_form(self, row: dict[str, Any]):  # type: ignore[no-untyped-def]
@@ -334,10 +334,11 @@ class ResponseScreen(StyledAtMount, Screen):
         row = self.steps[min(table.cursor_row, len(self.steps) - 1)]
         title, fields, dialog, _save, intro = self._step_form(row)
         spare = self._step_ahead
-        if spare is not None and spare.made_for == (title, fields, dialog, intro) and spare.is_attached:
+        if spare is not None and (not spare.is_mounted  # (being built: looked at again once it is)
+                                  or spare.made_for == (title, fields, dialog, intro) and spare.is_attached):
             return
         if spare is not None:
-            spare.remove()
+            spare.give_up()
         spare = FormScreen(title, fields, intro=intro, draft=DraftKey("form", self.incident_id, dialog, "response"),
                            ahead=True)
         spare.made_for = (title, fields, dialog, intro)
@@ -346,7 +347,7 @@ class ResponseScreen(StyledAtMount, Screen):
     def on_unmount(self) -> None:
         spare, self._step_ahead = self._step_ahead, None
         if spare is not None:
-            spare.remove()
+            spare.give_up()
 
     def action_notified(self) -> None:
         n = self._selected("#notifs", self.notifs)
