@@ -67,6 +67,10 @@ _GC_FROZEN = False  # see CsirtDeskApp.freeze_startup_objects
 # is drawn again, when 5 or more have gone by since the last: the openings that follow (~1 each) do
 # not reach Python's 10. Not after an opening: the keys typed into the new screen would wait for it.
 GC_FULL_AHEAD = 5
+# ... unless one of them took longer than this (seconds): then no more (as before: Python makes one
+# when 10 have gone by and only once the objects that lived on have grown by a quarter; a desk whose
+# 全件 of a 200,000-incident store was read again holds millions, a walk of a second or more)
+GC_AHEAD_LIMIT = 0.1
 PROFILE_CACHE = ".cache"  # in the store; hidden folders are not store data (not backed up, not verified)
 
 
@@ -181,6 +185,7 @@ class CsirtDeskApp(App):
         self.freeze_gc = freeze_gc
         self._gc_paused = False
         self._stack_depth = 0  # screens on the stack at the latest screen change (_screen_changed)
+        self._gc_ahead = True  # full collections made between screens (GC_FULL_AHEAD, GC_AHEAD_LIMIT)
         self._screens_css_read = False
         self._imported_ahead = False  # MODULES_AHEAD (import_ahead)
         self._ui_thread: int | None = None
@@ -285,8 +290,10 @@ class CsirtDeskApp(App):
 
     def _collect_ahead(self) -> None:
         """The full collection Python would soon make by itself, made now, between two openings."""
-        if gc.isenabled() and gc.get_count()[2] >= GC_FULL_AHEAD:
+        if self._gc_ahead and gc.isenabled() and gc.get_count()[2] >= GC_FULL_AHEAD:
+            started = time.perf_counter()
             gc.collect()
+            self._gc_ahead = time.perf_counter() - started <= GC_AHEAD_LIMIT
 
     def _resume_gc(self) -> None:
         if self._gc_paused:
