@@ -246,3 +246,40 @@ def test_a_dropdown_chosen_in_one_read_acts_as_typed_slowly(store_dir):
 
     asyncio.run(go())
     assert got == {"status": "done", "open": False, "focus": "f-who", "who": "山田 次郎"}
+
+
+def test_downs_in_one_read_on_the_dashboard_do_not_wait_for_each_other_and_keep_their_order(tmp_path):
+    """Keys handled one at a time (2acc0bd) made each Down of a burst on the dashboard's table wait
+    for the one before (40 Downs in one read: 410-760 ms at 10,000 incidents, 70-120 ms before;
+    review). A key that moves a list's cursor opens nothing and moves no focus: it is not held.
+    Up Up Enter in one read still opens the incident two rows above (the keys in their order)."""
+    from textual.widgets import DataTable
+
+    from csirt_tui.demo import build_demo
+    from screens.incident import IncidentScreen
+
+    clock = Clock(NOW)
+    store = Store.open(tmp_path / "store", clock=clock)
+    build_demo(store)
+    app = CsirtDeskApp(store, operator="見本 ハンドラー", clock=clock, backups=False)
+    handed = []
+    key_handed = app._key_handed
+    app._key_handed = lambda target, key, since=None: (handed.append(key.key), key_handed(target, key, since))[1]
+    got = {}
+
+    async def go():
+        async with app.run_test(size=(80, 24)) as pilot:
+            table = app.screen.query_one("#incidents", DataTable)
+            assert await wait_until(pilot, lambda: table.row_count > 4 and app.focused is table)
+            start = table.cursor_row
+            burst(app, "\x1b[B" * 3)
+            assert await wait_until(pilot, lambda: table.cursor_row == start + 3)
+            got["handed for downs"] = list(handed)
+            expected = table.coordinate_to_cell_key((start + 1, 0)).row_key.value
+            burst(app, "\x1b[A\x1b[A\r")
+            assert await wait_until(pilot, lambda: isinstance(app.screen, IncidentScreen))
+            got["opened"], got["expected"] = app.screen.incident_id, expected
+
+    asyncio.run(go())
+    assert got["handed for downs"] == []
+    assert got["opened"] == got["expected"]
