@@ -235,7 +235,7 @@ def test_show_prints_the_desks_words_as_the_incident_screen_draws_them(run):
     import unicodedata
 
     typed = "電話が途中で切れた→折り返す…"
-    code, out, err = run("intake", "--json", "-", stdin=json.dumps({"what": typed, "found_at": "今朝9時"}))
+    code, out, err = run("intake", "--json", "-", stdin=json.dumps({"what": typed, "found_at": "昨日 9時"}))
     assert code == 0, err
     code, out, err = run("show", out.strip())
     assert code == 0, err
