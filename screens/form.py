@@ -979,8 +979,11 @@ class DraftedDialog(StyledAtMount, ModalScreen[Any]):
 
     def _discard(self, keeper: DraftKeeper) -> bool:
         """Mark the draft discarded; False (the dialog stays, its text kept, the busy line said)
-        when the store is busy: Esc twice again once it is free (StoreWait says when)."""
+        when the store is busy: Esc twice again once it is free (StoreWait says when). What the
+        dialog holds is written first: the discarded draft keeps all of it, not the text of the
+        last autosave (the last characters typed before Esc Esc were missing from it)."""
         try:
+            keeper.flush_now(report=False)  # (a busy store: said by close's refusal below)
             keeper.close("discarded")
         except StoreBusyError as err:
             self._esc_at = None

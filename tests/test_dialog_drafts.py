@@ -144,6 +144,24 @@ def test_a_note_is_a_draft_within_a_second_and_esc_asks_before_discarding(store_
     assert [e.text for e in store.timeline(incident_id)][-1] == "ベンダーに連絡"
 
 
+def test_the_discarded_note_keeps_what_was_typed_up_to_the_second_esc(store_dir):
+    """Esc Esc right after typing (before the autosave's moment): the discarded draft held the
+    text of the last autosave, without the characters typed since (found by the clean-clone run:
+    「ベンダーに電話し」 kept for 「ベンダーに電話した」). What the dialog holds is written, then discarded."""
+    store, clock, incident_id = _store(store_dir)
+
+    async def then(app, pilot, timeline):
+        await pilot.press(*"ベンダーに電話")
+        assert await wait_until(pilot, lambda: texts(store_dir, "note") == ["ベンダーに電話"], timeout=5)
+        await pilot.press(*"した", "escape", "escape")
+        await pilot.pause()
+        assert app.screen is timeline
+
+    desk(store, clock, then, incident_id=incident_id, key="n")
+    assert texts(store_dir, "note") == []
+    assert texts(store_dir, "note", status="discarded") == ["ベンダーに電話した"]
+
+
 def test_typing_after_the_first_esc_keeps_the_note(store_dir):
     store, clock, incident_id = _store(store_dir)
 
