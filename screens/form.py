@@ -342,6 +342,20 @@ class DraftKeeper:
         return f"{where}。{self.problem}。"
 
     # -------------------------------------------------------------- closing
+    def _write_as_discarded(self) -> None:
+        """(Under the lock, in close.) What the dialog holds now, written before its draft is marked
+        discarded: the discarded draft keeps all of it, not the text of the last autosave (the
+        characters typed just before Esc Esc were missing from the record of what was given up).
+        StoreBusyError goes to close, which refuses the discard."""
+        snap = None if self.detached else self._read_fields()
+        if snap is None or not self._due(snap):
+            return
+        self._seq += 1
+        written = self.store.save_draft(self.draft_id, snap, operator=self.operator, kind=self.kind,
+                                        incident=self.incident, wait=threading.get_ident() != self._ui)
+        self.draft_id = written  # (closed elsewhere meanwhile: the text is in a new draft, discarded now)
+        self._written, self._disk, self.ever_written = self._seq, snap, True
+
     def close(self, status: str = "saved", incident_id: str | None = None) -> str | None:
         """The text is on the record (``saved``) or given up (``discarded``): no more writes, and
         the draft, if one was written, is marked so (its text stays in the file). A refusal is
@@ -362,6 +376,8 @@ class DraftKeeper:
         # itself wait for the drafts (another window's restore holds them), as long as the store says
         if self._lock.acquire(timeout=UI_WAIT if threading.get_ident() == self._ui else -1):
             try:
+                if status == "discarded":
+                    self._write_as_discarded()
                 self.closed = True
                 if not self.ever_written:
                     return None
@@ -979,11 +995,8 @@ class DraftedDialog(StyledAtMount, ModalScreen[Any]):
 
     def _discard(self, keeper: DraftKeeper) -> bool:
         """Mark the draft discarded; False (the dialog stays, its text kept, the busy line said)
-        when the store is busy: Esc twice again once it is free (StoreWait says when). What the
-        dialog holds is written first: the discarded draft keeps all of it, not the text of the
-        last autosave (the last characters typed before Esc Esc were missing from it)."""
+        when the store is busy: Esc twice again once it is free (StoreWait says when)."""
         try:
-            keeper.flush_now(report=False)  # (a busy store: said by close's refusal below)
             keeper.close("discarded")
         except StoreBusyError as err:
             self._esc_at = None
