@@ -52,11 +52,11 @@ class ResponseScreen(StyledAtMount, Screen):
         yield Static("", id="response-heading", markup=False)
         with VerticalScroll(id="response-body"):
             yield Label("対応の手順 (s / Enter で状態を記録)", classes="section-title")
-            yield DataTable(id="steps", cursor_type="row", zebra_stripes=True)
+            yield DataTable(id="steps", cursor_type="row", zebra_stripes=True, show_header=False)
             yield Label("連絡・通知 (d 連絡済み / x 不要 / a 追加)", classes="section-title")
-            yield DataTable(id="notifs", cursor_type="row")
+            yield DataTable(id="notifs", cursor_type="row", show_header=False)
             yield Label("証拠 (e 登録 / h 受け渡し)", classes="section-title")
-            yield DataTable(id="evidence", cursor_type="row")
+            yield DataTable(id="evidence", cursor_type="row", show_header=False)
         with Vertical(id="response-detail"):
             yield SteadyStatic("", id="response-info", markup=False)
         yield DeskFooter()
@@ -65,7 +65,7 @@ class ResponseScreen(StyledAtMount, Screen):
         for wid in ("#steps", "#notifs", "#evidence"):
             self.query_one(wid, DataTable).add_column("", key="row")
         self.reload()
-        self.query_one("#steps", DataTable).focus()
+        self.query_one("#steps", DataTable).focus(scroll_visible=False)  # (scrolled into view, the table hid its section title)
         if self._reopen:
             self.call_after_refresh(self.reopen, self._reopen)
         self._shown_at = time.monotonic()

@@ -239,3 +239,33 @@ def test_after_a_refused_close_tab_and_space_tick_the_consent_and_leave_the_memo
     assert inc.status == "closed"
     close = [e for e in inc.entries if e.kind == "close"][-1]
     assert close.data["forced"] and "再発なし" in close.text
+
+
+def test_the_steps_title_is_in_view_at_open_and_the_cursor_row_stays_in_view(store_dir):
+    """At 80x24 the tracker opened scrolled one line down: focusing the steps table scrolled it
+    into view, which put its section title 「対応の手順 (s / Enter で状態を記録)」 above the screen
+    (and left a blank header line). Moving down the steps still brings each row into view."""
+    clock = Clock(NOW)
+    store = Store.open(store_dir, clock=clock)
+    incident_id = _incident(store)
+
+    async def scenario():
+        app = CsirtDeskApp(store, operator="見本 ハンドラー", clock=clock, backups=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            app.open_response(incident_id)
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, ResponseScreen)
+            body = screen.query_one("#response-body")
+            assert body.scroll_y == 0
+            title = screen.query_one("#response-body .section-title")
+            assert body.region.contains_region(title.region)
+            table = screen.query_one("#steps", DataTable)
+            for _ in range(table.row_count - 1):
+                await pilot.press("down")
+                await pilot.pause()
+                row_y = table.region.y + table.cursor_row - round(table.scroll_y)
+                assert body.region.y <= row_y < body.region.bottom, (table.cursor_row, body.scroll_y)
+            assert table.cursor_row == table.row_count - 1
+
+    asyncio.run(scenario())
