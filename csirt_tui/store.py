@@ -636,6 +636,10 @@ class Store:
         else:
             self._brief[ident] = seconds
 
+    def brief_wait(self) -> float | None:
+        """The seconds the calling thread waits for a lock (wait_briefly), None: no brief wait."""
+        return self._brief.get(threading.get_ident())
+
     # A brief wait that finds this process's own backup holding the lock: the backup gives way
     # (stopped before its next file, BackupStopped; made again later) and the wait lasts this long
     OWN_BACKUP_WAIT = 2.0
@@ -1806,7 +1810,7 @@ class Store:
 
     def save_draft(self, draft_id: str, data: dict[str, Any], *, operator: str, kind: str = "intake",
                    incident: str | None = None, updated_at: str | None = None,
-                   origin: dict[str, Any] | None = None, wait: bool = True) -> str:
+                   origin: dict[str, Any] | None = None, wait: bool | float = True) -> str:
         """Persist a draft as typed (atomic, under the drafts' own lock, not the store's). ``kind`` "intake" is a
         report not yet saved; any other kind (e.g. "note", "form") is text typed into a dialog
         for ``incident``, kept until it is on the record or discarded. Drafts without a kind
@@ -1820,8 +1824,10 @@ class Store:
         lists say whose continuation it is; the same text is not written again (it is in the
         closed draft). The check and the write are one step under the drafts' lock, as discard_draft's.
 
-        ``wait``: False on the desk's own thread (a key's handler): a draft that needs the store's
-        lock while another process holds it is refused at once (StoreBusyError), never waited for."""
+        ``wait``: False on the desk's own thread (a key's handler): the drafts' lock is waited for
+        as long as the thread's brief wait (wait_briefly; not at all without one), or ``wait``
+        seconds when it is a number (what is left of the key's own brief wait); a draft that needs
+        the store's lock while another process holds it is refused at once. Either way: StoreBusyError."""
         path = self._draft_path(draft_id)
         typed = clean_text(data)
 
@@ -1854,19 +1860,28 @@ class Store:
         finally:
             self._drafts_lock.release()
 
-    def _with_draft_lock(self, path: Path, write: Callable[[], Any], wait: bool = True) -> Any:
+    def _with_draft_lock(self, path: Path, write: Callable[[], Any], wait: bool | float = True) -> Any:
         """Run ``write`` (a read-check-write of the draft file ``path``) under the drafts' lock,
         not the store's: an import, a backup or a reindex may hold that one for minutes, and the
         autosave of an operator's typing must not wait for it (nor the desk's keys, on Esc or
         Ctrl+Q). The store's lock is taken as well only when a write under it could be undone
         over this one: a restore under way (or killed: its journal), or an import (under way, or
         killed) whose journal holds this very file (a draft that came in a bundle), whose undo
-        would put back the file as it was before it."""
-        with self._drafts_locked(None if wait else 2.0):
+        would put back the file as it was before it.
+
+        ``wait`` (save_draft's): False or a number of seconds, the desk's screen thread: the
+        drafts' lock waited for that long at most (False: the thread's brief wait), the store's not
+        at all. It waited 2 s for the drafts' lock, every key frozen, while a restore held it."""
+        if wait is True:
+            brief = store_wait = None
+        else:
+            brief = max(0.0, self._brief.get(threading.get_ident(), 0.0) if wait is False else float(wait))
+            store_wait = 0
+        with self._drafts_locked(brief):
             if not self._draft_needs_store_lock(path):
                 return write()
-        with self.locked(None if wait else 0):
-            with self._drafts_locked():
+        with self.locked(store_wait):
+            with self._drafts_locked(brief):
                 return write()
 
     def _draft_needs_store_lock(self, path: Path) -> bool:
@@ -1970,12 +1985,12 @@ class Store:
         return taken
 
     def close_draft(self, draft_id: str, *, status: str = "saved", incident_id: str | None = None,
-                    operator: str | None = None) -> None:
+                    operator: str | None = None, wait: bool | float = True) -> None:
         """Mark a draft saved (it became an incident) or discarded; the text is kept, and who
         closed it when (``closed_by``, ``closed_at``). Read and written under the drafts' lock,
-        as save_draft: the TUI and the CLI may close the same draft at once."""
+        as save_draft (``wait`` too): the TUI and the CLI may close the same draft at once."""
         self._with_draft_lock(self._draft_path(draft_id),
-                              lambda: self._close_draft(draft_id, status, incident_id, operator))
+                              lambda: self._close_draft(draft_id, status, incident_id, operator), wait)
 
     def _close_draft(self, draft_id: str, status: str, incident_id: str | None, operator: str | None) -> None:
         doc = self.load_draft(draft_id)

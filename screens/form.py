@@ -59,7 +59,7 @@ _CRLF = re.compile(r"\r\n|\r|\n")
 SAVE_DELAY = 0.25        # seconds from the first unsaved change to the draft write (goal: ≤ 0.5 s)
 RETRY_SECONDS = 2.0      # a draft the disk refused is tried again this often, until it is on disk
 ESC_AGAIN_SECONDS = 4.0  # a dialog's typed text is discarded by a second Esc within this
-UI_WAIT = 1.0           # seconds the desk's own thread waits for a draft write under way (then: pending)
+UI_WAIT = 1.0           # seconds the desk's own thread waits for a draft's locks in all, without a brief wait
 BUSY = "ストアを使用中の処理があります（取り込みなど）。終わりしだい保存します"
 CLOSE_TRIES = 150        # a draft that could not be marked saved is tried again (RETRY_SECONDS apart)
 FREE_CHECK = 1.0         # seconds between looks at whether a busy store is free again (StoreWait)
@@ -232,10 +232,12 @@ class DraftKeeper:
     def _write(self, seq: int, snap: dict[str, Any], report: bool = True) -> str | None:
         """Write ``snap`` unless a newer snapshot is on disk or the draft is closed. Returns
         what went wrong if it could not be written."""
-        on_ui = threading.get_ident() == self._ui
+        left = self._ui_time()
+        on_ui = left is not None
         # The desk's own thread (Esc, Ctrl+S, Ctrl+Q) never waits long: not for a write of a worker
-        # (which may be waiting for the store), nor for the store's lock (save_draft(wait=False)).
-        if not self._lock.acquire(timeout=UI_WAIT if on_ui else -1):
+        # (which may be waiting for the drafts' lock), nor for the drafts' lock, all in all no
+        # longer than its brief wait (it waited 1 s for the one, then 2 s for the other)
+        if not self._lock.acquire(timeout=left() if on_ui else -1):
             self.problem = problem = BUSY
             self._on_ui(self._after_write, report)
             return problem
@@ -244,7 +246,7 @@ class DraftKeeper:
                 return None
             try:
                 written = self.store.save_draft(self.draft_id, snap, operator=self.operator, kind=self.kind,
-                                                incident=self.incident, wait=not on_ui)
+                                                incident=self.incident, wait=left() if on_ui else True)
                 if written != self.draft_id:  # closed elsewhere meanwhile: the text went on in a new draft
                     self.continued = self.store.load_draft(written).get("continues") or {"id": self.draft_id}
                     self.draft_id = written
@@ -260,6 +262,16 @@ class DraftKeeper:
             self._lock.release()
         self._on_ui(self._after_write, report)  # never under the lock: the UI thread may be waiting for it
         return problem
+
+    def _ui_time(self) -> Callable[[], float] | None:
+        """On the desk's screen thread: what is left (seconds) of the time one write (or close) may
+        wait for locks in all, the store's brief wait (Store.wait_briefly; UI_WAIT without one).
+        None on a worker: it waits as long as the store says."""
+        if threading.get_ident() != self._ui:
+            return None
+        brief = self.store.brief_wait()
+        end = time.monotonic() + (UI_WAIT if brief is None else brief)
+        return lambda: max(0.0, end - time.monotonic())
 
     def flush_now(self, *, report: bool = True) -> str | None:
         """Write the fields as they are now, synchronously (leaving, saving, the desk closing),
@@ -342,7 +354,7 @@ class DraftKeeper:
         return f"{where}。{self.problem}。"
 
     # -------------------------------------------------------------- closing
-    def _write_as_discarded(self) -> None:
+    def _write_as_discarded(self, left: Callable[[], float] | None) -> None:
         """(Under the lock, in close.) What the dialog holds now, written before its draft is marked
         discarded: the discarded draft keeps all of it, not the text of the last autosave (the
         characters typed just before Esc Esc were missing from the record of what was given up).
@@ -352,7 +364,7 @@ class DraftKeeper:
             return
         self._seq += 1
         written = self.store.save_draft(self.draft_id, snap, operator=self.operator, kind=self.kind,
-                                        incident=self.incident, wait=threading.get_ident() != self._ui)
+                                        incident=self.incident, wait=left() if left is not None else True)
         self.draft_id = written  # (closed elsewhere meanwhile: the text is in a new draft, discarded now)
         self._written, self._disk, self.ever_written = self._seq, snap, True
 
@@ -373,16 +385,18 @@ class DraftKeeper:
         busy: StoreBusyError | None = None
         problem: str | None = None
         # the desk's own thread waits for a worker's write under way a moment only: that write may
-        # itself wait for the drafts (another window's restore holds them), as long as the store says
-        if self._lock.acquire(timeout=UI_WAIT if threading.get_ident() == self._ui else -1):
+        # itself wait for the drafts (another window's restore holds them), as long as the store says;
+        # the keeper's lock and the drafts' together no longer than the thread's brief wait
+        left = self._ui_time()
+        if self._lock.acquire(timeout=left() if left is not None else -1):
             try:
                 if status == "discarded":
-                    self._write_as_discarded()
+                    self._write_as_discarded(left)
                 self.closed = True
                 if not self.ever_written:
                     return None
                 self.store.close_draft(self.draft_id, status=status, incident_id=incident_id or self.incident,
-                                       operator=self.operator)
+                                       operator=self.operator, wait=left() if left is not None else True)
                 return None
             except StoreBusyError as err:
                 busy = err
