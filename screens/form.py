@@ -989,7 +989,7 @@ class DraftedDialog(StyledAtMount, ModalScreen[Any]):
             return
         keeper = self.keeper
         if keeper is None or self._untouched(self._draft_data()):
-            if keeper is not None and not self._discard(keeper):
+            if keeper is not None and not self._discard(keeper, again="Esc で"):  # one Esc closes it
                 return
             self.dismiss(None)
             return
@@ -1007,14 +1007,15 @@ class DraftedDialog(StyledAtMount, ModalScreen[Any]):
             "記録するときは Ctrl+S、続けるときはそのまま入力してください。" + (f"\n{where}" if where else ""), "ask")
         self.set_timer(ESC_AGAIN_SECONDS, self._question_over)
 
-    def _discard(self, keeper: DraftKeeper) -> bool:
+    def _discard(self, keeper: DraftKeeper, again: str = "Esc を2回押して") -> bool:
         """Mark the draft discarded; False (the dialog stays, its text kept, the busy line said)
-        when the store is busy: Esc twice again once it is free (StoreWait says when)."""
+        when the store is busy: ``again`` (the keys that discard it: Esc twice, or once on a
+        dialog with nothing typed) once it is free (StoreWait says when)."""
         try:
             keeper.close("discarded")
         except StoreBusyError as err:
             self._esc_at = None
-            self.store_wait.busy(err, kept_text(keeper), saving="破棄", again="Esc を2回押して")
+            self.store_wait.busy(err, kept_text(keeper), saving="破棄", again=again)
             return False
         self.store_wait.clear()
         return True

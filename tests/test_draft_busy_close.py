@@ -171,3 +171,35 @@ def test_y_on_discard_this_draft_while_the_drafts_are_held_keeps_the_question(st
                      "open": ["書きかけ"]}
     (gone,) = drafts(store_dir, "note", status="discarded")
     assert gone["closed_by"] == OP
+
+
+def test_one_esc_on_an_emptied_note_while_the_drafts_are_held_says_one_esc(store_dir):
+    """A note typed, then every character erased: one Esc closes it (nothing typed), so the
+    busy line and 「ストアが空きました」 name one Esc (they said 「Esc を2回押して」: a second Esc
+    right after the first closes the dialog too, but the line said what the keys would not do)."""
+    state = {}
+
+    async def then(app, pilot, incident_id):
+        timeline = await note_typed(app, pilot, incident_id, "メモ")
+        assert await wait_until(pilot, lambda: texts(store_dir, "note") == ["メモ"], timeout=5)
+        await pilot.press("backspace", "backspace")
+        assert await wait_until(pilot, lambda: texts(store_dir, "note") == [""], timeout=5)
+        holder = hold_drafts(store_dir)
+        try:
+            await pilot.press("escape")
+            await pilot.pause()
+            state["still NoteScreen"] = is_a(app, "NoteScreen")
+            state["busy"] = [m for m in said(app) if "まだ破棄していません" in m]
+        finally:
+            let_go(holder)
+        assert await wait_until(pilot, lambda: free_said(app), timeout=5)
+        state["free"] = [m for m in said(app) if "ストアが空きました" in m]
+        await pilot.press("escape")
+        assert await wait_until(pilot, lambda: app.screen is timeline)
+
+    desk(store_dir, then)
+    assert state["still NoteScreen"]
+    assert state["busy"] and all("そのあと Esc でもう一度破棄してください" in m for m in state["busy"]), state["busy"]
+    assert state["free"] and all("Esc で破棄" in m and "2回" not in m for m in state["free"]), state["free"]
+    (gone,) = drafts(store_dir, "note", status="discarded")
+    assert gone["closed_by"] == OP
