@@ -9,8 +9,13 @@ folder and read back at the next start (~10 ms for all of them).
 
 What is kept, and when it is used:
 - keyed by what the parse depends on: the CSS text itself (its SHA-256), where it was read from,
-  its flags, and the theme's variables (one file per set of variables, named with Textual's and
-  Python's versions). Edited CSS, another theme, another Textual: parsed as before, and kept too.
+  its flags, and the theme's variables (one file per set of variables, named with Textual's,
+  Rich's and Python's versions: the pickle holds objects of both libraries). Edited CSS, another
+  theme, another Textual or Rich: parsed as before, and kept too.
+- the desk's own files of other versions (their names: ``tcss-…-<16 hex>.pickle``, and the
+  atomic writer's temporary files of those) are removed when a new file is written; nothing else
+  in the folder is touched. One that cannot be removed (held open by an antivirus scan on
+  Windows) is left quietly, tried again at the next write.
 - only rules that parsed without errors (Textual reports a faulty stylesheet as before);
 - written once, as the desk closes (App.on_unmount), through the atomic writer, when this start
   parsed anything new; never read or written when ``$CSIRT_DESK_CSS_CACHE`` is ``off``.
@@ -27,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import re
 import sys
 from pathlib import Path
 
@@ -35,6 +41,10 @@ MAX_ENTRIES = 400  # beyond this, only the rules this start used are kept
 
 _installed = False
 _files: dict[str, "_File"] = {}  # the variables' digest -> its file's rules
+_prefix: str | None = None  # the start of this process's file names (versions): prefix()
+# what the cache writes (any version, the old naming without Rich's too), and the atomic writer's
+# temporary files of it (csirt_tui.jsonfile.atomic_write: .<name>.<pid>.<thread>.tmp)
+_OURS = re.compile(r"(?P<name>tcss-.+-[0-9a-f]{16}\.pickle)(?:\.[0-9]+\.[0-9]+\.tmp)?")
 
 
 class _File:
@@ -69,15 +79,41 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def dist_version(module) -> str:
+    """The installed version of a package (``module``): the name of its ``<name>-<version>.dist-info``
+    folder beside it (one listing of that folder; importlib.metadata, which textual.__version__
+    used, took ~35 ms to import during the start), else importlib.metadata's answer."""
+    name = module.__name__
+    try:
+        found = [entry.name for entry in os.scandir(Path(module.__file__).parent.parent)
+                 if entry.name.startswith(f"{name}-") and entry.name.endswith(".dist-info")]
+    except (OSError, TypeError):  # (a package without a file: a zip import, a namespace)
+        found = []
+    if len(found) == 1:
+        return found[0][len(name) + 1:-len(".dist-info")]
+    from importlib.metadata import version
+
+    return version(name)
+
+
+def prefix() -> str:
+    """The start of the names of this process's files: the versions of what the pickle holds."""
+    global _prefix
+    if _prefix is None:
+        import rich
+        import textual
+
+        _prefix = (f"tcss-t{dist_version(textual)}-r{dist_version(rich)}"
+                   f"-py{sys.version_info[0]}{sys.version_info[1]}-")
+    return _prefix
+
+
 def _file_for(variables: dict[str, str]) -> _File:
     key = _digest(repr(sorted(variables.items())))[:16]
     kept = _files.get(key)
     if kept is None:
-        import textual
-
         where = cache_dir()
-        name = f"tcss-{textual.__version__}-py{sys.version_info[0]}{sys.version_info[1]}-{key}.pickle"
-        kept = _files[key] = _File(where / name if where is not None else None)
+        kept = _files[key] = _File(where / f"{prefix()}{key}.pickle" if where is not None else None)
     return kept
 
 
@@ -130,4 +166,22 @@ def save() -> None:
             atomic_write(kept.path, payload, durable=False)
             kept.changed = False
         except Exception:  # noqa: BLE001  (a full disk, an unpicklable rule: parsed again next time)
+            continue
+        _prune(kept.path.parent)
+
+
+def _prune(folder: Path) -> None:
+    """Remove the cache's own files of other versions in ``folder`` (see the module's doc)."""
+    ours = prefix()
+    try:
+        names = [entry.name for entry in os.scandir(folder) if entry.is_file(follow_symlinks=False)]
+    except OSError:
+        return
+    for name in names:
+        match = _OURS.fullmatch(name.removeprefix("."))
+        if match is None or match["name"].startswith(ours) or (name.startswith(".") != name.endswith(".tmp")):
+            continue
+        try:
+            os.unlink(folder / name)
+        except OSError:  # held open (an antivirus scan on Windows), gone already: next time
             pass

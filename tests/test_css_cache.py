@@ -99,3 +99,70 @@ def test_off_reads_and_writes_nothing(tmp_path, monkeypatch, parses):
     assert str(sheet.rules[0].styles.width) == "5" and parses
     css_cache.save()
     assert not list(tmp_path.rglob("tcss-*"))
+
+
+def _sheet(css: str = "Label { width: 3; }") -> None:
+    sheet = Stylesheet()
+    sheet.add_source(css, read_from=("desk.tcss", ""))
+    assert sheet.rules
+
+
+def test_the_file_is_named_with_textuals_and_richs_versions(cache):
+    """The pickle holds Textual's and Rich's objects: after either is upgraded, a file of the other
+    version must not be read (before: only Textual's version was in the name)."""
+    from importlib.metadata import version
+
+    _sheet()
+    css_cache.save()
+    (path,) = cache.glob("tcss-*.pickle")
+    assert f"t{version('textual')}-" in path.name and f"-r{version('rich')}-" in path.name, path.name
+
+
+def test_a_new_file_removes_the_caches_own_files_of_other_versions_and_nothing_else(cache, monkeypatch, parses):
+    _sheet()
+    css_cache.save()
+    (current,) = cache.glob("tcss-*.pickle")
+    key = current.name[-len("0123456789abcdef.pickle"):]
+    stale = [cache / f"tcss-8.0.0-py311-{key}",  # the naming before Rich's version was in it
+             cache / f"tcss-t8.0.0-r14.0.0-py311-{key}",
+             cache / f".tcss-t8.0.0-r14.0.0-py311-{key}.123.456.tmp"]  # a write killed half-way
+    others = [cache / "tcss-notes.pickle", cache / f"tcss-t8.0.0-r14.0.0-py311-{key}.bak",
+              cache / "settings.json", cache / f".tcss-t8.0.0-r14.0.0-py311-{key}"]
+    for path in stale + others:
+        path.write_bytes(b"x")  # noqa: test files
+    other_theme = cache / f"{css_cache.prefix()}{'f' * 16}.pickle"  # this version, another theme: kept
+    other_theme.write_bytes(b"x")  # noqa: test file
+    css_cache.save()  # nothing new parsed: nothing written, nothing removed
+    assert all(path.exists() for path in stale)
+    css_cache._files.clear()
+    parses.clear()
+    # an upgrade: the names of this process are another version's; the old file is not read
+    monkeypatch.setattr(css_cache, "_prefix", "tcss-t9.0.0-r15.0.0-py311-")
+    _sheet()
+    assert parses
+    css_cache.save()
+    left = sorted(p.name for p in cache.iterdir())
+    assert left == sorted([p.name for p in others] + [f"tcss-t9.0.0-r15.0.0-py311-{key}"]), left
+    assert not other_theme.exists()  # (an old version's too, now)
+
+
+def test_a_stale_file_held_open_on_windows_is_left_quietly(cache, monkeypatch):
+    from winemu import WindowsFiles
+
+    win = WindowsFiles(monkeypatch)
+    _sheet()
+    css_cache.save()
+    (old,) = cache.glob("tcss-*.pickle")
+    win.hold(old)  # an antivirus scan has it open
+    css_cache._files.clear()
+    monkeypatch.setattr(css_cache, "_prefix", "tcss-t9.0.0-r15.0.0-py311-")
+    _sheet()
+    css_cache.save()  # never raises
+    assert old.exists() and win.violations == 1
+    assert len(list(cache.glob("tcss-t9.0.0-*.pickle"))) == 1
+    win.release(old)
+    css_cache._files.clear()
+    _sheet("Label { width: 4; }")  # something new to write: removed then
+    css_cache.save()
+    assert not old.exists()
+    assert [p.name.startswith("tcss-t9.0.0-") for p in cache.iterdir()] == [True]

@@ -15,7 +15,9 @@ csirt-desk wrote there:
   and so does renaming a folder while a file inside is open.
   :meth:`WindowsFiles.fail_first` makes the first N ``os.replace``/``os.rename``
   onto each path fail that way; :meth:`WindowsFiles.hold` makes every rename onto
-  (or of a folder above) a path fail, as long as "the other program" holds it.
+  (or of a folder above) a path fail, as long as "the other program" holds it, and
+  every deletion of it (``os.unlink``/``os.remove``: a file open without
+  FILE_SHARE_DELETE, as an antivirus scan opens it, cannot be deleted).
 """
 
 from __future__ import annotations
@@ -80,8 +82,17 @@ class WindowsFiles:
         monkeypatch.setattr(os, "close", fake_close)
         monkeypatch.setattr(io, "open", fake_io_open)
         monkeypatch.setattr(builtins, "open", fake_io_open)
+        def guarded_delete(real):
+            def delete(path, *args, **kwargs):
+                if Path(path).resolve() in self._held:
+                    raise self._violation(Path(path).resolve(), 32)
+                return real(path, *args, **kwargs)
+            return delete
+
         monkeypatch.setattr(os, "replace", guarded(real_replace))
         monkeypatch.setattr(os, "rename", guarded(real_rename))
+        monkeypatch.setattr(os, "unlink", guarded_delete(os.unlink))
+        monkeypatch.setattr(os, "remove", guarded_delete(os.remove))
 
     # ------------------------------------------------------------ violations
     def fail_first(self, n: int) -> None:
