@@ -25,7 +25,7 @@ from .settings import load_settings, save_setting
 from .resources import assets_dir
 from .textsafe import control_pictures, one_line, printable
 from .store import Store, resolve_store_dir
-from screens import css_cache, opening, paste
+from screens import css_cache, opening, paste, wide_cuts
 from screens.commands import bindings
 
 # Textual's input parser let an ESC inside a pasted text end the paste and read the rest as key
@@ -35,6 +35,9 @@ paste.install()
 opening.install()
 # the stylesheets parsed by the last start, read back (~10 ms) instead of parsed again (~85 ms): screens/css_cache.py
 css_cache.install()
+# a wide character drawn over another widget's edge (a toast over a dialog's border) is drawn whole,
+# not as two spaces: screens/wide_cuts.py
+wide_cuts.install()
 
 BACKUP_DELAY = 3.0  # seconds after start
 UI_LOCK_WAIT = 0.4  # seconds the desk's own thread waits for the store's lock (Store.wait_briefly)
