@@ -750,6 +750,9 @@ class DraftKey:
     screen: str = ""        # where it opens (the dashboard reopens it there): timeline, report, response …
 
 
+Said = str | Callable[[], str]  # a part of StoreWait's line: fixed, or said as the screen is now
+
+
 class StoreWait:
     """A save refused because another process holds the store (a large import: minutes). The
     desk's thread waits for the lock a fraction of a second only (Store.wait_briefly): the keys
@@ -764,15 +767,32 @@ class StoreWait:
         self.screen = screen
         self.show = show  # the screen shows ``line`` (its DraftStatus)
         self.saving = saving
-        self.line: str | None = None
+        self._err: BaseException | None = None  # the refusal said (None: nothing said)
+        self._free = False  # the store is free again since
         self._timer = None
-        self._doing = (saving, "Ctrl+S で")  # what was refused, and the key that does it again
+        self._doing: tuple[str, Said, Said] = (saving, "Ctrl+S で", "")  # what was refused, its key, where the text is
 
-    def busy(self, err: BaseException, kept: str, *, saving: str | None = None, again: str = "Ctrl+S で") -> str:
+    @property
+    def line(self) -> str | None:
+        """The line as things are now: ``again`` and ``kept`` given as functions are asked each
+        time (typed on after an emptied dialog's refusal, two Escs discard it, not one)."""
+        if self._err is None:
+            return None
+        saving, again, kept = self._said()
+        if not self._free:
+            return busy_line(self._err, saving=saving, kept=kept, again=again)
+        kept = "入力はこの画面にあります。" if again == "Ctrl+S で" else ""
+        return f"ストアが空きました。{kept}{again}{saving}してください。"
+
+    def _said(self) -> tuple[str, str, str]:
+        return tuple(said if isinstance(said, str) else said() for said in self._doing)  # type: ignore[return-value]
+
+    def busy(self, err: BaseException, kept: Said, *, saving: str | None = None, again: Said = "Ctrl+S で") -> str:
         """Say ``err``; ``saving`` / ``again``: what was refused and its key, when not the screen's
-        save (a discard: 破棄, 「Esc を2回押して」)."""
-        self._doing = (saving or self.saving, again)
-        self.line = busy_line(err, saving=self._doing[0], kept=kept, again=again)
+        save (a discard: 破棄, 「Esc を2回押して」); ``again`` and ``kept`` may be functions that
+        say it as the screen is when the line is shown."""
+        self._doing = (saving or self.saving, again, kept)
+        self._err, self._free = err, False
         if self._timer is None:
             self._timer = self.screen.set_interval(FREE_CHECK, self._look)
         self.show()
@@ -783,9 +803,8 @@ class StoreWait:
         if not app.store.lock_free():
             return
         self.stop()
-        saving, again = self._doing
-        kept = "入力はこの画面にあります。" if again == "Ctrl+S で" else ""
-        self.line = f"ストアが空きました。{kept}{again}{saving}してください。"
+        self._free = True
+        saving, again, _ = self._said()
         app.notify(f"ストアが空きました。{again}{saving}できます。", timeout=6, markup=False)
         self.show()
 
@@ -796,7 +815,7 @@ class StoreWait:
 
     def clear(self) -> None:
         self.stop()
-        self.line = None
+        self._err, self._free = None, False
 
 
 def kept_text(keeper: "DraftKeeper | None") -> str:
@@ -943,8 +962,8 @@ class DraftedDialog(StyledAtMount, ModalScreen[Any]):
         if self.keeper is None or self._initial is None:
             return
         self.keeper.changed()
-        if self._esc_at is not None:  # typing on: the question is off
-            self._esc_at = None
+        if self._esc_at is not None or self.store_wait.line:  # typing on: the question is off; the
+            self._esc_at = None                                # busy line says the keys as they are now
             self.show_draft_state()
 
     def on_unmount(self) -> None:
@@ -989,7 +1008,7 @@ class DraftedDialog(StyledAtMount, ModalScreen[Any]):
             return
         keeper = self.keeper
         if keeper is None or self._untouched(self._draft_data()):
-            if keeper is not None and not self._discard(keeper, again="Esc で"):  # one Esc closes it
+            if keeper is not None and not self._discard(keeper):  # one Esc closes it
                 return
             self.dismiss(None)
             return
@@ -1007,18 +1026,29 @@ class DraftedDialog(StyledAtMount, ModalScreen[Any]):
             "記録するときは Ctrl+S、続けるときはそのまま入力してください。" + (f"\n{where}" if where else ""), "ask")
         self.set_timer(ESC_AGAIN_SECONDS, self._question_over)
 
-    def _discard(self, keeper: DraftKeeper, again: str = "Esc を2回押して") -> bool:
+    def _discard(self, keeper: DraftKeeper) -> bool:
         """Mark the draft discarded; False (the dialog stays, its text kept, the busy line said)
-        when the store is busy: ``again`` (the keys that discard it: Esc twice, or once on a
-        dialog with nothing typed) once it is free (StoreWait says when)."""
+        when the store is busy: the keys that discard it once it is free (StoreWait says when),
+        and where the text is, said as the dialog is whenever the line is shown."""
         try:
             keeper.close("discarded")
         except StoreBusyError as err:
             self._esc_at = None
-            self.store_wait.busy(err, kept_text(keeper), saving="破棄", again=again)
+            self.store_wait.busy(err, self._kept_now, saving="破棄", again=self._discard_keys)
             return False
         self.store_wait.clear()
         return True
+
+    def _discard_keys(self) -> str:
+        """The keys that discard the dialog as it is now: one Esc with nothing typed, else two."""
+        return "Esc で" if self._untouched(self._draft_data()) else "Esc を2回押して"
+
+    def _kept_now(self) -> str:
+        """Where the typed text is now (the busy line): nothing typed is said so, not 「下書きに保存
+        しています」 of a draft that holds nothing."""
+        if self._untouched(self._draft_data()):
+            return "この画面に入力はありません。"
+        return kept_text(self.keeper)
 
     def _question_over(self) -> None:
         if self._esc_at is not None and time.monotonic() - self._esc_at >= ESC_AGAIN_SECONDS - 0.05:

@@ -173,6 +173,26 @@ def test_y_on_discard_this_draft_while_the_drafts_are_held_keeps_the_question(st
     assert gone["closed_by"] == OP
 
 
+async def note_emptied(app, pilot, store_dir, incident_id):
+    """A note typed, autosaved, then every character erased, its empty draft on disk."""
+    timeline = await note_typed(app, pilot, incident_id, "メモ")
+    assert await wait_until(pilot, lambda: texts(store_dir, "note") == ["メモ"], timeout=5)
+    await pilot.press("backspace", "backspace")
+    assert await wait_until(pilot, lambda: texts(store_dir, "note") == [""], timeout=5)
+    return timeline
+
+
+async def esc_while_held(pilot, store_dir, during) -> None:
+    """Esc while another process holds the drafts' lock; ``during()`` before it lets go."""
+    holder = hold_drafts(store_dir)
+    try:
+        await pilot.press("escape")
+        await pilot.pause()
+        await during()
+    finally:
+        let_go(holder)
+
+
 def test_one_esc_on_an_emptied_note_while_the_drafts_are_held_says_one_esc(store_dir):
     """A note typed, then every character erased: one Esc closes it (nothing typed), so the
     busy line and 「ストアが空きました」 name one Esc (they said 「Esc を2回押して」: a second Esc
@@ -180,18 +200,12 @@ def test_one_esc_on_an_emptied_note_while_the_drafts_are_held_says_one_esc(store
     state = {}
 
     async def then(app, pilot, incident_id):
-        timeline = await note_typed(app, pilot, incident_id, "メモ")
-        assert await wait_until(pilot, lambda: texts(store_dir, "note") == ["メモ"], timeout=5)
-        await pilot.press("backspace", "backspace")
-        assert await wait_until(pilot, lambda: texts(store_dir, "note") == [""], timeout=5)
-        holder = hold_drafts(store_dir)
-        try:
-            await pilot.press("escape")
-            await pilot.pause()
+        timeline = await note_emptied(app, pilot, store_dir, incident_id)
+        async def during():
             state["still NoteScreen"] = is_a(app, "NoteScreen")
             state["busy"] = [m for m in said(app) if "まだ破棄していません" in m]
-        finally:
-            let_go(holder)
+
+        await esc_while_held(pilot, store_dir, during)
         assert await wait_until(pilot, lambda: free_said(app), timeout=5)
         state["free"] = [m for m in said(app) if "ストアが空きました" in m]
         await pilot.press("escape")
@@ -203,3 +217,40 @@ def test_one_esc_on_an_emptied_note_while_the_drafts_are_held_says_one_esc(store
     assert state["free"] and all("Esc で破棄" in m and "2回" not in m for m in state["free"]), state["free"]
     (gone,) = drafts(store_dir, "note", status="discarded")
     assert gone["closed_by"] == OP
+
+
+def status_line(app) -> str:
+    from screens.form import DraftStatus
+    return app.screen.query_one(DraftStatus).text
+
+
+def test_the_busy_line_of_an_emptied_note_follows_what_is_typed_after_it(store_dir):
+    """The emptied note's Esc refused (the drafts held): the line says no text is kept (the draft
+    is empty: it said 「入力は下書きに保存しています。」) and one Esc; typed on, two Escs are needed
+    again and the line says so (it kept 「Esc で」), also once the store is free; erased again, one Esc."""
+    state = {}
+
+    async def then(app, pilot, incident_id):
+        timeline = await note_emptied(app, pilot, store_dir, incident_id)
+        async def during():
+            state["emptied"] = status_line(app)
+            await pilot.press("あ")
+            await pilot.pause()
+            state["typed on"] = status_line(app)
+
+        await esc_while_held(pilot, store_dir, during)
+        assert await wait_until(pilot, lambda: "ストアが空きました" in status_line(app), timeout=5)
+        state["free"] = status_line(app)
+        await pilot.press("backspace")
+        await pilot.pause()
+        state["erased"] = status_line(app)
+        await pilot.press("escape")
+        assert await wait_until(pilot, lambda: app.screen is timeline)
+
+    desk(store_dir, then)
+    assert "そのあと Esc でもう一度破棄" in state["emptied"], state
+    assert "下書きに保存しています" not in state["emptied"] and "入力はありません" in state["emptied"], state
+    assert "そのあと Esc を2回押してもう一度破棄" in state["typed on"], state
+    assert "入力はありません" not in state["typed on"], state
+    assert "Esc を2回押して破棄" in state["free"], state
+    assert "Esc で破棄" in state["erased"] and "2回" not in state["erased"], state
