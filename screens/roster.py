@@ -183,14 +183,14 @@ class RosterScreen(StyledAtMount, Screen):
             line = Text(no_wrap=True, overflow="ellipsis")
             line.append_text(pad(self._role_label(p.get("role", "")), 18, "dim"))
             line.append_text(pad(p.get("name", ""), 14, "bold"))
+            # next to the name: at 80 columns the row ends at the extension (it came last, unseen)
+            line.append_text(pad("不在" if p.get("absent") else "", 5, "bold red"))
             line.append_text(pad(p.get("section", ""), 22))
             line.append_text(pad(f"内線{p['extension']}" if p.get("extension") else "", 10))
             line.append_text(pad(p.get("phone", ""), 14))
             line.append_text(pad(p.get("mobile", ""), 14))
             marks = "".join(m for m, k in (("平", "weekday"), ("夜", "night"), ("休", "holiday")) if p.get(k))
             line.append(marks)
-            if p.get("absent"):
-                line.append(" 不在", style="bold red")
             table.add_row(line, key=str(p["doc_id"]))
         if self.shown:
             table.move_cursor(row=min(keep, len(self.shown) - 1))

@@ -136,3 +136,32 @@ def test_call_anyone_from_the_incident_view(store_dir):
     call = next(e for e in store.timeline(inc.id) if e.kind == "call")
     assert call.data["person"] == "試験 一樹" and call.data["number"] == "090-0000-0101"
     assert "状況を説明、指示待ち" in call.text
+
+
+def test_at_80_columns_the_list_shows_who_is_absent(store_dir):
+    """The 不在 mark of a row was drawn after the section, the numbers and the 平夜休 marks, from
+    the 93rd cell on: at 80 columns the list never said who is away (the operator calls them)."""
+    from screen_walk import drawn
+
+    clock = Clock(SATURDAY_NIGHT)
+    store = Store.open(store_dir, clock=clock)
+    _people(store)
+    absent = next(p for p in rc.list_people(store) if p["name"] == "見本 花子")
+    rc.update_person(store, absent["doc_id"], {"absent": True}, operator="setup")
+    rows = {}
+
+    async def scenario():
+        app = CsirtDeskApp(store, operator="受付", clock=clock, backups=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            await pilot.press("ctrl+r")
+            assert await wait_until(pilot, lambda: isinstance(app.screen, RosterScreen))
+            await pilot.pause()
+            for line in drawn(app).text.splitlines():
+                for name in ("見本 花子", "試験 一樹"):
+                    if name in line and "内線" in line:
+                        rows[name] = line
+
+    asyncio.run(scenario())
+    assert "不在" in rows["見本 花子"], rows
+    assert "不在" not in rows["試験 一樹"], rows
