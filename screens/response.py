@@ -14,6 +14,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
+from textual.geometry import Region
 from textual.screen import Screen
 from textual.widgets import DataTable, Label, Static
 
@@ -36,6 +37,15 @@ STEP_OPTIONS = [(label, key) for key, label in rs.STEP_STATUSES.items()]
 STOP_OPTIONS = [(label, key) for key, label in rs.SYSTEM_STOP_LABELS.items()]
 
 
+class ResponseBody(VerticalScroll):
+    """The tracker's scrolled body. Its height changes with the detail below it (the text of the
+    row under the cursor): then the cursor row is brought into view again."""
+
+    def on_resize(self) -> None:
+        if isinstance(self.screen, ResponseScreen):
+            self.screen._cursor_in_view()
+
+
 class ResponseScreen(StyledAtMount, Screen):
     KEYS_SCREEN = "response"
     BINDINGS = bindings("response")  # screens/commands.py
@@ -46,11 +56,12 @@ class ResponseScreen(StyledAtMount, Screen):
         self.incident_id = incident_id
         self._reopen = reopen  # a form to open once shown (a draft chosen on the dashboard)
         self._shown = False
+        self._follow_later = False  # a look at the cursor row after a scroll under way (_cursor_in_view)
 
     def compose(self) -> ComposeResult:
         yield DeskHeader()
         yield Static("", id="response-heading", markup=False)
-        with VerticalScroll(id="response-body"):
+        with ResponseBody(id="response-body"):
             yield Label("対応の手順 (s / Enter で状態を記録)", classes="section-title")
             yield DataTable(id="steps", cursor_type="row", zebra_stripes=True, show_header=False)
             yield Label("連絡・通知 (d 連絡済み / x 不要 / a 追加)", classes="section-title")
@@ -202,6 +213,36 @@ class ResponseScreen(StyledAtMount, Screen):
 
     def on_descendant_focus(self) -> None:
         self._show_info()
+        self.call_after_refresh(self._cursor_in_view)
+
+    def _cursor_in_view_later(self) -> None:
+        self._follow_later = False
+        self._cursor_in_view()
+
+    @on(DataTable.RowHighlighted)
+    def _follow_cursor(self) -> None:
+        self.call_after_refresh(self._cursor_in_view)  # once the detail below has its new height
+
+    def _cursor_in_view(self) -> None:
+        """The body follows the focused table's cursor row (the first row: with its section title).
+        A table scrolls only itself; the body stayed put, and the row went under the detail below
+        (the second notification at 120x30 and 80x24, the last steps at 80x20)."""
+        table = self.focused
+        body = self.query_one(ResponseBody)
+        if not isinstance(table, DataTable) or table.parent is not body or not table.row_count:
+            return
+        if self.app.animator.is_being_animated(body, "scroll_y"):  # Tab's scroll to a table: after it
+            if not self._follow_later:
+                self._follow_later = True
+                self.set_timer(0.05, self._cursor_in_view_later)
+            return
+        row = table.virtual_region.y + table.cursor_row - round(table.scroll_y)
+        top = row
+        if table.cursor_row == 0:
+            index = body.children.index(table)
+            if index and isinstance(body.children[index - 1], Label):
+                top = body.children[index - 1].virtual_region_with_margin.y
+        body.scroll_to_region(Region(0, top, 1, row - top + 1), animate=False, immediate=True)
 
     # ------------------------------------------------------------ helpers
     def _selected(self, wid: str, rows: list[dict[str, Any]]) -> dict[str, Any] | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
+import pytest
 from textual.widgets import Checkbox, DataTable, Input, Select, TextArea
 
 from conftest import TZ, Clock, sample_intake
@@ -269,3 +270,48 @@ def test_the_steps_title_is_in_view_at_open_and_the_cursor_row_stays_in_view(sto
             assert table.cursor_row == table.row_count - 1
 
     asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 30)])
+def test_the_body_follows_the_cursor_of_each_table(store_dir, size):
+    """A table scrolls only itself: moving down the notifications (Tab), the tracker's body stayed
+    put while the detail below grew with the row's text, and the second notification was under
+    it, out of sight (at 80x24 and 120x30). Now the body follows the cursor row of the focused
+    table, and back on the first step its section title is in view again."""
+    clock = Clock(NOW)
+    store = Store.open(store_dir, clock=clock)
+    incident_id = _incident(store)
+    hidden: list = []
+
+    async def scenario():
+        app = CsirtDeskApp(store, operator="見本 ハンドラー", clock=clock, backups=False)
+        async with app.run_test(size=size) as pilot:
+            app.open_response(incident_id)
+            await pilot.pause()
+            screen = app.screen
+            body = screen.query_one("#response-body")
+            steps = screen.query_one("#steps", DataTable)
+            for wid in ("#steps", "#notifs"):
+                table = screen.query_one(wid, DataTable)
+                if wid != "#steps":
+                    await pilot.press("tab")
+                    await pilot.pause()
+                assert app.focused is table and table.row_count > 1
+                for _ in range(table.row_count - 1):
+                    await pilot.press("down")
+                    await pilot.pause()
+                    row_y = table.region.y + table.cursor_row - round(table.scroll_y)
+                    if not body.region.y <= row_y < body.region.bottom:
+                        hidden.append((wid, table.cursor_row, row_y, body.region))
+            await pilot.press("shift+tab")
+            await pilot.pause()
+            assert app.focused is steps
+            for _ in range(steps.row_count):
+                await pilot.press("up")
+            await pilot.pause()
+            assert steps.cursor_row == 0
+            title = screen.query_one("#response-body .section-title")
+            assert body.scroll_y == 0 and body.region.contains_region(title.region)
+
+    asyncio.run(scenario())
+    assert hidden == []
