@@ -110,6 +110,14 @@ class SafeTextArea(TextArea):
             self._build_highlight_map()
             self.move_cursor((0, 0))
 
+    def _watch_language(self, language: str | None) -> None:
+        """TextArea's __init__ sets its language (None) right after it has made the document for
+        it, and Textual made it all again at that (always_update): not for a plain text that is
+        a PlainDocument already (six memos of the step form: ~3 ms of its opening)."""
+        if language is None and type(self.document) is PlainDocument and not self.is_mounted:
+            return
+        super()._watch_language(language)
+
     async def _on_key(self, event: events.Key) -> None:
         ch = typed_text(event)
         if ch is None or self.read_only:
@@ -1259,15 +1267,15 @@ class FormScreen(DraftedDialog):
         bottom off (and the hint), and a field scrolled "into view" stayed below the frame's edge
         (the step form at 80x24: of the memo refused empty, only its top border was seen)."""
         height = self.app.size.height
-        intros, boxes = self.query("#form-intro"), self.query("#form-fields")
-        if not intros or not boxes:  # taken down before it was built (the desk quit while it opened)
+        try:  # (by id: a query that walks the form, twice at each call, was ~1 ms of its opening)
+            intro, box = self.query_one("#form-intro", Static), self.query_one("#form-fields", VerticalScroll)
+        except NoMatches:  # taken down before it was built (the desk quit while it opened)
             return
         if height:
-            intro = intros.first(Static)
             margin = intro.styles.margin
             tall = self._intro_height(intro) + margin.top + margin.bottom if intro.display else 0
             rows = min(height - 10, int(height * 0.9) - 8 - tall)
-            boxes.first(VerticalScroll).styles.max_height = max(4, min(30, rows))
+            box.styles.max_height = max(4, min(30, rows))
 
     def _intro_height(self, intro: Static) -> int:
         """The intro's height; before the first layout (on_mount: 0 lines then), the height that
@@ -1315,8 +1323,7 @@ class FormScreen(DraftedDialog):
         for f in self.fields[:self._at_open]:
             if f.kind == "time":
                 self._preview(f"f-{f.key}")
-        first = next(iter(self.query("#form-fields > Input, #form-fields > TextArea, #form-fields > Select, "
-                                     "#form-fields > Checkbox")), None)
+        first = self.query_one(f"#f-{self.fields[0].key}") if self.fields else None  # (each field is one of these)
         if first is not None:  # the first field, at the top of its box: shown as the box opens,
             # not scrolled to with the box's height still unknown (which scrolled its label away).
             # At once, not through the app's queue as focus() does: keys read as the form opened
@@ -1410,8 +1417,11 @@ class FormScreen(DraftedDialog):
 
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:
-        if event.input.id and self.query(f"#{event.input.id}-preview"):
-            self._preview(event.input.id)
+        if event.input.id in {f"f-{f.key}" for f in self.fields if f.kind == "time"}:  # (it has a preview)
+            try:
+                self._preview(event.input.id)
+            except NoMatches:  # (the form taken down meanwhile)
+                pass
 
     def _preview(self, wid: str) -> None:
         text = self.query_one(f"#{wid}", Input).value

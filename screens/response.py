@@ -70,7 +70,10 @@ class ResponseScreen(StyledAtMount, Screen):
             yield DataTable(id="evidence", cursor_type="row", show_header=False)
         with Vertical(id="response-detail"):
             yield SteadyStatic("", id="response-info", markup=False)
-        yield DeskFooter()
+        # its keys as it mounts, drawn with the first paint (screens/footer.py): built after the
+        # bindings signal, they took ~30-50 ms CPU just after that paint (two more layouts of the
+        # tracker), and an `s` pressed then waited for them (issue 15: the step form built at `s`)
+        yield DeskFooter(at_mount=True)
 
     def on_mount(self) -> None:
         for wid in ("#steps", "#notifs", "#evidence"):
