@@ -14,8 +14,9 @@ import asyncio
 from datetime import datetime
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
-from textual import events, on
+from textual import _time, events, on
 from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -72,6 +73,31 @@ def is_blank(values: dict[str, Any]) -> bool:
         or any((v or "").strip() for v in rep.values())
         or any((v or "").strip() for v in (values.get("extras") or {}).values())
         or (values.get("callback") or {}).get("number"))
+
+
+def show(static: Static, content: str | Text) -> None:
+    """``content`` on ``static``, with a layout of the screen only when its size may change.
+    Static.update lays the whole screen out again (the intake at 80x24: ~35 ms) even when the text
+    is the one already shown: each key typed redrew the unchanged checklist strip so, and Ctrl+N
+    on a form made ahead laid it out again for its unchanged previews (issue 15: Ctrl+N). The same
+    text: nothing. Another text: drawn without a layout when the widget's size does not follow
+    its text (neither width nor height auto: the checklist's one line), or when both texts are
+    one line that fits its width (height auto), as wide as each other if the width is auto."""
+    old = static.content
+    if type(old) is type(content) and old == content:
+        return
+    width, height = static.styles.width, static.styles.height
+    wide_as_text = width is not None and width.is_auto
+    high_as_text = height is None or height.is_auto
+    room = static.content_size.width
+    old_plain, new_plain = str(old), str(content)
+    fits = isinstance(old, (str, Text)) and all(
+        "\n" not in text and 0 < cell_len(text) <= room for text in (old_plain, new_plain))
+    if not (wide_as_text or high_as_text):
+        same_size = isinstance(old, (str, Text))
+    else:
+        same_size = fits and (not wide_as_text or cell_len(old_plain) == cell_len(new_plain))
+    static.update(content, layout=not same_size)
 
 
 def copy_incident_id(app, incident_id: str) -> str:
@@ -309,13 +335,28 @@ class IntakeScreen(StyledAtMount, Screen):  # not restyled and laid out again as
     def _lay_out_unseen(self) -> None:
         """Lay the form out for the terminal's size and draw it once, before it is shown: Ctrl+N
         then shows lines already drawn."""
+        self._unseen_again = False
         if self.is_current or not self.is_attached:
             return
+        self._met_requests()  # what its building asked for: met by this layout (screens/opening.py),
+        self._first_layout_at = _time.get_time()  # its requests still on their way too (_on_layout)
         self._refresh_layout(self.app.size)
+        self._met_requests()  # and what this layout's sizes asked for
+        self._layout_required = False
         self._compositor.render_update(full=True)
         self._drawn_unseen = self.app.theme
 
     _drawn_unseen: str | None = None  # the theme the form was styled and drawn with, unseen
+
+    def _on_layout(self, message) -> None:  # type: ignore[no-untyped-def]
+        """A layout asked for while the form made ahead is still unseen (its footer, given its width
+        by the unseen layout, shows the keys that fit: new keys): laid out again unseen, now, not
+        when Ctrl+N shows it (~20 ms of Ctrl+N's time at 80x24)."""
+        if self._drawn_unseen is not None and not self.is_current and not self._unseen_again:
+            self._unseen_again = True
+            self.call_later(self._lay_out_unseen)
+
+    _unseen_again = False  # a layout unseen is due again (_on_layout)
 
     def _on_screen_resume(self, event: events.ScreenResume) -> None:
         """Shown for the first time after it was drawn unseen: its styles are as they were just
@@ -474,16 +515,16 @@ class IntakeScreen(StyledAtMount, Screen):  # not restyled and laid out again as
         text = self._input(wid)
         target = self.query_one(f"#{wid}-preview", Static)
         if not text.strip():
-            target.update("")
+            show(target, "")
             target.remove_class("error")
             return
         try:
             dt = parse_time(text, self.app.now())
         except TimeParseError as err:
-            target.update("✘ " + one_line(str(err)))
+            show(target, "✘ " + one_line(str(err)))
             target.add_class("error")
         else:
-            target.update("-> " + narrow(format_preview(dt)))
+            show(target, "-> " + narrow(format_preview(dt)))
             target.remove_class("error")
 
     def _show_method(self) -> None:
@@ -491,11 +532,11 @@ class IntakeScreen(StyledAtMount, Screen):  # not restyled and laid out again as
         source = select.value
         method = self.query_one("#method", Static)
         if select.is_blank():
-            method.update("事実関係の確認の方法: 通報の種類を選ぶと表示します")
+            show(method, "事実関係の確認の方法: 通報の種類を選ぶと表示します")
             return
         src = self.app.store.profile.report_source(source)
         lead = "【折り返し確認が必要】" if src.get("callback") else ""
-        method.update(narrow(f"事実関係の確認の方法{lead}: {src.get('method', '')}"))
+        show(method, narrow(f"事実関係の確認の方法{lead}: {src.get('method', '')}"))
 
     def _update_checklist(self) -> None:
         data = self.values()
@@ -509,7 +550,7 @@ class IntakeScreen(StyledAtMount, Screen):  # not restyled and laid out again as
         strip.append(f"  受付 {printable(data['received_at'])}")
         if self.saved_at:
             strip.append(f"  下書き保存 {self.saved_at}", style="dim")
-        self.query_one("#checklist", Static).update(strip)
+        show(self.query_one("#checklist", Static), strip)
 
     # ------------------------------------------------------------ change → draft
     @on(Input.Changed)
