@@ -30,6 +30,9 @@ from screens.footer import DeskFooter
 from screens.opening import StyledAtMount
 
 SHOWN = 100  # newest entries drawn at once ("m" shows 100 more): 5,000 entries open fast
+DETAIL_LINES = 200      # of one entry drawn in the detail: a 1.4 MB paste (30,000 lines) took 20 s
+DETAIL_CHARS = 20_000   # to draw, every line wrapped again at each scroll, keys held meanwhile
+ROW_CHARS = 300         # of an entry's text in its list row (one line, cut by the table's width)
 ALL = "__all__"
 WATCH_SECONDS = 2.0  # how often an open record looks for other writers' entries
 
@@ -236,7 +239,7 @@ class TimelineScreen(StyledAtMount, Screen):
             line.append(f" #{e.corrects}の訂正", style="bold yellow")
         if e.seq in self._corrected_by:
             line.append(" 訂正あり->" + ",".join(f"#{s}" for s in self._corrected_by[e.seq]), style="yellow")
-        line.append("  " + one_line(narrow_labels(e.text, self._labels)))
+        line.append("  " + one_line(narrow_labels(e.text[:ROW_CHARS], self._labels)))
         return line
 
     def _fill(self) -> None:
@@ -276,7 +279,18 @@ class TimelineScreen(StyledAtMount, Screen):
 
     def _detail_text(self, e: TimelineEntry) -> str:
         when = f"{short_time(e.when)}" + recorded_apart(e)
-        return f"#{e.seq} {when} {e.operator} [{e.kind_label}]\n{narrow_labels(e.text, self._labels)}\n"
+        return f"#{e.seq} {when} {e.operator} [{e.kind_label}]\n{self._first_part(e.text)}\n"
+
+    def _first_part(self, text: str) -> str:
+        """The entry's text, or its first DETAIL_LINES lines (DETAIL_CHARS characters) and how
+        long it is whole and where to read it all (the record keeps every character)."""
+        lines = text.split("\n", DETAIL_LINES)
+        part = "\n".join(lines[:DETAIL_LINES])[:DETAIL_CHARS]
+        if len(part) == len(text):
+            return narrow_labels(text, self._labels)
+        return (narrow_labels(part, self._labels) +
+                f"\n（長い記録のため、ここまでの {len(part):,} 字だけを表示しています。全体は {text.count(chr(10)) + 1:,} 行・"
+                f"{len(text):,} 字で、すべて記録に残っています。全文は csirt-desk show {self.incident_id} で表示できます）")
 
     # ------------------------------------------------------------ filters
     @on(Input.Changed, "#search")

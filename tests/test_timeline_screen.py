@@ -124,3 +124,30 @@ def test_the_recorded_time_is_said_only_when_it_reads_differently(store_dir):
     assert recorded_apart(before) == " (記録 11/22 14:35)"
     lines = incident_text_lines(store.profile, store.incident(inc.id))
     assert sum("(記録 " in line for line in lines) == 1
+
+
+def test_a_note_of_a_megabyte_is_drawn_in_part_and_says_where_the_rest_is(store_dir):
+    """A 1.4 MB paste saved as a note (30,001 lines): the record's detail drew every line (each
+    drawn again at each scroll) and its list row measured the whole text as one line: the
+    screen took 20 s to open at 80x24, keys held meanwhile. The detail shows the first lines
+    and says how long the note is and where it is whole; the row is cut. The store keeps it all."""
+    store, clock, incident_id = _setup(store_dir)
+    body = "貼り付け [bold]x[/]\n" + "あいうえおかきくけこ0123456789abcdef\n" * 30000 + "終わり"
+    store.append(incident_id, "note", body, operator="受付")
+    seen = {}
+
+    async def scenario():
+        app = CsirtDeskApp(store, operator="見本", clock=clock, backups=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await _open(pilot, app, incident_id)
+            seen["detail"] = str(screen.query_one("#detail", Static).render())
+            table = screen.query_one("#entries", DataTable)
+            seen["row"] = str(table.get_row_at(table.row_count - 1)[0])
+
+    asyncio.run(scenario())
+    detail = seen["detail"]
+    assert detail.startswith(f"#3 ") and "貼り付け [bold]x[/]" in detail, detail[:200]
+    assert detail.count("\n") < 400, detail.count("\n")
+    assert "30,002 行" in detail and f"csirt-desk show {incident_id}" in detail, detail[-300:]
+    assert seen["row"].startswith("#3") and len(seen["row"]) < 400, len(seen["row"])
+    assert store.timeline(incident_id)[-1].text == body
