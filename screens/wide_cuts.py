@@ -13,7 +13,9 @@ divides a widget's line only where a piece of it is hidden by a widget in front:
 the widget shows side by side is one piece, put in the first of their places, and the other
 places of the run get an empty piece (taken, zero cells: nothing behind fills them). The line
 is the same cell for cell, except that a wide character over a hidden edge is whole. Textual's
-own bug: https://github.com/Textualize/textual/issues/6357 (open, Textual 8.2.8). Installed only
+own bug: https://github.com/Textualize/textual/issues/6357 (open, Textual 8.2.8). A partial update
+(``ChopsUpdate``) is given where each piece ends (it took the next cut, and so wrote a joined
+piece only up to the first edge behind it). Installed only
 on a Textual whose ``_render_chops`` is the one it was written against (the same source in every
 release 8.0.0-8.2.8); on any other, only when the method's source is that one (read then: ~8 ms).
 """
@@ -37,10 +39,9 @@ _intersection = None  # Region.intersection, taken at install
 def _render_chops(self, crop, is_rendered_line: Callable[[int], bool]) -> Sequence[Mapping[int, object]]:
     """Compositor._render_chops, dividing a line only where the widget's pieces change hands.
 
-    A partial update (ChopsUpdate) writes each piece at its place and skips a piece whose place
-    ends before the part redrawn begins: a part that begins inside a joined piece (a widget behind
-    the toast redrawn) is not written there, and the terminal keeps what it shows, the toast's own
-    cells, which are what that part holds (a toast that changes is redrawn whole)."""
+    A partial update (ChopsUpdate) writes each piece at its place, up to where it ends: the end
+    of a joined piece is its own (_with_piece_ends), not the next cut's, or a part redrawn that
+    begins past that cut inside it is not written at all."""
     cuts = self.cuts
     chops: list[dict[int, object]] = [dict.fromkeys(cut_set[:-1]) for cut_set in cuts]
     intersection = _intersection
@@ -80,6 +81,27 @@ def _render_chops(self, crop, is_rendered_line: Callable[[int], bool]) -> Sequen
     return chops
 
 
+def _with_piece_ends(render_partial_update):
+    """Compositor.render_partial_update, the end of each piece of a line redrawn being where the
+    piece ends: Textual's ChopsUpdate takes the next cut for it, and writes a piece only up to
+    there. A joined piece goes on past that cut: a part redrawn that began past the cut inside
+    it (a widget in front of others changing a few cells: its cells over another widget's
+    edge) was not written at all, and the terminal kept the old cells."""
+
+    def partial_update(self):
+        update = render_partial_update(self)
+        if update is not None:
+            chops, ends = update.chops, list(update.chop_ends)
+            for y in {y for y, _, _ in update.spans}:
+                ends[y] = [x + strip.cell_length if strip is not None else end
+                           for end, (x, strip) in zip(ends[y], chops[y].items())]
+            update.chop_ends = ends
+        return update
+
+    partial_update.__doc__ = render_partial_update.__doc__
+    return partial_update
+
+
 def _digest(fn) -> str | None:
     try:
         return hashlib.sha256(inspect.getsource(fn).encode("utf-8")).hexdigest()
@@ -106,6 +128,7 @@ def install() -> bool:
     _EMPTY, _intersection = Strip([], 0), Region.intersection
     _render_chops.__doc__ = (Compositor._render_chops.__doc__ or "") + "\n" + (_render_chops.__doc__ or "")
     Compositor._render_chops = _render_chops
+    Compositor.render_partial_update = _with_piece_ends(Compositor.render_partial_update)
     _installed = True
     return True
 

@@ -171,3 +171,61 @@ def test_another_textuals_compositor_is_left_as_it_is(monkeypatch):
     monkeypatch.setattr(css_cache, "dist_version", lambda module: "9.0.0")
     assert wide_cuts.install() is False
     assert Compositor._render_chops is changed
+
+
+def test_a_few_cells_redrawn_in_a_widget_over_another_widgets_edge_reach_the_terminal():
+    """A widget in front of others (a dropdown, a toast) joined over the edges behind it, and
+    then redrawing a few of its cells past such an edge: the partial update wrote the joined
+    piece only up to the first edge behind it (Textual's ChopsUpdate takes the next cut for a
+    piece's end), so those cells never reached the terminal: it kept showing the old ones."""
+    from rich.segment import Segment
+    from textual.app import App
+    from textual.containers import Horizontal
+    from textual.geometry import Region
+    from textual.strip import Strip
+    from textual.widget import Widget
+    from textual.widgets import Static
+
+    import csirt_tui.app  # noqa: F401  (puts screens/wide_cuts.py in place)
+
+    class Front(Widget):
+        DEFAULT_CSS = "Front { layer: above; width: 40; height: 3; offset: 20 2; border: solid red; }"
+        mark = 0
+
+        def render_line(self, y: int) -> Strip:
+            width = self.size.width
+            return Strip([Segment("".join("#" if x == 25 + self.mark else "." for x in range(width)))], width)
+
+        def move(self) -> None:  # two cells redrawn, past the edge (x 40) of the panels behind
+            self.mark += 1
+            self.refresh(Region(24 + self.mark, 0, 1, 1), Region(25 + self.mark, 0, 1, 1))
+
+    class Panels(App):
+        CSS = ("Screen { layers: base above; } Horizontal { height: 8; }"
+               " Static { width: 1fr; height: 8; border: solid blue; }")
+
+        def compose(self):
+            with Horizontal():
+                yield Static("左")
+                yield Static("右")
+            yield Front()
+
+    shown: dict = {}
+
+    async def scenario():
+        app = Panels()
+        terminal = Terminal(80, 12)
+        async with app.run_test(size=(80, 12)) as pilot:
+            watch(app, terminal)
+            app.refresh()
+            await pilot.pause(0.2)
+            for _ in range(3):
+                app.query_one(Front).move()
+                await pilot.pause(0.1)
+            strips = app.screen._compositor.render_strips()
+            shown["screen"] = ["".join(seg.text for seg in strip).rstrip() for strip in strips]
+            shown["terminal"] = ["".join(row).rstrip() for row in terminal.cells]
+
+    asyncio.run(scenario())
+    assert shown["terminal"][3] == shown["screen"][3]  # before: the # still at its first place
+    assert shown["terminal"] == shown["screen"]
