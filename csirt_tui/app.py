@@ -611,11 +611,14 @@ class CsirtDeskApp(App):
             self._key_at = time.monotonic()  # (prepare_triage waits for a pause in the typing)
             # A screen still mounting part of itself after its first paint (the triage's lower form)
             # has the keys wait for it: none is lost, none acts on a field not there yet, all in order
-            # (the app reads the next one only when this one is handled).
+            # (the app reads the next one only when this one is handled). A screen may say that a key
+            # waits for less (``key_ready``: the keys for the triage's top, its choices and
+            # 確認の結果・方法, act from its first paint).
             wait = getattr(self.screen, "keys_wait", None)
             if wait is not None and not wait.is_set():
+                ready = getattr(self.screen, "key_ready", None)
                 try:
-                    await asyncio.wait_for(wait.wait(), self.KEYS_WAIT_LIMIT)
+                    await asyncio.wait_for(wait.wait() if ready is None else ready(event), self.KEYS_WAIT_LIMIT)
                 except asyncio.TimeoutError:
                     pass
         if isinstance(event, events.Key) and not event.is_forwarded:

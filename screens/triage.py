@@ -22,7 +22,7 @@ from typing import Any
 
 from rich.segment import Segment
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.actions import SkipAction
 from textual.content import Content
@@ -35,6 +35,7 @@ from textual.widgets import (Checkbox, Input, Label, RadioButton, RadioSet, Sele
                              SelectionList, Static)
 
 from csirt_tui import triage as core
+from csirt_tui.draftsave import dialog_drafts
 from csirt_tui.errors import DomainError
 from csirt_tui.textsafe import one_line, printable
 from csirt_tui.timeparse import TimeParseError, format_preview, parse_time, to_iso
@@ -56,6 +57,11 @@ SELECTS = ("personal_data", "encrypted", "segment", "ac-confidentiality", "ac-in
            "override", "reported_to")
 CHECKS = ("outward_attack", "crime")
 TEXTS = ("fact_note", "stop_hours", "override_reason", "reply_who", "reply_when", "reply_how", "warning")
+
+
+def _widgets_in(widget: Widget) -> int:
+    """``widget`` and the children it was made with (not mounted yet)."""
+    return 1 + sum(_widgets_in(child) for child in widget._pending_children)
 
 
 def _sel(widget: Select) -> Any:
@@ -182,6 +188,20 @@ class GuidedRadioSet(RadioSet):
         if self.pressed_index >= 0:
             self._selected = self.pressed_index
 
+    def _on_mount(self, event) -> None:  # type: ignore[no-untyped-def]
+        self._mounting = True  # (RadioSet's own _on_mount runs after this one: action_next_button)
+
+    def action_next_button(self) -> None:
+        """The cursor starts on the choice marked ``-selected`` as it was made (compose: the choice
+        made, else the first), not put on the first at mount and moved to the choice made at the
+        focus: each move restyled the choices it left and reached (~10 ms of the triage's opening)."""
+        if self.__dict__.pop("_mounting", False):
+            index = next((i for i, b in enumerate(self._nodes) if b.has_class("-selected")), None)
+            if index is not None:
+                self.set_reactive(RadioSet._selected, index)
+                return
+        super().action_next_button()
+
     def watch__selected(self) -> None:
         super().watch__selected()
         self.post_message(self.Highlighted(self, self.highlighted_button()))
@@ -204,6 +224,23 @@ class GuidedRadioSet(RadioSet):
         self._pressed_button = button
         self.post_message(self.Changed(self, button))
         return button
+
+
+class LowerForm(Vertical):
+    """The form below 3's examples (_lower_part), hidden while it is being built."""
+
+    DEFAULT_CSS = "LowerForm { height: auto; }"
+
+
+# Keys that act only on the top of the form (1 and 2 and 確認の結果・方法), by the widget focused:
+# taken while the rest of the form is still being built (TriageScreen.takes_before_whole).
+# Space/Enter on the types is not one of them: choosing a type fills in 3 and the context below.
+EARLY_KEYS = {
+    "fact": {"up", "down", "left", "right", "space", "enter", "tab"},
+    "type": {"up", "down", "left", "right", "shift+tab"},
+    "fact_note": {"space", "backspace", "delete", "left", "right", "home", "end", "enter", "tab", "shift+tab"},
+}
+LOWER_CHUNK = 6  # widgets mounted at a time after the first paint (a key read meanwhile waits for at most one)
 
 
 class TriageScreen(DraftedDialog):
@@ -235,6 +272,10 @@ class TriageScreen(DraftedDialog):
         self._ready = False                         # the whole form is mounted: the panels may be worked out
         self._has_faults = False                    # the profile has fault types: the form has their box (compose)
         self.keys_wait = asyncio.Event()            # set once it is (CsirtDeskApp.on_event holds keys till then)
+        self.keys_taken = asyncio.Event()           # first painted: keys for its top act (takes_before_whole)
+        self._lower_chunks: list[list[Widget]] = []  # the lower form still to mount (_mount_lower_chunk)
+        self._as_opened: dict[str, Any] | None = None  # the top's answers before any key (start_drafts)
+        self._offers: bool | None = None            # an unsaved triage of the incident will be offered back
         self._open_at_mount: tuple[str, Any] | None = None  # made ahead, given its incident before it mounted
 
     # ------------------------------------------------------------ layout
@@ -260,28 +301,38 @@ class TriageScreen(DraftedDialog):
             yield SteadyStatic("" if self.ahead else narrow(self._method_text()), id="fact-method", classes="method",
                                markup=False)
             with GuidedRadioSet(id="fact", compact=True):
-                for value, label in FACT_CHOICES:
-                    yield Choice(label, value=(value == self._fact_choice(previous)), name=value)
+                fact = self._fact_choice(previous)
+                for value, label in FACT_CHOICES:  # (-selected: the cursor on it, GuidedRadioSet.action_next_button)
+                    yield Choice(label, value=value == fact, name=value, classes="-selected" if value == fact else "")
             yield SafeInput(previous.get("fact_check_note", ""), id="fact_note", placeholder="確認の結果・方法 (任意)",
                             compact=True)
             # 2 種別
             yield Label("2 種別", classes="step-title")
             chosen = self._type_choice_name(previous)
+            names = [f"type:{t['id']}" for t in profile.incident_types]
+            names += [f"excl:{t['id']}:{ex['id']}" for t in profile.incident_types for ex in t.get("exclusions", [])]
+            cursor = chosen if chosen in names else names[0] if names else None
             with GuidedRadioSet(id="type", compact=True):
                 for t in profile.incident_types:
-                    yield Choice(Text(narrow(t["label"])), name=f"type:{t['id']}", value=f"type:{t['id']}" == chosen)
+                    name = f"type:{t['id']}"
+                    yield Choice(Text(narrow(t["label"])), name=name, value=name == chosen,
+                                 classes="-selected" if name == cursor else "")
                 for t in profile.incident_types:
                     for ex in t.get("exclusions", []):
                         name = f"excl:{t['id']}:{ex['id']}"
-                        yield Choice(Text(narrow(f"対象外: {ex['label']}")), name=name, value=name == chosen)
+                        yield Choice(Text(narrow(f"対象外: {ex['label']}")), name=name, value=name == chosen,
+                                     classes="-selected" if name == cursor else "")
             yield SteadyStatic("", id="type-def", classes="method", markup=False)
             # 3 レベル
             yield Label("3 レベル (該当する事例を Space で選ぶ。最も高いレベルが提案されます)", classes="step-title")
             yield SteadyStatic("", id="level-criteria", classes="method", markup=False)
             yield ExampleList(id="examples", compact=True)
             yield SteadyStatic("", id="example-detail", classes="method", markup=False)
-            if self.ahead:  # nobody waits for this one: built whole
-                yield from self._lower_part()
+            with LowerForm(id="triage-lower") as lower:
+                if self.ahead:  # nobody waits for this one: built whole
+                    yield from self._lower_part()
+                else:  # built after the first paint, a few widgets at a time (_build_lower_part)
+                    lower.display = False
         # Always in view, always as high: the decision and what it sets in motion (issue 15: it grew
         # from 3 to 7 lines as examples were ticked and hid the list).
         yield SteadyStatic("", id="triage-summary", markup=False)
@@ -420,20 +471,125 @@ class TriageScreen(DraftedDialog):
         # at once, not through the message loop as focus() does: the focus set before the first
         # layout is drawn by it (set after it, it repainted the whole screen)
         self.set_focus(self.query_one("#fact", RadioSet), scroll_visible=False)
+        self._as_opened = self._top_values()  # before any key: what start_drafts takes as "nothing typed"
         self.call_after_refresh(self._build_lower_part)
 
-    async def _build_lower_part(self) -> None:
-        try:
-            with self.app.batch_update():  # drawn once, with its panels worked out
-                await self._mount_lower_part()
-        finally:
-            self.keys_wait.set()  # the keys read meanwhile go on, in the order typed (CsirtDeskApp.on_event)
+    def _top_values(self) -> dict[str, Any]:
+        """The draft's values of the top of the form (1, 2, 確認の結果・方法): what keys taken before the
+        lower form is there can change (EARLY_KEYS)."""
+        fact = self.query_one("#fact", RadioSet).pressed_button
+        kind = self.query_one("#type", RadioSet).pressed_button
+        return {"fact": [fact.name] if fact is not None else [], "fact_label": str(fact.label) if fact is not None else "",
+                "type": [kind.name] if kind is not None else [], "type_label": str(kind.label) if kind is not None else "",
+                "fact_note": self.query_one("#fact_note", Input).value}
 
-    async def _mount_lower_part(self) -> None:
-        await self.mount_after_paint(self.query_one("#triage-form"), self._lower_part())
-        for lst in self.query(ExampleList):
-            lst.vertical_scrollbar.renderer = PlainBars
-        self._form_whole()
+    async def _build_lower_part(self) -> None:
+        """The lower form (_lower_part), after the first paint, in chunks of ~LOWER_CHUNK widgets,
+        each mounted in a turn of the screen's own (a key read meanwhile waits for one chunk, not
+        for the whole: ~150 ms at 10,000 incidents, 80x24, bench/intake.py), hidden till the last
+        (the chunks are laid out once, with the rest). Keys for the top of the form act from the
+        first paint (``keys_taken``, takes_before_whole); the others wait for the whole form
+        (``keys_wait``) and then act, in the order typed (CsirtDeskApp._on_input_event)."""
+        chunk: list[Widget] = []
+        size = 0
+        try:
+            for widget in self._lower_part():
+                count = _widgets_in(widget)
+                if chunk and size + count > LOWER_CHUNK:
+                    self._lower_chunks.append(chunk)
+                    chunk, size = [], 0
+                chunk.append(widget)
+                size += count
+            self._lower_chunks.append(chunk)
+        finally:
+            self.keys_taken.set()  # the keys read so far for the top go first (and are drawn)
+        self.call_after_refresh(self._mount_lower_chunk)
+
+    async def _mount_lower_chunk(self) -> None:
+        """One chunk of the lower form; the next one after the screen's next refresh (which draws what
+        keys taken meanwhile changed); with the last, the whole form is shown and worked out."""
+        try:
+            if not self.is_attached or not self._lower_chunks:
+                self.keys_wait.set()
+                return
+            lower = self.query_one(LowerForm)
+            await lower.mount_all(self._lower_chunks[0])
+            del self._lower_chunks[0]
+            if self._lower_chunks:
+                self.call_after_refresh(self._mount_lower_chunk)
+                return
+            with self.app.batch_update():  # drawn once, with its panels worked out
+                self._mounting_after_paint = True  # laid out as a first layout is (screens/opening.py)
+                lower.display = True
+                for lst in self.query(ExampleList):
+                    lst.vertical_scrollbar.renderer = PlainBars
+                self._form_whole()
+        except BaseException:
+            self.keys_wait.set()
+            raise
+        # the keys held meanwhile go on, in the order typed, once the layout that places the lower
+        # form is drawn (as the step form's: screens/form.py, _build_lower_fields)
+        self.call_after_refresh(self.keys_wait.set)
+
+    def _in_hidden_lower(self, widget: Any) -> bool:
+        """``widget`` is the lower form, or in it, while it is hidden being built."""
+        return bool(self._lower_chunks) and (isinstance(widget, LowerForm)
+                                             or any(isinstance(a, LowerForm) for a in widget.ancestors))
+
+    def _on_layout(self, message) -> None:  # type: ignore[no-untyped-def]
+        """A layout or a repaint asked by the lower form, or from within it, while it is hidden being
+        built (each chunk's mount asks both): it has no place on screen yet, and it is laid out and
+        drawn with the last chunk. Done, each chunk cost a layout and a draw of the screen (~20 ms at
+        80x24, 10,000 incidents)."""
+        if self._in_hidden_lower(message.widget):
+            message.stop()
+            message.prevent_default()  # (StyledAtMount's and Screen's handlers not run)
+
+    _on_update = _on_layout
+
+    async def key_ready(self, event: events.Event) -> None:
+        """A key (or a paste) read before the whole form is there (CsirtDeskApp._on_input_event holds
+        it, and the keys read after it, till this returns): one for the top of the form acts from
+        the first paint (takes_before_whole), any other once the whole form is there."""
+        await self.keys_taken.wait()
+        if not self.takes_before_whole(event):
+            await self.keys_wait.wait()
+
+    def takes_before_whole(self, event: events.Event) -> bool:
+        """``event`` acts only on the top of the form (EARLY_KEYS, on the focus now; text typed on 1
+        or 2 goes to 確認の結果・方法), no unsaved triage is to be offered back (its offer fills in
+        those fields: start_drafts) and no dialog is to be opened over it (reopen)."""
+        if self._reopen or self.app.screen is not self:
+            return False
+        wid = getattr(self.focused, "id", None)
+        if wid not in EARLY_KEYS:
+            return False
+        if isinstance(event, events.Key):
+            from screens.typed import typed_character
+
+            if event.key not in EARLY_KEYS[wid] and typed_character(event) is None:
+                return False
+        elif not isinstance(event, events.Paste):
+            return False
+        if self._offers is None:
+            try:
+                self._offers = bool(dialog_drafts(self.app.store, "triage", self.incident_id, "triage"))
+            except (DomainError, OSError):
+                self._offers = True  # (start_drafts will say; nothing is taken early)
+        return not self._offers
+
+    def start_drafts(self) -> None:
+        """The draft's 'nothing typed' is the form as opened: the top of it as it was before any key
+        taken while the lower form was being built (what those keys changed is typed, and kept)."""
+        super().start_drafts()
+        opened = self._as_opened
+        self._as_opened = None
+        if opened is None or self._initial is None:
+            return
+        typed = any(self._initial.get(key) != value for key, value in opened.items())
+        self._initial.update(opened)
+        if typed:
+            self._draft_field_changed()
 
     async def _lay_out_unseen(self) -> None:
         """Laid out for the terminal's size and drawn once, unseen (as the intake made ahead): `t`
@@ -476,6 +632,7 @@ class TriageScreen(DraftedDialog):
             note.value = previous.get("fact_check_note", "")
         self._form_whole()
         self.set_focus(self.query_one("#fact", RadioSet), scroll_visible=False)
+        self.keys_taken.set()
         self.keys_wait.set()
 
     def _press_quietly(self, wid: str, name: str | None) -> None:

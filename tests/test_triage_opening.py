@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 
 from textual.screen import Screen
+from textual.widgets import RadioButton
 
 from conftest import Clock, sample_intake, wait_until
 from csirt_tui.app import CsirtDeskApp
@@ -81,3 +82,100 @@ def test_keys_read_as_the_triage_opens_wait_for_its_form(store_dir):
     asyncio.run(go())
     assert got["running"] and got["type"].startswith("type:")
     assert got["said"] == ["該当する事例を選ぶか、レベルを指定してください"], got["said"]
+
+
+def _gated_lower_form(monkeypatch):
+    """The lower form's chunks wait for the returned event (its build, slowed down at will: what
+    happens while it is still being built is seen, not timed)."""
+    gate = asyncio.Event()
+    chunk = getattr(TriageScreen, "_mount_lower_chunk", None)
+
+    async def gated(screen):
+        if not gate.is_set():
+            screen.set_timer(0.05, lambda: gated(screen))  # (the screen's own messages go on meanwhile)
+            return
+        await chunk(screen)
+
+    monkeypatch.setattr(TriageScreen, "_mount_lower_chunk", gated, raising=False)
+    return gate
+
+
+async def _until(predicate, timeout: float = 4.0) -> bool:
+    """``predicate()`` holds within ``timeout`` (polled without the pilot: its pause waits for the
+    app to have handled its messages, which a key held for the whole form keeps it from)."""
+    end = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        if asyncio.get_running_loop().time() > end:
+            return False
+        await asyncio.sleep(0.02)
+    return True
+
+
+def _while_built(store_dir, monkeypatch, scenario) -> dict:
+    """``scenario(app, pilot, screen, gate, got)`` run on the triage opened as `t` opens it (none
+    made ahead), drawn with its focus, its lower form waiting for ``gate``; returns ``got``."""
+    gate = _gated_lower_form(monkeypatch)
+    app, incident_id = _desk(store_dir)
+    got: dict = {}
+
+    async def go():
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            app.open_triage(incident_id)
+            assert await wait_until(pilot, lambda: isinstance(app.screen, TriageScreen) and app.focused is not None)
+            await pilot.pause()
+            await scenario(app, pilot, app.screen, gate, got)
+
+    asyncio.run(go())
+    return got
+
+
+def test_keys_for_the_top_act_from_the_first_paint_and_the_others_wait_for_the_whole_form(store_dir, monkeypatch):
+    """The lower form (below 3's examples) is built after the first paint, a few widgets at a time.
+    Meanwhile text typed on 1 goes to 確認の結果・方法, Tab moves on to the types and Down moves
+    their cursor, at once; Space (choosing the type fills in 3 and the context below) waits for the
+    whole form, then chooses the type the cursor is on, and the Down typed after it moves the cursor
+    of that type's examples. Before, every key waited for the whole form (~300 ms at 10,000
+    incidents, bench/intake.py)."""
+    async def scenario(app, pilot, screen, gate, got):
+        kinds = screen.query_one("#type")
+        burst(app, "電話で確認\t\x1b[B \x1b[B")  # text on 1, Tab, Down, Space, Down
+        note = screen.query_one("#fact_note")
+        got["early"] = await _until(lambda: note.value == "電話で確認" and kinds._selected == 1)
+        await asyncio.sleep(0.3)
+        got["while_built"] = (screen.keys_wait.is_set(), bool(screen.query("#warning")), app.focused.id,
+                              kinds.pressed_button)
+        gate.set()
+        assert await _until(lambda: screen.keys_wait.is_set())
+        await pilot.pause(0.3)
+        examples = screen.query_one("#examples")
+        got["after"] = (kinds.pressed_button is kinds.query(RadioButton)[1], app.focused.id, examples.highlighted,
+                        note.value)
+
+    got = _while_built(store_dir, monkeypatch, scenario)
+    assert got["early"]
+    assert got["while_built"] == (False, False, "type", None), got["while_built"]
+    assert got["after"] == (True, "examples", 1, "電話で確認"), got["after"]
+
+
+def test_text_typed_before_the_whole_form_is_there_is_the_drafts_not_the_forms_as_opened(store_dir, monkeypatch):
+    """Text typed in 確認の結果・方法 while the lower form was still being built is typed text: Esc
+    asks before discarding it (the draft's 'nothing typed' is the form as it opened, not as it was
+    when the drafts started, which would have made Esc close it and drop the text)."""
+    async def scenario(app, pilot, screen, gate, got):
+        burst(app, "折り返し済み")
+        note = screen.query_one("#fact_note")
+        assert await _until(lambda: note.value == "折り返し済み")
+        got["whole"] = screen.keys_wait.is_set()
+        gate.set()
+        assert await _until(lambda: screen.keys_wait.is_set() and screen.keeper is not None)
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause(0.3)
+        got["open"] = app.screen is screen
+        got["asked"] = str(screen.query_one("#draft-status").render())
+
+    got = _while_built(store_dir, monkeypatch, scenario)
+    assert got["whole"] is False
+    assert got["open"], "Esc closed the triage with text typed in it"
+    assert "破棄しますか" in got["asked"], got["asked"]
