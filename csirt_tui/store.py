@@ -52,6 +52,7 @@ import re
 import secrets
 import shutil
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -1877,11 +1878,12 @@ class Store:
         else:
             brief = max(0.0, self._brief.get(threading.get_ident(), 0.0) if wait is False else float(wait))
             store_wait = 0
+            until = time.monotonic() + brief  # one wait in all: the drafts' lock may be waited for twice
         with self._drafts_locked(brief):
             if not self._draft_needs_store_lock(path):
                 return write()
         with self.locked(store_wait):
-            with self._drafts_locked(brief):
+            with self._drafts_locked(None if brief is None else max(0.0, until - time.monotonic())):
                 return write()
 
     def _draft_needs_store_lock(self, path: Path) -> bool:

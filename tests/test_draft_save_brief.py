@@ -157,3 +157,27 @@ def test_esc_while_an_autosave_waits_for_the_drafts_lock_waits_briefly(store_dir
     assert state["on disk while held"] == ["前半"]
     assert state["on disk after"], drafts_of(store_dir)
     assert state["form"] == "前半途中まで続き"
+
+
+def test_the_drafts_lock_taken_twice_waits_once_in_all(store_dir, monkeypatch):
+    """A draft that needs the store's lock too (a restore's or an import's journal) takes the drafts'
+    lock twice on the screen thread: the second wait was the whole brief wait again (0.4 s + 0.4 s);
+    now what is left of it."""
+    import time
+
+    store = Store.open(store_dir, clock=Clock(), lock_timeout=60)
+    monkeypatch.setattr(store, "_draft_needs_store_lock", lambda path: True)
+    waits: list = []
+    acquire = store._drafts_lock.acquire
+
+    def slow(*args, **kwargs):  # another desk's autosave holds it a moment: 0.3 s waited
+        waits.append(kwargs.get("timeout", args[0] if args else None))
+        if len(waits) == 1:
+            time.sleep(0.3)
+        return acquire(*args, **kwargs)
+
+    monkeypatch.setattr(store._drafts_lock, "acquire", slow)
+    store.save_draft("20261205-101010-abcd", {"what": "書きかけ"}, operator="受付 花子", wait=0.4)
+    assert len(waits) == 2 and waits[0] == 0.4
+    assert waits[1] <= 0.1 + 1e-6, waits  # before: 0.4 again
+    assert store.load_draft("20261205-101010-abcd")["data"]["what"] == "書きかけ"
