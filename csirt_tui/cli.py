@@ -29,8 +29,44 @@ from .errors import DomainError, StoreCorruptError
 ENV_OPERATOR = "CSIRT_DESK_OPERATOR"
 
 
+# argparse's own words are English (its gettext catalogue has no Japanese): its messages, in the
+# desk's words. Longer ones first; 「argument X: 」 last, it heads the others.
+_ARGPARSE_JA = [(re.compile(pattern), ja) for pattern, ja in (
+    (r"the following arguments are required: (.*)", r"次の引数が必要です: \1"),
+    (r"one of the arguments (.*) is required", r"次の引数のどれかが必要です: \1"),
+    (r"unrecognized arguments: (.*)", r"使えない引数です: \1"),
+    (r"invalid choice: (.*) \(choose from (.*)\)", r"その値は選べません: \1（選べるもの: \2）"),
+    (r"invalid \w+ value: (.*)", r"値が正しくありません: \1"),
+    (r"expected one argument", "値を1つ指定してください"),
+    (r"expected at least one argument", "値を1つ以上指定してください"),
+    (r"expected (\d+) arguments?", r"値を \1 個指定してください"),
+    (r"ambiguous option: (\S+) could match (.*)", r"オプション \1 はどれのことか決まりません: \2"),
+    (r"not allowed with argument (\S+)", r"\1 と一緒には使えません"),
+    (r"ignored explicit argument (.*)", r"値は指定できません: \1"),
+    (r"^argument (\S+): ", r"\1: "),
+)]
+
+
+class _Formatter(argparse.HelpFormatter):
+    def add_usage(self, usage, actions, groups, prefix=None):
+        super().add_usage(usage, actions, groups, prefix if prefix is not None else "使い方: ")
+
+
 class _Parser(argparse.ArgumentParser):
+    """argparse in Japanese: usage, headings, -h and usage errors (the handler at the isolated
+    terminal reads them: 「usage:」「the following arguments are required: FILE」 were English)."""
+
+    def __init__(self, *args, add_help: bool = True, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, add_help=False, **kwargs)
+        self._positionals.title = "引数"
+        self._optionals.title = "オプション"
+        if add_help:
+            self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS, help="この説明を表示して終わる")
+
     def error(self, message: str):  # usage errors: exit 2, one line
+        for pattern, ja in _ARGPARSE_JA:
+            message = pattern.sub(ja, message)
         self.print_usage(sys.stderr)
         self.exit(2, f"csirt-desk: {message}\n")
 
@@ -40,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--store", metavar="DIR", help="ストアのフォルダ (既定: $CSIRT_DESK_STORE またはユーザーデータフォルダ)")
     p.add_argument("--profile", metavar="ID", help="組織プロファイル (新しいストアの作成時に記憶されます)")
     p.add_argument("--operator", metavar="NAME", help=f"操作者名 (既定: ${ENV_OPERATOR} またはログイン名)")
-    p.add_argument("--version", action="version", version=_version())
+    p.add_argument("--version", action="version", version=_version(), help="版を表示して終わる")
     sub = p.add_subparsers(dest="command", metavar="<command>", parser_class=_Parser)
 
     s = sub.add_parser("profiles", help="組織プロファイルの一覧")

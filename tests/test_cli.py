@@ -102,6 +102,26 @@ def test_usage_errors_exit_2(run, argv):
     assert exc.value.code == 2
 
 
+ARGPARSE_ENGLISH = ("usage", "argument", "option", "required", "invalid", "choose from", "help message",
+                    "unrecognized", "expected", "version number", "exit")
+
+
+@pytest.mark.parametrize("argv", [("bundle",), ("bundle", "export"), ("frobnicate",), ("--nope",),
+                                  ("demo", "--incidents", "many"), ("bundle", "import", "a", "b", "--x"),
+                                  ("--help",), ("bundle", "--help"), ("bundle", "export", "--help")])
+def test_usage_and_help_are_in_japanese(tmp_path, capsys, argv):
+    """The handler at the isolated terminal typing `csirt-desk bundle`: argparse's own words were
+    English (「usage:」「positional arguments」「options」「show this help message and exit」
+    「the following arguments are required: FILE, ID」, 「invalid choice: ...」)."""
+    from csirt_tui.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["--store", str(tmp_path / "s"), *argv])
+    out, err = capsys.readouterr()
+    said = (out + err).casefold()
+    assert said.strip() and not [w for w in ARGPARSE_ENGLISH if w in said], out + err
+
+
 def test_unknown_profile_is_a_domain_error(run):
     code, _, err = run("--profile", "atlantis", "list")
     assert code == 1 and "atlantis" in err
