@@ -207,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     bsub = s.add_subparsers(dest="bundle_command", metavar="<export|import>", required=True)
     b = bsub.add_parser("export", help="インシデントをバンドルに書き出す (持ち出し)", allow_abbrev=False)
     b.add_argument("file", metavar="FILE", help="書き出すバンドルのファイル (…bundle)")
-    b.add_argument("ids", nargs="*", metavar="ID", help="インシデント番号 (省略: すべて)")
+    b.add_argument("ids", nargs="*", default=[], metavar="ID", help="インシデント番号 (省略: すべて)")
     b.add_argument("--password", nargs="?", action=_RefusePassword, help=argparse.SUPPRESS)
     b.add_argument("--password-file", metavar="FILE",
                    help="バンドルを暗号化するパスワードを 1 行目に書いたファイル、または - で標準入力")

@@ -263,3 +263,15 @@ def test_show_prints_the_desks_words_as_the_incident_screen_draws_them(run):
     assert "(2)事象を発見したサイト又は場所（どこで）: -" in out
     desk = out.replace(typed, "")
     assert [c for c in desk if unicodedata.east_asian_width(c) == "A"] == [], desk
+
+
+def test_bundle_export_without_a_file_names_the_file_only(tmp_path, capsys):
+    """`csirt-desk bundle export` said the incident numbers were required too (「FILE, ID」),
+    though they may be left out (all incidents): argparse takes a '*' positional with no default
+    for a required one."""
+    from csirt_tui.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["--store", str(tmp_path / "s"), "bundle", "export"])
+    err = capsys.readouterr().err.splitlines()[-1]
+    assert err.endswith(": FILE"), err
