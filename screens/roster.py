@@ -365,6 +365,9 @@ class RosterScreen(StyledAtMount, Screen):
         except (DomainError, OSError) as err:
             self.notify(plain_problem(err), severity="error", markup=False)
             return
+        # one key changes who is called: said, with the key that puts it back (it was silent)
+        now = "在席" if person.get("absent") else "不在"
+        self.notify(f"{person.get('name', '')}: {now}にしました（変更履歴に記録。x でもとに戻せます）", markup=False)
         self.reload()
 
     def action_reviewed(self) -> None:

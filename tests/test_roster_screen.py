@@ -165,3 +165,28 @@ def test_at_80_columns_the_list_shows_who_is_absent(store_dir):
     asyncio.run(scenario())
     assert "不在" in rows["見本 花子"], rows
     assert "不在" not in rows["試験 一樹"], rows
+
+
+def test_x_says_whom_it_marked_absent_and_back(store_dir):
+    """x marks the highlighted person 不在 (who to call skips them): it said nothing, and a stray
+    x (typed for the search field) changed the roster unseen."""
+    clock = Clock(SATURDAY_NIGHT)
+    store = Store.open(store_dir, clock=clock)
+    _people(store)
+    said = []
+
+    async def scenario():
+        app = CsirtDeskApp(store, operator="受付", clock=clock, backups=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("ctrl+r")
+            assert await wait_until(pilot, lambda: isinstance(app.screen, RosterScreen))
+            await pilot.pause()
+            for _ in range(2):
+                await pilot.press("x")
+                await pilot.pause()
+                said.append([str(n.message) for n in app._notifications])
+
+    asyncio.run(scenario())
+    assert any("試験 一樹: 不在にしました" in m for m in said[0]), said
+    assert any("試験 一樹: 在席にしました" in m for m in said[1]), said
+    assert not rc.list_people(store)[0].get("absent")
