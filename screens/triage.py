@@ -241,6 +241,7 @@ EARLY_KEYS = {
     "fact_note": {"space", "backspace", "delete", "left", "right", "home", "end", "enter", "tab", "shift+tab"},
 }
 LOWER_CHUNK = 6  # widgets mounted at a time after the first paint (a key read meanwhile waits for at most one)
+FIRST_CHUNK_AFTER = 0.01  # seconds after the first paint
 
 
 class TriageScreen(DraftedDialog):
@@ -502,8 +503,10 @@ class TriageScreen(DraftedDialog):
                 size += count
             self._lower_chunks.append(chunk)
         finally:
-            self.keys_taken.set()  # the keys read so far for the top go first (and are drawn)
-        self.call_after_refresh(self._mount_lower_chunk)
+            self.keys_taken.set()
+        # the keys read so far for the top go first: the first chunk a moment later (mounted at once,
+        # it came before them: ~25 ms of a key typed with `t`, 10,000 incidents, 80x24)
+        self.set_timer(FIRST_CHUNK_AFTER, lambda: self.call_after_refresh(self._mount_lower_chunk))
 
     async def _mount_lower_chunk(self) -> None:
         """One chunk of the lower form; the next one after the screen's next refresh (which draws what
