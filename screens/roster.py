@@ -184,8 +184,8 @@ class RosterScreen(StyledAtMount, Screen):
             line.append_text(pad(self._role_label(p.get("role", "")), 18, "dim"))
             line.append_text(pad(p.get("name", ""), 14, "bold"))
             # next to the name: at 80 columns the row ends at the extension (it came last, unseen)
-            line.append_text(pad("不在" if p.get("absent") else "", 5, "bold red"))
-            line.append_text(pad(p.get("section", ""), 22))
+            line.append_text(pad("不在" if p.get("absent") else "", 4, "bold red"))
+            line.append_text(pad(p.get("section", ""), 20))  # 2 cells for 不在: the row fits 120 columns with a scroll bar
             line.append_text(pad(f"内線{p['extension']}" if p.get("extension") else "", 10))
             line.append_text(pad(p.get("phone", ""), 14))
             line.append_text(pad(p.get("mobile", ""), 14))

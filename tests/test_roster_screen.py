@@ -190,3 +190,29 @@ def test_x_says_whom_it_marked_absent_and_back(store_dir):
     assert any("試験 一樹: 不在にしました" in m for m in said[0]), said
     assert any("試験 一樹: 在席にしました" in m for m in said[1]), said
     assert not rc.list_people(store)[0].get("absent")
+
+
+def test_at_120_columns_a_long_roster_shows_every_mark(store_dir):
+    """With more people than the list shows (its scroll bar takes two columns), the row drawn at
+    120 columns lost its last mark (平夜休 read 平夜: reachable on holidays not said) once the 不在
+    column was added."""
+    from screen_walk import drawn
+
+    clock = Clock(SATURDAY_NIGHT)
+    store = Store.open(store_dir, clock=clock)
+    for i in range(25):
+        rc.add_person(store, {"name": f"試験 {i:02d}", "role": "csirt_manager", "section": "総務部総合情報課 主幹",
+                              "extension": "2141", "phone": "0175-00-0001", "mobile": "090-0000-0101",
+                              "weekday": True, "night": True, "holiday": True}, operator="setup")
+    lines = []
+
+    async def scenario():
+        app = CsirtDeskApp(store, operator="受付", clock=clock, backups=False)
+        async with app.run_test(size=(120, 30)) as pilot:
+            await pilot.press("ctrl+r")
+            assert await wait_until(pilot, lambda: isinstance(app.screen, RosterScreen))
+            await pilot.pause()
+            lines.extend(line for line in drawn(app).text.splitlines() if "試験 00" in line)
+
+    asyncio.run(scenario())
+    assert lines and lines[0].rstrip(" ▁▂▃▄▅▆▇█▉▊▋▌▍▎▏").endswith("平夜休"), lines
