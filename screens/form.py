@@ -900,6 +900,10 @@ class DraftedDialog(StyledAtMount, ModalScreen[Any]):
     def draft_title(self) -> str:
         return self.DRAFT_WHAT
 
+    def typed_words(self) -> str:
+        """「入力したメモ」, 「入力した記載」; 「入力 (…)」 as it is (not 「入力した入力」)."""
+        return self.DRAFT_WHAT if self.DRAFT_WHAT.startswith("入力") else f"入力した{self.DRAFT_WHAT}"
+
     def draft_time_keys(self) -> tuple[str, ...]:
         """The fields that hold a time as typed (今, 30分前 …): see _anchor_times."""
         return ()
@@ -1024,13 +1028,13 @@ class DraftedDialog(StyledAtMount, ModalScreen[Any]):
         if self._esc_at is not None and now - self._esc_at <= ESC_AGAIN_SECONDS:
             if not self._discard(keeper):
                 return
-            self.app.notify(f"入力した{self.DRAFT_WHAT}を破棄しました（記録していません）", markup=False)
+            self.app.notify(f"{self.typed_words()}を破棄しました（記録していません）", markup=False)
             self.dismiss(None)
             return
         self._esc_at = now
         where = "" if keeper.on_disk() or not keeper.problem else keeper.where_text() + " Ctrl+O: 別の場所に保存・コピー"
         self.query_one(DraftStatus).say(
-            f"入力した{self.DRAFT_WHAT}を破棄しますか？ 破棄するときは {ESC_AGAIN_SECONDS:.0f} 秒以内にもう一度 Esc。"
+            f"{self.typed_words()}を破棄しますか？ 破棄するときは {ESC_AGAIN_SECONDS:.0f} 秒以内にもう一度 Esc。"
             "記録するときは Ctrl+S、続けるときはそのまま入力してください。" + (f"\n{where}" if where else ""), "ask")
         self.set_timer(ESC_AGAIN_SECONDS, self._question_over)
 

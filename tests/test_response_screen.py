@@ -242,6 +242,18 @@ def test_after_a_refused_close_tab_and_space_tick_the_consent_and_leave_the_memo
     assert close.data["forced"] and "再発なし" in close.text
 
 
+async def _on_tracker(store_dir, then):
+    """``then(app, pilot)`` on the tracker of a new incident, 80x24; returns what it returns."""
+    clock = Clock(NOW)
+    store = Store.open(store_dir, clock=clock)
+    incident_id = _incident(store)
+    app = CsirtDeskApp(store, operator="見本 ハンドラー", clock=clock, backups=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.open_response(incident_id)
+        await pilot.pause()
+        return await then(app, pilot)
+
+
 def test_the_steps_title_is_in_view_at_open_and_the_cursor_row_stays_in_view(store_dir):
     """At 80x24 the tracker opened scrolled one line down: focusing the steps table scrolled it
     into view, which put its section title 「対応の手順 (s / Enter で状態を記録)」 above the screen
@@ -315,3 +327,32 @@ def test_the_body_follows_the_cursor_of_each_table(store_dir, size):
 
     asyncio.run(scenario())
     assert hidden == []
+
+
+def test_esc_esc_on_a_step_form_names_the_text_once(store_dir):
+    """A step form's text is 「入力」: its Esc question and its discard said 「入力した入力を…」."""
+    async def scenario(app, pilot):
+        await pilot.press("s")
+        for _ in range(50):
+            await pilot.pause()
+            if isinstance(app.screen, FormScreen) and app.focused is not None:
+                break
+        form = app.screen
+        assert isinstance(form, FormScreen)
+        form.query_one("#f-note", TextArea).focus()
+        await pilot.press("x")
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        from screens.form import DraftStatus
+
+        asked = form.query_one(DraftStatus).text
+        await pilot.press("escape")
+        await pilot.pause()
+        said = [str(n.message) for n in app._notifications]
+        return asked, said
+
+    asked, said = asyncio.run(_on_tracker(store_dir, scenario))
+    assert asked.startswith("入力を破棄しますか？"), asked
+    assert "入力を破棄しました（記録していません）" in said, said
+    assert not any("入力した入力" in text for text in [asked, *said])
