@@ -138,6 +138,20 @@ def test_call_anyone_from_the_incident_view(store_dir):
     assert "状況を説明、指示待ち" in call.text
 
 
+def on_roster(store, clock, size, then) -> None:
+    """The desk at ``size``, Ctrl+R, the roster shown: ``then(app, pilot)``."""
+    async def scenario():
+        app = CsirtDeskApp(store, operator="受付", clock=clock, backups=False)
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            await pilot.press("ctrl+r")
+            assert await wait_until(pilot, lambda: isinstance(app.screen, RosterScreen))
+            await pilot.pause()
+            await then(app, pilot)
+
+    asyncio.run(scenario())
+
+
 def test_at_80_columns_the_list_shows_who_is_absent(store_dir):
     """The 不在 mark of a row was drawn after the section, the numbers and the 平夜休 marks, from
     the 93rd cell on: at 80 columns the list never said who is away (the operator calls them)."""
@@ -150,19 +164,13 @@ def test_at_80_columns_the_list_shows_who_is_absent(store_dir):
     rc.update_person(store, absent["doc_id"], {"absent": True}, operator="setup")
     rows = {}
 
-    async def scenario():
-        app = CsirtDeskApp(store, operator="受付", clock=clock, backups=False)
-        async with app.run_test(size=(80, 24)) as pilot:
-            await pilot.pause()
-            await pilot.press("ctrl+r")
-            assert await wait_until(pilot, lambda: isinstance(app.screen, RosterScreen))
-            await pilot.pause()
-            for line in drawn(app).text.splitlines():
-                for name in ("見本 花子", "試験 一樹"):
-                    if name in line and "内線" in line:
-                        rows[name] = line
+    async def then(app, pilot):
+        for line in drawn(app).text.splitlines():
+            for name in ("見本 花子", "試験 一樹"):
+                if name in line and "内線" in line:
+                    rows[name] = line
 
-    asyncio.run(scenario())
+    on_roster(store, clock, (80, 24), then)
     assert "不在" in rows["見本 花子"], rows
     assert "不在" not in rows["試験 一樹"], rows
 
@@ -175,18 +183,13 @@ def test_x_says_whom_it_marked_absent_and_back(store_dir):
     _people(store)
     said = []
 
-    async def scenario():
-        app = CsirtDeskApp(store, operator="受付", clock=clock, backups=False)
-        async with app.run_test(size=(80, 24)) as pilot:
-            await pilot.press("ctrl+r")
-            assert await wait_until(pilot, lambda: isinstance(app.screen, RosterScreen))
+    async def then(app, pilot):
+        for _ in range(2):
+            await pilot.press("x")
             await pilot.pause()
-            for _ in range(2):
-                await pilot.press("x")
-                await pilot.pause()
-                said.append([str(n.message) for n in app._notifications])
+            said.append([str(n.message) for n in app._notifications])
 
-    asyncio.run(scenario())
+    on_roster(store, clock, (80, 24), then)
     assert any("試験 一樹: 不在にしました" in m for m in said[0]), said
     assert any("試験 一樹: 在席にしました" in m for m in said[1]), said
     assert not rc.list_people(store)[0].get("absent")
@@ -206,13 +209,8 @@ def test_at_120_columns_a_long_roster_shows_every_mark(store_dir):
                               "weekday": True, "night": True, "holiday": True}, operator="setup")
     lines = []
 
-    async def scenario():
-        app = CsirtDeskApp(store, operator="受付", clock=clock, backups=False)
-        async with app.run_test(size=(120, 30)) as pilot:
-            await pilot.press("ctrl+r")
-            assert await wait_until(pilot, lambda: isinstance(app.screen, RosterScreen))
-            await pilot.pause()
-            lines.extend(line for line in drawn(app).text.splitlines() if "試験 00" in line)
+    async def then(app, pilot):
+        lines.extend(line for line in drawn(app).text.splitlines() if "試験 00" in line)
 
-    asyncio.run(scenario())
+    on_roster(store, clock, (120, 30), then)
     assert lines and lines[0].rstrip(" ▁▂▃▄▅▆▇█▉▊▋▌▍▎▏").endswith("平夜休"), lines
