@@ -43,6 +43,11 @@ from screens.footer import DeskFooter
 SAVE_DELAY = 0.25  # seconds from the first unsaved change to the draft write (goal: ≤ 0.5 s)
 
 TIME_FIELDS = ("received_at", "found_at")
+# A form made ahead is laid out again unseen when a layout is asked for after its first unseen one
+# (IntakeScreen._on_layout; its footer's keys, then what they change: 2-3 times, 20-50 ms each
+# while the dashboard is idle), at most this many times: a widget that asked for a layout at every
+# layout would otherwise keep the idle desk laying out a form no one sees; the rest waits for Ctrl+N
+UNSEEN_LAYOUTS_AGAIN = 3
 NO_SELECTION = getattr(Select, "NULL", None) or getattr(Select, "BLANK")  # Textual ≥ 8 / older
 
 
@@ -338,6 +343,7 @@ class IntakeScreen(StyledAtMount, Screen):  # not restyled and laid out again as
         self._unseen_again = False
         if self.is_current or not self.is_attached:
             return
+        self._unseen_layouts += 1
         self._met_requests()  # what its building asked for: met by this layout (screens/opening.py),
         self._first_layout_at = _time.get_time()  # its requests still on their way too (_on_layout)
         self._refresh_layout(self.app.size)
@@ -352,11 +358,13 @@ class IntakeScreen(StyledAtMount, Screen):  # not restyled and laid out again as
         """A layout asked for while the form made ahead is still unseen (its footer, given its width
         by the unseen layout, shows the keys that fit: new keys): laid out again unseen, now, not
         when Ctrl+N shows it (~20 ms of Ctrl+N's time at 80x24)."""
-        if self._drawn_unseen is not None and not self.is_current and not self._unseen_again:
+        if self._drawn_unseen is not None and not self.is_current and not self._unseen_again \
+                and self._unseen_layouts <= UNSEEN_LAYOUTS_AGAIN:
             self._unseen_again = True
             self.call_later(self._lay_out_unseen)
 
     _unseen_again = False  # a layout unseen is due again (_on_layout)
+    _unseen_layouts = 0  # made so far (_lay_out_unseen)
 
     def _on_screen_resume(self, event: events.ScreenResume) -> None:
         """Shown for the first time after it was drawn unseen: its styles are as they were just

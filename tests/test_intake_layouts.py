@@ -33,6 +33,21 @@ def _count_layouts(monkeypatch) -> list:
     return laid_out
 
 
+def _setup(tmp_path, monkeypatch):
+    """(layouts counted, clock, store) for a desk that makes the first intake ahead only."""
+    monkeypatch.setattr(desk, "INTAKE_AHEAD_DELAY", 3600)
+    clock = Clock(WEEKDAY_1000)
+    return _count_layouts(monkeypatch), clock, Store.open(tmp_path / "s", clock=clock)
+
+
+async def _made_ahead(pilot, app):
+    """The intake made ahead, once it is laid out and drawn unseen and nothing more is due."""
+    assert await wait_until(pilot, lambda: (made := app._intake_ahead) is not None and made.is_mounted
+                            and made._drawn_unseen is not None and not made._unseen_again)
+    await pilot.pause(0.3)
+    return app._intake_ahead
+
+
 @pytest.mark.parametrize("size", [(80, 24), (120, 30)])
 def test_ctrl_n_shows_the_form_made_ahead_without_laying_it_out_again(tmp_path, monkeypatch, size):
     """The form made ahead was laid out and drawn unseen; its footer, given its width by that
@@ -40,18 +55,12 @@ def test_ctrl_n_shows_the_form_made_ahead_without_laying_it_out_again(tmp_path, 
     the unchanged previews and checklist, stamped again by Ctrl+N, asked for one too): each
     Ctrl+N laid the whole form out again (~40 of its ~55 ms CPU at 80x24). Now those are met
     while it is unseen; Ctrl+N only draws it."""
-    monkeypatch.setattr(desk, "INTAKE_AHEAD_DELAY", 3600)
-    laid_out = _count_layouts(monkeypatch)
-    clock = Clock(WEEKDAY_1000)
-    store = Store.open(tmp_path / "s", clock=clock)
+    laid_out, clock, store = _setup(tmp_path, monkeypatch)
 
     async def run():
         app = CsirtDeskApp(store, operator="受付 花子", clock=clock, backups=False)
         async with app.run_test(size=size) as pilot:
-            assert await wait_until(pilot, lambda: (made := app._intake_ahead) is not None and made.is_mounted
-                                    and made._drawn_unseen is not None and not made._unseen_again)
-            await pilot.pause(0.3)
-            made = app._intake_ahead
+            made = await _made_ahead(pilot, app)
             assert any(screen is made for screen, _ in laid_out)  # laid out, unseen
             laid_out.clear()
             await pilot.press("ctrl+n")
@@ -105,5 +114,31 @@ def test_typing_asks_no_layout_for_a_checklist_of_the_same_size(tmp_path, monkey
             assert "✔ (2)どこで" in str(checklist.content)  # the strip says it
             assert "✔ (2)どこで" in drawn(app).text  # and shows it
             assert asked == []
+
+    asyncio.run(run())
+
+
+def test_the_form_made_ahead_is_laid_out_again_unseen_a_few_times_at_most(tmp_path, monkeypatch):
+    """A widget of the unseen form asking for a layout again and again (here: 12 times) does not
+    keep the idle desk laying out a form no one sees: at most UNSEEN_LAYOUTS_AGAIN more; the
+    last request waits for Ctrl+N, which lays the form out and shows it as before."""
+    import screens.intake as intake
+
+    laid_out, clock, store = _setup(tmp_path, monkeypatch)
+
+    async def run():
+        app = CsirtDeskApp(store, operator="受付 花子", clock=clock, backups=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            made = await _made_ahead(pilot, app)
+            for _ in range(12):
+                made.query_one("#place").refresh(layout=True)
+                await pilot.pause(0.05)
+            assert made._unseen_layouts <= 1 + intake.UNSEEN_LAYOUTS_AGAIN
+            assert sum(1 for screen, _ in laid_out if screen is made) <= 1 + intake.UNSEEN_LAYOUTS_AGAIN
+            await pilot.press("ctrl+n", *"今朝9時")
+            assert await wait_until(pilot, lambda: app.screen is made)
+            await pilot.pause(0.3)
+            assert made.query_one("#found_at").value == "今朝9時"
+            assert "受付日時" in drawn(app).text
 
     asyncio.run(run())
