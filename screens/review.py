@@ -20,7 +20,7 @@ from csirt_tui.textsafe import printable
 from screens.chrome import DeskHeader
 from screens.commands import bindings
 from screens.footer import DeskFooter
-from screens.form import DraftKey, Field, FormScreen, PickerScreen
+from screens.form import DraftKey, Field, Folded, FormScreen, PickerScreen
 
 
 def review_fields(store, corrects: dict[str, Any] | None = None) -> list[Field]:
@@ -54,7 +54,7 @@ class ReviewScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield DeskHeader()
-        yield Static("", id="review-due", markup=False)
+        yield Folded("", id="review-due")  # folded by characters (Static wrapped at the date's space)
         with VerticalScroll(id="review-list"):
             yield Static("", id="review-text", markup=False)
         yield DeskFooter()
@@ -73,13 +73,13 @@ class ReviewScreen(Screen):
             rows = reviews.list_reviews(store)
             due = reviews.review_due(store, self.app.now())
         except (DomainError, OSError) as err:
-            self.query_one("#review-due", Static).update(printable(f"読めません: {err}"))
+            self.query_one("#review-due", Folded).say(f"読めません: {err}")
             return
         rule = store.profile.procedure_review
         head = reviews.due_line(due)
         if rule:
             head += f"\n「{rule['text']}」"
-        self.query_one("#review-due", Static).update(printable(head))
+        self.query_one("#review-due", Folded).say(head)
         body = "\n\n".join(reviews.review_text(r, store.profile.timezone, reviews.SCREEN_CHARS)
                              for r in reversed(rows))
         self.query_one("#review-text", Static).update(printable(body or "記録はまだありません (a で記録)"))

@@ -51,3 +51,10 @@ def test_at_80x24_the_dashboard_shows_the_summary_and_the_roster_a_list():
     assert "番号をコピー (c)" in saved  # its key was cut off at 80 columns (found walking a call in tmux)
     dropdown = (SNAPSHOTS / "intake_channel-80x24.txt").read_text(encoding="utf-8").splitlines()
     assert "Esc 選択肢を閉じる" in dropdown[-1]  # with the list open, Esc closes the list (not 「Dismiss menu」)
+
+
+def test_the_review_screen_says_its_due_date_and_まで_on_one_line():
+    """The due line was wrapped at its only space, 「最初の手順の評価・見直し: 2027-11-22」 alone and
+    「まで（まだ記録がありません…」 on the next line: folded by characters (screens/form.Folded) now."""
+    review = (SNAPSHOTS / "review-80x24.txt").read_text(encoding="utf-8").splitlines()
+    assert any("見直し: " in line and " まで（" in line for line in review), review[:4]
