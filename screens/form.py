@@ -981,6 +981,7 @@ class DraftedDialog(StyledAtMount, ModalScreen[Any]):
     def on_unmount(self) -> None:
         if self.keeper is not None:
             self.keeper.detached = True
+        self._unsay_unsaved()  # (the text is on the record now, or in its draft)
 
     def flush_now(self, *, report: bool = True) -> str | None:
         """The desk is closing (Ctrl+Q, a signal): write the draft now (csirt_tui.app.flush_drafts)."""
@@ -1113,7 +1114,7 @@ class DraftedDialog(StyledAtMount, ModalScreen[Any]):
         if isinstance(err, StoreBusyError):
             line = self.store_wait.busy(err, kept_text(self.keeper))
             if not self.query(DraftStatus):  # said on the form's status line, on top; a toast would cover the text
-                self.notify(line, title="まだ記録していません", severity="warning", timeout=8, markup=False)
+                self._say_unsaved(line, "まだ記録していません", "warning", 8)
             return
         problem = plain_problem(err)
         keeper = self.keeper
@@ -1121,8 +1122,24 @@ class DraftedDialog(StyledAtMount, ModalScreen[Any]):
             where = "入力はこの画面に残っています。" + (keeper.where_text() if keeper is not None else "")
         else:
             where = keeper.where_text() + "\nCtrl+O で別の場所に保存・コピーできます。"
-        self.notify(f"記録できませんでした: {problem}\n{where}", severity="error", timeout=15, markup=False)
+        self._say_unsaved(f"記録できませんでした: {problem}\n{where}", "", "error", 15)
         self.show_draft_state()
+
+    def _say_unsaved(self, message: str, title: str, severity: str, timeout: float) -> None:
+        """A toast that the text is not on the record yet, taken back when the dialog closes (saved
+        at the next Ctrl+S, or closed): 「記録できませんでした … 入力はこの画面に残っています」
+        stayed its 15 s over the screen below after the save had gone through."""
+        from textual.notifications import Notification
+
+        self._unsay_unsaved()
+        note = self._unsaved_note = Notification(message, title, severity, timeout, markup=False)  # type: ignore[arg-type]
+        self.app._notifications.add(note)
+        self.app._refresh_notifications()
+
+    def _unsay_unsaved(self) -> None:
+        note, self._unsaved_note = getattr(self, "_unsaved_note", None), None
+        if note is not None and note in self.app._notifications:
+            self.app._unnotify(note)
 
     def finish(self, result: Any) -> None:
         """The text is on the record: its draft is closed, the dialog returns ``result``."""

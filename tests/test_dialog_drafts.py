@@ -393,9 +393,21 @@ def test_a_refused_form_stays_open_with_its_text(store_dir):
         await pilot.pause(0.3)
         assert app.screen is form and form.query_one("#f-who", Input).value == "担当 太郎"
         assert any("記録できませんでした" in m for m in said(app))
+        seen["refused"] = [d["data"]["values"]["who"] for d in drafts(store_dir, "form")]
+        # the note given, saved: the toast that says the text is still on this screen goes with it
+        # (it stayed its 15 s over the tracker, saying what was no longer true)
+        form.query_one("#f-note", TextArea).text = "サーバのログを USB に複製した"
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        assert await wait_until(pilot, lambda: is_a(app, "ResponseScreen"))
+        await pilot.pause()
+        seen["after"] = [str(n.message) for n in app._notifications]
 
+    seen = {}
     desk(store, clock, then, size=(120, 45))
-    assert [d["data"]["values"]["who"] for d in drafts(store_dir, "form")] == ["担当 太郎"]
+    assert seen["refused"] == ["担当 太郎"]
+    assert not any("記録できませんでした" in m for m in seen["after"]), seen["after"]
+    assert store.incident(incident_id).steps["evidence"]["status"] == "done"
 
 
 def test_a_roster_form_is_a_draft_and_esc_asks(store_dir):
