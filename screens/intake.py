@@ -43,6 +43,7 @@ from screens.footer import DeskFooter
 SAVE_DELAY = 0.25  # seconds from the first unsaved change to the draft write (goal: ≤ 0.5 s)
 
 TIME_FIELDS = ("received_at", "found_at")
+TIME_WORDS = {"found_at": ITEM_SHORT["found_at"], "received_at": "受付日時", "callback.confirmed_at": "折り返し確認"}
 # A form made ahead is laid out again unseen when a layout is asked for after its first unseen one
 # (IntakeScreen._on_layout; its footer's keys, then what they change: 2-3 times, 20-50 ms each
 # while the dashboard is idle), at most this many times: a widget that asked for a layout at every
@@ -121,11 +122,13 @@ class SavedScreen(ModalScreen[tuple[str, bool]]):
     BINDINGS = bindings("saved")  # screens/commands.py
     DEFAULT_CSS = "SavedScreen #saved-id { text-style: bold reverse; padding: 0 1; }"
 
-    def __init__(self, incident_id: str, missing: list[str], drill: bool = False) -> None:
+    def __init__(self, incident_id: str, missing: list[str], drill: bool = False,
+                 unread: dict[str, str] | None = None) -> None:
         super().__init__()
         self.incident_id = incident_id
         self.missing = missing
         self.drill = drill
+        self.unread = unread or {}  # the times kept as typed, not read (build_intake's time_errors)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="saved-box"):
@@ -138,6 +141,10 @@ class SavedScreen(ModalScreen[tuple[str, bool]]):
             if self.missing:
                 yield Static(narrow("未記入の項目: " + "・".join(ITEM_SHORT.get(m, m) for m in self.missing))
                              + "。ダッシュボードに「未記入」と表示されます。", markup=False, classes="warn")
+            extra = {i["key"]: i.get("label", i["key"]) for i in self.app.store.profile.poc.get("extra_items", [])}
+            for key, reason in self.unread.items():  # 今朝9時 at 04:50: saved as typed, said so
+                yield Static(narrow(f"{TIME_WORDS.get(key) or extra.get(key, key)} は日時として読めないため、入力のまま記録しました: "
+                                    + one_line(reason)), markup=False, classes="warn")
             yield Static("", id="saved-copied", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("ダッシュボードへ (Enter)", id="saved-close", variant="primary")
@@ -551,6 +558,8 @@ class IntakeScreen(StyledAtMount, Screen):  # not restyled and laid out again as
         intake = {"found_at_text": data["found_at"], "place": data["place"], "what": data["what"],
                   "reporter": {"name": data["reporter"]["name"], "contact": data["reporter"]["contact"]}}
         missing = set(missing_items(intake))
+        if data["found_at"].strip() and self.query_one("#found_at-preview", Static).has_class("error"):
+            missing.add("found_at")  # typed, but not a time it can take (the preview says why): not ✔
         strip = Text()
         for key in ("found_at", "place", "what", "reporter"):
             ok = key not in missing
@@ -689,7 +698,7 @@ class IntakeScreen(StyledAtMount, Screen):  # not restyled and laid out again as
         if problem:  # the incident is saved; the draft stays listed until the disk takes the change
             self.notify(f"下書きを「保存済み」にできませんでした（{problem}）: ディスクに書けるようになりしだい行います",
                         severity="warning", markup=False)
-        app.push_screen(SavedScreen(inc.id, inc.missing, inc.drill), self._after_save)
+        app.push_screen(SavedScreen(inc.id, inc.missing, inc.drill, inc.intake.get("time_errors")), self._after_save)
 
     def _after_save(self, answer: tuple[str, bool]) -> None:
         incident_id, triage = answer

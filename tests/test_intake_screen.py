@@ -309,3 +309,36 @@ def test_an_open_dropdown_draws_every_choice_whole_at_80x24(store_dir, profile):
                 assert "".join(narrow(source["label"]).split()) in joined, (source["label"], text)
 
     asyncio.run(scenario())
+
+
+def test_a_time_in_the_future_is_not_ticked_and_its_save_says_it_was_kept_as_typed(store_dir):
+    """Issue 15: 「今朝9時」 at 04:29 showed 「✘ 未来の日時は指定できません」 under (1) while the top
+    strip said 「✔ ①いつ」, and Ctrl+S saved it silently. Now the strip does not tick it, and the
+    受付番号 screen says that (1) was kept as typed, not read as a time, and why. Kept verbatim."""
+    clock = Clock(datetime(2026, 11, 17, 4, 29, tzinfo=TZ))
+    store = Store.open(store_dir, clock=clock)
+    seen = {}
+
+    async def scenario():
+        app = make_app(store, clock)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            await pilot.press("ctrl+n")
+            await pilot.pause()
+            screen = app.screen
+            screen.query_one("#found_at", Input).focus()
+            await type_text(pilot, "今朝9時")
+            await pilot.pause()
+            seen["preview"] = str(screen.query_one("#found_at-preview", Static).render())
+            seen["strip"] = str(screen.query_one("#checklist", Static).render())
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            assert isinstance(app.screen, SavedScreen)
+            seen["saved"] = "\n".join(str(w.render()) for w in app.screen.query(Static))
+
+    run(scenario())
+    assert "未来の日時は指定できません" in seen["preview"]
+    assert "✘ (1)いつ" in seen["strip"] and "✔ (1)いつ" not in seen["strip"], seen["strip"]
+    assert "(1)いつ は日時として読めないため、入力のまま記録しました: 未来の日時は指定できません" in seen["saved"], seen["saved"]
+    it = store.incident("2026-0001").entries[0].data
+    assert it["found_at_text"] == "今朝9時" and it["found_at"] is None
