@@ -381,6 +381,14 @@ class IntakeScreen(StyledAtMount, Screen):  # not restyled and laid out again as
             if self._drawn_unseen == self.app.theme:
                 event.refresh_styles = False
             self._drawn_unseen = None
+            # What it drew unseen never reached the terminal, and it needs no layout now: the
+            # terminal is sent the whole form once (without, only what changed at Ctrl+N was: the
+            # time, the banner; the rest of the screen still showed the dashboard, in a pty)
+            self.call_later(self._draw_whole)
+
+    def _draw_whole(self) -> None:
+        if self.is_current:
+            self.app._display(self, self._compositor.render_update(full=True))
 
     def _show_hours(self) -> None:
         """The out-of-hours banner with the night and holiday contacts, as of now."""
