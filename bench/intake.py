@@ -4,6 +4,8 @@ usage: python bench/intake.py [--incidents 10000] [--samples 20] [--dashboard-on
                              [--open-runs 5]
 
 Prints:
+  - a fixed pure-Python workload's CPU time on this machine (bench/common.py machine_speed), to
+    compare the figures of one machine with another's;
   - for one scripted call per incident type of each shipped profile, at 80x24: the
     non-text keys of the PoC card from Ctrl+N to saved (goal ≤ 12) and of its triage
     from the number's screen to a recorded level whose matching example is the last of
@@ -52,7 +54,7 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import pct  # noqa: E402  (also puts the repository on sys.path)
+from common import machine_speed, pct  # noqa: E402  (also puts the repository on sys.path)
 from rich.cells import cell_len  # noqa: E402
 
 from csirt_tui.app import CsirtDeskApp  # noqa: E402
@@ -470,6 +472,8 @@ def screen_opens(store_dir: Path, runs: int) -> None:
             screens[name][0].append(marks[name][0])
             screens[name][1].append(marks[name][1])
     shutil.rmtree(css_cache, ignore_errors=True)
+    print(f"this machine: a fixed pure-Python workload takes {machine_speed():.0f} ms CPU (bench/common.py"
+          " machine_speed; compare figures of different machines through it)")
     print(f"the dashboard's first paint with its rows, from the desk process's start (imports included; 80x24):"
           f"  {_ms(paint)}")
     print(f"Ctrl+N -> the intake takes keys (80x24, fresh process each run, load average {os.getloadavg()[0]:.1f}):"
