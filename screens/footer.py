@@ -30,13 +30,13 @@ def _width(item: FooterKey, compact: bool) -> int:
 class DeskFooter(Footer):
     """Textual's Footer, showing what fits (see above)."""
 
-    DEFAULT_CSS = """
-    DeskFooter FooterKey.-command-palette { border-left: none; }
-    """
-
     _shown: tuple | None = None
 
     def __init__(self, *, at_mount: bool = False, **kwargs) -> None:
+        # Ctrl+P is one of the desk's keys (screens/commands.py), shown by its rank like the others:
+        # Textual's own palette key, docked right, showed it a second time where there was room
+        # (the review screen at 120x30 ended in 「Ctrl+P コマンド        Ctrl+P コマンド」)
+        kwargs.setdefault("show_command_palette", False)
         super().__init__(**kwargs)
         self._at_mount = at_mount
 

@@ -58,3 +58,18 @@ def test_the_review_screen_says_its_due_date_and_まで_on_one_line():
     「まで（まだ記録がありません…」 on the next line: folded by characters (screens/form.Folded) now."""
     review = (SNAPSHOTS / "review-80x24.txt").read_text(encoding="utf-8").splitlines()
     assert any("見直し: " in line and " まで（" in line for line in review), review[:4]
+
+
+def test_no_footer_shows_a_key_twice():
+    """The review screen's footer at 120x30 ended in 「Ctrl+P コマンド        Ctrl+P コマンド」: the desk's
+    own Ctrl+P (screens/commands.py) and Textual's palette key, docked right, both shown where
+    there was room for them (screens/footer.py)."""
+    import re
+
+    twice = {}
+    for path in sorted(SNAPSHOTS.glob("*.txt")):
+        footer = path.read_text(encoding="utf-8").splitlines()[-1]
+        keys = re.findall(r"(?:Ctrl\+[A-Z]|F\d+)(?= )", footer)
+        if len(keys) != len(set(keys)):
+            twice[path.name] = footer
+    assert not twice, twice
