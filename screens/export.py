@@ -672,7 +672,9 @@ class ReportTextsScreen(StyledAtMount, ModalScreen[None]):
             current = threat_choice(store.profile, store.incident(self.incident_id))
         except DomainError:
             current = None
-        choices = [(narrow(one_line(f"{t['label']}: {t['text']}", 70)), t["id"]) for t in store.profile.threats]
+        # whole: the policy's definition is what the operator chooses by (cut at 70 characters, the
+        # picker 40 cells wide showed 「…情報資産の漏えい・破壊...」 even at 120 columns)
+        choices = [(narrow(one_line(f"{t['label']}: {t['text']}")), t["id"]) for t in store.profile.threats]
         choices.append(("指定しない（選んだ種類を取り消す）", "__none__"))
 
         def chosen(tid: str | None) -> None:
@@ -688,7 +690,7 @@ class ReportTextsScreen(StyledAtMount, ModalScreen[None]):
                         markup=False)
             self.reload(keep="threat")
 
-        self.app.push_screen(PickerScreen(choices, "3 原因: 脅威の種類", (current or {}).get("threat")), chosen)
+        self.app.push_screen(PickerScreen(choices, "3 原因: 脅威の種類", (current or {}).get("threat"), wide=True), chosen)
 
     def edit(self, fid: str) -> None:
         """Write one part: its dialog puts the text on the record before it closes."""

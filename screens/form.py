@@ -1591,14 +1591,16 @@ class PickerScreen(ModalScreen[str | None]):
     KEYS_SCREEN = "picker"
     BINDINGS = bindings("picker")  # screens/commands.py
 
-    def __init__(self, choices: list[tuple[str, str]], title: str, current: str | None = None) -> None:
+    def __init__(self, choices: list[tuple[str, str]], title: str, current: str | None = None, *,
+                 wide: bool = False) -> None:
         super().__init__()
         self.choices = choices
         self.title_text = title
         self.current = current
+        self.wide = wide  # long choices read whole (the policy's threats): most of the screen's width
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="kind-box"):
+        with Vertical(id="kind-box", classes="wide" if self.wide else ""):
             yield Label(self.title_text, classes="saved-title")
             yield OptionList(*(Option(Text(label), id=cid) for label, cid in self.choices), id="kind-list")
 

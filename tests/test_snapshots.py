@@ -73,3 +73,15 @@ def test_no_footer_shows_a_key_twice():
         if len(keys) != len(set(keys)):
             twice[path.name] = footer
     assert not twice, twice
+
+
+def test_a_picker_is_whole_on_the_screen_and_its_long_choices_read_whole():
+    """The picker (screens/form.py PickerScreen) ran past the bottom of a 24-row screen, its lower
+    border and last choices off it (the roles to call, 3 原因: 脅威の種類); and the policy's threats
+    were cut at 70 characters in a box 40 cells wide, even at 120 columns (「…情報資産の漏えい・破壊...」)."""
+    for scene in ("threat", "incident_call"):
+        rows = (SNAPSHOTS / f"{scene}-80x24.txt").read_text(encoding="utf-8").splitlines()
+        borders = [r for r in rows if "+-" in r]
+        assert len(borders) == 4, (scene, borders)  # the dialog's top and bottom, the list's top and bottom
+    wide = (SNAPSHOTS / "threat-120x30.txt").read_text(encoding="utf-8")
+    assert "内部不正等" in wide and "..." not in wide
