@@ -1122,7 +1122,7 @@ class CsirtDeskApp(App):
                 self.push_screen(IntakeScreen(drill_scenario=by_id[sid]))
 
         self.push_screen(PickerScreen([(f"【訓練】{sc.title}", sc.id) for sc in scenarios],
-                                      "訓練シナリオを選ぶ (Enter)"), chosen)
+                                      "訓練シナリオを選ぶ (Enter)", wide=True), chosen)
 
     def _chosen_incident(self, incident_id: str | None, none_chosen: str):
         """The incident an action is about, or None after saying why there is none."""
