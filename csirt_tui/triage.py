@@ -24,6 +24,8 @@ The priority rule is the profile's ``[priority]`` section (docs/profile-format.m
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -265,6 +267,27 @@ def fault_options(profile, type_id: str | None) -> list[dict]:
 def has_personal_data(context: TriageContext) -> bool:
     """Personal data involved: any personal_data id other than "none" (None = 未確認 → False)."""
     return context.personal_data not in (None, NO_PERSONAL_DATA)
+
+
+_STOP_UNITS = {"": 1.0, "時間": 1.0, "h": 1.0, "hr": 1.0, "hrs": 1.0, "hour": 1.0, "hours": 1.0,
+               "日": 24.0, "日間": 24.0, "d": 24.0, "day": 24.0, "days": 24.0, "分": 1 / 60, "分間": 1 / 60}
+_STOP_HOURS = re.compile(r"(?:約|およそ)?(\d+(?:\.\d+)?)([^\d.]*?)(?:くらい|ぐらい|程度|ほど|前後)?")
+STOP_HOURS_EXAMPLES = "例: 3、1.5、3時間、2日、90分"
+
+
+def parse_stop_hours(text: str) -> float | None:
+    """想定される停止時間 as typed (「3」「1.5」「３時間」「2日」「90分」「約4時間」) in hours; None when
+    blank. Raises :class:`DomainError` when it cannot be read as a duration: the triage screen
+    refuses the record then (a float() that failed made it None, and 「２日」 was dropped without a
+    word: the priority raised for a long stop (大崎 4 時間) was not)."""
+    raw = unicodedata.normalize("NFKC", text or "").strip()
+    if not raw:
+        return None
+    m = _STOP_HOURS.fullmatch(re.sub(r"\s+", "", raw).lower())
+    unit = _STOP_UNITS.get(m.group(2)) if m else None
+    if unit is None:
+        raise DomainError(f"想定停止時間は時間数で入力してください（{STOP_HOURS_EXAMPLES}）: 「{text.strip()}」")
+    return float(m.group(1)) * unit
 
 
 def long_stop_of(profile, context: TriageContext) -> bool:

@@ -793,10 +793,9 @@ class TriageScreen(DraftedDialog):
         fact = self.query_one("#fact", RadioSet).pressed_button
         type_id, exclusion = self._type_choice()
         enc = _sel(self.query_one("#encrypted", Select))
-        stop = self.query_one("#stop_hours", Input).value.strip()
         try:
-            stop_hours = float(stop) if stop else None
-        except ValueError:
+            stop_hours = core.parse_stop_hours(self.query_one("#stop_hours", Input).value)
+        except DomainError:  # not read as a duration: the record is refused until it is (missing)
             stop_hours = None
         classes = {k: _sel(self.query_one(f"#ac-{k}", Select)) for k in ("confidentiality", "integrity", "availability")}
         context = core.TriageContext(
@@ -1102,6 +1101,10 @@ class TriageScreen(DraftedDialog):
         head.append(fact)
         lines = ["   ".join(head)]
         lines.extend(f"⚠ {p}" for p in a.problems)
+        try:
+            core.parse_stop_hours(self.query_one("#stop_hours", Input).value)
+        except DomainError as err:  # said as it is typed, not only at Ctrl+S
+            lines.append(f"⚠ {err}")
         if a.is_incident:
             lines.append("優先度の理由: " + (" / ".join(a.priority_reasons) or "なし"))
             lines.append(("通知する先【訓練: 外部の機関には実際に連絡しない】: " if self.incident.drill else "通知する先: ")
@@ -1124,6 +1127,10 @@ class TriageScreen(DraftedDialog):
                 out.append((fields.get(problem, "fault_type" if "障害の種類" in problem else None), problem))
         if not a.problems and a.is_incident is None:
             out.append(("examples", "該当する事例を選ぶか、レベルを指定してください"))
+        try:
+            core.parse_stop_hours(self.query_one("#stop_hours", Input).value)
+        except DomainError as err:  # typed but not a duration (「三時間くらい」): not dropped silently
+            out.append(("stop_hours", str(err)))
         if a.is_incident is False and not a.excluded:
             reply = self._reply()
             if not _sel(self.query_one("#reported_to", Select)):

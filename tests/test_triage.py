@@ -730,3 +730,15 @@ def test_triage_module_does_not_import_textual():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, encoding="utf-8",
                          check=True, cwd=Path(__file__).resolve().parents[1])
     assert out.stdout.strip() == "False"
+
+
+def test_an_expected_stop_is_read_in_the_words_a_handler_types():
+    from csirt_tui.triage import parse_stop_hours
+
+    assert parse_stop_hours("") is None and parse_stop_hours("  ") is None
+    assert parse_stop_hours("3") == 3 and parse_stop_hours("1.5") == 1.5
+    assert parse_stop_hours("３時間") == 3 and parse_stop_hours("約4時間くらい") == 4
+    assert parse_stop_hours("2日") == 48 and parse_stop_hours("90分") == 1.5 and parse_stop_hours("3 h") == 3
+    for word in ("三時間くらい", "半日", "-5", "nan", "inf", "1e3", "明日まで"):
+        with pytest.raises(DomainError, match="想定停止時間は時間数で"):
+            parse_stop_hours(word)

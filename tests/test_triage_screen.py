@@ -218,3 +218,37 @@ def test_retriage_keeps_the_history(store_dir):
     kinds = [(r["seq"], r.get("level")) for r in inc.classifications]
     assert [lv for _, lv in kinds] == [1, 2] and inc.level == 2
     assert [e.kind for e in inc.entries if e.kind in ("triage", "classification")] == ["triage", "classification"]
+
+
+def test_an_expected_stop_typed_in_words_is_read_or_refused_never_dropped(store_dir):
+    """想定停止時間 「２日」 (大崎: 4 時間からは長期間の停止で優先度が上がる) was float()ed, failed, and
+    recorded as no stop at all: the priority stayed 中 and the text was gone. Now 「２日」 is 48 hours,
+    and 「三時間くらい」 is refused with the field named, the focus on it, and kept as typed."""
+    store, clock, incident_id = _store(store_dir, profile="osaki")
+
+    async def scenario():
+        app = CsirtDeskApp(store, operator="見本 ハンドラー", clock=clock, backups=False)
+        async with app.run_test(size=(120, 50)) as pilot:
+            screen = await _open(pilot, app, incident_id)
+            _pick_type(screen, "fault")
+            await pilot.pause()
+            screen.query_one("#fault_type", Select).value = "software"
+            stop = screen.query_one("#stop_hours", Input)
+            stop.value = "三時間くらい"
+            await pilot.pause()
+            assert "想定停止時間は時間数で" in str(screen.query_one("#triage-summary", Static).render())
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            assert isinstance(app.screen, TriageScreen)  # refused: nothing recorded without it
+            assert not any(e.kind == "triage" for e in store.timeline(incident_id))
+            assert app.focused is stop and stop.value == "三時間くらい"
+            stop.value = "２日"
+            await pilot.pause()
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            assert not isinstance(app.screen, TriageScreen)
+
+    run(scenario())
+    triage = next(e for e in store.incident(incident_id).entries if e.kind == "triage")
+    assert triage.data["answers"]["context"]["stop_hours"] == 48
+    assert triage.data["priority"] == "高"  # 大崎: the long stop raises 障害's 中
