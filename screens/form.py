@@ -1543,26 +1543,37 @@ class FormScreen(DraftedDialog):
             self.focus_named(str(err))
 
     def focus_named(self, problem: str) -> None:
-        """The first empty field the problem names (「…メモ（何をしたか）を入力してください」) takes
-        the focus, scrolled into view: at 80x24 the memo was below the form's edge and the focus
-        stayed on the state's dropdown, so the words typed next went into the dropdown's search."""
+        """The field the problem is about takes the focus, scrolled into view: the first empty field
+        it names (「…メモ（何をしたか）を入力してください」: at 80x24 the memo was below the form's
+        edge and the focus stayed on the state's dropdown, so the words typed next went into the
+        dropdown's search); else a field one of its lines begins with (「いつ: 存在しない日付です…」,
+        「外線: 0175-22-1111 の形で…」): typed but refused, it was left out of sight with the focus on
+        the field typed last."""
         values = self.values()
-        for f in self.fields:
-            base = re.split(r" \(|（| \*", f.label, maxsplit=1)[0].strip()
+        lines = problem.splitlines()
+
+        def base(f: Field) -> str:
+            return re.split(r" \(|（| \*", f.label, maxsplit=1)[0].strip()
+
+        def empty(f: Field) -> bool:
             value = values.get(f.key)
-            empty = value is None or (isinstance(value, str) and not value.strip())
-            if base and empty and base in problem and f.kind != "check":
-                widget = self.query_one(f"#f-{f.key}")
-                widget.focus()
-                box = self.query_one("#form-fields", VerticalScroll)
-                before = box.children[box.children.index(widget) - 1]  # the field's label (not for a check)
+            return value is None or (isinstance(value, str) and not value.strip())
 
-                def show() -> None:  # the label at the top, then as much of the field as the box holds
-                    box.scroll_to_widget(before, animate=False, top=True)
-                    box.scroll_to_widget(widget, animate=False)
+        fields = [f for f in self.fields if base(f) and f.kind != "check"]
+        named = next((f for f in fields if empty(f) and base(f) in problem), None) or next(
+            (f for f in fields if any(line.startswith((base(f) + ":", f.label + ":")) for line in lines)), None)
+        if named is None:
+            return
+        widget = self.query_one(f"#f-{named.key}")
+        widget.focus()
+        box = self.query_one("#form-fields", VerticalScroll)
+        before = box.children[box.children.index(widget) - 1]  # the field's label (not for a check)
 
-                self.call_after_refresh(show)
-                return
+        def show() -> None:  # the label at the top, then as much of the field as the box holds
+            box.scroll_to_widget(before, animate=False, top=True)
+            box.scroll_to_widget(widget, animate=False)
+
+        self.call_after_refresh(show)
 
     def _ask_more(self, more: AskMore) -> None:
         """The record needs more: the form grows the fields asked for, keeping what was typed."""

@@ -137,3 +137,44 @@ def test_at_80x24_the_step_forms_missing_memo_is_scrolled_into_view_whole(store_
     assert viewport.y <= label.y and memo.bottom <= viewport.bottom, seen
     viewport, frame = seen["again"]
     assert viewport.bottom <= frame.bottom - 2, seen  # and the hint below it is seen
+
+
+def test_a_refused_time_or_number_takes_the_focus_to_the_field_it_is_about(store, clock):
+    """Walking the tracker at 80x24: 「いつ」 typed 2026-13-45 25:99, then the memo, Ctrl+S: the toast
+    said 「いつ: 存在しない日付です…」 but the focus stayed in the memo with いつ scrolled out of sight
+    (only an empty field named was focused); the roster's 「外線: 0175-22-1111 の形で…」 the same.
+    The field a line of the problem begins with takes the focus, scrolled into view."""
+    app = CsirtDeskApp(store, operator="試験", clock=clock, backups=False)
+
+    def save(values):
+        if values["tel"] != "029-000-9999":
+            raise DomainError("外線: 0175-22-1111 の形で入力してください（市外局番から10桁、ハイフン区切り）")
+
+    fields = [Field("state", "状態", "select", value="todo", options=[("未着手", "todo"), ("完了", "done")]),
+              Field("at", "いつ", "time", value="今"), Field("tel", "外線"),
+              Field("extra1", "補足1", "multiline"), Field("extra2", "補足2", "multiline"),
+              Field("note", "メモ (完了時は必須: 何をしたか)", "multiline")]
+    seen = {}
+
+    async def go():
+        async with app.run_test(size=(80, 24)) as pilot:
+            form = await open_screen(pilot, app, lambda: app.push_screen(FormScreen("手順の状態", fields, save=save)),
+                                     FormScreen, "#f-note")
+            form.query_one("#f-at").value = "2026-13-45 25:99"
+            form.query_one("#f-tel").value = "029-000-99999"
+            form.query_one("#f-note", TextArea).focus()
+            await pilot.press(*"方針")
+            await pilot.press("ctrl+s")
+            await pilot.pause(0.3)
+            box = form.query_one("#form-fields")
+            at = form.query_one("#f-at")
+            seen["time"] = (app.focused is at, box.content_region.contains_region(at.region))
+            at.value = "今"
+            await pilot.press("ctrl+s")  # now the save refuses the number
+            await pilot.pause(0.3)
+            tel = form.query_one("#f-tel")
+            seen["tel"] = (app.focused is tel, box.content_region.contains_region(tel.region))
+
+    asyncio.run(go())
+    assert seen["time"] == (True, True), seen
+    assert seen["tel"] == (True, True), seen
