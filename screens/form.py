@@ -1525,8 +1525,8 @@ class FormScreen(DraftedDialog):
                     values[f"{f.key}_iso"] = to_iso(parse_time(value, self.app.now()))
                 except TimeParseError as err:
                     problems.append(f"{f.label}: {one_line(str(err))}")
-        if problems:
-            self.notify("\n".join(problems), severity="error", markup=False)
+        if problems:  # (taken back when the form closes: it stayed over the screen below after the save)
+            self._say_unsaved("\n".join(problems), "", "error", self.app.NOTIFICATION_TIMEOUT)
             self.focus_named("\n".join(problems))
             return
         if self.save is None:

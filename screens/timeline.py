@@ -112,14 +112,16 @@ class NoteScreen(DraftedDialog):
 
     def action_save(self) -> None:
         text = self.query_one("#note-text", TextArea).text
+        # the refusals are taken back when the note is saved (「時刻は0時〜23時で…」 stayed over the
+        # timeline after the next Ctrl+S had recorded the note)
         if not text.strip():
-            self.notify("内容を入力してください", severity="error")
+            self._say_unsaved("内容を入力してください", "", "error", self.app.NOTIFICATION_TIMEOUT)
             return
         when_text = self.query_one("#note-when", Input).value
         try:
             when = parse_time(when_text, self.app.now())
         except TimeParseError as err:
-            self.notify(one_line(str(err)), severity="error", markup=False)
+            self._say_unsaved(one_line(str(err)), "", "error", self.app.NOTIFICATION_TIMEOUT)
             return
         result: dict[str, Any] = {"text": text, "when": when}
         self.record_and_return(self.save, result, result)

@@ -151,3 +151,46 @@ def test_a_note_of_a_megabyte_is_drawn_in_part_and_says_where_the_rest_is(store_
     assert "30,002 行" in detail and f"csirt-desk show {incident_id}" in detail, detail[-300:]
     assert seen["row"].startswith("#3") and len(seen["row"]) < 400, len(seen["row"])
     assert store.timeline(incident_id)[-1].text == body
+
+
+def test_a_refused_note_or_form_takes_its_refusal_back_once_saved(store_dir):
+    """Walking at 80x24: a note with いつ 「昨日 25時」, Ctrl+S (「時刻は0時〜23時で…」), いつ 「10分前」,
+    Ctrl+S: the note was recorded but the refusal stayed over the timeline beside 「…を記録しました」,
+    saying the time could not be read. The same for a form's refused time (the step form)."""
+    from screens.form import Field, FormScreen
+
+    store, clock, incident_id = _setup(store_dir)
+    seen = {}
+
+    async def scenario():
+        app = CsirtDeskApp(store, operator="見本 ハンドラー", clock=clock, backups=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await _open(pilot, app, incident_id)
+            await pilot.press("n")
+            await pilot.pause()
+            note = app.screen
+            note.query_one("#note-text", TextArea).text = "税務課長に報告"
+            note.query_one("#note-when", Input).value = "昨日 25時"
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            seen["refused"] = [str(n.message) for n in app._notifications]
+            note.query_one("#note-when", Input).value = "10分前"
+            await pilot.press("ctrl+s")
+            await pilot.pause(0.3)
+            seen["note"] = [str(n.message) for n in app._notifications]
+            app.push_screen(FormScreen("手順の状態", [Field("at", "いつ", "time", value="25時")], save=lambda v: None))
+            await pilot.pause()
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            seen["form refused"] = [str(n.message) for n in app._notifications]
+            app.screen.query_one("#f-at", Input).value = "今"
+            await pilot.press("ctrl+s")
+            await pilot.pause(0.3)
+            seen["form"] = [str(n.message) for n in app._notifications]
+
+    asyncio.run(scenario())
+    assert any("時刻は0時〜23時で" in m for m in seen["refused"]), seen
+    assert [e.text for e in store.timeline(incident_id)][-1] == "税務課長に報告"
+    assert not any("時刻は0時〜23時で" in m for m in seen["note"]), seen
+    assert any("いつ: 時刻は0時〜23時で" in m for m in seen["form refused"]), seen
+    assert not any("いつ: 時刻は0時〜23時で" in m for m in seen["form"]), seen
