@@ -522,6 +522,13 @@ class IntakeScreen(StyledAtMount, Screen):  # not restyled and laid out again as
             banner.text = narrow(f"【訓練】実際のインシデントとして数えません {what}")
             banner.refresh()
 
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        """F4 (通報者の言葉) only on a drill's intake from a scenario: on a real call's intake the
+        footer offered 「F4 通報者の言葉」 (120 columns) and the key did nothing."""
+        if action == "toggle_says":
+            return self.scenario is not None
+        return True
+
     def action_toggle_says(self) -> None:
         """F4: the caller's words of a drill's scenario: the next lines (the panel is a few lines
         high at 80x24), hidden after the last, shown again from the top."""

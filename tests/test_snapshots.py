@@ -85,3 +85,12 @@ def test_a_picker_is_whole_on_the_screen_and_its_long_choices_read_whole():
         assert len(borders) == 4, (scene, borders)  # the dialog's top and bottom, the list's top and bottom
     wide = (SNAPSHOTS / "threat-120x30.txt").read_text(encoding="utf-8")
     assert "内部不正等" in wide and "..." not in wide
+
+
+def test_f4_the_callers_words_is_offered_on_a_drills_intake_only():
+    """A real call's intake at 120x30 offered 「F4 通報者の言葉」, a key that only shows a drill
+    scenario's words: pressed on the phone it did nothing."""
+    real = (SNAPSHOTS / "intake-120x30.txt").read_text(encoding="utf-8").splitlines()
+    drill = (SNAPSHOTS / "drill_intake-120x30.txt").read_text(encoding="utf-8").splitlines()
+    assert "F4" not in real[-1] and "Ctrl+S 保存" in real[-1], real[-1]
+    assert "F4 通報者の言葉" in drill[-1], drill[-1]
