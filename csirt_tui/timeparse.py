@@ -114,14 +114,17 @@ _DEFAULT_TOLERANCE = timedelta(minutes=5)
 class TimeParseError(ValueError):
     """The operator's input could not be accepted.
 
-    ``str(err)`` is a short Japanese message for the operator: the reason on
-    the first line, then the accepted forms (:data:`ACCEPTED_FORMS`).  The
-    reason alone is in :attr:`reason`.
+    ``str(err)`` is a short Japanese message for the operator, on one line: the
+    reason, then the accepted forms (:data:`ACCEPTED_FORMS`). The reason alone is
+    in :attr:`reason`. (Two lines were drawn 「…（2026年13月45日）。 ⏎ 入力例: …」 under
+    every time field and in every toast: the screens show a message on one line
+    with ⏎ for the line breaks of user text.)
     """
 
     def __init__(self, reason: str) -> None:
         self.reason = reason
-        super().__init__(f"{reason}\n入力例: {' / '.join(ACCEPTED_FORMS)}")
+        end = "" if reason.endswith("。") else "。"
+        super().__init__(f"{reason}{end}入力例: {' / '.join(ACCEPTED_FORMS)}")
 
 
 # --------------------------------------------------------------------------

@@ -570,3 +570,17 @@ def test_module_does_not_import_textual() -> None:
 
     source = open(mod.__file__, encoding="utf-8").read()
     assert "textual" not in source
+
+
+def test_the_refusal_is_one_line_the_screens_draw_without_a_return_mark() -> None:
+    """Under every time field and in every toast the desk drew 「存在しない日付です（2026年13月45日）。
+    ⏎ 入力例: …」: the message had a line break, and the screens draw a message on one line
+    (textsafe.one_line marks line breaks ⏎, as in user text)."""
+    from csirt_tui.textsafe import one_line
+
+    for text in ("2026-13-45 25:99", "昨日 25時", "朝礼の後"):
+        with pytest.raises(TimeParseError) as caught:
+            parse_time(text, NOW)
+        shown = one_line(str(caught.value))
+        assert "⏎" not in shown and "\n" not in str(caught.value), shown
+        assert shown.startswith(caught.value.reason) and "。入力例: 14:30 / " in shown, shown
