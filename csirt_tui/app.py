@@ -399,19 +399,35 @@ class CsirtDeskApp(App):
             pass
         await run()
 
-    def request_quit(self) -> None:
+    def request_quit(self, *, waited: bool = False) -> None:
         """Ctrl+Q / 終了: close, unless a draft cannot be written; then say so and stay open
-        (pressed again within QUIT_AGAIN_SECONDS it closes all the same)."""
+        (pressed again within QUIT_AGAIN_SECONDS it closes all the same). A draft that could not
+        be written only because this desk's own autosave of it was still being written (a slow
+        disk: DraftKeeper.writing_behind) is waited for: the desk closes once it is written
+        (``waited``: called so), everything typed in the draft."""
         problems = self.flush_drafts()
         now = time.monotonic()
-        again = self._quit_refused_at is not None and now - self._quit_refused_at < QUIT_AGAIN_SECONDS
+        again = not waited and self._quit_refused_at is not None and now - self._quit_refused_at < QUIT_AGAIN_SECONDS
         if problems and not again:
             self._quit_refused_at = now
+            keepers = [getattr(screen, "keeper", None) for screen in self.screen_stack]
+            writing = [keeper for keeper in keepers if keeper is not None and keeper.writing_behind()]
+            if len(writing) == len(problems):  # nothing else stands in the way
+                if not waited:
+                    self.notify("下書きを書き込んでいる途中です（ディスクの応答が遅れています）。書き終わりしだい、"
+                                "入力をすべて下書きに保存して終了します。\n"
+                                "待たずに終了するときは、もう一度 Ctrl+Q（最後の入力は保存されません）",
+                                title="終了を待っています", severity="warning", timeout=QUIT_AGAIN_SECONDS, markup=False)
+                writing[0].when_written(self._quit_when_written)
+                return
             self.notify("下書きを保存できませんでした。\n" + "\n".join(problems)
                         + "\nCtrl+O で別の場所に保存・コピーできます。もう一度 Ctrl+Q を押すと、保存せずに終了します。",
                         title="終了していません", severity="error", timeout=QUIT_AGAIN_SECONDS, markup=False)
             return
         self.exit()
+
+    def _quit_when_written(self) -> None:
+        self.request_quit(waited=True)
 
     def get_driver_class(self):
         """The platform's driver, writing through TerminalOutput (a test's headless driver is not this)."""

@@ -479,6 +479,7 @@ class Store:
         self._importing = False  # within import_all (its journal is this Store's own)
         self._import_thread: int | None = None  # the thread running it (the desk's draft writers are others)
         self._brief: dict[int, float] = {}  # thread -> seconds it waits for the store's lock (wait_briefly)
+        self._drafts_writer: int | None = None  # the thread of this process that holds the drafts' lock
         self._backup_give_way: threading.Event | None = None  # set: this process's backup running gives way
         self._announce: Callable[[list[Path]], None] | None = None  # import_all's journal, for a batch
         # the newest backup's damaged files, left out of it (backup.make): "file: problem" each
@@ -1856,10 +1857,18 @@ class Store:
             said = f": {holder_text(holder)}" if holder else ""
             raise StoreBusyError(f"{self.root}: 他のプロセスが下書きを使用中です{said} (lock timeout)",
                                  holder) from None
+        held, self._drafts_writer = self._drafts_writer, threading.get_ident()
         try:
             yield
         finally:
+            self._drafts_writer = held
             self._drafts_lock.release()
+
+    def drafts_written_here(self) -> bool:
+        """A thread of this process holds the drafts' lock now: a draft of this desk is being
+        written (a slow disk), not the store used by another window. A wait of the screen thread
+        that runs out then is said as what it is, not as 「ストアを使用中の処理があります」."""
+        return self._drafts_writer is not None
 
     def _with_draft_lock(self, path: Path, write: Callable[[], Any], wait: bool | float = True) -> Any:
         """Run ``write`` (a read-check-write of the draft file ``path``) under the drafts' lock,

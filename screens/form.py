@@ -61,6 +61,8 @@ RETRY_SECONDS = 2.0      # a draft the disk refused is tried again this often, u
 ESC_AGAIN_SECONDS = 4.0  # a dialog's typed text is discarded by a second Esc within this
 UI_WAIT = 1.0           # seconds the desk's own thread waits for a draft's locks in all, without a brief wait
 BUSY = "ストアを使用中の処理があります（取り込みなど）。終わりしだい保存します"
+# the screen thread's short wait ran out on this desk's own draft write (a slow disk), not on another window
+WRITING = "この画面の下書きを書き込んでいる途中です（ディスクの応答が遅れています）。書き終わりしだい続きも保存します"
 CLOSE_TRIES = 150        # a draft that could not be marked saved is tried again (RETRY_SECONDS apart)
 FREE_CHECK = 1.0         # seconds between looks at whether a busy store is free again (StoreWait)
 
@@ -183,6 +185,8 @@ class DraftKeeper:
         self._reported = False
         self._lock = threading.Lock()
         self._ui: int | None = None
+        self._when_written: list[Callable[[], None]] = []  # keys that act once a write under way is done
+        self._behind = False  # a worker's write is under way (started, not finished)
         if draft:
             self.adopt(draft)
 
@@ -220,11 +224,14 @@ class DraftKeeper:
         self._timer = None
         if self.closed or self.detached:
             return
+        if self._behind:  # one write at a time: once it is done, what is newer is written (_after_write)
+            return
         snap = self._read_fields()
         if snap is None or not self._due(snap):
             return
         self._seq += 1
         seq = self._seq
+        self._behind = True
         self.screen.run_worker(lambda: self._write(seq, snap), thread=True, group="draft", exit_on_error=False)
 
     def _read_fields(self) -> dict[str, Any] | None:
@@ -242,11 +249,20 @@ class DraftKeeper:
         what went wrong if it could not be written."""
         left = self._ui_time()
         on_ui = left is not None
+        if not on_ui:
+            try:
+                return self._write_held(seq, snap, report, left)
+            finally:
+                self._behind = False
+        return self._write_held(seq, snap, report, left)
+
+    def _write_held(self, seq: int, snap: dict[str, Any], report: bool, left: Callable[[], float] | None) -> str | None:
+        on_ui = left is not None
         # The desk's own thread (Esc, Ctrl+S, Ctrl+Q) never waits long: not for a write of a worker
         # (which may be waiting for the drafts' lock), nor for the drafts' lock, all in all no
         # longer than its brief wait (it waited 1 s for the one, then 2 s for the other)
         if not self._lock.acquire(timeout=left() if on_ui else -1):
-            self.problem = problem = BUSY
+            self.problem = problem = self._busy()
             self._on_ui(self._after_write, report)
             return problem
         try:
@@ -259,7 +275,7 @@ class DraftKeeper:
                     self.continued = self.store.load_draft(written).get("continues") or {"id": self.draft_id}
                     self.draft_id = written
             except StoreBusyError:
-                self.problem = problem = BUSY
+                self.problem = problem = self._busy()
             except (DomainError, OSError) as err:
                 self.problem = problem = plain_problem(err, self.store.root / "drafts")
             else:
@@ -268,8 +284,28 @@ class DraftKeeper:
                 self.problem = problem = None
         finally:
             self._lock.release()
+        if not on_ui:
+            self._behind = False  # (before _after_write: the write it sets for what is newer may start)
         self._on_ui(self._after_write, report)  # never under the lock: the UI thread may be waiting for it
         return problem
+
+    def _busy(self) -> str:
+        """Why a write found the locks taken: this desk's own draft write under way (a thread of
+        this process holds the drafts' lock: a slow disk), or another window's use of the store."""
+        return WRITING if self.store.drafts_written_here() else BUSY
+
+    def writing_behind(self) -> bool:
+        """The newest write tried found this desk's own draft write under way (WRITING), and it has
+        not finished since: a key that needs the text on disk can act once it has (when_written)."""
+        return self.problem == WRITING
+
+    def when_written(self, act: Callable[[], None]) -> None:
+        """Run ``act`` on the screen's thread once the write under way has finished (written or
+        refused: ``act`` looks again). Esc and Ctrl+Q on a slow disk: they were refused as if the
+        store were busy (「ストアを使用中の処理があります（取り込みなど）」) after a short wait
+        for this very draft's autosave; now they act once it is written."""
+        if act not in self._when_written:
+            self._when_written.append(act)
 
     def _ui_time(self) -> Callable[[], float] | None:
         """On the desk's screen thread: what is left (seconds) of the time one write (or close) may
@@ -324,6 +360,10 @@ class DraftKeeper:
             self._retry = self.screen.set_timer(RETRY_SECONDS if self.problem else self.delay(), self._try_again)
         if self.on_change is not None:
             self.on_change()
+        if self._when_written and not self.writing_behind():  # the write under way is done
+            acts, self._when_written = self._when_written, []
+            for act in acts:
+                act()
 
     def _try_again(self) -> None:
         self._retry = None
@@ -995,7 +1035,9 @@ class DraftedDialog(StyledAtMount, ModalScreen[Any]):
         if keeper is None:
             statuses.first().say(self.store_wait.line or "", "ask")
             return
-        if keeper.problem and not keeper.on_disk():
+        if keeper.writing_behind() and not keeper.on_disk():  # being written, slowly: not refused
+            statuses.first().say(WRITING + "。", "ask")
+        elif keeper.problem and not keeper.on_disk():
             statuses.first().say("⚠ " + keeper.where_text() + " Ctrl+O: 別の場所に保存・コピー", "alarm")
         elif self.store_wait.line:
             statuses.first().say(self.store_wait.line, "ask")

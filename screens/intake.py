@@ -32,7 +32,7 @@ from csirt_tui.model import missing_items
 from csirt_tui.textsafe import one_line, printable
 from csirt_tui.timeparse import TimeParseError, format_preview, parse_time, to_iso
 from csirt_tui.views import ITEM_SHORT, intake_entry_text
-from screens.form import (DraftKeeper, DraftStatus, KeepTextScreen, SafeInput, SafeTextArea, StoreWait,
+from screens.form import (WRITING, DraftKeeper, DraftStatus, KeepTextScreen, SafeInput, SafeTextArea, StoreWait,
                           all_or_nothing, kept_text, new_draft_id)
 from screens.chrome import DeskHeader, OneLine
 from screens.commands import bindings
@@ -620,6 +620,8 @@ class IntakeScreen(StyledAtMount, Screen):  # not restyled and laid out again as
             status.say("")
         elif keeper.safe():
             status.say(keeper.where_text(), "ask")
+        elif keeper.writing_behind():  # not refused: being written, slowly (the rest follows it)
+            status.say(WRITING + "。", "ask")
         elif keeper.problem:
             status.say("⚠ " + keeper.where_text() + " この画面は閉じません。Ctrl+O: 別の場所に保存・コピー", "alarm")
 
@@ -657,10 +659,18 @@ class IntakeScreen(StyledAtMount, Screen):  # not restyled and laid out again as
         """Esc: back to where the call came from, the draft kept; not while the text is on no
         disk (a full disk): then say so and offer another folder or the clipboard."""
         keeper = self.keeper
+        if self.app.screen is not self:  # left meanwhile, or a dialog over it (an Esc kept for a write)
+            return
         try:
             keeper.flush_now(report=False)
         except Exception as err:  # noqa: BLE001 - said, and the form stays: the text is what matters
             keeper.problem = keeper.problem or plain_problem(err)
+        if keeper.writing_behind():  # the autosave under way is slow (the disk): Esc acts once it is done
+            self.query_one("#draft-status", DraftStatus).say(
+                "下書きを書き込んでいる途中です（ディスクの応答が遅れています）。"
+                "書き終わりしだい、入力をすべて下書きに保存してこの画面を閉じます。", "ask")
+            keeper.when_written(self.action_leave)
+            return
         if keeper.safe():
             if not keeper.on_disk():
                 self.app.notify(keeper.where_text(), title="画面を閉じました", severity="warning",

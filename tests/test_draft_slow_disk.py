@@ -1,0 +1,101 @@
+"""Esc and Ctrl+Q on the intake while its autosave is still being written (a slow disk: the
+worker's write takes longer than the screen thread's short wait, UI_LOCK_WAIT).
+
+They were refused with 「ストアを使用中の処理があります（取り込みなど）」 (screens/form.py BUSY):
+nothing was being imported, the store was not busy, the desk was writing this very draft. Esc
+opened 「画面を閉じません」 and Ctrl+Q said 「終了していません」. Now the screen says what is
+happening (the draft being written) and the key acts once that write is done, with everything
+typed in the draft.
+
+The slow disk is a write held until the test lets it go (no timing is asserted).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+from conftest import Clock, wait_until
+from test_quit_flush import drafts_of, first_half_on_disk
+from csirt_tui.app import CsirtDeskApp
+from csirt_tui.store import Store
+from screens import form
+from screens.form import WRITING, DraftStatus, KeepTextScreen
+from screens.intake import IntakeScreen
+
+
+def slow_disk(monkeypatch):
+    """Draft writes of worker threads wait, holding the drafts' lock, until the test lets each go
+    (``gate.release()``: one write; ``entered``: one is under way)."""
+    gate, entered = threading.Semaphore(0), threading.Event()
+    write = Store._save_draft
+
+    def slow(self, *args, **kwargs):
+        if threading.current_thread() is not threading.main_thread():
+            entered.set()
+            gate.acquire(timeout=30)
+        return write(self, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "_save_draft", slow)
+    monkeypatch.setattr(form, "RETRY_SECONDS", 0.05)  # a write tried again meanwhile does not go ahead of the key
+    return gate, entered
+
+
+def run(store_dir, monkeypatch, key: str) -> dict:
+    clock = Clock()
+    store = Store.open(store_dir, clock=clock)
+    state: dict = {}
+
+    async def scenario():
+        app = CsirtDeskApp(store, operator="受付 花子", clock=clock, backups=False)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await first_half_on_disk(app, pilot, store_dir)
+            intake = app.screen
+            gate, entered = slow_disk(monkeypatch)
+            try:
+                await pilot.press(*"途中")
+                assert await wait_until(pilot, entered.is_set)  # its autosave under way, slow
+                await pilot.press(*"まで")
+                await pilot.press(key)
+                await pilot.pause()
+                state["front"] = type(app.screen).__name__
+                state["problem"] = intake.keeper.problem
+                state["status"] = str(intake.query_one("#draft-status", DraftStatus).content)
+                state["said"] = [n.message for n in app._notifications]
+                state["running"] = app.is_running
+                await pilot.pause(0.3)  # (the retry of the refused write is due meanwhile)
+                gate.release()  # the slow write is done: the key acts, nothing else is written slowly
+                if key == "escape":
+                    state["left"] = await wait_until(
+                        pilot, lambda: not isinstance(app.screen, (IntakeScreen, KeepTextScreen)))
+                else:
+                    state["left"] = await wait_until(pilot, lambda: not app.is_running)
+                    state["unsaved"] = app.unsaved_on_exit
+            finally:
+                gate.release(10)
+        state["drafts"] = drafts_of(store_dir)
+
+    asyncio.run(scenario())
+    return state
+
+
+def test_esc_during_a_slow_autosave_closes_once_it_is_written(store_dir, monkeypatch):
+    state = run(store_dir, monkeypatch, "escape")
+    assert state["front"] == "IntakeScreen"  # before: KeepTextScreen 「画面を閉じません」
+    assert state["problem"] == WRITING       # before: BUSY (取り込みなど)
+    assert "書き込んでいる途中" in state["status"] and "閉じます" in state["status"], state["status"]
+    assert not any("取り込み" in m for m in state["said"] + [state["status"]])
+    assert state["left"]
+    assert state["drafts"] == ["前半途中まで"]  # nothing typed lost
+
+
+def test_ctrl_q_during_a_slow_autosave_quits_once_it_is_written(store_dir, monkeypatch):
+    state = run(store_dir, monkeypatch, "ctrl+q")
+    assert state["running"]
+    assert state["problem"] == WRITING
+    assert not any("取り込み" in m or "終了していません" in m for m in state["said"]), state["said"]
+    assert any("書き終わりしだい" in m for m in state["said"]), state["said"]
+    assert state["left"]  # before: it stayed open, 「終了していません」
+    assert state["unsaved"] == []
+    assert state["drafts"] == ["前半途中まで"]
+
