@@ -1170,7 +1170,8 @@ class DraftedDialog(StyledAtMount, ModalScreen[Any]):
     def _say_unsaved(self, message: str, title: str, severity: str, timeout: float) -> None:
         """A toast that the text is not on the record yet, taken back when the dialog closes (saved
         at the next Ctrl+S, or closed): 「記録できませんでした … 入力はこの画面に残っています」
-        stayed its 15 s over the screen below after the save had gone through."""
+        stayed its 15 s over the screen below after the save had gone through. One at a time: the
+        newest replaces the one before (what is missing, said again at each Ctrl+S, stacked up)."""
         from textual.notifications import Notification
 
         self._unsay_unsaved()
@@ -1567,7 +1568,7 @@ class FormScreen(DraftedDialog):
                     values[f"{f.key}_iso"] = to_iso(parse_time(value, self.app.now()))
                 except TimeParseError as err:
                     problems.append(f"{f.label}: {one_line(str(err))}")
-        if problems:  # (taken back when the form closes: it stayed over the screen below after the save)
+        if problems:  # one such toast at a time (Ctrl+S again replaces it), taken back when the form closes
             self._say_unsaved("\n".join(problems), "", "error", self.app.NOTIFICATION_TIMEOUT)
             self.focus_named("\n".join(problems))
             return

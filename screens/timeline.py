@@ -112,16 +112,16 @@ class NoteScreen(DraftedDialog):
 
     def action_save(self) -> None:
         text = self.query_one("#note-text", TextArea).text
-        # the refusals are taken back when the note is saved (「時刻は0時〜23時で…」 stayed over the
-        # timeline after the next Ctrl+S had recorded the note)
+        # one such toast at a time (Ctrl+S again replaces it), taken back when the note is saved
+        timeout = self.app.NOTIFICATION_TIMEOUT
         if not text.strip():
-            self._say_unsaved("内容を入力してください", "", "error", self.app.NOTIFICATION_TIMEOUT)
+            self._say_unsaved("内容を入力してください", "", "error", timeout)
             return
         when_text = self.query_one("#note-when", Input).value
         try:
             when = parse_time(when_text, self.app.now())
         except TimeParseError as err:
-            self._say_unsaved(one_line(str(err)), "", "error", self.app.NOTIFICATION_TIMEOUT)
+            self._say_unsaved(one_line(str(err)), "", "error", timeout)
             return
         result: dict[str, Any] = {"text": text, "when": when}
         self.record_and_return(self.save, result, result)

@@ -1203,8 +1203,8 @@ class TriageScreen(DraftedDialog):
         a = core.assess(profile, t)
         missing = self.missing(t, a)
         if missing:
-            self.notify(narrow("\n".join(text for _wid, text in missing)), title="まだ記録できません", severity="error",
-                        timeout=8, markup=False)
+            # one such toast at a time (Ctrl+S pressed again: the newest replaces it; three stacked before)
+            self._say_unsaved(narrow("\n".join(text for _wid, text in missing)), "まだ記録できません", "error", 8)
             target = next((wid for wid, _text in missing if wid), None)
             if target is not None:
                 widget = self.query_one(f"#{target}")
