@@ -17,7 +17,7 @@ from csirt_tui.draftsave import plain_problem
 from csirt_tui.errors import DomainError, TargetExistsError
 from csirt_tui.textsafe import printable
 from screens.commands import bindings
-from screens.form import DraftedDialog, DraftKey, DraftStatus
+from screens.form import DraftedDialog, DraftKey, DraftStatus, Folded
 from screens.safe_input import PasswordInput, SafeInput
 
 
@@ -106,7 +106,9 @@ class BundleScreen(DraftedDialog):
             plan.display = False  # until a bundle has been checked
             with plan:
                 yield Static("", id="bundle-plan-text", markup=False)
-            yield Static("", id="bundle-message", markup=False)
+            # folded by characters, a key name (「Ctrl+S。」) kept whole: Textual broke the line at its
+            # only blank (「この内容で取り込むなら」 alone) or inside a long run (「Ctrl+」 | 「S。」)
+            yield Folded("", id="bundle-message")
             bar = ProgressBar(total=None, show_eta=False, id="bundle-progress")
             bar.display = False
             yield bar
@@ -154,7 +156,7 @@ class BundleScreen(DraftedDialog):
         return f"バンドルの持ち出し ({self.incident_id})" if self.incident_id else "バンドルの持ち出し"
 
     def _say(self, text: str) -> None:
-        self.query_one("#bundle-message", Static).update(printable(text))
+        self.query_one("#bundle-message", Folded).say(text)
 
     def _value(self, wid: str) -> str:
         return self.query_one(f"#{wid}", Input).value

@@ -486,6 +486,15 @@ def close_later(app, draft_id: str, status: str, incident_id: str | None) -> Non
 
 
 NO_LINE_START = frozenset("、。，．）」』】")  # Japanese punctuation a line does not start with (kinsoku)
+WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-_")  # Ctrl+S, F1, 2026-0003
+
+
+def _word_at_end(row: list[str]) -> int:
+    """Where the word of WORD_CHARS that ``row`` ends with starts (len(row): none)."""
+    start = len(row)
+    while start > 0 and row[start - 1] in WORD_CHARS:
+        start -= 1
+    return start
 
 
 def fold(text: str, width: int, *, hang: bool = False) -> str:
@@ -511,7 +520,15 @@ def fold(text: str, width: int, *, hang: bool = False) -> str:
                     cut_at = len(row) - row[::-1].index(" ")
                     if cell_len("".join(row[cut_at:])) <= width // 3:
                         row, tail = row[:cut_at - 1], row[cut_at:]
-                if not tail and ch in NO_LINE_START and len(row) - (row[0] == indent != "") >= 2:
+                first = 1 if row[0] == indent else 0  # (the row's indent, "" when none: not a character of the line)
+                start = _word_at_end(row)
+                if (not tail and first < start < len(row) and (ch in WORD_CHARS or ch in NO_LINE_START)
+                        and cell_len("".join(row[start:])) <= width // 3):
+                    # a key name (「Ctrl+S」) is neither cut nor parted from its 「。」: it goes down whole
+                    row, tail = row[:start], row[start:]
+                    if hang and row[-1] == " " and len(row) > first + 1:
+                        row.pop()  # (the blank it stood after: a fold's blank is left out, as above)
+                if not tail and ch in NO_LINE_START and len(row) - first >= 2:
                     tail = [row.pop()]  # 「、」「。」 never start a line: the character before goes down with it
                 out.append("".join(row))
                 row, used, fresh = [indent, *tail], len(indent) + cell_len("".join(tail)), not tail
