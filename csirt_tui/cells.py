@@ -111,6 +111,23 @@ def cut(text: str, width: int) -> str:
     return "".join(out) + ELLIPSIS
 
 
+def cut_start(text: str, width: int) -> str:
+    """``text`` in at most ``width`` cells, its end kept: a cut one starts with "..." (a path:
+    the folder's own name is what tells two stores apart)."""
+    if cell_len(text) <= width:
+        return text
+    if width <= len(ELLIPSIS):
+        return ELLIPSIS[:max(width, 0)]
+    out, used = [], 0
+    for ch in reversed(text):
+        size = cell_len(ch)
+        if used + size > width - len(ELLIPSIS):
+            break
+        out.append(ch)
+        used += size
+    return ELLIPSIS + "".join(reversed(out))
+
+
 def fit(text: str, width: int) -> str:
     """``text`` in exactly ``width`` cells: cut with "..." or padded with spaces."""
     text = cut(text, width)

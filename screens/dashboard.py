@@ -14,7 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, Label, Static
 
-from csirt_tui.cells import cut, fit, narrow
+from csirt_tui.cells import cut, cut_start, fit, narrow
 from csirt_tui.draftsave import draft_row
 from csirt_tui.errors import DomainError
 from csirt_tui.textsafe import one_line
@@ -70,6 +70,10 @@ def cell(text: str, width: int | None = None) -> Text:
     return Text(one_line(text, width), no_wrap=True, overflow="crop")
 
 
+STORE_LABEL = "  ストア: "
+STORE_PATH_MIN = 12  # cells of the store's path worth showing (「.../csirt」); less: no label
+
+
 class DashboardScreen(Screen):
     """The first screen: what is open now, and drafts left by an interrupted call."""
 
@@ -98,6 +102,7 @@ class DashboardScreen(Screen):
         self._shown_once = False
         self._all_rows: list[dict] = []
         self._counts: dict[str, int] | None = None  # _counts(self._all_rows)
+        self._status_width: int | None = None  # the width the status line was made for
         self._drafts: list[dict] = []
         self._problem: str | None = None  # the store could not be read: what is wrong, shown on top
         self._drafts_read = False  # the drafts have been read once (the start's notice given)
@@ -183,6 +188,8 @@ class DashboardScreen(Screen):
     def on_resize(self) -> None:
         # rows are laid out for the screen width: lay them out again only when it changed
         self._layout()
+        if self._status_width is not None and self._status_width != self.query_one("#dash-status").content_region.width:
+            self._update_status()  # (the store's path is cut to the width)
         if self._rows and self.size.width != self._laid_out_width:
             self._fill_incidents(select=getattr(self, "_restore_after_layout", None))
 
@@ -427,9 +434,16 @@ class DashboardScreen(Screen):
                   # the store's count from open.json (no year file read): drills closed in earlier
                   # years are in it and cannot be told apart without reading them, so it says so
                   + f"  全 {getattr(self, '_total', len(rows)):,} 件 (訓練を含む)"
-                  f"  下書き {len(self._drafts)} 件  表示: {'全件' if self.show_all else '対応中のみ'}"
-                  f"  ストア: {self.app.store.root}")
-        self.query_one("#dash-status", Static).update(status)
+                  f"  下書き {len(self._drafts)} 件  表示: {'全件' if self.show_all else '対応中のみ'}")
+        widget = self.query_one("#dash-status", Static)
+        width = widget.content_region.width or self.app.size.width - 2
+        self._status_width = width
+        # the store's path in what is left of the one line, its end kept (the folder's own name); the
+        # label left out when too little is left: it ended the line as 「ストア:」 with its value cut off
+        room = width - cell_len(status) - cell_len(STORE_LABEL)
+        if room >= STORE_PATH_MIN:
+            status += STORE_LABEL + cut_start(narrow(one_line(str(self.app.store.root))), room)
+        widget.update(status)
 
     # ------------------------------------------------------------ actions
     def _filter_changed(self) -> None:
