@@ -296,7 +296,7 @@ class TriageScreen(DraftedDialog):
         status = DraftStatus(id="draft-status")
         status.display = False  # shown when there is something to say (a question, a refused write)
         yield status
-        with VerticalScroll(id="triage-form"):
+        with VerticalScroll(id="triage-form", can_focus=False):  # (Shift+Tab on 1 landed on it: no field)
             # 1 事実確認
             yield Label("1 事実確認 (上下キーで選び Space か Enter で決定)", classes="step-title")
             yield SteadyStatic("" if self.ahead else narrow(self._method_text()), id="fact-method", classes="method",
