@@ -13,6 +13,7 @@ from typing import Any
 
 from .cells import narrow, narrow_labels
 from .model import INTAKE_ITEMS, STATUS_LABELS, Incident, missing_items
+from .textsafe import one_line
 
 ITEM_SHORT = {"found_at": "①いつ", "place": "②どこで", "what": "③何が", "reporter": "④誰が"}
 
@@ -264,6 +265,20 @@ def _label(items: list[dict[str, Any]], ident: str | None) -> str:
     return ident or "—"
 
 
+# what a time kept as typed is called where it is said (build_intake's time_errors: its keys)
+TIME_WORDS = {"found_at": ITEM_SHORT["found_at"], "received_at": "受付日時", "callback.confirmed_at": "折り返し確認"}
+UNREAD_TIME = "日時として読めないため、入力のまま記録しました"
+
+
+def unread_time_lines(profile, time_errors: dict[str, Any] | None) -> list[str]:
+    """One line for each time of an intake typed but not readable as a time (「今朝9時」 at 04:29: kept
+    as typed, build_intake's ``time_errors``): 「①いつ は日時として読めないため、入力のまま記録しました:
+    未来の日時は指定できません（…）」. The 受付番号 screen, the incident screen and ``show`` say it so."""
+    extra = {i["key"]: i.get("label", i["key"]) for i in profile.poc.get("extra_items", [])}
+    return [f"{TIME_WORDS.get(key) or extra.get(key, key)} は{UNREAD_TIME}: {one_line(str(reason))}"
+            for key, reason in (time_errors or {}).items()]
+
+
 def incident_text_lines(profile, inc: Incident, exchange: tuple[str | None, list[str]] = (None, [])) -> list[str]:
     """The incident and its whole time-ordered record as text lines. ``exchange``: what
     csirt_tui.merge.exchange_lines says of other desks (its number there, the decisions apart:
@@ -287,6 +302,8 @@ def incident_text_lines(profile, inc: Incident, exchange: tuple[str | None, list
         value = (it.get("extras") or {}).get(extra["key"])
         if value:
             lines.append(f"{extra['label']}: {value}")
+    # a time typed but not readable (shown on the 受付番号 screen only, at Ctrl+S): under ①いつ
+    lines[4:4] = ["  " + line for line in unread_time_lines(profile, it.get("time_errors"))]
     if inc.drill:
         title = it.get("drill_title")
         lines.append("【訓練】" + (f"訓練シナリオ: {title}" if title else "訓練として記録されています")

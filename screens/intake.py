@@ -31,7 +31,7 @@ from csirt_tui.poc import poc_card
 from csirt_tui.model import missing_items
 from csirt_tui.textsafe import one_line, printable
 from csirt_tui.timeparse import TimeParseError, format_preview, parse_time, to_iso
-from csirt_tui.views import ITEM_SHORT, intake_entry_text
+from csirt_tui.views import ITEM_SHORT, intake_entry_text, unread_time_lines
 from screens.form import (WRITING, DraftKeeper, DraftStatus, KeepTextScreen, SafeInput, SafeTextArea, StoreWait,
                           all_or_nothing, kept_text, new_draft_id)
 from screens.chrome import DeskHeader, OneLine
@@ -43,7 +43,6 @@ from screens.footer import DeskFooter
 SAVE_DELAY = 0.25  # seconds from the first unsaved change to the draft write (goal: ≤ 0.5 s)
 
 TIME_FIELDS = ("received_at", "found_at")
-TIME_WORDS = {"found_at": ITEM_SHORT["found_at"], "received_at": "受付日時", "callback.confirmed_at": "折り返し確認"}
 # A form made ahead is laid out again unseen when a layout is asked for after its first unseen one
 # (IntakeScreen._on_layout; its footer's keys, then what they change: 2-3 times, 20-50 ms each
 # while the dashboard is idle), at most this many times: a widget that asked for a layout at every
@@ -141,10 +140,8 @@ class SavedScreen(ModalScreen[tuple[str, bool]]):
             if self.missing:
                 yield Static(narrow("未記入の項目: " + "・".join(ITEM_SHORT.get(m, m) for m in self.missing))
                              + "。ダッシュボードに「未記入」と表示されます。", markup=False, classes="warn")
-            extra = {i["key"]: i.get("label", i["key"]) for i in self.app.store.profile.poc.get("extra_items", [])}
-            for key, reason in self.unread.items():  # 今朝9時 at 04:50: saved as typed, said so
-                yield Static(narrow(f"{TIME_WORDS.get(key) or extra.get(key, key)} は日時として読めないため、入力のまま記録しました: "
-                                    + one_line(reason)), markup=False, classes="warn")
+            for line in unread_time_lines(self.app.store.profile, self.unread):  # 今朝9時 at 04:50: saved as typed
+                yield Static(narrow(line), markup=False, classes="warn")
             yield Static("", id="saved-copied", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("ダッシュボードへ (Enter)", id="saved-close", variant="primary")

@@ -16,7 +16,9 @@ from typing import Any
 
 from ..errors import DomainError
 from ..model import KINDS, STATUS_LABELS, STEP_STATUSES, Incident, TimelineEntry
+from ..textsafe import one_line
 from ..timeparse import from_iso, to_wareki
+from ..views import UNREAD_TIME
 
 # The parts the handler may write (id → label shown in the dialog and the record).
 REPORT_FIELDS: dict[str, str] = {
@@ -386,6 +388,9 @@ def _situation(profile, incident: Incident, items: list[str]) -> list[Part]:
     if (it.get("found_at_text") or "").strip():
         found.append(f"（受付時の聴取: {it['found_at_text']}）")
     found_line = ["".join(found)] if found else []
+    unread = (it.get("time_errors") or {}).get("found_at")
+    if unread and found_line:  # typed, kept as typed, not a time (「今朝9時」 at 04:29): said under it
+        found_line.append(f"（{UNREAD_TIME}: {one_line(str(unread)).rstrip('。')}）")
     place = [it["place"]] if (it.get("place") or "").strip() else []
     what = [it["what"]] if (it.get("what") or "").strip() else []
     values = [type_line, found_line, place, what]
