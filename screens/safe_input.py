@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from rich.cells import cell_len, get_character_cell_size
 from rich.highlighter import Highlighter
 from rich.text import Text
 from textual import events
@@ -77,6 +78,38 @@ class SafeInput(Input):
             self.insert_text_at_cursor(ch)
         else:
             self.replace(ch, *selection)
+
+    # The value is drawn with each control character as its one-cell symbol, and the cursor, the
+    # scrolling and the mouse measured on that drawing. Input drew Text(value): Rich's Text drops
+    # BEL, BS, VT, FF and CR before any highlighter sees them (a pasted 「…title␇」 showed 「…title」,
+    # 「a\x08b」 showed 「ab」), and measured the value, where an ESC is 0 cells wide: past each
+    # control character the cursor stood one cell left of where the next key would go.
+    @property
+    def _value(self) -> Text:
+        if self.password:
+            return super()._value
+        text = Text(control_pictures(self.value), no_wrap=True, overflow="ignore", end="")
+        highlighter = self.highlighter
+        if highlighter is not None and not isinstance(highlighter, ControlPictures):
+            text = highlighter(text)
+        return text
+
+    def _position_to_cell(self, position: int) -> int:
+        if self.password:
+            return super()._position_to_cell(position)
+        return cell_len(control_pictures(self.value[:position]))
+
+    def _cell_offset_to_index(self, offset: int) -> int:
+        if self.password:
+            return super()._cell_offset_to_index(offset)
+        offset += self.scroll_offset[0]
+        cells = 0
+        for index, char in enumerate(control_pictures(self.value)):
+            width = get_character_cell_size(char)
+            if cells <= offset < cells + width:
+                return index
+            cells += width
+        return max(0, min(offset, len(self.value)))
 
     def _on_paste(self, event: events.Paste) -> None:
         event.prevent_default()  # not Input._on_paste as well

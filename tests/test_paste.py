@@ -255,3 +255,43 @@ def test_a_paste_into_textuals_own_inputs_is_shown_with_symbols(store_dir):
 
     asyncio.run(scenario())
     assert held["value"] == "␛]0;pwned␇␛[2J\u242631m検索"
+
+
+def test_a_one_line_field_shows_every_control_character_it_holds_and_its_cursor_after_them():
+    """Walking the dashboard's filter and the intake's (1)いつ with a pasted alert line
+    「a␛[31mred␛]0;title␇」: the field showed 「a␛[31mred␛]0;title」. Rich's Text drops BEL, BS, VT, FF
+    and CR before the highlighter that draws the symbols sees them, so those characters were in
+    the value but nowhere on screen; and the cursor, measured on the value (a control character
+    0 cells wide), stood one cell left of its place past each one."""
+    from textual.app import App
+
+    from screens.safe_input import SafeInput
+
+    values = ["a\x1b[31mred\x1b]0;title\x07", "山田\x08\x08鈴木", "x\x0b\x0c\ry"]
+
+    class Fields(App):
+        def compose(self):
+            for i, value in enumerate(values):
+                yield SafeInput(value, id=f"f{i}", compact=True)
+
+    seen = {}
+
+    async def scenario():
+        app = Fields()
+        async with app.run_test(size=(60, 10)) as pilot:
+            await pilot.pause()
+            for i in range(len(values)):
+                field = app.query_one(f"#f{i}", SafeInput)
+                seen[i] = "".join(s.text for s in field.render_line(0)).rstrip()
+            field = app.query_one("#f1", SafeInput)
+            field.focus()
+            await pilot.pause()
+            field.cursor_position = 4  # after 「山田␈␈」, on 「鈴」
+            await pilot.pause()
+            seen["cursor"] = (field._cursor_offset, field.value[field.cursor_position])
+
+    asyncio.run(scenario())
+    assert seen[0] == "a␛[31mred␛]0;title␇", seen
+    assert seen[1] == "山田␈␈鈴木", seen
+    assert seen[2] == "x␋␌␍y", seen
+    assert seen["cursor"] == (6, "鈴"), seen  # drawn after 山田 (4 cells) ␈␈ (2 cells)
