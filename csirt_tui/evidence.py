@@ -180,7 +180,12 @@ def add_evidence(store, incident_id: str, item: EvidenceItem, *, operator: str) 
         collected_at, typed = _when(item.collected_at, store.now(), "収集日時", problems)
         if problems:
             raise EvidenceError(problems)
-        lines = [f"証拠: {item.item}", f"収集: {item.collected_by}（{collected_at}）", f"保管場所: {item.location}"]
+        from .timeparse import format_preview, from_iso
+
+        # the time as people read it (the ISO form, 「2026-12-06T06:49:00+09:00」, stood in the timeline,
+        # `show` and the report's table); the ISO time is in the data
+        lines = [f"証拠: {item.item}", f"収集: {item.collected_by}（{format_preview(from_iso(collected_at))}）",
+                 f"保管場所: {item.location}"]
         if item.source_device.strip():
             lines.append(f"取得元の機器: {item.source_device}")
         if item.path.strip():

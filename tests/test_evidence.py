@@ -150,6 +150,9 @@ def test_add_evidence_keeps_the_typed_text(store, tmp_path):
     assert d["sha256"] == hashlib.sha256(data).hexdigest()  # stored in lower case
     assert d["collected_at"] == "2026-11-22T13:00:00+09:00" and d["collected_at_text"] == "13:00"
     assert d["source_device"] == "本庁舎 FW-01" and d["location"] == "情報政策課 金庫 A-2"
+    # the entry's text says the time as people read it (it said 「情報 太郎（2026-11-22T13:00:00+09:00）」
+    # in the timeline, `show` and the report's table)
+    assert "収集: 情報 太郎（2026年11月22日(日) 13:00）" in entry.text.splitlines(), entry.text
     rows = evidence_items(store.incident(iid))
     assert len(rows) == 1 and rows[0]["seq"] == entry.seq and rows[0]["holder"] == "情報 太郎"
     verified(store)
