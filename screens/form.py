@@ -150,6 +150,11 @@ def _when(iso: str | None) -> str:
         return ""
 
 
+class DraftBeingWritten(StoreBusyError):
+    """A draft could not be closed within the screen thread's short wait because this desk's own
+    autosave of it is still being written (a slow disk): not a store held by another window."""
+
+
 class DraftKeeper:
     """The autosave of one screen's fields as a draft, and the truth about where they are.
 
@@ -452,6 +457,8 @@ class DraftKeeper:
                 problem = plain_problem(err, self.store.root / "drafts")
             finally:
                 self._lock.release()
+        elif self.store.drafts_written_here():  # this desk's own write (a slow disk), not another window
+            busy = DraftBeingWritten(f"{self.store.root}: 下書きの書き込みが終わりません (lock timeout)", None)
         else:
             busy = StoreBusyError(f"{self.store.root}: 下書きの書き込みが終わりません (lock timeout)",
                                   self.store.holder())
@@ -461,7 +468,7 @@ class DraftKeeper:
             raise busy
         if busy is not None:
             self.closed = True
-            problem = f"{busy_holder(busy)}がストアを使用中です"
+            problem = WRITING if isinstance(busy, DraftBeingWritten) else f"{busy_holder(busy)}がストアを使用中です"
         close_later(self.app, self.draft_id, status, incident_id or self.incident)
         return problem
 
@@ -943,6 +950,7 @@ class DraftedDialog(StyledAtMount, ModalScreen[Any]):
         self.store_wait = StoreWait(self, self.show_draft_state)
         self._initial: dict[str, Any] | None = None
         self._esc_at: float | None = None
+        self._discard_waits = False  # Esc (Esc) came while its draft was being written: done after it
 
     # what subclasses give
     def draft_values(self) -> dict[str, Any]:
@@ -1031,6 +1039,9 @@ class DraftedDialog(StyledAtMount, ModalScreen[Any]):
         if self.keeper is None or self._initial is None:
             return
         self.keeper.changed()
+        if self._discard_waits:  # typing on: the discard waiting for the draft's write is off
+            self._discard_waits = False
+            self.show_draft_state()
         if self._esc_at is not None or self.store_wait.line:  # typing on: the question is off; the
             self._esc_at = None                                # busy line says the keys as they are now
             self.show_draft_state()
@@ -1104,12 +1115,36 @@ class DraftedDialog(StyledAtMount, ModalScreen[Any]):
         and where the text is, said as the dialog is whenever the line is shown."""
         try:
             keeper.close("discarded")
+        except DraftBeingWritten:  # this draft's own autosave is slow (the disk): discarded once it is written
+            self._esc_at = None
+            self._discard_waits = True
+            statuses = self.query(DraftStatus)
+            said = ("下書きを書き込んでいる途中です（ディスクの応答が遅れています）。書き終わりしだい破棄して閉じます。"
+                    "続けるときは、そのまま入力してください（破棄しません）。")
+            if statuses:
+                statuses.first().say(said, "ask")
+            else:
+                self.app.notify(said, severity="warning", markup=False)
+            keeper.when_written(self._discard_once_written)
+            return False
         except StoreBusyError as err:
             self._esc_at = None
             self.store_wait.busy(err, self._kept_now, saving="破棄", again=self._discard_keys)
             return False
         self.store_wait.clear()
         return True
+
+    def _discard_once_written(self) -> None:
+        """The draft's write under way is done: the discard asked for then (nothing typed since)."""
+        if not self._discard_waits or not self.is_attached or self.app.screen is not self:
+            return
+        self._discard_waits = False
+        untouched = self._untouched(self._draft_data())
+        if not self._discard(self.keeper):
+            return
+        if not untouched:
+            self.app.notify(f"{self.typed_words()}を破棄しました（記録していません）", markup=False)
+        self.dismiss(None)
 
     def _discard_keys(self) -> str:
         """The keys that discard the dialog as it is now: one Esc with nothing typed, else two."""

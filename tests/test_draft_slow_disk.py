@@ -99,3 +99,37 @@ def test_ctrl_q_during_a_slow_autosave_quits_once_it_is_written(store_dir, monke
     assert state["unsaved"] == []
     assert state["drafts"] == ["前半途中まで"]
 
+
+
+def test_esc_esc_on_a_note_during_a_slow_autosave_discards_once_it_is_written(store_dir, monkeypatch):
+    """The note dialog's Esc Esc while its autosave is being written was refused as
+    「別のウィンドウの処理（取り込み・バックアップなど）がストアを使用中のため、まだ破棄していません」."""
+    from test_dialog_drafts import _store, desk, texts
+
+    store, clock, incident_id = _store(store_dir)
+    state: dict = {}
+
+    async def then(app, pilot, timeline):
+        await pilot.press(*"ベンダーに電話")
+        assert await wait_until(pilot, lambda: texts(store_dir, "note") == ["ベンダーに電話"], timeout=5)
+        gate, entered = slow_disk(monkeypatch)
+        try:
+            await pilot.press(*"した")
+            assert await wait_until(pilot, entered.is_set)
+            await pilot.press("escape", "escape")
+            await pilot.pause()
+            state["front"] = type(app.screen).__name__
+            state["status"] = str(app.screen.query_one(DraftStatus).content)
+            await pilot.pause(0.3)
+            gate.release()
+            state["closed"] = await wait_until(pilot, lambda: app.screen is timeline)
+        finally:
+            gate.release(10)
+
+    desk(store, clock, then, incident_id=incident_id, key="n")
+    assert state["front"] == "NoteScreen"
+    assert "取り込み" not in state["status"] and "別のウィンドウ" not in state["status"], state["status"]
+    assert "書き込んでいる途中" in state["status"], state["status"]
+    assert state["closed"]  # before: it stayed, 「まだ破棄していません」
+    assert texts(store_dir, "note") == []
+    assert texts(store_dir, "note", status="discarded") == ["ベンダーに電話した"]
