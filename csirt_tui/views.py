@@ -350,7 +350,10 @@ def intake_entry_text(profile, intake: dict[str, Any]) -> str:
         f"{items.get('found_at', _INTAKE_DEFAULT_LABELS['found_at'])}: {intake.get('found_at_text') or ''}",
         f"{items.get('place', _INTAKE_DEFAULT_LABELS['place'])}: {intake.get('place') or ''}",
         f"{items.get('what', _INTAKE_DEFAULT_LABELS['what'])}: {intake.get('what') or ''}",
-        f"{items.get('reporter', _INTAKE_DEFAULT_LABELS['reporter'])}: " + " / ".join(rep.get(k) or "" for k in ("name", "section", "contact")),
+        # 氏名 / 所属 / 連絡先 in their places (「太郎 /  / 内線2301」 says which is missing); none typed,
+        # nothing (「(4)発見者の氏名・連絡先:  /  /」 on the record, its 未記入 line below saying so)
+        f"{items.get('reporter', _INTAKE_DEFAULT_LABELS['reporter'])}: "
+        + (" / ".join(parts) if any((parts := [rep.get(k) or "" for k in ("name", "section", "contact")])) else ""),
     ]
     for extra in profile.poc.get("extra_items", []):
         lines.append(f"{extra['label']}: {(intake.get('extras') or {}).get(extra['key'], '')}")

@@ -45,3 +45,14 @@ def test_the_intake_entrys_item_labels_are_drawn_one_cell_wide_but_typed_text_is
         assert not any(line.startswith(label + ":") for line in drawn_record), label
     assert any(line.startswith("(1)" + labels[0][1:] + ":") for line in drawn_record)
     assert any("①端末 ②プリンタ: 両方" in line for line in drawn_record)  # typed: as typed
+
+
+def test_a_blank_reporter_is_blank_on_the_intake_entry_not_slashes(store):
+    """A call cut before (4) was recorded 「(4)発見者の氏名・連絡先:  /  /」 (the three parts joined,
+    all empty); one part typed keeps the others' places."""
+    profile = store.profile
+    label = next(i["label"] for i in profile.poc["items"] if i["key"] == "reporter")
+    blank = intake_entry_text(profile, sample_intake(reporter={"name": "", "section": "", "contact": ""}))
+    assert f"{label}: " in blank.splitlines()
+    some = intake_entry_text(profile, sample_intake(reporter={"name": "税務 太郎", "section": "", "contact": "内線2301"}))
+    assert f"{label}: 税務 太郎 /  / 内線2301" in some.splitlines()
