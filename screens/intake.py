@@ -301,7 +301,10 @@ class IntakeScreen(StyledAtMount, Screen):  # not restyled and laid out again as
             # 訓練 (むつ 要綱 2条(2)イ): marked in the 受付 entry itself; a scenario's drill is always one
             yield Checkbox("訓練として受け付ける (実際のインシデントとして数えない)", id="drill", compact=True,
                            value=self.scenario is not None, disabled=self.scenario is not None)
-        yield DeskFooter()
+        # its keys as it mounts, for the terminal's width: one paint of the whole form (built when
+        # Ctrl+N comes at once after start, the form was drawn with an empty footer, then its keys
+        # built, laid out and drawn: ~20 ms more before the form was whole; screens/footer.py)
+        yield DeskFooter(at_mount=True)
 
     def _out_of_hours_text(self, now: datetime) -> str:
         profile = self.app.store.profile

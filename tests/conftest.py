@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import os
 import shutil
@@ -160,6 +161,17 @@ async def wait_until(pilot, predicate, timeout: float = 10.0) -> bool:
             return True
         await pilot.pause(0.05)
     return predicate()
+
+
+async def intake_being_built(pilot, app):
+    """The intake made ahead, begun now and not built yet (its build under way, its fields not
+    there): what Ctrl+N pressed at once after start finds. Returns it."""
+    await pilot.pause()
+    app.prepare_intake()
+    made = app._intake_ahead
+    while not made.is_running:
+        await asyncio.sleep(0)
+    return made
 
 
 async def open_screen(pilot, app, open_it, screen_type, ready: str | None = None):

@@ -11,7 +11,7 @@ from datetime import datetime
 import pytest
 
 import csirt_tui.app as desk
-from conftest import TZ, Clock, wait_until
+from conftest import TZ, Clock, intake_being_built, wait_until
 from csirt_tui.app import CsirtDeskApp
 from csirt_tui.store import Store
 from screen_walk import drawn
@@ -98,11 +98,7 @@ def test_ctrl_n_while_the_form_ahead_is_being_built_takes_it_and_the_keys(tmp_pa
     async def run():
         app = CsirtDeskApp(store, operator="受付 花子", clock=clock, backups=False)
         async with app.run_test(size=size) as pilot:
-            await pilot.pause()
-            app.prepare_intake()
-            made = app._intake_ahead
-            while not made.is_running:  # its build begun, its fields not there yet
-                await asyncio.sleep(0)
+            made = await intake_being_built(pilot, app)
             taken.append(bool(made.query("#received_at")))
             clock.advance(minutes=7)
             app.action_new_intake()  # Ctrl+N's action, now (a key would wait for the build in the queue)

@@ -11,7 +11,7 @@ from datetime import datetime
 import pytest
 
 import csirt_tui.app as desk
-from conftest import TZ, Clock, wait_until
+from conftest import TZ, Clock, intake_being_built, wait_until
 from csirt_tui.app import CsirtDeskApp
 from csirt_tui.store import Store
 from screens.intake import IntakeScreen
@@ -140,5 +140,58 @@ def test_the_form_made_ahead_is_laid_out_again_unseen_a_few_times_at_most(tmp_pa
             await pilot.pause(0.3)
             assert made.query_one("#found_at").value == "今朝9時"
             assert "受付日時" in drawn(app).text
+
+    asyncio.run(run())
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 30)])
+def test_ctrl_n_during_the_build_lays_the_form_out_once_and_sends_it_with_its_keys(tmp_path, monkeypatch, size):
+    """Ctrl+N pressed while the form made ahead is still being built (at once after start): the
+    form is laid out once, and the first frame sent to the terminal is the whole form, its
+    footer's keys in it. It was laid out three times (issue 15: Ctrl+N at once after the first
+    paint, ~60 % more CPU than its first frame before it was whole): the first layout found the
+    form's scroll bar, which took a column from every field (laid out again at once), and it was
+    sent with an empty footer, whose keys were built once it was drawn (laid out and sent again)."""
+    from textual.screen import Screen
+
+    monkeypatch.setattr(desk, "INTAKE_AHEAD_DELAY", 3600)
+    monkeypatch.setattr(desk, "INTAKE_AHEAD_AT_START", 3600)  # made below, when the test says
+    clock = Clock(WEEKDAY_1000)
+    store = Store.open(tmp_path / "s", clock=clock)
+    sent = []
+    keys_at_layout = []  # the footer's keys at each layout of the form (Textual's own, each one counted)
+    layout = Screen._refresh_layout
+
+    def counted(self, size=None, scroll: bool = False):  # type: ignore[no-untyped-def]
+        result = layout(self, size, scroll)
+        if isinstance(self, IntakeScreen) and not scroll:
+            keys_at_layout.append(len(self.query("FooterKey")))
+        return result
+
+    monkeypatch.setattr(Screen, "_refresh_layout", counted)
+
+    async def run():
+        app = CsirtDeskApp(store, operator="受付 花子", clock=clock, backups=False)
+        display = app._display
+
+        def recorded(screen, update):  # type: ignore[no-untyped-def]
+            if isinstance(screen, IntakeScreen) and update is not None:
+                sent.append(type(update).__name__)
+            return display(screen, update)
+
+        app._display = recorded
+        async with app.run_test(size=size) as pilot:
+            made = await intake_being_built(pilot, app)
+            assert not made.query("#received_at")
+            app.action_new_intake()  # Ctrl+N's action, now (a key would wait for the build in the queue)
+            assert await wait_until(pilot, lambda: app.screen is made and made.is_mounted)
+            await pilot.pause(0.5)
+            whole = drawn(app).text
+            assert "F1 ヘルプ" in whole and "Ctrl+S 保存" in whole
+            assert keys_at_layout == [len(made.query("FooterKey"))]  # one layout, its keys there
+            assert sent[0] == "LayoutUpdate" and "LayoutUpdate" not in sent[1:]  # drawn whole once
+            await pilot.press(*"今朝9時")  # and it takes keys as before
+            await pilot.pause()
+            assert made.query_one("#found_at").value == "今朝9時"
 
     asyncio.run(run())
