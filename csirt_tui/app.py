@@ -74,6 +74,7 @@ GC_FULL_AHEAD = 5
 # when 10 have gone by and only once the objects that lived on have grown by a quarter; a desk whose
 # 全件 of a 200,000-incident store was read again holds millions, a walk of a second or more)
 GC_AHEAD_LIMIT = 0.1
+GC_PAUSE_LIMIT = 1.0  # seconds: collection, off since start, is on again by then (_resume_gc_after)
 PROFILE_CACHE = ".cache"  # in the store; hidden folders are not store data (not backed up, not verified)
 
 
@@ -190,6 +191,7 @@ class CsirtDeskApp(App):
         self.backups = backups
         self.freeze_gc = freeze_gc
         self._gc_paused = False
+        self._gc_resume: asyncio.Task | None = None  # collection on again once the first intake is built
         self._stack_depth = 0  # screens on the stack at the latest screen change (_screen_changed)
         self._gc_ahead = True  # full collections made between screens (GC_FULL_AHEAD, GC_AHEAD_LIMIT)
         self._screens_css_read = False
@@ -274,7 +276,8 @@ class CsirtDeskApp(App):
     # start-up made (it frees start-up's cyclic garbage) and gc.freeze(): what is alive then
     # (modules, Textual, the widgets, the first load of the index) lives as long as the desk,
     # and later collections no longer walk it. Frozen objects are still freed by reference
-    # counting (index rows replaced by a reload go as before).
+    # counting (index rows replaced by a reload go as before). Collection comes back on once the
+    # first intake made ahead, built right after that paint, is mounted (_resume_gc_after).
 
     def on_load(self) -> None:
         if self.freeze_gc and not _GC_FROZEN and gc.isenabled():
@@ -283,7 +286,8 @@ class CsirtDeskApp(App):
 
     def freeze_startup_objects(self) -> None:
         """Called by the dashboard once it is first drawn (see above). Freezes once per
-        process (tests start many apps in one process); always turns collection back on."""
+        process (tests start many apps in one process); always turns collection back on: at
+        once, or once the first intake made ahead is mounted (prepare_intake)."""
         global _GC_FROZEN
         try:
             if self.freeze_gc and not _GC_FROZEN:
@@ -291,15 +295,16 @@ class CsirtDeskApp(App):
                 gc.collect(1)  # start-up's objects are all still young: this walks only them
                 gc.freeze()
         finally:
-            self._resume_gc()
             # the intake made ahead from now, not 2 s after start (after the freeze: a form kept
             # in the freeze would never be collected once closed). A Ctrl+N pressed while it is
             # being built takes it as it is; the keys typed with it wait for its mount and land in
-            # order (IntakeScreen.keys_wait)
-            if self._intake_ahead is None and INTAKE_AHEAD_AT_START:
-                self.set_timer(INTAKE_AHEAD_AT_START, self.prepare_intake)
-            elif self._intake_ahead is None:
+            # order (IntakeScreen.keys_wait). Collection stays off while it is built (prepare_intake)
+            if self._intake_ahead is None and not INTAKE_AHEAD_AT_START:
                 self.call_later(self.prepare_intake)
+            else:
+                self._resume_gc()
+                if self._intake_ahead is None:
+                    self.set_timer(INTAKE_AHEAD_AT_START, self.prepare_intake)
 
     def _screen_changed(self, _screen) -> None:
         depth, self._stack_depth = self._stack_depth, len(self.screen_stack)
@@ -318,10 +323,35 @@ class CsirtDeskApp(App):
             self._gc_paused = False
             gc.enable()
 
+    def _resume_gc_after(self, screen) -> None:  # type: ignore[no-untyped-def]
+        """Collection, off since start (on_load), on again once ``screen`` (the first intake made
+        ahead, being built) is mounted, or at once if there is none. Its ~60 widgets made some
+        30 collections of the young objects, and two or three of the middle generation, while it
+        was built (~4 ms of a Ctrl+N pressed at once after the first paint, which waits for that
+        build: bench/intake.py); the collection that follows walks them once, after."""
+        if not self._gc_paused:
+            return
+        built = getattr(screen, "keys_wait", None)
+        if built is None:
+            self._resume_gc()
+            return
+
+        async def resume() -> None:
+            try:
+                await asyncio.wait_for(built.wait(), GC_PAUSE_LIMIT)
+            except asyncio.TimeoutError:
+                pass
+            finally:
+                self._resume_gc()
+
+        self._gc_resume = asyncio.get_running_loop().create_task(resume())
+
     def on_unmount(self) -> None:
         self.store.wait_briefly(None)  # the backup at the close (run_app) waits as the CLI does
         css_cache.save()  # what this start parsed anew, for the next start
-        self._resume_gc()  # closed before the dashboard was drawn
+        if self._gc_resume is not None:
+            self._gc_resume.cancel()  # (collection on again, below)
+        self._resume_gc()  # closed before the dashboard was drawn, or the first intake built
         self._release_closing_signals()
 
     # ------------------------------------------------------------ closing: drafts first
@@ -903,16 +933,19 @@ class CsirtDeskApp(App):
 
     def prepare_intake(self) -> None:
         if self._intake_ahead is not None or not self.is_running or self._exit or self._closing:
+            self._resume_gc_after(None)
             return
         from screens.dashboard import DashboardScreen
 
         if not isinstance(self.screen, DashboardScreen):
             # not while a screen is being typed into: building it holds the keys for a moment
+            self._resume_gc_after(None)
             self.set_timer(INTAKE_AHEAD_DELAY, self.prepare_intake)
             return
         from screens.intake import IntakeScreen
 
         self._intake_ahead = self.build_unseen(IntakeScreen())
+        self._resume_gc_after(self._intake_ahead)
 
     def build_unseen(self, screen):  # type: ignore[no-untyped-def]
         """``screen`` composed, mounted and styled now, registered with the desk but on no screen
