@@ -166,6 +166,10 @@ class SavedScreen(ModalScreen[tuple[str, bool]]):
         self.query_one("#saved-close", Button).focus()  # Enter goes on to the dashboard as before
 
 
+# one word, so that the banner's wrapping never cuts it (「(F3: PoC」 | 「カード)」 at 80 columns)
+F3_HINT = "(F3:PoCカード)"
+
+
 class IntakeScreen(StyledAtMount, Screen):  # not restyled and laid out again as it opens (screens/opening.py)
     """The PoC card: ①いつ ②どこで ③何がどのように ④誰が, plus channel, source and fact check."""
 
@@ -317,10 +321,10 @@ class IntakeScreen(StyledAtMount, Screen):  # not restyled and laid out again as
         if self.app.size.height < 30:
             # 24 rows: the night contacts are what the operator needs now; the card's address and
             # mail would push the form's (1)-(4) below the screen (F3 shows the whole card)
-            return head + "  (F3: PoC カード)"
+            return head + "  " + F3_HINT
         card = "  ".join(f"{label} {value}" for label, value in poc_card(profile)
                          if label in ("PoC", "所在地", "電話番号", "メール"))
-        return head + "\n" + narrow(card) + "  (F3: PoC カード)"
+        return head + "\n" + narrow(card) + "  " + F3_HINT
 
     def on_unmount(self) -> None:
         self.keeper.detached = True

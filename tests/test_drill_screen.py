@@ -284,7 +284,7 @@ def test_f3_shows_the_whole_poc_card_and_the_out_of_hours_banner_holds_it(store_
     # 80x24: the night contacts and where the card is (F3); (1) いつ, where the first words of the
     # call go, stays on the screen (with the card's lines too it was pushed below the 24th row)
     small = seen["banner", (80, 24)]
-    assert "夜間・休日の連絡先" in small and "F3: PoC カード" in small and "joho@" not in small
+    assert "夜間・休日の連絡先" in small and "(F3:PoCカード)" in small and "joho@" not in small
     assert seen["found_at_y", (80, 24)] is not None and seen["found_at_y", (80, 24)] < 23
 
 

@@ -94,3 +94,11 @@ def test_f4_the_callers_words_is_offered_on_a_drills_intake_only():
     drill = (SNAPSHOTS / "drill_intake-120x30.txt").read_text(encoding="utf-8").splitlines()
     assert "F4" not in real[-1] and "Ctrl+S 保存" in real[-1], real[-1]
     assert "F4 通報者の言葉" in drill[-1], drill[-1]
+
+
+def test_the_out_of_hours_banner_keeps_its_f3_hint_on_one_line():
+    """At 80x24 the banner ended 「(F3: PoC」 with 「カード)」 alone on the next line, a line of the
+    form lost to it (screens/intake.py F3_HINT)."""
+    for size in ("80x24", "120x30"):
+        text = (SNAPSHOTS / f"intake-{size}.txt").read_text(encoding="utf-8")
+        assert "(F3:PoCカード)" in text, size
