@@ -270,8 +270,10 @@ class DraftKeeper:
             self.problem = problem = self._busy()
             self._on_ui(self._after_write, report)
             return problem
+        overtaken = False
         try:
-            if self.closed or seq <= self._written:
+            if self.closed or seq <= self._written:  # overtaken by a newer write (the screen thread's)
+                overtaken = True
                 return None
             try:
                 written = self.store.save_draft(self.draft_id, snap, operator=self.operator, kind=self.kind,
@@ -289,6 +291,9 @@ class DraftKeeper:
                 self.problem = problem = None
         finally:
             self._lock.release()
+            if overtaken and not on_ui:  # the keys typed meanwhile were left to this write (_flush,
+                self._behind = False     # _behind): _after_write writes what is newer than the disk
+                self._on_ui(self._after_write, report)
         if not on_ui:
             self._behind = False  # (before _after_write: the write it sets for what is newer may start)
         self._on_ui(self._after_write, report)  # never under the lock: the UI thread may be waiting for it

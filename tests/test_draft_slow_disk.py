@@ -133,3 +133,50 @@ def test_esc_esc_on_a_note_during_a_slow_autosave_discards_once_it_is_written(st
     assert state["closed"]  # before: it stayed, 「まだ破棄していません」
     assert texts(store_dir, "note") == []
     assert texts(store_dir, "note", status="discarded") == ["ベンダーに電話した"]
+
+
+def test_what_is_typed_while_an_overtaken_autosave_waits_to_start_is_written(store_dir, monkeypatch):
+    """An autosave worker that a write of the screen thread overtook (Ctrl+S's flush_now took the
+    keeper's lock before the worker thread started: a loaded machine) found a newer snapshot on disk
+    and returned without _after_write. The keys typed meanwhile had been left to it (_flush: one
+    write at a time, _behind), so nothing wrote them until another key was typed: 「よ」 stayed
+    only on the screen however long the operator waited."""
+    from test_dialog_drafts import _store, desk, texts
+
+    store, clock, incident_id = _store(store_dir)
+    state: dict = {}
+    gate, entered = threading.Event(), threading.Event()
+    write = form.DraftKeeper._write
+
+    def late(self, *args, **kwargs):  # a worker's write that has not started yet (its thread waits)
+        if threading.current_thread() is not threading.main_thread():
+            entered.set()
+            gate.wait(30)
+        return write(self, *args, **kwargs)
+
+    def refused(*args, **kwargs):
+        raise OSError(5, "Input/output error")
+
+    async def then(app, pilot, timeline):
+        await pilot.press(*"ベンダーに電話")
+        assert await wait_until(pilot, lambda: texts(store_dir, "note") == ["ベンダーに電話"], timeout=5)
+        monkeypatch.setattr(form.DraftKeeper, "_write", late)
+        monkeypatch.setattr(Store, "append", refused)  # the record's write fails: the note stays open
+        try:
+            await pilot.press(*"した")
+            assert await wait_until(pilot, entered.is_set)  # its autosave's worker, not started yet
+            await pilot.press("ctrl+s")  # writes the draft on the screen thread first, then refused
+            await pilot.pause()
+            state["front"] = type(app.screen).__name__
+            await pilot.press(*"よ")
+            await pilot.pause(0.3)  # (its autosave due meanwhile: left to the worker under way)
+            gate.set()
+            state["written"] = await wait_until(
+                pilot, lambda: texts(store_dir, "note") == ["ベンダーに電話したよ"], timeout=5)
+            state["drafts"] = texts(store_dir, "note")
+        finally:
+            gate.set()
+
+    desk(store, clock, then, incident_id=incident_id, key="n")
+    assert state["front"] == "NoteScreen"
+    assert state["written"], state["drafts"]  # before: ["ベンダーに電話した"], 「よ」 on no disk
