@@ -24,6 +24,7 @@ The priority rule is the profile's ``[priority]`` section (docs/profile-format.m
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -287,7 +288,12 @@ def parse_stop_hours(text: str) -> float | None:
     unit = _STOP_UNITS.get(m.group(2)) if m else None
     if unit is None:
         raise DomainError(f"想定停止時間は時間数で入力してください（{STOP_HOURS_EXAMPLES}）: 「{text.strip()}」")
-    return float(m.group(1)) * unit
+    hours = float(m.group(1)) * unit
+    # a run of digits past float's range is inf (recorded as Infinity, and 「inf」 when the triage is
+    # opened again, which this refuses); one past 1e16 comes back as 「1e+16」: refused the same way
+    if not math.isfinite(hours) or "e" in repr(hours):
+        raise DomainError(f"想定停止時間の数が大きすぎるか小さすぎます（{STOP_HOURS_EXAMPLES}）: 「{text.strip()}」")
+    return hours
 
 
 def long_stop_of(profile, context: TriageContext) -> bool:

@@ -742,3 +742,14 @@ def test_an_expected_stop_is_read_in_the_words_a_handler_types():
     for word in ("三時間くらい", "半日", "-5", "nan", "inf", "1e3", "明日まで"):
         with pytest.raises(DomainError, match="想定停止時間は時間数で"):
             parse_stop_hours(word)
+
+
+def test_an_expected_stop_too_long_to_hold_is_refused_not_recorded_as_infinity():
+    """400 digits were read as inf hours (recorded as Infinity, shown 「inf」 when the triage is
+    opened again, which the parser refuses); 1 followed by 23 zeros as 1e+23, the same."""
+    from csirt_tui.triage import parse_stop_hours
+
+    for typed in ("9" * 400, "1" + "0" * 23, "１" + "０" * 23, "0.00000001"):
+        with pytest.raises(DomainError, match="想定停止時間"):
+            parse_stop_hours(typed)
+    assert parse_stop_hours("8760") == 8760 and parse_stop_hours("0.5分") == 0.5 / 60
