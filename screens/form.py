@@ -192,6 +192,7 @@ class DraftKeeper:
         self._ui: int | None = None
         self._when_written: list[Callable[[], None]] = []  # keys that act once a write under way is done
         self._behind = False  # a worker's write is under way (started, not finished)
+        self._close_pending: Callable[[], None] | None = None  # close_later's try, when it had to wait
         if draft:
             self.adopt(draft)
 
@@ -352,7 +353,10 @@ class DraftKeeper:
             pass
 
     def _after_write(self, report: bool) -> None:
-        if self.closed or self.detached:
+        if self.closed or self.detached:  # recorded or left while a key waited for this write:
+            if self._close_pending is not None:  # the close refused meanwhile (this write held the
+                self._close_pending()            # lock) is done now, not up to 2 s later: a Ctrl+Q
+            self._written_now()  # waiting quits next (the key acts and looks again), the draft closed
             return
         if self.continued is not None:
             self.app.notify(continued_text(self.continued, self.draft_id), title="下書き", severity="warning",
@@ -370,10 +374,14 @@ class DraftKeeper:
             self._retry = self.screen.set_timer(RETRY_SECONDS if self.problem else self.delay(), self._try_again)
         if self.on_change is not None:
             self.on_change()
-        if self._when_written and not self.writing_behind():  # the write under way is done
-            acts, self._when_written = self._when_written, []
-            for act in acts:
-                act()
+        if not self.writing_behind():  # the write under way is done
+            self._written_now()
+
+    def _written_now(self) -> None:
+        """Run the keys that waited for the write under way (when_written), each once."""
+        acts, self._when_written = self._when_written, []
+        for act in acts:
+            act()
 
     def _try_again(self) -> None:
         self._retry = None
@@ -474,16 +482,19 @@ class DraftKeeper:
         if busy is not None:
             self.closed = True
             problem = WRITING if isinstance(busy, DraftBeingWritten) else f"{busy_holder(busy)}がストアを使用中です"
-        close_later(self.app, self.draft_id, status, incident_id or self.incident)
+        self._close_pending = close_later(self.app, self.draft_id, status, incident_id or self.incident)
         return problem
 
 
-def close_later(app, draft_id: str, status: str, incident_id: str | None) -> None:
+def close_later(app, draft_id: str, status: str, incident_id: str | None) -> Callable[[], None]:
     """Mark a draft saved or discarded once the disk takes it (tried every RETRY_SECONDS; while
-    the store is busy not tried, nor counted: a try would hold the keys for the brief wait)."""
+    the store is busy not tried, nor counted: a try would hold the keys for the brief wait).
+    Returns the try, for a caller that knows the disk is free now (DraftKeeper._after_write)."""
     tries = [0]
 
     def attempt() -> None:
+        if tries[0] < 0:  # done
+            return
         if not app.store.readonly and not app.store.lock_free():
             return
         tries[0] += 1
@@ -492,9 +503,11 @@ def close_later(app, draft_id: str, status: str, incident_id: str | None) -> Non
         except (DomainError, OSError):
             if tries[0] < CLOSE_TRIES:
                 return
+        tries[0] = -1
         timer.stop()
 
     timer = app.set_interval(RETRY_SECONDS, attempt)
+    return attempt
 
 
 NO_LINE_START = frozenset("、。，．）」』】")  # Japanese punctuation a line does not start with (kinsoku)

@@ -41,6 +41,19 @@ def slow_disk(monkeypatch):
     return gate, entered
 
 
+async def note_autosave_held(pilot, store_dir, monkeypatch):
+    """In the note dialog: 「ベンダーに電話」 on disk, then 「した」 typed with its autosave under way,
+    held (slow_disk); returns the gate that lets it go."""
+    from test_dialog_drafts import texts
+
+    await pilot.press(*"ベンダーに電話")
+    assert await wait_until(pilot, lambda: texts(store_dir, "note") == ["ベンダーに電話"], timeout=5)
+    gate, entered = slow_disk(monkeypatch)
+    await pilot.press(*"した")
+    assert await wait_until(pilot, entered.is_set)
+    return gate
+
+
 def run(store_dir, monkeypatch, key: str) -> dict:
     clock = Clock()
     store = Store.open(store_dir, clock=clock)
@@ -110,12 +123,8 @@ def test_esc_esc_on_a_note_during_a_slow_autosave_discards_once_it_is_written(st
     state: dict = {}
 
     async def then(app, pilot, timeline):
-        await pilot.press(*"ベンダーに電話")
-        assert await wait_until(pilot, lambda: texts(store_dir, "note") == ["ベンダーに電話"], timeout=5)
-        gate, entered = slow_disk(monkeypatch)
+        gate = await note_autosave_held(pilot, store_dir, monkeypatch)
         try:
-            await pilot.press(*"した")
-            assert await wait_until(pilot, entered.is_set)
             await pilot.press("escape", "escape")
             await pilot.pause()
             state["front"] = type(app.screen).__name__
@@ -180,3 +189,33 @@ def test_what_is_typed_while_an_overtaken_autosave_waits_to_start_is_written(sto
     desk(store, clock, then, incident_id=incident_id, key="n")
     assert state["front"] == "NoteScreen"
     assert state["written"], state["drafts"]  # before: ["ベンダーに電話した"], 「よ」 on no disk
+
+
+def test_ctrl_q_waiting_for_a_note_s_slow_autosave_quits_when_the_note_is_recorded_meanwhile(store_dir, monkeypatch):
+    """Ctrl+Q said 「終了を待っています…書き終わりしだい…終了します」 and waited for the note's
+    autosave (DraftKeeper.when_written); Ctrl+S recorded the note meanwhile, which closes its keeper,
+    and a closed keeper's _after_write returned before the keys waiting for it: the desk never quit."""
+    from test_dialog_drafts import _store, desk, texts
+
+    store, clock, incident_id = _store(store_dir)
+    state: dict = {}
+
+    async def then(app, pilot, timeline):
+        gate = await note_autosave_held(pilot, store_dir, monkeypatch)
+        try:
+            await pilot.press("ctrl+q")
+            await pilot.pause()
+            state["said"] = [str(n.message) for n in app._notifications]
+            await pilot.press("ctrl+s")  # the note is recorded; its draft is closed later
+            state["recorded"] = await wait_until(pilot, lambda: app.screen is timeline)
+            gate.release()
+            state["quit"] = await wait_until(pilot, lambda: not app.is_running, timeout=5)
+        finally:
+            gate.release(10)
+
+    desk(store, clock, then, incident_id=incident_id, key="n")
+    assert any("書き終わりしだい" in m for m in state["said"]), state["said"]
+    assert state["recorded"]
+    assert state["quit"]  # before: still running, the wait for the write forgotten
+    assert [e.text for e in Store.open(store_dir).timeline(incident_id) if e.kind == "note"][-1] == "ベンダーに電話した"
+    assert texts(store_dir, "note") == [] and texts(store_dir, "note", status="saved") == ["ベンダーに電話した"]
