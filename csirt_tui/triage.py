@@ -284,7 +284,8 @@ def parse_stop_hours(text: str) -> float | None:
     raw = unicodedata.normalize("NFKC", text or "").strip()
     if not raw:
         return None
-    m = _STOP_HOURS.fullmatch(re.sub(r"\s+", "", raw).lower())
+    # blanks go between a number and its unit (「2 日」), not inside a number: 「3 30」 (3 時間 30 分?) was 330
+    m = None if re.search(r"[\d.]\s+[\d.]", raw) else _STOP_HOURS.fullmatch(re.sub(r"\s+", "", raw).lower())
     unit = _STOP_UNITS.get(m.group(2)) if m else None
     if unit is None:
         raise DomainError(f"想定停止時間は時間数で入力してください（{STOP_HOURS_EXAMPLES}）: 「{text.strip()}」")

@@ -753,3 +753,14 @@ def test_an_expected_stop_too_long_to_hold_is_refused_not_recorded_as_infinity()
         with pytest.raises(DomainError, match="想定停止時間"):
             parse_stop_hours(typed)
     assert parse_stop_hours("8760") == 8760 and parse_stop_hours("0.5分") == 0.5 / 60
+
+
+def test_an_expected_stop_with_a_blank_inside_its_number_is_refused_not_joined():
+    """「3 30」 (3 時間 30 分, perhaps) was read as 330 hours, 「1 5」 as 15: the blanks were taken out
+    before the number was read. A blank between a number and its unit is still read (「2 日」)."""
+    from csirt_tui.triage import parse_stop_hours
+
+    for typed in ("3 30", "1 5", "３\u3000３０", "1 .5"):
+        with pytest.raises(DomainError, match="想定停止時間"):
+            parse_stop_hours(typed)
+    assert parse_stop_hours("2 日") == 48 and parse_stop_hours(" 3 時間 ") == 3 and parse_stop_hours("1.5 h") == 1.5
