@@ -55,12 +55,12 @@ def call_party(app, incident_id: str, party: str, label: str, after=None, *, scr
     if not candidates:
         app.notify(f"{label} の連絡先が名簿にありません (Ctrl+R で名簿を開けます)", severity="warning", markup=False)
         return
-    choices = []
-    for c in candidates:
-        p = c["person"]
-        numbers = " / ".join(x for x in (f"内線{p['extension']}" if p.get("extension") else "",
-                                         p.get("phone", ""), p.get("mobile", "")) if x)
-        choices.append((f"{p.get('name', '')}  {numbers}  ({c['reason']})", str(p["doc_id"])))
+    def numbers_of(p: dict[str, Any]) -> str:
+        return " / ".join(x for x in (f"内線{p['extension']}" if p.get("extension") else "",
+                                      p.get("phone", ""), p.get("mobile", "")) if x)
+
+    choices = [(f"{c['person'].get('name', '')}  {numbers_of(c['person'])}  ({c['reason']})", str(c["person"]["doc_id"]))
+               for c in candidates]
 
     def chosen(doc_id: str | None) -> None:
         if not doc_id:
@@ -86,15 +86,19 @@ def call_party(app, incident_id: str, party: str, label: str, after=None, *, scr
                     app.notify(f"通話は記録しました。続きを記録できませんでした: {err}", severity="error",
                                markup=False)
 
+        # the numbers to dial stay in sight while the call is written (they went with the list)
+        dial = f"電話: {numbers_of(person)}" if numbers_of(person) else ""
         app.push_screen(FormScreen(("【訓練】" if drill_note else "") + f"通話の記録: {person.get('name', '')} ({label})",
-                                   fields, save=log, intro=drill_note,
+                                   fields, save=log, intro="\n".join(x for x in (dial, drill_note) if x),
                                    draft=DraftKey("form", incident_id, f"call:{party}:{doc_id}", screen)))
 
     if person_id is not None:
         chosen(person_id)
         return
-    app.push_screen(PickerScreen(choices, ("【訓練】" if drill_note else "") + f"{label}: 今だれに電話するか (上から順に)"),
-                    chosen)
+    # wide: a person and their numbers on one line, the title whole (in the 40-cell box at 80x24 each
+    # person took three lines and the title read 「CSIRT管理者: 今だれに電話するか (」)
+    app.push_screen(PickerScreen(choices, ("【訓練】" if drill_note else "") + f"{label}: 今だれに電話するか (上から順に)",
+                                 wide=True), chosen)
 
 
 def flow(items: list[str], width: int, gap: str = "   ") -> str:

@@ -214,3 +214,49 @@ def test_at_120_columns_a_long_roster_shows_every_mark(store_dir):
 
     on_roster(store, clock, (120, 30), then)
     assert lines and lines[0].rstrip(" ▁▂▃▄▅▆▇█▉▊▋▌▍▎▏").endswith("平夜休"), lines
+
+
+def test_at_80x24_who_to_call_reads_whole_and_the_call_form_keeps_the_number_in_sight(store_dir):
+    """Walking the tracker at 80x24 (t on CSIRT管理者): the picker was 40 cells wide, its title read
+    「CSIRT管理者: 今だれに電話するか (」 and each person took three lines (name, numbers, when);
+    once a person was picked, the call form showed no number to dial."""
+    clock = Clock(SATURDAY_NIGHT)
+    store = Store.open(store_dir, clock=clock)
+    _people(store)
+    inc = store.create_incident(sample_intake(received_at="2026-11-21T20:30:00+09:00", reporter_type="staff"),
+                                operator="受付")
+    t = core.Triage(fact_check="done", type_id="cyber",
+                    ticked=[k for k, lv, text, _ in core.level_examples(store.profile, "cyber") if lv == 1][:1])
+    core.record_triage(store, inc.id, t, operator="ハンドラー")
+    seen = {}
+
+    async def scenario():
+        from rich.cells import cell_len
+
+        app = CsirtDeskApp(store, operator="ハンドラー", clock=clock, backups=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            app.open_response(inc.id)
+            assert await wait_until(pilot, lambda: bool(app.screen.query("#notifs")))
+            screen = app.screen
+            notifs = screen.query_one("#notifs", DataTable)
+            notifs.focus()
+            notifs.move_cursor(row=next(i for i, n in enumerate(screen.notifs) if n["party"] == "csirt_manager"))
+            await pilot.press("t")
+            assert await wait_until(pilot, lambda: isinstance(app.screen, PickerScreen))
+            await pilot.pause()
+            picker = app.screen
+            title = picker.query_one(".saved-title")
+            seen["title"] = (picker.query_one("#kind-box").content_region.width, cell_len(picker.title_text))
+            listed = picker.query_one("#kind-list")
+            seen["rows"] = (listed.virtual_size.height, len(picker.choices))
+            await pilot.press("enter")
+            assert await wait_until(pilot, lambda: isinstance(app.screen, FormScreen))
+            await pilot.pause()
+            seen["intro"] = str(app.screen.query_one("#form-intro", Static).render())
+
+    asyncio.run(scenario())
+    width, needed = seen["title"]
+    assert width >= needed, seen
+    assert seen["rows"][0] == seen["rows"][1], seen  # one line a person
+    assert "090-0000-0101" in seen["intro"] and "内線2141" in seen["intro"], seen
