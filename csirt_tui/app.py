@@ -1095,6 +1095,15 @@ class CsirtDeskApp(App):
         if self.use_command_palette and not CommandPalette.is_open(self):
             self.push_screen(CommandPalette(id="--command-palette", placeholder="コマンドを名前で探す (例: 報告書)"))
 
+    def action_change_theme(self) -> None:
+        """The theme list, searched in Japanese: Textual's said 「Search for themes…」 (English, and
+        its … two cells in a Japanese terminal font, one for Textual)."""
+        from textual.command import CommandPalette
+        from textual.theme import ThemeProvider
+
+        if not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(providers=[ThemeProvider], placeholder="テーマを名前で探す (例: nord)"))
+
     def _restore_theme(self) -> None:
         theme = load_settings().get("theme")
         if isinstance(theme, str) and theme in self.available_themes:

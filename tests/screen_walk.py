@@ -170,6 +170,11 @@ async def _drill_picker(app, pilot):
     await pilot.pause()
 
 
+async def _theme_picker(app, pilot):
+    app.action_change_theme()
+    await pilot.pause(0.3)
+
+
 SCENES: dict[str, Callable] = {
     "dashboard": _keys(),
     "dashboard_all": _keys("a"),
@@ -195,6 +200,7 @@ SCENES: dict[str, Callable] = {
     "triage": _push(_triage),
     "poc_card": _keys("f3"),                                # PocCardScreen (poccard.py)
     "drill_picker": _drill_picker,                          # the palette's 訓練を始める (PickerScreen)
+    "theme_picker": _theme_picker,                          # the palette's テーマ (Textual's list of themes)
     "drill_intake": _push(_drill_intake),                   # IntakeScreen of a drill scenario
     "drill_mark": _then(_push(_incident), _keys("k")),     # 訓練として記録 (FormScreen)
     "review": _review,                                      # 手順の評価・見直し (screens/review.py)
