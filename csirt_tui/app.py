@@ -1092,8 +1092,10 @@ class CsirtDeskApp(App):
     def action_command_palette(self) -> None:
         from textual.command import CommandPalette
 
+        from screens.palette import DeskPalette
+
         if self.use_command_palette and not CommandPalette.is_open(self):
-            self.push_screen(CommandPalette(id="--command-palette", placeholder="コマンドを名前で探す (例: 報告書)"))
+            self.push_screen(DeskPalette(id="--command-palette", placeholder="コマンドを名前で探す (例: 報告書)"))
 
     def action_change_theme(self) -> None:
         """The theme list, searched in Japanese: Textual's said 「Search for themes…」 (English, and
@@ -1101,8 +1103,10 @@ class CsirtDeskApp(App):
         from textual.command import CommandPalette
         from textual.theme import ThemeProvider
 
+        from screens.palette import DeskPalette
+
         if not CommandPalette.is_open(self):
-            self.push_screen(CommandPalette(providers=[ThemeProvider], placeholder="テーマを名前で探す (例: nord)"))
+            self.push_screen(DeskPalette(providers=[ThemeProvider], placeholder="テーマを名前で探す (例: nord)"))
 
     def _restore_theme(self) -> None:
         theme = load_settings().get("theme")

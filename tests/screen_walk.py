@@ -172,7 +172,7 @@ async def _drill_picker(app, pilot):
 
 async def _theme_picker(app, pilot):
     app.action_change_theme()
-    await pilot.pause(0.3)
+    await pilot.pause()
 
 
 SCENES: dict[str, Callable] = {

@@ -96,3 +96,47 @@ def test_the_elapsed_column_fits_at_80_and_120_columns(store, clock):
     for since in list(ago.values()) + [timedelta(days=99999), timedelta(hours=23, minutes=59)]:
         assert cell_len(elapsed((clock() - since).isoformat(), clock())) <= ELAPSED_CELLS
     assert elapsed(None, clock()) == "-"
+
+
+def test_the_palette_says_in_japanese_that_nothing_matches(store_dir):
+    """Walking Ctrl+P at 80x24: 「ぬぬぬ」 (no command contains it) showed 「No matches found」, the
+    one English line left on the desk. The theme list (its own palette) says it the same way."""
+    import asyncio
+
+    from textual.command import CommandList
+
+    from conftest import Clock
+    from csirt_tui.app import CsirtDeskApp
+    from csirt_tui.store import Store
+
+    store = Store.open(store_dir, clock=Clock())
+    seen = {}
+
+    def lines(app) -> list[str]:
+        listed = app.screen.query_one(CommandList)
+        out = []
+        for i in range(listed.option_count):
+            prompt = listed.get_option_at_index(i).prompt
+            out.append(str(getattr(prompt, "renderable", prompt)))
+        return out
+
+    async def scenario():
+        app = CsirtDeskApp(store, operator="受付 花子", clock=Clock(), backups=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            await pilot.press("ctrl+p")
+            await pilot.pause()
+            await pilot.press(*"ぬぬぬ")
+            await pilot.pause(1.0)
+            seen["palette"] = lines(app)
+            await pilot.press("escape")
+            await pilot.pause()
+            app.action_change_theme()
+            await pilot.pause()
+            await pilot.press(*"ぬぬぬ")
+            await pilot.pause(1.0)
+            seen["themes"] = lines(app)
+
+    asyncio.run(scenario())
+    assert seen["palette"] == ["該当するものはありません (Esc で閉じる)"], seen
+    assert seen["themes"] == ["該当するものはありません (Esc で閉じる)"], seen
