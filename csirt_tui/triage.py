@@ -60,9 +60,11 @@ __all__ = [
     "exclusion_close",
 ]
 
+# the record's words for what the handler chose on the triage screen (「確認中（保留のまま進める）」
+# was recorded 「事実確認: 未了」, a word the screen never showed)
 FACT_CHECK_LABELS = {
     "done": "確認済み",
-    "pending": "未了",
+    "pending": "確認中（保留のまま進めた）",
     "not_needed": "不要",
 }
 

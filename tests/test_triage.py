@@ -764,3 +764,12 @@ def test_an_expected_stop_with_a_blank_inside_its_number_is_refused_not_joined()
         with pytest.raises(DomainError, match="想定停止時間"):
             parse_stop_hours(typed)
     assert parse_stop_hours("2 日") == 48 and parse_stop_hours(" 3 時間 ") == 3 and parse_stop_hours("1.5 h") == 1.5
+
+
+def test_a_fact_check_left_pending_is_recorded_in_the_screens_words(store):
+    """The handler chose 「確認中（保留のまま進める）」 and the record (the timeline, `show`, the report's
+    table) said 「事実確認: 未了」, a word the screen never showed."""
+    inc = store.create_incident(sample_intake(), operator=OP)
+    entries = record_triage(store, inc.id, Triage(fact_check="pending", type_id="cyber", ticked=["L1.4"]),
+                            operator=OP)
+    assert "事実確認: 確認中（保留のまま進めた）" in entries[0].text.splitlines(), entries[0].text
