@@ -779,10 +779,10 @@ def cmd_export(args) -> int:
 
 
 def _parse_day(text: str, option: str, now):
-    from .timeparse import TimeParseError, parse_time
+    from .timeparse import TimeParseError, parse_day
 
     try:
-        return parse_time(text, now, future_tolerance=None).date()
+        return parse_day(text, now)
     except TimeParseError as err:
         raise DomainError(f"{option}: {err}") from None
 

@@ -72,11 +72,14 @@ from dateutil import parser as _dateutil_parser
 __all__ = [
     "ACCEPTED_FORMS",
     "MAX_INPUT_LENGTH",
+    "ACCEPTED_DAY_FORMS",
     "SAKKI_MINUTES",
     "TimeParseError",
+    "DayParseError",
     "format_preview",
     "format_wareki_datetime",
     "from_iso",
+    "parse_day",
     "parse_time",
     "to_iso",
     "to_wareki",
@@ -96,6 +99,9 @@ ACCEPTED_FORMS: tuple[str, ...] = (
     "令和8年11月21日 10時",
     "30分前",
 )
+
+#: Example inputs shown where a day is asked for (the summary's period).
+ACCEPTED_DAY_FORMS: tuple[str, ...] = ("2026/4/1", "4/1", "2026-04-01", "令和8年4月1日", "R8.4.1", "今日", "昨日")
 
 #: Longer inputs are refused before any other work is done.
 MAX_INPUT_LENGTH = 200
@@ -125,6 +131,16 @@ class TimeParseError(ValueError):
         self.reason = reason
         end = "" if reason.endswith("。") else "。"
         super().__init__(f"{reason}{end}入力例: {' / '.join(ACCEPTED_FORMS)}")
+
+
+class DayParseError(TimeParseError):
+    """A day could not be read (:func:`parse_day`): the reason, then the forms of a day
+    (:data:`ACCEPTED_DAY_FORMS`), not those of a time (「14:30 / さっき / 30分前」)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        end = "" if reason.endswith("。") else "。"
+        ValueError.__init__(self, f"{reason}{end}入力例: {' / '.join(ACCEPTED_DAY_FORMS)}")
 
 
 # --------------------------------------------------------------------------
@@ -751,3 +767,17 @@ def parse_time(
     if ctx.too_late(result):
         raise TimeParseError(f"未来の日時は指定できません（{format_preview(result)}）。")
     return result
+
+
+def parse_day(text: str, now: datetime):
+    """The day the operator typed (a period's first or last day): any form of :func:`parse_time`,
+    no limit in the future, and a day word alone (「今日」「昨日」「一昨日」) is that day (parse_time
+    asks it for a time: 「「今日」には時刻も付けてください」 was said under the summary's period).
+    Raises :class:`DayParseError`, whose message gives examples of days."""
+    try:
+        return parse_time(text, now, future_tolerance=None).date()
+    except TimeParseError as err:
+        try:
+            return parse_time(f"{text.strip()} 0時", now, future_tolerance=None).date()
+        except TimeParseError:
+            raise DayParseError(err.reason) from None

@@ -35,7 +35,7 @@ from csirt_tui.cells import narrow
 from csirt_tui.draftsave import plain_problem
 from csirt_tui.errors import DomainError
 from csirt_tui.textsafe import one_line, printable
-from csirt_tui.timeparse import TimeParseError, parse_time, to_wareki
+from csirt_tui.timeparse import TimeParseError, parse_day, to_wareki
 from screens.chrome import OneLine
 from screens.form import DraftedDialog, DraftKey, DraftStatus, PickerScreen, SafeInput, SafeTextArea
 from screens.commands import bindings
@@ -274,7 +274,7 @@ class ExportScreen(DraftedDialog):  # styled once as it opens: DraftedDialog is 
             if not text.strip():
                 raise ValueError(f"{name}を入力してください")
             try:
-                out.append(parse_time(text, now, future_tolerance=None).date())
+                out.append(parse_day(text, now))
             except TimeParseError as err:
                 raise ValueError(f"{name}: {one_line(str(err))}") from None
         start, end = out

@@ -268,3 +268,11 @@ def test_summary_date_errors(run, incident, tmp_path, start, end, needle):
                        "--waive-reason", "x")
     assert code == 1 and needle in err and err.count("\n") == 1
     assert not (tmp_path / "s.pdf").exists()
+
+
+def test_summary_to_today_in_words(run, incident, tmp_path):
+    """`summary --to 今日` was refused (「「今日」には時刻も付けてください」): a day word alone is that day."""
+    target = tmp_path / "s.pdf"
+    code, out, err = run("summary", "--from", "2026/11/1", "--to", "今日", "--pdf", str(target), "--waive-reason", "x")
+    assert code == 0, err
+    assert target.exists() and "2026-11-01" in out

@@ -584,3 +584,21 @@ def test_the_refusal_is_one_line_the_screens_draw_without_a_return_mark() -> Non
         shown = one_line(str(caught.value))
         assert "⏎" not in shown and "\n" not in str(caught.value), shown
         assert shown.startswith(caught.value.reason) and "。入力例: 14:30 / " in shown, shown
+
+
+def test_a_day_is_read_with_day_words_and_refused_with_examples_of_days() -> None:
+    """The summary's period (screen and `summary --from/--to`): 「今日」 was refused with 「「今日」には
+    時刻も付けてください」 and every refusal gave examples of times (14:30 / さっき / 30分前)."""
+    from datetime import date
+
+    from csirt_tui.timeparse import DayParseError, parse_day
+
+    now = datetime(2026, 12, 6, 7, 0, tzinfo=JST)
+    assert parse_day("今日", now) == date(2026, 12, 6) and parse_day("昨日", now) == date(2026, 12, 5)
+    assert parse_day("2026/4/1", now) == date(2026, 4, 1) and parse_day("R8.4.1", now) == date(2026, 4, 1)
+    assert parse_day("2027/1/31", now) == date(2027, 1, 31)  # a period may end later than today
+    for text in ("2026/13/1", "朝礼の後"):
+        with pytest.raises(DayParseError) as caught:
+            parse_day(text, now)
+        message = str(caught.value)
+        assert "入力例: 2026/4/1 / 4/1 / " in message and "さっき" not in message and "14:30" not in message, message
