@@ -30,7 +30,7 @@ from csirt_tui.intake import build_intake, duty_contacts
 from csirt_tui.poc import poc_card
 from csirt_tui.model import missing_items
 from csirt_tui.textsafe import one_line, printable
-from csirt_tui.timeparse import TimeParseError, format_preview, parse_time, to_iso
+from csirt_tui.timeparse import TimeParseError, format_preview, from_iso, parse_time, to_iso
 from csirt_tui.views import ITEM_SHORT, intake_entry_text, unread_time_lines
 from screens.form import (WRITING, DraftKeeper, DraftStatus, KeepTextScreen, SafeInput, SafeTextArea, StoreWait,
                           all_or_nothing, kept_text, new_draft_id)
@@ -605,9 +605,14 @@ class IntakeScreen(StyledAtMount, Screen):  # not restyled and laid out again as
         if wid == "drill":
             self._show_drill()
         if wid == "callback_ok":
-            self._callback_at = to_iso(self.app.now()) if event.value else ""
+            # stamped when ticked, kept while ticked: a draft's tick (loaded before this Changed
+            # arrives) keeps its time; it was stamped again with the time the draft was resumed
+            if not event.value:
+                self._callback_at = ""
+            elif not self._callback_at:
+                self._callback_at = to_iso(self.app.now())
             self.query_one("#callback_at", Static).update(
-                f"({format_preview(self.app.now())} 確認)" if event.value else "")
+                f"({format_preview(from_iso(self._callback_at))} 確認)" if self._callback_at else "")
         self._update_checklist()
         self.keeper.changed()
 

@@ -342,3 +342,38 @@ def test_a_time_in_the_future_is_not_ticked_and_its_save_says_it_was_kept_as_typ
     assert "(1)いつ は日時として読めないため、入力のまま記録しました: 未来の日時は指定できません" in seen["saved"], seen["saved"]
     it = store.incident("2026-0001").entries[0].data
     assert it["found_at_text"] == "今朝9時" and it["found_at"] is None
+
+
+def test_a_resumed_draft_keeps_when_the_callback_was_confirmed(store_dir):
+    """折り返し確認済み ticked at 10:00, the desk closed, the draft resumed at 10:30 and saved: the
+    record said the callback was confirmed at 10:30 (the tick, loaded from the draft, was stamped
+    again when its Changed arrived)."""
+    from textual.widgets import Checkbox
+
+    clock = Clock(MONDAY_10)
+    store = Store.open(store_dir, clock=clock)
+
+    async def first_session():
+        app = make_app(store, clock)
+        async with app.run_test(size=(120, 50)) as pilot:
+            await pilot.press("ctrl+n")
+            assert await wait_until(pilot, lambda: isinstance(app.screen, IntakeScreen))
+            app.screen.query_one("#callback_number", Input).value = "0175-22-1111"
+            app.screen.query_one("#callback_ok", Checkbox).value = True
+            assert await wait_until(pilot, lambda: any(
+                (d["data"].get("callback") or {}).get("confirmed_at") for d in store.list_drafts()))
+
+    async def second_session():
+        app = make_app(store, clock)
+        async with app.run_test(size=(120, 50)) as pilot:
+            await pilot.pause()
+            await pilot.press("enter")  # the draft's 続きを入力する
+            assert await wait_until(pilot, lambda: isinstance(app.screen, IntakeScreen))
+            await pilot.pause(0.3)
+            await pilot.press("ctrl+s")
+            assert await wait_until(pilot, lambda: isinstance(app.screen, SavedScreen))
+
+    run(first_session())
+    clock.advance(minutes=30)
+    run(second_session())
+    assert store.incident("2026-0001").intake["callback"]["confirmed_at"] == "2026-11-16T10:00:00+09:00"
