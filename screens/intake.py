@@ -611,8 +611,12 @@ class IntakeScreen(StyledAtMount, Screen):  # not restyled and laid out again as
                 self._callback_at = ""
             elif not self._callback_at:
                 self._callback_at = to_iso(self.app.now())
+            # short (the record keeps the time to the second): at 80x24 「(2026年12月6日(日)
+            # 06:49:26 確認)」 left the number typed 19 cells, 「０１７５－２２－１」
+            at = from_iso(self._callback_at) if self._callback_at else None
             self.query_one("#callback_at", Static).update(
-                f"({format_preview(from_iso(self._callback_at))} 確認)" if self._callback_at else "")
+                "" if at is None else f"({at:%H:%M} 確認)" if at.date() == self.app.now().date()
+                else f"({at:%m/%d %H:%M} 確認)")
         self._update_checklist()
         self.keeper.changed()
 

@@ -344,6 +344,38 @@ def test_a_time_in_the_future_is_not_ticked_and_its_save_says_it_was_kept_as_typ
     assert it["found_at_text"] == "今朝9時" and it["found_at"] is None
 
 
+def test_at_80x24_the_callback_number_stays_in_sight_once_confirmed(store_dir):
+    """Walking a call at 80x24: 折り返し確認済み ticked, the line said 「(2026年12月6日(日) 06:49:26
+    確認)」 and the number typed, 「０１７５－２２－１１１１」, showed as 「０１７５－２２－１」 in what was
+    left of the row. The time is said short; the number typed is seen whole."""
+    from rich.cells import cell_len
+    from textual.widgets import Checkbox
+
+    clock = Clock(MONDAY_10)
+    store = Store.open(store_dir, clock=clock)
+    seen = {}
+
+    async def scenario():
+        app = make_app(store, clock)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            await pilot.press("ctrl+n")
+            assert await wait_until(pilot, lambda: isinstance(app.screen, IntakeScreen))
+            await pilot.pause()
+            screen = app.screen
+            number = screen.query_one("#callback_number", Input)
+            number.value = "０１７５－２２－１１１１ 内線2141"
+            screen.query_one("#callback_ok", Checkbox).value = True
+            await pilot.pause()
+            seen["room"] = number.content_region.width
+            seen["said"] = str(screen.query_one("#callback_at", Static).render())
+            seen["typed"] = cell_len(number.value)
+
+    run(scenario())
+    assert seen["said"] == "(10:00 確認)", seen
+    assert seen["room"] > seen["typed"], seen
+
+
 def test_a_resumed_draft_keeps_when_the_callback_was_confirmed(store_dir):
     """折り返し確認済み ticked at 10:00, the desk closed, the draft resumed at 10:30 and saved: the
     record said the callback was confirmed at 10:30 (the tick, loaded from the draft, was stamped
