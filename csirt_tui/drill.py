@@ -209,7 +209,7 @@ def drill_fields(sc: Scenario | None) -> dict[str, Any]:
 
 
 def start_drill(store, raw: dict[str, Any], *, operator: str, scenario: Scenario | None = None,
-                strict: bool = False) -> Incident:
+                strict: bool = False, typed_at=None) -> Incident:
     """A new incident marked as a drill from its first entry (the 受付): ``raw`` is the intake as
     typed (the operator's, or :func:`caller_intake` for a scripted run). One entry: a crash
     cannot leave a drill counted as a real incident."""
@@ -218,7 +218,7 @@ def start_drill(store, raw: dict[str, Any], *, operator: str, scenario: Scenario
 
     profile = store.profile
     intake = build_intake(profile, {k: v for k, v in raw.items() if k not in ("drill", "drill_scenario")},
-                          store.now(), strict=strict)
+                          store.now(), strict=strict, typed_at=typed_at)
     intake.update(drill_fields(scenario))
     head = DRILL_MARK + (f"訓練シナリオ「{scenario.title}」({scenario.id})\n" if scenario else "訓練\n")
     return store.create_incident(intake, operator=operator, text=head + intake_entry_text(profile, intake))

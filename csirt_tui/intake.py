@@ -25,12 +25,19 @@ def _text(value: Any, key: str) -> str:
     return value
 
 
-def build_intake(profile, raw: dict[str, Any], now: datetime, *, strict: bool = True) -> dict[str, Any]:
+def build_intake(profile, raw: dict[str, Any], now: datetime, *, strict: bool = True,
+                 typed_at: datetime | None = None) -> dict[str, Any]:
     """Validate and normalise an intake dict; raises DomainError naming the key.
 
     ``strict=False`` (the intake screen: a call may be cut at any moment)
     keeps a time the parser cannot read as the text typed, with the parsed
-    value None and the reason in ``time_errors``, instead of refusing."""
+    value None and the reason in ``time_errors``, instead of refusing.
+
+    ``typed_at``: when the times heard on the call (found_at, the profile's time
+    items) were typed, if earlier than ``now``: their relative words (「さっき」,
+    「30分前」, 「14:30」) are counted from then. A draft resumed an hour later
+    recorded 「さっき」 typed at 10:00 as 10:50, after the call was received."""
+    heard_at = typed_at if typed_at is not None and typed_at < now else now
     if not isinstance(raw, dict):
         raise DomainError("受付データは JSON オブジェクトで指定してください")
     known = {"channel", "reporter_type", "found_at", "received_at", "reporter", "extras", "callback",
@@ -41,9 +48,9 @@ def build_intake(profile, raw: dict[str, Any], now: datetime, *, strict: bool = 
     out: dict[str, Any] = {}
     errors: dict[str, str] = {}
 
-    def _time(text: str, key: str) -> str | None:
+    def _time(text: str, key: str, at: datetime = now) -> str | None:
         try:
-            return to_iso(parse_time(text, now))
+            return to_iso(parse_time(text, at))
         except TimeParseError as err:
             if strict:
                 raise DomainError(f"{key}: {err}") from None
@@ -69,7 +76,7 @@ def build_intake(profile, raw: dict[str, Any], now: datetime, *, strict: bool = 
         out["received_at_text"] = received
     found_text = _text(raw.get("found_at"), "found_at")
     out["found_at_text"] = found_text
-    out["found_at"] = _time(found_text, "found_at") if found_text.strip() else None
+    out["found_at"] = _time(found_text, "found_at", heard_at) if found_text.strip() else None
     for key in TEXT_KEYS:
         out[key] = _text(raw.get(key), key)
     reporter = raw.get("reporter") or {}
@@ -88,7 +95,7 @@ def build_intake(profile, raw: dict[str, Any], now: datetime, *, strict: bool = 
         value = _text(value, key)
         if item.get("kind") == "time" and value.strip():
             extras[key] = value
-            extras[f"{key}_iso"] = _time(value, key)
+            extras[f"{key}_iso"] = _time(value, key, heard_at)
         else:
             extras[key] = value
     out["extras"] = extras

@@ -207,6 +207,10 @@ class IntakeScreen(StyledAtMount, Screen):  # not restyled and laid out again as
         # left for the operator to type (a drill of taking the call down, not of reading it)
         self.scenario = drill_scenario
         self._values_loaded = False
+        # a resumed draft: when its times were typed, and what they were (counted from then while
+        # unchanged: build_intake's typed_at)
+        self._typed_at: datetime | None = None
+        self._typed_times: dict[str, str] = {}
         # SAVE_DELAY read when each write is due (the tests hold the timer back through it)
         self.keeper = DraftKeeper(self, self.values, blank=is_blank, draft=draft,
                                   on_change=self._draft_state_changed, delay=lambda: SAVE_DELAY)
@@ -476,6 +480,11 @@ class IntakeScreen(StyledAtMount, Screen):  # not restyled and laid out again as
             if value:
                 self.query_one(f"#{wid}", Input).value = value
 
+        try:
+            self._typed_at = datetime.fromisoformat((self.draft or {}).get("updated_at") or "")
+        except ValueError:
+            self._typed_at = None
+        self._typed_times = self._times_heard(data)
         put("received_at", data.get("received_at"))
         for key in ("channel", "reporter_type"):
             if data.get(key):
@@ -553,13 +562,33 @@ class IntakeScreen(StyledAtMount, Screen):  # not restyled and laid out again as
             target.remove_class("error")
             return
         try:
-            dt = parse_time(text, self.app.now())
+            dt = parse_time(text, self._heard_at(wid, text))
         except TimeParseError as err:
             show(target, "✘ " + one_line(str(err)))
             target.add_class("error")
         else:
             show(target, "-> " + narrow(format_preview(dt)))
             target.remove_class("error")
+
+    def _heard_at(self, wid: str, text: str) -> datetime:
+        """What the relative words of a time field are counted from: now, or when a resumed draft's
+        time was typed while it is as it came back (「さっき」 typed at 10:00 meant 09:50 at 11:00 too)."""
+        now = self.app.now()
+        if wid != "received_at" and self._typed_at is not None and self._typed_times.get(wid) == text:
+            return min(self._typed_at, now)
+        return now
+
+    def typed_at(self) -> datetime | None:
+        """build_intake's typed_at: the draft's time while every time heard is as it came back."""
+        if self._typed_at is None:
+            return None
+        return self._typed_at if self._times_heard(self.values()) == self._typed_times else None
+
+    def _times_heard(self, data: dict[str, Any]) -> dict[str, str]:
+        """The time fields of the call, by field id: (1)いつ and the profile's time items."""
+        extras = data.get("extras") or {}
+        times = [x["key"] for x in self.app.store.profile.poc.get("extra_items", []) if x.get("kind") == "time"]
+        return {"found_at": data.get("found_at") or "", **{f"x-{k}": extras.get(k) or "" for k in times}}
 
     def _show_method(self) -> None:
         select = self.query_one("#reporter_type", Select)
@@ -710,9 +739,10 @@ class IntakeScreen(StyledAtMount, Screen):  # not restyled and laid out again as
                 if drill:
                     from csirt_tui.drill import start_drill
 
-                    inc = start_drill(store, values, operator=app.operator, scenario=self.scenario)
+                    inc = start_drill(store, values, operator=app.operator, scenario=self.scenario,
+                                      typed_at=self.typed_at())
                 else:
-                    intake = build_intake(store.profile, values, app.now(), strict=False)
+                    intake = build_intake(store.profile, values, app.now(), strict=False, typed_at=self.typed_at())
                     inc = store.create_incident(intake, operator=app.operator,
                                                 text=intake_entry_text(store.profile, intake))
         except StoreBusyError as err:  # another process holds the store (an import): said, the form stays

@@ -409,3 +409,39 @@ def test_a_resumed_draft_keeps_when_the_callback_was_confirmed(store_dir):
     clock.advance(minutes=30)
     run(second_session())
     assert store.incident("2026-0001").intake["callback"]["confirmed_at"] == "2026-11-16T10:00:00+09:00"
+
+
+def test_a_resumed_draft_counts_さっき_from_when_it_was_typed(store_dir):
+    """(1)いつ 「さっき」 typed at 10:00 (09:50), the desk closed, the draft resumed and saved at 11:00:
+    the record said found at 10:50, after the call was received at 10:00 (the words were counted
+    from the save). They are counted from when they were typed while they are as they came back;
+    the words stay as typed."""
+    clock = Clock(MONDAY_10)
+    store = Store.open(store_dir, clock=clock)
+    seen = {}
+
+    async def first_session():
+        app = make_app(store, clock)
+        async with app.run_test(size=(120, 50)) as pilot:
+            await pilot.press("ctrl+n")
+            assert await wait_until(pilot, lambda: isinstance(app.screen, IntakeScreen))
+            app.screen.query_one("#found_at", Input).value = "さっき"
+            assert await wait_until(pilot, lambda: any(d["data"].get("found_at") for d in store.list_drafts()))
+
+    async def second_session():
+        app = make_app(store, clock)
+        async with app.run_test(size=(120, 50)) as pilot:
+            await pilot.pause()
+            await pilot.press("enter")  # the draft's 続きを入力する
+            assert await wait_until(pilot, lambda: isinstance(app.screen, IntakeScreen))
+            await pilot.pause(0.3)
+            seen["preview"] = str(app.screen.query_one("#found_at-preview", Static).render())
+            await pilot.press("ctrl+s")
+            assert await wait_until(pilot, lambda: isinstance(app.screen, SavedScreen))
+
+    run(first_session())
+    clock.advance(hours=1)
+    run(second_session())
+    it = store.incident("2026-0001").intake
+    assert (it["found_at_text"], it["found_at"]) == ("さっき", "2026-11-16T09:50:00+09:00"), it
+    assert "09:50" in seen["preview"], seen
