@@ -142,7 +142,9 @@ class ResponseScreen(StyledAtMount, Screen):
     def _step_line(row: dict[str, Any]) -> Text:
         style = {"done": "green", "doing": "bold yellow", "na": "dim", "todo": ""}.get(row["status"], "")
         line = Text(no_wrap=True, overflow="ellipsis")
-        line.append_text(pad(row["phase_label"], 14, "dim"))
+        # the phase without the type it belongs to (大崎: 「不正行為: 脅威度の判定」), which the heading
+        # says: cut at 14 cells, every row of a 不正行為 read 「不正行為: ...」 (the detail says it whole)
+        line.append_text(pad(row["phase_label"].split(": ", 1)[-1], 14, "dim"))
         line.append_text(pad(row["label"], 34))
         line.append_text(pad(row["status_label"], 8, style))
         if row["at"] and row["status"] != "todo":  # a step opened by triage has nobody on it yet

@@ -356,3 +356,21 @@ def test_esc_esc_on_a_step_form_names_the_text_once(store_dir):
     assert asked.startswith("入力を破棄しますか？"), asked
     assert "入力を破棄しました（記録していません）" in said, said
     assert not any("入力した入力" in text for text in [asked, *said])
+
+
+def test_the_steps_of_a_phase_named_after_its_type_show_the_phase(store_dir):
+    """大崎's phases are named after their type (「不正行為: 報告・情報の把握・緊急措置」, 「不正行為:
+    セキュリティ会議」): cut at the column's 14 cells, every step of a 不正行為 read 「不正行為: ...」
+    at 120 columns. The column shows the phase; the heading says the type."""
+    from csirt_tui.response import step_states
+
+    clock = Clock(NOW)
+    store = Store.open(store_dir, profile="osaki", clock=clock)
+    inc = store.create_incident(sample_intake(received_at="2026-11-16T10:00:00+09:00"), operator="受付")
+    core.record_triage(store, inc.id, core.Triage(fact_check="done", type_id="fraud", ticked=["L3.2.2"]),
+                       operator="ハンドラー")
+    rows = step_states(store.profile, store.incident(inc.id))
+    assert any(r["phase_label"].startswith("不正行為: ") for r in rows)
+    shown = {ResponseScreen._step_line(r).plain[:16].strip() for r in rows}
+    assert not any(s.startswith("不正行為") for s in shown), shown
+    assert len(shown) > 1, shown
