@@ -606,7 +606,9 @@ class ResponseScreen(StyledAtMount, Screen):
         for item in step.get("council_items", []):
             label, names = rs.COUNCIL_ITEMS[item]
             for name in names:
-                text = f"{label}: {rs.COUNCIL_FIELD_LABELS.get(name, name)}"
+                part = rs.COUNCIL_FIELD_LABELS.get(name, name)
+                # 「システムの停止」 once (it read 「システムの停止: システムの停止」, 「代替措置の実施: 代替措置の実施」)
+                text = label if part == label else f"{label}: {part}"
                 if name == "system_stop":
                     fields.append(Field(name, text, "select", options=STOP_OPTIONS))
                 elif name in ("contact", "support"):

@@ -374,3 +374,30 @@ def test_the_steps_of_a_phase_named_after_its_type_show_the_phase(store_dir):
     shown = {ResponseScreen._step_line(r).plain[:16].strip() for r in rows}
     assert not any(s.startswith("不正行為") for s in shown), shown
     assert len(shown) > 1, shown
+
+
+def test_the_council_form_names_each_item_once(store_dir):
+    """大崎's セキュリティ会議 (k on the tracker) asked 「システムの停止: システムの停止」, 「関係機関への連絡:
+    関係機関への連絡」, 「代替措置の実施: 代替措置の実施」: the item, then its one field of the same name."""
+    clock = Clock(NOW)
+    store = Store.open(store_dir, profile="osaki", clock=clock)
+    inc = store.create_incident(sample_intake(received_at="2026-11-16T10:00:00+09:00"), operator="受付")
+    core.record_triage(store, inc.id, core.Triage(fact_check="done", type_id="fraud", ticked=["L3.2.2"]),
+                       operator="ハンドラー")
+    seen = {}
+
+    async def scenario():
+        app = CsirtDeskApp(store, operator="ハンドラー", clock=clock, backups=False)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            app.open_response(inc.id)
+            await pilot.pause()
+            await pilot.press("k")
+            await pilot.pause()
+            assert isinstance(app.screen, FormScreen)
+            seen["labels"] = [f.label for f in app.screen.fields]
+
+    asyncio.run(scenario())
+    labels = seen["labels"]
+    assert "システムの停止" in labels and "システムの停止: 停止の範囲・内容" in labels, labels
+    assert not [label for label in labels if ": " in label and label.split(": ", 1)[0] == label.split(": ", 1)[1]], labels
