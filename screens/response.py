@@ -46,6 +46,22 @@ class ResponseBody(VerticalScroll):
             self.screen._cursor_in_view()
 
 
+def _interim_rows(text: str) -> list[dict[str, str]]:
+    """代替措置の実施, one 「業務: 措置」 a line (the colon half- or full-width). A line that is not
+    so is refused, named, and stays in the form: lines without 「:」 were dropped without a word
+    (「窓口業務：紙の申請書で受付」, typed with the Japanese colon, was not on the record)."""
+    rows = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        cut = min((i for i in (line.find(":"), line.find("：")) if i >= 0), default=-1)  # the first colon
+        business, measure = (line[:cut], line[cut + 1:]) if cut >= 0 else ("", "")
+        if not business.strip() or not measure.strip():
+            raise DomainError(f"代替措置の実施: 「{one_line(line.strip(), 40)}」は「業務: 措置」の形で、1行に1つ入力してください")
+        rows.append({"business": business.strip(), "measure": measure.strip()})
+    return rows
+
+
 class ResponseScreen(StyledAtMount, Screen):
     KEYS_SCREEN = "response"
     BINDINGS = bindings("response")  # screens/commands.py
@@ -627,8 +643,7 @@ class ResponseScreen(StyledAtMount, Screen):
                 if key in data:
                     data[key] = [data[key]] if data[key] else []
             if "interim" in data:
-                data["interim"] = [dict(zip(("business", "measure"), (p.strip() for p in line.split(":", 1))))
-                                   for line in data["interim"].splitlines() if ":" in line]
+                data["interim"] = _interim_rows(data["interim"])
             self._run(rs.record_council, rs.CouncilDecision.from_dict(data), ok="セキュリティ会議の決定を記録しました")
 
         self._form(f"セキュリティ会議: {step['label']}", fields, f"council:{step.get('id', '')}", save)

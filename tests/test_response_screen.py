@@ -358,17 +358,23 @@ def test_esc_esc_on_a_step_form_names_the_text_once(store_dir):
     assert not any("入力した入力" in text for text in [asked, *said])
 
 
+def _osaki_fraud(store_dir):
+    """大崎: a 不正行為 at 脅威度3 (its steps, the council)."""
+    clock = Clock(NOW)
+    store = Store.open(store_dir, profile="osaki", clock=clock)
+    inc = store.create_incident(sample_intake(received_at="2026-11-16T10:00:00+09:00"), operator="受付")
+    core.record_triage(store, inc.id, core.Triage(fact_check="done", type_id="fraud", ticked=["L3.2.2"]),
+                       operator="ハンドラー")
+    return store, clock, inc
+
+
 def test_the_steps_of_a_phase_named_after_its_type_show_the_phase(store_dir):
     """大崎's phases are named after their type (「不正行為: 報告・情報の把握・緊急措置」, 「不正行為:
     セキュリティ会議」): cut at the column's 14 cells, every step of a 不正行為 read 「不正行為: ...」
     at 120 columns. The column shows the phase; the heading says the type."""
     from csirt_tui.response import step_states
 
-    clock = Clock(NOW)
-    store = Store.open(store_dir, profile="osaki", clock=clock)
-    inc = store.create_incident(sample_intake(received_at="2026-11-16T10:00:00+09:00"), operator="受付")
-    core.record_triage(store, inc.id, core.Triage(fact_check="done", type_id="fraud", ticked=["L3.2.2"]),
-                       operator="ハンドラー")
+    store, clock, inc = _osaki_fraud(store_dir)
     rows = step_states(store.profile, store.incident(inc.id))
     assert any(r["phase_label"].startswith("不正行為: ") for r in rows)
     shown = {ResponseScreen._step_line(r).plain[:16].strip() for r in rows}
@@ -379,11 +385,7 @@ def test_the_steps_of_a_phase_named_after_its_type_show_the_phase(store_dir):
 def test_the_council_form_names_each_item_once(store_dir):
     """大崎's セキュリティ会議 (k on the tracker) asked 「システムの停止: システムの停止」, 「関係機関への連絡:
     関係機関への連絡」, 「代替措置の実施: 代替措置の実施」: the item, then its one field of the same name."""
-    clock = Clock(NOW)
-    store = Store.open(store_dir, profile="osaki", clock=clock)
-    inc = store.create_incident(sample_intake(received_at="2026-11-16T10:00:00+09:00"), operator="受付")
-    core.record_triage(store, inc.id, core.Triage(fact_check="done", type_id="fraud", ticked=["L3.2.2"]),
-                       operator="ハンドラー")
+    store, clock, inc = _osaki_fraud(store_dir)
     seen = {}
 
     async def scenario():
@@ -401,3 +403,37 @@ def test_the_council_form_names_each_item_once(store_dir):
     labels = seen["labels"]
     assert "システムの停止" in labels and "システムの停止: 停止の範囲・内容" in labels, labels
     assert not [label for label in labels if ": " in label and label.split(": ", 1)[0] == label.split(": ", 1)[1]], labels
+
+
+def test_the_councils_interim_measures_are_kept_with_either_colon_or_refused_never_dropped(store_dir):
+    """代替措置の実施 (1行に「業務: 措置」): a line typed with the Japanese colon (「窓口業務：紙の申請書で
+    受付」) or without one was dropped, and the decision recorded without it. Either colon is read; a
+    line that is not 「業務: 措置」 is refused, named, and stays in the form."""
+    store, clock, inc = _osaki_fraud(store_dir)
+    seen = {}
+
+    async def scenario():
+        app = CsirtDeskApp(store, operator="ハンドラー", clock=clock, backups=False)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            app.open_response(inc.id)
+            await pilot.pause()
+            await pilot.press("k")
+            await pilot.pause()
+            form = app.screen
+            interim = form.query_one("#f-interim", TextArea)
+            interim.text = "窓口業務：紙の申請書で受付\n電話対応"
+            await pilot.press("ctrl+s")
+            await pilot.pause(0.3)
+            seen["refused"] = (app.screen is form, interim.text, app.focused is interim)
+            interim.text = "窓口業務：紙の申請書で受付\n電話: 受付時間：9時〜"
+            await pilot.press("ctrl+s")
+            await pilot.pause(0.3)
+            seen["closed"] = app.screen is not form
+
+    asyncio.run(scenario())
+    assert seen["refused"] == (True, "窓口業務：紙の申請書で受付\n電話対応", True), seen
+    assert seen["closed"], seen
+    decision = next(e for e in store.timeline(inc.id) if e.kind == "decision")
+    assert decision.data["council"]["interim"] == [{"business": "窓口業務", "measure": "紙の申請書で受付"},
+                                                   {"business": "電話", "measure": "受付時間：9時〜"}], decision.data
