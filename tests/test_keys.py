@@ -47,7 +47,8 @@ def test_no_screen_builds_its_own_bindings():
 def test_every_screen_names_its_keys_and_every_row_has_a_home():
     import screens.dashboard, screens.export, screens.form, screens.help, screens.incident  # noqa: E401,F401
     import screens.intake, screens.response, screens.resume, screens.roster, screens.timeline  # noqa: E401,F401
-    import screens.discard  # noqa: F401
+    import screens.discard, screens.palette  # noqa: E401,F401
+    from textual.command import CommandPalette
     from textual.screen import Screen
 
     def subclasses(cls):
@@ -55,7 +56,9 @@ def test_every_screen_names_its_keys_and_every_row_has_a_home():
             yield sub
             yield from subclasses(sub)
 
-    desk = [c for c in set(subclasses(Screen)) if c.__module__.startswith("screens.")]
+    # (the palette is Textual's, its keys its own: screens/palette.py only words its 「no matches」)
+    desk = [c for c in set(subclasses(Screen)) if c.__module__.startswith("screens.")
+            and not issubclass(c, CommandPalette)]
     assert len(desk) >= 14
     for cls in desk:
         sid = getattr(cls, "KEYS_SCREEN", None)
