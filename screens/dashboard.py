@@ -18,8 +18,8 @@ from csirt_tui.cells import cut, cut_start, fit, narrow
 from csirt_tui.draftsave import draft_row
 from csirt_tui.errors import DomainError
 from csirt_tui.textsafe import one_line
-from csirt_tui.views import (DASHBOARD_COLUMNS, RowFilter, dashboard_order, incident_row_cells, short_time,
-                             summary_cell)
+from csirt_tui.views import (DASHBOARD_COLUMNS, RowFilter, dashboard_order, incident_row_cells, phase_column,
+                             short_time, summary_cell)
 from screens.chrome import DeskHeader, install
 from screens.commands import bindings
 from screens.footer import DeskFooter
@@ -131,7 +131,7 @@ class DashboardScreen(Screen):
         longest = lambda labels: max((cell_len(x) for x in labels), default=4)  # noqa: E731
         # type and phase labels can be long (大崎: 「不正行為: 報告・情報の把握・緊急措置」): capped, ...
         types = max(longest(t["label"] for t in profile.incident_types), 6)
-        phases = max(longest(p["label"] for p in profile.phases), longest(("トリアージ前",)))
+        phases = max(longest(phase_column(profile, p["id"]) for p in profile.phases), longest(("トリアージ前",)))
         if compact:
             return [self._id_width, 9, 4, min(types, 10), 2, min(phases, 10)]
         widths = [self._id_width, 11, 10, 6, min(types, 16), 7, min(phases, 14)]

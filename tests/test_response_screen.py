@@ -437,3 +437,14 @@ def test_the_councils_interim_measures_are_kept_with_either_colon_or_refused_nev
     decision = next(e for e in store.timeline(inc.id) if e.kind == "decision")
     assert decision.data["council"]["interim"] == [{"business": "窓口業務", "measure": "紙の申請書で受付"},
                                                    {"business": "電話", "measure": "受付時間：9時〜"}], decision.data
+
+
+def test_the_dashboard_and_list_say_a_phase_named_after_its_type_by_its_phase(store_dir):
+    """The dashboard's フェーズ column (10 cells at 80 columns, 14 at 120) read 「不正行為: ...」 on every
+    大崎 不正行為 row, beside a 種別 column saying 不正行為; `csirt-desk list` said it twice too."""
+    from csirt_tui.views import incident_row_cells
+
+    store, clock, inc = _osaki_fraud(store_dir)
+    row = next(r for r in store.list_incidents() if r["id"] == inc.id)
+    cells = incident_row_cells(store.profile, row, clock())
+    assert cells[4] == "不正行為" and cells[6] == "報告・情報の把握・緊急措置", cells
