@@ -70,10 +70,23 @@ _GC_FROZEN = False  # see CsirtDeskApp.freeze_startup_objects
 # is drawn again, when 5 or more have gone by since the last: the openings that follow (~1 each) do
 # not reach Python's 10. Not after an opening: the keys typed into the new screen would wait for it.
 GC_FULL_AHEAD = 5
-# ... unless one of them took longer than this (seconds): then no more (as before: Python makes one
-# when 10 have gone by and only once the objects that lived on have grown by a quarter; a desk whose
-# 全件 of a 200,000-incident store was read again holds millions, a walk of a second or more)
-GC_AHEAD_LIMIT = 0.1
+# ... and also when the desk is idle: no key and no screen opened or closed for this long (seconds),
+# looked at every GC_IDLE_LOOK. Made only after a close, none was made while screens were opened one
+# from another (the tracker, then its step form) or while the operator typed, and Python's own fell
+# where it came (issue 15: with the lines below, none of 101 by Python itself in bench/gc_opens.py
+# --rounds 20 at 10,000 incidents, 2 of the desk's inside an opening; before, 11 of 69 inside one)
+GC_IDLE = 1.0
+GC_IDLE_LOOK = 0.5
+# Python's own full collection then comes after this many collections of the middle generation (its
+# default: 10): the desk's come first (at 5), when it is idle or a screen has closed; Python's is
+# left for a long stretch of keys and openings with no pause, as a bound on what is not freed meanwhile
+GC_FULL_BY_ITSELF = 25
+# ... unless one of them took longer than this (seconds of the desk thread's CPU time, not of the
+# clock: on a loaded machine a 40 ms walk took 140 ms of the clock, and the collections ahead were
+# given up for good): then no more (as before: Python makes one when GC_FULL_BY_ITSELF have gone by
+# and only once the objects that lived on have grown by a quarter; a desk whose 全件 of a
+# 200,000-incident store was read again holds millions, a walk of a second or more)
+GC_AHEAD_LIMIT = 0.25
 GC_PAUSE_LIMIT = 1.0  # seconds: collection, off since start, is on again by then (_resume_gc_after)
 PROFILE_CACHE = ".cache"  # in the store; hidden folders are not store data (not backed up, not verified)
 
@@ -194,6 +207,10 @@ class CsirtDeskApp(App):
         self._gc_resume: asyncio.Task | None = None  # collection on again once the first intake is built
         self._stack_depth = 0  # screens on the stack at the latest screen change (_screen_changed)
         self._gc_ahead = True  # full collections made between screens (GC_FULL_AHEAD, GC_AHEAD_LIMIT)
+        self._gc_idle_timer = None  # looks for a pause to make them in (GC_IDLE)
+        self._screen_changed_at = 0.0  # (time.monotonic) the latest screen opened or closed
+        self._screen_changes = 0  # screens opened or closed so far (_collect_after_close)
+        self._keys_read = 0  # keys and pastes read so far (the same)
         self._screens_css_read = False
         self._imported_ahead = False  # MODULES_AHEAD (import_ahead)
         self._ui_thread: int | None = None
@@ -294,7 +311,11 @@ class CsirtDeskApp(App):
                 _GC_FROZEN = True
                 gc.collect(1)  # start-up's objects are all still young: this walks only them
                 gc.freeze()
+                young, middle, full = gc.get_threshold()
+                gc.set_threshold(young, middle, max(GC_FULL_BY_ITSELF, full))
         finally:
+            if self.freeze_gc and self._gc_idle_timer is None:
+                self._gc_idle_timer = self.set_interval(GC_IDLE_LOOK, self._collect_when_idle)
             # the intake made ahead from now, not 2 s after start (after the freeze: a form kept
             # in the freeze would never be collected once closed). A Ctrl+N pressed while it is
             # being built takes it as it is; the keys typed with it wait for its mount and land in
@@ -307,16 +328,56 @@ class CsirtDeskApp(App):
                     self.set_timer(INTAKE_AHEAD_AT_START, self.prepare_intake)
 
     def _screen_changed(self, _screen) -> None:
+        self._screen_changed_at = time.monotonic()
+        self._screen_changes += 1
         depth, self._stack_depth = self._stack_depth, len(self.screen_stack)
         if self._stack_depth < depth:  # a screen closed: once the one below is drawn again
-            self.call_after_refresh(self._collect_ahead)
+            self.forget_closed_watchers()
+            self.call_after_refresh(self._collect_after_close, self._screen_changes, self._keys_read)
+
+    def forget_closed_watchers(self) -> None:
+        """Textual keeps, on the app, a list of the widgets that watch its ``title``, ``sub_title``
+        and ``theme`` (every Header: DeskHeader; every TextArea), and drops those that have closed
+        only when that value changes, which it never does on the desk. So every screen with a
+        header or a memo, once closed, stayed in memory whole with its drawn lines (issue 15:
+        +30,000 objects and ~2.5 MB each walk through the screens at 10,000 incidents,
+        bench/gc_opens.py), and each full collection walked them all: 35 ms after one walk, 250 ms
+        after twenty, more and more often inside a screen's opening. What Textual's own pruning
+        does (Reactive._check_watchers), done when a screen has closed and every GC_IDLE_LOOK, for
+        the app and the screens on the stack: the entries of closed widgets go."""
+        for obj in (self, *self.screen_stack):
+            watchers = getattr(obj, "__watchers", None)  # (Textual's own name: set with setattr, not mangled)
+            if not watchers:
+                continue
+            for name, entries in watchers.items():
+                if any(node._closing or node._closed for node, _ in entries):
+                    entries[:] = [(node, callback) for node, callback in entries
+                                  if not (node._closing or node._closed)]
+
+    def _collect_after_close(self, changes: int, keys: int) -> None:
+        """After a close, once the screen below is drawn again: not if a key came or a screen
+        opened meanwhile, or a key is waiting to be read (Esc then at once the key of the next
+        screen: the collection fell inside that screen's opening, the timeline's from the incident
+        4 times in 20 in bench/gc_opens.py --rounds 20); it is made at the next pause then."""
+        if self._screen_changes == changes and self._keys_read == keys and self._message_queue.empty():
+            self._collect_ahead()
 
     def _collect_ahead(self) -> None:
         """The full collection Python would soon make by itself, made now, between two openings."""
         if self._gc_ahead and gc.isenabled() and gc.get_count()[2] >= GC_FULL_AHEAD:
-            started = time.perf_counter()
+            started = time.thread_time()
             gc.collect()
-            self._gc_ahead = time.perf_counter() - started <= GC_AHEAD_LIMIT
+            self._gc_ahead = time.thread_time() - started <= GC_AHEAD_LIMIT
+
+    def _collect_when_idle(self) -> None:
+        """The same, when no key has come and no screen opened or closed for GC_IDLE (and no key
+        is being handled or held). And, at each look, the watchers of widgets closed since."""
+        self.forget_closed_watchers()  # (a screen is taken down after the change that closed it)
+        if self._key_flight is not None or self._keys_held or self._exit or self._closing \
+                or not self._message_queue.empty():
+            return
+        if time.monotonic() - max(self._key_at, self._screen_changed_at) >= GC_IDLE:
+            self._collect_ahead()
 
     def _resume_gc(self) -> None:
         if self._gc_paused:
@@ -667,6 +728,7 @@ class CsirtDeskApp(App):
         """A key or a paste read from the terminal (not one bubbling back up), handled."""
         if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
             self._key_at = time.monotonic()  # (prepare_triage waits for a pause in the typing)
+            self._keys_read += 1
             # A screen still mounting part of itself after its first paint (the triage's lower form)
             # has the keys wait for it: none is lost, none acts on a field not there yet, all in order
             # (the app reads the next one only when this one is handled). A screen may say that a key

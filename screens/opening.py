@@ -66,7 +66,31 @@ def install() -> None:
     update_node_styles.__doc__ = restyle.__doc__
     DOMNode.update_node_styles = update_node_styles
     _share_component_styles()
+    _inner_outer_by_colours()
     _installed = True
+
+
+def _inner_outer_by_colours() -> None:
+    """Textual's ``StylesCache.get_inner_outer`` (two Styles from two colours) is an lru_cache of
+    1024 on a method: keyed by the widget's StylesCache as well, it kept the last 1024 widgets'
+    StylesCaches, each with every line it drew (Strips, 7 small caches each), long after their
+    screens had closed (issue 15: ~700 of them after three walks through the screens at 10,000
+    incidents, ~45,000 objects that each full collection walked, bench/gc_opens.py). The same
+    Styles, cached by the two colours alone (the StylesCache is not used)."""
+    from functools import lru_cache
+
+    from textual._styles_cache import StylesCache
+    from textual.style import Style
+
+    @lru_cache(1024)
+    def inner_outer(base_background, background):  # type: ignore[no-untyped-def]
+        return Style(background=base_background + background), Style(background=base_background)
+
+    def get_inner_outer(self, base_background, background):  # type: ignore[no-untyped-def]
+        return inner_outer(base_background, background)
+
+    get_inner_outer.__doc__ = StylesCache.get_inner_outer.__doc__
+    StylesCache.get_inner_outer = get_inner_outer
 
 
 def _share_component_styles() -> None:
