@@ -70,17 +70,31 @@ def install() -> None:
     _installed = True
 
 
+# the digests of Textual's StylesCache.get_inner_outer that _inner_outer_by_colours replaces (8.2.8)
+INNER_OUTER_KNOWN = {"d2509f3e796680df9e74d7abc9df50afba9be6d4903f6731daa037476a17277b"}
+
+
 def _inner_outer_by_colours() -> None:
     """Textual's ``StylesCache.get_inner_outer`` (two Styles from two colours) is an lru_cache of
     1024 on a method: keyed by the widget's StylesCache as well, it kept the last 1024 widgets'
     StylesCaches, each with every line it drew (Strips, 7 small caches each), long after their
     screens had closed (issue 15: ~700 of them after three walks through the screens at 10,000
     incidents, ~45,000 objects that each full collection walked, bench/gc_opens.py). The same
-    Styles, cached by the two colours alone (the StylesCache is not used)."""
+    Styles, cached by the two colours alone (the StylesCache is not used). Only in place of the
+    method it was written against (its source's digest: Textual 8.2.8): another is left as it is."""
+    import hashlib
+    import inspect
     from functools import lru_cache
 
     from textual._styles_cache import StylesCache
     from textual.style import Style
+
+    try:
+        source = inspect.getsource(StylesCache.get_inner_outer)
+    except (OSError, TypeError):  # no source (a frozen build): not known
+        return
+    if hashlib.sha256(source.encode("utf-8")).hexdigest() not in INNER_OUTER_KNOWN:
+        return
 
     @lru_cache(1024)
     def inner_outer(base_background, background):  # type: ignore[no-untyped-def]
