@@ -99,6 +99,21 @@ class LazySelect(Select):
         if self._overlay() is not None:
             super()._setup_options_renderables()
 
+    def _init_selected_option(self, hint=Select.NULL) -> None:  # type: ignore[no-untyped-def]
+        """At its mount, Select takes the value it was made with: a value set before the mount (the
+        triage's 報告先, made when its box is shown) was that one already and changed nothing then,
+        so the closed line still showed the prompt. It shows the value now whatever came first."""
+        super()._init_selected_option(hint)
+        if self._overlay() is not None:
+            return
+        try:
+            current = self.query_one(SelectCurrent)
+        except NoMatches:
+            return
+        value = self.value
+        current.update(next((prompt for prompt, option in self._options if option == value and value != self.NULL),
+                            self.NULL))
+
     def _watch_value(self, value) -> None:
         if self._overlay() is not None:
             super()._watch_value(value)

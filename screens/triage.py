@@ -57,11 +57,24 @@ SELECTS = ("personal_data", "encrypted", "segment", "ac-confidentiality", "ac-in
            "override", "reported_to")
 CHECKS = ("outward_attack", "crime")
 TEXTS = ("fact_note", "stop_hours", "override_reason", "reply_who", "reply_when", "reply_how", "warning")
+NOT_INCIDENT_FIELDS = ("reported_to", "reply_who", "reply_when", "reply_how", "warning")  # (made when shown)
 
 
 def _widgets_in(widget: Widget) -> int:
     """``widget`` and the children it was made with (not mounted yet)."""
     return 1 + sum(_widgets_in(child) for child in widget._pending_children)
+
+
+def _row(*children: Widget) -> Horizontal:
+    return Horizontal(*children, classes="row")
+
+
+def _label(text: str) -> Label:
+    return Label(text, classes="field-label")
+
+
+def _choices(items: list[dict[str, Any]]) -> list[tuple[Text, Any]]:
+    return [(Text(narrow(item["label"])), item["id"]) for item in items]
 
 
 def _sel(widget: Select) -> Any:
@@ -278,6 +291,8 @@ class TriageScreen(DraftedDialog):
         self._as_opened: dict[str, Any] | None = None  # the top's answers before any key (start_drafts)
         self._offers: bool | None = None            # an unsaved triage of the incident will be offered back
         self._open_at_mount: tuple[str, Any] | None = None  # made ahead, given its incident before it mounted
+        self._box: Widget | None = None             # 4's box (not an incident), made when first shown
+        self._chunks_made = False                   # the lower form's widgets made (_make_lower_chunks)
 
     # ------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -346,15 +361,7 @@ class TriageScreen(DraftedDialog):
         profile = self.app.store.profile
         ctx = profile.context or {}
         classes = ctx.get("asset_classes", {})
-
-        def row(*children: Widget) -> Horizontal:
-            return Horizontal(*children, classes="row")
-
-        def label(text: str) -> Label:
-            return Label(text, classes="field-label")
-
-        def choices(items: list[dict[str, Any]]) -> list[tuple[Text, Any]]:
-            return [(Text(narrow(item["label"])), item["id"]) for item in items]
+        row, label, choices = _row, _label, _choices
 
         # 障害の種類 and its check items (大崎 4条(2)(3)) only where the profile has fault types: the
         # other profiles never show the box, and its 7 widgets were styled as every triage opened
@@ -380,19 +387,59 @@ class TriageScreen(DraftedDialog):
                 SafeInput(id="stop_hours", placeholder="想定停止時間 (時間)", compact=True, classes="short")),
             row(label("レベルの変更"), DeskSelect([], id="override", prompt="しない", compact=True),
                 SafeInput(id="override_reason", placeholder="変更する理由 (変更時は必須)", compact=True)),
-            # 4 レベル0・対象外: インシデントではない
-            Vertical(Label(f"4 インシデントではない: {self._report_to_label()}への報告と通報者への連絡",
-                           classes="step-title", markup=False),
-                     row(label("報告先"), DeskSelect(choices(profile.roles), id="reported_to", prompt="選ぶ", compact=True,
-                                                     value=core.report_to_default(profile) or NO_SELECTION)),
-                     row(SafeInput(id="reply_who", placeholder="通報者へ連絡した人", compact=True),
-                         SafeInput("今", id="reply_when", placeholder="いつ (例: 今 / 14:30)", compact=True,
-                                   classes="short"),
-                         SafeInput(id="reply_how", placeholder="方法 (電話・メール等)", compact=True)),
-                     SteadyStatic("", id="reply_when-preview", classes="preview", markup=False),
-                     SafeInput(id="warning", placeholder="職員への注意喚起 (任意)", compact=True),
-                     id="not-incident-box"),
         ]
+
+    # 4 レベル0・対象外 (インシデントではない): its box (12 widgets, a quarter of the lower form) is shown
+    # only for a decision of level 0 or an exclusion, and made the first time it is (issue 15: every
+    # triage styled and mounted it hidden, and one built at `t` took its keys after it). Until then
+    # its fields hold what the box opens with (_not_incident_defaults): the draft, the copy kept
+    # elsewhere and the record read those.
+    def _not_incident_defaults(self) -> dict[str, Any]:
+        return {"reported_to": core.report_to_default(self.app.store.profile), "reply_who": "",
+                "reply_when": "今", "reply_how": "", "warning": ""}
+
+    def _not_incident_box(self) -> Widget:
+        """The box, mounted at the end of the lower form (its place in the focus order) if it is not
+        there yet. Its widgets are in the screen when this returns (a focus or a value set at once
+        goes to them), mounted in the message loop's next turns as any widget is."""
+        if self._box is not None:
+            return self._box
+        profile = self.app.store.profile
+        # each level mounted on its own: children given to a container as it is made are mounted
+        # only when its own mount is handled, a turn later, and a key may be read meanwhile
+        box = Vertical(id="not-incident-box")
+        box.display = False  # (shown by _update when the decision is level 0 or an exclusion)
+        self.query_one(LowerForm).mount(box)
+        report, reply = Horizontal(classes="row"), Horizontal(classes="row")
+        box.mount(Label(f"4 インシデントではない: {self._report_to_label()}への報告と通報者への連絡",
+                        classes="step-title", markup=False),
+                  report, reply,
+                  SteadyStatic("", id="reply_when-preview", classes="preview", markup=False),
+                  SafeInput(id="warning", placeholder="職員への注意喚起 (任意)", compact=True))
+        default = core.report_to_default(profile) or NO_SELECTION
+        reported_to = DeskSelect(_choices(profile.roles), id="reported_to", prompt="選ぶ", compact=True, value=default)
+        reported_to.value = default  # (read before its mount: Select takes value= only at its mount)
+        report.mount(_label("報告先"), reported_to)
+        reply.mount(SafeInput(id="reply_who", placeholder="通報者へ連絡した人", compact=True),
+                    SafeInput("今", id="reply_when", placeholder="いつ (例: 今 / 14:30)", compact=True, classes="short"),
+                    SafeInput(id="reply_how", placeholder="方法 (電話・メール等)", compact=True))
+        self._box = box
+        self._reply_preview()
+        return box
+
+    def _box_made(self) -> bool:
+        return self._box is not None
+
+    def _box_text(self, wid: str) -> str:
+        """A text field of the box (reply_who, reply_when, reply_how, warning), made or not."""
+        if self._box_made():
+            return self.query_one(f"#{wid}", Input).value
+        return self._not_incident_defaults()[wid]
+
+    def _reported_to(self) -> Any:
+        if self._box_made():
+            return _sel(self.query_one("#reported_to", Select))
+        return self._not_incident_defaults()["reported_to"]
 
     def _heading(self) -> str:
         """Two lines: the incident, who reported it and how to call back (so the number need not be
@@ -490,28 +537,33 @@ class TriageScreen(DraftedDialog):
         for the whole: ~150 ms at 10,000 incidents, 80x24, bench/intake.py), hidden till the last
         (the chunks are laid out once, with the rest). Keys for the top of the form act from the
         first paint (``keys_taken``, takes_before_whole); the others wait for the whole form
-        (``keys_wait``) and then act, in the order typed (CsirtDeskApp._on_input_event)."""
-        chunk: list[Widget] = []
-        size = 0
-        try:
-            for widget in self._lower_part():
-                count = _widgets_in(widget)
-                if chunk and size + count > LOWER_CHUNK:
-                    self._lower_chunks.append(chunk)
-                    chunk, size = [], 0
-                chunk.append(widget)
-                size += count
-            self._lower_chunks.append(chunk)
-        finally:
-            self.keys_taken.set()
+        (``keys_wait``) and then act, in the order typed (CsirtDeskApp._on_input_event). Its widgets
+        are made with its first chunk: the keys read meanwhile for the top do not wait for that."""
+        self.keys_taken.set()
         # the keys read so far for the top go first: the first chunk a moment later (mounted at once,
         # it came before them: ~25 ms of a key typed with `t`, 10,000 incidents, 80x24)
         self.set_timer(FIRST_CHUNK_AFTER, lambda: self.call_after_refresh(self._mount_lower_chunk))
+
+    def _make_lower_chunks(self) -> None:
+        """The lower form's widgets (_lower_part), made and cut into chunks of ~LOWER_CHUNK."""
+        self._chunks_made = True
+        chunk: list[Widget] = []
+        size = 0
+        for widget in self._lower_part():
+            count = _widgets_in(widget)
+            if chunk and size + count > LOWER_CHUNK:
+                self._lower_chunks.append(chunk)
+                chunk, size = [], 0
+            chunk.append(widget)
+            size += count
+        self._lower_chunks.append(chunk)
 
     async def _mount_lower_chunk(self) -> None:
         """One chunk of the lower form; the next one after the screen's next refresh (which draws what
         keys taken meanwhile changed); with the last, the whole form is shown and worked out."""
         try:
+            if self.is_attached and not self._chunks_made:
+                self._make_lower_chunks()
             if not self.is_attached or not self._lower_chunks:
                 self.keys_wait.set()
                 return
@@ -708,9 +760,11 @@ class TriageScreen(DraftedDialog):
             "fault_type": _sel(self.query_one("#fault_type", Select)) if self._has_faults else None,
             "fault_checks": sorted(self.query_one("#fault_checks", SelectionList).selected) if self._has_faults else [],
         }
-        values.update((wid, _sel(self.query_one(f"#{wid}", Select))) for wid in SELECTS)
+        values.update((wid, _sel(self.query_one(f"#{wid}", Select))) for wid in SELECTS if wid != "reported_to")
+        values["reported_to"] = self._reported_to()
         values.update((wid, self.query_one(f"#{wid}", Checkbox).value) for wid in CHECKS)
-        values.update((wid, self.query_one(f"#{wid}", Input).value) for wid in TEXTS)
+        values.update((wid, self._box_text(wid) if wid in NOT_INCIDENT_FIELDS else self.query_one(f"#{wid}", Input).value)
+                      for wid in TEXTS)
         return values
 
     def load_draft_values(self, values: dict[str, Any]) -> None:
@@ -722,12 +776,16 @@ class TriageScreen(DraftedDialog):
         if values.get("fault_type"):
             self._checks[values["fault_type"]] = set(values.get("fault_checks") or [])
         self._build_for(type_id, exclusion)  # its examples and level choices now, ticked as they were
+        defaults = self._not_incident_defaults()
+        if any(wid in values and values[wid] != defaults[wid] for wid in NOT_INCIDENT_FIELDS):
+            self._not_incident_box()  # (what was typed in it comes back into it; else it is made when shown)
         for wid in (*SELECTS, "fault_type"):
-            self._set_select(wid, values.get(wid))
+            if wid not in NOT_INCIDENT_FIELDS or self._box_made():
+                self._set_select(wid, values.get(wid))
         for wid in CHECKS:
             self.query_one(f"#{wid}", Checkbox).value = bool(values.get(wid))
         for wid in TEXTS:
-            if isinstance(values.get(wid), str):
+            if isinstance(values.get(wid), str) and (wid not in NOT_INCIDENT_FIELDS or self._box_made()):
                 self.query_one(f"#{wid}", Input).value = values[wid]
         self._reply_preview()
         self._update()
@@ -735,6 +793,9 @@ class TriageScreen(DraftedDialog):
     def draft_fields(self) -> list[tuple[str, Any]]:
         """Every answer under its label, as the operator sees it (the copy kept elsewhere)."""
         def label(wid: str) -> str:
+            if wid == "reported_to" and not self._box_made():  # (what the box opens with)
+                role = self._reported_to()
+                return narrow(self.app.store.profile.role(role)["label"]) if role else ""
             widget = self.query_one(f"#{wid}", Select)
             return option_label(widget)
 
@@ -762,8 +823,7 @@ class TriageScreen(DraftedDialog):
         out += [(texts["stop_hours"], self.query_one("#stop_hours", Input).value),
                 (texts["override_reason"], self.query_one("#override_reason", Input).value),
                 (names["reported_to"], label("reported_to"))]
-        out += [(texts[wid], self.query_one(f"#{wid}", Input).value)
-                for wid in ("reply_who", "reply_when", "reply_how", "warning")]
+        out += [(texts[wid], self._box_text(wid)) for wid in ("reply_who", "reply_when", "reply_how", "warning")]
         return out
 
     def draft_title(self) -> str:
@@ -981,6 +1041,7 @@ class TriageScreen(DraftedDialog):
         _type_id, exclusion = self._type_choice()
         nxt = self.query_one("#examples", SelectionList)
         if exclusion:
+            self._not_incident_box()  # (made by _update as it is shown)
             nxt = self.query_one("#reply_who", Input)
         elif not nxt.option_count:  # no level table: its fault type if it has them, else the context
             nxt = self.query_one("#fault_type" if self._fault_box_shown() else "#personal_data", Select)
@@ -1060,6 +1121,8 @@ class TriageScreen(DraftedDialog):
         self._update()
 
     def _reply_preview(self) -> None:
+        if not self._box_made():  # (worked out as the box is made)
+            return
         text = self.query_one("#reply_when", Input).value
         target = self.query_one("#reply_when-preview", Static)
         try:
@@ -1073,7 +1136,9 @@ class TriageScreen(DraftedDialog):
         t = self.answers()
         a = core.assess(self.app.store.profile, t)
         self.query_one("#triage-summary", Static).update(narrow("\n".join(self.decision_lines(t, a))))
-        self.query_one("#not-incident-box").display = bool(t.type_id) and a.is_incident is False
+        shown = bool(t.type_id) and a.is_incident is False
+        if shown or self._box_made():
+            self._not_incident_box().display = shown
 
     def decision_lines(self, t: core.Triage, a: core.Assessment) -> list[str]:
         """The decision panel, most important first, one line each (the panel shows as many as fit:
@@ -1133,7 +1198,7 @@ class TriageScreen(DraftedDialog):
             out.append(("stop_hours", str(err)))
         if a.is_incident is False and not a.excluded:
             reply = self._reply()
-            if not _sel(self.query_one("#reported_to", Select)):
+            if not self._reported_to():
                 out.append(("reported_to", f"報告先 ({self._report_to_label()}) を選んでください"))
             if not reply["who"].strip():
                 out.append(("reply_who", "通報者へ連絡した人を入力してください"))
@@ -1207,6 +1272,8 @@ class TriageScreen(DraftedDialog):
             self._say_unsaved(narrow("\n".join(text for _wid, text in missing)), "まだ記録できません", "error", 8)
             target = next((wid for wid, _text in missing if wid), None)
             if target is not None:
+                if target in NOT_INCIDENT_FIELDS:
+                    self._not_incident_box()
                 widget = self.query_one(f"#{target}")
                 widget.focus()
                 self.call_after_refresh(widget.scroll_visible, animate=False)
@@ -1222,10 +1289,10 @@ class TriageScreen(DraftedDialog):
             self._record_exclusion_reply(store)
             message = f"{self.incident_id}: 対象外として記録しました"
         elif a.is_incident is False:
-            reported_to = _sel(self.query_one("#reported_to", Select))
+            reported_to = self._reported_to()
             # the decision, the report, the reply and the closing in one go (nothing half-recorded)
             core.record_not_incident(store, self.incident_id, operator=app.operator, reported_to=reported_to,
-                                     reply=self._reply(), warning=self.query_one("#warning", Input).value,
+                                     reply=self._reply(), warning=self._box_text("warning"),
                                      triage=t)
             message = f"{self.incident_id}: インシデントではないとして閉じました"
         else:
@@ -1235,9 +1302,8 @@ class TriageScreen(DraftedDialog):
         app.notify(message, markup=False)
 
     def _reply(self) -> dict[str, Any]:
-        return {"who": self.query_one("#reply_who", Input).value,
-                "when": self.query_one("#reply_when", Input).value,
-                "how": self.query_one("#reply_how", Input).value}
+        return {"who": self._box_text("reply_who"), "when": self._box_text("reply_when"),
+                "how": self._box_text("reply_how")}
 
     def _record_exclusion_reply(self, store) -> None:
         reply = self._reply()

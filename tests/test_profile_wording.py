@@ -40,7 +40,9 @@ def test_triage_names_the_profile_role_for_not_an_incident(tmp_path, clock, pid,
     async def scenario():
         app = CsirtDeskApp(store, operator=OP, clock=clock, backups=False)
         async with app.run_test(size=(120, 30)) as pilot:
-            await open_screen(pilot, app, lambda: app.open_triage(inc.id), TriageScreen, "#not-incident-box")
+            screen = await open_screen(pilot, app, lambda: app.open_triage(inc.id), TriageScreen, "#override_reason")
+            screen._not_incident_box()  # (made when a decision of level 0 or an exclusion shows it)
+            await pilot.pause()
             titles = [str(w.render()) for w in app.screen.query("#not-incident-box Label")]
             assert f"4 インシデントではない: {role}への報告と通報者への連絡" in titles
             if role != "CSIRT管理者":

@@ -16,6 +16,7 @@ from textual.widgets import RadioButton
 from conftest import Clock, sample_intake, wait_until
 from csirt_tui.app import CsirtDeskApp
 from csirt_tui.store import Store
+from screens.select import OneLineCurrent
 from screens.triage import TriageScreen
 from test_keys_race import burst
 
@@ -25,6 +26,15 @@ def _desk(store_dir):
     store = Store.open(store_dir, clock=clock)
     inc = store.create_incident(sample_intake(), operator="受付 花子")
     return CsirtDeskApp(store, operator="受付 花子", clock=clock, backups=False), inc.id
+
+
+async def _opened_whole(app, pilot, incident_id):
+    """The triage opened as `t` opens it (none made ahead), once its whole form takes keys."""
+    await pilot.pause()
+    app.open_triage(incident_id)
+    assert await wait_until(pilot, lambda: isinstance(app.screen, TriageScreen) and app.screen.keys_wait.is_set())
+    await pilot.pause()
+    return app.screen
 
 
 def test_the_first_paint_has_the_top_of_the_form_and_the_rest_follows(store_dir, monkeypatch):
@@ -43,12 +53,10 @@ def test_the_first_paint_has_the_top_of_the_form_and_the_rest_follows(store_dir,
 
     async def go():
         async with app.run_test(size=(80, 24)) as pilot:
-            await pilot.pause()
-            app.open_triage(incident_id)
-            assert await wait_until(pilot, lambda: isinstance(app.screen, TriageScreen) and app.screen.keys_wait.is_set())
-            await pilot.pause()
+            await _opened_whole(app, pilot, incident_id)
             got["whole"] = len(list(app.screen.walk_children()))
-            got["warning"] = bool(app.screen.query("#warning"))
+            got["override_reason"] = bool(app.screen.query("#override_reason"))  # the lower form's last field
+            got["box"] = bool(app.screen.query("#not-incident-box, #warning"))  # 4's box: made when shown
             got["summary"] = str(app.screen.query_one("#triage-summary").render())
 
     asyncio.run(go())
@@ -56,7 +64,8 @@ def test_the_first_paint_has_the_top_of_the_form_and_the_rest_follows(store_dir,
     assert {"fact", "fact_note", "type", "examples", "triage-summary"} <= ids  # what the operator answers first
     assert not ids & {"personal_data", "override", "reported_to", "warning"}  # below the fold: after
     assert count * 2 < got["whole"], (count, got["whole"])
-    assert got["warning"]
+    assert got["override_reason"]
+    assert not got["box"]
     assert got["summary"].startswith("種別がまだ選ばれていません。")
 
 
@@ -179,3 +188,43 @@ def test_text_typed_before_the_whole_form_is_there_is_the_drafts_not_the_forms_a
     assert got["whole"] is False
     assert got["open"], "Esc closed the triage with text typed in it"
     assert "破棄しますか" in got["asked"], got["asked"]
+
+
+def test_text_typed_with_the_choice_of_an_exclusion_lands_in_its_reply_box(store_dir):
+    """4's box (not an incident: 報告先, the reply to the caller) is made only when a decision shows
+    it (issue 15: a quarter of the lower form, styled and mounted hidden by every triage). Chosen by
+    an exclusion, the focus goes to 通報者へ連絡した人 in the box made then: the name typed in the
+    same read of the terminal as the choice lands there whole, its 報告先 shows the profile's default
+    (set before the box's mount, it showed 「選ぶ」 with the default chosen), and Esc asks before
+    discarding the name."""
+    app, incident_id = _desk(store_dir)
+    got = {}
+
+    async def go():
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await _opened_whole(app, pilot, incident_id)
+            got["before"] = bool(screen.query("#not-incident-box"))
+            # 確認中 confirmed; Up from the first type wraps to the last choice (an exclusion); chosen;
+            # a name typed at once (its space too: typed in the field, not a choice)
+            burst(app, " \x1b[A 試験 花子")
+            assert await wait_until(pilot, lambda: screen.query("#reply_who")
+                                    and screen.query_one("#reply_who").value == "試験 花子")
+            await pilot.pause()
+            got["type"] = screen.query_one("#type").pressed_button.name
+            got["focus"] = screen.focused.id
+            got["shown"] = screen.query_one("#not-incident-box").display
+            got["fact_note"] = screen.query_one("#fact_note").value
+            got["draft"] = screen.draft_values()["reply_who"]
+            got["report_to"] = str(screen.query_one("#reported_to").query_one(OneLineCurrent).render())
+            await pilot.press("escape")
+            await pilot.pause()
+            got["still"] = app.screen is screen
+
+    asyncio.run(go())
+    assert got["before"] is False
+    assert got["type"].startswith("excl:"), got["type"]
+    assert got["focus"] == "reply_who" and got["shown"]
+    assert got["fact_note"] == ""  # nothing of the name went elsewhere
+    assert got["draft"] == "試験 花子"
+    assert got["report_to"].startswith("CSIRT管理者"), got["report_to"]  # the default 報告先 shown, not 選ぶ
+    assert got["still"]  # Esc asked first: the typed name is not dropped
