@@ -1043,6 +1043,9 @@ class TriageScreen(DraftedDialog):
         if exclusion:
             self._not_incident_box()  # (made by _update as it is shown)
             nxt = self.query_one("#reply_who", Input)
+            # shown just now, it has no place yet for the focus to scroll to (at 80x24 the name was
+            # typed below the screen's edge): scrolled into view once the box is laid out
+            self.call_after_refresh(nxt.scroll_visible, animate=False)
         elif not nxt.option_count:  # no level table: its fault type if it has them, else the context
             nxt = self.query_one("#fault_type" if self._fault_box_shown() else "#personal_data", Select)
         self.set_focus(nxt)

@@ -195,8 +195,9 @@ def test_text_typed_with_the_choice_of_an_exclusion_lands_in_its_reply_box(store
     it (issue 15: a quarter of the lower form, styled and mounted hidden by every triage). Chosen by
     an exclusion, the focus goes to 通報者へ連絡した人 in the box made then: the name typed in the
     same read of the terminal as the choice lands there whole, its 報告先 shows the profile's default
-    (set before the box's mount, it showed 「選ぶ」 with the default chosen), and Esc asks before
-    discarding the name."""
+    (set before the box's mount, it showed 「選ぶ」 with the default chosen), the field is scrolled
+    into view (it was not, the box shown in the same turn: the name typed below the edge at 80x24),
+    and Esc asks before discarding the name."""
     app, incident_id = _desk(store_dir)
     got = {}
 
@@ -216,6 +217,9 @@ def test_text_typed_with_the_choice_of_an_exclusion_lands_in_its_reply_box(store
             got["fact_note"] = screen.query_one("#fact_note").value
             got["draft"] = screen.draft_values()["reply_who"]
             got["report_to"] = str(screen.query_one("#reported_to").query_one(OneLineCurrent).render())
+            form = screen.query_one("#triage-form").region
+            field = screen.query_one("#reply_who").region
+            got["in_view"] = bool(field) and form.contains_region(field)
             await pilot.press("escape")
             await pilot.pause()
             got["still"] = app.screen is screen
@@ -227,4 +231,5 @@ def test_text_typed_with_the_choice_of_an_exclusion_lands_in_its_reply_box(store
     assert got["fact_note"] == ""  # nothing of the name went elsewhere
     assert got["draft"] == "試験 花子"
     assert got["report_to"].startswith("CSIRT管理者"), got["report_to"]  # the default 報告先 shown, not 選ぶ
+    assert got["in_view"]  # the name is typed where the operator sees it (it was below the edge at 80x24)
     assert got["still"]  # Esc asked first: the typed name is not dropped
