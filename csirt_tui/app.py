@@ -794,6 +794,7 @@ class CsirtDeskApp(App):
             return False
         screen = self.screen
         focused = self.focused
+        self._look_for_retyped(focused)
         if focused is not None and getattr(focused, "expanded", False):
             focused = typed.open_list_of(focused)  # a dropdown opening: its list has the focus next
         if focused is None:
@@ -814,6 +815,7 @@ class CsirtDeskApp(App):
         from screens import typed
 
         focused = self.focused
+        self._look_for_retyped(focused)
         if focused is not None and getattr(focused, "expanded", False):
             focused = typed.open_list_of(focused)
         if focused is None or isinstance(focused, typed.TEXT_WIDGETS) or not event.text:
@@ -851,6 +853,14 @@ class CsirtDeskApp(App):
             await typed.find_typed(self, widget, ch)
         else:
             typed.say_not_taken(self, widget, ch)
+
+    def _look_for_retyped(self, focused) -> None:  # type: ignore[no-untyped-def]
+        """Text read for a field while a line quotes text not taken: once the field has taken it
+        (after its refresh), the line goes if the text is there (screens/typed.py retyped_in)."""
+        from screens import typed
+
+        if getattr(self, "typed_lost", None) is not None and isinstance(focused, typed.TEXT_WIDGETS):
+            focused.call_after_refresh(typed.retyped_in, self, focused)
 
     def _focus_for_text(self, field) -> None:  # type: ignore[no-untyped-def]
         """The focus on ``field`` at once (Widget.focus waits for the message loop), its cursor at

@@ -264,6 +264,21 @@ def say_not_taken(app, focused: Widget | None, ch: str) -> None:
     what = _what_it_is(focused)
     _say(app, burst, f"「{shown(burst.text)}」は入力されていません: {what}は文字を受け付けません。{where}",
          severity="warning", timeout=LOST_TIMEOUT)
+    app.typed_lost = burst  # withdrawn once typed again in a field (retyped_in)
+
+
+def retyped_in(app, field: Widget) -> None:
+    """After text typed or pasted into ``field``: the line quoting text not taken goes once that
+    text is in the field (typed again where it belongs). It stayed its 30 s over the lower right of
+    the screen, where it hid the field being typed into (the triage's 想定停止時間 at 80x24)."""
+    lost = getattr(app, "typed_lost", None)
+    if lost is None or lost.note is None or lost.note not in app._notifications:
+        app.typed_lost = None
+        return
+    value = field.value if isinstance(field, Input) else field.text if isinstance(field, TextArea) else ""
+    if lost.text.strip() and lost.text in value:
+        app.typed_lost = None
+        app._unnotify(lost.note)
 
 
 def _what_it_is(focused: Widget | None) -> str:
