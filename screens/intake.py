@@ -480,10 +480,7 @@ class IntakeScreen(StyledAtMount, Screen):  # not restyled and laid out again as
             if value:
                 self.query_one(f"#{wid}", Input).value = value
 
-        try:
-            self._typed_at = datetime.fromisoformat((self.draft or {}).get("updated_at") or "")
-        except ValueError:
-            self._typed_at = None
+        self._typed_at = self._heard_when(data)
         self._typed_times = self._times_heard(data)
         put("received_at", data.get("received_at"))
         for key in ("channel", "reporter_type"):
@@ -569,6 +566,22 @@ class IntakeScreen(StyledAtMount, Screen):  # not restyled and laid out again as
         else:
             show(target, "-> " + narrow(format_preview(dt)))
             target.remove_class("error")
+
+    def _heard_when(self, data: dict[str, Any]) -> datetime | None:
+        """When a resumed draft's times were heard: on the call, so from its receipt time (as typed in
+        the draft, read as of the draft's last write), or the draft's last write if that is earlier
+        or the receipt time cannot be read. The last write alone moved on with every resume that
+        typed anything: 「さっき」 typed at 10:00, resumed at 11:00 to add the place, saved at 12:00,
+        was recorded found at 10:50, after the call was received at 10:00."""
+        try:
+            written = datetime.fromisoformat((self.draft or {}).get("updated_at") or "")
+        except ValueError:
+            return None
+        try:
+            received = parse_time(data.get("received_at") or "", written)
+        except TimeParseError:
+            return written
+        return min(received, written)
 
     def _heard_at(self, wid: str, text: str) -> datetime:
         """What the relative words of a time field are counted from: now, or when a resumed draft's

@@ -445,3 +445,42 @@ def test_a_resumed_draft_counts_さっき_from_when_it_was_typed(store_dir):
     it = store.incident("2026-0001").intake
     assert (it["found_at_text"], it["found_at"]) == ("さっき", "2026-11-16T09:50:00+09:00"), it
     assert "09:50" in seen["preview"], seen
+
+
+def test_a_draft_resumed_twice_still_counts_さっき_from_the_call(store_dir):
+    """The fix above counted from the draft's last write, which moved on with every resume that
+    typed anything: 「さっき」 typed at 10:00, resumed at 11:00 to add the place, resumed again and
+    saved at 12:00, was recorded found at 10:50, after the call was received at 10:00 (found by
+    review). Counted from the call's receipt time as the draft holds it."""
+    clock = Clock(MONDAY_10)
+    store = Store.open(store_dir, clock=clock)
+
+    async def first_session():
+        app = make_app(store, clock)
+        async with app.run_test(size=(120, 50)) as pilot:
+            await pilot.press("ctrl+n")
+            assert await wait_until(pilot, lambda: isinstance(app.screen, IntakeScreen))
+            app.screen.query_one("#found_at", Input).value = "さっき"
+            assert await wait_until(pilot, lambda: any(d["data"].get("found_at") for d in store.list_drafts()))
+
+    async def resumed(save: bool):
+        app = make_app(store, clock)
+        async with app.run_test(size=(120, 50)) as pilot:
+            await pilot.pause()
+            await pilot.press("enter")  # the draft's 続きを入力する
+            assert await wait_until(pilot, lambda: isinstance(app.screen, IntakeScreen))
+            await pilot.pause(0.3)
+            if save:
+                await pilot.press("ctrl+s")
+                assert await wait_until(pilot, lambda: isinstance(app.screen, SavedScreen))
+                return
+            app.screen.query_one("#place", Input).value = "本庁舎3階"
+            assert await wait_until(pilot, lambda: any("本庁舎" in str(d["data"]) for d in store.list_drafts()))
+
+    run(first_session())
+    clock.advance(hours=1)
+    run(resumed(False))
+    clock.advance(hours=1)
+    run(resumed(True))
+    it = store.incident("2026-0001").intake
+    assert (it["found_at_text"], it["found_at"]) == ("さっき", "2026-11-16T09:50:00+09:00"), it
