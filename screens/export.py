@@ -199,6 +199,7 @@ class ExportScreen(DraftedDialog):  # styled once as it opens: DraftedDialog is 
         preview = Static("", id="export-period-preview", classes="preview", markup=False)
         # (held here: mounted as the summary is chosen, they are not in the DOM until the next refresh)
         self._period_fields = {"#export-from": start, "#export-to": end, "#export-period-preview": preview}
+        self._period_opened = [start.value, end.value]
         return Vertical(
             Horizontal(Label("期間", classes="export-key"), start, Label(" 〜 ", classes="export-sep"), end,
                        classes="export-row"),
@@ -226,9 +227,24 @@ class ExportScreen(DraftedDialog):  # styled once as it opens: DraftedDialog is 
 
     # ------------------------------------------------------------ the draft (DraftedDialog)
     def draft_values(self) -> dict[str, Any]:
-        return {"waive": self.query_one("#export-waive", Input).value,
-                "path": self.query_one("#export-path", Input).value,
-                "recipient": self._typed("#export-recipient"), "permitted": self._typed("#export-permitted")}
+        values = {"waive": self.query_one("#export-waive", Input).value,
+                  "path": self.query_one("#export-path", Input).value,
+                  "recipient": self._typed("#export-recipient"), "permitted": self._typed("#export-permitted")}
+        # the summary's period, once typed (as it opened, the fiscal year so far, it is nothing typed;
+        # one Esc closed the dialog and the period typed was gone)
+        period = self._period_typed()
+        if period is not None:
+            values["period"] = period
+        return values
+
+    def _period_typed(self) -> list[str] | None:
+        fields = self._period_fields
+        if not fields:
+            return None
+        typed = [fields["#export-from"].value, fields["#export-to"].value]
+        return typed if typed != self._period_opened else None
+
+    _period_opened: list[str] | None = None  # the period's texts as the box was made (_period_box)
 
     def load_draft_values(self, values: dict[str, Any]) -> None:
         for key, wid in (("waive", "#export-waive"), ("path", "#export-path"), ("recipient", "#export-recipient"),
@@ -236,6 +252,10 @@ class ExportScreen(DraftedDialog):  # styled once as it opens: DraftedDialog is 
             if isinstance(values.get(key), str):
                 for field in self.query(wid).results(Input):  # (the outside box: 水戸 only)
                     field.value = values[key]
+        period = values.get("period")
+        if self._period_fields and isinstance(period, list) and len(period) == 2 \
+                and all(isinstance(text, str) for text in period):
+            self._period_fields["#export-from"].value, self._period_fields["#export-to"].value = period
 
     def draft_fields(self) -> list[tuple[str, Any]]:
         values = self.draft_values()

@@ -322,3 +322,36 @@ def test_a_reason_in_words_is_not_asked_about():
     assert looks("walk-pass-2026") and looks(PASSWORD) and looks("abc12345")
     assert not looks("庁内の施錠された端末でのみ扱うため") and not looks("USB only") and not looks("offline")
     assert not looks("") and not looks("a1") and not looks("12345678")
+
+
+def test_a_summary_period_typed_is_not_dropped_by_one_esc(store_dir):
+    """One Esc closed the CISO summary's dialog and the period typed was gone when it could not be
+    read yet (the file name, which follows a period it can read, stayed as it was, and so did all
+    the dialog's draft; found walking the desk). As it opens (the fiscal year so far) it is nothing
+    typed: one Esc closes it."""
+    store, clock, _incident_id = _setup(store_dir)
+
+    async def scenario():
+        app = _app(store, clock)
+        async with app.run_test(size=(120, 45)) as pilot:
+            await pilot.pause()
+            app.open_export(None, "summary")
+            assert await wait_until(pilot, lambda: isinstance(app.screen, ExportScreen))
+            screen = app.screen
+            await pilot.pause()
+            await pilot.press("escape")  # nothing typed: closes at once
+            assert await wait_until(pilot, lambda: not isinstance(app.screen, ExportScreen))
+            app.open_export(None, "summary")
+            assert await wait_until(pilot, lambda: isinstance(app.screen, ExportScreen))
+            screen = app.screen
+            await pilot.pause()
+            # not read as a day yet (being typed): the file name, which follows a period it can read,
+            # stayed as it was, and with it the whole draft
+            screen.query_one("#export-from", Input).value = "先月のはじめ"
+            await pilot.pause(0.6)
+            await pilot.press("escape")
+            await pilot.pause()
+            assert app.screen is screen  # asked, not closed
+            assert screen.query_one("#export-from", Input).value == "先月のはじめ"
+
+    asyncio.run(scenario())
