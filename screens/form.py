@@ -1307,9 +1307,10 @@ class FormScreen(DraftedDialog):
 
     def __init__(self, title: str, fields: list[Field], *, intro: str = "",
                  save: Callable[[dict[str, Any]], Any] | None = None, draft: DraftKey | None = None,
-                 ahead: bool = False) -> None:
+                 ahead: bool = False, saves_as: str = "記録") -> None:
         super().__init__(draft)
         self.title_text = title
+        self.saves_as = saves_as  # what Ctrl+S does, in its hint (a form that writes a file records nothing)
         self.fields = fields
         self.intro = intro
         self.save = save
@@ -1333,7 +1334,7 @@ class FormScreen(DraftedDialog):
             with VerticalScroll(id="form-fields"):
                 for f in self.fields[:self._at_open]:
                     yield from self._widgets(f)
-            yield Static("Ctrl+S 記録   Esc やめる   Tab 次の項目", classes="hint", markup=False)
+            yield Static(f"Ctrl+S {self.saves_as}   Esc やめる   Tab 次の項目", classes="hint", markup=False)
 
     def _fields_at_open(self) -> int:
         """How many fields, from the first, the form's first paint can show: the rest (the step

@@ -388,7 +388,8 @@ class RosterScreen(StyledAtMount, Screen):
         default = str(Path.home() / "csirt-roster.csv")
         self.app.push_screen(FormScreen("CSV に出力 (Excel で開けます: UTF-8 BOM 付き)",
                                         [Field("path", "保存先", value=default, required=True),
-                                         Field("overwrite", "既にあれば上書きする", "check", False)]),
+                                         Field("overwrite", "既にあれば上書きする", "check", False)],
+                                        saves_as="書き出す"),
                              self._export)
 
     def _export(self, values: dict[str, Any] | None) -> None:
@@ -408,8 +409,8 @@ class RosterScreen(StyledAtMount, Screen):
     def action_import_csv(self) -> None:
         self.app.push_screen(FormScreen("CSV から取り込む", [
             Field("path", "CSV ファイル", required=True),
-            Field("good_only", "誤りのない行だけ取り込む (既定: 誤りがあれば何も取り込まない)", "check", False)]),
-            self._import)
+            Field("good_only", "誤りのない行だけ取り込む (既定: 誤りがあれば何も取り込まない)", "check", False)],
+            saves_as="取り込む"), self._import)
 
     def _import(self, values: dict[str, Any] | None) -> None:
         if not values:

@@ -260,3 +260,30 @@ def test_at_80x24_who_to_call_reads_whole_and_the_call_form_keeps_the_number_in_
     assert width >= needed, seen
     assert seen["rows"][0] == seen["rows"][1], seen  # one line a person
     assert "090-0000-0101" in seen["intro"] and "内線2141" in seen["intro"], seen
+
+
+def test_the_csv_forms_say_what_ctrl_s_does_there(store_dir):
+    """The roster's CSV export and import forms said 「Ctrl+S 記録」: nothing is recorded there, a
+    file is written or read (found walking the desk)."""
+    clock = Clock(SATURDAY_NIGHT)
+    store = Store.open(store_dir, clock=clock)
+    _people(store)
+    hints = {}
+
+    async def scenario():
+        app = CsirtDeskApp(store, operator="受付", clock=clock, backups=False)
+        async with app.run_test(size=(120, 45)) as pilot:
+            await pilot.pause()
+            await pilot.press("ctrl+r")
+            assert await wait_until(pilot, lambda: isinstance(app.screen, RosterScreen))
+            roster = app.screen
+            for name, act in (("export", roster.action_export_csv), ("import", roster.action_import_csv)):
+                act()
+                assert await wait_until(pilot, lambda: isinstance(app.screen, FormScreen))
+                await pilot.pause()
+                hints[name] = str(app.screen.query_one(".hint", Static).render())
+                app.screen.dismiss(None)
+                assert await wait_until(pilot, lambda: app.screen is roster)
+
+    asyncio.run(scenario())
+    assert hints["export"].startswith("Ctrl+S 書き出す") and hints["import"].startswith("Ctrl+S 取り込む"), hints
